@@ -1,0 +1,78 @@
+# belay — every target installs what it needs (npm packages, the pinned opa
+# CLI, the control-plane binaries) into ignored project folders and reuses it.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+OPA_VERSION   ?= v1.22.0
+TOOLS         := $(CURDIR)/.tools/bin
+OPA           := $(TOOLS)/opa
+BUILD         := $(CURDIR)/.build
+BUNDLE        := $(BUILD)/bundle.tar.gz
+ENTRYPOINTS   := belay/admission/decision belay/authorization/decision belay/toolcall/decision belay/toolresult/decision belay/prompt/decision
+REVISION      ?= $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo dev)
+LISTEN        ?= 127.0.0.1:8443
+POLICY_FILES  := $(shell find policies -type f \( -name '*.rego' -o -name '*.json' \) 2>/dev/null)
+TS_FILES      := $(shell find src webhook bench -name '*.ts' ! -name '*.test.ts' 2>/dev/null)
+
+.PHONY: help deps opa bundle build run test unit policy-test e2e cluster-up cluster-down bench clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.package-lock.json opa ## install npm packages and the opa CLI
+
+$(OPA):
+	@mkdir -p $(TOOLS)
+	@echo "installing opa $(OPA_VERSION) into $(TOOLS) (go install; first time only)"
+	GOBIN=$(TOOLS) go install github.com/open-policy-agent/opa@$(OPA_VERSION)
+	@echo $(OPA_VERSION) > $(TOOLS)/.opa.version
+
+opa: ## install the pinned opa CLI into .tools/bin
+	@if [ "$$(cat $(TOOLS)/.opa.version 2>/dev/null)" != "$(OPA_VERSION)" ]; then rm -f $(OPA); $(MAKE) --no-print-directory $(OPA); fi
+
+$(BUNDLE): $(POLICY_FILES) | opa
+	@mkdir -p $(BUILD)
+	$(OPA) build -t wasm $(addprefix -e ,$(ENTRYPOINTS)) --revision "$(REVISION)" -o $@ policies/
+
+bundle: $(BUNDLE) ## compile policies/ to .build/bundle.tar.gz (wasm)
+	@echo "bundle $(BUNDLE) revision $(REVISION)"
+
+dist/.built: $(TS_FILES) tsconfig.json node_modules/.package-lock.json
+	npx tsc -p tsconfig.json
+	@touch $@
+
+build: dist/.built ## compile the TypeScript
+
+run: deps bundle build ## run the gateway locally (https://127.0.0.1:8443, dev TLS, local approvals)
+	node dist/webhook/main.js --listen $(LISTEN) --bundle $(BUNDLE)
+
+unit: deps bundle build ## unit, HTTP and policy fixture tests
+	npx vitest run
+
+policy-test: opa ## Rego unit tests with opa test
+	$(OPA) test policies/ policy-tests/rego/ -v --format pretty | tail -n 5
+
+test: deps bundle build ## everything CI runs: opa test, unit and fixture tests, end to end
+	$(OPA) test policies/ policy-tests/rego/
+	npx vitest run
+	$(MAKE) --no-print-directory e2e
+
+e2e: deps bundle build ## end-to-end on a real kube-apiserver + kubectl (built on first use)
+	bash e2e/run.sh
+
+cluster-up: ## start kine + kube-apiserver on 127.0.0.1 (kubeconfig in .cluster/)
+	bash e2e/cluster-up.sh
+
+cluster-down: ## stop the local control plane
+	bash e2e/cluster-down.sh
+
+bench: deps bundle build ## benchmark belay against opa run --server and a bare express ceiling
+	node dist/bench/run.js
+
+clean: ## remove build output (keeps installed tools)
+	rm -rf dist $(BUILD)

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Builds the pinned control-plane binaries (kube-apiserver, kubectl, kine) from
+# the Go module proxy into .tools/bin. Reuses binaries whose version stamp
+# matches, so repeated runs cost nothing.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+bin="$root/.tools/bin"
+mkdir -p "$bin"
+
+# The pinned release is the k8s.io/kubernetes requirement in go.mod (inside the
+# require block, so match the module path, not the `require` keyword).
+k8s_version=$(awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v[0-9]/ {print $2; exit}' "$here/go.mod")
+if [ -z "$k8s_version" ]; then
+  echo "build.sh: cannot read the k8s.io/kubernetes version from $here/go.mod" >&2
+  exit 1
+fi
+kine_version=v0.16.4
+minor=$(echo "$k8s_version" | cut -d. -f2)
+ldflags="-s -w"
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  ldflags+=" -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+done
+
+stamp_ok() { [ -x "$bin/$1" ] && [ "$(cat "$bin/.$1.version" 2>/dev/null)" = "$2" ]; }
+
+build_k8s() {
+  local name=$1 pkg=$2 start
+  if stamp_ok "$name" "$k8s_version"; then return; fi
+  echo "building $name $k8s_version (first time only; takes minutes)" >&2
+  start=$(date +%s)
+  (cd "$here" && CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$bin/$name" "$pkg")
+  echo "$k8s_version" > "$bin/.$name.version"
+  echo "built $name in $(( $(date +%s) - start ))s" >&2
+}
+
+build_k8s kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
+build_k8s kubectl k8s.io/kubernetes/cmd/kubectl
+
+if ! stamp_ok kine "$kine_version"; then
+  echo "building kine $kine_version (cgo, sqlite)" >&2
+  start=$(date +%s)
+  GOBIN="$bin" CGO_ENABLED=1 go install -trimpath -ldflags "-s -w" "github.com/k3s-io/kine@$kine_version"
+  echo "$kine_version" > "$bin/.kine.version"
+  echo "built kine in $(( $(date +%s) - start ))s" >&2
+fi

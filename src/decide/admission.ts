@@ -1,0 +1,143 @@
+// The admission decision, free of HTTP: evaluate, gate deferrals through the
+// approval workflow, and run the fix pipeline. Never throws: every failure is
+// an outcome (denied for agents, allowed for everyone else).
+
+import type { ApprovalGate } from '../approvals/gate.js';
+import type { ActivePolicy } from '../bundle/active.js';
+import { asBelayError } from '../errors.js';
+import { applyFixes } from '../fix/apply.js';
+import { admissionInput, type AdmissionRequest } from '../input/admission.js';
+import { isAgent } from '../identity/agents.js';
+import type { NamespaceDirectory } from '../namespaces/directory.js';
+import type { Decision, JsonObject, PatchOperation, PolicyInput, Reason } from '../policy/contract.js';
+import { deferMessage, denialMessage, failClosedMessage } from './messages.js';
+
+/** `mutate` may answer with a patch; `validate` may only admit or refuse. */
+export type AdmissionStage = 'mutate' | 'validate';
+
+export interface AdmissionOutcome {
+  allowed: boolean;
+  /** HTTP-style status for a refusal: 403 for policy, 500 for a failure. */
+  code?: 403 | 500 | 503;
+  message?: string;
+  patch?: PatchOperation[];
+  warnings: string[];
+  auditAnnotations: Record<string, string>;
+  /** What was decided and why, for metrics and the decision log. */
+  verdict: 'allow' | 'deny' | 'defer' | 'fix' | 'skip' | 'error';
+  rules: string[];
+  revision: string;
+  input?: PolicyInput;
+  decision?: Decision;
+  approvalId?: string | null;
+}
+
+export interface AdmissionDeps {
+  policy: () => ActivePolicy | undefined;
+  approvals: ApprovalGate;
+  namespaces: NamespaceDirectory;
+}
+
+export async function decideAdmission(req: AdmissionRequest, stage: AdmissionStage, deps: AdmissionDeps): Promise<AdmissionOutcome> {
+  const active = deps.policy();
+  if (!active) {
+    return {
+      allowed: false,
+      code: 503,
+      message: 'belay has no active policy bundle yet, so agent requests are refused (fail closed); check the gateway log',
+      warnings: [],
+      auditAnnotations: { decision: 'error' },
+      verdict: 'error',
+      rules: [],
+      revision: '',
+    };
+  }
+  const revision = active.revision;
+  if (!isAgent(active.agents, req.userInfo)) {
+    return { allowed: true, warnings: [], auditAnnotations: {}, verdict: 'skip', rules: [], revision };
+  }
+
+  const input = admissionInput(req, active.agents, deps.namespaces.lookup(req.namespace ?? ''));
+  try {
+    const decision = await active.evaluator.evaluate('admission', input);
+    return await settle(req, stage, input, decision, active, deps);
+  } catch (err) {
+    const message = failClosedMessage(asBelayError(err).message);
+    return { allowed: false, code: 500, message, warnings: [], auditAnnotations: annotations('error', [], revision), verdict: 'error', rules: [], revision, input };
+  }
+}
+
+async function settle(
+  req: AdmissionRequest,
+  stage: AdmissionStage,
+  input: PolicyInput,
+  decision: Decision,
+  active: ActivePolicy,
+  deps: AdmissionDeps,
+): Promise<AdmissionOutcome> {
+  const revision = active.revision;
+  const rules = decision.reasons.map((r) => r.rule);
+  const base = { input, decision, revision, rules, warnings: decision.warnings };
+
+  if (decision.decision === 'deny') {
+    return { ...base, allowed: false, code: 403, message: denialMessage(decision.reasons, 'denied by policy'), auditAnnotations: annotations('deny', rules, revision, decision), verdict: 'deny' };
+  }
+
+  if (decision.decision === 'defer') {
+    const gate = await deps.approvals.resolve({ input, decision, revision, requestUid: req.uid, dryRun: input.dryRun });
+    if (gate.kind === 'approved') {
+      const approved = { ...annotations('allow', rules, revision, decision), approval: gate.approvalId, approvedBy: gate.decidedBy };
+      if (gate.override && gate.override.length > 0 && stage === 'mutate' && input.object) {
+        return withFixes(input, gate.override, active, { ...base, auditAnnotations: approved, approvalId: gate.approvalId }, 'approver edit');
+      }
+      return { ...base, allowed: true, auditAnnotations: approved, verdict: 'allow', approvalId: gate.approvalId };
+    }
+    const message = gate.kind === 'rejected' ? `${gate.message}` : deferMessage(decision, gate.message);
+    return { ...base, allowed: false, code: 403, message, auditAnnotations: { ...annotations('defer', rules, revision, decision), ...(gate.approvalId ? { approval: gate.approvalId } : {}) }, verdict: 'defer', approvalId: gate.approvalId };
+  }
+
+  if (decision.fixes.length === 0 || !input.object) {
+    return { ...base, allowed: true, auditAnnotations: annotations('allow', rules, revision, decision), verdict: 'allow' };
+  }
+  if (stage === 'validate') {
+    // Mutation runs before validation, so fixes still wanted here mean the
+    // object reached us unfixed (mutating webhook missing or reordered).
+    const message = denialMessage(decision.reasons, 'the object needs fixes that were not applied');
+    return { ...base, allowed: false, code: 403, message: `${message}; belay's mutating webhook would fix this automatically, or apply the fix yourself`, auditAnnotations: annotations('deny', rules, revision, decision), verdict: 'deny' };
+  }
+  return withFixes(input, decision.fixes, active, { ...base, auditAnnotations: annotations('fix', rules, revision, decision) }, 'policy fix');
+}
+
+/**
+ * The fix pipeline: apply, validate the schema, evaluate the patched object
+ * again, and send the patch only when that is a clean allow.
+ */
+async function withFixes(
+  input: PolicyInput,
+  fixes: readonly PatchOperation[],
+  active: ActivePolicy,
+  base: Omit<AdmissionOutcome, 'allowed' | 'verdict'>,
+  what: string,
+): Promise<AdmissionOutcome> {
+  const object = input.object as JsonObject;
+  const applied = applyFixes(object, fixes);
+  if (!applied.ok) {
+    return { ...base, allowed: false, code: 403, message: `${denialMessage(base.decision?.reasons ?? [], 'the object is not compliant')}; the ${what} could not be used: ${applied.error}`, verdict: 'deny' };
+  }
+  const again = await active.evaluator.evaluate('admission', { ...input, object: applied.fixed });
+  if (again.decision !== 'allow' || again.fixes.length > 0) {
+    const reasons: Reason[] = again.reasons.length > 0 ? again.reasons : base.decision?.reasons ?? [];
+    const still = again.fixes.length > 0 ? 'still needs further fixes' : `is still ${again.decision === 'defer' ? 'deferred' : 'denied'}`;
+    return { ...base, allowed: false, code: 403, message: `${denialMessage(reasons, 'the object is not compliant')}; the object with the ${what} applied ${still}`, rules: reasons.map((r) => r.rule), verdict: 'deny' };
+  }
+  const warnings = [...(base.warnings ?? []), ...again.warnings.filter((w) => !base.warnings.includes(w))];
+  return { ...base, warnings, allowed: true, patch: applied.patch, verdict: applied.patch.length > 0 ? 'fix' : 'allow' };
+}
+
+function annotations(verdict: string, rules: string[], revision: string, decision?: Decision): Record<string, string> {
+  const out: Record<string, string> = { decision: verdict, revision };
+  if (rules.length > 0) out.rules = rules.join(',');
+  if (decision?.mode) out.mode = decision.mode;
+  if (decision?.wouldBe) out.wouldBe = decision.wouldBe;
+  return out;
+}
