@@ -1,0 +1,290 @@
+#!/usr/bin/env bash
+# make cluster-up: a local control plane for development and the e2e suite.
+#
+# kine (etcd API on sqlite) and kube-apiserver, both bound to 127.0.0.1, with
+# generated certificates, service-account signing keys, belay's authorization
+# webhook ahead of Node and RBAC (--authorization-config), and client
+# certificates for the test identities. No controller-manager, scheduler or
+# kubelet runs: pods are never scheduled and Deployments create no
+# ReplicaSets — admission and authorization are what this cluster is for.
+#
+# Writes .cluster/kubeconfig (contexts: admin, agent, alice, bob, carol, belay)
+# and .cluster/belay.kubeconfig (the gateway's own identity), then waits until
+# /readyz is ok. Idempotent: a cluster that is already up is reused.
+#
+# Environment (defaults):
+#   BELAY_APISERVER_PORT=6443   kube-apiserver secure port on 127.0.0.1
+#   BELAY_KINE_PORT=12379       kine (etcd API) on 127.0.0.1
+#   BELAY_GATEWAY_PORT=8443     where the authorization webhook is called
+#   BELAY_CLUSTER_DIR=.cluster  state: pki, sqlite db, logs, kubeconfigs
+#   BELAY_TLS_DIR=.belay/tls    the gateway's dev TLS (created here if absent)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+state=${BELAY_CLUSTER_DIR:-$root/.cluster}
+tls_dir=${BELAY_TLS_DIR:-$root/.belay/tls}
+bin=$root/.tools/bin
+api_port=${BELAY_APISERVER_PORT:-6443}
+kine_port=${BELAY_KINE_PORT:-12379}
+gw_port=${BELAY_GATEWAY_PORT:-8443}
+pki=$state/pki
+logs=$state/logs
+server=https://127.0.0.1:$api_port
+
+t0=$(date +%s.%N)
+elapsed() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+log() { echo "cluster-up: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Is the process in pid file $1 alive and running binary $2?
+alive() {
+  local pid
+  pid=$(cat "$state/$1.pid" 2>/dev/null) || return 1
+  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -- "$2"
+}
+
+ready() {
+  curl -sf --max-time 2 --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
+    "$server/readyz" >/dev/null 2>&1
+}
+
+if alive kine kine && alive kube-apiserver kube-apiserver && ready; then
+  log "already up at $server (kubeconfig $state/kubeconfig)"
+  exit 0
+fi
+if [ -e "$state/kine.pid" ] || [ -e "$state/kube-apiserver.pid" ]; then
+  log "stale or half-started cluster found; stopping it first"
+  "$root/scripts/cluster-down.sh"
+fi
+
+for port in "$api_port" "$kine_port"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    die "127.0.0.1:$port is already in use by another process"
+  fi
+done
+
+"$root/e2e/controlplane/build.sh"
+
+mkdir -p "$pki" "$logs" "$state/db"
+
+# --- certificates -----------------------------------------------------------
+# One CA for the cluster (serving cert and client certs). The gateway's dev CA
+# is separate (.belay/tls) and is what the API server trusts when it calls
+# belay.
+
+ecparams() { echo "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1"; }
+
+# issue NAME SUBJECT EXTENDED_USAGE [SANS]
+issue() {
+  local name=$1 subj=$2 eku=$3 sans=${4:-}
+  [ -s "$pki/$name.crt" ] && return
+  # shellcheck disable=SC2046
+  openssl req -new $(ecparams) -nodes -keyout "$pki/$name.key" -out "$pki/$name.csr" \
+    -subj "$subj" 2>/dev/null
+  {
+    echo "basicConstraints=critical,CA:FALSE"
+    echo "keyUsage=critical,digitalSignature,keyEncipherment"
+    echo "extendedKeyUsage=$eku"
+    [ -n "$sans" ] && echo "subjectAltName=$sans"
+  } > "$pki/$name.ext"
+  openssl x509 -req -in "$pki/$name.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" \
+    -set_serial "0x$(openssl rand -hex 16)" -days 825 -extfile "$pki/$name.ext" \
+    -out "$pki/$name.crt" 2>/dev/null
+  rm -f "$pki/$name.csr" "$pki/$name.ext"
+}
+
+if [ ! -s "$pki/ca.crt" ]; then
+  # shellcheck disable=SC2046
+  openssl req -x509 $(ecparams) -nodes -keyout "$pki/ca.key" -out "$pki/ca.crt" -days 3650 \
+    -subj "/CN=belay-e2e-cluster-ca" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+fi
+issue apiserver "/CN=kube-apiserver" serverAuth \
+  "IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+# Identities (client certificates: CN is the user, each O a group).
+issue admin "/O=system:masters/CN=belay-e2e-admin" clientAuth
+issue alice "/O=belay:approvers/CN=alice" clientAuth
+issue carol "/O=belay:approvers/CN=carol" clientAuth
+issue bob "/O=belay-e2e:developers/CN=bob" clientAuth
+# The gateway runs as its in-cluster identity, so manifests/rbac applies as is
+# and the webhooks' not-belay matchConditions are exercised.
+issue belay "/O=system:serviceaccounts/O=system:serviceaccounts:belay/CN=system:serviceaccount:belay:belay" clientAuth
+# The API server's client certificate when it calls belay's authorization webhook.
+issue apiserver-authz-client "/CN=kube-apiserver-authz-client" clientAuth
+
+if [ ! -s "$pki/sa.key" ]; then
+  openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
+  openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
+fi
+
+# The gateway's dev TLS. The gateway creates these itself when they are
+# absent; creating them first lets the API server's authorization webhook
+# kubeconfig carry the CA from the start (it is read once, at start-up).
+if [ ! -s "$tls_dir/ca.crt" ] || [ ! -s "$tls_dir/tls.crt" ] || [ ! -s "$tls_dir/tls.key" ]; then
+  mkdir -p "$tls_dir"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tls_dir/ca.key" -out "$tls_dir/ca.crt" -days 3650 \
+    -subj "/CN=belay-dev-ca" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$tls_dir/tls.key" -out "$tls_dir/tls.csr" \
+    -subj "/CN=localhost" 2>/dev/null
+  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+    "extendedKeyUsage=serverAuth" "subjectAltName=DNS:localhost,IP:127.0.0.1" > "$tls_dir/tls.ext"
+  openssl x509 -req -in "$tls_dir/tls.csr" -CA "$tls_dir/ca.crt" -CAkey "$tls_dir/ca.key" \
+    -set_serial "0x$(openssl rand -hex 16)" -days 825 -extfile "$tls_dir/tls.ext" -out "$tls_dir/tls.crt" 2>/dev/null
+  rm -f "$tls_dir/tls.csr" "$tls_dir/tls.ext"
+  chmod 600 "$tls_dir"/*.key
+  log "created the gateway's dev TLS in $tls_dir"
+fi
+chmod 600 "$pki"/*.key
+
+b64() { base64 -w0 < "$1"; }
+
+# --- kubeconfigs --------------------------------------------------------------
+user_entry() { # NAME CERTNAME [IMPERSONATE]
+  cat <<EOF
+  - name: $1
+    user:
+      client-certificate-data: $(b64 "$pki/$2.crt")
+      client-key-data: $(b64 "$pki/$2.key")
+EOF
+  [ -n "${3:-}" ] && echo "      as: $3"
+  return 0
+}
+context_entry() { # NAME
+  cat <<EOF
+  - name: $1
+    context:
+      cluster: belay-e2e
+      user: $1
+EOF
+}
+cluster_entry() {
+  cat <<EOF
+clusters:
+  - name: belay-e2e
+    cluster:
+      server: $server
+      certificate-authority-data: $(b64 "$pki/ca.crt")
+EOF
+}
+
+{
+  echo "apiVersion: v1"
+  echo "kind: Config"
+  cluster_entry
+  echo "users:"
+  user_entry admin admin
+  # The agent: admin impersonating the service account (kubectl --as works the
+  # same); the API server adds system:serviceaccounts and
+  # system:serviceaccounts:agents.
+  user_entry agent admin system:serviceaccount:agents:remediator
+  user_entry alice alice
+  user_entry bob bob
+  user_entry carol carol
+  user_entry belay belay
+  echo "contexts:"
+  for c in admin agent alice bob carol belay; do context_entry "$c"; done
+  echo "current-context: admin"
+} > "$state/kubeconfig.tmp"
+{
+  echo "apiVersion: v1"
+  echo "kind: Config"
+  cluster_entry
+  echo "users:"
+  user_entry belay belay
+  echo "contexts:"
+  context_entry belay
+  echo "current-context: belay"
+} > "$state/belay.kubeconfig"
+chmod 600 "$state/kubeconfig.tmp" "$state/belay.kubeconfig"
+
+# The API server's connection to belay's authorization webhook.
+cat > "$state/authorization-webhook.kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+  - name: belay
+    cluster:
+      server: https://127.0.0.1:$gw_port/authorize
+      certificate-authority-data: $(b64 "$tls_dir/ca.crt")
+users:
+  - name: kube-apiserver
+    user:
+      client-certificate-data: $(b64 "$pki/apiserver-authz-client.crt")
+      client-key-data: $(b64 "$pki/apiserver-authz-client.key")
+contexts:
+  - name: belay
+    context:
+      cluster: belay
+      user: kube-apiserver
+current-context: belay
+EOF
+
+# manifests/authorization/authorization-config.yaml, with the kubeconfig path
+# of this cluster; nothing else changes.
+src_authz=$root/manifests/authorization/authorization-config.yaml
+grep -q 'kubeConfigFile:' "$src_authz" || die "no kubeConfigFile in $src_authz"
+sed "s#kubeConfigFile: .*#kubeConfigFile: $state/authorization-webhook.kubeconfig#" "$src_authz" \
+  > "$state/authorization-config.yaml"
+
+# --- kine -----------------------------------------------------------------------
+log "starting kine on 127.0.0.1:$kine_port"
+setsid "$bin/kine" \
+  --listen-address "127.0.0.1:$kine_port" \
+  --endpoint "sqlite://$state/db/state.db?_journal=WAL&cache=shared&_busy_timeout=30000&_txlock=immediate" \
+  --metrics-bind-address 0 \
+  > "$logs/kine.log" 2>&1 < /dev/null &
+echo $! > "$state/kine.pid"
+
+for _ in $(seq 1 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$kine_port") 2>/dev/null && break
+  alive kine kine || { tail -20 "$logs/kine.log" >&2; die "kine exited"; }
+  sleep 0.1
+done
+(exec 3<>"/dev/tcp/127.0.0.1/$kine_port") 2>/dev/null || die "kine did not listen within 10s (see $logs/kine.log)"
+log "kine listening after $(elapsed)s"
+
+# --- kube-apiserver ---------------------------------------------------------------
+# Flags after envtest's: no controller-manager runs, so the ServiceAccount
+# admission plugin (which needs the token controller's default accounts) is
+# off; privileged pods are allowed by the API server so that policy, not
+# built-in validation, is what answers them.
+log "starting kube-apiserver on $server"
+t_api=$(date +%s.%N)
+setsid "$bin/kube-apiserver" \
+  --bind-address=127.0.0.1 \
+  --advertise-address=127.0.0.1 \
+  --secure-port="$api_port" \
+  --etcd-servers="http://127.0.0.1:$kine_port" \
+  --cert-dir="$pki" \
+  --tls-cert-file="$pki/apiserver.crt" \
+  --tls-private-key-file="$pki/apiserver.key" \
+  --client-ca-file="$pki/ca.crt" \
+  --service-account-issuer="$server" \
+  --service-account-key-file="$pki/sa.pub" \
+  --service-account-signing-key-file="$pki/sa.key" \
+  --service-cluster-ip-range=10.0.0.0/24 \
+  --authorization-config="$state/authorization-config.yaml" \
+  --disable-admission-plugins=ServiceAccount \
+  --allow-privileged=true \
+  --endpoint-reconciler-type=none \
+  --profiling=false \
+  --v=1 \
+  > "$logs/kube-apiserver.log" 2>&1 < /dev/null &
+echo $! > "$state/kube-apiserver.pid"
+
+for _ in $(seq 1 600); do
+  ready && break
+  alive kube-apiserver kube-apiserver || { tail -30 "$logs/kube-apiserver.log" >&2; die "kube-apiserver exited"; }
+  sleep 0.2
+done
+ready || { tail -30 "$logs/kube-apiserver.log" >&2; die "kube-apiserver not ready within 120s (see $logs/kube-apiserver.log)"; }
+api_secs=$(awk -v a="$t_api" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+mv "$state/kubeconfig.tmp" "$state/kubeconfig"
+log "kube-apiserver ready after ${api_secs}s"
+
+# RBAC for the test identities.
+"$bin/kubectl" --kubeconfig "$state/kubeconfig" --context admin apply \
+  -f "$root/e2e/fixtures/identities.yaml" > "$logs/identities.log"
+
+log "up in $(elapsed)s: $server  kubeconfig=$state/kubeconfig  (authorization webhook https://127.0.0.1:$gw_port/authorize)"
