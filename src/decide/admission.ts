@@ -88,7 +88,7 @@ async function settle(
     if (gate.kind === 'approved') {
       const approved = { ...annotations('allow', rules, revision, decision), approval: gate.approvalId, approvedBy: gate.decidedBy };
       if (gate.override && gate.override.length > 0 && stage === 'mutate' && input.object) {
-        return withFixes(input, gate.override, active, { ...base, auditAnnotations: approved, approvalId: gate.approvalId }, 'approver edit');
+        return withFixes(input, gate.override, active, { ...base, auditAnnotations: approved, approvalId: gate.approvalId }, 'approver edit', true);
       }
       return { ...base, allowed: true, auditAnnotations: approved, verdict: 'allow', approvalId: gate.approvalId };
     }
@@ -110,7 +110,8 @@ async function settle(
 
 /**
  * The fix pipeline: apply, validate the schema, evaluate the patched object
- * again, and send the patch only when that is a clean allow.
+ * again, and send the patch only when that is a clean allow. An approver's
+ * edit may still be deferred (the approval covers that) but never denied.
  */
 async function withFixes(
   input: PolicyInput,
@@ -118,6 +119,7 @@ async function withFixes(
   active: ActivePolicy,
   base: Omit<AdmissionOutcome, 'allowed' | 'verdict'>,
   what: string,
+  approved = false,
 ): Promise<AdmissionOutcome> {
   const object = input.object as JsonObject;
   const applied = applyFixes(object, fixes);
@@ -125,7 +127,8 @@ async function withFixes(
     return { ...base, allowed: false, code: 403, message: `${denialMessage(base.decision?.reasons ?? [], 'the object is not compliant')}; the ${what} could not be used: ${applied.error}`, verdict: 'deny' };
   }
   const again = await active.evaluator.evaluate('admission', { ...input, object: applied.fixed });
-  if (again.decision !== 'allow' || again.fixes.length > 0) {
+  const acceptable = again.decision === 'allow' || (approved && again.decision === 'defer');
+  if (!acceptable || again.fixes.length > 0) {
     const reasons: Reason[] = again.reasons.length > 0 ? again.reasons : base.decision?.reasons ?? [];
     const still = again.fixes.length > 0 ? 'still needs further fixes' : `is still ${again.decision === 'defer' ? 'deferred' : 'denied'}`;
     return { ...base, allowed: false, code: 403, message: `${denialMessage(reasons, 'the object is not compliant')}; the object with the ${what} applied ${still}`, rules: reasons.map((r) => r.rule), verdict: 'deny' };

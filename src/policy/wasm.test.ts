@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { parseBundle } from '../bundle/bundle.js';
+import { buildBundle, TEST_POLICY_DIR, writeTree } from '../testkit/opa-bundle.js';
+import type { PolicyInput } from './contract.js';
+import { compilePolicy } from './wasm.js';
+
+function input(labels: Record<string, string>): PolicyInput {
+  return {
+    face: 'admission',
+    actor: { username: 'robot', groups: [], extra: {}, agent: true, serviceAccount: null },
+    action: { operation: 'CREATE', verb: 'create', subresource: '', dryRun: false },
+    resource: { group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments', namespace: 'team-a', name: 'web' },
+    object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', labels } },
+    oldObject: null,
+    options: null,
+    dryRun: false,
+    namespace: { name: 'team-a' },
+    context: {},
+    tool: null,
+    content: null,
+  };
+}
+
+describe('compilePolicy', () => {
+  it('evaluates the admission entrypoint and checks the decision document', async () => {
+    const policy = await compilePolicy(await parseBundle(buildBundle(TEST_POLICY_DIR, { revision: 'r1' })));
+    expect(policy.revision).toBe('r1');
+    expect([...policy.faces]).toEqual(['admission']);
+    const d = policy.evaluate('admission', input({ 'test/decision': 'deny' }));
+    expect(d.decision).toBe('deny');
+    expect(d.reasons[0]).toMatchObject({ rule: 'test.deny', message: 'Deployment web is labelled deny', severity: 'high' });
+    expect(policy.evaluate('admission', input({})).decision).toBe('allow');
+  });
+
+  it('accepts the input as JSON bytes too', async () => {
+    const policy = await compilePolicy(await parseBundle(buildBundle(TEST_POLICY_DIR)));
+    const bytes = new TextEncoder().encode(JSON.stringify(input({ 'test/decision': 'defer' })));
+    expect(policy.evaluate('admission', bytes).decision).toBe('defer');
+  });
+
+  it('provides the time and units built-ins the SDK lacks', async () => {
+    const dir = writeTree({
+      'p.rego': `package belay.admission
+import rego.v1
+decision := {"decision": "allow", "reasons": [], "fixes": [], "redact": [], "approval": null,
+  "warnings": [sprintf("%d %d %d %v", [time.parse_duration_ns("15m"), time.parse_rfc3339_ns("1970-01-01T00:00:01Z"), units.parse_bytes("2KiB"), units.parse("500m")])]}
+ok if time.now_ns() > 0
+`,
+    });
+    const policy = await compilePolicy(await parseBundle(buildBundle(dir)));
+    expect(policy.builtins).toEqual(expect.arrayContaining(['time.parse_duration_ns', 'time.parse_rfc3339_ns', 'units.parse_bytes', 'units.parse']));
+    expect(policy.evaluate('admission', input({})).warnings).toEqual(['900000000000 1000000000 2048 0.5']);
+  });
+
+  it('refuses a bundle needing a built-in nobody provides, naming it', async () => {
+    const dir = writeTree({
+      'p.rego': `package belay.admission
+import rego.v1
+decision := {"decision": "allow", "warnings": [crypto.sha256("x")]}
+`,
+    });
+    const bundle = await parseBundle(buildBundle(dir));
+    await expect(compilePolicy(bundle)).rejects.toThrow(/built-in that belay does not provide: crypto\.sha256/);
+  });
+
+  it('refuses a bundle without the admission entrypoint', async () => {
+    const dir = writeTree({ 'p.rego': 'package other\nimport rego.v1\nx := 1\n' });
+    const bundle = await parseBundle(buildBundle(dir, { entrypoints: ['other/x'] }));
+    await expect(compilePolicy(bundle)).rejects.toThrow(/lacks entrypoint belay\/admission\/decision/);
+  });
+
+  it('fails an evaluation whose result breaks the contract', async () => {
+    const dir = writeTree({ 'p.rego': 'package belay.admission\nimport rego.v1\ndecision := {"decision": "maybe"}\n' });
+    const policy = await compilePolicy(await parseBundle(buildBundle(dir)));
+    expect(() => policy.evaluate('admission', input({}))).toThrow(/"decision" must be one of allow, deny, defer/);
+  });
+
+  it('fails an evaluation when no decision is defined', async () => {
+    const dir = writeTree({ 'p.rego': 'package belay.admission\nimport rego.v1\ndecision := {"decision": "allow"} if input.never\n' });
+    const policy = await compilePolicy(await parseBundle(buildBundle(dir)));
+    expect(() => policy.evaluate('admission', input({}))).toThrow(/undefined for this input/);
+  });
+});
