@@ -1,0 +1,60 @@
+import fc from 'fast-check';
+import fastJsonPatch from 'fast-json-patch';
+import { describe, expect, it } from 'vitest';
+import { applyFixes } from './apply.js';
+
+const pod = () => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'p' },
+  spec: { containers: [{ name: 'c', image: 'nginx' }] },
+});
+
+describe('applyFixes', () => {
+  it('returns the fixed object and a computed patch, leaving the original alone', () => {
+    const original = pod();
+    const result = applyFixes(original, [
+      { op: 'add', path: '/spec/containers/0/securityContext', value: { allowPrivilegeEscalation: false } },
+      { op: 'add', path: '/spec/securityContext', value: { runAsNonRoot: true } },
+    ]);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(original).toEqual(pod());
+    expect(result.fixed.spec).toMatchObject({ securityContext: { runAsNonRoot: true }, containers: [{ securityContext: { allowPrivilegeEscalation: false } }] });
+    expect(fastJsonPatch.applyPatch(pod(), result.patch as never).newDocument).toEqual(result.fixed);
+  });
+
+  it('drops operations that change nothing', () => {
+    const result = applyFixes(pod(), [{ op: 'replace', path: '/metadata/name', value: 'p' }]);
+    expect(result).toMatchObject({ ok: true, patch: [] });
+  });
+
+  it('refuses a fix whose parent is missing', () => {
+    const result = applyFixes(pod(), [{ op: 'add', path: '/spec/containers/0/securityContext/runAsNonRoot', value: true }]);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error).toMatch(/does not apply/);
+  });
+
+  it('refuses a fix that breaks the schema', () => {
+    const result = applyFixes(pod(), [{ op: 'add', path: '/spec/containers/0/securityContext', value: { runAsNonRoot: 'yes' } }]);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error).toMatch(/not a valid Pod: .*runAsNonRoot must be boolean/);
+  });
+
+  it('passes objects without a known schema unchecked', () => {
+    const crd = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: {} };
+    expect(applyFixes(crd, [{ op: 'add', path: '/spec/size', value: 3 }])).toMatchObject({ ok: true, patch: [{ op: 'add', path: '/spec/size', value: 3 }] });
+  });
+
+  it('property: the computed patch always reproduces the fixed object', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }).filter((k) => !k.includes('/') && !k.includes('~') && k !== '__proto__'), fc.string()), (labels) => {
+        const fixes = Object.entries(labels).map(([k, v]) => ({ op: 'add' as const, path: `/metadata/labels/${k}`, value: v }));
+        const base = { ...pod(), metadata: { name: 'p', labels: {} } };
+        const result = applyFixes(base, fixes);
+        if (!result.ok) return false;
+        return JSON.stringify(fastJsonPatch.applyPatch(structuredClone(base), structuredClone(result.patch) as never).newDocument) === JSON.stringify(result.fixed);
+      }),
+    );
+  });
+});
