@@ -54,7 +54,7 @@ if alive kine kine && alive kube-apiserver kube-apiserver && ready; then
 fi
 if [ -e "$state/kine.pid" ] || [ -e "$state/kube-apiserver.pid" ]; then
   log "stale or half-started cluster found; stopping it first"
-  "$root/scripts/cluster-down.sh"
+  "$root/e2e/cluster-down.sh"
 fi
 
 for port in "$api_port" "$kine_port"; do

@@ -1,0 +1,64 @@
+// Objects the scenarios submit, as YAML text (what a person would pipe to
+// kubectl). Names carry the run id so a reused cluster never collides.
+
+import { stringify } from 'yaml';
+
+export function deployment(o: {
+  name: string;
+  namespace: string;
+  image?: string;
+  replicas?: number;
+  annotations?: Record<string, string>;
+  securityContext?: object;
+  podSecurityContext?: object;
+}): string {
+  return stringify({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: o.name, namespace: o.namespace, labels: { app: o.name }, ...(o.annotations ? { annotations: o.annotations } : {}) },
+    spec: {
+      replicas: o.replicas ?? 1,
+      selector: { matchLabels: { app: o.name } },
+      template: {
+        metadata: { labels: { app: o.name } },
+        spec: {
+          ...(o.podSecurityContext ? { securityContext: o.podSecurityContext } : {}),
+          containers: [
+            {
+              name: 'web',
+              image: o.image ?? 'registry.k8s.io/e2e-test-images/agnhost:2.53',
+              ports: [{ containerPort: 8080 }],
+              resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } },
+              ...(o.securityContext ? { securityContext: o.securityContext } : {}),
+            },
+          ],
+        },
+      },
+    },
+  });
+}
+
+/** A pod bound to a node that does not exist: stored, never run. */
+export function pod(o: { name: string; namespace: string; nodeName?: string; securityContext?: object }): string {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: o.name, namespace: o.namespace, labels: { app: o.name } },
+    spec: {
+      ...(o.nodeName ? { nodeName: o.nodeName } : {}),
+      containers: [
+        {
+          name: 'main',
+          image: 'registry.k8s.io/e2e-test-images/agnhost:2.53',
+          args: ['pause'],
+          resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } },
+          ...(o.securityContext ? { securityContext: o.securityContext } : {}),
+        },
+      ],
+    },
+  });
+}
+
+export function configMap(o: { name: string; namespace: string; data?: Record<string, string> }): string {
+  return stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: o.name, namespace: o.namespace }, data: o.data ?? { key: 'value' } });
+}
