@@ -1,0 +1,96 @@
+# Tool results on their way to the model (use case 2): Secret values are
+# redacted (each value of data/stringData, and the last-applied annotation
+# that repeats them), as are other string values that contain credentials.
+# Text results cannot be redacted by pointer: credentials in them defer.
+package belay.toolresult.rules
+
+import rego.v1
+
+import data.belay.lib.scan
+import data.belay.lib.util
+
+default value := null
+
+value := input.content.value
+
+text := t if {
+	t := input.content.text
+	is_string(t)
+} else := ""
+
+last_applied := "kubectl.kubernetes.io/last-applied-configuration"
+
+# Secret objects anywhere in the result (a Secret, a list's items, …):
+# [path, node] pairs.
+secrets contains [path, node] if {
+	walk(value, [path, node])
+	is_object(node)
+	node.kind == "Secret"
+}
+
+secrets contains [["items", i], node] if {
+	value.kind == "SecretList"
+	some i, node in value.items
+	is_object(node)
+}
+
+secret_paths := {s[0] | some s in secrets}
+
+secret_redactions contains util.pointer(array.concat(s[0], [field, key])) if {
+	some s in secrets
+	some field in ["data", "stringData"]
+	some key, _ in object.get(s[1], field, {})
+}
+
+secret_redactions contains util.pointer(array.concat(s[0], ["metadata", "annotations", last_applied])) if {
+	some s in secrets
+	is_string(s[1].metadata.annotations[last_applied])
+}
+
+secret_names := {util.first([object.get(s[1], ["metadata", "name"], ""), "(unnamed)"]) | some s in secrets}
+
+violations contains {
+	"rule": "toolresult.secret_data",
+	"message": concat("", [
+		"the result holds ", util.plural(count(secret_names), "Secret ", "Secrets "), util.qlist(secret_names),
+		"; its values were replaced before reaching the model",
+	]),
+	"severity": "high",
+	"action": "fix",
+	"redact": sort(secret_redactions),
+} if count(secret_redactions) > 0
+
+value_leaks := {l |
+	some l in scan.leaks(value)
+	not util.pointer(l[0]) in secret_redactions
+	not inside_secret(l[0])
+}
+
+inside_secret(p) if {
+	some sp in secret_paths
+	count(p) > count(sp)
+	array.slice(p, 0, count(sp)) == sp
+}
+
+violations contains {
+	"rule": "toolresult.credential",
+	"message": concat("", [
+		"the result contains ", scan.describe({id | some l in value_leaks; some id in l[1]}),
+		"; the values were replaced before reaching the model",
+	]),
+	"severity": "high",
+	"action": "fix",
+	"redact": sort({util.pointer(l[0]) | some l in value_leaks}),
+} if count(value_leaks) > 0
+
+text_findings := scan.findings(text)
+
+violations contains {
+	"rule": "toolresult.credential_in_text",
+	"message": concat("", [
+		"the text result contains ", scan.describe(text_findings),
+		"; review it before it reaches the model, or ask the tool for structured output belay can redact",
+	]),
+	"severity": "high",
+	"action": "defer",
+} if count(text_findings) > 0

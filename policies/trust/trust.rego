@@ -1,0 +1,106 @@
+# The trust ladder (observe → selective → approve → automate), data-driven.
+# The mode for a request comes from the most specific scope configured in
+# data.belay.config.trust: workflow > agent (username) > namespace > global.
+# An unknown or missing mode falls back to `approve` (fail safe).
+package belay.trust
+
+import rego.v1
+
+import data.belay.lib.config.cfg
+import data.belay.lib.request as req
+import data.belay.lib.util
+
+modes := {"observe", "selective", "approve", "automate"}
+
+workflow := req.workflow
+
+username := req.username
+
+namespace := req.namespace
+
+# scoped is [mode, scope] for the most specific scope with a valid mode.
+scoped := [m, "workflow"] if {
+	workflow != ""
+	m := cfg.trust.workflows[workflow]
+	m in modes
+} else := [m, "agent"] if {
+	username != ""
+	m := cfg.trust.agents[username]
+	m in modes
+} else := [m, "namespace"] if {
+	namespace != ""
+	m := cfg.trust.namespaces[namespace]
+	m in modes
+} else := [m, "global"] if {
+	m := cfg.trust.global
+	m in modes
+} else := ["approve", "default"]
+
+mode := scoped[0]
+
+scope := scoped[1]
+
+# trusted: the workflow or agent is listed as trusted globally or for the
+# request's namespace, or it was graduated explicitly by giving its own
+# workflow/agent scope the `automate` mode.
+trusted if {
+	workflow != ""
+	workflow in cfg.trust.trusted.workflows
+}
+
+trusted if {
+	username != ""
+	username in cfg.trust.trusted.agents
+}
+
+trusted if {
+	workflow != ""
+	workflow in object.get(cfg.trust.trusted.namespaces, [namespace, "workflows"], [])
+}
+
+trusted if {
+	username != ""
+	username in object.get(cfg.trust.trusted.namespaces, [namespace, "agents"], [])
+}
+
+trusted if {
+	scope in {"workflow", "agent"}
+	mode == "automate"
+}
+
+# Who may approve: the most specific scope's groups.
+approver_groups := g if {
+	workflow != ""
+	g := cfg.approval.groups.workflows[workflow]
+	is_array(g)
+} else := g if {
+	username != ""
+	g := cfg.approval.groups.agents[username]
+	is_array(g)
+} else := g if {
+	namespace != ""
+	g := cfg.approval.groups.namespaces[namespace]
+	is_array(g)
+} else := g if {
+	g := cfg.approval.groups.global
+	is_array(g)
+} else := ["belay:approvers"]
+
+ttl := t if {
+	t := cfg.approval.ttl
+	is_string(t)
+	t != ""
+} else := "15m"
+
+# A short description of who is observed, for warnings.
+subject := concat("", ["workflow ", util.q(workflow)]) if workflow != ""
+
+subject := concat("", ["agent ", util.q(username)]) if {
+	workflow == ""
+	username != ""
+}
+
+subject := "this agent" if {
+	workflow == ""
+	username == ""
+}
