@@ -10,9 +10,9 @@ OPA           := $(TOOLS)/opa
 BUILD         := $(CURDIR)/.build
 BUNDLE        := $(BUILD)/bundle.tar.gz
 ENTRYPOINTS   := belay/admission/decision belay/authorization/decision belay/toolcall/decision belay/toolresult/decision belay/prompt/decision
-REVISION      ?= $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo dev)
+# The bundle's revision: the commit, marked dirty when policies/ has uncommitted changes.
+REVISION      ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)$(shell [ -z "$$(git status --porcelain -- policies 2>/dev/null)" ] || echo -dirty)
 LISTEN        ?= 127.0.0.1:8443
-POLICY_FILES  := $(shell find policies -type f \( -name '*.rego' -o -name '*.json' \) 2>/dev/null)
 TS_FILES      := $(shell find src webhook bench -name '*.ts' ! -name '*.test.ts' 2>/dev/null)
 
 .PHONY: help deps opa bundle build run test unit policy-test e2e cluster-up cluster-down bench clean
@@ -35,11 +35,10 @@ $(OPA):
 opa: ## install the pinned opa CLI into .tools/bin
 	@if [ "$$(cat $(TOOLS)/.opa.version 2>/dev/null)" != "$(OPA_VERSION)" ]; then rm -f $(OPA); $(MAKE) --no-print-directory $(OPA); fi
 
-$(BUNDLE): $(POLICY_FILES) | opa
+# Always rebuilt (it takes well under a second) so the revision stamp is current.
+bundle: opa ## compile policies/ to .build/bundle.tar.gz (wasm)
 	@mkdir -p $(BUILD)
-	$(OPA) build -t wasm $(addprefix -e ,$(ENTRYPOINTS)) --revision "$(REVISION)" -o $@ policies/
-
-bundle: $(BUNDLE) ## compile policies/ to .build/bundle.tar.gz (wasm)
+	$(OPA) build -t wasm $(addprefix -e ,$(ENTRYPOINTS)) --revision "$(REVISION)" -o $(BUNDLE).tmp policies/ && mv $(BUNDLE).tmp $(BUNDLE)
 	@echo "bundle $(BUNDLE) revision $(REVISION)"
 
 dist/.built: $(TS_FILES) tsconfig.json node_modules/.package-lock.json
