@@ -122,6 +122,36 @@ describe('deleting a Deployment in a production namespace', () => {
   });
 });
 
+describe('production recognised by namespace label, kept current by the watch', () => {
+  const name = `ledger-${runId}`;
+
+  beforeAll(async () => {
+    transcriptSection('3b. Agent deletes a Deployment in "payments" (labelled environment=Production) → deferred; relabelled → deleted');
+    await admin(['apply', '-f', '-'], deployment({ name, namespace: ns.labelledProduction }));
+  });
+
+  afterAll(async () => {
+    await admin(['label', 'namespace', ns.labelledProduction, 'environment=Production', '--overwrite']);
+  });
+
+  it('defers the delete although the name matches no production pattern', async () => {
+    const r = await kubectl('agent', ['delete', 'deployment', name, '-n', ns.labelledProduction]);
+    expectDeferred(r);
+    expect(rulesIn(r.stderr)).toContain('destructive.delete_production');
+  });
+
+  it('allows it once the namespace is relabelled, without a gateway restart', async () => {
+    await admin(['label', 'namespace', ns.labelledProduction, 'environment=staging', '--overwrite']);
+    // The watch delivers the change asynchronously; retry briefly rather than sleep blindly.
+    let r = await kubectl('agent', ['delete', 'deployment', name, '-n', ns.labelledProduction]);
+    for (let i = 0; i < 20 && r.code !== 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      r = await kubectl('agent', ['delete', 'deployment', name, '-n', ns.labelledProduction]);
+    }
+    expectOk(r, new RegExp(`deployment.apps "${name}" deleted`));
+  });
+});
+
 describe('a server-side dry run of a deferred change', () => {
   const name = `ledger-${runId}`;
   // An agent rolling a production Deployment to a new image and zero

@@ -47,6 +47,8 @@ export const ns = {
   agents: 'agents',
   production: 'prod-billing',
   dev: 'team-a',
+  /** Production by label only: its name matches none of the name patterns. */
+  labelledProduction: 'payments',
 } as const;
 
 /** A short id that keeps object names of one run apart from the last one's. */
