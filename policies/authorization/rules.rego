@@ -54,15 +54,24 @@ severity := "high" if req.name != ""
 
 severity := "critical" if req.name == ""
 
+# Impersonation: the classic check (verb impersonate on users, groups,
+# serviceaccounts, uids, userextras) and constrained impersonation's verbs
+# (impersonate:user-info, impersonate:serviceaccount, impersonate-on:<mode>:<verb>, …).
+impersonation if startswith(req.verb, "impersonate")
+
+impersonated := concat("", [util.first([req.name, "another identity"]), " (", util.first([req.resource, "users"]), ")"]) if req.verb == "impersonate"
+
+impersonated := concat("", ["another identity (", req.verb, " on ", util.first([req.resource, "users"]), ")"]) if req.verb != "impersonate"
+
 violations contains {
 	"rule": "authz.impersonate",
 	"message": concat("", [
-		"impersonating ", util.first([req.name, "another identity"]), " (", util.first([req.resource, "users"]),
-		") lets the agent act with someone else's permissions; ask an approver",
+		"impersonating ", impersonated,
+		" lets the agent act with someone else's permissions, past belay's checks of its own requests; ask an approver",
 	]),
 	"severity": "high",
 	"action": "defer",
 } if {
 	req.agent
-	req.verb == "impersonate"
+	impersonation
 }

@@ -74,6 +74,9 @@ defaults := {
 			"workflows": {},
 		},
 	},
+	# Authorization face: how long an approved read (a Secret get/list/watch)
+	# stays allowed. Read by the gateway, which keeps the window.
+	"authorization": {"readWindow": "5m"},
 	# Pod Security Standards (v1.37).
 	"podSecurity": {
 		"default": "restricted",

@@ -1,6 +1,13 @@
 # Outgoing prompts (use case 5): a prompt that carries credentials (an
 # OpenShift sha256~ token, a service account JWT, a private key, …) defers
 # so the user can remove them before anything leaves for the LLM.
+#
+# The gateway scans the prompt itself (src/scan: a maintained rule set plus
+# Kubernetes-specific detectors and an entropy check) and hands policy the
+# findings with the text already redacted (input.content.findings), so a
+# secret never reaches policy, the decision log or an approval. Without
+# findings (opa eval, a caller of the bare policy) the text is scanned here
+# with data.belay.config.secretPatterns.
 package belay.prompt.rules
 
 import rego.v1
@@ -15,14 +22,54 @@ text := t if {
 	is_string(t)
 } else := ""
 
-findings := scan.findings(text)
+# The gateway ran its scanner: its findings are the answer.
+scanned if is_array(input.content.findings)
+
+gateway_findings := [f | some f in input.content.findings; is_object(f); is_string(f.kind)] if scanned
+
+findings := scan.findings(text) if not scanned
+
+# What each finding kind of the gateway's scanner is, for people.
+finding_text := {
+	"cluster-token": "an OpenShift OAuth access token (sha256~…)",
+	"service-account-token": "a Kubernetes service account token",
+	"jwt": "a JSON Web Token",
+	"bootstrap-token": "a Kubernetes bootstrap token",
+	"private-key": "a PEM private key",
+	"cloud-key": "a cloud provider key",
+	"kubeconfig-credential": "a kubeconfig credential",
+	"api-token": "an API token",
+	"bearer-token": "a bearer token",
+	"basic-auth": "a password in a URL",
+	"connection-string": "a database connection string with a password",
+	"high-entropy": "a high-entropy string next to a secret-ish word",
+}
+
+found := count(gateway_findings) if scanned
+
+found := count(findings) if not scanned
+
+described := concat(", ", sort({object.get(finding_text, f.kind, f.kind) | some f in gateway_findings})) if scanned
+
+described := scan.describe(findings) if not scanned
+
+where := concat("", [" (line", plural_s, " ", concat(", ", [format_int(l, 10) | some l in lines]), ")"]) if {
+	scanned
+	count(lines) > 0
+} else := ""
+
+lines := sort({f.line | some f in gateway_findings; is_number(f.line)})
+
+plural_s := "s" if count(lines) > 1
+
+default plural_s := ""
 
 violations contains {
 	"rule": "prompt.secret",
 	"message": concat("", [
-		"the prompt contains ", scan.describe(findings),
+		"the prompt contains ", described, where,
 		"; remove or redact it before sending (a live credential must not reach an external model)",
 	]),
 	"severity": "high",
 	"action": "defer",
-} if count(findings) > 0
+} if found > 0

@@ -16,6 +16,10 @@ value := input.content.value
 text := t if {
 	t := input.content.text
 	is_string(t)
+} else := t if {
+	# The gateway hands a result that is neither JSON nor a YAML document as a string value.
+	t := input.content.value
+	is_string(t)
 } else := ""
 
 last_applied := "kubectl.kubernetes.io/last-applied-configuration"

@@ -2,7 +2,14 @@
 // admission (and other) faces only ask the gate; where approvals are stored
 // and how humans decide them lives behind it.
 
-import type { Decision, PatchOperation, PolicyInput } from '../policy/contract.js';
+import type { Decision, JsonObject, PatchOperation, PolicyInput } from '../policy/contract.js';
+
+/**
+ * What an approval would let through, computed by the face before the gate
+ * uses the approval up: a digest of the object to admit (after the approver's
+ * edit), or why the approval cannot be used for this request.
+ */
+export type AdmitCheck = { readonly ok: true; readonly objectDigest: string } | { readonly ok: false; readonly message: string };
 
 export interface DeferredRequest {
   readonly input: PolicyInput;
@@ -12,14 +19,38 @@ export interface DeferredRequest {
   readonly requestUid: string;
   /** Dry runs get the same answer but must create and consume nothing. */
   readonly dryRun: boolean;
+  /**
+   * The admission stage asking. On `mutate` an approver's edit can still be
+   * applied and a reinvocation may record the object again; on `validate`
+   * the object must be the one the approval admitted. Absent on other faces.
+   */
+  readonly stage?: 'mutate' | 'validate';
+  /**
+   * Called with the approver's edit before an approval is used: the face
+   * applies the edit, checks it against policy, and answers the digest of
+   * what it will admit. Without it the request's own object digest is used.
+   */
+  readonly admit?: (override: PatchOperation[] | null) => Promise<AdmitCheck>;
 }
 
 export type GateOutcome =
-  /** An approval lets this request through once; `override` is the approver's edit. */
-  | { readonly kind: 'approved'; readonly approvalId: string; readonly override: PatchOperation[] | null; readonly decidedBy: string }
+  /**
+   * An approval lets this request through once; `override` is the approver's
+   * edit of the object, `arguments` their replacement tool-call arguments.
+   */
+  | {
+      readonly kind: 'approved';
+      readonly approvalId: string;
+      readonly override: PatchOperation[] | null;
+      readonly arguments?: JsonObject | null;
+      readonly decidedBy: string;
+    }
   /** Waiting for a human: the message says how to get it approved. */
   | { readonly kind: 'pending'; readonly approvalId: string | null; readonly message: string }
-  | { readonly kind: 'rejected'; readonly approvalId: string; readonly message: string };
+  /** A human said no; the message carries who and why. */
+  | { readonly kind: 'rejected'; readonly approvalId: string; readonly message: string }
+  /** There is an approval, but it does not cover this request (another object, an edit that no longer passes). */
+  | { readonly kind: 'refused'; readonly approvalId: string; readonly message: string };
 
 export interface ApprovalGate {
   resolve(request: DeferredRequest): Promise<GateOutcome>;

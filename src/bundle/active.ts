@@ -52,6 +52,17 @@ export class PolicyStore {
   }
 
   /**
+   * Records a bundle refused before it could be prepared (unreadable,
+   * unsigned, tampered): reported like a failed activation, and the active
+   * bundle keeps serving.
+   */
+  refuse(source: string, err: unknown): void {
+    const failure = { source, message: asBelayError(err, 'bundle_invalid').message, at: new Date() };
+    this.#lastFailure = failure;
+    for (const l of this.#listeners) l({ failure });
+  }
+
+  /**
    * Prepares `bundle` and makes it the active one. On failure the previous
    * bundle keeps serving, the failure is recorded, and the error is rethrown.
    */

@@ -2,6 +2,7 @@
 // approval workflow, and run the fix pipeline. Never throws: every failure is
 // an outcome (denied for agents, allowed for everyone else).
 
+import { admitApproved, type Admitted } from '../approvals/admit.js';
 import type { ApprovalGate } from '../approvals/gate.js';
 import type { ActivePolicy } from '../bundle/active.js';
 import { asBelayError } from '../errors.js';
@@ -84,15 +85,21 @@ async function settle(
   }
 
   if (decision.decision === 'defer') {
-    const gate = await deps.approvals.resolve({ input, decision, revision, requestUid: req.uid, dryRun: input.dryRun });
+    // The gate asks what an approval would admit (the approver's edit applied and checked) before using it up.
+    let admitted: Admitted | undefined;
+    const admit = async (edit: PatchOperation[] | null) => (admitted = await admitApproved(input, edit, stage, active.evaluator));
+    const gate = await deps.approvals.resolve({ input, decision, revision, requestUid: req.uid, dryRun: input.dryRun, stage, admit });
     if (gate.kind === 'approved') {
+      admitted ??= await admitApproved(input, gate.override, stage, active.evaluator);
       const approved = { ...annotations('allow', rules, revision, decision), approval: gate.approvalId, approvedBy: gate.decidedBy };
-      if (gate.override && gate.override.length > 0 && stage === 'mutate' && input.object) {
-        return withFixes(input, gate.override, active, { ...base, auditAnnotations: approved, approvalId: gate.approvalId }, 'approver edit', true);
+      if (!admitted.ok) {
+        return { ...base, allowed: false, code: 403, message: `approval ${gate.approvalId} cannot admit this request: ${admitted.message}`, auditAnnotations: { ...annotations('deny', rules, revision, decision), approval: gate.approvalId }, verdict: 'deny', approvalId: gate.approvalId };
       }
-      return { ...base, allowed: true, auditAnnotations: approved, verdict: 'allow', approvalId: gate.approvalId };
+      const patch = admitted.patch;
+      const warnings = [...base.warnings, ...admitted.warnings.filter((w) => !base.warnings.includes(w))];
+      return { ...base, warnings, allowed: true, ...(patch.length > 0 ? { patch } : {}), auditAnnotations: approved, verdict: patch.length > 0 ? 'fix' : 'allow', approvalId: gate.approvalId };
     }
-    const message = gate.kind === 'rejected' ? `${gate.message}` : deferMessage(decision, gate.message);
+    const message = gate.kind === 'pending' ? deferMessage(decision, gate.message) : gate.message;
     return { ...base, allowed: false, code: 403, message, auditAnnotations: { ...annotations('defer', rules, revision, decision), ...(gate.approvalId ? { approval: gate.approvalId } : {}) }, verdict: 'defer', approvalId: gate.approvalId };
   }
 

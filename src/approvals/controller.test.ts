@@ -1,0 +1,173 @@
+// Expiry and reporting (controller.ts), and the Lease that keeps them on one
+// replica (lease.ts).
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DecisionRecord } from '../observe/decisions.js';
+import { silentLogger } from '../observe/log.js';
+import { ApprovalController } from './controller.js';
+import type { ApprovalEvent } from './events.js';
+import { LeaseElector } from './lease.js';
+import { ApprovalLifecycle } from './lifecycle.js';
+import { LocalApprovalStore } from './local-store.js';
+import { phaseOf, type ApprovalRequest } from './resource.js';
+import { startFakeKube, type FakeKube } from './testing/fake-kube.js';
+import { deferred, deployment } from './testing/requests.js';
+
+const ALICE = { username: 'alice', groups: ['belay:approvers'] };
+
+describe('approval controller', () => {
+  let dir: string;
+  let store: LocalApprovalStore;
+  let clock: number;
+  let events: { name: string; event: ApprovalEvent }[];
+  let records: DecisionRecord[];
+  let controller: ApprovalController;
+  let gate: ApprovalLifecycle;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'belay-ctrl-'));
+    store = await LocalApprovalStore.open(dir);
+    clock = Date.now();
+    events = [];
+    records = [];
+    const now = () => new Date(clock);
+    gate = new ApprovalLifecycle({ store, now, ttlMs: 60_000 });
+    controller = new ApprovalController({
+      store,
+      log: silentLogger,
+      now,
+      events: { emit: async (r, event) => void events.push({ name: r.metadata.name, event }) },
+      decisions: { record: (r) => void records.push(r), close: async () => {} },
+    });
+  });
+  afterEach(async () => {
+    await controller.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const sync = async () => controller.sync(await store.list());
+
+  it('reports what changes after its first read, once each', async () => {
+    await gate.resolve(deferred('old-1', deployment(1)));
+    await sync(); // what was there before is not news
+    expect(events).toEqual([]);
+
+    await gate.resolve(deferred('uid-1', deployment(2)));
+    await sync();
+    await sync();
+    expect(events.map((e) => e.event.reason)).toEqual(['Requested']);
+    expect(events[0]!.event.message).toMatch(/asked to CREATE Deployment prod\/web: scaling in production needs a human; approvers: belay:approvers/);
+
+    const r = (await store.list()).find((x) => phaseOf(x) === 'Pending' && (x.spec.object as { spec: { replicas: number } }).spec.replicas === 2)!;
+    await store.decide(r.metadata.namespace, r.metadata.name, { phase: 'Approved', message: 'ok' }, ALICE);
+    await sync();
+    await gate.resolve(deferred('uid-2', deployment(2)));
+    await sync();
+    expect(events.map((e) => `${e.event.type}/${e.event.reason}`)).toEqual(['Normal/Requested', 'Normal/Approved', 'Normal/Consumed']);
+    expect(events[1]!.event.message).toBe('approved by alice: ok');
+    expect(records.map((x) => [x.verdict, x.actor.username, x.approvalId])).toEqual([
+      ['approved', 'alice', `prod/${r.metadata.name}`],
+      ['consumed', r.spec.requester.user, `prod/${r.metadata.name}`],
+    ]);
+  });
+
+  it('marks Pending and unused Approved requests Expired at requiredBy, and only those', async () => {
+    await gate.resolve(deferred('a', deployment(1)));
+    await gate.resolve(deferred('b', deployment(2)));
+    await gate.resolve(deferred('c', deployment(3)));
+    const [p1, p2, p3] = (await store.list()).sort((x, y) => ((x.spec.object as any).spec.replicas - (y.spec.object as any).spec.replicas)) as [ApprovalRequest, ApprovalRequest, ApprovalRequest];
+    await store.decide('prod', p2.metadata.name, { phase: 'Approved' }, ALICE);
+    await store.decide('prod', p3.metadata.name, { phase: 'Rejected', message: 'no' }, ALICE);
+    await sync();
+    expect(await controller.expireDue()).toBe(0);
+
+    clock = Date.parse(p1.spec.requiredBy) + 1;
+    expect(await controller.expireDue()).toBe(2);
+    const phases = Object.fromEntries((await store.list()).map((r) => [r.metadata.name, phaseOf(r)]));
+    expect(phases).toEqual({ [p1.metadata.name]: 'Expired', [p2.metadata.name]: 'Expired', [p3.metadata.name]: 'Rejected' });
+    const expired = (await store.get('prod', p1.metadata.name))!;
+    expect(expired.status?.conditions).toMatchObject([{ type: 'Expired', status: 'True', reason: 'NoDecision' }]);
+    expect(events.filter((e) => e.event.reason === 'Expired').map((e) => e.event.message).sort()).toEqual([
+      expect.stringMatching(/approved by alice, never used/),
+      expect.stringMatching(/without a decision/),
+    ]);
+    expect(await controller.expireDue()).toBe(0);
+  });
+
+  it('polls the store on its own when started', async () => {
+    const polling = new ApprovalController({ store, log: silentLogger, tickMs: 20, now: () => new Date(clock) });
+    await gate.resolve(deferred('p', deployment(4)));
+    const r = (await store.list())[0]!;
+    polling.startPolling();
+    clock = Date.parse(r.spec.requiredBy) + 1;
+    const deadline = Date.now() + 5_000;
+    while (phaseOf((await store.get('prod', r.metadata.name))!) !== 'Expired' && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+    await polling.stop();
+    expect(phaseOf((await store.get('prod', r.metadata.name))!)).toBe('Expired');
+  });
+});
+
+describe('approvals lease', () => {
+  let kube: FakeKube;
+  beforeEach(async () => {
+    kube = await startFakeKube();
+  });
+  afterEach(async () => {
+    await kube.close();
+  });
+
+  it('lets one replica lead, and another take over when it steps down', async () => {
+    const leading: string[] = [];
+    const make = (id: string) =>
+      new LeaseElector(kube.kubeConfig(), {
+        namespace: 'belay',
+        name: 'belay-approvals',
+        identity: id,
+        durationMs: 1_000,
+        retryMs: 50,
+        renewDeadlineMs: 500,
+        onStartedLeading: () => leading.push(`+${id}`),
+        onStoppedLeading: () => leading.push(`-${id}`),
+      });
+    const a = make('a');
+    const b = make('b');
+    a.start();
+    await waitUntil(() => a.leading);
+    b.start();
+    await new Promise((r) => setTimeout(r, 300));
+    expect([a.leading, b.leading]).toEqual([true, false]);
+
+    await a.stop(); // releases the lease
+    await waitUntil(() => b.leading);
+    expect(leading).toEqual(['+a', '-a', '+b']);
+    const lease = kube.objects('coordination.k8s.io/leases')[0] as unknown as { spec: { holderIdentity: string; leaseTransitions: number } };
+    expect(lease.spec.holderIdentity).toBe('b');
+    await b.stop();
+  });
+
+  it('takes over from a holder that stopped renewing, only after the lease duration', async () => {
+    // A replica that died holding the lease: it is there, and nobody renews it.
+    const api = kube.kubeConfig().makeApiClient(k8s.CoordinationV1Api);
+    await api.createNamespacedLease({ namespace: 'belay', body: { metadata: { name: 'l' }, spec: { holderIdentity: 'ghost', leaseDurationSeconds: 1, renewTime: new k8s.V1MicroTime() } } });
+    const b = new LeaseElector(kube.kubeConfig(), { namespace: 'belay', name: 'l', identity: 'b', durationMs: 1_000, retryMs: 50, onStartedLeading: () => {}, onStoppedLeading: () => {} });
+    const started = Date.now();
+    b.start();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(b.leading).toBe(false);
+    await waitUntil(() => b.leading);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    await b.stop();
+  });
+});
+
+async function waitUntil(ok: () => boolean, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,303 @@
+// The approval lifecycle behind the gate, on either store:
+//
+//   defer, nothing on record          → create Pending (never on dry run), refuse with how to approve
+//   Pending                           → refuse, same message
+//   Approved, before requiredBy       → use it up for this request (Consumed), admit once
+//   Consumed by this review's uid     → admit again (an idempotent retry of the same call)
+//   Consumed moments ago by belay's   → the same API request at a later stage (a reinvocation, or
+//   mutating webhook, same object       validation, which confirms the use once)
+//   Rejected, before requiredBy       → refuse with the approver's message
+//   Consumed by another, Expired, or
+//   lapsed                            → a new request (attempt n+1), Pending
+//
+// The API server gives every webhook call its own uid, so the mutating and
+// validating reviews of one request cannot be linked by uid: a use recorded
+// by the mutating webhook stays unconfirmed until a validating review shows
+// the object it admitted (the approved object, or the approver's edit of it)
+// and confirms it — once. An unconfirmed use that nothing confirms lapses
+// after IN_FLIGHT_MS and counts as used (at most once, never twice).
+//
+// Requests for one target are handled one at a time in this process; across
+// replicas the store's exclusive create and resourceVersion checks decide.
+
+import { BelayError, asBelayError } from '../errors.js';
+import type { Logger } from '../observe/log.js';
+import type { JsonObject, PatchOperation } from '../policy/contract.js';
+import { approvalName, requestKeys, type RequestKeys } from './fingerprint.js';
+import type { ApprovalGate, DeferredRequest, GateOutcome } from './gate.js';
+import { editInEffect } from './override.js';
+import { newApprovalRequest } from './record.js';
+import {
+  APPROVAL_PLURAL,
+  DEFAULT_APPROVALS_NAMESPACE,
+  DEFAULT_APPROVER_GROUPS,
+  LABELS,
+  attemptOf,
+  isLapsed,
+  phaseOf,
+  refOf,
+  rfc3339,
+  withCondition,
+  type ApprovalRequest,
+} from './resource.js';
+import type { ApprovalStore } from './store.js';
+
+export interface LifecycleOptions {
+  store: ApprovalStore;
+  /** Where requests without a namespace (cluster-scoped objects, tool calls) are kept. */
+  approvalsNamespace?: string;
+  /** Groups that decide when the policy names none. */
+  defaultGroups?: readonly string[];
+  /** Overrides the policy's approval.ttl for new requests (tests, drills). */
+  ttlMs?: number;
+  now?: () => Date;
+  log?: Logger;
+}
+
+/** How long a use by the mutating webhook waits for its validation: the API server's default request timeout. */
+export const IN_FLIGHT_MS = 60_000;
+/** Attempts at using an approval that another writer changed under us. */
+const MAX_RACES = 3;
+/** Another writer changed the record between our read and our write: read again. */
+const RACED: unique symbol = Symbol('raced');
+
+export class ApprovalLifecycle implements ApprovalGate {
+  readonly store: ApprovalStore;
+  #options: LifecycleOptions;
+  #chains = new Map<string, Promise<unknown>>();
+
+  constructor(options: LifecycleOptions) {
+    this.store = options.store;
+    this.#options = options;
+  }
+
+  async resolve(request: DeferredRequest): Promise<GateOutcome> {
+    const keys = requestKeys(request.input);
+    return this.#serial(keys.target, () => this.#resolve(request, keys));
+  }
+
+  /** The namespace an approval for this request lives in. */
+  namespaceFor(request: DeferredRequest): string {
+    return request.input.resource.namespace || this.#options.approvalsNamespace || DEFAULT_APPROVALS_NAMESPACE;
+  }
+
+  async #resolve(request: DeferredRequest, keys: RequestKeys): Promise<GateOutcome> {
+    const namespace = this.namespaceFor(request);
+    for (let race = 0; ; race++) {
+      const records = await this.store.listByTarget(namespace, keys.target);
+      const used = records.find((r) => phaseOf(r) === 'Consumed' && r.status?.consumption?.requestUid === request.requestUid);
+      const inFlight = !used && request.stage ? this.#inFlight(records, request, keys) : undefined;
+      const current = records
+        .filter((r) => r.metadata.labels?.[LABELS.fingerprint] === keys.fingerprint)
+        .sort((a, b) => attemptOf(a) - attemptOf(b))
+        .at(-1);
+      const outcome = used
+        ? await this.#reuse(used, request)
+        : inFlight
+          ? await this.#continue(inFlight, request)
+          : current
+            ? await this.#answer(current, request, keys, namespace)
+            : await this.#ask(request, keys, namespace, 1, null);
+      if (outcome !== RACED) return outcome;
+      if (race >= MAX_RACES) {
+        throw new BelayError('conflict', `approval for this request kept changing while belay tried to use it; retry the request`);
+      }
+    }
+  }
+
+  /**
+   * An approval belay's mutating webhook used moments ago, not yet confirmed,
+   * for an object like this one: the approved object, or one that shows the
+   * approver's edit (with whatever defaults the API server filled in).
+   */
+  #inFlight(records: readonly ApprovalRequest[], request: DeferredRequest, keys: RequestKeys): ApprovalRequest | undefined {
+    const now = this.#now().getTime();
+    return records.find((r) => {
+      const c = r.status?.consumption;
+      if (phaseOf(r) !== 'Consumed' || !c || c.confirmedAt || now - Date.parse(c.at) > IN_FLIGHT_MS) return false;
+      if (c.objectDigest === keys.objectDigest) return true;
+      const patch = r.status?.override?.patch;
+      return !!patch && patch.length > 0 && editInEffect(request.input.object, patch);
+    });
+  }
+
+  /**
+   * The same API request at a later stage. A mutating reinvocation records
+   * the object as it now is; validation confirms the use — the first
+   * validation to do so wins, so of two identical requests only one is admitted.
+   */
+  async #continue(used: ApprovalRequest, request: DeferredRequest): Promise<GateOutcome | typeof RACED> {
+    const override = used.status?.override ?? null;
+    const recorded = used.status!.consumption!;
+    // The object already carries the edit: nothing to apply again.
+    const check = await this.#admit(request, null);
+    if (!check.ok) return refused(used, check.message);
+    if (request.dryRun || (request.stage === 'mutate' && check.objectDigest === recorded.objectDigest)) return approved(used, override);
+    const at = rfc3339(this.#now());
+    const consumption = request.stage === 'validate' ? { ...recorded, objectDigest: check.objectDigest, confirmedAt: at } : { ...recorded, objectDigest: check.objectDigest };
+    try {
+      const stored = await this.store.replaceStatus({ ...used, status: { ...used.status!, consumption } });
+      return approved(stored, override);
+    } catch (err) {
+      if (asBelayError(err).code === 'conflict') return RACED;
+      throw err;
+    }
+  }
+
+  /** What the latest request with this fingerprint means for this one. */
+  async #answer(current: ApprovalRequest, request: DeferredRequest, keys: RequestKeys, namespace: string): Promise<GateOutcome | typeof RACED> {
+    const now = this.#now();
+    const phase = phaseOf(current);
+    const lapsed = isLapsed(current, now);
+    if (phase === 'Pending' && !lapsed) return pending(current, request.dryRun);
+    if (phase === 'Approved' && !lapsed) return this.#use(current, request);
+    if (phase === 'Rejected' && !lapsed) return rejected(current);
+    return this.#ask(request, keys, namespace, attemptOf(current) + 1, current);
+  }
+
+  /** Records a new request (attempt `attempt`) and answers pending; a dry run only says what would happen. */
+  async #ask(request: DeferredRequest, keys: RequestKeys, namespace: string, attempt: number, previous: ApprovalRequest | null): Promise<GateOutcome | typeof RACED> {
+    const after = previous ? `${previousSummary(previous, this.#now())}. ` : '';
+    if (request.dryRun) {
+      const name = approvalName(keys.fingerprint, attempt);
+      return { kind: 'pending', approvalId: null, message: `${after}This is a dry run, so nothing was recorded; the same request without --dry-run creates ApprovalRequest ${namespace}/${name} for an approver to decide.` };
+    }
+    const draft = newApprovalRequest(request, keys, {
+      namespace,
+      attempt,
+      now: this.#now(),
+      defaultGroups: this.#options.defaultGroups ?? DEFAULT_APPROVER_GROUPS,
+      ...(this.#options.ttlMs !== undefined ? { ttlMs: this.#options.ttlMs } : {}),
+    });
+    const { request: stored, created } = await this.store.create(draft);
+    if (created) {
+      this.#options.log?.info({ approval: refOf(stored), requester: stored.spec.requester.user, requiredBy: stored.spec.requiredBy, attempt }, 'approval requested');
+      return pending(stored, false, after);
+    }
+    // Another replica created it between our read and our create: answer from what it holds.
+    if (phaseOf(stored) === 'Pending' && !isLapsed(stored, this.#now())) return pending(stored, false, after);
+    return RACED;
+  }
+
+  /** Uses an approval for this request: the face checks what it will admit, then the store records it, once. */
+  async #use(current: ApprovalRequest, request: DeferredRequest): Promise<GateOutcome | typeof RACED> {
+    const override = current.status?.override ?? null;
+    const patch = override?.patch && override.patch.length > 0 ? override.patch : null;
+    if (patch && request.stage === 'validate') {
+      return refused(current, `the approver edited this request, and only belay's mutating webhook can apply an edit; it did not see this request (check the MutatingWebhookConfiguration covers ${current.spec.request.resource})`);
+    }
+    const check = await this.#admit(request, patch);
+    if (!check.ok) return refused(current, check.message);
+    if (request.dryRun) return approved(current, override);
+
+    const now = rfc3339(this.#now());
+    const next: ApprovalRequest = {
+      ...current,
+      status: {
+        ...(current.status ?? { phase: 'Approved' }),
+        phase: 'Consumed',
+        // Confirmed at once unless belay's validating webhook is still to see this request.
+        consumption: { requestUid: request.requestUid, objectDigest: check.objectDigest, at: now, ...(request.stage === 'mutate' ? {} : { confirmedAt: now }) },
+        conditions: withCondition(current.status?.conditions, { type: 'Consumed', status: 'True', reason: 'Admitted', message: `used by request ${request.requestUid}`, lastTransitionTime: now }),
+      },
+    };
+    try {
+      const stored = await this.store.replaceStatus(next);
+      this.#options.log?.info({ approval: refOf(stored), uid: request.requestUid, decidedBy: stored.status?.decidedBy }, 'approval used');
+      return approved(stored, override);
+    } catch (err) {
+      if (asBelayError(err).code === 'conflict') return RACED;
+      throw err;
+    }
+  }
+
+  /** The same request again (validate after mutate, a reinvocation): admitted if it is still the approved object. */
+  async #reuse(used: ApprovalRequest, request: DeferredRequest): Promise<GateOutcome | typeof RACED> {
+    const override = used.status?.override ?? null;
+    const recorded = used.status!.consumption!;
+    const check = await this.#admit(request, override?.patch && override.patch.length > 0 ? override.patch : null);
+    if (!check.ok) return refused(used, check.message);
+    if (check.objectDigest === recorded.objectDigest) return approved(used, override);
+    // The API server fills defaults inside what an edit added, after belay's mutating webhook computed the digest.
+    if (request.stage === 'validate' && override?.patch?.length && editInEffect(request.input.object, override.patch)) return approved(used, override);
+    if (request.stage !== 'mutate') {
+      return refused(used, `the object admitted under ${APPROVAL_PLURAL} ${refOf(used)} is not the one that was approved (${recorded.objectDigest}, now ${check.objectDigest}); something changed it after belay's mutating webhook`);
+    }
+    // A reinvocation after another mutating webhook changed the object: record what will now be admitted.
+    try {
+      const stored = await this.store.replaceStatus({ ...used, status: { ...used.status!, consumption: { ...recorded, objectDigest: check.objectDigest } } });
+      return approved(stored, override);
+    } catch (err) {
+      if (asBelayError(err).code === 'conflict') return RACED;
+      throw err;
+    }
+  }
+
+  async #admit(request: DeferredRequest, patch: PatchOperation[] | null) {
+    if (request.admit) return request.admit(patch);
+    return { ok: true as const, objectDigest: requestKeys(request.input).objectDigest };
+  }
+
+  /** Runs `fn` after every earlier call for the same key has settled. */
+  async #serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#chains.get(key) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(fn);
+    this.#chains.set(key, run);
+    try {
+      return await run;
+    } finally {
+      if (this.#chains.get(key) === run) this.#chains.delete(key);
+    }
+  }
+
+  #now(): Date {
+    return this.#options.now?.() ?? new Date();
+  }
+}
+
+function approved(r: ApprovalRequest, override: { patch?: PatchOperation[]; arguments?: JsonObject } | null): GateOutcome {
+  return {
+    kind: 'approved',
+    approvalId: refOf(r),
+    override: override?.patch && override.patch.length > 0 ? override.patch : null,
+    arguments: override?.arguments ?? null,
+    decidedBy: r.status?.decidedBy ?? '',
+  };
+}
+
+function pending(r: ApprovalRequest, dryRun: boolean, preface = ''): GateOutcome {
+  return { kind: 'pending', approvalId: refOf(r), message: `${preface}${howToApprove(r)}${dryRun ? ' (This dry run changed nothing.)' : ''}` };
+}
+
+function rejected(r: ApprovalRequest): GateOutcome {
+  const s = r.status;
+  const why = s?.message ? `: ${s.message}` : '';
+  return {
+    kind: 'rejected',
+    approvalId: refOf(r),
+    message: `rejected by ${s?.decidedBy || 'an approver'}${why} (ApprovalRequest ${refOf(r)}); this request stays refused until ${r.spec.requiredBy}: change it, or ask an approver`,
+  };
+}
+
+function refused(r: ApprovalRequest, why: string): GateOutcome {
+  return { kind: 'refused', approvalId: refOf(r), message: `approval ${refOf(r)} does not admit this request: ${why}` };
+}
+
+/** What the agent (and the human behind it) reads: what to run, by whom, and to retry. */
+export function howToApprove(r: ApprovalRequest): string {
+  const { namespace, name } = r.metadata;
+  const groups = r.spec.approverGroups.join(', ');
+  return (
+    `ApprovalRequest ${namespace}/${name} is Pending until ${r.spec.requiredBy}. ` +
+    `An approver (${groups}) can run: belay approvals approve ${namespace}/${name} ` +
+    `(or: kubectl patch approvalrequest ${name} -n ${namespace} --subresource=status --type=merge -p '{"status":{"phase":"Approved"}}'); ` +
+    `then retry the same request, which is admitted once.`
+  );
+}
+
+function previousSummary(r: ApprovalRequest, now: Date): string {
+  const phase = phaseOf(r);
+  if (phase === 'Consumed') return `Approval ${refOf(r)} was already used once (by request ${r.status?.consumption?.requestUid ?? 'unknown'}), so doing this again needs a new approval`;
+  if (phase === 'Expired' || isLapsed(r, now)) return `ApprovalRequest ${refOf(r)} expired at ${r.spec.requiredBy}, so this is a new request`;
+  return `ApprovalRequest ${refOf(r)} is ${phase}`;
+}

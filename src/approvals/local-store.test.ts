@@ -1,0 +1,166 @@
+// The local store's durability and concurrency: atomic writes that survive a
+// crash mid-write, exclusive create, resourceVersion checks, a lock that
+// works across processes, and names that cannot escape the store.
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { requestKeys } from './fingerprint.js';
+import { LocalApprovalStore } from './local-store.js';
+import { newApprovalRequest } from './record.js';
+import { phaseOf, type ApprovalRequest } from './resource.js';
+import { deferred } from './testing/requests.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ALICE = { username: 'alice', groups: ['belay:approvers'] };
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'belay-local-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function draft(uid = 'uid-1', attempt = 1): ApprovalRequest {
+  const req = deferred(uid);
+  return newApprovalRequest(req, requestKeys(req.input), { namespace: 'prod', attempt, now: new Date() });
+}
+
+const recordFile = (r: ApprovalRequest) => path.join(dir, 'approvals', r.metadata.namespace, `${r.metadata.name}.json`);
+
+describe('local approval store', () => {
+  it('creates exclusively: the second create of a name returns the first', async () => {
+    const store = await LocalApprovalStore.open(dir);
+    const a = await store.create(draft());
+    const b = await store.create({ ...draft(), spec: { ...draft().spec, risk: 'other' } });
+    expect(a.created).toBe(true);
+    expect(b.created).toBe(false);
+    expect(b.request.spec.risk).toBe('high');
+    expect(a.request.metadata).toMatchObject({ resourceVersion: '1' });
+    expect(a.request.status).toEqual({ phase: 'Pending' });
+  });
+
+  it('refuses a stale status write (resourceVersion) and bumps the version on each write', async () => {
+    const store = await LocalApprovalStore.open(dir);
+    const { request } = await store.create(draft());
+    const v2 = await store.replaceStatus({ ...request, status: { phase: 'Expired' } });
+    expect(v2.metadata.resourceVersion).toBe('2');
+    await expect(store.replaceStatus({ ...request, status: { phase: 'Consumed' } })).rejects.toMatchObject({ code: 'conflict' });
+    expect(phaseOf((await store.get('prod', request.metadata.name))!)).toBe('Expired');
+  });
+
+  it('ignores a temp file a crashed writer left, and sweeps it once it is old', async () => {
+    const store = await LocalApprovalStore.open(dir);
+    const { request } = await store.create(draft());
+    const file = recordFile(request);
+    // A torn write: the writer died after writing half of the new version to its temp file.
+    const torn = path.join(path.dirname(file), `.${path.basename(file)}.4242.deadbeef0000.tmp`);
+    const next = JSON.stringify({ ...request, status: { phase: 'Approved', decidedBy: 'mallory' } });
+    writeFileSync(torn, next.slice(0, next.length / 2));
+
+    const reopened = await LocalApprovalStore.open(dir);
+    const all = await reopened.list();
+    expect(all).toHaveLength(1);
+    expect(phaseOf(all[0]!)).toBe('Pending');
+    expect(existsSync(torn)).toBe(true); // young: it could be a live writer's
+
+    const old = (Date.now() - 120_000) / 1000;
+    utimesSync(torn, old, old);
+    await LocalApprovalStore.open(dir);
+    expect(existsSync(torn)).toBe(false);
+  });
+
+  it('refuses to guess when a record itself is damaged', async () => {
+    const corrupt: string[] = [];
+    const store = await LocalApprovalStore.open(dir, { onCorrupt: (f) => corrupt.push(f) });
+    const { request } = await store.create(draft());
+    writeFileSync(recordFile(request), '{"apiVersion":"belay.dev/v1alpha1","metad');
+    await expect(store.get('prod', request.metadata.name)).rejects.toMatchObject({ code: 'internal', message: expect.stringMatching(/unreadable.*move it aside/) });
+    expect(await store.list()).toEqual([]);
+    expect(corrupt).toEqual([recordFile(request)]);
+    // A create of the same name does not overwrite it (and says why it cannot read it).
+    await expect(store.create(draft())).rejects.toMatchObject({ code: 'internal' });
+  });
+
+  it('keeps every record whole when the writing process is killed mid-write', async () => {
+    const store = await LocalApprovalStore.open(dir);
+    const { request } = await store.create(draft());
+    const script = path.join(dir, 'writer.mts');
+    writeFileSync(
+      script,
+      `import { LocalApprovalStore } from ${JSON.stringify(path.join(here, 'local-store.ts'))};
+const store = await LocalApprovalStore.open(${JSON.stringify(dir)});
+const pad = 'x'.repeat(200_000); // big records make a kill mid-write likely
+process.stdout.write('ready\\n');
+for (let i = 0; ; i++) {
+  const r = await store.get('prod', ${JSON.stringify(request.metadata.name)});
+  await store.replaceStatus({ ...r, status: { phase: 'Pending', message: String(i) + pad } }).catch(() => undefined);
+}
+`,
+    );
+    for (let round = 0; round < 3; round++) {
+      const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.once('data', () => resolve());
+        child.once('exit', (code) => reject(new Error(`writer exited ${code} before it was ready: ${stderr}`)));
+      });
+      await new Promise((r) => setTimeout(r, 150 + 100 * round));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+
+      const corrupt: string[] = [];
+      const reopened = await LocalApprovalStore.open(dir, { onCorrupt: (f) => corrupt.push(f), lockTimeoutMs: 5_000 });
+      const r = (await reopened.get('prod', request.metadata.name))!;
+      expect(corrupt).toEqual([]);
+      expect(Number(r.metadata.resourceVersion)).toBeGreaterThan(1);
+      expect(r.status?.message).toMatch(/^\d+x+$/);
+      // The killed writer's lock (if it held one) is broken, and writes go on.
+      await reopened.replaceStatus({ ...r, status: { phase: 'Pending', message: `after kill ${round}` } });
+    }
+  }, 60_000);
+
+  it('serialises writers across stores (processes) on one record', async () => {
+    const a = await LocalApprovalStore.open(dir);
+    const b = await LocalApprovalStore.open(dir);
+    const { request } = await a.create(draft());
+    // Each writer reads, then writes with the version it read: exactly one per version wins.
+    const attempt = async (store: LocalApprovalStore, i: number) => {
+      const current = (await store.get('prod', request.metadata.name))!;
+      return store.replaceStatus({ ...current, status: { phase: 'Pending', message: `writer ${i}` } }).then(
+        () => 'ok',
+        (err: { code?: string }) => err.code,
+      );
+    };
+    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => attempt(i % 2 ? a : b, i)));
+    const final = (await a.get('prod', request.metadata.name))!;
+    expect(results.filter((r) => r === 'ok').length).toBe(Number(final.metadata.resourceVersion) - 1);
+    expect(results.every((r) => r === 'ok' || r === 'conflict')).toBe(true);
+    expect(readdirSync(path.dirname(recordFile(request))).filter((f) => f.endsWith('.lock'))).toEqual([]);
+  });
+
+  it('records a human decision under the separation-of-duties rules', async () => {
+    const store = await LocalApprovalStore.open(dir, { agents: () => ({ serviceAccountNamespaces: ['agents'], serviceAccounts: [], groups: ['belay:agents'], usernames: [] }) });
+    const { request } = await store.create(draft());
+    const { namespace, name } = request.metadata;
+    await expect(store.decide(namespace, name, { phase: 'Approved' }, { username: request.spec.requester.user, groups: ['belay:approvers'] })).rejects.toMatchObject({ code: 'forbidden', message: expect.stringMatching(/agent identity/) });
+    await expect(store.decide(namespace, name, { phase: 'Approved' }, { username: 'bob', groups: ['developers'] })).rejects.toMatchObject({ code: 'forbidden', message: expect.stringMatching(/only members of belay:approvers/) });
+    const approved = await store.decide(namespace, name, { phase: 'Approved', message: 'ok' }, ALICE);
+    expect(approved.status).toMatchObject({ phase: 'Approved', decidedBy: 'alice', message: 'ok', conditions: [{ type: 'Decided', status: 'True', reason: 'Approved' }] });
+    await expect(store.decide(namespace, name, { phase: 'Rejected' }, { username: 'carol', groups: ['belay:approvers'] })).rejects.toMatchObject({ message: expect.stringMatching(/already Approved \(decided by alice.*final/) });
+    const onDisk = JSON.parse(readFileSync(recordFile(request), 'utf8')) as ApprovalRequest;
+    expect(onDisk.status?.phase).toBe('Approved');
+  });
+
+  it('refuses names and namespaces that would leave the store', async () => {
+    const store = await LocalApprovalStore.open(dir);
+    await expect(store.get('../etc', 'passwd')).rejects.toMatchObject({ code: 'bad_request' });
+    await expect(store.get('prod', '../../x')).rejects.toMatchObject({ code: 'bad_request' });
+    await expect(store.list('a/b')).rejects.toMatchObject({ code: 'bad_request' });
+  });
+});

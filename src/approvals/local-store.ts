@@ -1,0 +1,289 @@
+// ApprovalRequests without a cluster: one JSON file per request under
+// <state-dir>/approvals/<namespace>/<name>.json. Every write goes to a temp
+// file that is fsynced, then renamed (or hard-linked, for an exclusive
+// create) over the record, and the directory is fsynced, so a crash leaves
+// either the old record or the new one — never a torn one. The gateway and
+// the CLI may write at the same time: updates take a per-record lock
+// directory (mkdir is atomic) and check resourceVersion, as the API server would.
+
+import { randomBytes, randomUUID } from 'node:crypto';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { BelayError } from '../errors.js';
+import { NO_AGENTS, type AgentSelector, type UserInfo } from '../identity/agents.js';
+import { LABELS, isNamespaceName, isObjectName, rfc3339, type ApprovalRequest } from './resource.js';
+import { checkStatusChange, decidedStatus, type ReviewContext } from './separation.js';
+import type { ApprovalStore, HumanDecision } from './store.js';
+
+export interface LocalStoreOptions {
+  /** Who counts as an agent when a decision is checked (the active bundle's selector). */
+  agents?: () => AgentSelector;
+  now?: () => Date;
+  /** How long to wait for another writer's lock before giving up. */
+  lockTimeoutMs?: number;
+  /** Told about records that cannot be read (they are skipped by list). */
+  onCorrupt?: (file: string, error: string) => void;
+}
+
+/** Temp files older than this belong to a writer that died; younger ones may be in flight. */
+const STALE_TEMP_MS = 60_000;
+/** A lock held longer than this was left by a crashed writer (writes take milliseconds). */
+const STALE_LOCK_MS = 30_000;
+
+export class LocalApprovalStore implements ApprovalStore {
+  readonly kind = 'local' as const;
+  readonly location: string;
+  #root: string;
+  #options: LocalStoreOptions;
+  #chains = new Map<string, Promise<unknown>>();
+
+  private constructor(root: string, options: LocalStoreOptions) {
+    this.#root = root;
+    this.location = root;
+    this.#options = options;
+  }
+
+  /** Opens (creating) the store under `stateDir`, clearing temp files left by a crash. */
+  static async open(stateDir: string, options: LocalStoreOptions = {}): Promise<LocalApprovalStore> {
+    const root = path.resolve(stateDir, 'approvals');
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    const store = new LocalApprovalStore(root, options);
+    await store.#sweepTemps();
+    return store;
+  }
+
+  async listByTarget(namespace: string, target: string): Promise<ApprovalRequest[]> {
+    return (await this.list(namespace)).filter((r) => r.metadata.labels?.[LABELS.target] === target);
+  }
+
+  async list(namespace?: string): Promise<ApprovalRequest[]> {
+    const namespaces = namespace !== undefined ? [checkNamespace(namespace)] : await this.#namespaces();
+    const out: ApprovalRequest[] = [];
+    for (const ns of namespaces) {
+      let files: string[];
+      try {
+        files = await readdir(path.join(this.#root, ns));
+      } catch (err) {
+        if (code(err) === 'ENOENT') continue;
+        throw err;
+      }
+      for (const f of files.sort()) {
+        if (f.startsWith('.') || !f.endsWith('.json')) continue;
+        const file = path.join(this.#root, ns, f);
+        try {
+          const r = await readRecord(file);
+          if (r) out.push(r);
+        } catch (err) {
+          this.#options.onCorrupt?.(file, (err as Error).message);
+        }
+      }
+    }
+    return out;
+  }
+
+  async get(namespace: string, name: string): Promise<ApprovalRequest | undefined> {
+    return readRecord(this.#file(namespace, name));
+  }
+
+  async create(request: ApprovalRequest): Promise<{ request: ApprovalRequest; created: boolean }> {
+    const file = this.#file(request.metadata.namespace, request.metadata.name);
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    const stored: ApprovalRequest = {
+      ...request,
+      metadata: { ...request.metadata, uid: randomUUID(), resourceVersion: '1', creationTimestamp: rfc3339(this.#now()) },
+      status: { phase: 'Pending' },
+    };
+    if (await writeAtomic(file, stored, true)) return { request: stored, created: true };
+    const existing = await readRecord(file);
+    if (!existing) throw new BelayError('internal', `approval ${request.metadata.namespace}/${request.metadata.name} exists but cannot be read`);
+    return { request: existing, created: false };
+  }
+
+  async replaceStatus(request: ApprovalRequest): Promise<ApprovalRequest> {
+    const { namespace, name } = request.metadata;
+    return this.#update(namespace, name, (current) => {
+      if (current.metadata.resourceVersion !== request.metadata.resourceVersion) {
+        throw new BelayError('conflict', `approval ${namespace}/${name} changed since it was read (resourceVersion ${current.metadata.resourceVersion}, not ${request.metadata.resourceVersion})`);
+      }
+      return { ...current, status: request.status ?? { phase: 'Pending' } };
+    });
+  }
+
+  async decide(namespace: string, name: string, decision: HumanDecision, as: UserInfo): Promise<ApprovalRequest> {
+    return this.#update(namespace, name, (current) => {
+      const ctx: ReviewContext = { gatewayUser: undefined, agents: this.#options.agents?.() ?? NO_AGENTS, now: this.#now() };
+      const status = decidedStatus(current, decision, as, ctx);
+      const check = checkStatusChange(current, { ...current, status }, as, ctx);
+      if (!check.ok) throw new BelayError('forbidden', check.message);
+      return { ...current, status };
+    });
+  }
+
+  /** Read, change and write one record under its lock, bumping resourceVersion. */
+  async #update(namespace: string, name: string, change: (current: ApprovalRequest) => ApprovalRequest): Promise<ApprovalRequest> {
+    const file = this.#file(namespace, name);
+    return this.#locked(file, async () => {
+      const current = await readRecord(file);
+      if (!current) throw new BelayError('not_found', `approval ${namespace}/${name} not found in ${this.location}`);
+      const next = change(current);
+      const version = String(Number(current.metadata.resourceVersion ?? '0') + 1);
+      const stored: ApprovalRequest = { ...next, metadata: { ...current.metadata, resourceVersion: version } };
+      await writeAtomic(file, stored, false);
+      return stored;
+    });
+  }
+
+  /** One writer per record: a promise chain in this process, a lock directory across processes. */
+  async #locked<T>(file: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#chains.get(file) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(async () => {
+      const lock = path.join(path.dirname(file), `.${path.basename(file)}.lock`);
+      await acquireLock(lock, this.#options.lockTimeoutMs ?? 10_000);
+      try {
+        return await fn();
+      } finally {
+        await rm(lock, { recursive: true, force: true });
+      }
+    });
+    this.#chains.set(file, run);
+    try {
+      return await run;
+    } finally {
+      if (this.#chains.get(file) === run) this.#chains.delete(file);
+    }
+  }
+
+  #file(namespace: string, name: string): string {
+    if (!isObjectName(name)) throw new BelayError('bad_request', `${JSON.stringify(name)} is not a valid ApprovalRequest name`);
+    return path.join(this.#root, checkNamespace(namespace), `${name}.json`);
+  }
+
+  async #namespaces(): Promise<string[]> {
+    const entries = await readdir(this.#root, { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory() && isNamespaceName(e.name)).map((e) => e.name).sort();
+  }
+
+  async #sweepTemps(): Promise<void> {
+    const cutoff = Date.now() - STALE_TEMP_MS;
+    for (const ns of await this.#namespaces()) {
+      const dir = path.join(this.#root, ns);
+      for (const f of await readdir(dir)) {
+        if (!f.startsWith('.') || !f.endsWith('.tmp')) continue;
+        const file = path.join(dir, f);
+        const s = await stat(file).catch(() => undefined);
+        if (s && s.mtimeMs < cutoff) await unlink(file).catch(() => undefined);
+      }
+    }
+  }
+
+  #now(): Date {
+    return this.#options.now?.() ?? new Date();
+  }
+}
+
+function checkNamespace(namespace: string): string {
+  if (!isNamespaceName(namespace)) throw new BelayError('bad_request', `${JSON.stringify(namespace)} is not a valid namespace name`);
+  return namespace;
+}
+
+async function readRecord(file: string): Promise<ApprovalRequest | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (code(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    const r = JSON.parse(text) as ApprovalRequest;
+    if (typeof r !== 'object' || r === null || typeof r.metadata?.name !== 'string' || typeof r.spec !== 'object') throw new Error('not an ApprovalRequest');
+    return r;
+  } catch (err) {
+    // Writes are atomic, so this is damage from outside belay: refuse rather than guess.
+    throw new BelayError('internal', `approval record ${file} is unreadable (${(err as Error).message}); move it aside to let belay continue`);
+  }
+}
+
+/**
+ * Temp file, fsync, then rename over the record (or hard-link, which fails
+ * when the record exists, for an exclusive create), then fsync the directory
+ * so the new name survives a power loss. Returns false when `exclusive` and
+ * the record already exists.
+ */
+async function writeAtomic(file: string, value: unknown, exclusive: boolean): Promise<boolean> {
+  const dir = path.dirname(file);
+  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(temp, 'wx', 0o600);
+  try {
+    await handle.writeFile(`${JSON.stringify(value)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    if (exclusive) {
+      try {
+        await link(temp, file);
+      } catch (err) {
+        if (code(err) === 'EEXIST') return false;
+        throw err;
+      }
+    } else {
+      await rename(temp, file);
+    }
+  } finally {
+    if (exclusive) await unlink(temp).catch(() => undefined);
+  }
+  await syncDir(dir);
+  return true;
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function acquireLock(lock: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
+    try {
+      await mkdir(lock);
+      await writeFile(path.join(lock, 'owner'), `${process.pid}\n`);
+      return;
+    } catch (err) {
+      if (code(err) !== 'EEXIST') throw err;
+    }
+    if (await isStaleLock(lock)) {
+      // Rename first: of two processes breaking the same stale lock, one wins the rename.
+      const aside = `${lock}.${randomBytes(4).toString('hex')}.stale`;
+      if (await rename(lock, aside).then(() => true, () => false)) await rm(aside, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new BelayError('conflict', `timed out waiting for ${lock}; if no belay process is running, remove it`);
+    await new Promise((r) => setTimeout(r, wait));
+  }
+}
+
+async function isStaleLock(lock: string): Promise<boolean> {
+  const s = await stat(lock).catch(() => undefined);
+  if (!s) return false;
+  if (Date.now() - s.mtimeMs > STALE_LOCK_MS) return true;
+  const pid = Number((await readFile(path.join(lock, 'owner'), 'utf8').catch(() => '')).trim());
+  // No owner yet: a writer between mkdir and writing its pid, unless that was long ago.
+  if (!Number.isInteger(pid) || pid <= 0) return Date.now() - s.mtimeMs > 2_000;
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return code(err) === 'ESRCH';
+  }
+}
+
+function code(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}

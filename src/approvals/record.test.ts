@@ -1,0 +1,68 @@
+// What an ApprovalRequest keeps of a deferred request: enough to decide,
+// within the CRD's bounds, never a Secret's values.
+
+import { describe, expect, it } from 'vitest';
+import { formatDuration, parseDuration } from './duration.js';
+import { requestKeys } from './fingerprint.js';
+import { newApprovalRequest } from './record.js';
+import { deferDecision, deferred, policyInput } from './testing/requests.js';
+
+const NOW = new Date('2025-06-01T12:00:00Z');
+
+function build(req = deferred('uid-1'), options: Partial<Parameters<typeof newApprovalRequest>[2]> = {}) {
+  return newApprovalRequest(req, requestKeys(req.input), { namespace: 'prod', attempt: 1, now: NOW, ...options });
+}
+
+describe('approval record', () => {
+  it('expires after the policy\'s ttl, or the configured one', () => {
+    expect(build().spec.requiredBy).toBe('2025-06-01T12:15:00Z');
+    expect(build({ ...deferred('u'), decision: deferDecision({ approval: { groups: [], ttl: '1h30m', risk: 'low' } }) }).spec).toMatchObject({ requiredBy: '2025-06-01T13:30:00Z', approverGroups: ['belay:approvers'], risk: 'low' });
+    expect(build(deferred('u'), { ttlMs: 5_000 }).spec.requiredBy).toBe('2025-06-01T12:00:05Z');
+  });
+
+  it('never stores a Secret\'s values, nor what policy asks to hide', () => {
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'prod', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"data":{"password":"aHVudGVyMg=="}}' } }, data: { password: 'aHVudGVyMg==' }, stringData: { token: 'abc' } };
+    const req = { ...deferred('u'), input: policyInput(secret, { resource: { group: '', version: 'v1', kind: 'Secret', resource: 'secrets', namespace: 'prod', name: 'db' } }) };
+    const r = build(req);
+    expect(JSON.stringify(r)).not.toMatch(/aHVudGVyMg|"abc"/);
+    expect(r.spec.object).toMatchObject({ data: { password: '[REDACTED]' }, stringData: { token: '[REDACTED]' } });
+    const hidden = build({ ...deferred('u'), decision: deferDecision({ redact: ['/spec/template/spec/containers/0/image'] }) });
+    expect((hidden.spec.object as any).spec.template.spec.containers[0].image).toBe('[REDACTED]');
+  });
+
+  it('keeps an excerpt of an object too large to store', () => {
+    const big = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big', namespace: 'prod' }, data: { blob: 'x'.repeat(300_000) } };
+    const r = build({ ...deferred('u'), input: policyInput(big) });
+    expect(r.spec.object).toBeNull();
+    expect(r.spec.objectExcerpt!.length).toBeLessThan(9_000);
+    expect(r.spec.objectDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it('stays inside the CRD\'s bounds for what agents control', () => {
+    const input = policyInput(null, { context: { workflow: 'w'.repeat(400), confidence: 7, rationale: 'r'.repeat(9_000), source: 'annotation' } });
+    const r = build({ ...deferred('u'), input, decision: deferDecision({ reasons: Array.from({ length: 80 }, (_, i) => ({ rule: `r${i}`, message: 'm'.repeat(5_000), severity: 'low' as const })) }) });
+    expect(r.spec.context.workflow!.length).toBe(253);
+    expect(r.spec.context).not.toHaveProperty('confidence');
+    expect(r.spec.context.rationale!.length).toBe(4096);
+    expect(r.spec.reasons).toHaveLength(64);
+    expect(r.spec.reasons[0]!.message.length).toBe(4096);
+  });
+
+  it('names the human an agent acts for', () => {
+    const input = policyInput(null, { actor: { ...policyInput(null).actor, extra: { 'belay.dev/on-behalf-of': ['erin'] } } });
+    expect(build({ ...deferred('u'), input }).spec.requester.onBehalfOf).toBe('erin');
+  });
+});
+
+describe('durations', () => {
+  it('reads Go durations and refuses anything else', () => {
+    expect(parseDuration('15m')).toBe(900_000);
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration('1.5s')).toBe(1_500);
+    expect(parseDuration('250ms')).toBe(250);
+    for (const bad of ['', '15', 'm', '-5m', '0s', '5 m', '5d']) expect(() => parseDuration(bad)).toThrow(/duration/);
+    expect(formatDuration(5_400_000)).toBe('1h30m');
+    expect(formatDuration(61_000)).toBe('1m1s');
+    expect(formatDuration(400)).toBe('0s');
+  });
+});

@@ -1,0 +1,132 @@
+// Builds the ApprovalRequest for a deferred request: what a human needs to
+// decide, bounded to what the CRD accepts (a spec the API server refuses
+// would turn every defer into an error), with secrets kept out of it.
+
+import { DEFAULT_APPROVAL_TTL, type AgentContext, type JsonObject, type PolicyInput } from '../policy/contract.js';
+import { fromValue, redactResult } from '../redact/index.js';
+import { parseDuration } from './duration.js';
+import { approvalName, stripVolatile, type RequestKeys } from './fingerprint.js';
+import type { DeferredRequest } from './gate.js';
+import {
+  APPROVAL_API_VERSION,
+  APPROVAL_KIND,
+  DEFAULT_APPROVER_GROUPS,
+  LABELS,
+  rfc3339,
+  type ApprovalRequest,
+  type RequestedAction,
+} from './resource.js';
+
+export interface RecordOptions {
+  namespace: string;
+  attempt: number;
+  now: Date;
+  /** Groups that decide when the policy names none. */
+  defaultGroups?: readonly string[];
+  /** Overrides the policy's approval.ttl (tests, drills). */
+  ttlMs?: number;
+  /** Objects larger than this (as JSON) are kept as an excerpt. */
+  maxObjectBytes?: number;
+}
+
+/** Well under etcd's 1.5 MiB per object, leaving room for the rest of the spec. */
+export const DEFAULT_MAX_OBJECT_BYTES = 256 * 1024;
+const EXCERPT_BYTES = 8 * 1024;
+/** Impersonation extra an agent (or its MCP host) sets to name the human it acts for. */
+export const ON_BEHALF_OF = 'belay.dev/on-behalf-of';
+
+export function newApprovalRequest(req: DeferredRequest, keys: RequestKeys, options: RecordOptions): ApprovalRequest {
+  const { input, decision } = req;
+  const ttlMs = options.ttlMs ?? parseDuration(decision.approval?.ttl || DEFAULT_APPROVAL_TTL);
+  const groups = (decision.approval?.groups ?? []).filter((g) => g !== '').slice(0, 64);
+  const onBehalfOf = input.actor.extra[ON_BEHALF_OF]?.[0];
+  const { object, excerpt } = storedObject(input, decision.redact, options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES);
+  return {
+    apiVersion: APPROVAL_API_VERSION,
+    kind: APPROVAL_KIND,
+    metadata: {
+      name: approvalName(keys.fingerprint, options.attempt),
+      namespace: options.namespace,
+      labels: {
+        [LABELS.target]: keys.target,
+        [LABELS.fingerprint]: keys.fingerprint,
+        [LABELS.attempt]: String(options.attempt),
+        [LABELS.managedBy]: 'belay',
+      },
+    },
+    spec: {
+      face: input.face,
+      requester: {
+        user: cut(input.actor.username, 512),
+        ...(input.actor.uid ? { uid: cut(input.actor.uid, 256) } : {}),
+        groups: input.actor.groups.slice(0, 256).map((g) => cut(g, 512)),
+        ...(onBehalfOf ? { onBehalfOf: cut(onBehalfOf, 512) } : {}),
+      },
+      request: action(input),
+      fingerprint: keys.fingerprint,
+      objectDigest: keys.objectDigest,
+      object,
+      ...(excerpt !== undefined ? { objectExcerpt: excerpt } : {}),
+      ...(input.tool ? { tool: input.tool } : {}),
+      reasons: decision.reasons.slice(0, 64).map((r) => ({ rule: cut(r.rule, 256), message: cut(r.message, 4096), severity: r.severity })),
+      fixes: decision.fixes.slice(0, 256),
+      bundleRevision: cut(req.revision, 256),
+      approverGroups: groups.length > 0 ? groups : [...(options.defaultGroups ?? DEFAULT_APPROVER_GROUPS)],
+      risk: cut(decision.approval?.risk ?? 'medium', 64),
+      context: context(input.context),
+      requiredBy: rfc3339(new Date(options.now.getTime() + ttlMs)),
+    },
+  };
+}
+
+function action(input: PolicyInput): RequestedAction {
+  const tool = input.tool as { name?: unknown } | null;
+  return {
+    operation: cut(input.action.operation, 32),
+    verb: cut(input.action.verb, 64),
+    group: cut(input.resource.group, 253),
+    version: cut(input.resource.version, 64),
+    kind: cut(input.resource.kind, 128),
+    resource: cut(input.resource.resource, 253),
+    subresource: cut(input.action.subresource, 128),
+    namespace: cut(input.resource.namespace, 253),
+    name: cut(input.resource.name, 253),
+    ...(typeof tool?.name === 'string' ? { tool: cut(tool.name, 253) } : {}),
+  };
+}
+
+/**
+ * The object a human reviews: volatile metadata removed, Secret values and
+ * the paths policy asks to hide replaced, and replaced by an excerpt when it
+ * is too large to store.
+ */
+function storedObject(input: PolicyInput, redact: readonly string[], maxBytes: number): { object: JsonObject | null; excerpt?: string } {
+  const source = input.action.operation === 'DELETE' ? input.oldObject : input.object;
+  if (!source) return { object: null };
+  let safe: JsonObject;
+  try {
+    safe = redactResult(fromValue(stripVolatile(source)), { policyPaths: redact }).result as JsonObject;
+  } catch {
+    // A malformed redact path must not put the unredacted object on record.
+    return { object: null, excerpt: 'the object could not be redacted and is not stored' };
+  }
+  const text = JSON.stringify(safe);
+  if (Buffer.byteLength(text) <= maxBytes) return { object: safe };
+  return { object: null, excerpt: `${Buffer.from(text).subarray(0, EXCERPT_BYTES).toString('utf8')}…` };
+}
+
+/** The CRD's bounds for agent context; values outside them are dropped, not refused. */
+function context(ctx: AgentContext): AgentContext {
+  const out: AgentContext = {};
+  if (ctx.workflow) out.workflow = cut(ctx.workflow, 253);
+  if (typeof ctx.confidence === 'number' && ctx.confidence >= 0 && ctx.confidence <= 1) out.confidence = ctx.confidence;
+  if (ctx.rationale) out.rationale = cut(ctx.rationale, 4096);
+  if (ctx.remediationTarget) out.remediationTarget = cut(ctx.remediationTarget, 512);
+  if (ctx.cluster) out.cluster = cut(ctx.cluster, 253);
+  if (ctx.source) out.source = ctx.source;
+  return out;
+}
+
+function cut(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,52 @@
+// belay's own admission for ApprovalRequests, free of HTTP. The mutating
+// stage stamps a human decision with who made it and when (from the
+// authenticated caller, never from the client); the validating stage enforces
+// separation of duties and the lifecycle's transitions (separation.ts).
+
+import type { AdmissionRequest } from '../input/admission.js';
+import type { PatchOperation } from '../policy/contract.js';
+import { APPROVAL_GROUP, APPROVAL_PLURAL, type ApprovalRequest } from './resource.js';
+import { checkCreate, checkDelete, checkMetadataUpdate, checkStatusChange, stampedStatus, type Check, type ReviewContext } from './separation.js';
+
+export type ApprovalReview =
+  | { allowed: true; patch?: PatchOperation[]; decision?: 'approved' | 'rejected' }
+  | { allowed: false; code: 400 | 403 | 503; message: string };
+
+export function reviewApprovalChange(req: AdmissionRequest, stage: 'mutate' | 'validate', ctx: ReviewContext | undefined): ApprovalReview {
+  if (req.resource.group !== APPROVAL_GROUP || req.resource.resource !== APPROVAL_PLURAL) {
+    return { allowed: false, code: 400, message: `belay's approvals webhook only reviews ${APPROVAL_PLURAL}.${APPROVAL_GROUP}, not ${req.resource.resource}.${req.resource.group}; check its rules` };
+  }
+  const sub = req.subResource ?? '';
+  const object = asApproval(req.object);
+  const old = asApproval(req.oldObject);
+  if (req.operation === 'UPDATE' && (!object || !old)) return { allowed: false, code: 400, message: 'an UPDATE review needs object and oldObject' };
+  if (!ctx) return { allowed: false, code: 503, message: 'belay has no active policy bundle yet, so it cannot tell agents from approvers; retry shortly' };
+  const who = req.userInfo;
+
+  if (stage === 'mutate') {
+    if (sub !== 'status' || req.operation !== 'UPDATE') return { allowed: true };
+    const stamped = stampedStatus(old!, object!, who, ctx);
+    return stamped ? { allowed: true, patch: [{ op: 'add', path: '/status', value: stamped }] } : { allowed: true };
+  }
+
+  let check: Check;
+  if (sub === 'status' && req.operation === 'UPDATE') check = checkStatusChange(old!, object!, who, ctx);
+  else if (sub === '' && req.operation === 'CREATE') check = checkCreate(who, ctx);
+  else if (sub === '' && req.operation === 'UPDATE') check = checkMetadataUpdate(old!, object!, who, ctx);
+  else if (sub === '' && req.operation === 'DELETE') check = checkDelete(who, ctx);
+  else check = { ok: true };
+  if (!check.ok) return { allowed: false, code: 403, message: check.message };
+  if (sub === 'status' && req.operation === 'UPDATE' && old!.status?.phase !== object!.status?.phase) {
+    const to = object!.status?.phase;
+    if (to === 'Approved') return { allowed: true, decision: 'approved' };
+    if (to === 'Rejected') return { allowed: true, decision: 'rejected' };
+  }
+  return { allowed: true };
+}
+
+function asApproval(o: unknown): ApprovalRequest | undefined {
+  if (typeof o !== 'object' || o === null) return undefined;
+  const r = o as Partial<ApprovalRequest>;
+  if (typeof r.metadata !== 'object' || r.metadata === null || typeof r.spec !== 'object' || r.spec === null) return undefined;
+  return r as ApprovalRequest;
+}

@@ -1,0 +1,146 @@
+// Test support: an in-memory stand-in for the few API server endpoints the
+// approvals code calls (custom objects with a status subresource, Leases,
+// Events, SelfSubjectReview), with the API server's semantics that matter
+// here: AlreadyExists on create, resourceVersion conflicts, label selectors,
+// status kept apart from the object. Unit tests only; the e2e suite runs the
+// real kube-apiserver.
+
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as k8s from '@kubernetes/client-node';
+
+type Obj = { metadata: { name: string; namespace?: string; resourceVersion?: string; uid?: string; labels?: Record<string, string>; creationTimestamp?: string; generateName?: string }; status?: unknown; [k: string]: unknown };
+
+export interface FakeKube {
+  readonly url: string;
+  /** A KubeConfig pointing at it. */
+  kubeConfig(): k8s.KubeConfig;
+  /** Stored objects by "group/resource" then "namespace/name". */
+  objects(resource: string): Obj[];
+  /** Makes the next n writes to matching paths fail with this HTTP status. */
+  failNext(match: RegExp, status: number, n?: number): void;
+  /** Every request seen, as "METHOD path". */
+  readonly requests: string[];
+  close(): Promise<void>;
+}
+
+const STATUS_SUBRESOURCE = new Set(['belay.dev/approvalrequests']);
+
+export async function startFakeKube(options: { username?: string } = {}): Promise<FakeKube> {
+  const store = new Map<string, Map<string, Obj>>();
+  const requests: string[] = [];
+  const failures: { match: RegExp; status: number; n: number }[] = [];
+  let version = 100;
+  let uid = 0;
+
+  const bucket = (resource: string) => {
+    let b = store.get(resource);
+    if (!b) store.set(resource, (b = new Map()));
+    return b;
+  };
+  const send = (res: http.ServerResponse, code: number, body: unknown) => {
+    res.writeHead(code, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  const status = (res: http.ServerResponse, code: number, reason: string, message: string) =>
+    send(res, code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://fake');
+      const method = req.method ?? 'GET';
+      requests.push(`${method} ${url.pathname}`);
+      const failure = method !== 'GET' ? failures.find((f) => f.n > 0 && f.match.test(url.pathname)) : undefined;
+      if (failure) {
+        failure.n--;
+        status(res, failure.status, 'Injected', `injected failure ${failure.status}`);
+        return;
+      }
+      const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Obj) : undefined;
+
+      if (url.pathname === '/apis/authentication.k8s.io/v1/selfsubjectreviews' && method === 'POST') {
+        send(res, 201, { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', status: { userInfo: { username: options.username ?? 'fake-user', groups: ['system:authenticated'] } } });
+        return;
+      }
+      const m = /^\/(?:apis\/([^/]+)\/[^/]+|api\/v1)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/(status))?$/.exec(url.pathname);
+      if (!m) return status(res, 404, 'NotFound', `no route ${url.pathname}`);
+      const [, group = '', namespace, plural, name, sub] = m;
+      const resource = `${group}/${plural}`;
+      const b = bucket(resource);
+      const key = `${namespace ?? ''}/${name ?? ''}`;
+
+      if (!name && method === 'GET') {
+        const selector = (url.searchParams.get('labelSelector') ?? '').split(',').filter(Boolean).map((s) => s.split('='));
+        const items = [...b.values()].filter(
+          (o) => (namespace === undefined || o.metadata.namespace === namespace) && selector.every(([k, v]) => o.metadata.labels?.[k!] === v),
+        );
+        send(res, 200, { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: String(version) }, items });
+        return;
+      }
+      if (!name && method === 'POST') {
+        const obj = structuredClone(body!) as Obj;
+        if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = `${obj.metadata.generateName}${(++uid).toString(36)}`;
+        const k = `${namespace ?? ''}/${obj.metadata.name}`;
+        if (b.has(k)) return status(res, 409, 'AlreadyExists', `${plural} "${obj.metadata.name}" already exists`);
+        obj.metadata = { ...obj.metadata, namespace: namespace ?? '', uid: `uid-${++uid}`, resourceVersion: String(++version), creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+        if (STATUS_SUBRESOURCE.has(resource)) obj.status = { phase: 'Pending' };
+        b.set(k, obj);
+        send(res, 201, obj);
+        return;
+      }
+      const current = b.get(key);
+      if (!current) return status(res, 404, 'NotFound', `${plural} "${name}" not found`);
+      if (method === 'GET') return send(res, 200, current);
+      if (method === 'DELETE') {
+        b.delete(key);
+        return send(res, 200, current);
+      }
+      if (method === 'PUT') {
+        if (body!.metadata.resourceVersion !== current.metadata.resourceVersion) {
+          return status(res, 409, 'Conflict', `Operation cannot be fulfilled on ${plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+        }
+        let next: Obj;
+        if (sub === 'status') next = { ...current, status: body!.status };
+        else if (STATUS_SUBRESOURCE.has(resource)) next = { ...body!, status: current.status };
+        else next = { ...body! };
+        next.metadata = { ...(sub === 'status' ? current.metadata : body!.metadata), uid: current.metadata.uid, creationTimestamp: current.metadata.creationTimestamp, namespace: current.metadata.namespace, name: current.metadata.name, resourceVersion: String(++version) };
+        b.set(key, next);
+        return send(res, 200, next);
+      }
+      if (method === 'PATCH' && sub === 'status') {
+        const patch = body as { status?: Record<string, unknown> };
+        const next = { ...current, status: { ...(current.status as object), ...(patch.status ?? {}) }, metadata: { ...current.metadata, resourceVersion: String(++version) } };
+        b.set(key, next);
+        return send(res, 200, next);
+      }
+      status(res, 405, 'MethodNotAllowed', `${method} ${url.pathname}`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    requests,
+    kubeConfig() {
+      const kc = new k8s.KubeConfig();
+      kc.loadFromOptions({
+        clusters: [{ name: 'fake', server: url, skipTLSVerify: true }],
+        users: [{ name: 'fake', token: 'fake' }],
+        contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
+        currentContext: 'fake',
+      });
+      return kc;
+    },
+    objects: (resource) => [...bucket(resource).values()],
+    failNext(match, code, n = 1) {
+      failures.push({ match, status: code, n });
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,56 @@
+// Test support: deferred requests as the admission face hands them to the gate.
+
+import type { Decision, JsonObject, PolicyInput } from '../../policy/contract.js';
+import type { DeferredRequest } from '../gate.js';
+
+export const AGENT = 'system:serviceaccount:agents:remediator';
+
+export function deployment(replicas = 3, extra: JsonObject = {}): JsonObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'prod', labels: { app: 'web' }, ...extra },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } },
+    },
+  };
+}
+
+export function deferDecision(over: Partial<Decision> = {}): Decision {
+  return {
+    decision: 'defer',
+    reasons: [{ rule: 'prod.scale', message: 'scaling in production needs a human', severity: 'high' }],
+    fixes: [],
+    redact: [],
+    warnings: [],
+    approval: { groups: ['belay:approvers'], ttl: '15m', risk: 'high' },
+    mode: 'approve',
+    wouldBe: null,
+    ...over,
+  };
+}
+
+export function policyInput(object: JsonObject | null, over: Partial<PolicyInput> = {}): PolicyInput {
+  const metadata = (object?.metadata ?? {}) as { name?: string; namespace?: string };
+  return {
+    face: 'admission',
+    actor: { username: AGENT, groups: ['system:serviceaccounts', 'system:serviceaccounts:agents'], extra: {}, agent: true, serviceAccount: { namespace: 'agents', name: 'remediator' } },
+    action: { operation: 'CREATE', verb: 'create', subresource: '', dryRun: false },
+    resource: { group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments', namespace: metadata.namespace ?? 'prod', name: metadata.name ?? 'web' },
+    object,
+    oldObject: null,
+    options: null,
+    dryRun: false,
+    namespace: { name: metadata.namespace ?? 'prod' },
+    context: { workflow: 'scale-up-v1', confidence: 0.7, source: 'annotation' },
+    tool: null,
+    content: null,
+    ...over,
+  };
+}
+
+export function deferred(uid: string, object: JsonObject | null = deployment(), over: Partial<DeferredRequest> = {}): DeferredRequest {
+  return { input: policyInput(object), decision: deferDecision(), revision: 'rev-1', requestUid: uid, dryRun: false, ...over };
+}

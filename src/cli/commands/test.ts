@@ -1,0 +1,121 @@
+// `belay test [dir]`: the policy tests, conftest-style. Fixture cases and the
+// Pod Security fixtures run through the compiled wasm bundle, `opa test` runs
+// the Rego unit tests, and --differential holds wasm to `opa eval`'s answers.
+// Exit status: 0 all passed, 1 a test failed, 2 usage or load error.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { ENTRYPOINTS, FACES } from '../../policy/contract.js';
+import { findOpa } from '../../testing/opa.js';
+import { FORMATS, render, totals, type Format } from '../../testing/reporters/index.js';
+import { runSuite, stalenessNote } from '../../testing/suite.js';
+import { EXIT, fail, usageExitsTwo } from './shared.js';
+
+interface TestOptions {
+  bundle: string;
+  build?: boolean;
+  policies: string;
+  podSecurity: string | false;
+  opaTest: boolean;
+  differential?: boolean;
+  output: Format;
+  run?: string;
+  quiet?: boolean;
+  color: boolean;
+}
+
+export function testCommand(): Command {
+  const command = new Command('test')
+    .description('run the policy tests: fixture cases and the Pod Security fixtures through the compiled wasm bundle, and opa test for the Rego unit tests')
+    .argument('[dir]', 'policy test directory: cases in DIR/cases (else DIR itself), Rego tests in DIR/rego', 'policy-tests')
+    .option('-b, --bundle <file>', 'the compiled bundle to test (what the gateway serves)', '.build/bundle.tar.gz')
+    .option('--build', 'compile --policies with opa into a temporary bundle and test that instead of --bundle')
+    .option('--policies <dir>', 'policy sources, for opa test, --build and --differential', 'policies')
+    .option('--pod-security <dir>', 'Kubernetes Pod Security fixtures ({baseline,restricted}/{pass,fail}/*.yaml)', '../shared/fixtures/pod-security')
+    .option('--no-pod-security', 'skip the Pod Security fixtures')
+    .option('--no-opa-test', 'skip the Rego unit tests (opa test)')
+    .option('--differential', 'also ask opa eval every question and fail where its answer differs from the wasm bundle\'s')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(FORMATS).default('pretty'))
+    .option('--run <regex>', 'only cases whose name or id matches')
+    .option('-q, --quiet', 'list failures only (pretty output)')
+    .option('--no-color', 'plain pretty output')
+    .action(async function testAction(this: Command, dir: string) {
+      const opts = this.opts<TestOptions>();
+      let built: string | null = null;
+      try {
+        const casesDir = existsSync(path.join(dir, 'cases')) ? path.join(dir, 'cases') : dir;
+        if (!existsSync(casesDir)) throw new Error(`no policy tests at ${dir}`);
+        const notes: string[] = [];
+
+        let bundlePath = opts.bundle;
+        if (opts.build) {
+          built = mkdtempSync(path.join(tmpdir(), 'belay-test-'));
+          bundlePath = path.join(built, 'bundle.tar.gz');
+          buildBundle(findOpa(), opts.policies, bundlePath);
+          notes.push(`built ${opts.policies} into a temporary bundle`);
+        } else {
+          const stale = stalenessNote(bundlePath, opts.policies);
+          if (stale) notes.push(stale);
+        }
+
+        let podSecurityDir: string | null = null;
+        if (opts.podSecurity !== false) {
+          const explicit = this.getOptionValueSource('podSecurity') === 'cli';
+          if (existsSync(opts.podSecurity)) podSecurityDir = opts.podSecurity;
+          else if (explicit) throw new Error(`Pod Security fixtures not found at ${opts.podSecurity}`);
+          else notes.push(`Pod Security fixtures not found at ${opts.podSecurity}; skipped`);
+        }
+
+        const opaTestPaths = opts.opaTest ? [opts.policies, path.join(dir, 'rego')].filter((p) => existsSync(p)) : null;
+        let filter: RegExp | undefined;
+        if (opts.run) {
+          try {
+            filter = new RegExp(opts.run);
+          } catch (err) {
+            throw new Error(`--run is not a valid regular expression: ${(err as Error).message}`);
+          }
+        }
+
+        const report = await runSuite({
+          bundlePath,
+          casesDir,
+          casesRoot: dir,
+          podSecurityDir,
+          ...(filter ? { filter } : {}),
+          opaTestPaths,
+          differential: opts.differential ? { sources: [opts.policies] } : null,
+          notes,
+        });
+        process.stdout.write(render(opts.output, report, { color: opts.color && process.stdout.isTTY === true, verbose: !opts.quiet }));
+        const t = totals(report.items);
+        process.exitCode = t.failed + t.errors > 0 ? EXIT.failed : EXIT.ok;
+      } catch (err) {
+        fail('test', err);
+      } finally {
+        if (built) rmSync(built, { recursive: true, force: true });
+      }
+    });
+  return usageExitsTwo(command);
+}
+
+/** `opa build -t wasm` with every face's entrypoint, as `make bundle` does. */
+function buildBundle(opa: string, policies: string, out: string): void {
+  const revision = gitRevision() ?? 'local';
+  try {
+    execFileSync(opa, ['build', '-t', 'wasm', ...FACES.flatMap((f) => ['-e', ENTRYPOINTS[f]]), '--revision', revision, '-o', out, policies], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    const e = err as { stderr?: Buffer; stdout?: Buffer; message: string };
+    throw new Error(`opa build ${policies} failed: ${(e.stderr?.toString() || e.stdout?.toString() || e.message).trim()}`);
+  }
+}
+
+function gitRevision(): string | null {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty', '--abbrev=12'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,144 @@
+// The authorization decision for the API server's authorization webhook,
+// free of HTTP. Only agents' resource requests are judged; everyone else gets
+// no opinion without evaluation, so RBAC decides for them.
+//
+// belay restricts and never grants: a policy `allow` (or an approved read) is
+// "no opinion" too, so an approval can never give an agent a read its RBAC
+// does not allow. `deny`, and a `defer` that is not approved yet, deny.
+// An approved read stays allowed for a short window (data
+// belay.config.authorization.readWindow, default 5m), because one `kubectl
+// get` is several requests and an agent retries.
+//
+// Never throws: every failure is an outcome (denied for agents, fail closed).
+
+import { randomUUID } from 'node:crypto';
+import { parseDuration } from '../approvals/duration.js';
+import { requestKeys } from '../approvals/fingerprint.js';
+import type { ApprovalGate } from '../approvals/gate.js';
+import type { ActivePolicy } from '../bundle/active.js';
+import { asBelayError } from '../errors.js';
+import { isAgent } from '../identity/agents.js';
+import { authorizationInput, type SubjectAccessReviewSpec } from '../input/authorization.js';
+import type { NamespaceDirectory } from '../namespaces/directory.js';
+import type { Decision, JsonObject, PolicyInput } from '../policy/contract.js';
+import { deferMessage, denialMessage, failClosedMessage } from './messages.js';
+
+export const DEFAULT_READ_WINDOW_MS = 5 * 60_000;
+
+export interface AuthorizationStatus {
+  allowed: boolean;
+  denied?: boolean;
+  reason?: string;
+  evaluationError?: string;
+}
+
+export interface AuthorizationOutcome {
+  status: AuthorizationStatus;
+  /** skip: not an agent or not a resource request; approved: inside an approved read window. */
+  verdict: 'skip' | 'allow' | 'deny' | 'defer' | 'approved' | 'error';
+  rules: string[];
+  revision: string;
+  input?: PolicyInput;
+  decision?: Decision;
+  approvalId?: string | null;
+}
+
+export interface AuthorizationDeps {
+  policy: () => ActivePolicy | undefined;
+  approvals: ApprovalGate;
+  namespaces: NamespaceDirectory;
+  grants: ReadGrants;
+  now?: () => number;
+}
+
+/** No opinion: the next authorizer (RBAC) decides. */
+const NO_OPINION: AuthorizationStatus = { allowed: false, denied: false };
+
+export async function decideAuthorization(spec: SubjectAccessReviewSpec, deps: AuthorizationDeps): Promise<AuthorizationOutcome> {
+  const active = deps.policy();
+  const user = { username: spec.user ?? '', groups: spec.groups ?? [], extra: spec.extra ?? {} };
+  if (!active) {
+    // Without a bundle nobody can tell agents apart; the API server's failurePolicy decides for the rest.
+    return { status: { allowed: false, denied: false, evaluationError: 'belay has no active policy bundle yet' }, verdict: 'error', rules: [], revision: '' };
+  }
+  const revision = active.revision;
+  if (!spec.resourceAttributes || !isAgent(active.agents, user)) {
+    return { status: NO_OPINION, verdict: 'skip', rules: [], revision };
+  }
+
+  const input = authorizationInput(spec, active.agents, deps.namespaces.lookup(spec.resourceAttributes.namespace ?? ''));
+  try {
+    const decision = await active.evaluator.evaluate('authorization', input);
+    return await settle(input, decision, active, deps);
+  } catch (err) {
+    const message = asBelayError(err).message;
+    return { status: { allowed: false, denied: true, reason: failClosedMessage(message), evaluationError: message }, verdict: 'error', rules: [], revision, input };
+  }
+}
+
+async function settle(input: PolicyInput, decision: Decision, active: ActivePolicy, deps: AuthorizationDeps): Promise<AuthorizationOutcome> {
+  const now = (deps.now ?? Date.now)();
+  const base = { input, decision, revision: active.revision, rules: decision.reasons.map((r) => r.rule) };
+  if (decision.decision === 'allow') return { ...base, status: NO_OPINION, verdict: 'allow' };
+  if (decision.decision === 'deny') {
+    return { ...base, status: { allowed: false, denied: true, reason: `belay: ${denialMessage(decision.reasons, 'denied by policy')}` }, verdict: 'deny' };
+  }
+
+  const key = requestKeys(input).fingerprint;
+  const grant = deps.grants.lookup(key, now);
+  if (grant) return { ...base, status: NO_OPINION, verdict: 'approved', approvalId: grant.approvalId };
+
+  // Each call is its own use: a read window starts when an approval is first used.
+  const gate = await deps.approvals.resolve({ input, decision, revision: active.revision, requestUid: `sar-${randomUUID()}`, dryRun: false });
+  if (gate.kind === 'approved') {
+    deps.grants.grant(key, gate.approvalId, now + readWindowMs(active.data));
+    return { ...base, status: NO_OPINION, verdict: 'approved', approvalId: gate.approvalId };
+  }
+  const reason = gate.kind === 'rejected' ? `belay: ${gate.message}` : `belay: ${deferMessage(decision, gate.message)}`;
+  return { ...base, status: { allowed: false, denied: true, reason }, verdict: 'defer', approvalId: gate.approvalId };
+}
+
+/** data.belay.config.authorization.readWindow, a Go duration; malformed or absent means the default. */
+export function readWindowMs(data: JsonObject): number {
+  const config = (data.belay as JsonObject | undefined)?.config as JsonObject | undefined;
+  const window = (config?.authorization as JsonObject | undefined)?.readWindow;
+  if (typeof window !== 'string') return DEFAULT_READ_WINDOW_MS;
+  try {
+    return parseDuration(window);
+  } catch {
+    return DEFAULT_READ_WINDOW_MS;
+  }
+}
+
+/**
+ * Approved read windows, by request fingerprint. In memory: a window is short,
+ * and after a restart the next read simply asks the approval store again.
+ */
+export class ReadGrants {
+  readonly #grants = new Map<string, { approvalId: string; until: number }>();
+  readonly #max: number;
+
+  constructor(max = 10_000) {
+    this.#max = max;
+  }
+
+  grant(key: string, approvalId: string, until: number): void {
+    if (this.#grants.size >= this.#max) this.#sweep(Date.now());
+    if (this.#grants.size >= this.#max) this.#grants.delete(this.#grants.keys().next().value as string);
+    this.#grants.set(key, { approvalId, until });
+  }
+
+  lookup(key: string, now: number): { approvalId: string; until: number } | undefined {
+    const g = this.#grants.get(key);
+    if (!g) return undefined;
+    if (now >= g.until) {
+      this.#grants.delete(key);
+      return undefined;
+    }
+    return g;
+  }
+
+  #sweep(now: number): void {
+    for (const [k, g] of this.#grants) if (now >= g.until) this.#grants.delete(k);
+  }
+}

@@ -1,0 +1,170 @@
+// The agent gate API's decisions, free of HTTP: a tool call before it runs
+// (this file), a tool result before the model sees it (toolresult.ts), a
+// prompt before it leaves (prompt.ts). Every caller of this API is an agent
+// runtime, so evaluation always runs and fails closed: a policy that cannot
+// be evaluated is a deny. The only exception thrown is `not_ready` (no bundle
+// yet), which the HTTP face answers with 503.
+
+import { randomUUID } from 'node:crypto';
+import { canonicalJson, sha256Hex } from '../approvals/fingerprint.js';
+import type { AdmitCheck, ApprovalGate, GateOutcome } from '../approvals/gate.js';
+import type { ActivePolicy } from '../bundle/active.js';
+import { asBelayError, BelayError } from '../errors.js';
+import { applyPatchToArguments } from './edit.js';
+import { resourceOf, retarget, toolCallInput, type ToolCall, type ToolCallRequest } from '../input/toolcall.js';
+import type { NamespaceDirectory } from '../namespaces/directory.js';
+import type { Actor, Decision, Face, JsonObject, PatchOperation, PolicyInput, Reason, TrustMode, Verdict } from '../policy/contract.js';
+import { deferMessage, denialMessage, failClosedMessage } from './messages.js';
+
+export interface GateApiDeps {
+  policy: () => ActivePolicy | undefined;
+  approvals: ApprovalGate;
+  namespaces: NamespaceDirectory;
+}
+
+/** Where a deferred request stands, as the caller sees it. */
+export interface ApprovalRef {
+  id: string | null;
+  phase: 'Pending' | 'Approved' | 'Rejected' | 'Refused';
+  decidedBy?: string;
+  message?: string;
+}
+
+export interface GateApiOutcome {
+  /** The answer: allow (go ahead), deny (do not), defer (wait for `approval`). */
+  decision: Verdict;
+  reasons: Reason[];
+  warnings: string[];
+  mode: TrustMode | null;
+  wouldBe: Verdict | null;
+  /** One sentence for a person: why it was refused or what to wait for. */
+  message?: string;
+  approval: ApprovalRef | null;
+  /** For metrics and the decision log: approved is an allow through an approval. */
+  verdict: 'allow' | 'deny' | 'defer' | 'approved' | 'error';
+  rules: string[];
+  revision: string;
+  input?: PolicyInput;
+  policyDecision?: Decision;
+  /** Set when evaluation failed (and the answer is a fail-closed deny). */
+  error?: { code: string; message: string };
+}
+
+export interface ToolCallOutcome extends GateApiOutcome {
+  /** The call to run: the caller's, or the approver's edit of it. */
+  tool: ToolCall;
+  edited: boolean;
+}
+
+export function activeOrThrow(deps: Pick<GateApiDeps, 'policy'>): ActivePolicy {
+  const active = deps.policy();
+  if (!active) throw new BelayError('not_ready', 'belay has no active policy bundle yet, so agent requests are refused (fail closed); retry shortly');
+  return active;
+}
+
+/** Evaluates, turning any failure into a fail-closed outcome. */
+export async function evaluate(active: ActivePolicy, face: Face, input: PolicyInput): Promise<Decision | GateApiOutcome> {
+  try {
+    return await active.evaluator.evaluate(face, input);
+  } catch (err) {
+    const e = asBelayError(err, 'evaluation_failed');
+    const message = failClosedMessage(e.message);
+    return {
+      decision: 'deny',
+      reasons: [{ rule: 'belay.fail_closed', message, severity: 'high' }],
+      warnings: [],
+      mode: null,
+      wouldBe: null,
+      message,
+      approval: null,
+      verdict: 'error',
+      rules: [],
+      revision: active.revision,
+      input,
+      error: { code: e.code, message: e.message },
+    };
+  }
+}
+
+export function isOutcome(d: Decision | GateApiOutcome): d is GateApiOutcome {
+  return 'verdict' in d;
+}
+
+/** The parts of an outcome every verdict shares. */
+export function baseOutcome(decision: Decision, input: PolicyInput, revision: string): Omit<GateApiOutcome, 'decision' | 'verdict' | 'approval'> {
+  return { reasons: decision.reasons, warnings: decision.warnings, mode: decision.mode, wouldBe: decision.wouldBe, rules: decision.reasons.map((r) => r.rule), revision, input, policyDecision: decision };
+}
+
+/** A pending, rejected or refused gate outcome as the caller's answer. */
+export function unresolved(gate: Exclude<GateOutcome, { kind: 'approved' }>, decision: Decision): Pick<GateApiOutcome, 'decision' | 'verdict' | 'approval' | 'message'> {
+  if (gate.kind === 'pending') {
+    return { decision: 'defer', verdict: 'defer', approval: { id: gate.approvalId, phase: 'Pending', message: gate.message }, message: deferMessage(decision, gate.message) };
+  }
+  const phase = gate.kind === 'rejected' ? 'Rejected' : 'Refused';
+  return { decision: 'deny', verdict: 'deny', approval: { id: gate.approvalId, phase, message: gate.message }, message: gate.message };
+}
+
+export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: GateApiDeps): Promise<ToolCallOutcome> {
+  const active = activeOrThrow(deps);
+  const input = toolCallInput(req, actor, deps.namespaces.lookup(req.tool.target.namespace ?? ''));
+  const decided = await evaluate(active, 'toolcall', input);
+  if (isOutcome(decided)) return { ...decided, tool: req.tool, edited: false };
+  const base = { ...baseOutcome(decided, input, active.revision), tool: req.tool, edited: false };
+
+  if (decided.decision === 'allow') return { ...base, decision: 'allow', verdict: 'allow', approval: null };
+  if (decided.decision === 'deny') return { ...base, decision: 'deny', verdict: 'deny', approval: null, message: denialMessage(decided.reasons, 'denied by policy') };
+
+  // An approver's edit is checked by policy before the approval is used up.
+  let checked: { tool: ToolCall; decision: Decision } | null = null;
+  const admit = async (patch: PatchOperation[] | null, args?: JsonObject | null): Promise<AdmitCheck> => {
+    const edited = editedCall(req.tool, patch, args ?? null);
+    if (!edited.ok) return edited;
+    if (edited.tool === req.tool) return { ok: true, objectDigest: callDigest(req.tool) };
+    const again = await evaluate(active, 'toolcall', editedInput(input, edited.tool));
+    if (isOutcome(again)) return { ok: false, message: again.message ?? 'the edited call could not be evaluated' };
+    if (again.decision === 'deny') return { ok: false, message: `the approver's edit is denied by policy: ${denialMessage(again.reasons, 'denied')}` };
+    checked = { tool: edited.tool, decision: again };
+    return { ok: true, objectDigest: callDigest(edited.tool) };
+  };
+  const gate = await deps.approvals.resolve({
+    input,
+    decision: decided,
+    revision: active.revision,
+    requestUid: req.requestId ?? `toolcall-${randomUUID()}`,
+    dryRun: req.dryRun,
+    admit: (patch) => admit(patch),
+  });
+  if (gate.kind !== 'approved') return { ...base, ...unresolved(gate, decided) };
+
+  const approval: ApprovalRef = { id: gate.approvalId, phase: 'Approved', decidedBy: gate.decidedBy };
+  // A gate that hands back replacement arguments without asking `admit` gets them checked here.
+  if ((gate.arguments || (gate.override && gate.override.length > 0)) && checked === null) {
+    const check = await admit(gate.override, gate.arguments ?? null);
+    if (!check.ok) return { ...base, decision: 'deny', verdict: 'deny', approval: { ...approval, phase: 'Refused', message: check.message }, message: check.message };
+  }
+  const final = checked as { tool: ToolCall; decision: Decision } | null;
+  if (final) {
+    return { ...base, ...baseOutcome(final.decision, editedInput(input, final.tool), active.revision), decision: 'allow', verdict: 'approved', approval, tool: final.tool, edited: true };
+  }
+  return { ...base, decision: 'allow', verdict: 'approved', approval };
+}
+
+function editedCall(original: ToolCall, patch: PatchOperation[] | null, args: JsonObject | null): { ok: true; tool: ToolCall } | { ok: false; message: string } {
+  let next = args;
+  if (!next && patch && patch.length > 0) {
+    const applied = applyPatchToArguments(original.arguments, patch);
+    if (!applied.ok) return applied;
+    next = applied.arguments;
+  }
+  if (!next) return { ok: true, tool: original };
+  return { ok: true, tool: { name: original.name, arguments: next, target: retarget(original.target, next) } };
+}
+
+function editedInput(input: PolicyInput, tool: ToolCall): PolicyInput {
+  return { ...input, resource: resourceOf(tool.target), tool: { name: tool.name, arguments: tool.arguments, target: { ...tool.target } } };
+}
+
+/** The digest the approvals module uses for tool calls: the tool and its arguments. */
+export function callDigest(tool: Pick<ToolCall, 'name' | 'arguments'>): string {
+  return `sha256:${sha256Hex(canonicalJson({ name: tool.name, arguments: tool.arguments }))}`;
+}

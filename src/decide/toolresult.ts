@@ -1,0 +1,136 @@
+// A tool result before it reaches the model. Secret values and the paths
+// policy lists are redacted; policy may also withhold the result (deny) or
+// ask a human (defer). An approval without an edit lets the values through
+// (use case 2's [Approve]); an approval with an edit keeps them redacted
+// ([Edit]: go ahead, but redacted); pending or rejected, the caller gets the
+// redacted result and the approval to wait for. The approval is either this
+// face's own (a `defer` from policy), or the tool call's: the caller names it
+// (`approvalId`) and it counts for the same call by the same agent, for a
+// short window after it was decided.
+
+import { randomUUID } from 'node:crypto';
+import type { ResultFormat } from '../redact/document.js';
+import { parseResult, redactResult, type Redaction } from '../redact/redact.js';
+import { canonicalJson } from '../approvals/fingerprint.js';
+import { isLapsed, phaseOf, type ApprovalRequest } from '../approvals/resource.js';
+import type { ApprovalStore } from '../approvals/store.js';
+import { agentContext, resourceOf, type ToolCall } from '../input/toolcall.js';
+import { readWindowMs } from './authorization.js';
+import type { Actor, AgentContext, JsonObject, PolicyInput } from '../policy/contract.js';
+import { denialMessage } from './messages.js';
+import { activeOrThrow, baseOutcome, evaluate, isOutcome, unresolved, type ApprovalRef, type GateApiDeps, type GateApiOutcome } from './toolcall.js';
+
+export interface ToolResultDeps extends GateApiDeps {
+  /** Reads the tool call's approval named by the caller. */
+  approvalStore?: Pick<ApprovalStore, 'get'>;
+  now?: () => Date;
+}
+
+export interface ToolResultRequest {
+  /** The call that produced the result. */
+  tool: ToolCall;
+  /** JSON or YAML text, or a JSON value. */
+  result: unknown;
+  format?: ResultFormat;
+  context: AgentContext;
+  requestId?: string;
+  /** The tool call's approval ("namespace/name"), when the call was approved. */
+  approvalId?: string;
+}
+
+export interface ToolResultOutcome extends GateApiOutcome {
+  /** The result to hand to the model; null when policy withholds it. */
+  result: unknown;
+  format: ResultFormat;
+  redactions: Redaction[];
+}
+
+/** Throws BelayError bad_request when the result is not JSON or YAML, not_ready without a bundle. */
+export async function decideToolResult(req: ToolResultRequest, actor: Actor, deps: ToolResultDeps): Promise<ToolResultOutcome> {
+  const active = activeOrThrow(deps);
+  const doc = parseResult(req.result, req.format);
+  const input: PolicyInput = {
+    face: 'toolresult',
+    actor,
+    action: { operation: (req.tool.target.verb ?? '').toUpperCase(), verb: req.tool.target.verb ?? '', subresource: req.tool.target.subresource ?? '', dryRun: false },
+    resource: resourceOf(req.tool.target),
+    object: null,
+    oldObject: null,
+    options: null,
+    dryRun: false,
+    namespace: deps.namespaces.lookup(req.tool.target.namespace ?? ''),
+    context: agentContext(req.context, actor),
+    tool: { name: req.tool.name, arguments: req.tool.arguments, target: { ...req.tool.target } },
+    content: { value: doc.value as never, format: doc.format },
+  };
+  const decided = await evaluate(active, 'toolresult', input);
+  if (isOutcome(decided)) return { ...decided, result: null, format: doc.format, redactions: [] };
+  const base = baseOutcome(decided, input, active.revision);
+  const redacted = (reveal: boolean) => {
+    const r = redactResult(doc, { policyPaths: decided.redact, reveal });
+    return { result: r.result, format: r.format, redactions: r.redactions };
+  };
+
+  if (decided.decision === 'deny') {
+    return { ...base, decision: 'deny', verdict: 'deny', approval: null, message: denialMessage(decided.reasons, 'policy withholds this result'), result: null, format: doc.format, redactions: [] };
+  }
+  // The tool call's approval, when the caller names one, answers for this result too.
+  const granted = req.approvalId ? await callApproval(req, actor, deps, active.data) : null;
+  if (granted && granted.phase !== 'Approved') base.warnings = [...base.warnings, `belay: ${granted.ref.message}`];
+  if (granted) {
+    const reveal = granted.phase === 'Approved' && !granted.edited;
+    const warnings = base.warnings;
+    if (granted.phase === 'Approved' || decided.decision === 'allow') {
+      return { ...base, warnings, decision: 'allow', verdict: granted.phase === 'Approved' ? 'approved' : 'allow', approval: granted.ref, ...redacted(reveal) };
+    }
+  } else if (decided.decision === 'allow') {
+    return { ...base, decision: 'allow', verdict: 'allow', approval: null, ...redacted(false) };
+  }
+
+  const gate = await deps.approvals.resolve({ input, decision: decided, revision: active.revision, requestUid: req.requestId ?? `toolresult-${randomUUID()}`, dryRun: false });
+  if (gate.kind === 'approved') {
+    const edited = (gate.override !== null && gate.override.length > 0) || (gate.arguments !== undefined && gate.arguments !== null);
+    return {
+      ...base,
+      decision: 'allow',
+      verdict: 'approved',
+      approval: { id: gate.approvalId, phase: 'Approved', decidedBy: gate.decidedBy, message: edited ? 'approved with an edit: the result stays redacted' : 'approved: the values are let through' },
+      ...redacted(!edited),
+    };
+  }
+  return { ...base, ...unresolved(gate, decided), ...redacted(false) };
+}
+
+/**
+ * Whether the tool call's approval lets this result through: the same agent,
+ * the same tool and arguments, approved (or used) within the read window.
+ */
+async function callApproval(req: ToolResultRequest, actor: Actor, deps: ToolResultDeps, data: JsonObject): Promise<{ phase: 'Approved' | 'Refused'; edited: boolean; ref: ApprovalRef }> {
+  const id = req.approvalId!;
+  const refused = (message: string) => ({ phase: 'Refused' as const, edited: false, ref: { id, phase: 'Refused' as const, message } });
+  const [namespace, name] = id.includes('/') ? id.split('/', 2) : ['belay', id];
+  let r: ApprovalRequest | undefined;
+  try {
+    r = deps.approvalStore ? await deps.approvalStore.get(namespace!, name!) : undefined;
+  } catch {
+    return refused(`approval ${id} could not be read, so the values stay redacted`);
+  }
+  if (!r || r.spec.requester.user !== actor.username) return refused(`there is no approval ${id} for this agent, so the values stay redacted`);
+  const tool = r.spec.tool as { name?: unknown; arguments?: unknown } | null | undefined;
+  if (r.spec.face !== 'toolcall' || tool?.name !== req.tool.name || canonicalJson(tool?.arguments ?? {}) !== canonicalJson(req.tool.arguments)) {
+    return refused(`approval ${id} is for another call, so the values stay redacted`);
+  }
+  const phase = phaseOf(r);
+  const now = (deps.now ?? (() => new Date()))();
+  const decidedAt = Date.parse(r.status?.decidedAt ?? '');
+  if (phase === 'Approved' && isLapsed(r, now)) return refused(`approval ${id} expired, so the values stay redacted`);
+  if ((phase !== 'Approved' && phase !== 'Consumed') || !Number.isFinite(decidedAt)) return refused(`approval ${id} is ${phase}, so the values stay redacted`);
+  if (now.getTime() > decidedAt + readWindowMs(data)) return refused(`approval ${id} was decided too long ago to let values through; ask again`);
+  const o = r.status?.override;
+  const edited = !!o && (o.arguments !== undefined || (o.patch?.length ?? 0) > 0);
+  return {
+    phase: 'Approved',
+    edited,
+    ref: { id, phase: 'Approved', ...(r.status?.decidedBy ? { decidedBy: r.status.decidedBy } : {}), message: edited ? 'approved with an edit: the result stays redacted' : 'approved: the values are let through' },
+  };
+}

@@ -1,0 +1,280 @@
+// The decision log: one JSON line per decision (file or stdout), with what
+// `belay replay` needs to ask a candidate bundle the same question — the
+// policy input — and what was answered. Secrets are never written in clear:
+// Secret values (data, stringData, last-applied), anything under the
+// decision's `redact` paths, and secrets found in prompt or tool-result text
+// become "[REDACTED]" before the line is written. A file is bounded in size
+// and rotated (decisions.log → .1 → .2 …); when the disk cannot keep up,
+// records are dropped and counted rather than held without bound.
+
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, writeSync, fstatSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import type { Decision, JsonObject, PatchOperation, PolicyInput } from '../policy/contract.js';
+import { parsePointer } from '../redact/pointer.js';
+import { secretValuePaths } from '../redact/secrets.js';
+import { scanText } from '../scan/index.js';
+import type { DecisionRecord, DecisionSink } from './decisions.js';
+
+export const REDACTED = '[REDACTED]';
+
+/** One line of the log, as written. */
+export interface LoggedDecision {
+  time: string;
+  face: DecisionRecord['face'];
+  id: string;
+  revision: string;
+  actor: DecisionRecord['actor'];
+  request: DecisionRecord['request'];
+  /** sha256 of the input as logged (canonical JSON, keys sorted). */
+  inputDigest: string | null;
+  /** The outcome: allow, deny, defer, fix, skip, error… */
+  verdict: string;
+  rules: string[];
+  reasons: Decision['reasons'];
+  /** The patch sent (fixes applied), values of secret fields redacted. */
+  fixesApplied: PatchOperation[] | null;
+  /** The policy's own decision document, redacted like the input. */
+  policy: Decision | null;
+  approvalId: string | null;
+  latencyMs: number;
+  input: PolicyInput | null;
+}
+
+export interface DecisionLogOptions {
+  /** A file path, "-" for stdout, or a stream. */
+  destination: string | NodeJS.WritableStream;
+  /** Rotate when the file would grow past this (bytes). */
+  maxBytes?: number;
+  /** Rotated files kept beside the live one. */
+  maxFiles?: number;
+  /** Records waiting to be written before new ones are dropped. */
+  maxQueue?: number;
+  onError?: (err: unknown) => void;
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+function clone<T>(v: T): T {
+  return v === undefined || v === null ? v : (JSON.parse(JSON.stringify(v)) as T);
+}
+
+/** Sets the value at `pointer` in `doc` to REDACTED when it is there. */
+function redactAt(doc: unknown, pointer: string): boolean {
+  let segments: string[];
+  try {
+    segments = parsePointer(pointer);
+  } catch {
+    return false;
+  }
+  if (segments.length === 0) return false;
+  let node: unknown = doc;
+  for (const seg of segments.slice(0, -1)) {
+    if (typeof node !== 'object' || node === null) return false;
+    node = (node as Record<string, unknown>)[seg];
+  }
+  const last = segments[segments.length - 1]!;
+  if (typeof node !== 'object' || node === null || !(last in (node as object))) return false;
+  (node as Record<string, unknown>)[last] = REDACTED;
+  return true;
+}
+
+function redactSecretsIn(doc: unknown, extraPointers: readonly string[]): string[] {
+  const pointers = [...secretValuePaths(doc).map((p) => p.pointer), ...extraPointers];
+  for (const p of pointers) redactAt(doc, p);
+  return pointers;
+}
+
+/** Patch operations whose value lands on a redacted path carry REDACTED instead. */
+function redactPatch(ops: readonly PatchOperation[] | null | undefined, redacted: readonly string[]): PatchOperation[] | null {
+  if (!ops) return null;
+  return ops.map((op) => {
+    if (op.value === undefined) return { ...op };
+    const hit = redacted.some((p) => op.path === p || op.path.startsWith(`${p}/`) || p.startsWith(`${op.path}/`));
+    return hit ? { ...op, value: REDACTED } : { ...op, value: clone(op.value) };
+  });
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (typeof v === 'object' && v !== null) {
+    return `{${Object.keys(v)
+      .sort()
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+/** The line for `entry`, with every secret redacted. */
+export async function redactRecord(entry: DecisionRecord): Promise<LoggedDecision> {
+  const input = clone(entry.input);
+  const policyPaths = entry.decision?.redact ?? [];
+  const redacted: string[] = [];
+  if (input) {
+    for (const field of ['object', 'oldObject'] as const) {
+      if (input[field]) redacted.push(...redactSecretsIn(input[field], policyPaths));
+    }
+    const content = input.content as JsonObject | null;
+    if (content && 'value' in content) redactSecretsIn(content.value, policyPaths);
+    if (content && typeof content.text === 'string') content.text = (await scanText(content.text).catch(() => ({ redacted: REDACTED }))).redacted;
+    // Tool arguments may carry a manifest (a Secret to create) or a value.
+    if (input.tool && typeof input.tool === 'object') redactSecretsIn((input.tool as JsonObject).arguments, []);
+  }
+  const policy = clone(entry.decision);
+  if (policy) policy.fixes = redactPatch(policy.fixes, redacted) ?? [];
+  return {
+    time: entry.time,
+    face: entry.face,
+    id: entry.id,
+    revision: entry.revision,
+    actor: entry.actor,
+    request: entry.request,
+    inputDigest: input ? `sha256:${createHash('sha256').update(canonical(input)).digest('hex')}` : null,
+    verdict: entry.verdict,
+    rules: entry.rules,
+    reasons: policy?.reasons ?? [],
+    fixesApplied: redactPatch(entry.patch, redacted),
+    policy,
+    approvalId: entry.approvalId,
+    latencyMs: Math.round(entry.latencyMs * 1000) / 1000,
+    input: input as PolicyInput | null,
+  };
+}
+
+/** Writes JSON lines in the background; `record` never blocks a request. */
+export class DecisionLog implements DecisionSink {
+  readonly #options: Required<Omit<DecisionLogOptions, 'onError' | 'destination'>> & Pick<DecisionLogOptions, 'onError'>;
+  readonly #file: string | null;
+  readonly #stream: NodeJS.WritableStream | null;
+  #fd: number | null = null;
+  #size = 0;
+  #queue: DecisionRecord[] = [];
+  #draining: Promise<void> | null = null;
+  #dropped = 0;
+  #written = 0;
+  #closed = false;
+
+  constructor({ destination, maxBytes = 100 * 1024 * 1024, maxFiles = 5, maxQueue = 10_000, onError }: DecisionLogOptions) {
+    this.#options = { maxBytes, maxFiles, maxQueue, onError };
+    if (typeof destination === 'string' && destination !== '-') {
+      this.#file = destination;
+      this.#stream = null;
+      this.#open();
+    } else {
+      this.#file = null;
+      this.#stream = typeof destination === 'string' ? process.stdout : destination;
+    }
+  }
+
+  /** Records not written because the queue was full. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  get written(): number {
+    return this.#written;
+  }
+
+  record(entry: DecisionRecord): void {
+    if (this.#closed) return;
+    // Nothing is serialised here: the request that recorded this is still being answered.
+    if (this.#queue.length >= this.#options.maxQueue) {
+      this.#dropped++;
+      return;
+    }
+    this.#queue.push(entry);
+    this.#draining ??= this.#drain();
+  }
+
+  /** Resolves when everything recorded so far is written. */
+  async flush(): Promise<void> {
+    while (this.#draining) await this.#draining;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.flush();
+    if (this.#fd !== null) {
+      closeSync(this.#fd);
+      this.#fd = null;
+    }
+  }
+
+  async #drain(): Promise<void> {
+    // Let the request that recorded this finish first.
+    await new Promise((r) => setImmediate(r));
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, 256);
+        const lines: string[] = [];
+        for (const entry of batch) {
+          try {
+            lines.push(`${JSON.stringify(await redactRecord(entry))}\n`);
+          } catch (err) {
+            this.#options.onError?.(err);
+          }
+        }
+        await this.#write(lines);
+      }
+    } catch (err) {
+      this.#options.onError?.(err);
+    } finally {
+      this.#draining = null;
+      if (this.#queue.length > 0 && !this.#closed) this.#draining = this.#drain();
+    }
+  }
+
+  async #write(lines: string[]): Promise<void> {
+    if (this.#stream) {
+      const text = lines.join('');
+      if (text) await new Promise<void>((resolve) => (this.#stream!.write(text) ? resolve() : this.#stream!.once('drain', () => resolve())));
+      this.#written += lines.length;
+      return;
+    }
+    for (const line of lines) {
+      const bytes = Buffer.from(line);
+      if (this.#size > 0 && this.#size + bytes.length > this.#options.maxBytes) await this.#rotate();
+      writeSync(this.#fd!, bytes);
+      this.#size += bytes.length;
+      this.#written++;
+    }
+  }
+
+  #open(): void {
+    this.#fd = openSync(this.#file!, 'a', 0o600);
+    this.#size = fstatSync(this.#fd).size;
+  }
+
+  /** decisions.log → decisions.log.1 → … → decisions.log.<maxFiles>, the oldest removed. */
+  async #rotate(): Promise<void> {
+    closeSync(this.#fd!);
+    this.#fd = null;
+    const file = this.#file!;
+    await rm(`${file}.${this.#options.maxFiles}`, { force: true });
+    for (let i = this.#options.maxFiles - 1; i >= 1; i--) {
+      await rename(`${file}.${i}`, `${file}.${i + 1}`).catch(() => undefined);
+    }
+    if (this.#options.maxFiles > 0) await rename(file, `${file}.1`);
+    else await rm(file, { force: true });
+    this.#open();
+  }
+}
+
+/** Reads a decision log back: one LoggedDecision per non-empty line; bad lines are reported with their number. */
+export function parseDecisionLog(text: string): { entries: LoggedDecision[]; errors: { line: number; message: string }[] } {
+  const entries: LoggedDecision[] = [];
+  const errors: { line: number; message: string }[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    try {
+      const v = JSON.parse(line) as Json;
+      if (typeof v !== 'object' || v === null || Array.isArray(v) || typeof v.face !== 'string') throw new Error('not a decision record');
+      entries.push(v as unknown as LoggedDecision);
+    } catch (err) {
+      errors.push({ line: i + 1, message: (err as Error).message });
+    }
+  });
+  return { entries, errors };
+}

@@ -1,0 +1,399 @@
+// Evaluation off the event loop: a pool of worker threads per bundle
+// revision, each holding one wasm instance. The event loop only serialises
+// the input (JSON bytes, transferred, not cloned) and routes answers, so a
+// slow or runaway policy never stalls HTTP serving. An evaluation that runs
+// past its budget is cut off by replacing its worker, and refused as
+// `evaluation_failed` so the caller fails closed.
+
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Bundle } from '../bundle/bundle.js';
+import { BelayError } from '../errors.js';
+import type { Decision, Face, PolicyInput } from './contract.js';
+import type { Evaluator, PrepareEvaluator } from './evaluator.js';
+import type { EvaluateMessage, WorkerInit, WorkerMessage } from './worker.js';
+
+export interface PoolOptions {
+  /** Worker threads (wasm instances) per bundle revision; defaults to the cores. */
+  size?: number;
+  /**
+   * Longest one evaluation may run before its worker is replaced and the
+   * request refused; also the longest it may wait for a free worker. Keep it
+   * well under the API server's webhook timeout (5 s in manifests/).
+   */
+  timeoutMs?: number;
+  /** Evaluations allowed to wait for a worker; more are refused at once (overload). */
+  maxQueue?: number;
+  /** Faces the bundle must have an entrypoint for. */
+  requiredFaces?: readonly Face[];
+  /** Told when a worker is replaced (timeout or crash), for logs and metrics. */
+  onWorkerReplaced?: (event: WorkerReplaced) => void;
+}
+
+export interface WorkerReplaced {
+  readonly revision: string;
+  readonly reason: 'timeout' | 'crash';
+  readonly message: string;
+}
+
+export interface PoolStats {
+  readonly size: number;
+  readonly busy: number;
+  readonly queued: number;
+  readonly replaced: number;
+}
+
+export const DEFAULT_EVAL_TIMEOUT_MS = 1_000;
+export const DEFAULT_MAX_QUEUE = 4_096;
+
+/** A PrepareEvaluator for PolicyStore: one pool per activated bundle. */
+export function workerPoolEvaluator(options: PoolOptions = {}): PrepareEvaluator {
+  return function prepare(bundle) {
+    return EvaluatorPool.start(bundle, options);
+  };
+}
+
+/** Evaluator that also takes the input already serialised as UTF-8 JSON. */
+export interface BytesEvaluator extends Evaluator {
+  /** `input` is transferred to the worker: the caller must not use it afterwards. */
+  evaluateBytes(face: Face, input: Uint8Array): Promise<Decision>;
+}
+
+interface Job {
+  readonly id: number;
+  readonly face: Face;
+  input: ArrayBuffer | null;
+  readonly resolve: (d: Decision) => void;
+  readonly reject: (e: BelayError) => void;
+  timer: NodeJS.Timeout | undefined;
+  /** Answered (or refused); a worker may still be running it. */
+  settled: boolean;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  /** Jobs posted to this worker, in the order it runs them; the first is running. */
+  readonly jobs: Job[];
+  /** Set once the worker is being replaced: its events no longer count. */
+  retired: boolean;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Jobs posted to one worker at a time: the one it runs and the next, so a
+ * busy worker goes on without sleeping and waiting for the event loop to
+ * hand it more (a thread wake-up per request costs more than the message).
+ */
+const DEPTH = 2;
+
+export class EvaluatorPool implements BytesEvaluator {
+  readonly revision: string;
+  readonly builtins: readonly string[];
+  readonly faces: ReadonlySet<Face>;
+  readonly size: number;
+  readonly timeoutMs: number;
+
+  readonly #init: WorkerInit;
+  readonly #maxQueue: number;
+  readonly #onReplaced: PoolOptions['onWorkerReplaced'];
+  readonly #slots: Slot[] = [];
+  readonly #queue: Job[] = [];
+  #nextId = 1;
+  #replaced = 0;
+  #closing: Promise<void> | undefined;
+  #drained: (() => void) | undefined;
+
+  private constructor(init: WorkerInit, ready: ReadyInfo, options: Required<Pick<PoolOptions, 'size' | 'timeoutMs' | 'maxQueue'>> & PoolOptions) {
+    this.#init = init;
+    this.revision = init.manifest.revision;
+    this.builtins = ready.builtins;
+    this.faces = new Set(ready.faces);
+    this.size = options.size;
+    this.timeoutMs = options.timeoutMs;
+    this.#maxQueue = options.maxQueue;
+    this.#onReplaced = options.onWorkerReplaced;
+  }
+
+  /** Starts `size` workers on `bundle`; resolves once all compiled it, rejects (bundle_invalid) if any could not. */
+  static async start(bundle: Bundle, options: PoolOptions = {}): Promise<EvaluatorPool> {
+    const size = Math.max(1, Math.floor(options.size ?? availableParallelism()));
+    const timeoutMs = options.timeoutMs ?? DEFAULT_EVAL_TIMEOUT_MS;
+    const maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
+    if (!(timeoutMs > 0)) throw new BelayError('bad_request', `evaluation timeout must be a positive number of milliseconds, got ${timeoutMs}`);
+    const init: WorkerInit = {
+      belayPolicyWorker: 1,
+      manifest: bundle.manifest,
+      wasm: bundle.wasm,
+      data: bundle.data,
+      digest: bundle.digest,
+      requiredFaces: options.requiredFaces ?? ['admission'],
+    };
+    const started = await Promise.allSettled(Array.from({ length: size }, () => startWorker(init)));
+    const workers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) {
+      await Promise.all(workers.map((w) => w.worker.terminate()));
+      throw failed.reason;
+    }
+    const pool = new EvaluatorPool(init, workers[0]!.ready, { ...options, size, timeoutMs, maxQueue });
+    for (const w of workers) pool.#adopt(w.worker);
+    return pool;
+  }
+
+  evaluate(face: Face, input: PolicyInput): Promise<Decision> {
+    // One stringify and one UTF-8 encode into a fresh ArrayBuffer that is then
+    // moved, not copied, to the worker.
+    let bytes: Uint8Array;
+    try {
+      bytes = encoder.encode(JSON.stringify(input));
+    } catch (err) {
+      return Promise.reject(new BelayError('evaluation_failed', `policy input cannot be serialised: ${(err as Error).message}`, { cause: err }));
+    }
+    return this.evaluateBytes(face, bytes);
+  }
+
+  evaluateBytes(face: Face, input: Uint8Array): Promise<Decision> {
+    if (this.#closing) return Promise.reject(new BelayError('evaluation_failed', `the evaluator for bundle revision ${this.revision || '(unversioned)'} is closed`));
+    if (this.#queue.length >= this.#maxQueue) {
+      return Promise.reject(new BelayError('evaluation_failed', `policy evaluation is overloaded: ${this.#queue.length} evaluations already wait for a worker`));
+    }
+    const buffer = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer
+      ? input.buffer
+      : (input.slice().buffer as ArrayBuffer);
+    return new Promise<Decision>((resolve, reject) => {
+      const job: Job = { id: this.#nextId++, face, input: buffer, resolve, reject, timer: undefined, settled: false };
+      const slot = this.#queue.length === 0 ? this.#leastBusy() : undefined;
+      if (slot) {
+        this.#post(slot, job);
+      } else {
+        job.timer = setTimeout(() => this.#expireWaiting(job), this.timeoutMs);
+        this.#queue.push(job);
+      }
+    });
+  }
+
+  stats(): PoolStats {
+    let busy = 0;
+    for (const s of this.#slots) if (s.jobs.length > 0) busy++;
+    return { size: this.#slots.length, busy, queued: this.#queue.length, replaced: this.#replaced };
+  }
+
+  /** Lets queued and running evaluations finish (each within its budget), then stops the workers. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      if (!this.#idle()) await new Promise<void>((resolve) => (this.#drained = resolve));
+      const slots = this.#slots.splice(0);
+      for (const s of slots) s.retired = true;
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+    })();
+    return this.#closing;
+  }
+
+  /** A worker with room for another job, the emptiest first; undefined when all are full. */
+  #leastBusy(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const s of this.#slots) {
+      if (s.jobs.length === 0) return s;
+      if (s.jobs.length < DEPTH && (!best || s.jobs.length < best.jobs.length)) best = s;
+    }
+    return best;
+  }
+
+  /** Hands `job` to `slot`'s worker; it runs now if the worker is idle, else right after the current one. */
+  #post(slot: Slot, job: Job): void {
+    slot.jobs.push(job);
+    const input = job.input!;
+    const msg: EvaluateMessage = { id: job.id, face: job.face, input };
+    if (slot.jobs.length === 1) {
+      this.#startBudget(job);
+      job.input = null;
+      slot.worker.postMessage(msg, [input]);
+    } else {
+      // Copied, not moved: if the running job is cut off, this one goes to another worker.
+      job.timer ??= setTimeout(() => this.#expireWaiting(job), this.timeoutMs);
+      slot.worker.postMessage(msg);
+    }
+  }
+
+  /** The job is now running: its run-time budget starts. */
+  #startBudget(job: Job): void {
+    clearTimeout(job.timer);
+    job.timer = setTimeout(() => this.#expireRunning(job), this.timeoutMs);
+  }
+
+  /** Moves waiting jobs onto workers with room. */
+  #fill(): void {
+    while (this.#queue.length > 0) {
+      const slot = this.#leastBusy();
+      if (!slot) break;
+      this.#post(slot, this.#queue.shift()!);
+    }
+    this.#checkDrained();
+  }
+
+  #settle(job: Job): boolean {
+    if (job.settled) return false;
+    job.settled = true;
+    clearTimeout(job.timer);
+    job.timer = undefined;
+    return true;
+  }
+
+  /** Waited past the budget, in the queue or behind another job on a worker. */
+  #expireWaiting(job: Job): void {
+    const i = this.#queue.indexOf(job);
+    if (i >= 0) this.#queue.splice(i, 1);
+    // A job already posted to a worker still runs there; its answer is dropped.
+    if (!this.#settle(job)) return;
+    job.reject(new BelayError('evaluation_failed', `no policy worker became free within the ${this.timeoutMs} ms evaluation budget (overloaded)`));
+    this.#checkDrained();
+  }
+
+  #expireRunning(job: Job): void {
+    const slot = this.#slots.find((s) => s.jobs[0] === job);
+    if (!slot) return;
+    const message = `policy evaluation ran past its ${this.timeoutMs} ms budget and was cut off`;
+    if (this.#settle(job)) job.reject(new BelayError('evaluation_failed', message));
+    this.#replace(slot, 'timeout', message);
+  }
+
+  #onMessage(slot: Slot, msg: WorkerMessage): void {
+    if (slot.retired || (msg.kind !== 'result' && msg.kind !== 'error')) return;
+    const job = slot.jobs[0];
+    if (!job || job.id !== msg.id) return;
+    slot.jobs.shift();
+    if (this.#settle(job)) {
+      if (msg.kind === 'result') job.resolve(msg.decision);
+      else job.reject(new BelayError(msg.error.code, msg.error.message));
+    }
+    // The next job is running now; even one whose caller gave up is cut off if it runs away.
+    const next = slot.jobs[0];
+    if (next) this.#startBudget(next);
+    this.#fill();
+  }
+
+  #onCrash(slot: Slot, why: string): void {
+    if (slot.retired) return;
+    const job = slot.jobs[0];
+    const message = `policy worker stopped unexpectedly: ${why}`;
+    if (job && this.#settle(job)) job.reject(new BelayError('evaluation_failed', message));
+    this.#replace(slot, 'crash', message);
+  }
+
+  /**
+   * Retires a worker (terminating whatever it runs) and starts a fresh one in
+   * its place. Jobs that were waiting behind the running one never started:
+   * they go back to the front of the queue.
+   */
+  #replace(slot: Slot, reason: WorkerReplaced['reason'], message: string): void {
+    slot.retired = true;
+    const i = this.#slots.indexOf(slot);
+    if (i >= 0) this.#slots.splice(i, 1);
+    const waiting = slot.jobs.splice(0).slice(1).filter((j) => !j.settled);
+    void slot.worker.terminate();
+    this.#replaced++;
+    this.#onReplaced?.({ revision: this.revision, reason, message });
+    this.#queue.unshift(...waiting);
+    this.#fill();
+    if (!this.#closing) this.#respawn(0);
+  }
+
+  #respawn(attempt: number): void {
+    startWorker(this.#init).then(
+      ({ worker }) => {
+        if (this.#closing) {
+          void worker.terminate();
+          return;
+        }
+        this.#adopt(worker);
+      },
+      () => {
+        // The bundle compiled at activation, so this is transient (memory);
+        // retry with backoff. Queued jobs meanwhile run on the other workers or expire.
+        if (!this.#closing) setTimeout(() => this.#respawn(attempt + 1), Math.min(5_000, 100 * 2 ** attempt)).unref();
+      },
+    );
+  }
+
+  #adopt(worker: Worker): void {
+    const slot: Slot = { worker, jobs: [], retired: false };
+    this.#slots.push(slot);
+    // An idle pool must not keep the process alive; a pending evaluation's
+    // budget timer does that while one runs.
+    worker.unref();
+    worker.on('message', (msg: WorkerMessage) => this.#onMessage(slot, msg));
+    worker.on('error', (err) => this.#onCrash(slot, err.message));
+    worker.on('exit', (code) => this.#onCrash(slot, `exit code ${code}`));
+    this.#fill();
+  }
+
+  #idle(): boolean {
+    return this.#queue.length === 0 && this.#slots.every((s) => s.jobs.length === 0);
+  }
+
+  #checkDrained(): void {
+    if (!this.#drained || !this.#idle()) return;
+    const done = this.#drained;
+    this.#drained = undefined;
+    done();
+  }
+}
+
+interface ReadyInfo {
+  readonly builtins: readonly string[];
+  readonly faces: readonly Face[];
+}
+
+/** Starts one worker and waits until it compiled the bundle. */
+function startWorker(init: WorkerInit): Promise<{ worker: Worker; ready: ReadyInfo }> {
+  return new Promise((resolve, reject) => {
+    const worker = spawnWorker(init);
+    const fail = (err: Error) => {
+      cleanup();
+      void worker.terminate();
+      reject(new BelayError('bundle_invalid', `policy worker could not start: ${err.message}`, { cause: err }));
+    };
+    const onMessage = (msg: WorkerMessage) => {
+      if (msg.kind === 'ready') {
+        cleanup();
+        resolve({ worker, ready: { builtins: msg.builtins, faces: msg.faces } });
+      } else if (msg.kind === 'failed') {
+        cleanup();
+        void worker.terminate();
+        reject(new BelayError(msg.error.code, msg.error.message));
+      }
+    };
+    const onError = (err: Error) => fail(err);
+    const onExit = (code: number) => fail(new Error(`it exited with code ${code} while starting`));
+    function cleanup(): void {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    }
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  });
+}
+
+/**
+ * Compiled, the worker is `worker.js` beside this file. Run from TypeScript
+ * source (vitest, tsx), it is `worker.ts`, which a worker thread can only load
+ * through tsx's loader: Node 20 ignores `--import` in a worker's execArgv, so
+ * a one-line bootstrap registers tsx and then imports the worker.
+ */
+function spawnWorker(init: WorkerInit): Worker {
+  const options = { workerData: init, stdout: false, stderr: false };
+  const compiled = new URL('./worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, options);
+  const source = new URL('./worker.ts', import.meta.url);
+  if (!existsSync(fileURLToPath(source))) {
+    throw new BelayError('internal', `policy worker script not found beside ${fileURLToPath(import.meta.url)}`);
+  }
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(source.href)});`;
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), options);
+}

@@ -1,0 +1,69 @@
+// The policy worker thread: one wasm instance, compiled once from the bundle
+// the pool hands over, then evaluations one at a time. Inputs arrive as JSON
+// bytes (a transferred ArrayBuffer), so nothing is structured-cloned per
+// request except the small decision going back.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Bundle, BundleManifest } from '../bundle/bundle.js';
+import { asBelayError, type ErrorCode } from '../errors.js';
+import type { Decision, Face, JsonObject } from './contract.js';
+import { compilePolicy, type CompiledPolicy } from './wasm.js';
+
+/** What the pool gives a worker at start (workerData). */
+export interface WorkerInit {
+  /** Marks the thread as a belay policy worker; nothing else starts this file. */
+  readonly belayPolicyWorker: 1;
+  readonly manifest: BundleManifest;
+  readonly wasm: Uint8Array;
+  readonly data: JsonObject;
+  readonly digest: string;
+  readonly requiredFaces: readonly Face[];
+}
+
+/** Pool → worker: evaluate `input` (UTF-8 JSON of a PolicyInput) at `face`'s entrypoint. */
+export interface EvaluateMessage {
+  readonly id: number;
+  readonly face: Face;
+  readonly input: ArrayBuffer;
+}
+
+export interface WorkerFailure {
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+/** Worker → pool. */
+export type WorkerMessage =
+  | { readonly kind: 'ready'; readonly builtins: readonly string[]; readonly faces: readonly Face[] }
+  | { readonly kind: 'failed'; readonly error: WorkerFailure }
+  | { readonly kind: 'result'; readonly id: number; readonly decision: Decision }
+  | { readonly kind: 'error'; readonly id: number; readonly error: WorkerFailure };
+
+function failure(err: unknown, fallback: ErrorCode): WorkerFailure {
+  const e = asBelayError(err, fallback);
+  return { code: e.code, message: e.message };
+}
+
+async function run(port: NonNullable<typeof parentPort>, init: WorkerInit): Promise<void> {
+  const bundle: Bundle = { manifest: init.manifest, wasm: init.wasm, data: init.data, files: new Map(), digest: init.digest };
+  let policy: CompiledPolicy;
+  try {
+    policy = await compilePolicy(bundle, { requiredFaces: init.requiredFaces });
+  } catch (err) {
+    port.postMessage({ kind: 'failed', error: failure(err, 'bundle_invalid') } satisfies WorkerMessage);
+    return;
+  }
+  port.on('message', function evaluate(msg: EvaluateMessage) {
+    let reply: WorkerMessage;
+    try {
+      reply = { kind: 'result', id: msg.id, decision: policy.evaluate(msg.face, new Uint8Array(msg.input)) };
+    } catch (err) {
+      reply = { kind: 'error', id: msg.id, error: failure(err, 'evaluation_failed') };
+    }
+    port.postMessage(reply);
+  });
+  port.postMessage({ kind: 'ready', builtins: policy.builtins, faces: [...policy.faces] } satisfies WorkerMessage);
+}
+
+const init = workerData as WorkerInit | undefined;
+if (parentPort && init?.belayPolicyWorker === 1) void run(parentPort, init);

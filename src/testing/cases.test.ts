@@ -1,0 +1,109 @@
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ACTORS, loadCases } from './cases.js';
+import { admissionRequestOf, faceInputOf, pluralOf } from './requests.js';
+import { NO_AGENTS } from '../identity/agents.js';
+
+function suite(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'belay-cases-'));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
+const DEPLOY = `{apiVersion: apps/v1, kind: Deployment, metadata: {name: web, namespace: team-a}, spec: {replicas: 1}}`;
+
+describe('loadCases', () => {
+  it('reads several documents per file, with ids, lines and defaults', () => {
+    const dir = suite({
+      'cases/a.yaml': `name: one\nobject: ${DEPLOY}\nexpect: {decision: allow}\n---\nname: two\nactor: human\noperation: DELETE\noldObject: ${DEPLOY}\nexpect: {decision: allow, rules: [x]}\n`,
+    });
+    const { cases, problems } = loadCases(path.join(dir, 'cases'), dir);
+    expect(problems).toEqual([]);
+    expect(cases.map((c) => [c.id, c.line, c.face, c.user.username])).toEqual([
+      ['cases/a.yaml#1', 1, 'admission', ACTORS.agent.username],
+      ['cases/a.yaml#2', 5, 'admission', 'bob'],
+    ]);
+  });
+
+  it('turns a typo into a problem naming the file, line and key, and keeps the other cases', () => {
+    const dir = suite({
+      'cases/a.yaml': `name: good\nobject: ${DEPLOY}\nexpect: {decision: allow}\n---\nname: typo\nobject: ${DEPLOY}\nexpected: {decision: deny}\n`,
+      'cases/b.yaml': `name: bad expect\nobject: ${DEPLOY}\nexpect: {decision: allow, rule: [x]}\n`,
+      'cases/c.yaml': `name: bad decision\nobject: ${DEPLOY}\nexpect: {decision: permit}\n`,
+      'cases/d.yaml': `name: bad regex\nobject: ${DEPLOY}\nexpect: {decision: allow, message: "("}\n`,
+    });
+    const { cases, problems } = loadCases(path.join(dir, 'cases'), dir);
+    expect(cases.map((c) => c.name)).toEqual(['good']);
+    expect(problems.map((p) => p.message)).toEqual([
+      expect.stringMatching(/^cases\/a\.yaml:5: unknown key "expected"/),
+      expect.stringMatching(/^cases\/b\.yaml:1: unknown key "expect\.rule"/),
+      expect.stringMatching(/"expect\.decision" must be one of allow, deny, defer/),
+      expect.stringMatching(/"expect\.message" is not a valid regular expression/),
+    ]);
+  });
+
+  it('resolves objectFile relative to the case and skips files of plain Kubernetes objects', () => {
+    const dir = suite({
+      'cases/objects/web.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: from-file}\n',
+      'cases/a.yaml': 'name: from a file\nobjectFile: objects/web.yaml\nexpect: {decision: allow}\n',
+    });
+    const { cases, problems } = loadCases(path.join(dir, 'cases'), dir);
+    expect(problems).toEqual([]);
+    expect(cases).toHaveLength(1);
+    expect(admissionRequestOf(cases[0]!).name).toBe('from-file');
+  });
+
+  it('refuses fields that do not belong to the face, and duplicate names', () => {
+    const dir = suite({
+      'cases/a.yaml': `name: tool with object\nface: toolcall\ntool: {name: x}\nobject: ${DEPLOY}\nexpect: {decision: allow}\n---\nname: patched prompt\nface: prompt\ntext: hi\nexpect: {decision: allow, patched: {a: 1}}\n---\nname: verb mismatch\noperation: DELETE\nverb: patch\noldObject: ${DEPLOY}\nexpect: {decision: allow}\n---\nname: same\nobject: ${DEPLOY}\nexpect: {decision: allow}\n---\nname: same\nobject: ${DEPLOY}\nexpect: {decision: allow}\n`,
+    });
+    const { problems } = loadCases(path.join(dir, 'cases'), dir);
+    expect(problems.map((p) => p.message)).toEqual([
+      expect.stringMatching(/toolcall case cannot carry "object".*tool\.arguments\.resource/),
+      expect.stringMatching(/"expect.patched" and "expect.fixed" apply to admission cases only/),
+      expect.stringMatching(/"verb" patch does not match the operation/),
+      expect.stringMatching(/duplicate case name "same"/),
+    ]);
+  });
+});
+
+describe('requests from cases', () => {
+  it('builds the AdmissionRequest the API server would send, context as impersonation extra', () => {
+    const dir = suite({
+      'cases/a.yaml': `name: exec\noperation: CONNECT\nnamespace: team-a\nresource: pods\nsubresource: exec\nresourceName: web-1\nobject: {apiVersion: v1, kind: PodExecOptions, command: [sh]}\ncontext: {workflow: wf-1, confidence: 0.5}\ndryRun: true\nexpect: {decision: deny}\n`,
+    });
+    const req = admissionRequestOf(loadCases(path.join(dir, 'cases'), dir).cases[0]!);
+    expect(req).toMatchObject({
+      operation: 'CONNECT',
+      kind: { group: '', version: 'v1', kind: 'PodExecOptions' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      subResource: 'exec',
+      name: 'web-1',
+      namespace: 'team-a',
+      dryRun: true,
+      userInfo: { username: ACTORS.agent.username, extra: { 'belay.dev/workflow': ['wf-1'], 'belay.dev/confidence': ['0.5'] } },
+    });
+    expect(req.uid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/);
+  });
+
+  it('pluralises kinds as the API does', () => {
+    expect(['Deployment', 'Ingress', 'NetworkPolicy', 'Endpoints', 'StorageClass', 'Gateway'].map(pluralOf)).toEqual([
+      'deployments', 'ingresses', 'networkpolicies', 'endpoints', 'storageclasses', 'gateways',
+    ]);
+  });
+
+  it('builds authorization and tool-call inputs with the faces\' own builders', () => {
+    const dir = suite({
+      'cases/a.yaml': `name: read secret\nface: authorization\nverb: get\nresource: secrets\nnamespace: shop\nresourceName: db\nexpect: {decision: defer}\n---\nname: tool\nface: toolcall\nnamespace: shop\ntool: {name: resources_delete, arguments: {name: x}, target: {verb: DELETE, kind: Deployment}}\nexpect: {decision: defer}\n---\nname: prompt\nface: prompt\ntext: hello\ncontext: {workflow: chat}\nexpect: {decision: allow}\n`,
+    });
+    const [sar, tool, prompt] = loadCases(path.join(dir, 'cases'), dir).cases.map((c) => faceInputOf(c, NO_AGENTS));
+    expect(sar).toMatchObject({ face: 'authorization', action: { verb: 'get', operation: 'GET' }, resource: { resource: 'secrets', kind: 'Secret', namespace: 'shop', name: 'db' }, object: null });
+    expect(tool).toMatchObject({ face: 'toolcall', action: { verb: 'delete', operation: 'DELETE' }, resource: { kind: 'Deployment', namespace: 'shop' }, tool: { name: 'resources_delete' } });
+    expect(prompt).toMatchObject({ face: 'prompt', content: { text: 'hello' }, context: { workflow: 'chat', source: 'api' } });
+  });
+});

@@ -1,0 +1,22 @@
+// The output formats of `belay test`.
+
+import { renderJson } from './json.js';
+import { renderJunit } from './junit.js';
+import { renderPretty, type PrettyOptions } from './pretty.js';
+import type { Format, TestReport } from './report.js';
+import { renderTap } from './tap.js';
+
+export { FORMATS, explain, totals, type Format, type ItemStatus, type ReportItem, type TestReport, type Totals } from './report.js';
+
+export function render(format: Format, report: TestReport, pretty: PrettyOptions = {}): string {
+  switch (format) {
+    case 'json':
+      return renderJson(report);
+    case 'junit':
+      return renderJunit(report);
+    case 'tap':
+      return renderTap(report);
+    case 'pretty':
+      return renderPretty(report, pretty);
+  }
+}

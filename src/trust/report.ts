@@ -1,0 +1,168 @@
+// The trust report: per agent and workflow, how its requests fared — decided
+// by policy, observed only, approved, rejected, expired — and whether it shows
+// the graduation signals of the trust ladder:
+//   observe/selective → trusted: observed long enough, never would have been denied;
+//   approve → automate: approved several times, never rejected, never denied.
+// The recommendation comes with the data change that makes it
+// (data.belay.config.trust), so promoting a workflow is a reviewed pull request.
+
+import type { JsonObject } from '../policy/contract.js';
+import type { ApprovalEvidence, DecisionEvidence } from './evidence.js';
+
+export interface GraduationThresholds {
+  /** Approvals without a rejection before approve → automate. */
+  minApprovals: number;
+  /** Observed-only decisions without a would-be deny before observe → trusted. */
+  minObserved: number;
+}
+
+export const DEFAULT_THRESHOLDS: GraduationThresholds = { minApprovals: 5, minObserved: 20 };
+
+export interface TrustConfig {
+  global?: string;
+  agents?: Record<string, string>;
+  namespaces?: Record<string, string>;
+  workflows?: Record<string, string>;
+  trusted?: { agents?: string[]; workflows?: string[] };
+}
+
+export interface SubjectRow {
+  agent: string;
+  workflow: string;
+  /** The mode configured for this workflow or agent (namespace scopes are not resolved here). */
+  mode: string;
+  modeScope: 'workflow' | 'agent' | 'global' | 'default';
+  trusted: boolean;
+  decisions: number;
+  allowed: number;
+  denied: number;
+  deferred: number;
+  observedOnly: number;
+  wouldDeny: number;
+  wouldDefer: number;
+  automated: number;
+  approved: number;
+  rejected: number;
+  expired: number;
+  pending: number;
+  lastSeen: string;
+  recommendation: Recommendation;
+}
+
+export interface Recommendation {
+  action: 'promote' | 'hold' | 'watch';
+  /** The mode (or trust) it can move to. */
+  to?: 'trusted' | 'automate';
+  why: string;
+}
+
+export interface TrustReport {
+  rows: SubjectRow[];
+  /** The change to data.belay.config.trust that promotes every ready subject (empty when none). */
+  dataChange: JsonObject;
+  thresholds: GraduationThresholds;
+}
+
+const key = (agent: string, workflow: string) => `${agent}\u0000${workflow}`;
+
+export function buildReport(decisions: readonly DecisionEvidence[], approvals: readonly ApprovalEvidence[], trust: TrustConfig = {}, thresholds: GraduationThresholds = DEFAULT_THRESHOLDS): TrustReport {
+  const rows = new Map<string, SubjectRow>();
+  const row = (agent: string, workflow: string): SubjectRow => {
+    let r = rows.get(key(agent, workflow));
+    if (!r) {
+      const { mode, scope } = modeFor(trust, agent, workflow);
+      r = { agent, workflow, mode, modeScope: scope, trusted: isTrusted(trust, agent, workflow), decisions: 0, allowed: 0, denied: 0, deferred: 0, observedOnly: 0, wouldDeny: 0, wouldDefer: 0, automated: 0, approved: 0, rejected: 0, expired: 0, pending: 0, lastSeen: '', recommendation: { action: 'watch', why: '' } };
+      rows.set(key(agent, workflow), r);
+    }
+    return r;
+  };
+
+  for (const d of decisions) {
+    if (d.verdict === 'skip') continue;
+    const r = row(d.agent, d.workflow);
+    r.decisions++;
+    if (d.time > r.lastSeen) r.lastSeen = d.time;
+    if (d.decision === 'allow' && d.wouldBe && d.wouldBe !== 'allow') {
+      if (d.mode === 'automate' && d.wouldBe === 'defer') r.automated++;
+      else {
+        r.observedOnly++;
+        if (d.wouldBe === 'deny') r.wouldDeny++;
+        else r.wouldDefer++;
+      }
+    } else if (d.verdict === 'deny' || d.verdict === 'error') r.denied++;
+    else if (d.verdict === 'defer') r.deferred++;
+    else r.allowed++;
+  }
+  for (const a of approvals) {
+    const r = row(a.agent, a.workflow);
+    if (a.created > r.lastSeen) r.lastSeen = a.created;
+    if (a.phase === 'Approved' || a.phase === 'Consumed') r.approved++;
+    else if (a.phase === 'Rejected') r.rejected++;
+    else if (a.phase === 'Expired') r.expired++;
+    else r.pending++;
+  }
+
+  const dataChange: { workflows: Record<string, string>; agents: Record<string, string>; trusted: { workflows: string[]; agents: string[] } } = { workflows: {}, agents: {}, trusted: { workflows: [], agents: [] } };
+  for (const r of rows.values()) {
+    r.recommendation = recommend(r, thresholds);
+    if (r.recommendation.action !== 'promote') continue;
+    const byWorkflow = r.workflow !== '';
+    if (r.recommendation.to === 'automate') {
+      if (byWorkflow) dataChange.workflows[r.workflow] = 'automate';
+      else dataChange.agents[r.agent] = 'automate';
+    } else if (byWorkflow) {
+      if (!dataChange.trusted.workflows.includes(r.workflow)) dataChange.trusted.workflows.push(r.workflow);
+    } else dataChange.trusted.agents.push(r.agent);
+  }
+  return {
+    rows: [...rows.values()].sort((a, b) => a.agent.localeCompare(b.agent) || a.workflow.localeCompare(b.workflow)),
+    dataChange: trustPatch(trust, dataChange),
+    thresholds,
+  };
+}
+
+export function recommend(r: SubjectRow, t: GraduationThresholds): Recommendation {
+  if (r.rejected > 0) return { action: 'hold', why: `rejected ${r.rejected} time${r.rejected > 1 ? 's' : ''}: keep a human in the loop` };
+  if (r.mode === 'automate') return { action: 'watch', why: 'already automated: watch outcomes and rejections' };
+  const observing = r.mode === 'observe' || (r.mode === 'selective' && !r.trusted);
+  if (observing) {
+    if (r.wouldDeny > 0) return { action: 'hold', why: `policy would have denied ${r.wouldDeny} request${r.wouldDeny > 1 ? 's' : ''} while observed` };
+    if (r.observedOnly + r.allowed < t.minObserved) return { action: 'watch', why: `observed ${r.observedOnly + r.allowed} of ${t.minObserved} requests needed` };
+    return { action: 'promote', to: 'trusted', why: `observed ${r.observedOnly + r.allowed} requests, none would have been denied` };
+  }
+  if (r.denied > 0) return { action: 'hold', why: `policy denied ${r.denied} request${r.denied > 1 ? 's' : ''}` };
+  if (r.workflow === '' && r.approved > 0) return { action: 'watch', why: 'requests carry no workflow: promote workflows, not whole agents' };
+  if (r.approved < t.minApprovals) return { action: 'watch', why: `approved ${r.approved} of ${t.minApprovals} times needed, never rejected` };
+  return { action: 'promote', to: 'automate', why: `approved ${r.approved} times, never rejected${r.expired > 0 ? ` (${r.expired} expired unanswered)` : ''}` };
+}
+
+/** workflow > agent > global, as policies/trust resolves it (namespace scopes need a request, so are left out). */
+function modeFor(trust: TrustConfig, agent: string, workflow: string): { mode: string; scope: SubjectRow['modeScope'] } {
+  if (workflow && trust.workflows?.[workflow]) return { mode: trust.workflows[workflow]!, scope: 'workflow' };
+  if (trust.agents?.[agent]) return { mode: trust.agents[agent]!, scope: 'agent' };
+  if (trust.global) return { mode: trust.global, scope: 'global' };
+  return { mode: 'approve', scope: 'default' };
+}
+
+function isTrusted(trust: TrustConfig, agent: string, workflow: string): boolean {
+  return (workflow !== '' && (trust.trusted?.workflows ?? []).includes(workflow)) || (trust.trusted?.agents ?? []).includes(agent);
+}
+
+/** The change as a patch of policies/data.json: only the keys that change, lists given whole. */
+function trustPatch(trust: TrustConfig, change: { workflows: Record<string, string>; agents: Record<string, string>; trusted: { workflows: string[]; agents: string[] } }): JsonObject {
+  const out: JsonObject = {};
+  if (Object.keys(change.workflows).length > 0) out.workflows = change.workflows;
+  if (Object.keys(change.agents).length > 0) out.agents = change.agents;
+  const trusted: JsonObject = {};
+  if (change.trusted.workflows.length > 0) trusted.workflows = [...new Set([...(trust.trusted?.workflows ?? []), ...change.trusted.workflows])].sort();
+  if (change.trusted.agents.length > 0) trusted.agents = [...new Set([...(trust.trusted?.agents ?? []), ...change.trusted.agents])].sort();
+  if (Object.keys(trusted).length > 0) out.trusted = trusted;
+  return Object.keys(out).length > 0 ? { belay: { config: { trust: out } } } : {};
+}
+
+/** data.belay.config.trust from bundle data (or a policies/data.json). */
+export function trustConfigFrom(data: JsonObject): TrustConfig {
+  const config = (data.belay as JsonObject | undefined)?.config as JsonObject | undefined;
+  const t = config?.trust;
+  return typeof t === 'object' && t !== null && !Array.isArray(t) ? (t as TrustConfig) : {};
+}

@@ -1,0 +1,118 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DecisionLog } from '../observe/decision-log.js';
+import type { DecisionRecord } from '../observe/decisions.js';
+import { buildReport, readDecisionLog, renderTable, type ApprovalEvidence, type DecisionEvidence } from './index.js';
+
+const AGENT = 'system:serviceaccount:agents:remediator';
+let t = 0;
+const at = () => new Date(Date.UTC(2025, 0, 1, 0, 0, t++)).toISOString();
+
+function decision(workflow: string, verdict: string, d: Partial<Pick<DecisionEvidence, 'decision' | 'wouldBe' | 'mode'>> = {}, agent = AGENT): DecisionEvidence {
+  return { time: at(), face: 'admission', agent, workflow, namespace: 'prod-billing', verdict, decision: d.decision ?? (verdict === 'defer' ? 'defer' : verdict === 'deny' ? 'deny' : 'allow'), wouldBe: d.wouldBe ?? null, mode: d.mode ?? 'approve', approvalId: null };
+}
+function approval(workflow: string, phase: string, agent = AGENT): ApprovalEvidence {
+  return { id: `belay/belay-${t}`, agent, workflow, namespace: 'prod-billing', phase, created: at() };
+}
+const times = <T>(n: number, f: () => T): T[] => Array.from({ length: n }, f);
+
+describe('buildReport', () => {
+  const trust = { global: 'approve', workflows: { 'new-wf': 'observe' }, trusted: { workflows: ['old-trusted'] } };
+
+  it('counts each kind of evidence per agent and workflow', () => {
+    const report = buildReport(
+      [decision('restart-pod-v1', 'defer'), decision('restart-pod-v1', 'allow'), decision('new-wf', 'allow', { wouldBe: 'deny', mode: 'observe' }), decision('restart-pod-v1', 'skip')],
+      [approval('restart-pod-v1', 'Consumed'), approval('restart-pod-v1', 'Expired'), approval('restart-pod-v1', 'Pending')],
+      trust,
+    );
+    const rp = report.rows.find((r) => r.workflow === 'restart-pod-v1')!;
+    expect(rp).toMatchObject({ mode: 'approve', modeScope: 'global', decisions: 2, deferred: 1, allowed: 1, approved: 1, expired: 1, pending: 1 });
+    expect(report.rows.find((r) => r.workflow === 'new-wf')).toMatchObject({ mode: 'observe', modeScope: 'workflow', observedOnly: 1, wouldDeny: 1 });
+  });
+
+  it('promotes a workflow approved often and never rejected to automate, with the data change', () => {
+    const report = buildReport(times(5, () => decision('crashloop-rollback-v1', 'defer')), times(5, () => approval('crashloop-rollback-v1', 'Consumed')), trust);
+    const row = report.rows[0]!;
+    expect(row.recommendation).toEqual({ action: 'promote', to: 'automate', why: 'approved 5 times, never rejected' });
+    expect(report.dataChange).toEqual({ belay: { config: { trust: { workflows: { 'crashloop-rollback-v1': 'automate' } } } } });
+    expect(renderTable(report)).toMatch(/crashloop-rollback-v1\s+approve\*\s+5\s+0\s+5\s+0\s+0\s+0\s+yes → automate/);
+  });
+
+  it('holds a workflow with a rejection or a policy deny, and watches one short of the threshold', () => {
+    const rejected = buildReport([], [...times(9, () => approval('wf-a', 'Approved')), approval('wf-a', 'Rejected')], trust);
+    expect(rejected.rows[0]!.recommendation).toMatchObject({ action: 'hold', why: 'rejected 1 time: keep a human in the loop' });
+    expect(rejected.dataChange).toEqual({});
+    const denied = buildReport([decision('wf-b', 'deny')], times(6, () => approval('wf-b', 'Consumed')), trust);
+    expect(denied.rows[0]!.recommendation.action).toBe('hold');
+    const short = buildReport([], times(4, () => approval('wf-c', 'Consumed')), trust);
+    expect(short.rows[0]!.recommendation).toMatchObject({ action: 'watch', why: 'approved 4 of 5 times needed, never rejected' });
+  });
+
+  it('graduates an observed workflow to trusted when nothing would have been denied', () => {
+    const clean = buildReport(times(20, () => decision('new-wf', 'allow', { wouldBe: 'defer', mode: 'observe' })), [], trust);
+    expect(clean.rows[0]!.recommendation).toMatchObject({ action: 'promote', to: 'trusted' });
+    expect(clean.dataChange).toEqual({ belay: { config: { trust: { trusted: { workflows: ['new-wf', 'old-trusted'] } } } } });
+    const dirty = buildReport([...times(25, () => decision('new-wf', 'allow', { wouldBe: 'defer', mode: 'observe' })), decision('new-wf', 'allow', { wouldBe: 'deny', mode: 'observe' })], [], trust);
+    expect(dirty.rows[0]!.recommendation).toMatchObject({ action: 'hold', why: 'policy would have denied 1 request while observed' });
+  });
+
+  it('counts automated passes apart from observed ones, and does not promote what is automated already', () => {
+    const report = buildReport([decision('auto-wf', 'allow', { wouldBe: 'defer', mode: 'automate' })], [], { workflows: { 'auto-wf': 'automate' } });
+    expect(report.rows[0]).toMatchObject({ automated: 1, observedOnly: 0, recommendation: { action: 'watch' } });
+  });
+});
+
+describe('readDecisionLog', () => {
+  it('reads decision records, skips torn lines, and filters by time', async () => {
+    const record = (time: string, workflow: string): DecisionRecord => ({
+      time,
+      face: 'admission',
+      id: 'u',
+      actor: { username: AGENT, groups: [], agent: true },
+      request: { operation: 'UPDATE', group: 'apps', kind: 'Deployment', namespace: 'prod-billing', name: 'web', subresource: '', dryRun: false },
+      verdict: 'defer',
+      rules: ['r'],
+      decision: { decision: 'defer', reasons: [], fixes: [], redact: [], warnings: [], approval: null, mode: 'approve', wouldBe: null },
+      patch: null,
+      approvalId: 'belay/x',
+      revision: 'r1',
+      latencyMs: 1,
+      input: { context: { workflow } } as never,
+    });
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'belay-trust-')), 'decisions.jsonl');
+    writeFileSync(file, [JSON.stringify(record('2025-01-01T00:00:00Z', 'old')), JSON.stringify(record('2025-02-01T00:00:00Z', 'new')), '{"torn":', ''].join('\n'));
+    const all = await readDecisionLog(file);
+    expect(all.skipped).toBe(1);
+    expect(all.decisions.map((d) => d.workflow)).toEqual(['old', 'new']);
+    expect(all.decisions[0]).toMatchObject({ agent: AGENT, verdict: 'defer', decision: 'defer', mode: 'approve', approvalId: 'belay/x' });
+    const recent = await readDecisionLog(file, new Date('2025-01-15T00:00:00Z'));
+    expect(recent.decisions.map((d) => d.workflow)).toEqual(['new']);
+  });
+
+  it('reads what the gateway\'s decision log writes', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'belay-trust-')), 'decisions.log');
+    const log = new DecisionLog({ destination: file });
+    log.record({
+      time: '2025-03-01T00:00:00Z',
+      face: 'toolcall',
+      id: 'call-1',
+      actor: { username: AGENT, groups: [], agent: true },
+      request: { operation: 'DELETE', group: 'apps', kind: 'Deployment', namespace: 'prod-billing', name: 'web', subresource: '', dryRun: false },
+      verdict: 'allow',
+      rules: ['destructive.delete_production'],
+      decision: { decision: 'allow', reasons: [], fixes: [], redact: [], warnings: [], approval: null, mode: 'observe', wouldBe: 'defer' },
+      patch: null,
+      approvalId: null,
+      revision: 'r1',
+      latencyMs: 1,
+      input: { face: 'toolcall', actor: { username: AGENT, groups: [], extra: {}, agent: true, serviceAccount: null }, action: { operation: 'DELETE', verb: 'delete', subresource: '', dryRun: false }, resource: { group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments', namespace: 'prod-billing', name: 'web' }, object: null, oldObject: null, options: null, dryRun: false, namespace: null, context: { workflow: 'cleanup-v1' }, tool: null, content: null },
+    });
+    await log.close();
+    const { decisions, skipped } = await readDecisionLog(file);
+    expect(skipped).toBe(0);
+    expect(decisions).toEqual([expect.objectContaining({ agent: AGENT, workflow: 'cleanup-v1', face: 'toolcall', decision: 'allow', wouldBe: 'defer', mode: 'observe' })]);
+    expect(buildReport(decisions, []).rows[0]).toMatchObject({ observedOnly: 1, wouldDefer: 1 });
+  });
+});

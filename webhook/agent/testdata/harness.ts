@@ -1,0 +1,117 @@
+// Test support: the express app with the authorization and agent gate API
+// routers over plain HTTP on 127.0.0.1, serving the policy in ./policy.
+
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { staticTokens } from '../../../src/auth/static.js';
+import { PolicyStore } from '../../../src/bundle/active.js';
+import { parseBundle } from '../../../src/bundle/bundle.js';
+import { ReadGrants } from '../../../src/decide/authorization.js';
+import { namesOnly } from '../../../src/namespaces/directory.js';
+import type { DecisionRecord, DecisionSink } from '../../../src/observe/decisions.js';
+import { silentLogger } from '../../../src/observe/log.js';
+import { Metrics } from '../../../src/observe/metrics.js';
+import { ENTRYPOINTS, FACES } from '../../../src/policy/contract.js';
+import { buildBundle } from '../../../src/testkit/opa-bundle.js';
+import { createApp } from '../../app.js';
+import { authorizationRouter } from '../../authorization/index.js';
+import { agentApiRouter } from '../index.js';
+import { FakeApprovals } from './fake-approvals.js';
+
+export const POLICY_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'policy');
+
+export const TOKENS = {
+  agent: 'agent-token-0123456789abcdef',
+  other: 'other-agent-token-0123456789',
+  approver: 'approver-token-0123456789ab',
+  human: 'human-token-0123456789abcdef',
+} as const;
+
+export const AGENT = 'system:serviceaccount:agents:remediator';
+
+export interface Harness {
+  url: string;
+  store: PolicyStore;
+  approvals: FakeApprovals;
+  decisions: DecisionRecord[];
+  metrics: Metrics;
+  close(): Promise<void>;
+  /** Re-activates the test policy with `config` merged into data.belay.config. */
+  useData(config: Record<string, unknown>): Promise<void>;
+}
+
+export async function startHarness(policyDir: string = POLICY_DIR): Promise<Harness> {
+  const store = new PolicyStore();
+  const bundleBytes = buildBundle(policyDir, { entrypoints: FACES.map((f) => ENTRYPOINTS[f]) });
+  const base = await parseBundle(bundleBytes);
+  await store.activate(base, 'test');
+  const approvals = new FakeApprovals();
+  const decisions: DecisionRecord[] = [];
+  const sink: DecisionSink = { record: (e) => decisions.push(e), close: async () => {} };
+  const metrics = new Metrics({ defaultMetrics: false });
+  const authenticator = staticTokens([
+    { token: TOKENS.agent, username: AGENT, groups: ['system:serviceaccounts', 'system:serviceaccounts:agents', 'system:authenticated'] },
+    { token: TOKENS.other, username: 'system:serviceaccount:agents:other', groups: ['system:serviceaccounts'] },
+    { token: TOKENS.approver, username: 'alice', groups: ['belay:approvers'] },
+    { token: TOKENS.human, username: 'bob', groups: ['developers'] },
+  ]);
+  const deps = { policy: () => store.current(), approvals, namespaces: namesOnly, metrics, log: silentLogger, decisions: sink };
+  const app = createApp({
+    store,
+    approvals,
+    namespaces: namesOnly,
+    decisions: sink,
+    metrics,
+    log: silentLogger,
+    routers: [
+      authorizationRouter({ ...deps, grants: new ReadGrants() }),
+      agentApiRouter({ ...deps, authenticator, approvalStore: approvals, pollIntervalMs: 20, maxWaitMs: 3_000, bodyLimit: 256 * 1024 }),
+    ],
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    store,
+    approvals,
+    decisions,
+    metrics,
+    async useData(config) {
+      const data = structuredClone(base.data) as { belay: { config: Record<string, unknown> } };
+      Object.assign(data.belay.config, config);
+      await store.activate({ ...base, data }, 'test-override');
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+export interface Reply {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+export async function call(h: Harness, method: string, pathname: string, options: { token?: string; body?: unknown; raw?: string; contentType?: string } = {}): Promise<Reply> {
+  const headers: Record<string, string> = {};
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (options.raw !== undefined) body = options.raw;
+  else if (options.body !== undefined) body = JSON.stringify(options.body);
+  if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
+  const res = await fetch(`${h.url}${pathname}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = text;
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
