@@ -84,6 +84,7 @@ const paths: Paths = {
   bundle: env.BENCH_BUNDLE ?? path.join(root, '.build/bundle.tar.gz'),
   tlsDir: path.join(work, 'tls'),
   logs: path.join(work, 'logs'),
+  state: path.join(work, 'state'),
 };
 
 const say = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
@@ -187,15 +188,20 @@ async function interleaved(targets: Target[], rounds: number, mode: 'flat' | 'ra
 
 // --- what each target answers ----------------------------------------------------
 
-type Verdict = 'allow' | 'patch' | 'deny' | 'error' | 'http-error';
+type Verdict = 'allow' | 'patch' | 'deny' | 'defer' | 'error' | 'http-error';
 
 function verdictOf(status: number, body: string): Verdict {
   if (status !== 200) return 'http-error';
-  const r = (JSON.parse(body) as { response?: { allowed?: boolean; patch?: string; status?: { code?: number } } }).response;
+  const r = (JSON.parse(body) as { response?: { allowed?: boolean; patch?: string; status?: { code?: number }; auditAnnotations?: Record<string, string> } }).response;
   if (!r) return 'http-error';
   if (r.allowed) return r.patch ? 'patch' : 'allow';
-  return (r.status?.code ?? 403) >= 500 ? 'error' : 'deny';
+  if ((r.status?.code ?? 403) >= 500) return 'error';
+  // belay marks a refusal that waits for a human; OPA's answer cannot tell.
+  return r.auditAnnotations?.decision === 'defer' ? 'defer' : 'deny';
 }
+
+/** OPA has no approval workflow: its refusals include what belay defers. */
+const sameKind = (belay: Verdict | undefined, opa: Verdict | undefined): boolean => belay === opa || (belay === 'defer' && opa === 'deny');
 
 interface Agreement {
   counts: Record<string, Record<Verdict, number>>;
@@ -206,7 +212,7 @@ async function functionalCheck(targets: Target[], mix: MixItem[], ca: Buffer): P
   const counts: Agreement['counts'] = {};
   const answers: Record<string, Verdict[]> = {};
   for (const t of targets) {
-    counts[t.name] = { allow: 0, patch: 0, deny: 0, error: 0, 'http-error': 0 };
+    counts[t.name] = { allow: 0, patch: 0, deny: 0, defer: 0, error: 0, 'http-error': 0 };
     answers[t.name] = [];
     for (const item of mix) {
       const a = await post(t.url, item.body, ca);
@@ -220,7 +226,7 @@ async function functionalCheck(targets: Target[], mix: MixItem[], ca: Buffer): P
   const differences: string[] = [];
   let same = 0;
   mix.forEach((item, i) => {
-    if (m[i] === o[i]) same++;
+    if (sameKind(m[i], o[i])) same++;
     else if (differences.length < 8) differences.push(`${item.label}: belay ${m[i]}, OPA ${o[i]}`);
   });
   return { counts, mutateVsOpa: { same, total: mix.length, differences } };
@@ -471,7 +477,7 @@ async function main(): Promise<void> {
     out.push('');
     out.push(table(['kind', 'share %', 'count', 'min B', 'median B', 'max B'], summariseMix(mix).map((s) => [s.kind, String(MIX_WEIGHTS[s.kind]), String(s.count), fi(s.minBytes), fi(s.medianBytes), fi(s.maxBytes)])));
     out.push('');
-    out.push(table(['answers for the mix', 'allow', 'allow + patch', 'deny', 'error (fail closed)', 'HTTP error'], Object.entries(agreement.counts).map(([k, c]) => [k, String(c.allow), String(c.patch), String(c.deny), String(c.error), String(c['http-error'])])));
+    out.push(table(['answers for the mix', 'allow', 'allow + patch', 'deny', 'defer (approval)', 'error (fail closed)', 'HTTP error'], Object.entries(agreement.counts).map(([k, c]) => [k, String(c.allow), String(c.patch), String(c.deny), String(c.defer), String(c.error), String(c['http-error'])])));
     out.push('');
     out.push(`belay /mutate and OPA give the same kind of answer for ${agreement.mutateVsOpa.same}/${agreement.mutateVsOpa.total} requests${agreement.mutateVsOpa.differences.length ? ` (differences: ${agreement.mutateVsOpa.differences.join('; ')})` : ''}. belay /validate refuses objects that still need fixes (the mutating webhook runs first); belay /mutate evaluates a fixed object a second time before sending its patch.`);
     out.push('');

@@ -3,7 +3,7 @@
 // same Rego, and the bare express ceiling.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -15,6 +15,8 @@ export interface Paths {
   bundle: string;
   tlsDir: string;
   logs: string;
+  /** Parent of each belay's own local approval store, fresh per start. */
+  state: string;
 }
 
 export interface Server {
@@ -109,12 +111,17 @@ export interface BelayOptions {
 export async function startBelay(paths: Paths, options: BelayOptions = {}): Promise<Server> {
   const port = await freePort();
   const name = options.name ?? 'belay';
+  // Local mode keeps deferred requests in a durable store: a fresh one per
+  // run, so runs do not see each other's approvals (nor a developer's .belay/state).
+  const stateDir = path.join(paths.state, name);
+  rmSync(stateDir, { recursive: true, force: true });
   const args = [
     ...(options.nodeArgs ?? []),
     path.join(paths.root, 'dist/webhook/main.js'),
     '--listen', `127.0.0.1:${port}`,
     '--bundle', options.bundle ?? paths.bundle,
     '--tls-dir', paths.tlsDir,
+    '--state-dir', stateDir,
     '--evaluator', options.evaluator ?? 'pool',
     ...(options.workers ? ['--eval-workers', String(options.workers)] : []),
   ];
