@@ -2,9 +2,9 @@
 // entrypoints, data keys, the built-ins its wasm calls (and whether belay can
 // provide them), the files and the signature.
 
-import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { asBelayError } from '../errors.js';
 import { customBuiltins, sdkBuiltinNames } from '../policy/builtins.js';
+import { moduleBuiltins } from '../policy/wasm.js';
 import { ENTRYPOINTS, FACES, type Face, type JsonObject } from '../policy/contract.js';
 import { readArchive } from './archive.js';
 import { bundleFromFiles } from './bundle.js';
@@ -45,17 +45,6 @@ function dataKeys(data: JsonObject, depth = 3, prefix = ''): string[] {
     else out.push(p);
   }
   return out;
-}
-
-/** The built-ins a module imports, read from the module's own table after instantiating it. */
-async function moduleBuiltins(wasm: Uint8Array): Promise<string[]> {
-  const policy = await loadPolicy(wasm, { initial: 16, maximum: 4096 }, customBuiltins());
-  const exports = (policy.wasmInstance as { exports: Record<string, unknown> }).exports;
-  const addr = (exports.opa_json_dump as (a: number) => number)((exports.builtins as () => number)());
-  const bytes = new Uint8Array(policy.mem.buffer);
-  let end = addr;
-  while (bytes[end] !== 0) end++;
-  return Object.keys(JSON.parse(new TextDecoder().decode(bytes.subarray(addr, end))) as Record<string, number>).sort();
 }
 
 function decodeJwtPart(part: string | undefined): Record<string, unknown> {

@@ -82,6 +82,11 @@ export async function compilePolicy(bundle: Bundle, options: CompileOptions = {}
   };
 }
 
+/** The host built-ins a wasm module calls, for inspection without activating it. */
+export async function moduleBuiltins(wasm: Uint8Array): Promise<string[]> {
+  return requiredBuiltins(await loadPolicy(wasm, MEMORY, customBuiltins()));
+}
+
 /** The names of the host built-ins a module imports, read from the module itself. */
 function requiredBuiltins(policy: LoadedPolicy): string[] {
   const exports = (policy.wasmInstance as { exports: Record<string, unknown> }).exports;
