@@ -36,9 +36,10 @@ opa: ## install the pinned opa CLI into .tools/bin
 	@if [ "$$(cat $(TOOLS)/.opa.version 2>/dev/null)" != "$(OPA_VERSION)" ]; then rm -f $(OPA); $(MAKE) --no-print-directory $(OPA); fi
 
 # Always rebuilt (it takes well under a second) so the revision stamp is current.
-bundle: opa ## compile policies/ to .build/bundle.tar.gz (wasm)
+# SIGNING_KEY=key.pem [SIGNING_ALG=ES256] signs it in OPA's format.
+bundle: opa ## compile policies/ to .build/bundle.tar.gz (wasm); SIGNING_KEY=… signs it
 	@mkdir -p $(BUILD)
-	$(OPA) build -t wasm $(addprefix -e ,$(ENTRYPOINTS)) --revision "$(REVISION)" -o $(BUNDLE).tmp policies/ && mv $(BUNDLE).tmp $(BUNDLE)
+	$(OPA) build -t wasm $(addprefix -e ,$(ENTRYPOINTS)) --revision "$(REVISION)" -b $(if $(SIGNING_KEY),--signing-key $(SIGNING_KEY) $(if $(SIGNING_ALG),--signing-alg $(SIGNING_ALG))) -o $(BUNDLE).tmp policies/ && mv $(BUNDLE).tmp $(BUNDLE)
 	@echo "bundle $(BUNDLE) revision $(REVISION)"
 
 dist/.built: $(TS_FILES) tsconfig.json node_modules/.package-lock.json
