@@ -190,9 +190,11 @@ function managedFields(g: Gen, manager: string, apiVersion: string, fieldCount: 
 function metadata(g: Gen, name: string, namespace: string, app: string, extra: { workflow?: boolean; lastApplied?: Json; managed?: number; apiVersion: string }): Json {
   const annotations: Record<string, string> = { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9090' };
   if (extra.workflow) {
+    // A remediation agent names its workflow, confidence and target (a few are unsure).
     annotations['belay.dev/workflow'] = g.pick(WORKFLOWS);
-    annotations['belay.dev/confidence'] = (0.6 + g.int(0, 39) / 100).toFixed(2);
+    annotations['belay.dev/confidence'] = (g.chance(0.1) ? 0.55 + g.int(0, 20) / 100 : 0.8 + g.int(0, 19) / 100).toFixed(2);
     annotations['belay.dev/rationale'] = `pod ${app}-${g.hex(5)} restarted ${g.int(3, 40)} times since the last rollout; rolling back`;
+    annotations['belay.dev/remediation-target'] = `Deployment/${app}`;
   }
   if (extra.lastApplied) annotations['kubectl.kubernetes.io/last-applied-configuration'] = JSON.stringify(extra.lastApplied);
   const m: Json = {
@@ -221,7 +223,8 @@ const GVK = {
 function userInfo(g: Gen, withExtra: boolean): Json {
   const a = g.pick(AGENTS);
   const u: Json = { username: a.username, uid: g.uid(), groups: a.groups };
-  if (withExtra) u.extra = { 'belay.dev/workflow': [g.pick(WORKFLOWS)] };
+  // Context set through impersonation (kubectl --as-user-extra).
+  if (withExtra) u.extra = { 'belay.dev/workflow': [g.pick(WORKFLOWS)], 'belay.dev/confidence': ['0.9'], 'belay.dev/remediation-target': [`Deployment/${g.pick(APPS)}`] };
   return u;
 }
 

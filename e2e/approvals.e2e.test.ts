@@ -8,6 +8,8 @@
 // (context.low_confidence): a compliant Deployment in team-a whose
 // belay.dev/confidence is below the threshold.
 
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ns, paths, runId } from './harness/env.js';
@@ -102,13 +104,24 @@ async function eventsOf(name: string): Promise<string[]> {
   return (JSON.parse(out) as { items: { reason: string }[] }).items.map((e) => e.reason);
 }
 
+/** The gateway's decision log for this file (--decision-log through the environment it inherits). */
+const decisionLog = path.join(paths.out, 'approvals-decisions.log');
+
+function loggedDecisions(): { verdict: string; approvalId: string | null; actor: { username: string } }[] {
+  if (!existsSync(decisionLog)) return [];
+  return readFileSync(decisionLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
 beforeAll(async () => {
+  rmSync(decisionLog, { force: true });
+  process.env.BELAY_DECISION_LOG = decisionLog;
   await gateway.start();
   await installManifests();
 });
 
 afterAll(async () => {
   await gateway.stop();
+  delete process.env.BELAY_DECISION_LOG;
 });
 
 describe('the approval lifecycle', () => {
@@ -155,8 +168,14 @@ describe('the approval lifecycle', () => {
     expect(refIn(again).name).toBe(`${a!.metadata.name}-2`);
   });
 
-  it('reports the approval and its use as Kubernetes Events', async () => {
+  it('reports the approval and its use as Kubernetes Events and in the decision log', async () => {
     const [a] = await approvalsFor(name);
+    const ref = `${NS}/${a!.metadata.name}`;
+    const logged = await waitFor('approval records in the decision log', async () => {
+      const mine = loggedDecisions().filter((d) => d.approvalId === ref);
+      return mine.some((d) => d.verdict === 'consumed') ? mine : undefined;
+    }, 15_000, 300);
+    expect(logged.map((d) => [d.verdict, d.actor.username])).toEqual(expect.arrayContaining([['defer', AGENT], ['approved', 'alice'], ['consumed', AGENT]]));
     const reasons = await waitFor('approval events', async () => {
       const r = await eventsOf(a!.metadata.name);
       return r.includes('Approved') && r.includes('Consumed') ? r : undefined;
@@ -195,6 +214,9 @@ describe('separation of duties, enforced by the API server', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(SOD_DENIED);
     expect(r.stderr).toMatch(/agent identity, and agents may not approve or reject/);
+    // The refusal is on record too.
+    const refused = await waitFor('the refusal in the decision log', async () => loggedDecisions().find((d) => d.verdict === 'approval-refused' && d.approvalId === `${NS}/${apr}`), 10_000, 200);
+    expect(refused.actor.username).toBe(AGENT);
   });
 
   it('refuses a human outside the approver groups, and the gateway itself', async () => {

@@ -149,7 +149,7 @@ export class ApprovalLifecycle implements ApprovalGate {
     const now = this.#now();
     const phase = phaseOf(current);
     const lapsed = isLapsed(current, now);
-    if (phase === 'Pending' && !lapsed) return pending(current, request.dryRun);
+    if (phase === 'Pending' && !lapsed) return pending(current, this.store.kind, request.dryRun);
     if (phase === 'Approved' && !lapsed) return this.#use(current, request);
     if (phase === 'Rejected' && !lapsed) return rejected(current);
     return this.#ask(request, keys, namespace, attemptOf(current) + 1, current);
@@ -172,10 +172,10 @@ export class ApprovalLifecycle implements ApprovalGate {
     const { request: stored, created } = await this.store.create(draft);
     if (created) {
       this.#options.log?.info({ approval: refOf(stored), requester: stored.spec.requester.user, requiredBy: stored.spec.requiredBy, attempt }, 'approval requested');
-      return pending(stored, false, after);
+      return pending(stored, this.store.kind, false, after);
     }
     // Another replica created it between our read and our create: answer from what it holds.
-    if (phaseOf(stored) === 'Pending' && !isLapsed(stored, this.#now())) return pending(stored, false, after);
+    if (phaseOf(stored) === 'Pending' && !isLapsed(stored, this.#now())) return pending(stored, this.store.kind, false, after);
     return RACED;
   }
 
@@ -265,8 +265,8 @@ function approved(r: ApprovalRequest, override: { patch?: PatchOperation[]; argu
   };
 }
 
-function pending(r: ApprovalRequest, dryRun: boolean, preface = ''): GateOutcome {
-  return { kind: 'pending', approvalId: refOf(r), message: `${preface}${howToApprove(r)}${dryRun ? ' (This dry run changed nothing.)' : ''}` };
+function pending(r: ApprovalRequest, store: ApprovalStore['kind'], dryRun: boolean, preface = ''): GateOutcome {
+  return { kind: 'pending', approvalId: refOf(r), message: `${preface}${howToApprove(r, store)}${dryRun ? ' (This dry run changed nothing.)' : ''}` };
 }
 
 function rejected(r: ApprovalRequest): GateOutcome {
@@ -284,13 +284,13 @@ function refused(r: ApprovalRequest, why: string): GateOutcome {
 }
 
 /** What the agent (and the human behind it) reads: what to run, by whom, and to retry. */
-export function howToApprove(r: ApprovalRequest): string {
+export function howToApprove(r: ApprovalRequest, store: ApprovalStore['kind'] = 'cluster'): string {
   const { namespace, name } = r.metadata;
   const groups = r.spec.approverGroups.join(', ');
+  const kubectl = store === 'cluster' ? ` (or: kubectl patch approvalrequest ${name} -n ${namespace} --subresource=status --type=merge -p '{"status":{"phase":"Approved"}}')` : '';
   return (
     `ApprovalRequest ${namespace}/${name} is Pending until ${r.spec.requiredBy}. ` +
-    `An approver (${groups}) can run: belay approvals approve ${namespace}/${name} ` +
-    `(or: kubectl patch approvalrequest ${name} -n ${namespace} --subresource=status --type=merge -p '{"status":{"phase":"Approved"}}'); ` +
+    `An approver (${groups}) can run: belay approvals approve ${namespace}/${name}${kubectl}; ` +
     `then retry the same request, which is admitted once.`
   );
 }

@@ -18,6 +18,7 @@ describe('approval record', () => {
     expect(build().spec.requiredBy).toBe('2025-06-01T12:15:00Z');
     expect(build({ ...deferred('u'), decision: deferDecision({ approval: { groups: [], ttl: '1h30m', risk: 'low' } }) }).spec).toMatchObject({ requiredBy: '2025-06-01T13:30:00Z', approverGroups: ['belay:approvers'], risk: 'low' });
     expect(build(deferred('u'), { ttlMs: 5_000 }).spec.requiredBy).toBe('2025-06-01T12:00:05Z');
+    expect(build({ ...deferred('u'), decision: deferDecision({ approval: { groups: [], ttl: 'a quarter hour', risk: 'low' } }) }).spec.requiredBy).toBe('2025-06-01T12:15:00Z');
   });
 
   it('never stores a Secret\'s values, nor what policy asks to hide', () => {

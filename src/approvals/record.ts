@@ -37,7 +37,7 @@ export const ON_BEHALF_OF = 'belay.dev/on-behalf-of';
 
 export function newApprovalRequest(req: DeferredRequest, keys: RequestKeys, options: RecordOptions): ApprovalRequest {
   const { input, decision } = req;
-  const ttlMs = options.ttlMs ?? parseDuration(decision.approval?.ttl || DEFAULT_APPROVAL_TTL);
+  const ttlMs = options.ttlMs ?? ttlOf(decision.approval?.ttl);
   const groups = (decision.approval?.groups ?? []).filter((g) => g !== '').slice(0, 64);
   const onBehalfOf = input.actor.extra[ON_BEHALF_OF]?.[0];
   const { object, excerpt } = storedObject(input, decision.redact, options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES);
@@ -77,6 +77,15 @@ export function newApprovalRequest(req: DeferredRequest, keys: RequestKeys, opti
       requiredBy: rfc3339(new Date(options.now.getTime() + ttlMs)),
     },
   };
+}
+
+/** The policy's ttl; one it wrote wrong gets the default rather than blocking every approval. */
+function ttlOf(ttl: string | undefined): number {
+  try {
+    return parseDuration(ttl || DEFAULT_APPROVAL_TTL);
+  } catch {
+    return parseDuration(DEFAULT_APPROVAL_TTL);
+  }
 }
 
 function action(input: PolicyInput): RequestedAction {
