@@ -143,6 +143,11 @@ describe('the approval lifecycle', () => {
     expect(a.spec).toMatchObject({ requester: { user: AGENT }, request: { operation: 'CREATE', namespace: NS, name }, approverGroups: ['belay:approvers'] });
     const table = await kubectl('alice', ['get', 'approvalrequests', '-n', NS]);
     expect(table.stdout).toMatch(new RegExp(`${apr}\\s+Pending\\s+${AGENT}\\s+CREATE\\s+Deployment\\s+${name}\\s`));
+
+    // The spec is what was asked for; not even an admin can rewrite it (CEL on the CRD).
+    const rewrite = await kubectl('admin', ['patch', 'approvalrequest', apr, '-n', NS, '--type=merge', '-p', '{"spec":{"request":{"name":"other"}}}']);
+    expect(rewrite.code).not.toBe(0);
+    expect(rewrite.stderr).toMatch(/spec is immutable/);
   });
 
   it('is approved by alice with a kubectl status patch; decidedBy comes from the API server, not the patch', async () => {

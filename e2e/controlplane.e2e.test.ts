@@ -52,6 +52,7 @@ describe('control plane without the gateway', () => {
     const configs = base.filter((o) => o.kind.endsWith('WebhookConfiguration'));
     expect(configs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
       'MutatingWebhookConfiguration/belay',
+      'MutatingWebhookConfiguration/belay-approvals',
       'ValidatingWebhookConfiguration/belay',
       'ValidatingWebhookConfiguration/belay-approvals',
     ]);
@@ -78,47 +79,34 @@ describe('control plane without the gateway', () => {
     expect(await getObject(['clusterrolebinding', 'belay'])).toBeDefined();
   });
 
-  it('serves the ApprovalRequest CRD: immutable spec, Pending by default, printer columns', async () => {
+  it('serves the ApprovalRequest CRD, and lets nobody create or decide approvals while belay is down', async () => {
+    const crd = await getObject<{ spec: { versions: Array<{ name: string; subresources?: { status?: object }; additionalPrinterColumns?: Array<{ name: string }> }> } }>([
+      'crd',
+      'approvalrequests.belay.dev',
+    ]);
+    const v1alpha1 = crd?.spec.versions.find((v) => v.name === 'v1alpha1');
+    expect(v1alpha1?.subresources?.status).toBeDefined();
+    expect(v1alpha1?.additionalPrinterColumns?.map((c) => c.name)).toEqual(expect.arrayContaining(['Phase', 'Requester', 'Action', 'Target', 'Expires']));
+
+    // Only the gateway creates ApprovalRequests, and belay's webhook says so; down, it fails closed for everyone.
     const name = `apr-${id}`;
-    await admin(['apply', '-f', '-'], JSON.stringify({
-      apiVersion: 'belay.dev/v1alpha1',
-      kind: 'ApprovalRequest',
-      metadata: { name, namespace: ns.dev },
-      spec: {
-        requester: { user: AGENT, groups: ['system:serviceaccounts'] },
-        request: { operation: 'DELETE', group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments', namespace: ns.dev, name: 'web' },
-        objectDigest: 'sha256:0000',
-        reasons: [{ rule: 'e2e.test', message: 'testing the schema', severity: 'high' }],
-        requiredBy: new Date(Date.now() + 15 * 60_000).toISOString(),
-      },
-    }));
-    const stored = await getObject<{ status?: { phase?: string } }>(['approvalrequest', name], ns.dev);
-    expect(stored?.status?.phase).toBe('Pending');
-
-    const edit = await kubectl('admin', ['patch', 'approvalrequest', name, '-n', ns.dev, '--type=merge', '-p', '{"spec":{"request":{"name":"other"}}}']);
-    expect(edit.code).not.toBe(0);
-    expect(edit.stderr).toMatch(/spec is immutable/);
-
-    const table = await kubectl('admin', ['get', 'apr', name, '-n', ns.dev]);
-    expect(table.stdout).toMatch(/NAME\s+PHASE\s+REQUESTER\s+ACTION\s+KIND\s+TARGET\s+AGE\s+EXPIRES/);
-    expect(table.stdout).toMatch(new RegExp(`${name}\\s+Pending\\s+${AGENT}\\s+DELETE\\s+Deployment\\s+web`));
-  });
-
-  it('fails closed for decisions on approvals while belay is down, except for the gateway itself', async () => {
-    const name = `apr-${id}`;
-    const approve = ['patch', 'approvalrequest', name, '-n', ns.dev, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Approved","decidedBy":"alice"}}'];
-    const byAlice = await kubectl('alice', approve);
-    expect(byAlice.code).not.toBe(0);
-    expect(byAlice.stderr).toMatch(/failed calling webhook "approvals\.belay\.dev"/);
-    expect((await getObject<{ status: { phase: string } }>(['approvalrequest', name], ns.dev))?.status.phase).toBe('Pending');
-    // The gateway's own status writes (Consumed, Expired) are not sent to it.
-    const expire = await kubectl('belay', [...approve.slice(0, -1), '{"status":{"phase":"Expired","message":"e2e"}}']);
-    expect(expire.code, expire.stderr).toBe(0);
-    expect((await getObject<{ status: { phase: string } }>(['approvalrequest', name], ns.dev))?.status.phase).toBe('Expired');
-    // A decision is final.
-    const reopen = await kubectl('belay', [...approve.slice(0, -1), '{"status":{"phase":"Pending"}}']);
-    expect(reopen.code).not.toBe(0);
-    expect(reopen.stderr).toMatch(/a decision is final/);
+    const create = await kubectl('admin', ['create', '-f', '-'], {
+      stdin: JSON.stringify({
+        apiVersion: 'belay.dev/v1alpha1',
+        kind: 'ApprovalRequest',
+        metadata: { name, namespace: ns.dev },
+        spec: {
+          requester: { user: AGENT, groups: ['system:serviceaccounts'] },
+          request: { operation: 'DELETE', group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments', namespace: ns.dev, name: 'web' },
+          objectDigest: 'sha256:0000',
+          reasons: [{ rule: 'e2e.test', message: 'testing the schema', severity: 'high' }],
+          requiredBy: new Date(Date.now() + 15 * 60_000).toISOString(),
+        },
+      }),
+    });
+    expect(create.code).not.toBe(0);
+    expect(create.stderr).toMatch(/failed calling webhook "approvals\.belay\.dev"/);
+    expect(await getObject(['approvalrequest', name], ns.dev)).toBeUndefined();
   });
 
   it('fails closed for agent writes while belay is down', async () => {

@@ -88,7 +88,15 @@ beforeAll(async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'belay-http-'));
   const bundlePath = path.join(dir, 'bundle.tar.gz');
   writeFileSync(bundlePath, buildBundle(TEST_POLICY_DIR, { revision: 'http-rev' }));
-  gateway = await startGateway({ host: '127.0.0.1', port: 0, bundlePath, tlsDir: path.join(dir, 'tls'), log: silentLogger, bodyLimit: 256 * 1024 });
+  gateway = await startGateway({
+    host: '127.0.0.1',
+    port: 0,
+    bundlePath,
+    tlsDir: path.join(dir, 'tls'),
+    approvalOptions: { stateDir: path.join(dir, 'state') },
+    log: silentLogger,
+    bodyLimit: 256 * 1024,
+  });
   ca = readFileSync(gateway.caFile);
 });
 
