@@ -8,9 +8,9 @@ import type { AdmissionRequest } from '../../src/input/admission.js';
 import type { DecisionSink } from '../../src/observe/decisions.js';
 import type { Logger } from '../../src/observe/log.js';
 import type { Metrics } from '../../src/observe/metrics.js';
-import { sendError } from '../errors.js';
+import { answerMalformed } from './malformed.js';
 import { allowed, denied, patched } from './response.js';
-import { decodeReview, envelope, ReviewError, type AdmissionResponse } from './review.js';
+import { decodeReview, envelope, type AdmissionResponse } from './review.js';
 
 export interface AdmissionHandlerOptions extends AdmissionDeps {
   metrics: Metrics;
@@ -26,11 +26,9 @@ export function admissionHandler(stage: AdmissionStage, options: AdmissionHandle
     try {
       request = decodeReview(req.body);
     } catch (err) {
-      const e = err instanceof ReviewError ? err : new ReviewError(asBelayError(err).message);
+      const e = answerMalformed(res, err);
       options.log.warn({ face, uid: e.uid, msg: e.message }, 'malformed AdmissionReview');
       options.metrics.requests.inc({ face, code: '400' });
-      if (e.uid) res.json(envelope(denied(e.uid, 400, `belay could not read this AdmissionReview: ${e.message}`)));
-      else sendError(res, e);
       return;
     }
 

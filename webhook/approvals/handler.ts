@@ -12,9 +12,9 @@ import type { AdmissionRequest } from '../../src/input/admission.js';
 import type { DecisionSink } from '../../src/observe/decisions.js';
 import type { Logger } from '../../src/observe/log.js';
 import type { Metrics } from '../../src/observe/metrics.js';
-import { sendError } from '../errors.js';
+import { answerMalformed } from '../admission/malformed.js';
 import { allowed, denied, patched } from '../admission/response.js';
-import { decodeReview, envelope, ReviewError, type AdmissionResponse } from '../admission/review.js';
+import { decodeReview, envelope, type AdmissionResponse } from '../admission/review.js';
 
 export interface ApprovalHandlerOptions {
   /** Who is an agent and who the gateway is, as of now; undefined before a bundle is active. */
@@ -32,10 +32,8 @@ export function approvalReviewHandler(stage: 'mutate' | 'validate', options: App
     try {
       request = decodeReview(req.body);
     } catch (err) {
-      const e = err instanceof ReviewError ? err : new ReviewError(asBelayError(err).message);
+      answerMalformed(res, err);
       options.metrics.requests.inc({ face, code: '400' });
-      if (e.uid) res.json(envelope(denied(e.uid, 400, `belay could not read this AdmissionReview: ${e.message}`)));
-      else sendError(res, e);
       return;
     }
     let review: ApprovalReview;

@@ -1,0 +1,15 @@
+// The answer to an AdmissionReview belay cannot read: in-protocol (a denial
+// carrying the uid) when the uid is known, a 400 JSON error otherwise.
+
+import type { Response } from 'express';
+import { asBelayError } from '../../src/errors.js';
+import { sendError } from '../errors.js';
+import { denied } from './response.js';
+import { envelope, ReviewError } from './review.js';
+
+export function answerMalformed(res: Response, err: unknown): ReviewError {
+  const e = err instanceof ReviewError ? err : new ReviewError(asBelayError(err).message);
+  if (e.uid) res.json(envelope(denied(e.uid, 400, `belay could not read this AdmissionReview: ${e.message}`)));
+  else sendError(res, e);
+  return e;
+}
