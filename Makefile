@@ -15,7 +15,7 @@ REVISION      ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)$
 LISTEN        ?= 127.0.0.1:8443
 TS_FILES      := $(shell find src webhook bench -name '*.ts' ! -name '*.test.ts' 2>/dev/null)
 
-.PHONY: help deps opa bundle build run test unit policy-test e2e cluster-up cluster-down bench clean
+.PHONY: help deps opa bundle build run test unit policy-test e2e cluster-up cluster-down bench clean console-deps
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -73,6 +73,12 @@ cluster-down: ## stop the local control plane
 
 bench: deps bundle build ## benchmark belay against opa run --server and a bare express ceiling
 	node dist/bench/run.js
+
+# The approvals console's browser test drives Debian's chromium (playwright-core
+# never downloads a browser); without it that test is skipped with a message.
+console-deps: ## install chromium for the console's browser test (apt-get; needs root)
+	@if [ -x /usr/bin/chromium ]; then /usr/bin/chromium --version 2>/dev/null; \
+	else apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; fi
 
 clean: ## remove build output (keeps installed tools)
 	rm -rf dist $(BUILD)

@@ -12,6 +12,9 @@ describe('procstat', () => {
     expect(cpuSeconds(process.pid) - before).toBeGreaterThan(0.05);
     const usage = watch.stop();
     expect(usage.cpuSeconds).toBeGreaterThan(0.05);
+    // The busy loop ran on this (the main) thread.
+    expect(usage.mainThreadCpuSeconds).toBeGreaterThan(0.05);
+    expect(usage.mainThreadCpuSeconds).toBeLessThanOrEqual(usage.cpuSeconds + 0.02);
     expect(usage.peakRssBytes).toBeGreaterThan(10 * 2 ** 20);
     expect(rssBytes(process.pid)).toBeGreaterThan(10 * 2 ** 20);
   });

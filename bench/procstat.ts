@@ -17,9 +17,9 @@ function clockTicks(): number {
   return ticksPerSecond;
 }
 
-/** user + system CPU seconds the process has used so far. */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** user + system CPU seconds the process (or, with `tid`, one of its threads) has used so far. */
+export function cpuSeconds(pid: number, tid?: number): number {
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   // Fields after the command name (which may contain spaces) start at ")".
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / clockTicks();
@@ -33,12 +33,15 @@ export function rssBytes(pid: number): number {
 
 export interface Usage {
   cpuSeconds: number;
+  /** CPU of the main thread alone (for Node: the event loop). */
+  mainThreadCpuSeconds: number;
   peakRssBytes: number;
 }
 
 /** Samples `pid` until the returned stop() is called. */
 export function watchProcess(pid: number, everyMs = 100): { stop(): Usage } {
   const cpu0 = cpuSeconds(pid);
+  const main0 = cpuSeconds(pid, pid);
   let peak = rssBytes(pid);
   const timer = setInterval(() => {
     try {
@@ -51,13 +54,15 @@ export function watchProcess(pid: number, everyMs = 100): { stop(): Usage } {
     stop() {
       clearInterval(timer);
       let cpu = cpu0;
+      let main = main0;
       try {
         cpu = cpuSeconds(pid);
+        main = cpuSeconds(pid, pid);
         peak = Math.max(peak, rssBytes(pid));
       } catch {
         // exited
       }
-      return { cpuSeconds: cpu - cpu0, peakRssBytes: peak };
+      return { cpuSeconds: cpu - cpu0, mainThreadCpuSeconds: main - main0, peakRssBytes: peak };
     },
   };
 }

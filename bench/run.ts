@@ -15,6 +15,17 @@
 // (BENCH_PROFILE=1) a CPU profile of belay under load.
 //
 // Prints the tables and writes them to bench/results/latest.md (+ .json).
+//
+// Knobs (environment; `make bench BENCH_KUBECTL=1` passes them through):
+//   BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_WARMUP_SECONDS=3  length of each run
+//   BENCH_CONNECTIONS=10       flat-out connections
+//   BENCH_RATE=1000            the fixed rate of the p99 target
+//   BENCH_EXTRA_RATES=250,2500 more fixed rates, one round each ('' for none)
+//   BENCH_RULES=10,100,1000    synthetic bundle sizes ('' for none)
+//   BENCH_BUNDLE=.build/bundle.tar.gz
+//   BENCH_KUBECTL=1   kubectl apply latency with and without belay (local control plane)
+//   BENCH_PROFILE=1   a CPU profile of belay under load, summarised
+//   BENCH_INPROCESS=1 also belay with evaluation on the event loop
 
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -74,6 +85,8 @@ const cfg = {
   rules: list('BENCH_RULES', [10, 100, 1000]),
   kubectl: env.BENCH_KUBECTL === '1',
   profile: env.BENCH_PROFILE === '1',
+  /** Also load a belay that evaluates on the event loop, to see what the worker pool costs and buys. */
+  inProcess: env.BENCH_INPROCESS === '1',
 };
 
 const work = path.join(root, '.build/bench');
@@ -96,6 +109,8 @@ interface Target {
   name: string;
   url: string;
   server: Server;
+  /** A Node server, whose main thread is its event loop (OPA's is not). */
+  node: boolean;
 }
 
 interface Run {
@@ -105,6 +120,7 @@ interface Run {
   result: LoadResult;
   samples: Float64Array;
   serverCpuSeconds: number;
+  eventLoopCpuSeconds: number | null;
   peakRssBytes: number;
 }
 
@@ -137,7 +153,7 @@ async function load(target: Target, mode: 'flat' | 'rate', seconds: number, rate
   const result = JSON.parse(out.trim().split('\n').pop()!) as LoadResult;
   const raw = readFileSync(samplesFile);
   const samples = new Float64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-  return { target: target.name, mode, rate: rate ?? null, result, samples, serverCpuSeconds: usage.cpuSeconds, peakRssBytes: usage.peakRssBytes };
+  return { target: target.name, mode, rate: rate ?? null, result, samples, serverCpuSeconds: usage.cpuSeconds, eventLoopCpuSeconds: target.node ? usage.mainThreadCpuSeconds : null, peakRssBytes: usage.peakRssBytes };
 }
 
 interface Row {
@@ -146,6 +162,8 @@ interface Row {
   lat: Percentiles;
   cpuPercent: number;
   cpuUsPerRequest: number;
+  /** Node targets: CPU of the event loop alone per request (what bounds throughput when workers have cores). */
+  eventLoopUsPerRequest: number;
   clientCpuPercent: number;
   peakRssMiB: number;
   failures: number;
@@ -158,12 +176,14 @@ function aggregate(runs: Run[]): Row {
   const seconds = runs.reduce((a, r) => a + r.result.seconds, 0);
   const cpu = runs.reduce((a, r) => a + r.serverCpuSeconds, 0);
   const client = runs.reduce((a, r) => a + r.result.clientCpuSeconds, 0);
+  const loop = runs.every((r) => r.eventLoopCpuSeconds !== null) ? runs.reduce((a, r) => a + r.eventLoopCpuSeconds!, 0) : Number.NaN;
   return {
     target: runs[0]!.target,
     rps: ok / seconds,
     lat: percentiles(concat(runs.map((r) => r.samples))),
     cpuPercent: (100 * cpu) / seconds,
     cpuUsPerRequest: ok ? (cpu / ok) * 1e6 : Number.NaN,
+    eventLoopUsPerRequest: ok ? (loop / ok) * 1e6 : Number.NaN,
     clientCpuPercent: (100 * client) / seconds,
     peakRssMiB: Math.max(...runs.map((r) => r.peakRssBytes)) / 2 ** 20,
     failures: runs.reduce((a, r) => a + r.result.errors + r.result.non2xx, 0),
@@ -304,7 +324,7 @@ async function bundleSizes(mix: MixItem[]): Promise<SizeRow[]> {
     const { loadMs, reloadMs } = await loadAndReload(file);
     const ev = await evalMicros(bundle, inputsFor(mix, bundle));
     const server = await startBelay(paths, { bundle: file, name: `belay-rules-${n}` });
-    const target: Target = { name: `belay /validate, ${n} rules`, url: `${server.origin}/validate`, server };
+    const target: Target = { name: `belay /validate, ${n} rules`, url: `${server.origin}/validate`, server, node: true };
     let http: Row | null = null;
     let flat: Row | null = null;
     try {
@@ -395,10 +415,10 @@ function table(head: string[], rows: string[][]): string {
 }
 
 function loadTable(rows: Row[], fixed: boolean): string {
-  const head = ['target', fixed ? 'achieved req/s' : 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'server CPU %', 'CPU µs/req', 'client CPU %', 'peak RSS MiB', 'failed'];
+  const head = ['target', fixed ? 'achieved req/s' : 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'server CPU %', 'CPU µs/req', 'event loop µs/req', 'client CPU %', 'peak RSS MiB', 'failed'];
   return table(
     head,
-    rows.map((r) => [r.target, fi(r.rps), f(r.lat.p50), f(r.lat.p90), f(r.lat.p99), f(r.lat.max), f(r.cpuPercent, 0), fi(r.cpuUsPerRequest), f(r.clientCpuPercent, 0), f(r.peakRssMiB, 0), `${r.failures}${r.skipped ? ` (+${r.skipped} not sent)` : ''}`]),
+    rows.map((r) => [r.target, fi(r.rps), f(r.lat.p50), f(r.lat.p90), f(r.lat.p99), f(r.lat.max), f(r.cpuPercent, 0), fi(r.cpuUsPerRequest), fi(r.eventLoopUsPerRequest), f(r.clientCpuPercent, 0), f(r.peakRssMiB, 0), `${r.failures}${r.skipped ? ` (+${r.skipped} not sent)` : ''}`]),
   );
 }
 
@@ -435,15 +455,17 @@ async function main(): Promise<void> {
   const belay = await startBelay(paths);
   const opa = await startOpa(paths, [path.join(root, 'policies'), path.join(root, 'bench/opa')]);
   const ceiling = await startCeiling(paths);
-  const servers = [belay, opa, ceiling];
+  const inline = cfg.inProcess ? await startBelay(paths, { evaluator: 'in-process', name: 'belay-in-process' }) : undefined;
+  const servers = [belay, opa, ceiling, ...(inline ? [inline] : [])];
   const out: string[] = [];
   const json: Record<string, unknown> = { date: new Date().toISOString(), machine: machine(), config: cfg, revision: bundle.manifest.revision };
   try {
     const targets: Target[] = [
-      { name: 'belay /validate', url: `${belay.origin}/validate`, server: belay },
-      { name: 'belay /mutate', url: `${belay.origin}/mutate`, server: belay },
-      { name: 'OPA (kube-mgmt style)', url: `${opa.origin}/`, server: opa },
-      { name: 'express ceiling', url: `${ceiling.origin}/validate`, server: ceiling },
+      { name: 'belay /validate', url: `${belay.origin}/validate`, server: belay, node: true },
+      { name: 'belay /mutate', url: `${belay.origin}/mutate`, server: belay, node: true },
+      { name: 'OPA (kube-mgmt style)', url: `${opa.origin}/`, server: opa, node: false },
+      { name: 'express ceiling', url: `${ceiling.origin}/validate`, server: ceiling, node: true },
+      ...(inline ? [{ name: 'belay /validate, in-process', url: `${inline.origin}/validate`, server: inline, node: true }] : []),
     ];
 
     say('checking what each target answers for the mix');
@@ -529,14 +551,17 @@ async function main(): Promise<void> {
         [`belay /mutate p99 at ${cfg.rate}/s`, `${f(fm!.lat.p99)} ms (OPA ${f(fo!.lat.p99)})`, '< 2 ms', pass(fm!.lat.p99 < 2)],
         ['express ceiling ÷ belay /validate, req/s', `${f(ce!.rps / bv!.rps)}×`, '≤ 1.5×', pass(ce!.rps / bv!.rps <= 1.5)],
         ['express ceiling ÷ belay /mutate, req/s', `${f(ce!.rps / bm!.rps)}×`, '≤ 1.5×', pass(ce!.rps / bm!.rps <= 1.5)],
+        ['belay /validate event loop ÷ ceiling, CPU µs/req', `${f(bv!.eventLoopUsPerRequest / ce!.eventLoopUsPerRequest)}×`, '(≤ 1.5× once workers have cores)', pass(bv!.eventLoopUsPerRequest / ce!.eventLoopUsPerRequest <= 1.5)],
       ],
     ));
+    out.push('');
+    out.push(`On ${os.availableParallelism()} cores shared with the load generator, throughput is bound by total CPU per request; with more cores the workers evaluate elsewhere and the event loop's CPU per request bounds it, which the last row compares with the ceiling's.`);
     out.push('');
     out.push('## Latency against bundle size (synthetic rules, bench/rules.ts)');
     out.push('');
     out.push(table(
-      ['rules', 'opa build s', 'bundle KiB', 'load ms', 'reload ms', 'eval p50 µs', 'eval p99 µs', `p50 ms at ${cfg.rate}/s`, `p99 ms at ${cfg.rate}/s`, 'flat-out req/s'],
-      sizes.map((s) => [String(s.rules), f(s.buildSeconds), f(s.bundleKiB, 0), f(s.loadMs, 0), f(s.reloadMs, 0), f(s.evalP50Us, 0), f(s.evalP99Us, 0), f(s.http?.lat.p50 ?? Number.NaN), f(s.http?.lat.p99 ?? Number.NaN), fi(s.flat?.rps ?? Number.NaN)]),
+      ['rules', 'opa build s', 'bundle KiB', 'load ms', 'reload ms', 'eval p50 µs', 'eval p99 µs', `p50 ms at ${cfg.rate}/s`, `p99 ms at ${cfg.rate}/s`, 'flat-out req/s', 'CPU µs/req', 'event loop µs/req'],
+      sizes.map((s) => [String(s.rules), f(s.buildSeconds), f(s.bundleKiB, 0), f(s.loadMs, 0), f(s.reloadMs, 0), f(s.evalP50Us, 0), f(s.evalP99Us, 0), f(s.http?.lat.p50 ?? Number.NaN), f(s.http?.lat.p99 ?? Number.NaN), fi(s.flat?.rps ?? Number.NaN), fi(s.flat?.cpuUsPerRequest ?? Number.NaN), fi(s.flat?.eventLoopUsPerRequest ?? Number.NaN)]),
     ));
     out.push('');
     out.push('load: bundle file read, parsed and activated on a fresh worker pool (every worker compiled it); reload: the same for a new revision while the old one serves. eval: one in-process wasm evaluation of each mix input (µs). HTTP figures: belay /validate serving that bundle.');
@@ -578,7 +603,7 @@ async function profileRun(): Promise<string> {
   const server = await startBelay(paths, { name: 'belay-profiled', nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
   let row: Row;
   try {
-    const t: Target = { name: 'belay /mutate (profiled)', url: `${server.origin}/mutate`, server };
+    const t: Target = { name: 'belay /mutate (profiled)', url: `${server.origin}/mutate`, server, node: true };
     await load(t, 'flat', cfg.warmup);
     row = aggregate([await load(t, 'flat', cfg.seconds)]);
   } finally {

@@ -23,6 +23,7 @@ import { ensureDevCertificates, tlsPaths } from '../src/tls/devcerts.js';
 import { createApp } from './app.js';
 import { approvalsRouter } from './approvals/router.js';
 import { agentFaceRouters } from './agent/faces.js';
+import { checkConsoleOptions, gatewayConsole } from './console/index.js';
 import { selectAuthenticator } from '../src/auth/select.js';
 import { serve, type RunningServer } from './server.js';
 
@@ -55,6 +56,8 @@ export interface GatewayOptions {
   agentTokenFile?: string;
   /** Audiences a TokenReview of an agent API token requires. */
   agentTokenAudiences?: string[];
+  /** Approvals console, local mode: approvers' bearer tokens (with `kubeconfig`, approvers bring their own Kubernetes tokens). */
+  approverTokenFile?: string;
 }
 
 export interface ApprovalOptions {
@@ -68,6 +71,8 @@ export interface ApprovalOptions {
   approverGroups?: string[];
   /** Overrides the policy's approval ttl (tests, drills). */
   ttlMs?: number;
+  /** How long finished approvals are kept before they are deleted (default 24h). */
+  retentionMs?: number;
 }
 
 export interface EvaluationOptions {
@@ -89,6 +94,7 @@ export interface Gateway {
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? createLogger();
+  checkConsoleOptions(options);
   const metrics = options.metrics ?? new Metrics();
   const tlsDir = options.tlsDir ?? path.resolve('.belay/tls');
   const { files, created } = ensureDevCertificates(tlsDir);
@@ -152,6 +158,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ...(ao.namespace ? { approvalsNamespace: ao.namespace } : {}),
       ...(ao.approverGroups?.length ? { approverGroups: ao.approverGroups } : {}),
       ...(ao.ttlMs ? { ttlMs: ao.ttlMs } : {}),
+      ...(ao.retentionMs ? { retentionMs: ao.retentionMs } : {}),
       agents: () => store.current()?.agents ?? { serviceAccountNamespaces: [], serviceAccounts: [], groups: [], usernames: [] },
       log,
       decisions,
@@ -188,6 +195,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         log,
         ...(authenticator ? { authenticator } : {}),
         ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
+      }),
+      gatewayConsole({
+        ...(kc ? { kubeConfig: kc } : {}),
+        ...(approvals ? { approvalStore: approvals.store } : {}),
+        ...(options.approverTokenFile ? { approverTokenFile: options.approverTokenFile } : {}),
+        agents: () => store.current()?.agents ?? { serviceAccountNamespaces: [], serviceAccounts: [], groups: [], usernames: [] },
+        log,
+        metrics,
+        decisions,
       }),
     ],
     namespaces,

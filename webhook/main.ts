@@ -27,9 +27,11 @@ const serveCommand = program
   .option('--approvals-namespace <ns>', 'namespace for approvals of cluster-scoped requests and the expiry Lease', process.env.BELAY_APPROVALS_NAMESPACE ?? 'belay')
   .option('--approver-group <group...>', 'who may decide when policy names no approver groups', (process.env.BELAY_APPROVER_GROUPS ?? 'belay:approvers').split(','))
   .addOption(new Option('--approval-ttl <duration>', 'time to live of new approval requests, overriding the policy\'s approval.ttl (e.g. 30s for drills)').argParser(durationMs).default(process.env.BELAY_APPROVAL_TTL ? durationMs(process.env.BELAY_APPROVAL_TTL) : undefined))
+  .addOption(new Option('--approval-retention <duration>', 'how long finished approval requests (consumed, rejected, expired) are kept before they are deleted').argParser(durationMs).default(process.env.BELAY_APPROVAL_RETENTION ? durationMs(process.env.BELAY_APPROVAL_RETENTION) : undefined, '24h'))
   .addOption(new Option('--eval-timeout-ms <ms>', 'budget of one policy evaluation; past it the worker is replaced and the agent request refused').argParser(positiveInt('--eval-timeout-ms')).default(1000))
   .option('--agent-token-file <file>', 'agent gate API bearer tokens (YAML list of {token, username, groups}); without it, tokens are checked with a TokenReview against --kubeconfig', process.env.BELAY_AGENT_TOKEN_FILE)
   .option('--agent-token-audience <aud...>', 'audiences a TokenReview of an agent API token must be valid for', process.env.BELAY_AGENT_TOKEN_AUDIENCE?.split(','))
+  .option('--approver-token-file <file>', 'approvals console (/console/) in local mode: approvers\' bearer tokens (YAML list of {token, username, groups}); with --kubeconfig approvers use their own Kubernetes tokens instead', process.env.BELAY_APPROVER_TOKEN_FILE)
   .action(serveAction);
 addBundleFlags(serveCommand);
 
@@ -50,11 +52,12 @@ function positiveInt(flag: string): (value: string) => number {
 }
 
 async function serveAction(): Promise<void> {
-  const opts = serveCommand.opts<{ listen: string; bundle: string; tlsDir: string; kubeconfig?: string; bodyLimit: number; logLevel: string; evaluator: 'pool' | 'in-process'; evalWorkers?: number; evalTimeoutMs: number; stateDir: string; gatewayUser?: string; approvalsNamespace: string; approverGroup: string[]; approvalTtl?: number; agentTokenFile?: string; agentTokenAudience?: string[] }>();
+  const opts = serveCommand.opts<{ listen: string; bundle: string; tlsDir: string; kubeconfig?: string; bodyLimit: number; logLevel: string; evaluator: 'pool' | 'in-process'; evalWorkers?: number; evalTimeoutMs: number; stateDir: string; gatewayUser?: string; approvalsNamespace: string; approverGroup: string[]; approvalTtl?: number; agentTokenFile?: string; agentTokenAudience?: string[]; approverTokenFile?: string }>();
   const log = createLogger({ level: opts.logLevel });
   const match = /^(.*):(\d+)$/.exec(opts.listen);
   if (!match) throw new Error(`--listen must be host:port, got ${opts.listen}`);
   const host = match[1]!.replace(/^\[|\]$/g, '');
+  const retentionMs = serveCommand.opts<{ approvalRetention?: number }>().approvalRetention;
   const gateway = await startGateway({
     host,
     port: Number(match[2]),
@@ -70,17 +73,20 @@ async function serveAction(): Promise<void> {
       approverGroups: opts.approverGroup,
       ...(opts.gatewayUser ? { gatewayUser: opts.gatewayUser } : {}),
       ...(opts.approvalTtl ? { ttlMs: opts.approvalTtl } : {}),
+      ...(retentionMs ? { retentionMs } : {}),
     },
     evaluation: { mode: opts.evaluator, timeoutMs: opts.evalTimeoutMs, ...(opts.evalWorkers ? { workers: opts.evalWorkers } : {}) },
     ...(opts.agentTokenFile ? { agentTokenFile: opts.agentTokenFile } : {}),
     ...(opts.agentTokenAudience?.length ? { agentTokenAudiences: opts.agentTokenAudience } : {}),
+    ...(opts.approverTokenFile ? { approverTokenFile: opts.approverTokenFile } : {}),
   });
   const active = gateway.store.current();
   log.info({ url: gateway.url, revision: active?.revision }, 'belay is serving');
   process.stderr.write(
     `\nbelay is serving ${gateway.url} (bundle revision ${active?.revision || 'unversioned'})\n` +
       `  try: curl --cacert ${gateway.caFile} ${gateway.url}/readyz\n` +
-      `       curl --cacert ${gateway.caFile} -H 'Content-Type: application/json' ${gateway.url}/validate -d @policy-tests/reviews/deny-privileged-pod.json\n\n`,
+      `       curl --cacert ${gateway.caFile} -H 'Content-Type: application/json' ${gateway.url}/validate -d @policy-tests/reviews/deny-privileged-pod.json\n` +
+      `  approvals console: ${gateway.url}/console/\n\n`,
   );
   let stopping = false;
   const stop = (signal: string) => {

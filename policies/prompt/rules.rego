@@ -5,29 +5,18 @@
 # The gateway scans the prompt itself (src/scan: a maintained rule set plus
 # Kubernetes-specific detectors and an entropy check) and hands policy the
 # findings with the text already redacted (input.content.findings), so a
-# secret never reaches policy, the decision log or an approval. Without
-# findings (opa eval, a caller of the bare policy) the text is scanned here
-# with data.belay.config.secretPatterns.
+# secret never reaches policy, the decision log or an approval. The policy
+# tests build prompt inputs through the same scan. A prompt without findings
+# was not scanned (a caller of the bare policy): policy cannot tell what it
+# carries and refuses it, rather than guessing with a second detector that
+# would disagree with the gateway's.
 package belay.prompt.rules
 
 import rego.v1
 
-import data.belay.lib.scan
-
-text := t if {
-	t := input.content.text
-	is_string(t)
-} else := t if {
-	t := input.content.value
-	is_string(t)
-} else := ""
-
-# The gateway ran its scanner: its findings are the answer.
 scanned if is_array(input.content.findings)
 
-gateway_findings := [f | some f in input.content.findings; is_object(f); is_string(f.kind)] if scanned
-
-findings := scan.findings(text) if not scanned
+findings := [f | some f in input.content.findings; is_object(f); is_string(f.kind)] if scanned
 
 # What each finding kind of the gateway's scanner is, for people.
 finding_text := {
@@ -45,20 +34,13 @@ finding_text := {
 	"high-entropy": "a high-entropy string next to a secret-ish word",
 }
 
-found := count(gateway_findings) if scanned
-
-found := count(findings) if not scanned
-
-described := concat(", ", sort({object.get(finding_text, f.kind, f.kind) | some f in gateway_findings})) if scanned
-
-described := scan.describe(findings) if not scanned
+described := concat(", ", sort({object.get(finding_text, f.kind, f.kind) | some f in findings}))
 
 where := concat("", [" (line", plural_s, " ", concat(", ", [format_int(l, 10) | some l in lines]), ")"]) if {
-	scanned
 	count(lines) > 0
 } else := ""
 
-lines := sort({f.line | some f in gateway_findings; is_number(f.line)})
+lines := sort({f.line | some f in findings; is_number(f.line)})
 
 plural_s := "s" if count(lines) > 1
 
@@ -72,4 +54,11 @@ violations contains {
 	]),
 	"severity": "high",
 	"action": "defer",
-} if found > 0
+} if count(findings) > 0
+
+violations contains {
+	"rule": "prompt.unscanned",
+	"message": "the prompt reached policy without belay's scan (input.content.findings), so whether it carries credentials is unknown; send it through belay's POST /v1/prompts:check",
+	"severity": "high",
+	"action": "deny",
+} if not scanned

@@ -171,28 +171,30 @@ test_credentials_in_text_results_defer if {
 }
 
 # --- prompts -----------------------------------------------------------------------------------
+# The gateway scans every prompt (src/scan) and hands policy the findings with
+# the text redacted; gate_test.rego covers prompts with findings. Without a
+# scan the policy cannot tell, and refuses.
 
 prompt(text) := d if {
 	d := data.belay.prompt.decision with input as {"face": "prompt", "actor": test.human, "content": {"text": text}}
 }
 
-test_prompt_with_token_defers if {
+test_unscanned_prompt_is_refused if {
 	d := prompt("logs:\n  Authorization: Bearer sha256~Xk3v9QqLr0aZ8mN2pT5wY7uB1cD4eF6gH8jK0lM2nP4\n")
-	d.decision == "defer"
-	d.reasons[0].rule == "prompt.secret"
-	contains(d.reasons[0].message, "an OpenShift OAuth access token")
+	d.decision == "deny"
+	[r.rule | some r in d.reasons] == ["prompt.unscanned"]
+	contains(d.reasons[0].message, "/v1/prompts:check")
+	prompt("why does my deployment keep restarting?").decision == "deny"
+	data.belay.prompt.decision.decision == "deny" with input as {"content": {"value": "token=sha256~abcdefghijklmnopqrstuvwxyz0123456789"}}
 }
 
-test_prompt_with_private_key_defers if {
-	prompt("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n").decision == "defer"
+test_scanned_prompt_without_findings_passes if {
+	d := data.belay.prompt.decision with input as {"face": "prompt", "actor": test.human, "content": {"text": "why does my deployment keep restarting?", "length": 39, "findings": []}}
+	d.decision == "allow"
+	d.reasons == []
 }
 
-test_plain_prompt_passes if {
-	prompt("why does my deployment keep restarting? kubectl get pods shows CrashLoopBackOff").decision == "allow"
-	prompt("").decision == "allow"
-}
-
-test_prompt_value_text if {
-	d := data.belay.prompt.decision with input as {"content": {"value": "token=sha256~abcdefghijklmnopqrstuvwxyz0123456789"}}
-	d.decision == "defer"
+test_malformed_findings_are_ignored if {
+	d := data.belay.prompt.decision with input as {"face": "prompt", "actor": test.human, "content": {"text": "x", "findings": [5, {"kind": 7}]}}
+	d.decision == "allow"
 }

@@ -4,14 +4,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DecisionRecord } from '../observe/decisions.js';
-import { silentLogger } from '../observe/log.js';
-import { ApprovalController } from './controller.js';
+import { createLogger, silentLogger } from '../observe/log.js';
+import { ApprovalController, finishedAt } from './controller.js';
 import type { ApprovalEvent } from './events.js';
 import { LeaseElector } from './lease.js';
 import { ApprovalLifecycle } from './lifecycle.js';
+import { KubeApprovalStore } from './kube-store.js';
 import { LocalApprovalStore } from './local-store.js';
 import { phaseOf, type ApprovalRequest } from './resource.js';
 import { startFakeKube, type FakeKube } from './testing/fake-kube.js';
@@ -75,6 +77,16 @@ describe('approval controller', () => {
     ]);
   });
 
+  it('reports a decision it first sees already made (created and decided while it was not watching)', async () => {
+    await sync(); // an empty store: everything after this is news
+    await gate.resolve(deferred('gap', deployment(6)));
+    const r = (await store.list())[0]!;
+    await store.decide('prod', r.metadata.name, { phase: 'Approved', message: 'seen late' }, ALICE);
+    await sync();
+    expect(events.map((e) => e.event.reason)).toEqual(['Approved']);
+    expect(records.map((x) => [x.verdict, x.actor.username])).toEqual([['approved', 'alice']]);
+  });
+
   it('marks Pending and unused Approved requests Expired at requiredBy, and only those', async () => {
     await gate.resolve(deferred('a', deployment(1)));
     await gate.resolve(deferred('b', deployment(2)));
@@ -96,6 +108,81 @@ describe('approval controller', () => {
       expect.stringMatching(/without a decision/),
     ]);
     expect(await controller.expireDue()).toBe(0);
+  });
+
+  it('deletes finished requests once they are older than the retention, and never open ones', async () => {
+    const retentionMs = 3_600_000;
+    const gc = new ApprovalController({ store, log: silentLogger, now: () => new Date(clock), retentionMs });
+    const t0 = clock;
+    for (const n of [1, 2, 3, 4]) await gate.resolve(deferred(`ask-${n}`, deployment(n)));
+    const byReplicas = async () => new Map((await store.list()).map((r) => [(r.spec.object as any).spec.replicas as number, r]));
+    let all = await byReplicas();
+    await store.decide('prod', all.get(2)!.metadata.name, { phase: 'Approved' }, ALICE);
+    expect((await gate.resolve(deferred('use-2', deployment(2)))).kind).toBe('approved');
+    await store.decide('prod', all.get(3)!.metadata.name, { phase: 'Rejected', message: 'no' }, ALICE);
+    // 1 and 4 get no decision and expire at requiredBy (the gate's ttl is 60s).
+    clock = t0 + 61_000;
+    gc.sync(await store.list());
+    expect(await gc.expireDue()).toBe(2);
+    await gate.resolve(deferred('ask-5', deployment(5)));
+    all = await byReplicas();
+    expect(finishedAt(all.get(2)!)).toBeLessThanOrEqual(t0);
+    expect(finishedAt(all.get(3)!)).toBe(Date.parse(all.get(3)!.spec.requiredBy));
+    expect(finishedAt(all.get(5)!)).toBeUndefined();
+
+    gc.sync(await store.list());
+    expect(await gc.collectFinished()).toBe(0);
+
+    // The use is older than the retention; the rejection still answers retries until requiredBy, so it is not.
+    clock = t0 + retentionMs + 30_000;
+    gc.sync(await store.list());
+    expect(await gc.collectFinished()).toBe(1);
+    expect([...(await byReplicas()).keys()].sort()).toEqual([1, 3, 4, 5]);
+
+    clock = t0 + retentionMs + 62_000;
+    gc.sync(await store.list());
+    expect(await gc.collectFinished()).toBe(3);
+    const left = await store.list();
+    // A Pending request past requiredBy is not finished until expiry marks it so.
+    expect(left.map((r) => [(r.spec.object as any).spec.replicas, phaseOf(r)])).toEqual([[5, 'Pending']]);
+    expect(await gc.collectFinished()).toBe(0);
+    await gc.stop();
+  });
+
+  it('keeps finished requests when the store cannot delete, or when they changed since they were read', async () => {
+    const warnings: string[] = [];
+    const log = createLogger({ level: 'warn', destination: new Writable({ write: (chunk, _enc, done) => (warnings.push(JSON.parse(String(chunk)).msg), done()) }) });
+    await gate.resolve(deferred('x', deployment(1)));
+    const r = (await store.list())[0]!;
+    await store.decide('prod', r.metadata.name, { phase: 'Rejected' }, ALICE);
+    clock = Date.parse(r.spec.requiredBy) + 48 * 3_600_000;
+    const noDelete = { ...store, kind: store.kind, location: store.location, list: () => store.list(), delete: undefined } as unknown as LocalApprovalStore;
+    const keeper = new ApprovalController({ store: noDelete, log, now: () => new Date(clock) });
+    keeper.sync(await store.list());
+    expect(await keeper.collectFinished()).toBe(0);
+    expect(await keeper.collectFinished()).toBe(0);
+    expect(warnings).toEqual(['this approval store cannot delete; finished approval requests are kept']);
+
+    const kube = await startFakeKube({ username: 'belay-gateway' });
+    try {
+      const cluster = new KubeApprovalStore(kube.kubeConfig());
+      const ask = new ApprovalLifecycle({ store: cluster, now: () => new Date(clock), ttlMs: 60_000 });
+      await ask.resolve(deferred('k', deployment(1)));
+      const stale = (await cluster.list())[0]!;
+      const rejected = await cluster.replaceStatus({ ...stale, status: { phase: 'Rejected', decidedBy: 'alice', decidedAt: new Date(clock).toISOString() } });
+      const gc = new ApprovalController({ store: cluster, log: silentLogger, now: () => new Date(clock + 48 * 3_600_000) });
+      gc.sync([rejected]);
+      // Changed after the controller read it: the precondition fails and the record stays.
+      await cluster.replaceStatus({ ...rejected, status: { ...rejected.status!, message: 'late note' } });
+      expect(await gc.collectFinished()).toBe(0);
+      expect(await cluster.list()).toHaveLength(1);
+      gc.sync(await cluster.list());
+      expect(await gc.collectFinished()).toBe(1);
+      expect(await cluster.list()).toHaveLength(0);
+      expect(kube.requests.filter((x) => x.startsWith('DELETE'))).toHaveLength(2);
+    } finally {
+      await kube.close();
+    }
   });
 
   it('polls the store on its own when started', async () => {

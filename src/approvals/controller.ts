@@ -1,7 +1,8 @@
 // Watches ApprovalRequests: marks Pending (and unused Approved) requests
-// Expired at requiredBy, and reports every change of phase to the decision
-// log, as a Kubernetes Event and in metrics. In a cluster only the replica
-// holding the lease runs it (lease.ts); locally the gateway polls its store.
+// Expired at requiredBy, deletes finished ones once they are older than the
+// retention, and reports every change of phase to the decision log, as a
+// Kubernetes Event and in metrics. In a cluster only the replica holding the
+// lease runs it (lease.ts); locally the gateway polls its store.
 // Reporting follows what was stored, so a decision is reported once it is
 // committed, whoever made it (kubectl, the CLI, another replica).
 
@@ -34,7 +35,17 @@ export interface ControllerOptions {
   now?: () => Date;
   /** How often due requests are expired (and, polling, the store read). */
   tickMs?: number;
+  /**
+   * How long a finished request (Consumed, Rejected, Expired) is kept after
+   * it stopped mattering (finishedAt), before it is deleted. The decision log
+   * and Events keep the history. Default 24h; Infinity keeps them all.
+   */
+  retentionMs?: number;
 }
+
+export const DEFAULT_RETENTION_MS = 24 * 3_600_000;
+/** Deletes per sweep, so enabling collection on a large backlog does not flood the API server. */
+const MAX_DELETES_PER_TICK = 100;
 
 export class ApprovalController {
   #options: ControllerOptions;
@@ -45,6 +56,8 @@ export class ApprovalController {
   #ticking: Promise<void> = Promise.resolve();
   #informer: (k8s.Informer<ApprovalRequest & k8s.KubernetesObject>) | undefined;
   #expiring = new Set<string>();
+  #collecting = new Set<string>();
+  #warnedNoDelete = false;
 
   constructor(options: ControllerOptions) {
     this.#options = options;
@@ -63,17 +76,26 @@ export class ApprovalController {
       `/apis/${APPROVAL_GROUP}/${APPROVAL_VERSION}/${APPROVAL_PLURAL}`,
       () => api.listCustomObjectForAllNamespaces({ group: APPROVAL_GROUP, version: APPROVAL_VERSION, plural: APPROVAL_PLURAL }) as never,
     );
+    // The informer's start resolves even when its list failed (it reports the
+    // error and gives up); only a start without an error has read everything
+    // there was, so only then is what follows news.
+    let failed = false;
+    const start = async () => {
+      failed = false;
+      await informer.start();
+      if (!failed && this.#informer === informer) this.#synced = true;
+    };
     informer.on('add', (r) => this.observe(r));
     informer.on('update', (r) => this.observe(r));
     informer.on('delete', (r) => this.forget(r));
     informer.on('error', (err) => {
+      failed = true;
       this.#options.log.warn({ err: asBelayError(err).message }, 'approvals watch failed; restarting');
-      if (this.#informer === informer) setTimeout(() => void informer.start().catch(() => undefined), 3_000).unref();
+      if (this.#informer === informer) setTimeout(() => void start().catch(() => undefined), 3_000).unref();
     });
     this.#informer = informer;
     this.#synced = false;
-    await informer.start();
-    this.#synced = true;
+    await start();
     this.#startTicking(false);
   }
 
@@ -97,7 +119,8 @@ export class ApprovalController {
     const from = before ? phaseOf(before) : undefined;
     const to = phaseOf(r);
     if (from === to) return;
-    this.#report(r, to, from === undefined);
+    // First seen past Pending (created and decided while the watch was down): its decision is still news.
+    this.#report(r, to, from === undefined && to === 'Pending');
   }
 
   forget(r: ApprovalRequest): void {
@@ -128,6 +151,50 @@ export class ApprovalController {
     }
     for (const [phase, n] of Object.entries(open)) this.#options.metrics?.open.set({ phase }, n);
     return count;
+  }
+
+  /** Deletes finished requests older than the retention (at most a batch per call); returns how many it deleted. */
+  async collectFinished(): Promise<number> {
+    const { store, log } = this.#options;
+    const retention = this.#options.retentionMs ?? DEFAULT_RETENTION_MS;
+    if (!Number.isFinite(retention)) return 0;
+    if (!store.delete) {
+      if (!this.#warnedNoDelete) log.warn({ store: store.location }, 'this approval store cannot delete; finished approval requests are kept');
+      this.#warnedNoDelete = true;
+      return 0;
+    }
+    const cutoff = this.#now().getTime() - retention;
+    let count = 0;
+    for (const r of [...this.#cache.values()]) {
+      if (count >= MAX_DELETES_PER_TICK) break;
+      const finished = finishedAt(r);
+      if (finished === undefined || finished > cutoff) continue;
+      if (await this.#collect(r, finished)) count++;
+    }
+    return count;
+  }
+
+  async #collect(r: ApprovalRequest, finished: number): Promise<boolean> {
+    const key = refOf(r);
+    if (this.#collecting.has(key)) return false;
+    this.#collecting.add(key);
+    try {
+      const { namespace, name, resourceVersion } = r.metadata;
+      const deleted = await this.#options.store.delete!(namespace, name, resourceVersion ? { resourceVersion } : {});
+      this.forget(r);
+      if (deleted) {
+        this.#options.metrics?.events.inc({ event: 'deleted' });
+        this.#options.log.info({ approval: key, phase: phaseOf(r), finishedAt: rfc3339(new Date(finished)) }, 'finished approval request deleted (retention)');
+      }
+      return deleted;
+    } catch (err) {
+      const e = asBelayError(err);
+      // Changed meanwhile: the next read shows what it is now.
+      if (e.code !== 'conflict') this.#options.log.warn({ approval: key, err: e.message }, 'could not delete finished approval request');
+      return false;
+    } finally {
+      this.#collecting.delete(key);
+    }
   }
 
   async #expire(r: ApprovalRequest, phase: ApprovalPhase, now: Date): Promise<boolean> {
@@ -197,6 +264,7 @@ export class ApprovalController {
       try {
         if (poll) this.sync(await this.#options.store.list());
         await this.expireDue();
+        await this.collectFinished();
       } catch (err) {
         this.#options.log.warn({ err: asBelayError(err).message }, 'approval expiry sweep failed');
       }
@@ -210,6 +278,34 @@ export class ApprovalController {
 
   #now(): Date {
     return this.#options.now?.() ?? new Date();
+  }
+}
+
+/**
+ * When a finished request stopped mattering to any answer: a use when it was
+ * recorded, a rejection (which refuses retries until requiredBy) and an
+ * expiry not before requiredBy. Undefined while it is open, or when no time
+ * on it can be read (kept: never delete on a guess).
+ */
+export function finishedAt(r: ApprovalRequest): number | undefined {
+  const s = r.status;
+  const time = (t: string | undefined) => {
+    const ms = Date.parse(t ?? '');
+    return Number.isFinite(ms) ? ms : undefined;
+  };
+  const latest = (...ts: (number | undefined)[]) => {
+    const known = ts.filter((t): t is number => t !== undefined);
+    return known.length > 0 ? Math.max(...known) : time(r.metadata.creationTimestamp);
+  };
+  switch (phaseOf(r)) {
+    case 'Consumed':
+      return latest(time(s?.consumption?.confirmedAt), time(s?.consumption?.at));
+    case 'Rejected':
+      return latest(time(s?.decidedAt), time(r.spec.requiredBy));
+    case 'Expired':
+      return latest(time(s?.conditions?.find((c) => c.type === 'Expired')?.lastTransitionTime), time(r.spec.requiredBy));
+    default:
+      return undefined;
   }
 }
 

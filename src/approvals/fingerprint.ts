@@ -16,7 +16,7 @@ export interface RequestKeys {
   target: string;
   /** The target plus the object's digest: one per distinct request. */
   fingerprint: string;
-  /** sha256:<hex> of the object (or tool call) without volatile metadata. */
+  /** sha256:<hex> of the object without volatile metadata, or of the tool call; with the content of a tool result or prompt. */
   objectDigest: string;
 }
 
@@ -61,12 +61,24 @@ export function objectDigest(object: JsonObject | null | undefined): string {
 }
 
 /**
+ * The digest of a tool call as an approval knows it: the tool, its arguments
+ * and the target it declares (the cluster included, so an approval for a
+ * call on a dev cluster never covers the same call on production).
+ */
+export function toolDigest(tool: { name?: unknown; arguments?: unknown; target?: unknown }): string {
+  return `sha256:${sha256Hex(canonicalJson({ name: tool.name ?? null, arguments: tool.arguments ?? null, target: tool.target ?? null }))}`;
+}
+
+/**
  * What an approval is keyed on. DELETE is keyed on the target alone: the
  * stored object changes under it (status, controllers) without the request
- * changing. Tool calls hash the tool and its arguments.
+ * changing. Tool calls hash the tool, its arguments and its target. The
+ * content a tool result or prompt carries (as policy saw it: a prompt's text
+ * already redacted, with the findings) is hashed too, so a different result
+ * or prompt is a different request.
  */
 export function requestKeys(input: PolicyInput): RequestKeys {
-  const tool = input.tool as { name?: unknown; arguments?: unknown } | null;
+  const tool = input.tool as { name?: unknown; arguments?: unknown; target?: unknown } | null;
   const target = {
     face: input.face,
     actor: input.actor.username,
@@ -79,9 +91,8 @@ export function requestKeys(input: PolicyInput): RequestKeys {
     subresource: input.action.subresource,
     tool: typeof tool?.name === 'string' ? tool.name : '',
   };
-  const digest = tool
-    ? `sha256:${sha256Hex(canonicalJson({ name: tool.name ?? null, arguments: tool.arguments ?? null }))}`
-    : objectDigest(input.action.operation === 'DELETE' ? null : input.object);
+  const subject = tool ? toolDigest(tool) : objectDigest(input.action.operation === 'DELETE' ? null : input.object);
+  const digest = input.content === null || input.content === undefined ? subject : contentDigest(subject, input.content);
   const targetHash = sha256Hex(canonicalJson(target));
   return {
     // 40 hex characters: fits a label value (63) with room to spare, 160 bits.
@@ -89,6 +100,11 @@ export function requestKeys(input: PolicyInput): RequestKeys {
     fingerprint: sha256Hex(canonicalJson({ ...target, objectDigest: digest })).slice(0, 40),
     objectDigest: digest,
   };
+}
+
+/** The digest of the object or tool call together with the content a tool result or prompt carries. */
+function contentDigest(subject: string, content: JsonObject): string {
+  return `sha256:${sha256Hex(canonicalJson({ subject, content }))}`;
 }
 
 /** belay-<20 hex> for the first request with a fingerprint, belay-<20 hex>-<n> for later ones. */

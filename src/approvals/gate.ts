@@ -26,17 +26,27 @@ export interface DeferredRequest {
    */
   readonly stage?: 'mutate' | 'validate';
   /**
-   * Called with the approver's edit before an approval is used: the face
-   * applies the edit, checks it against policy, and answers the digest of
-   * what it will admit. Without it the request's own object digest is used.
+   * Called with the approver's edit before an approval is used: a JSON patch
+   * (of the object, or of a tool call's arguments) and/or a tool call's
+   * replacement arguments. The face applies the edit, checks it against
+   * policy, and answers the digest of what it will admit; a refusal leaves
+   * the approval unused. Without it the request's own digest is used.
    */
-  readonly admit?: (override: PatchOperation[] | null) => Promise<AdmitCheck>;
+  readonly admit?: (override: PatchOperation[] | null, args?: JsonObject | null) => Promise<AdmitCheck>;
+  /**
+   * How long one use of an approval also covers the same request again (the
+   * same fingerprint, so the same requester), counted from the use recorded
+   * on the ApprovalRequest, so every replica agrees. Secret reads: one
+   * `kubectl get` is several requests, and agents retry. Absent: single use.
+   */
+  readonly windowMs?: number;
 }
 
 export type GateOutcome =
   /**
-   * An approval lets this request through once; `override` is the approver's
-   * edit of the object, `arguments` their replacement tool-call arguments.
+   * An approval lets this request through (once, or for the request's
+   * window); `override` is the approver's edit of the object, `arguments`
+   * their replacement tool-call arguments.
    */
   | {
       readonly kind: 'approved';
@@ -44,6 +54,8 @@ export type GateOutcome =
       readonly override: PatchOperation[] | null;
       readonly arguments?: JsonObject | null;
       readonly decidedBy: string;
+      /** With a window: when it ends (RFC 3339), the recorded use plus the window. */
+      readonly until?: string;
     }
   /** Waiting for a human: the message says how to get it approved. */
   | { readonly kind: 'pending'; readonly approvalId: string | null; readonly message: string }

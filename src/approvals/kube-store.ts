@@ -74,6 +74,23 @@ export class KubeApprovalStore implements ApprovalStore {
     )) as ApprovalRequest;
   }
 
+  async delete(namespace: string, name: string, options: { resourceVersion?: string } = {}): Promise<boolean> {
+    try {
+      await call(`delete approval ${namespace}/${name}`, () =>
+        this.#api.deleteNamespacedCustomObject({
+          ...where(namespace),
+          name,
+          // The API server answers 409 when the object changed since it was read.
+          ...(options.resourceVersion ? { body: { preconditions: { resourceVersion: options.resourceVersion } } } : {}),
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof BelayError && err.code === 'not_found') return false;
+      throw err;
+    }
+  }
+
   /**
    * A merge patch of status as the kubeconfig's user. decidedBy is the
    * caller as the API server knows it (SelfSubjectReview); belay's mutating

@@ -13,7 +13,7 @@ import { LocalApprovalStore } from './local-store.js';
 import { phaseOf, type ApprovalRequest } from './resource.js';
 import type { ApprovalStore } from './store.js';
 import { startFakeKube, type FakeKube } from './testing/fake-kube.js';
-import { AGENT, deferred, deployment } from './testing/requests.js';
+import { AGENT, deferred, deployment, secretRead, toolCallDeferred } from './testing/requests.js';
 
 const ALICE = { username: 'alice', groups: ['belay:approvers'] };
 
@@ -254,6 +254,72 @@ describe.each(Object.keys(stores))('approval lifecycle on the %s store', (kind) 
     const input = { ...req.input, resource: { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRoleBinding', resource: 'clusterrolebindings', namespace: '', name: 'admin-for-default' } };
     const out: GateOutcome = await gate.resolve({ ...req, input });
     expect(out.approvalId).toMatch(/^belay\/belay-/);
+  });
+
+  it("hands a tool call's replacement arguments to the face's check, and a refused edit leaves the approval unused", async () => {
+    const crb = { resource: 'kind: ClusterRoleBinding' };
+    const rb = { resource: 'kind: RoleBinding' };
+    await gate.resolve(toolCallDeferred('call-1', crb));
+    await approve(await only(), { override: { arguments: rb } });
+
+    const seen: unknown[] = [];
+    const refuse = async (patch: unknown, args: unknown): Promise<AdmitCheck> => (seen.push([patch, args]), { ok: false, message: "the approver's edit is denied by policy: nothing may be bound in kube-system" });
+    const out = await gate.resolve(toolCallDeferred('call-2', crb, { admit: refuse }));
+    expect(out).toMatchObject({ kind: 'refused' });
+    expect(seen).toEqual([[null, rb]]);
+    expect(phaseOf(await only())).toBe('Approved');
+
+    const admit = async (_patch: unknown, args: unknown): Promise<AdmitCheck> => ({ ok: true, objectDigest: `sha256:${JSON.stringify(args).length}` });
+    const used = await gate.resolve(toolCallDeferred('call-3', crb, { admit }));
+    expect(used).toMatchObject({ kind: 'approved', arguments: rb, override: null });
+    expect((await only()).status).toMatchObject({ phase: 'Consumed', consumption: { requestUid: 'call-3', objectDigest: `sha256:${JSON.stringify(rb).length}` } });
+    // The same call id again is the same use, checked again with the same edit.
+    expect((await gate.resolve(toolCallDeferred('call-3', crb, { admit }))).kind).toBe('approved');
+  });
+
+  it('keeps a read window on the record: every replica admits the same read until the use plus the window, then asks anew', async () => {
+    const windowMs = 60_000;
+    const read = (uid: string, g = gate) => g.resolve(secretRead(uid, { windowMs }));
+    const first = await read('sar-1');
+    expect(first.kind).toBe('pending');
+    const message = (first as { message: string }).message;
+    expect(message).toMatch(/then retry the read: the same read by the same agent is allowed for 1m from the first one after the approval\.$/);
+    expect(message).not.toMatch(/admitted once/);
+    await approve(await only());
+
+    const used = await read('sar-2');
+    expect(used).toMatchObject({ kind: 'approved' });
+    const consumed = await only();
+    expect(phaseOf(consumed)).toBe('Consumed');
+    const until = Date.parse(consumed.status!.consumption!.at) + windowMs;
+    expect((used as { until: string }).until).toBe(new Date(until).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+
+    // Another replica (and a restarted one) has never seen this approval used: the record says it may.
+    const replica = new ApprovalLifecycle({ store: await h.other(), approvalsNamespace: 'belay', now });
+    clock += 30_000;
+    expect(await read('sar-3', replica)).toMatchObject({ kind: 'approved', approvalId: first.approvalId, until: (used as { until: string }).until });
+    expect(await read('sar-4')).toMatchObject({ kind: 'approved' });
+    await only();
+
+    clock = until + 1_000;
+    const after = await read('sar-6', replica);
+    expect(after.kind).toBe('pending');
+    expect((after as { message: string }).message).toMatch(/^The read window of approval .* ended at .*, so reading it again needs a new approval\. ApprovalRequest .*-2 is Pending/);
+    expect((await records()).map(phaseOf).sort()).toEqual(['Consumed', 'Pending']);
+  });
+
+  it('tells each face what an approval lets through', async () => {
+    const messages: Record<string, string> = {};
+    for (const [face, req] of [
+      ['admission', deferred('a-1')],
+      ['toolcall', toolCallDeferred('t-1', { resource: 'x' })],
+      ['prompt', { ...deferred('p-1', null), input: { ...deferred('p-1', null).input, face: 'prompt' as const, content: { text: 'hi', findings: [] } } }],
+    ] as const) {
+      messages[face] = ((await gate.resolve(req)) as { message: string }).message;
+    }
+    expect(messages.admission).toMatch(/then retry the same request, which is admitted once\.$/);
+    expect(messages.toolcall).toMatch(/then retry the same tool call, which is allowed once \(as the approver edited it, if they did\)\.$/);
+    expect(messages.prompt).toMatch(/then send the same prompt again, which is let through once\.$/);
   });
 
   it('survives a restart: a new gate on the same data finds the pending request', async () => {

@@ -3,6 +3,8 @@
 //   defer, nothing on record          → create Pending (never on dry run), refuse with how to approve
 //   Pending                           → refuse, same message
 //   Approved, before requiredBy       → use it up for this request (Consumed), admit once
+//   Consumed, inside the request's    → admit again (Secret reads: one use covers the same read
+//   window                              for a window, counted from the use on record)
 //   Consumed by this review's uid     → admit again (an idempotent retry of the same call)
 //   Consumed moments ago by belay's   → the same API request at a later stage (a reinvocation, or
 //   mutating webhook, same object       validation, which confirms the use once)
@@ -24,7 +26,8 @@ import { BelayError, asBelayError } from '../errors.js';
 import type { Logger } from '../observe/log.js';
 import type { JsonObject, PatchOperation } from '../policy/contract.js';
 import { approvalName, requestKeys, type RequestKeys } from './fingerprint.js';
-import type { ApprovalGate, DeferredRequest, GateOutcome } from './gate.js';
+import type { AdmitCheck, ApprovalGate, DeferredRequest, GateOutcome } from './gate.js';
+import { alreadyUsed, retryAfterApproval } from './messages.js';
 import { editInEffect } from './override.js';
 import { newApprovalRequest } from './record.js';
 import {
@@ -149,15 +152,27 @@ export class ApprovalLifecycle implements ApprovalGate {
     const now = this.#now();
     const phase = phaseOf(current);
     const lapsed = isLapsed(current, now);
-    if (phase === 'Pending' && !lapsed) return pending(current, this.store.kind, request.dryRun);
+    if (phase === 'Pending' && !lapsed) return pending(current, this.store.kind, request);
     if (phase === 'Approved' && !lapsed) return this.#use(current, request);
     if (phase === 'Rejected' && !lapsed) return rejected(current);
+    if (phase === 'Consumed') {
+      const until = windowEnd(current, request);
+      if (until && now < until) return this.#within(current, request, until);
+    }
     return this.#ask(request, keys, namespace, attemptOf(current) + 1, current);
+  }
+
+  /** A use inside the request's window: admitted again, nothing written (the use on record is the truth). */
+  async #within(used: ApprovalRequest, request: DeferredRequest, until: Date): Promise<GateOutcome> {
+    const override = used.status?.override ?? null;
+    const check = await this.#admit(request, editOf(override), override?.arguments ?? null);
+    if (!check.ok) return refused(used, check.message);
+    return approved(used, override, until);
   }
 
   /** Records a new request (attempt `attempt`) and answers pending; a dry run only says what would happen. */
   async #ask(request: DeferredRequest, keys: RequestKeys, namespace: string, attempt: number, previous: ApprovalRequest | null): Promise<GateOutcome | typeof RACED> {
-    const after = previous ? `${previousSummary(previous, this.#now())}. ` : '';
+    const after = previous ? `${previousSummary(previous, this.#now(), request)}. ` : '';
     if (request.dryRun) {
       const name = approvalName(keys.fingerprint, attempt);
       return { kind: 'pending', approvalId: null, message: `${after}This is a dry run, so nothing was recorded; the same request without --dry-run creates ApprovalRequest ${namespace}/${name} for an approver to decide.` };
@@ -172,21 +187,22 @@ export class ApprovalLifecycle implements ApprovalGate {
     const { request: stored, created } = await this.store.create(draft);
     if (created) {
       this.#options.log?.info({ approval: refOf(stored), requester: stored.spec.requester.user, requiredBy: stored.spec.requiredBy, attempt }, 'approval requested');
-      return pending(stored, this.store.kind, false, after);
+      return pending(stored, this.store.kind, request, after);
     }
     // Another replica created it between our read and our create: answer from what it holds.
-    if (phaseOf(stored) === 'Pending' && !isLapsed(stored, this.#now())) return pending(stored, this.store.kind, false, after);
+    if (phaseOf(stored) === 'Pending' && !isLapsed(stored, this.#now())) return pending(stored, this.store.kind, request, after);
     return RACED;
   }
 
   /** Uses an approval for this request: the face checks what it will admit, then the store records it, once. */
   async #use(current: ApprovalRequest, request: DeferredRequest): Promise<GateOutcome | typeof RACED> {
     const override = current.status?.override ?? null;
-    const patch = override?.patch && override.patch.length > 0 ? override.patch : null;
+    const patch = editOf(override);
     if (patch && request.stage === 'validate') {
       return refused(current, `the approver edited this request, and only belay's mutating webhook can apply an edit; it did not see this request (check the MutatingWebhookConfiguration covers ${current.spec.request.resource})`);
     }
-    const check = await this.#admit(request, patch);
+    // The edit (a patch, or a tool call's replacement arguments) is checked before the approval is used up.
+    const check = await this.#admit(request, patch, override?.arguments ?? null);
     if (!check.ok) return refused(current, check.message);
     if (request.dryRun) return approved(current, override);
 
@@ -204,7 +220,7 @@ export class ApprovalLifecycle implements ApprovalGate {
     try {
       const stored = await this.store.replaceStatus(next);
       this.#options.log?.info({ approval: refOf(stored), uid: request.requestUid, decidedBy: stored.status?.decidedBy }, 'approval used');
-      return approved(stored, override);
+      return approved(stored, override, windowEnd(stored, request));
     } catch (err) {
       if (asBelayError(err).code === 'conflict') return RACED;
       throw err;
@@ -215,9 +231,9 @@ export class ApprovalLifecycle implements ApprovalGate {
   async #reuse(used: ApprovalRequest, request: DeferredRequest): Promise<GateOutcome | typeof RACED> {
     const override = used.status?.override ?? null;
     const recorded = used.status!.consumption!;
-    const check = await this.#admit(request, override?.patch && override.patch.length > 0 ? override.patch : null);
+    const check = await this.#admit(request, editOf(override), override?.arguments ?? null);
     if (!check.ok) return refused(used, check.message);
-    if (check.objectDigest === recorded.objectDigest) return approved(used, override);
+    if (check.objectDigest === recorded.objectDigest) return approved(used, override, windowEnd(used, request));
     // The API server fills defaults inside what an edit added, after belay's mutating webhook computed the digest.
     if (request.stage === 'validate' && override?.patch?.length && editInEffect(request.input.object, override.patch)) return approved(used, override);
     if (request.stage !== 'mutate') {
@@ -233,9 +249,9 @@ export class ApprovalLifecycle implements ApprovalGate {
     }
   }
 
-  async #admit(request: DeferredRequest, patch: PatchOperation[] | null) {
-    if (request.admit) return request.admit(patch);
-    return { ok: true as const, objectDigest: requestKeys(request.input).objectDigest };
+  async #admit(request: DeferredRequest, patch: PatchOperation[] | null, args: JsonObject | null = null): Promise<AdmitCheck> {
+    if (request.admit) return request.admit(patch, args);
+    return { ok: true, objectDigest: requestKeys(request.input).objectDigest };
   }
 
   /** Runs `fn` after every earlier call for the same key has settled. */
@@ -255,18 +271,30 @@ export class ApprovalLifecycle implements ApprovalGate {
   }
 }
 
-function approved(r: ApprovalRequest, override: { patch?: PatchOperation[]; arguments?: JsonObject } | null): GateOutcome {
+function editOf(override: { patch?: PatchOperation[] } | null): PatchOperation[] | null {
+  return override?.patch && override.patch.length > 0 ? override.patch : null;
+}
+
+/** The end of the request's window after the use on record; undefined without a window (or a readable use). */
+function windowEnd(r: ApprovalRequest, request: DeferredRequest): Date | undefined {
+  const at = Date.parse(r.status?.consumption?.at ?? '');
+  if (!request.windowMs || request.windowMs <= 0 || !Number.isFinite(at)) return undefined;
+  return new Date(at + request.windowMs);
+}
+
+function approved(r: ApprovalRequest, override: { patch?: PatchOperation[]; arguments?: JsonObject } | null, until?: Date): GateOutcome {
   return {
     kind: 'approved',
     approvalId: refOf(r),
-    override: override?.patch && override.patch.length > 0 ? override.patch : null,
+    override: editOf(override),
     arguments: override?.arguments ?? null,
     decidedBy: r.status?.decidedBy ?? '',
+    ...(until ? { until: rfc3339(until) } : {}),
   };
 }
 
-function pending(r: ApprovalRequest, store: ApprovalStore['kind'], dryRun: boolean, preface = ''): GateOutcome {
-  return { kind: 'pending', approvalId: refOf(r), message: `${preface}${howToApprove(r, store)}${dryRun ? ' (This dry run changed nothing.)' : ''}` };
+function pending(r: ApprovalRequest, store: ApprovalStore['kind'], request: Pick<DeferredRequest, 'dryRun' | 'windowMs'>, preface = ''): GateOutcome {
+  return { kind: 'pending', approvalId: refOf(r), message: `${preface}${howToApprove(r, store, request.windowMs)}${request.dryRun ? ' (This dry run changed nothing.)' : ''}` };
 }
 
 function rejected(r: ApprovalRequest): GateOutcome {
@@ -283,21 +311,21 @@ function refused(r: ApprovalRequest, why: string): GateOutcome {
   return { kind: 'refused', approvalId: refOf(r), message: `approval ${refOf(r)} does not admit this request: ${why}` };
 }
 
-/** What the agent (and the human behind it) reads: what to run, by whom, and to retry. */
-export function howToApprove(r: ApprovalRequest, store: ApprovalStore['kind'] = 'cluster'): string {
+/** What the agent (and the human behind it) reads: what to run, by whom, and what a retry then gets. */
+export function howToApprove(r: ApprovalRequest, store: ApprovalStore['kind'] = 'cluster', windowMs?: number): string {
   const { namespace, name } = r.metadata;
   const groups = r.spec.approverGroups.join(', ');
   const kubectl = store === 'cluster' ? ` (or: kubectl patch approvalrequest ${name} -n ${namespace} --subresource=status --type=merge -p '{"status":{"phase":"Approved"}}')` : '';
   return (
     `ApprovalRequest ${namespace}/${name} is Pending until ${r.spec.requiredBy}. ` +
     `An approver (${groups}) can run: belay approvals approve ${namespace}/${name}${kubectl}; ` +
-    `then retry the same request, which is admitted once.`
+    `${retryAfterApproval(r.spec.face, windowMs)}.`
   );
 }
 
-function previousSummary(r: ApprovalRequest, now: Date): string {
+function previousSummary(r: ApprovalRequest, now: Date, request: DeferredRequest): string {
   const phase = phaseOf(r);
-  if (phase === 'Consumed') return `Approval ${refOf(r)} was already used once (by request ${r.status?.consumption?.requestUid ?? 'unknown'}), so doing this again needs a new approval`;
+  if (phase === 'Consumed') return alreadyUsed(r, windowEnd(r, request));
   if (phase === 'Expired' || isLapsed(r, now)) return `ApprovalRequest ${refOf(r)} expired at ${r.spec.requiredBy}, so this is a new request`;
   return `ApprovalRequest ${refOf(r)} is ${phase}`;
 }

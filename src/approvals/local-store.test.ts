@@ -53,6 +53,20 @@ describe('local approval store', () => {
     expect(phaseOf((await store.get('prod', request.metadata.name))!)).toBe('Expired');
   });
 
+  it('deletes a record only while its resourceVersion is current, and says when it was already gone', async () => {
+    const store = await LocalApprovalStore.open(dir);
+    const { request } = await store.create(draft());
+    const v2 = await store.replaceStatus({ ...request, status: { phase: 'Expired' } });
+    await expect(store.delete('prod', request.metadata.name, { resourceVersion: '1' })).rejects.toMatchObject({ code: 'conflict' });
+    expect(existsSync(recordFile(request))).toBe(true);
+    expect(await store.delete('prod', request.metadata.name, { resourceVersion: v2.metadata.resourceVersion! })).toBe(true);
+    expect(existsSync(recordFile(request))).toBe(false);
+    expect(await store.get('prod', request.metadata.name)).toBeUndefined();
+    expect(await store.delete('prod', request.metadata.name)).toBe(false);
+    // The name is free again: a new request with it starts over.
+    expect((await store.create(draft())).created).toBe(true);
+  });
+
   it('ignores a temp file a crashed writer left, and sweeps it once it is old', async () => {
     const store = await LocalApprovalStore.open(dir);
     const { request } = await store.create(draft());

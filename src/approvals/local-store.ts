@@ -119,6 +119,20 @@ export class LocalApprovalStore implements ApprovalStore {
     });
   }
 
+  async delete(namespace: string, name: string, options: { resourceVersion?: string } = {}): Promise<boolean> {
+    const file = this.#file(namespace, name);
+    return this.#locked(file, async () => {
+      const current = await readRecord(file);
+      if (!current) return false;
+      if (options.resourceVersion !== undefined && current.metadata.resourceVersion !== options.resourceVersion) {
+        throw new BelayError('conflict', `approval ${namespace}/${name} changed since it was read (resourceVersion ${current.metadata.resourceVersion}, not ${options.resourceVersion})`);
+      }
+      await unlink(file);
+      await syncDir(path.dirname(file));
+      return true;
+    });
+  }
+
   /** Read, change and write one record under its lock, bumping resourceVersion. */
   async #update(namespace: string, name: string, change: (current: ApprovalRequest) => ApprovalRequest): Promise<ApprovalRequest> {
     const file = this.#file(namespace, name);

@@ -9,7 +9,7 @@ export class ApprovalMetrics {
   constructor(registry: Registry) {
     this.events = new Counter({
       name: 'belay_approvals_total',
-      help: 'Approval lifecycle events: requested, approved, rejected, consumed, expired.',
+      help: 'Approval lifecycle events: requested, approved, rejected, consumed, expired, and deleted (finished requests past their retention).',
       labelNames: ['event'] as const,
       registers: [registry],
     });

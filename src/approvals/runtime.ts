@@ -34,6 +34,8 @@ export interface ApprovalsOptions {
   registry?: Registry;
   /** Expiry sweep period. */
   tickMs?: number;
+  /** How long finished requests are kept before the controller deletes them (default 24h). */
+  retentionMs?: number;
 }
 
 export interface Approvals {
@@ -58,7 +60,7 @@ export async function startApprovals(options: ApprovalsOptions): Promise<Approva
       onCorrupt: (file, error) => log.error({ file, err: error }, 'unreadable approval record skipped'),
     });
     const gate = lifecycle(store, options, namespace);
-    const controller = new ApprovalController({ store, log, ...(options.decisions ? { decisions: options.decisions } : {}), ...(metrics ? { metrics } : {}), ...(options.tickMs ? { tickMs: options.tickMs } : {}) });
+    const controller = new ApprovalController({ store, log, ...(options.decisions ? { decisions: options.decisions } : {}), ...(metrics ? { metrics } : {}), ...(options.tickMs ? { tickMs: options.tickMs } : {}), ...(options.retentionMs ? { retentionMs: options.retentionMs } : {}) });
     controller.startPolling();
     log.info({ store: store.location }, 'approvals: local store');
     return { gate, store, gatewayUser: undefined, close: () => controller.stop() };
@@ -78,6 +80,7 @@ export async function startApprovals(options: ApprovalsOptions): Promise<Approva
     ...(options.decisions ? { decisions: options.decisions } : {}),
     ...(metrics ? { metrics } : {}),
     ...(options.tickMs ? { tickMs: options.tickMs } : {}),
+    ...(options.retentionMs ? { retentionMs: options.retentionMs } : {}),
   });
   let starting: Promise<void> = Promise.resolve();
   const elector = new LeaseElector(kc, {

@@ -34,4 +34,12 @@ export interface ApprovalStore {
    * store applies the same rules to `as`.
    */
   decide(namespace: string, name: string, decision: HumanDecision, as: UserInfo): Promise<ApprovalRequest>;
+  /**
+   * Deletes a request as the gateway (garbage collection of finished ones),
+   * if `resourceVersion`, when given, is still current: true when deleted,
+   * false when it was already gone; throws BelayError `conflict` when it
+   * changed. Optional, so stores written before it still satisfy this
+   * interface; without it finished requests are kept.
+   */
+  delete?(namespace: string, name: string, options?: { resourceVersion?: string }): Promise<boolean>;
 }

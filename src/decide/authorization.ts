@@ -7,7 +7,9 @@
 // does not allow. `deny`, and a `defer` that is not approved yet, deny.
 // An approved read stays allowed for a short window (data
 // belay.config.authorization.readWindow, default 5m), because one `kubectl
-// get` is several requests and an agent retries.
+// get` is several requests and an agent retries. The window is counted from
+// the use recorded on the ApprovalRequest, so every replica (and a restarted
+// one) agrees; a few seconds' cache keeps a burst of reads off the store.
 //
 // Never throws: every failure is an outcome (denied for agents, fail closed).
 
@@ -88,10 +90,14 @@ async function settle(input: PolicyInput, decision: Decision, active: ActivePoli
   const grant = deps.grants.lookup(key, now);
   if (grant) return { ...base, status: NO_OPINION, verdict: 'approved', approvalId: grant.approvalId };
 
-  // Each call is its own use: a read window starts when an approval is first used.
-  const gate = await deps.approvals.resolve({ input, decision, revision: active.revision, requestUid: `sar-${randomUUID()}`, dryRun: false });
+  // Each call is its own request: the first after an approval uses it, and
+  // the same read is allowed again until the window after that use ends.
+  const windowMs = readWindowMs(active.data);
+  const gate = await deps.approvals.resolve({ input, decision, revision: active.revision, requestUid: `sar-${randomUUID()}`, dryRun: false, windowMs });
   if (gate.kind === 'approved') {
-    deps.grants.grant(key, gate.approvalId, now + readWindowMs(active.data));
+    // A gate that keeps no record of windows has just used the approval: the window starts now.
+    const until = gate.until ? Date.parse(gate.until) : now + windowMs;
+    deps.grants.grant(key, gate.approvalId, until, now);
     return { ...base, status: NO_OPINION, verdict: 'approved', approvalId: gate.approvalId };
   }
   const reason = gate.kind === 'rejected' ? `belay: ${gate.message}` : `belay: ${deferMessage(decision, gate.message)}`;
@@ -110,22 +116,41 @@ export function readWindowMs(data: JsonObject): number {
   }
 }
 
+export interface ReadGrantsOptions {
+  /** Entries kept at most; the oldest go first. */
+  max?: number;
+  /**
+   * How long a window read from the approval store is trusted without
+   * asking again. Short: the store is the truth (another replica, an
+   * approval deleted to revoke it), this only spares it a burst of reads.
+   */
+  maxAgeMs?: number;
+}
+
+export const DEFAULT_GRANT_MAX_AGE_MS = 5_000;
+
 /**
- * Approved read windows, by request fingerprint. In memory: a window is short,
- * and after a restart the next read simply asks the approval store again.
+ * A cache of approved read windows, by request fingerprint. Each entry lasts
+ * until its window ends or `maxAgeMs` has passed, whichever is first; after
+ * that the next read asks the approval store again.
  */
 export class ReadGrants {
   readonly #grants = new Map<string, { approvalId: string; until: number }>();
   readonly #max: number;
+  readonly #maxAgeMs: number;
 
-  constructor(max = 10_000) {
+  constructor({ max = 10_000, maxAgeMs = DEFAULT_GRANT_MAX_AGE_MS }: ReadGrantsOptions = {}) {
     this.#max = max;
+    this.#maxAgeMs = maxAgeMs;
   }
 
-  grant(key: string, approvalId: string, until: number): void {
-    if (this.#grants.size >= this.#max) this.#sweep(Date.now());
+  /** Caches a window that ends at `until` (ms since the epoch), as seen at `now`. */
+  grant(key: string, approvalId: string, until: number, now: number = Date.now()): void {
+    const end = Math.min(until, now + this.#maxAgeMs);
+    if (!(end > now)) return;
+    if (this.#grants.size >= this.#max) this.#sweep(now);
     if (this.#grants.size >= this.#max) this.#grants.delete(this.#grants.keys().next().value as string);
-    this.#grants.set(key, { approvalId, until });
+    this.#grants.set(key, { approvalId, until: end });
   }
 
   lookup(key: string, now: number): { approvalId: string; until: number } | undefined {

@@ -5,18 +5,13 @@
 // the findings and a redacted text to offer instead ([Edit] in use case 5).
 
 import { randomUUID } from 'node:crypto';
-import { sha256Hex } from '../approvals/fingerprint.js';
-import { agentContext } from '../input/toolcall.js';
-import type { Actor, AgentContext, PolicyInput } from '../policy/contract.js';
-import { scanText, type Finding } from '../scan/index.js';
+import { promptInput, type PromptRequest } from '../input/prompt.js';
+import type { Actor } from '../policy/contract.js';
+import type { Finding } from '../scan/index.js';
 import { denialMessage } from './messages.js';
 import { activeOrThrow, baseOutcome, evaluate, isOutcome, unresolved, type GateApiDeps, type GateApiOutcome } from './toolcall.js';
 
-export interface PromptRequest {
-  text: string;
-  context: AgentContext;
-  requestId?: string;
-}
+export type { PromptRequest } from '../input/prompt.js';
 
 export interface PromptOutcome extends GateApiOutcome {
   findings: Finding[];
@@ -26,26 +21,7 @@ export interface PromptOutcome extends GateApiOutcome {
 /** Throws BelayError payload_too_large for text over the scanning limit, not_ready without a bundle. */
 export async function decidePrompt(req: PromptRequest, actor: Actor, deps: GateApiDeps): Promise<PromptOutcome> {
   const active = activeOrThrow(deps);
-  const { findings, redacted } = await scanText(req.text);
-  const input: PolicyInput = {
-    face: 'prompt',
-    actor,
-    action: { operation: 'SEND', verb: 'send', subresource: '', dryRun: false },
-    // A prompt is named by its digest, so an approval covers this text and no other.
-    resource: { group: '', version: '', kind: 'Prompt', resource: '', namespace: '', name: `sha256-${sha256Hex(req.text).slice(0, 32)}` },
-    object: null,
-    oldObject: null,
-    options: null,
-    dryRun: false,
-    namespace: null,
-    context: agentContext(req.context, actor),
-    tool: null,
-    content: {
-      text: redacted,
-      length: req.text.length,
-      findings: findings.map((f) => ({ kind: f.kind, rule: f.rule, start: f.start, end: f.end, line: f.line, description: f.description })),
-    },
-  };
+  const { input, findings, redacted } = await promptInput(req, actor);
   const decided = await evaluate(active, 'prompt', input);
   if (isOutcome(decided)) return { ...decided, findings, redacted };
   const base = { ...baseOutcome(decided, input, active.revision), findings, redacted };

@@ -6,7 +6,7 @@
 // yet), which the HTTP face answers with 503.
 
 import { randomUUID } from 'node:crypto';
-import { canonicalJson, sha256Hex } from '../approvals/fingerprint.js';
+import { toolDigest } from '../approvals/fingerprint.js';
 import type { AdmitCheck, ApprovalGate, GateOutcome } from '../approvals/gate.js';
 import type { ActivePolicy } from '../bundle/active.js';
 import { asBelayError, BelayError } from '../errors.js';
@@ -114,7 +114,9 @@ export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: G
   if (decided.decision === 'allow') return { ...base, decision: 'allow', verdict: 'allow', approval: null };
   if (decided.decision === 'deny') return { ...base, decision: 'deny', verdict: 'deny', approval: null, message: denialMessage(decided.reasons, 'denied by policy') };
 
-  // An approver's edit is checked by policy before the approval is used up.
+  // An approver's edit (a patch of the arguments, or replacement arguments)
+  // is checked by policy before the approval is used up: a denied edit leaves
+  // the approval unused.
   let checked: { tool: ToolCall; decision: Decision } | null = null;
   const admit = async (patch: PatchOperation[] | null, args?: JsonObject | null): Promise<AdmitCheck> => {
     const edited = editedCall(req.tool, patch, args ?? null);
@@ -132,12 +134,12 @@ export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: G
     revision: active.revision,
     requestUid: req.requestId ?? `toolcall-${randomUUID()}`,
     dryRun: req.dryRun,
-    admit: (patch) => admit(patch),
+    admit,
   });
   if (gate.kind !== 'approved') return { ...base, ...unresolved(gate, decided) };
 
   const approval: ApprovalRef = { id: gate.approvalId, phase: 'Approved', decidedBy: gate.decidedBy };
-  // A gate that hands back replacement arguments without asking `admit` gets them checked here.
+  // A gate that hands back an edit without asking `admit` first gets it checked here (too late to keep the approval unused).
   if ((gate.arguments || (gate.override && gate.override.length > 0)) && checked === null) {
     const check = await admit(gate.override, gate.arguments ?? null);
     if (!check.ok) return { ...base, decision: 'deny', verdict: 'deny', approval: { ...approval, phase: 'Refused', message: check.message }, message: check.message };
@@ -164,7 +166,7 @@ function editedInput(input: PolicyInput, tool: ToolCall): PolicyInput {
   return { ...input, resource: resourceOf(tool.target), tool: { name: tool.name, arguments: tool.arguments, target: { ...tool.target } } };
 }
 
-/** The digest the approvals module uses for tool calls: the tool and its arguments. */
-export function callDigest(tool: Pick<ToolCall, 'name' | 'arguments'>): string {
-  return `sha256:${sha256Hex(canonicalJson({ name: tool.name, arguments: tool.arguments }))}`;
+/** The digest the approvals module keys tool calls on (fingerprint.ts): the tool, its arguments and its target. */
+export function callDigest(tool: ToolCall): string {
+  return toolDigest(tool);
 }

@@ -10,13 +10,13 @@
 
 import { randomUUID } from 'node:crypto';
 import type { ResultFormat } from '../redact/document.js';
-import { parseResult, redactResult, type Redaction } from '../redact/redact.js';
+import { redactResult, type Redaction } from '../redact/redact.js';
 import { canonicalJson } from '../approvals/fingerprint.js';
 import { isLapsed, phaseOf, type ApprovalRequest } from '../approvals/resource.js';
 import type { ApprovalStore } from '../approvals/store.js';
-import { agentContext, resourceOf, type ToolCall } from '../input/toolcall.js';
+import { toolResultInput, type ToolResultRequest } from '../input/toolresult.js';
 import { readWindowMs } from './authorization.js';
-import type { Actor, AgentContext, JsonObject, PolicyInput } from '../policy/contract.js';
+import type { Actor, JsonObject } from '../policy/contract.js';
 import { denialMessage } from './messages.js';
 import { activeOrThrow, baseOutcome, evaluate, isOutcome, unresolved, type ApprovalRef, type GateApiDeps, type GateApiOutcome } from './toolcall.js';
 
@@ -26,17 +26,7 @@ export interface ToolResultDeps extends GateApiDeps {
   now?: () => Date;
 }
 
-export interface ToolResultRequest {
-  /** The call that produced the result. */
-  tool: ToolCall;
-  /** JSON or YAML text, or a JSON value. */
-  result: unknown;
-  format?: ResultFormat;
-  context: AgentContext;
-  requestId?: string;
-  /** The tool call's approval ("namespace/name"), when the call was approved. */
-  approvalId?: string;
-}
+export type { ToolResultRequest } from '../input/toolresult.js';
 
 export interface ToolResultOutcome extends GateApiOutcome {
   /** The result to hand to the model; null when policy withholds it. */
@@ -48,21 +38,7 @@ export interface ToolResultOutcome extends GateApiOutcome {
 /** Throws BelayError bad_request when the result is not JSON or YAML, not_ready without a bundle. */
 export async function decideToolResult(req: ToolResultRequest, actor: Actor, deps: ToolResultDeps): Promise<ToolResultOutcome> {
   const active = activeOrThrow(deps);
-  const doc = parseResult(req.result, req.format);
-  const input: PolicyInput = {
-    face: 'toolresult',
-    actor,
-    action: { operation: (req.tool.target.verb ?? '').toUpperCase(), verb: req.tool.target.verb ?? '', subresource: req.tool.target.subresource ?? '', dryRun: false },
-    resource: resourceOf(req.tool.target),
-    object: null,
-    oldObject: null,
-    options: null,
-    dryRun: false,
-    namespace: deps.namespaces.lookup(req.tool.target.namespace ?? ''),
-    context: agentContext(req.context, actor),
-    tool: { name: req.tool.name, arguments: req.tool.arguments, target: { ...req.tool.target } },
-    content: { value: doc.value as never, format: doc.format },
-  };
+  const { input, doc } = toolResultInput(req, actor, deps.namespaces.lookup(req.tool.target.namespace ?? ''));
   const decided = await evaluate(active, 'toolresult', input);
   if (isOutcome(decided)) return { ...decided, result: null, format: doc.format, redactions: [] };
   const base = baseOutcome(decided, input, active.revision);

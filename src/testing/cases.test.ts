@@ -97,13 +97,41 @@ describe('requests from cases', () => {
     ]);
   });
 
-  it('builds authorization and tool-call inputs with the faces\' own builders', () => {
+  it('builds authorization, tool-call, tool-result and prompt inputs with the faces\' own builders', async () => {
     const dir = suite({
       'cases/a.yaml': `name: read secret\nface: authorization\nverb: get\nresource: secrets\nnamespace: shop\nresourceName: db\nexpect: {decision: defer}\n---\nname: tool\nface: toolcall\nnamespace: shop\ntool: {name: resources_delete, arguments: {name: x}, target: {verb: DELETE, kind: Deployment}}\nexpect: {decision: defer}\n---\nname: prompt\nface: prompt\ntext: hello\ncontext: {workflow: chat}\nexpect: {decision: allow}\n`,
     });
-    const [sar, tool, prompt] = loadCases(path.join(dir, 'cases'), dir).cases.map((c) => faceInputOf(c, NO_AGENTS));
+    const [sar, tool, prompt] = await Promise.all(loadCases(path.join(dir, 'cases'), dir).cases.map((c) => faceInputOf(c, NO_AGENTS)));
     expect(sar).toMatchObject({ face: 'authorization', action: { verb: 'get', operation: 'GET' }, resource: { resource: 'secrets', kind: 'Secret', namespace: 'shop', name: 'db' }, object: null });
     expect(tool).toMatchObject({ face: 'toolcall', action: { verb: 'delete', operation: 'DELETE' }, resource: { kind: 'Deployment', namespace: 'shop' }, tool: { name: 'resources_delete' } });
     expect(prompt).toMatchObject({ face: 'prompt', content: { text: 'hello' }, context: { workflow: 'chat', source: 'api' } });
+  });
+
+  it('scans a prompt case as the prompt face does: policy sees findings and the redacted text, never the token', async () => {
+    const token = `sha256~${'Xk3v9QqLr0aZ8mN2pT5wY7uB1cD4eF6gH8jK0lM2nP4'}`;
+    const dir = suite({
+      'cases/p.yaml': `name: text\nface: prompt\ntext: "log:\\n  Authorization: Bearer ${token}"\nexpect: {decision: defer}\n---\nname: content\nface: prompt\ncontent: {text: "token ${token}"}\nexpect: {decision: defer}\n`,
+    });
+    const inputs = await Promise.all(loadCases(path.join(dir, 'cases'), dir).cases.map((c) => faceInputOf(c, NO_AGENTS)));
+    for (const input of inputs) {
+      expect(JSON.stringify(input)).not.toContain(token);
+      expect(input.content).toMatchObject({ text: expect.stringContaining('[REDACTED]'), findings: [{ kind: 'cluster-token' }] });
+    }
+    expect(inputs[0]!.content).toMatchObject({ findings: [{ line: 2 }], length: `log:\n  Authorization: Bearer ${token}`.length });
+  });
+
+  it('parses a tool result case as the tool-result face does', async () => {
+    const dir = suite({
+      'cases/r.yaml': [
+        'name: yaml value\nface: toolresult\ntool: {name: resources_get, target: {verb: get, kind: Secret, namespace: shop}}\ncontent: {format: yaml, value: {kind: Secret, data: {a: b}}}\nexpect: {decision: allow}',
+        'name: text\nface: toolresult\ntext: "kind: ConfigMap\\ndata: {x: y}\\n"\nexpect: {decision: allow}',
+        'name: plain text\nface: toolresult\ncontent: {text: "login ok"}\nexpect: {decision: allow}',
+      ].join('\n---\n'),
+    });
+    const [yamlValue, text, plain] = await Promise.all(loadCases(path.join(dir, 'cases'), dir).cases.map((c) => faceInputOf(c, NO_AGENTS)));
+    expect(yamlValue).toMatchObject({ face: 'toolresult', action: { verb: 'get', operation: 'GET' }, resource: { kind: 'Secret', namespace: 'shop' }, tool: { name: 'resources_get' }, content: { format: 'yaml', value: { kind: 'Secret', data: { a: 'b' } } } });
+    expect(text).toMatchObject({ content: { format: 'yaml', value: { kind: 'ConfigMap', data: { x: 'y' } } } });
+    // Text that is neither a JSON nor a YAML document reaches policy as a string value, as through the gateway.
+    expect(plain).toMatchObject({ content: { format: 'yaml', value: 'login ok' } });
   });
 });

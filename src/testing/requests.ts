@@ -1,13 +1,16 @@
 // Turns a fixture case into what the gateway would have received: an
 // AdmissionRequest as the API server sends it (decided by the webhook's own
-// code), or the normalised policy input of the other faces (README contract).
+// code), or the policy input each other face builds with its own code.
 
 import { createHash } from 'node:crypto';
-import { CONTEXT_KEYS, contextFrom, contextFromApi } from '../input/context.js';
+import { stringify as yamlText } from 'yaml';
+import { CONTEXT_KEYS, contextFromApi } from '../input/context.js';
 import type { AdmissionRequest } from '../input/admission.js';
 import { actorFrom, type AgentSelector, type UserInfo } from '../identity/agents.js';
 import { authorizationInput, type SubjectAccessReviewSpec } from '../input/authorization.js';
-import { toolCallInput, type ToolCallRequest, type ToolTarget } from '../input/toolcall.js';
+import { promptInput } from '../input/prompt.js';
+import { toolCallInput, type ToolCall, type ToolCallRequest, type ToolTarget } from '../input/toolcall.js';
+import { toolResultInput } from '../input/toolresult.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
 import type { JsonObject, NamespaceInfo, PolicyInput } from '../policy/contract.js';
 import { isObject, type FixtureCase, type Operation } from './cases.js';
@@ -123,11 +126,13 @@ export function namespacesOf(c: FixtureCase): NamespaceDirectory {
 }
 
 /**
- * The policy input of the non-admission faces. Authorization and tool calls
- * go through the gateway's own input builders; tool results and prompts
- * follow the contract in policies/README.md.
+ * The policy input of the non-admission faces, each built by its face's own
+ * code: authorization (src/input/authorization.ts), tool calls
+ * (src/input/toolcall.ts), tool results (src/input/toolresult.ts: the result
+ * parsed as the gateway parses it) and prompts (src/input/prompt.ts: the text
+ * scanned, policy seeing the findings and the redacted text).
  */
-export function faceInputOf(c: FixtureCase, agents: AgentSelector): PolicyInput {
+export async function faceInputOf(c: FixtureCase, agents: AgentSelector): Promise<PolicyInput> {
   const namespaces = namespacesOf(c);
   if (c.face === 'authorization') {
     const spec = sarSpecOf(c);
@@ -137,36 +142,27 @@ export function faceInputOf(c: FixtureCase, agents: AgentSelector): PolicyInput 
     const req = toolCallOf(c);
     return toolCallInput(req, actorFrom(agents, c.user), namespaces.lookup(req.tool.target.namespace ?? ''));
   }
-  const s = (v: unknown): string => (typeof v === 'string' ? v : '');
-  const tool = c.tool ?? null;
-  const target = isObject(tool?.target) ? (tool!.target as Record<string, unknown>) : {};
-  const verb = c.verb ?? s(target.verb);
-  const namespace = c.namespace ?? s(target.namespace);
-  let content: JsonObject | null = c.content ?? null;
-  if (c.text !== undefined) content = { text: c.text };
   const actor = actorFrom(agents, c.user);
-  const given = contextFromApi(c.context);
-  return {
-    face: c.face,
-    actor,
-    action: { operation: verb.toUpperCase(), verb, subresource: c.subresource ?? s(target.subresource), dryRun: false },
-    resource: {
-      group: c.resource?.group ?? s(target.group),
-      version: c.resource?.version ?? s(target.version),
-      kind: c.kind ?? s(target.kind),
-      resource: c.resource?.resource ?? s(target.resource),
-      namespace,
-      name: c.resourceName ?? s(target.name),
-    },
-    object: null,
-    oldObject: null,
-    options: null,
-    dryRun: false,
-    namespace: namespaces.lookup(namespace),
-    context: Object.keys(given).length > 0 ? given : contextFrom(null, actor.extra),
-    tool,
-    content,
-  };
+  const context = contextFromApi(c.context);
+  if (c.face === 'prompt') {
+    const text = c.text ?? (typeof c.content?.text === 'string' ? c.content.text : undefined);
+    if (text === undefined) throw new Error('a prompt case needs "text" (or content: {text})');
+    return (await promptInput({ text, context }, actor)).input;
+  }
+  const tool: ToolCall = c.tool ? toolCallOf(c).tool : { name: '', arguments: {}, target: targetOf(c, {}) };
+  const result = resultOf(c);
+  return toolResultInput({ tool, ...result, context }, actor, namespaces.lookup(tool.target.namespace ?? '')).input;
+}
+
+/** A tool result case's result as a caller of the gate would send it: text, or a JSON value. */
+function resultOf(c: FixtureCase): { result: unknown; format?: 'json' | 'yaml' } {
+  const content = c.content ?? {};
+  const format = content.format === 'json' || content.format === 'yaml' ? content.format : undefined;
+  if (c.text !== undefined) return { result: c.text };
+  if (typeof content.text === 'string') return { result: content.text };
+  // A value said to be YAML arrives as YAML text; a string value is text as it stands.
+  if (format === 'yaml' && typeof content.value !== 'string') return { result: yamlText(content.value), format };
+  return { result: content.value ?? null, ...(format && typeof content.value === 'string' ? { format } : {}) };
 }
 
 /** A SubjectAccessReview spec: the case's review, with the case's own fields filling in or overriding. */
@@ -204,9 +200,17 @@ function sarSpecOf(c: FixtureCase): SubjectAccessReviewSpec {
 /** The agent gate's tool-call request; top-level verb, kind, namespace… fill what `tool.target` leaves out. */
 function toolCallOf(c: FixtureCase): ToolCallRequest {
   const tool = c.tool!;
+  return {
+    tool: { name: String(tool.name), arguments: isObject(tool.arguments) ? (tool.arguments as JsonObject) : {}, target: targetOf(c, tool.target) },
+    context: contextFromApi(c.context),
+    dryRun: c.dryRun === true,
+  };
+}
+
+function targetOf(c: FixtureCase, given: unknown): ToolTarget {
   const target: ToolTarget = {};
-  if (isObject(tool.target)) {
-    for (const [k, v] of Object.entries(tool.target)) if (typeof v === 'string') (target as Record<string, string>)[k] = k === 'verb' ? v.toLowerCase() : v;
+  if (isObject(given)) {
+    for (const [k, v] of Object.entries(given)) if (typeof v === 'string') (target as Record<string, string>)[k] = k === 'verb' ? v.toLowerCase() : v;
   }
   const fill = (k: keyof ToolTarget, v: string | undefined) => {
     if (v !== undefined && target[k] === undefined) target[k] = v;
@@ -219,9 +223,5 @@ function toolCallOf(c: FixtureCase): ToolCallRequest {
   fill('namespace', c.namespace);
   fill('name', c.resourceName);
   fill('subresource', c.subresource);
-  return {
-    tool: { name: String(tool.name), arguments: isObject(tool.arguments) ? (tool.arguments as JsonObject) : {}, target },
-    context: contextFromApi(c.context),
-    dryRun: c.dryRun === true,
-  };
+  return target;
 }

@@ -158,7 +158,7 @@ export async function runCase(c: FixtureCase, policy: ActivePolicy): Promise<Cas
 
 async function observeCase(c: FixtureCase, policy: ActivePolicy): Promise<Observed> {
   if (c.face === 'admission') return observeAdmission(await admit(admissionRequestOf(c), policy, namespacesOf(c)));
-  const input = faceInputOf(c, policy.agents);
+  const input = await faceInputOf(c, policy.agents);
   // As on the admission face, the authorization face has no opinion on non-agents: RBAC decides.
   if (c.face === 'authorization' && !isAgent(policy.agents, { username: input.actor.username, groups: input.actor.groups })) return notEvaluated();
   try {

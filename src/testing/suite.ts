@@ -101,19 +101,21 @@ function toItem(r: CaseResult): ReportItem {
 }
 
 /** The first input of each case, built without wasm, for when the bundle cannot be compiled at all. */
-function inputsWithoutWasm(cases: readonly FixtureCase[], fixtures: readonly PssFixture[], bundle: Bundle, error: string): CaseResult[] {
+async function inputsWithoutWasm(cases: readonly FixtureCase[], fixtures: readonly PssFixture[], bundle: Bundle, error: string): Promise<CaseResult[]> {
   const agents = agentSelectorFromData(bundle.data);
   const base = { status: 'error' as const, mismatches: [], observed: null, ms: 0 };
   const out: CaseResult[] = [];
   for (const c of cases) {
-    let e: Evaluation;
+    let e: Evaluation | undefined;
     if (c.face === 'admission') {
       const req = admissionRequestOf(c);
       e = { face: 'admission', input: admissionInput(req, agents, namespacesOf(c).lookup(req.namespace ?? '')), decision: null, error };
     } else {
-      e = { face: c.face, input: faceInputOf(c, agents), decision: null, error };
+      // A case whose input cannot be built (text over the scanning limit, a result that is not JSON or YAML) has none to show.
+      const input = await faceInputOf(c, agents).catch(() => undefined);
+      if (input) e = { face: c.face, input, decision: null, error };
     }
-    out.push({ ...base, id: c.id, name: c.name, suite: 'cases', file: c.file, line: c.line, face: c.face, evaluations: [e] });
+    out.push({ ...base, id: c.id, name: c.name, suite: 'cases', file: c.file, line: c.line, face: c.face, evaluations: e ? [e] : [] });
   }
   for (const f of fixtures) {
     const ns = namespaceFor(f.level);
@@ -178,7 +180,7 @@ export async function runSuite(options: SuiteOptions): Promise<TestReport> {
     for (const f of fixtures) results.push(await runPodSecurityFixture(f, active));
     items.push(...results.map(toItem));
   } else {
-    results = inputsWithoutWasm(cases, fixtures, bundle, loadError!);
+    results = await inputsWithoutWasm(cases, fixtures, bundle, loadError!);
     items.push({ suite: 'bundle', id: 'bundle', name: `load ${options.bundlePath}`, file: options.bundlePath, status: 'error', ms: 0, mismatches: [{ field: 'bundle', expected: 'a bundle the wasm evaluator can run', actual: loadError! }] });
   }
 

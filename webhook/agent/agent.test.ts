@@ -147,6 +147,16 @@ describe('POST /v1/tool-calls:evaluate', () => {
     expect(h.approvals.records.find((x) => `belay/${x.metadata.name}` === body.approval.id)!.status!.phase).toBe('Approved');
   });
 
+  it("replacement arguments that policy denies do not use the approval either", async () => {
+    const crb = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'y' } };
+    const call = { tool: { name: 'resources_create_or_update', arguments: { resource: crb } }, requestId: 'edit-args-deny' };
+    const { body } = await evaluate(call);
+    h.approvals.decide(body.approval.id, 'Approved', 'alice', { arguments: { resource: { kind: 'RoleBinding', metadata: { name: 'y', namespace: 'kube-system' } } } });
+    const r = await evaluate({ ...call, requestId: 'edit-args-deny-2' });
+    expect(r.body).toMatchObject({ decision: 'deny', edited: false, approval: { phase: 'Refused', message: expect.stringMatching(/edit is denied by policy: nothing may be bound in kube-system/) } });
+    expect(h.approvals.records.find((x) => `belay/${x.metadata.name}` === body.approval.id)!.status!.phase).toBe('Approved');
+  });
+
   it('a dry run defers without creating an approval', async () => {
     const before = h.approvals.records.length;
     const r = await evaluate(del('dry', { dryRun: true }));

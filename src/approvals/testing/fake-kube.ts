@@ -94,6 +94,10 @@ export async function startFakeKube(options: { username?: string } = {}): Promis
       if (!current) return status(res, 404, 'NotFound', `${plural} "${name}" not found`);
       if (method === 'GET') return send(res, 200, current);
       if (method === 'DELETE') {
+        const pre = (body as { preconditions?: { resourceVersion?: string } } | undefined)?.preconditions?.resourceVersion;
+        if (pre !== undefined && pre !== current.metadata.resourceVersion) {
+          return status(res, 409, 'Conflict', `Operation cannot be fulfilled on ${plural} "${name}": Precondition failed: ResourceVersion in precondition: ${pre}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+        }
         b.delete(key);
         return send(res, 200, current);
       }

@@ -54,3 +54,25 @@ export function policyInput(object: JsonObject | null, over: Partial<PolicyInput
 export function deferred(uid: string, object: JsonObject | null = deployment(), over: Partial<DeferredRequest> = {}): DeferredRequest {
   return { input: policyInput(object), decision: deferDecision(), revision: 'rev-1', requestUid: uid, dryRun: false, ...over };
 }
+
+/** A deferred tool call (the agent gate's tool-call face): no object, the tool and its arguments. */
+export function toolCallDeferred(uid: string, args: JsonObject, over: Partial<DeferredRequest> = {}): DeferredRequest {
+  const target = { verb: 'create', group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding', name: 'default-admin', cluster: 'prod-eu1' };
+  const input = policyInput(null, {
+    face: 'toolcall',
+    resource: { group: target.group, version: '', kind: target.kind, resource: '', namespace: '', name: target.name },
+    namespace: null,
+    tool: { name: 'resources_create_or_update', arguments: args, target },
+  });
+  return { input, decision: deferDecision(), revision: 'rev-1', requestUid: uid, dryRun: false, ...over };
+}
+
+/** A deferred Secret read (the authorization face). */
+export function secretRead(uid: string, over: Partial<DeferredRequest> = {}): DeferredRequest {
+  const input = policyInput(null, {
+    face: 'authorization',
+    action: { operation: 'GET', verb: 'get', subresource: '', dryRun: false },
+    resource: { group: '', version: 'v1', kind: 'Secret', resource: 'secrets', namespace: 'prod', name: 'db-credentials' },
+  });
+  return { input, decision: deferDecision(), revision: 'rev-1', requestUid: uid, dryRun: false, ...over };
+}

@@ -19,6 +19,7 @@ import { KubeApprovalStore } from '../../approvals/kube-store.js';
 import { LocalApprovalStore } from '../../approvals/local-store.js';
 import { DEFAULT_STATE_DIR } from '../../approvals/runtime.js';
 import { DEFAULT_APPROVER_GROUPS, PHASES, isLapsed, phaseOf, refOf, type ApprovalOverride, type ApprovalRequest } from '../../approvals/resource.js';
+import { approvedNote } from '../../approvals/messages.js';
 import type { ApprovalStore, HumanDecision } from '../../approvals/store.js';
 import { BelayError, asBelayError } from '../../errors.js';
 import type { UserInfo } from '../../identity/agents.js';
@@ -211,7 +212,7 @@ async function decide(store: ApprovalStore, r: ApprovalRequest, decision: HumanD
   const stored = await store.decide(r.metadata.namespace, r.metadata.name, decision, who);
   const by = stored.status?.decidedBy ? ` by ${stored.status.decidedBy}` : '';
   if (decision.phase === 'Approved') {
-    print(`approved ${refOf(stored)}${by}${decision.override ? ' with an edit' : ''}: the agent's retry of the same request is admitted once, until ${stored.spec.requiredBy}\n`);
+    print(`approved ${refOf(stored)}${by}${decision.override ? ' with an edit' : ''}: ${approvedNote(stored)}\n`);
   } else {
     print(`rejected ${refOf(stored)}${by}: the agent's retries are refused with your message until ${stored.spec.requiredBy}\n`);
   }

@@ -1,7 +1,8 @@
 // Test support: an in-memory approval gate and store with the lifecycle the
 // faces rely on (Pending → Approved|Rejected → Consumed, single use, a retry
 // with the same request id is not a second use, an edit is checked by the
-// face's `admit` before the approval is used up).
+// face's `admit` before the approval is used up, a request with a window is
+// admitted again until the window after the use ends).
 
 import { requestKeys } from '../../../src/approvals/fingerprint.js';
 import type { ApprovalGate, DeferredRequest, GateOutcome } from '../../../src/approvals/gate.js';
@@ -20,15 +21,17 @@ export class FakeApprovals implements ApprovalGate {
       const phase = latest.status!.phase;
       if (phase === 'Pending') return { kind: 'pending', approvalId: id(latest), message: `ask an approver: belay approvals approve ${id(latest)}` };
       if (phase === 'Rejected') return { kind: 'rejected', approvalId: id(latest), message: `rejected by ${latest.status!.decidedBy}: ${latest.status!.message ?? ''}` };
-      if (phase === 'Consumed' && latest.status!.consumption?.requestUid === req.requestUid) return this.#approved(latest);
+      if (phase === 'Consumed' && latest.status!.consumption?.requestUid === req.requestUid) return this.#approved(latest, req);
+      const usedAt = Date.parse(latest.status!.consumption?.at ?? '');
+      if (phase === 'Consumed' && req.windowMs && Date.now() < usedAt + req.windowMs) return this.#approved(latest, req);
       if (phase === 'Approved') {
         const override = latest.status!.override ?? null;
         if (req.admit) {
-          const check = await req.admit(override?.patch ?? null);
+          const check = await req.admit(override?.patch ?? null, override?.arguments ?? null);
           if (!check.ok) return { kind: 'refused', approvalId: id(latest), message: check.message };
         }
         if (!req.dryRun) latest.status = { ...latest.status!, phase: 'Consumed', consumption: { requestUid: req.requestUid, objectDigest: keys.objectDigest, at: new Date().toISOString() } };
-        return this.#approved(latest);
+        return this.#approved(latest, req);
       }
     }
     if (req.dryRun) return { kind: 'pending', approvalId: null, message: 'dry run: no approval created' };
@@ -59,9 +62,11 @@ export class FakeApprovals implements ApprovalGate {
     return { kind: 'pending', approvalId: id(record), message: `ask an approver: belay approvals approve ${id(record)}` };
   }
 
-  #approved(r: ApprovalRequest): GateOutcome {
+  #approved(r: ApprovalRequest, req: DeferredRequest): GateOutcome {
     const o = r.status!.override ?? null;
-    return { kind: 'approved', approvalId: `${r.metadata.namespace}/${r.metadata.name}`, override: o?.patch ?? null, arguments: o?.arguments ?? null, decidedBy: r.status!.decidedBy ?? '' };
+    const usedAt = Date.parse(r.status!.consumption?.at ?? '');
+    const until = req.windowMs && Number.isFinite(usedAt) ? { until: new Date(usedAt + req.windowMs).toISOString() } : {};
+    return { kind: 'approved', approvalId: `${r.metadata.namespace}/${r.metadata.name}`, override: o?.patch ?? null, arguments: o?.arguments ?? null, decidedBy: r.status!.decidedBy ?? '', ...until };
   }
 
   /** A human's decision. */

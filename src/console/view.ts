@@ -1,0 +1,226 @@
+// What the approvals console shows of an ApprovalRequest: the fields the
+// human-in-the-loop use cases put in front of a person (what the agent tried,
+// where, who asked and for whom, why policy stopped it, the agent's own
+// account, the proposed fix as a diff, the deadline, the phase) shaped for
+// the page, plus an advisory "may you decide this" — the store, or in a
+// cluster the API server and belay's approvals webhook, have the final word.
+
+import { createHash } from 'node:crypto';
+import { checkDecider, type ReviewContext } from '../approvals/separation.js';
+import {
+  isLapsed,
+  phaseOf,
+  refOf,
+  type ApprovalConsumption,
+  type ApprovalOverride,
+  type ApprovalPhase,
+  type ApprovalRequest,
+  type RequestedAction,
+} from '../approvals/resource.js';
+import { applyPatchToArguments } from '../decide/edit.js';
+import { isAgent, type AgentSelector, type UserInfo } from '../identity/agents.js';
+import type { AgentContext, JsonObject, PatchOperation, Reason } from '../policy/contract.js';
+import { previewPatch, toYaml, yamlDiff, type DiffLine } from './diff.js';
+
+/** Who is looking, as the console authenticated them. */
+export interface Viewer {
+  username: string;
+  groups: string[];
+  uid?: string;
+}
+
+export interface ApprovalSummary {
+  id: string;
+  namespace: string;
+  name: string;
+  resourceVersion: string | null;
+  /** The phase as it stands now: a Pending or unused Approved request past requiredBy reads Expired. */
+  phase: ApprovalPhase;
+  face: string;
+  createdAt: string | null;
+  requiredBy: string;
+  /** One line: "DELETE apps/Deployment prod-billing/web" or "tool resources_delete …". */
+  summary: string;
+  action: RequestedAction & { cluster: string | null };
+  requester: { user: string; groups: string[]; onBehalfOf: string | null; agent: boolean };
+  reasons: Reason[];
+  risk: string;
+  approverGroups: string[];
+  context: AgentContext;
+  hasFix: boolean;
+  decision: { by: string | null; at: string | null; message: string | null; edited: boolean } | null;
+  consumedAt: string | null;
+  /** Advisory: whether the viewer may decide it now, and if not, why. */
+  you: { mayDecide: boolean; why: string | null };
+}
+
+export interface ApprovalDetail extends ApprovalSummary {
+  bundleRevision: string;
+  objectDigest: string;
+  object: JsonObject | null;
+  objectYaml: string | null;
+  objectExcerpt: string | null;
+  tool: { name: string | null; arguments: JsonObject | null; target: JsonObject | null } | null;
+  fixes: PatchOperation[];
+  /** The object before and after the proposed fix; null without a fix, or when it does not apply. */
+  fixDiff: DiffLine[] | null;
+  fixError: string | null;
+  override: ApprovalOverride | null;
+  /** What the approver's edit changes (object patch or replacement arguments). */
+  overrideDiff: DiffLine[] | null;
+  consumption: ApprovalConsumption | null;
+}
+
+/** A Pending or unused Approved request past its deadline reads as Expired before the sweeper marks it. */
+export function effectivePhase(r: ApprovalRequest, now: Date): ApprovalPhase {
+  const phase = phaseOf(r);
+  return (phase === 'Pending' || phase === 'Approved') && isLapsed(r, now) ? 'Expired' : phase;
+}
+
+/** The requester, the human an agent acts for, and the approvers may see a request; to anyone else it does not exist. */
+export function visibleTo(r: ApprovalRequest, viewer: Viewer): boolean {
+  const { requester, approverGroups } = r.spec;
+  return requester.user === viewer.username || requester.onBehalfOf === viewer.username || (approverGroups ?? []).some((g) => viewer.groups.includes(g));
+}
+
+export function summarize(r: ApprovalRequest, now: Date, viewer: Viewer, agents: AgentSelector): ApprovalSummary {
+  const phase = effectivePhase(r, now);
+  const spec = r.spec;
+  const s = r.status;
+  const decided = s?.decidedBy || s?.decidedAt || phase === 'Rejected';
+  return {
+    id: refOf(r),
+    namespace: r.metadata.namespace,
+    name: r.metadata.name,
+    resourceVersion: r.metadata.resourceVersion ?? null,
+    phase,
+    face: spec.face,
+    createdAt: r.metadata.creationTimestamp ?? null,
+    requiredBy: spec.requiredBy,
+    summary: summaryLine(r),
+    action: { ...spec.request, cluster: clusterOf(r) },
+    requester: {
+      user: spec.requester.user,
+      groups: spec.requester.groups ?? [],
+      onBehalfOf: spec.requester.onBehalfOf ?? null,
+      agent: isAgent(agents, { username: spec.requester.user, groups: spec.requester.groups ?? [] }),
+    },
+    reasons: spec.reasons ?? [],
+    risk: spec.risk,
+    approverGroups: spec.approverGroups ?? [],
+    context: spec.context ?? {},
+    hasFix: (spec.fixes ?? []).length > 0,
+    decision: decided
+      ? { by: s?.decidedBy ?? null, at: s?.decidedAt ?? null, message: s?.message ?? null, edited: isEdit(s?.override) }
+      : null,
+    consumedAt: s?.consumption?.at ?? null,
+    you: mayDecide(r, phase, viewer, { gatewayUser: undefined, agents, now }),
+  };
+}
+
+export function detail(r: ApprovalRequest, now: Date, viewer: Viewer, agents: AgentSelector): ApprovalDetail {
+  const spec = r.spec;
+  const fixes = spec.fixes ?? [];
+  const object = spec.object ?? null;
+  const tool = toolOf(r);
+  let fixDiff: DiffLine[] | null = null;
+  let fixError: string | null = null;
+  if (fixes.length > 0 && object) {
+    const preview = previewPatch(object, fixes);
+    if (preview.ok) fixDiff = preview.diff;
+    else fixError = preview.message;
+  }
+  const override = r.status?.override ?? null;
+  return {
+    ...summarize(r, now, viewer, agents),
+    bundleRevision: spec.bundleRevision ?? '',
+    objectDigest: spec.objectDigest,
+    object,
+    objectYaml: object ? toYaml(object) : null,
+    objectExcerpt: spec.objectExcerpt ?? null,
+    tool,
+    fixes,
+    fixDiff,
+    fixError,
+    override,
+    overrideDiff: override ? overrideDiff(override, object, tool?.arguments ?? null) : null,
+    consumption: r.status?.consumption ?? null,
+  };
+}
+
+/**
+ * Pending first, soonest deadline first (what needs a human now); then the
+ * rest, most recent first, by when they were decided, used or created.
+ */
+export function consoleOrder(now: Date): (a: ApprovalRequest, b: ApprovalRequest) => number {
+  const open = (r: ApprovalRequest) => effectivePhase(r, now) === 'Pending';
+  const recent = (r: ApprovalRequest) => r.status?.consumption?.at ?? r.status?.decidedAt ?? r.metadata.creationTimestamp ?? '';
+  return (a, b) => {
+    const oa = open(a);
+    const ob = open(b);
+    if (oa !== ob) return oa ? -1 : 1;
+    if (oa) return a.spec.requiredBy.localeCompare(b.spec.requiredBy) || refOf(a).localeCompare(refOf(b));
+    return recent(b).localeCompare(recent(a)) || refOf(a).localeCompare(refOf(b));
+  };
+}
+
+/**
+ * A digest of what the list shows, so a long poll can tell "changed" from
+ * "the same": every record's version and its phase as of now (a deadline
+ * passing changes the list without a write).
+ */
+export function listVersion(items: readonly ApprovalRequest[], now: Date): string {
+  const h = createHash('sha256');
+  for (const r of items) h.update(`${refOf(r)}@${r.metadata.resourceVersion ?? ''}:${effectivePhase(r, now)}\n`);
+  return h.digest('hex').slice(0, 32);
+}
+
+function mayDecide(r: ApprovalRequest, phase: ApprovalPhase, viewer: Viewer, ctx: ReviewContext): { mayDecide: boolean; why: string | null } {
+  if (phase !== 'Pending') {
+    const s = r.status;
+    const by = s?.decidedBy ? ` by ${s.decidedBy}` : '';
+    return { mayDecide: false, why: phase === 'Expired' ? `this request expired at ${r.spec.requiredBy}` : `this request is already ${phase}${by}; a decision is final` };
+  }
+  const check = checkDecider(r.spec, { username: viewer.username, groups: viewer.groups } satisfies UserInfo, ctx);
+  return check.ok ? { mayDecide: true, why: null } : { mayDecide: false, why: check.message };
+}
+
+function summaryLine(r: ApprovalRequest): string {
+  const q = r.spec.request;
+  const where = [q.namespace, q.name].filter(Boolean).join('/');
+  if (q.tool) return `tool ${q.tool}${q.kind ? ` → ${q.operation} ${q.kind}` : ''}${where ? ` ${where}` : ''}`;
+  const kind = `${q.kind || q.resource}${q.subresource ? `/${q.subresource}` : ''}`;
+  return `${q.operation} ${kind}${where ? ` ${where}` : ''}`;
+}
+
+/** The cluster the agent aimed at, when it said: agent context, or a tool call's target. */
+function clusterOf(r: ApprovalRequest): string | null {
+  if (r.spec.context?.cluster) return r.spec.context.cluster;
+  const target = (r.spec.tool as { target?: { cluster?: unknown } } | null | undefined)?.target;
+  return typeof target?.cluster === 'string' && target.cluster !== '' ? target.cluster : null;
+}
+
+function toolOf(r: ApprovalRequest): ApprovalDetail['tool'] {
+  const t = r.spec.tool as { name?: unknown; arguments?: unknown; target?: unknown } | null | undefined;
+  if (!t) return null;
+  const obj = (v: unknown): JsonObject | null => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as JsonObject) : null);
+  return { name: typeof t.name === 'string' ? t.name : null, arguments: obj(t.arguments), target: obj(t.target) };
+}
+
+function isEdit(o: ApprovalOverride | null | undefined): boolean {
+  return !!o && (o.arguments !== undefined || (o.patch?.length ?? 0) > 0);
+}
+
+function overrideDiff(override: ApprovalOverride, object: JsonObject | null, args: JsonObject | null): DiffLine[] | null {
+  if (override.arguments) return yamlDiff(args ?? {}, override.arguments);
+  if (!override.patch?.length) return null;
+  if (object) {
+    const preview = previewPatch(object, override.patch);
+    return preview.ok ? preview.diff : null;
+  }
+  if (args) {
+    const applied = applyPatchToArguments(args, override.patch);
+    return applied.ok ? yamlDiff(args, applied.arguments) : null;
+  }
+  return null;
+}
