@@ -42,7 +42,8 @@ if [ -z "${MAKELEVEL:-}" ]; then
 fi
 step binaries bash e2e/controlplane/build.sh
 
-if [ -f .cluster/kubeconfig ] && .tools/bin/kubectl --kubeconfig .cluster/kubeconfig get --raw /readyz >/dev/null 2>&1; then
+cluster_dir=${BELAY_CLUSTER_DIR:-.cluster}
+if [ -f "$cluster_dir/kubeconfig" ] && .tools/bin/kubectl --kubeconfig "$cluster_dir/kubeconfig" get --raw /readyz >/dev/null 2>&1; then
   echo "e2e: reusing the cluster that is already up (it stays up)"
 else
   started=1

@@ -17,6 +17,7 @@ import {
   type ApprovalRequest,
   type RequestedAction,
 } from '../approvals/resource.js';
+import { approvedNote } from '../approvals/messages.js';
 import { applyPatchToArguments } from '../decide/edit.js';
 import { isAgent, type AgentSelector, type UserInfo } from '../identity/agents.js';
 import type { AgentContext, JsonObject, PatchOperation, Reason } from '../policy/contract.js';
@@ -50,6 +51,8 @@ export interface ApprovalSummary {
   hasFix: boolean;
   decision: { by: string | null; at: string | null; message: string | null; edited: boolean } | null;
   consumedAt: string | null;
+  /** What an approval lets the agent do, worded for the request's face. */
+  approvedNote: string;
   /** Advisory: whether the viewer may decide it now, and if not, why. */
   you: { mayDecide: boolean; why: string | null };
 }
@@ -97,6 +100,7 @@ export function summarize(r: ApprovalRequest, now: Date, viewer: Viewer, agents:
     face: spec.face,
     createdAt: r.metadata.creationTimestamp ?? null,
     requiredBy: spec.requiredBy,
+    approvedNote: approvedNote(r),
     summary: summaryLine(r),
     action: { ...spec.request, cluster: clusterOf(r) },
     requester: {

@@ -128,7 +128,7 @@ describe.skipIf(!HAVE_CHROMIUM)('approvals console in chromium', () => {
     await page.screenshot({ path: path.join(SHOTS, 'console-pending.png'), fullPage: true });
 
     await button('Approve').click();
-    await expect.poll(() => detail.locator('.notice').textContent()).toMatch(/^Approved\. The agent's retry of the same request is admitted once/);
+    await expect.poll(() => detail.locator('.notice').textContent()).toMatch(/^Approved: the agent's retry of the same request is admitted once, until /);
     expect(await detail.locator('.title .phase').textContent()).toBe('Approved');
     expect(await detail.textContent()).toContain('approved by alice');
 
@@ -162,7 +162,7 @@ describe.skipIf(!HAVE_CHROMIUM)('approvals console in chromium', () => {
     expect(yaml).toContain('replicas: 5');
     await area.fill(yaml.replace('replicas: 5', 'replicas: 2'));
     await page.locator('.actions').getByRole('button', { name: 'Approve with this edit' }).click();
-    await expect.poll(() => page.locator('#detail .notice').textContent()).toMatch(/^Approved with an edit\./);
+    await expect.poll(() => page.locator('#detail .notice').textContent()).toMatch(/^Approved with an edit: the agent's retry of the same request is admitted once/);
     expect(await page.locator('#detail pre.diff .add').allTextContents()).toContain('+  replicas: 2\n');
 
     const mutate = await admit(f, 'mutate', withObject(review, 'b-edit-2', review.request.object));
@@ -188,7 +188,7 @@ describe.skipIf(!HAVE_CHROMIUM)('approvals console in chromium', () => {
     expect(JSON.parse(await area.inputValue())).toEqual(call.tool.arguments);
     await area.fill(JSON.stringify({ ...call.tool.arguments, namespace: 'staging' }, null, 2));
     await page.locator('.actions').getByRole('button', { name: 'Approve with this edit' }).click();
-    await expect.poll(() => page.locator('#detail .notice').textContent()).toMatch(/^Approved with an edit\./);
+    await expect.poll(() => page.locator('#detail .notice').textContent()).toMatch(/^Approved with an edit: the agent's retry of the same tool call is allowed once/);
     const retry = await request(f, 'POST', '/v1/tool-calls:evaluate', { token: AGENT_TOKEN, body: call });
     expect(retry.body).toMatchObject({ decision: 'allow', edited: true, tool: { arguments: { namespace: 'staging' } } });
   }, 60_000);

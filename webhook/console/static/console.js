@@ -27,6 +27,7 @@ const LONG_POLL = '25s';
  *   hasFix: boolean,
  *   decision: {by: string | null, at: string | null, message: string | null, edited: boolean} | null,
  *   consumedAt: string | null,
+ *   approvedNote: string,
  *   you: {mayDecide: boolean, why: string | null}
  * }} Summary
  * @typedef {Summary & {
@@ -557,7 +558,7 @@ function actionsSection(d) {
       const done = byId('detail').querySelector('.actions');
       if (done) done.prepend(el('p', { class: 'notice', role: 'status' }, next.phase === 'Rejected'
         ? `Rejected. The agent's retries are refused with your message until ${next.requiredBy}.`
-        : `Approved${next.decision?.edited ? ' with an edit' : ''}. The agent's retry of the same request is admitted once, until ${next.requiredBy}.`));
+        : `Approved${next.decision?.edited ? ' with an edit' : ''}: ${next.approvedNote}.`));
     } catch (err) {
       const e = err instanceof ApiError ? err : new ApiError(0, 'error', String(err));
       if (e.status === 401) {
