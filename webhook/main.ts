@@ -9,6 +9,7 @@ import { asBelayError } from '../src/errors.js';
 import { createLogger } from '../src/observe/log.js';
 import { addBundleFlags, bundleGatewayOptions, type BundleFlags } from './bundle-flags.js';
 import { startGateway } from './gateway.js';
+import { describeDevTokens, ensureDevTokens } from '../src/auth/devtokens.js';
 
 const program = buildProgram();
 const serveCommand = program
@@ -31,6 +32,7 @@ const serveCommand = program
   .addOption(new Option('--eval-timeout-ms <ms>', 'budget of one policy evaluation; past it the worker is replaced and the agent request refused').argParser(positiveInt('--eval-timeout-ms')).default(1000))
   .option('--agent-token-file <file>', 'agent gate API bearer tokens (YAML list of {token, username, groups}); without it, tokens are checked with a TokenReview against --kubeconfig', process.env.BELAY_AGENT_TOKEN_FILE)
   .option('--agent-token-audience <aud...>', 'audiences a TokenReview of an agent API token must be valid for', process.env.BELAY_AGENT_TOKEN_AUDIENCE?.split(','))
+  .option('--dev-tokens <dir>', 'local mode: make (once) and use an approver and an agent token in this directory, for the console and the agent API (make run uses .belay/tokens)')
   .option('--approver-token-file <file>', 'approvals console (/console/) in local mode: approvers\' bearer tokens (YAML list of {token, username, groups}); with --kubeconfig approvers use their own Kubernetes tokens instead', process.env.BELAY_APPROVER_TOKEN_FILE)
   .action(serveAction);
 addBundleFlags(serveCommand);
@@ -52,12 +54,16 @@ function positiveInt(flag: string): (value: string) => number {
 }
 
 async function serveAction(): Promise<void> {
-  const opts = serveCommand.opts<{ listen: string; bundle: string; tlsDir: string; kubeconfig?: string; bodyLimit: number; logLevel: string; evaluator: 'pool' | 'in-process'; evalWorkers?: number; evalTimeoutMs: number; stateDir: string; gatewayUser?: string; approvalsNamespace: string; approverGroup: string[]; approvalTtl?: number; agentTokenFile?: string; agentTokenAudience?: string[]; approverTokenFile?: string }>();
+  const opts = serveCommand.opts<{ listen: string; bundle: string; tlsDir: string; kubeconfig?: string; bodyLimit: number; logLevel: string; evaluator: 'pool' | 'in-process'; evalWorkers?: number; evalTimeoutMs: number; stateDir: string; gatewayUser?: string; approvalsNamespace: string; approverGroup: string[]; approvalTtl?: number; agentTokenFile?: string; agentTokenAudience?: string[]; approverTokenFile?: string; devTokens?: string }>();
   const log = createLogger({ level: opts.logLevel });
   const match = /^(.*):(\d+)$/.exec(opts.listen);
   if (!match) throw new Error(`--listen must be host:port, got ${opts.listen}`);
   const host = match[1]!.replace(/^\[|\]$/g, '');
   const retentionMs = serveCommand.opts<{ approvalRetention?: number }>().approvalRetention;
+  if (opts.devTokens && opts.kubeconfig) throw new Error('--dev-tokens is for local mode; with --kubeconfig, agents and approvers use their Kubernetes tokens');
+  const dev = opts.devTokens ? ensureDevTokens(opts.devTokens).files : undefined;
+  const agentTokenFile = opts.agentTokenFile ?? dev?.agents;
+  const approverTokenFile = opts.approverTokenFile ?? dev?.approvers;
   const gateway = await startGateway({
     host,
     port: Number(match[2]),
@@ -76,9 +82,9 @@ async function serveAction(): Promise<void> {
       ...(retentionMs ? { retentionMs } : {}),
     },
     evaluation: { mode: opts.evaluator, timeoutMs: opts.evalTimeoutMs, ...(opts.evalWorkers ? { workers: opts.evalWorkers } : {}) },
-    ...(opts.agentTokenFile ? { agentTokenFile: opts.agentTokenFile } : {}),
+    ...(agentTokenFile ? { agentTokenFile } : {}),
     ...(opts.agentTokenAudience?.length ? { agentTokenAudiences: opts.agentTokenAudience } : {}),
-    ...(opts.approverTokenFile ? { approverTokenFile: opts.approverTokenFile } : {}),
+    ...(approverTokenFile ? { approverTokenFile } : {}),
   });
   const active = gateway.store.current();
   log.info({ url: gateway.url, revision: active?.revision }, 'belay is serving');
@@ -86,7 +92,9 @@ async function serveAction(): Promise<void> {
     `\nbelay is serving ${gateway.url} (bundle revision ${active?.revision || 'unversioned'})\n` +
       `  try: curl --cacert ${gateway.caFile} ${gateway.url}/readyz\n` +
       `       curl --cacert ${gateway.caFile} -H 'Content-Type: application/json' ${gateway.url}/validate -d @policy-tests/reviews/deny-privileged-pod.json\n` +
-      `  approvals console: ${gateway.url}/console/\n\n`,
+      `  approvals console: ${gateway.url}/console/\n` +
+      (dev ? `  development tokens (${opts.devTokens}):\n${describeDevTokens(dev).map((l) => `    ${l}\n`).join('')}` : '') +
+      '\n',
   );
   let stopping = false;
   const stop = (signal: string) => {
