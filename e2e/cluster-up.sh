@@ -12,6 +12,12 @@
 # and .cluster/belay.kubeconfig (the gateway's own identity), then waits until
 # /readyz is ok. Idempotent: a cluster that is already up is reused.
 #
+# The humans also have bearer tokens (--token-auth-file), one file each in
+# .cluster/tokens/<name> (alice, carol, bob, and approver-bot: an agent by
+# group that also holds the approver group), for clients that take a token
+# rather than a client certificate — the approvals console, which asks the
+# API server who a token is (TokenReview) and then acts with that token.
+#
 # Environment (defaults):
 #   BELAY_APISERVER_PORT=6443   kube-apiserver secure port on 127.0.0.1
 #   BELAY_KINE_PORT=12379       kine (etcd API) on 127.0.0.1
@@ -137,6 +143,31 @@ if [ ! -s "$tls_dir/ca.crt" ] || [ ! -s "$tls_dir/tls.crt" ] || [ ! -s "$tls_dir
 fi
 chmod 600 "$pki"/*.key
 
+# --- bearer tokens ------------------------------------------------------------
+# The same users and groups as the client certificates. --token-auth-file is
+# still in v1.36; the alternatives need more: a JWT authenticator
+# (--authentication-config) an OIDC issuer, and service-account tokens cannot
+# carry belay:approvers. Kept across restarts of the same state dir, since the
+# API server reads the CSV once, at start.
+mkdir -p "$state/tokens"
+chmod 700 "$state/tokens"
+token_line() { # NAME GROUPS (comma-separated)
+  local f="$state/tokens/$1"
+  if [ ! -s "$f" ]; then
+    (umask 077 && openssl rand -hex 24 > "$f")
+  fi
+  printf '%s,%s,%s,"%s"\n' "$(cat "$f")" "$1" "e2e-token-$1" "$2"
+}
+{
+  token_line alice belay:approvers
+  token_line carol belay:approvers
+  token_line bob belay-e2e:developers
+  # An agent (by group, as data.belay.config.agents says) that also holds the approver group.
+  token_line approver-bot "belay:agents,belay:approvers"
+} > "$state/tokens.csv.tmp"
+chmod 600 "$state/tokens.csv.tmp"
+mv "$state/tokens.csv.tmp" "$state/tokens.csv"
+
 b64() { base64 -w0 < "$1"; }
 
 # --- kubeconfigs --------------------------------------------------------------
@@ -260,6 +291,7 @@ setsid "$bin/kube-apiserver" \
   --tls-cert-file="$pki/apiserver.crt" \
   --tls-private-key-file="$pki/apiserver.key" \
   --client-ca-file="$pki/ca.crt" \
+  --token-auth-file="$state/tokens.csv" \
   --service-account-issuer="$server" \
   --service-account-key-file="$pki/sa.pub" \
   --service-account-signing-key-file="$pki/sa.key" \

@@ -26,6 +26,10 @@ export const paths = {
   get authzKubeconfig() {
     return path.join(this.cluster, 'authorization-webhook.kubeconfig');
   },
+  /** Bearer tokens of the test humans, one file per user (cluster-up.sh, --token-auth-file). */
+  get tokens() {
+    return path.join(this.cluster, 'tokens');
+  },
   tls: env.BELAY_TLS_DIR ?? path.join(root, '.belay', 'tls'),
   manifests: path.join(root, 'manifests'),
   fixtures: path.join(root, 'e2e', 'fixtures'),

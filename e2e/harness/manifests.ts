@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { gatewayUrl, paths } from './env.js';
-import { runOk } from './proc.js';
+import { run, runOk, waitFor } from './proc.js';
 
 const WEBHOOK_KINDS = new Set(['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']);
 /** Kinds that only make sense with belay running as a Pod in the cluster. */
@@ -97,6 +97,15 @@ export async function installManifests(): Promise<Overlay> {
     '--kubeconfig', paths.kubeconfig, '--context', 'admin',
     'wait', '--for=condition=Established', '--timeout=30s', 'crd/approvalrequests.belay.dev',
   ]);
+  // Established is not yet served: until the API server's cache for a new
+  // resource has filled, lists answer 429 "storage is (re)initializing". A
+  // gateway started then loses its approvals watch's first list, and the
+  // decisions made before the watch restarts never reach its events or
+  // decision log.
+  await waitFor('approvalrequests to be listed', async () => {
+    const r = await run(paths.kubectl, ['--kubeconfig', paths.kubeconfig, '--context', 'admin', '--request-timeout=5s', 'get', 'approvalrequests.belay.dev', '--all-namespaces', '-o', 'name'], { timeoutMs: 10_000 });
+    return r.code === 0 ? true : undefined;
+  }, 30_000, 200);
   return overlay;
 }
 
