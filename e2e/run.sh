@@ -22,7 +22,8 @@ finish() {
     bash e2e/cluster-down.sh || true
     echo "e2e: timing cluster-down $(since "$t")"
   fi
-  [ -f .build/e2e/transcript.md ] && echo "e2e: kubectl transcript in .build/e2e/transcript.md, gateway log in .build/e2e/gateway.log"
+  local out=${BELAY_E2E_OUT:-.build/e2e}
+  [ -f "$out/transcript.md" ] && echo "e2e: kubectl transcript in $out/transcript.md, gateway log in $out/gateway.log"
   echo "e2e: timing total $(since "$t_total") (exit $code)"
   exit "$code"
 }

@@ -13,7 +13,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
   return function handleError(err, req, res, _next) {
     const e = asBelayError(err);
     if (e.httpStatus >= 500) log.error({ err, path: req.path }, 'request failed');
-    else log.warn({ path: req.path, code: e.code, msg: e.message }, 'bad request');
+    else log.warn({ path: req.path, status: e.httpStatus, code: e.code, reason: e.message }, e.httpStatus === 400 || e.httpStatus === 413 || e.httpStatus === 415 ? 'bad request' : 'request refused');
     if (res.headersSent) return;
     sendError(res, e);
   };

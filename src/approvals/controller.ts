@@ -90,8 +90,12 @@ export class ApprovalController {
     informer.on('delete', (r) => this.forget(r));
     informer.on('error', (err) => {
       failed = true;
+      // After stop() the informer's aborted request surfaces here too: not a failure.
+      if (this.#informer !== informer) return;
       this.#options.log.warn({ err: asBelayError(err).message }, 'approvals watch failed; restarting');
-      if (this.#informer === informer) setTimeout(() => void start().catch(() => undefined), 3_000).unref();
+      setTimeout(() => {
+        if (this.#informer === informer) void start().catch(() => undefined);
+      }, 3_000).unref();
     });
     this.#informer = informer;
     this.#synced = false;

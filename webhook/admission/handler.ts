@@ -27,7 +27,7 @@ export function admissionHandler(stage: AdmissionStage, options: AdmissionHandle
       request = decodeReview(req.body);
     } catch (err) {
       const e = answerMalformed(res, err);
-      options.log.warn({ face, uid: e.uid, msg: e.message }, 'malformed AdmissionReview');
+      options.log.warn({ face, uid: e.uid, reason: e.message }, 'malformed AdmissionReview');
       options.metrics.requests.inc({ face, code: '400' });
       return;
     }

@@ -62,7 +62,7 @@ function record(options: ApprovalHandlerOptions, request: AdmissionRequest, revi
     if (review.decision) options.log.info({ approval: name, user: request.userInfo.username, decision: review.decision }, 'approval decision admitted');
     return;
   }
-  options.log.warn({ approval: name, user: request.userInfo.username, operation: request.operation, subresource: request.subResource, msg: review.message }, 'approval change refused');
+  options.log.warn({ approval: name, user: request.userInfo.username, operation: request.operation, subresource: request.subResource, reason: review.message }, 'approval change refused');
   if (request.dryRun) return;
   const object = (request.object ?? request.oldObject ?? {}) as { spec?: { face?: string; request?: Record<string, string>; bundleRevision?: string; reasons?: { rule: string }[] } };
   const r = object.spec?.request ?? {};

@@ -29,7 +29,7 @@ export function authorizationHandler(options: AuthorizationHandlerOptions): Requ
       spec = decodeSubjectAccessReview(req.body);
     } catch (err) {
       const e = asBelayError(err, 'bad_request');
-      options.log.warn({ face: FACE, msg: e.message }, 'malformed SubjectAccessReview');
+      options.log.warn({ face: FACE, reason: e.message }, 'malformed SubjectAccessReview');
       options.metrics.requests.inc({ face: FACE, code: String(e.httpStatus) });
       sendError(res, e);
       return;

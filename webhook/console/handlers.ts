@@ -86,7 +86,7 @@ export function decideHandler(deps: ConsoleHandlerDeps): RequestHandler {
  * only the local store's are recorded here.
  */
 function refused(deps: ConsoleHandlerDeps, who: Caller, id: string, action: string, message: string, latencyMs: number): void {
-  deps.log.warn({ approval: id, user: who.viewer.username, action, msg: message }, 'console decision refused');
+  deps.log.warn({ approval: id, user: who.viewer.username, action, reason: message }, 'console decision refused');
   if (deps.service.mode !== 'local') return;
   const [namespace = '', name = ''] = id.split('/');
   deps.decisions.record({
