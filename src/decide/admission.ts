@@ -117,8 +117,8 @@ async function settle(
 
 /**
  * The fix pipeline: apply, validate the schema, evaluate the patched object
- * again, and send the patch only when that is a clean allow. An approver's
- * edit may still be deferred (the approval covers that) but never denied.
+ * again, and send the patch only when that is a clean allow. (An approver's
+ * edit goes through approvals/admit.ts instead: there a defer is covered.)
  */
 async function withFixes(
   input: PolicyInput,
@@ -126,7 +126,6 @@ async function withFixes(
   active: ActivePolicy,
   base: Omit<AdmissionOutcome, 'allowed' | 'verdict'>,
   what: string,
-  approved = false,
 ): Promise<AdmissionOutcome> {
   const object = input.object as JsonObject;
   const applied = applyFixes(object, fixes);
@@ -134,8 +133,7 @@ async function withFixes(
     return { ...base, allowed: false, code: 403, message: `${denialMessage(base.decision?.reasons ?? [], 'the object is not compliant')}; the ${what} could not be used: ${applied.error}`, verdict: 'deny' };
   }
   const again = await active.evaluator.evaluate('admission', { ...input, object: applied.fixed });
-  const acceptable = again.decision === 'allow' || (approved && again.decision === 'defer');
-  if (!acceptable || again.fixes.length > 0) {
+  if (again.decision !== 'allow' || again.fixes.length > 0) {
     const reasons: Reason[] = again.reasons.length > 0 ? again.reasons : base.decision?.reasons ?? [];
     const still = again.fixes.length > 0 ? 'still needs further fixes' : `is still ${again.decision === 'defer' ? 'deferred' : 'denied'}`;
     return { ...base, allowed: false, code: 403, message: `${denialMessage(reasons, 'the object is not compliant')}; the object with the ${what} applied ${still}`, rules: reasons.map((r) => r.rule), verdict: 'deny' };
