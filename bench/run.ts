@@ -126,11 +126,11 @@ interface Run {
 
 let bodiesFile = '';
 
-async function load(target: Target, mode: 'flat' | 'rate', seconds: number, rate?: number): Promise<Run> {
+async function load(target: Target, mode: 'flat' | 'rate', seconds: number, rate?: number, bodies = bodiesFile): Promise<Run> {
   const samplesFile = path.join(work, `samples-${process.pid}.f64`);
   const job: LoadJob = {
     url: target.url,
-    bodiesFile,
+    bodiesFile: bodies,
     mode,
     durationSec: seconds,
     connections: cfg.connections,
@@ -152,6 +152,7 @@ async function load(target: Target, mode: 'flat' | 'rate', seconds: number, rate
   const usage = watch.stop();
   const result = JSON.parse(out.trim().split('\n').pop()!) as LoadResult;
   const raw = readFileSync(samplesFile);
+  rmSync(samplesFile, { force: true });
   const samples = new Float64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   return { target: target.name, mode, rate: rate ?? null, result, samples, serverCpuSeconds: usage.cpuSeconds, eventLoopCpuSeconds: target.node ? usage.mainThreadCpuSeconds : null, peakRssBytes: usage.peakRssBytes };
 }
@@ -226,6 +227,8 @@ const sameKind = (belay: Verdict | undefined, opa: Verdict | undefined): boolean
 interface Agreement {
   counts: Record<string, Record<Verdict, number>>;
   mutateVsOpa: { same: number; total: number; differences: string[] };
+  /** Mix items belay /validate defers to a human. */
+  deferred: boolean[];
 }
 
 async function functionalCheck(targets: Target[], mix: MixItem[], ca: Buffer): Promise<Agreement> {
@@ -249,7 +252,7 @@ async function functionalCheck(targets: Target[], mix: MixItem[], ca: Buffer): P
     if (sameKind(m[i], o[i])) same++;
     else if (differences.length < 8) differences.push(`${item.label}: belay ${m[i]}, OPA ${o[i]}`);
   });
-  return { counts, mutateVsOpa: { same, total: mix.length, differences } };
+  return { counts, mutateVsOpa: { same, total: mix.length, differences }, deferred: (answers['belay /validate'] ?? []).map((v) => v === 'defer') };
 }
 
 // --- bundle size, load and reload ------------------------------------------------
@@ -484,6 +487,22 @@ async function main(): Promise<void> {
       say(`fixed rate ${rate}/s: 1 round × ${extraSeconds}s`);
       extra.push({ rate, rows: await interleaved(targets, 1, 'rate', extraSeconds, rate) });
     }
+    // The same flat-out load on the two parts of the mix: what belay defers to
+    // a human (approval lookup and record) and everything else.
+    const split: { part: string; count: number; rows: Row[] }[] = [];
+    const parts = [
+      { part: 'requests belay answers itself (allow, deny, fix)', items: mix.filter((_, i) => !agreement.deferred[i]) },
+      { part: 'requests belay defers to a human', items: mix.filter((_, i) => agreement.deferred[i]) },
+    ];
+    for (const { part, items } of parts) {
+      if (items.length === 0) continue;
+      const file = path.join(work, `bodies-${split.length}.json`);
+      writeFileSync(file, JSON.stringify(items.map((m) => m.body)));
+      say(`flat-out on ${part} (${items.length} of ${mix.length}): 1 round × ${extraSeconds}s`);
+      const rows: Row[] = [];
+      for (const t of [targets[0]!, targets[2]!]) rows.push(aggregate([await load(t, 'flat', extraSeconds, undefined, file)]));
+      split.push({ part, count: items.length, rows });
+    }
     for (const s of servers) await s.stop();
 
     say('handing inputs to worker threads: serialisation and the thread hop');
@@ -537,6 +556,12 @@ async function main(): Promise<void> {
       out.push('');
       out.push(loadTable(e.rows, true));
     }
+    for (const sp of split) {
+      out.push('');
+      out.push(`## Flat-out on ${sp.part}: ${sp.count} of ${mix.length} (1 × ${extraSeconds}s per target)`);
+      out.push('');
+      out.push(loadTable(sp.rows, false));
+    }
     out.push('');
     out.push('## Ratios and targets');
     out.push('');
@@ -583,7 +608,7 @@ async function main(): Promise<void> {
     if (profile) out.push('', profile);
     out.push('', `Took ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 
-    Object.assign(json, { flat, fixed, extra, agreement, sizes, hop });
+    Object.assign(json, { flat, fixed, extra, split, agreement, sizes, hop });
   } finally {
     for (const s of servers) await s.stop();
   }

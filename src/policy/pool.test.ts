@@ -28,8 +28,10 @@ function input(labels: Record<string, string>, name = 'web'): PolicyInput {
   };
 }
 
-// Deliberately slow on request: ~9 million iterations of wasm arithmetic in
-// small memory (two ranges of 3,000), so only the budget can stop it.
+// Deliberately slow on request: 9 million iterations of wasm arithmetic. OPA's
+// wasm frees nothing during one evaluation, so it would end on the module's
+// 256 MiB heap ceiling after about 1.5 s here; the budgets below are a fifth
+// of that or less, so what stops it is the budget.
 const SLOW_POLICY = `package belay.admission
 import rego.v1
 

@@ -84,8 +84,8 @@ const encoder = new TextEncoder();
 
 /**
  * Jobs posted to one worker at a time: the one it runs and the next, so a
- * busy worker goes on without sleeping and waiting for the event loop to
- * hand it more (a thread wake-up per request costs more than the message).
+ * busy worker goes straight on to the next job instead of sleeping until the
+ * event loop, busy with HTTP, gets round to handing it one.
  */
 const DEPTH = 2;
 
