@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/observe/log.js';
+import { deploymentRequest, reviewOf } from '../src/testkit/admission.js';
 import { buildBundle, TEST_POLICY_DIR } from '../src/testkit/opa-bundle.js';
 import { startGateway, type Gateway } from './gateway.js';
 
@@ -54,34 +55,16 @@ function get(pathname: string): Promise<Reply> {
   });
 }
 
-const AGENT = { username: 'system:serviceaccount:agents:bot', uid: 'u-1', groups: ['system:serviceaccounts', 'system:serviceaccounts:agents', 'system:authenticated'] };
-
 function review(labels: Record<string, string>, over: Record<string, unknown> = {}) {
-  return {
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: '705ab4f5-6393-11e8-b7cc-42010a800002',
-      kind: { group: 'apps', version: 'v1', kind: 'Deployment' },
-      resource: { group: 'apps', version: 'v1', resource: 'deployments' },
-      requestKind: { group: 'apps', version: 'v1', kind: 'Deployment' },
-      requestResource: { group: 'apps', version: 'v1', resource: 'deployments' },
-      name: 'web',
-      namespace: 'team-a',
-      operation: 'CREATE',
-      userInfo: AGENT,
-      object: {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: 'web', namespace: 'team-a', labels },
-        spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } },
-      },
-      oldObject: null,
-      dryRun: false,
-      options: { apiVersion: 'meta.k8s.io/v1', kind: 'CreateOptions' },
-      ...over,
-    },
-  };
+  return reviewOf({
+    ...deploymentRequest(labels),
+    requestKind: { group: 'apps', version: 'v1', kind: 'Deployment' },
+    requestResource: { group: 'apps', version: 'v1', resource: 'deployments' },
+    oldObject: null,
+    dryRun: false,
+    options: { apiVersion: 'meta.k8s.io/v1', kind: 'CreateOptions' },
+    ...over,
+  });
 }
 
 beforeAll(async () => {

@@ -5,30 +5,12 @@ import { parseBundle } from '../bundle/bundle.js';
 import type { AdmissionRequest } from '../input/admission.js';
 import { namesOnly } from '../namespaces/directory.js';
 import type { Evaluator } from '../policy/evaluator.js';
+import { deploymentRequest, TEST_HUMAN } from '../testkit/admission.js';
 import { buildBundle, TEST_POLICY_DIR } from '../testkit/opa-bundle.js';
 import { decideAdmission, type AdmissionDeps } from './admission.js';
 
-const AGENT = { username: 'system:serviceaccount:agents:bot', groups: ['system:serviceaccounts'] };
-const HUMAN = { username: 'bob', groups: ['system:authenticated'] };
-
-function request(labels: Record<string, string>, over: Partial<AdmissionRequest> = {}): AdmissionRequest {
-  return {
-    uid: 'uid-1',
-    kind: { group: 'apps', version: 'v1', kind: 'Deployment' },
-    resource: { group: 'apps', version: 'v1', resource: 'deployments' },
-    namespace: 'team-a',
-    name: 'web',
-    operation: 'CREATE',
-    userInfo: AGENT,
-    object: {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'web', namespace: 'team-a', labels },
-      spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } },
-    },
-    ...over,
-  };
-}
+const HUMAN = TEST_HUMAN;
+const request = (labels: Record<string, string>, over: Partial<AdmissionRequest> = {}): AdmissionRequest => ({ ...deploymentRequest(labels), uid: 'uid-1', ...over });
 
 class RecordingGate implements ApprovalGate {
   calls: DeferredRequest[] = [];

@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseBundle } from '../bundle/bundle.js';
+import { deploymentInput } from '../testkit/admission.js';
 import { buildBundle, TEST_POLICY_DIR, writeTree } from '../testkit/opa-bundle.js';
-import type { PolicyInput } from './contract.js';
 import { compilePolicy } from './wasm.js';
 
-function input(labels: Record<string, string>): PolicyInput {
-  return {
-    face: 'admission',
-    actor: { username: 'robot', groups: [], extra: {}, agent: true, serviceAccount: null },
-    action: { operation: 'CREATE', verb: 'create', subresource: '', dryRun: false },
-    resource: { group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments', namespace: 'team-a', name: 'web' },
-    object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', labels } },
-    oldObject: null,
-    options: null,
-    dryRun: false,
-    namespace: { name: 'team-a' },
-    context: {},
-    tool: null,
-    content: null,
-  };
-}
+const input = (labels: Record<string, string>) => deploymentInput(labels);
 
 describe('compilePolicy', () => {
   it('evaluates the admission entrypoint and checks the decision document', async () => {

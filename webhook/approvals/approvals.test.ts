@@ -12,10 +12,11 @@ import { LocalApprovalStore } from '../../src/approvals/local-store.js';
 import { phaseOf, type ApprovalRequest } from '../../src/approvals/resource.js';
 import type { DecisionRecord, DecisionSink } from '../../src/observe/decisions.js';
 import { silentLogger } from '../../src/observe/log.js';
+import { deploymentRequest, reviewOf, TEST_AGENT } from '../../src/testkit/admission.js';
 import { buildBundle, TEST_POLICY_DIR } from '../../src/testkit/opa-bundle.js';
 import { startGateway, type Gateway } from '../gateway.js';
 
-const AGENT = { username: 'system:serviceaccount:agents:bot', uid: 'u-1', groups: ['system:serviceaccounts', 'system:serviceaccounts:agents', 'system:authenticated'] };
+const AGENT = TEST_AGENT;
 const ALICE = { username: 'alice', groups: ['belay:approvers'] };
 
 let dir: string;
@@ -62,26 +63,7 @@ function post(pathname: string, body: unknown): Promise<{ status: number; body: 
 }
 
 function admission(uid: string, replicas: number, over: Record<string, unknown> = {}) {
-  return {
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid,
-      kind: { group: 'apps', version: 'v1', kind: 'Deployment' },
-      resource: { group: 'apps', version: 'v1', resource: 'deployments' },
-      name: 'web',
-      namespace: 'team-a',
-      operation: 'CREATE',
-      userInfo: AGENT,
-      object: {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: 'web', namespace: 'team-a', labels: { 'test/decision': 'defer' } },
-        spec: { replicas, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } },
-      },
-      ...over,
-    },
-  };
+  return reviewOf({ ...deploymentRequest({ 'test/decision': 'defer' }, { uid, replicas }), ...over });
 }
 
 const only = async (): Promise<ApprovalRequest> => {
