@@ -17,6 +17,7 @@ import { expectDeferred, expectOk } from './harness/expect.js';
 import { Gateway } from './harness/gateway.js';
 import { admin, AGENT, getObject, kubectl, transcriptSection, type KubectlResult } from './harness/kubectl.js';
 import { installManifests } from './harness/manifests.js';
+import { unsureDeployment } from './harness/objects.js';
 import { run, waitFor } from './harness/proc.js';
 
 interface ApprovalRequest {
@@ -35,42 +36,7 @@ interface ApprovalRequest {
 const gateway = new Gateway();
 const NS = ns.dev;
 
-/** A compliant Deployment that the agent says it is unsure about: policy defers it. */
-function unsure(name: string, replicas = 2): string {
-  return stringify({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: {
-      name,
-      namespace: NS,
-      labels: { app: name },
-      annotations: {
-        'belay.dev/workflow': 'scale-out-v1',
-        'belay.dev/confidence': '0.5',
-        'belay.dev/rationale': 'latency SLO burn on the checkout path',
-        'belay.dev/remediation-target': `Deployment/${name}`,
-      },
-    },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          securityContext: { runAsNonRoot: true, runAsUser: 101, seccompProfile: { type: 'RuntimeDefault' } },
-          containers: [
-            {
-              name: 'web',
-              image: 'nginxinc/nginx-unprivileged:1.27',
-              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-              resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } },
-            },
-          ],
-        },
-      },
-    },
-  });
-}
+const unsure = (name: string, replicas = 2): string => unsureDeployment({ name, namespace: NS, replicas });
 
 /** The ApprovalRequest a denial points at (namespace/name): the last one it names (an earlier one may be the one that ended). */
 function refIn(r: KubectlResult): { ns: string; name: string; ref: string } {

@@ -18,10 +18,10 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { CHROMIUM, HAVE_CHROMIUM, openIsolatedPage, type IsolatedPage } from '../src/testkit/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { gatewayUrl, ns, paths, runId } from './harness/env.js';
@@ -29,6 +29,7 @@ import { expectDeferred, expectOk } from './harness/expect.js';
 import { Gateway } from './harness/gateway.js';
 import { AGENT, getObject, kubectl, transcriptSection, type KubectlResult } from './harness/kubectl.js';
 import { installManifests } from './harness/manifests.js';
+import { unsureDeployment } from './harness/objects.js';
 import { tokenOf } from './harness/tokens.js';
 
 const gateway = new Gateway();
@@ -140,42 +141,7 @@ const decide = <T = Detail>(token: string, name: string, body: unknown) => conso
 // ---------------------------------------------------------------------------
 // The agent's side, with the real kubectl.
 
-/** A compliant Deployment that the agent says it is unsure about: policy defers it. */
-function unsure(name: string): string {
-  return stringify({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: {
-      name,
-      namespace: NS,
-      labels: { app: name },
-      annotations: {
-        'belay.dev/workflow': 'scale-out-v1',
-        'belay.dev/confidence': '0.5',
-        'belay.dev/rationale': 'latency SLO burn on the checkout path',
-        'belay.dev/remediation-target': `Deployment/${name}`,
-      },
-    },
-    spec: {
-      replicas: 2,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          securityContext: { runAsNonRoot: true, runAsUser: 101, seccompProfile: { type: 'RuntimeDefault' } },
-          containers: [
-            {
-              name: 'web',
-              image: 'nginxinc/nginx-unprivileged:1.27',
-              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-              resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } },
-            },
-          ],
-        },
-      },
-    },
-  });
-}
+const unsure = (name: string): string => unsureDeployment({ name, namespace: NS });
 
 /** The agent creates `name`; with onBehalfOf, it names the human it acts for (impersonation extra). */
 function agentCreates(name: string, onBehalfOf?: string): Promise<KubectlResult> {
@@ -436,49 +402,27 @@ describe('a rejection in the console', () => {
   });
 });
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 if (!HAVE_CHROMIUM) console.warn(`console.e2e.test.ts: the browser part is skipped: ${CHROMIUM} is not installed (make console-deps)`);
-/** console.browser.test.ts's launch settings. */
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 describe.skipIf(!HAVE_CHROMIUM)('the console page in chromium, on the real control plane', () => {
   const approveName = `con-web-${runId}`;
   const oboName = `con-web-obo-${runId}`;
   let approveId: string;
   let oboId: string;
-  let profile: string;
-  let context: BrowserContext;
+  let browser: IsolatedPage;
   let page: Page;
-  const problems: string[] = [];
-  const foreign: string[] = [];
 
   beforeAll(async () => {
     transcriptSection('Console 6. In chromium: alice approves on the page; bob, on whose behalf the agent acted, is refused on the page');
     approveId = `${NS}/${await deferredRequest(approveName)}`;
     oboId = `${NS}/${await deferredRequest(oboName, 'bob')}`;
-    profile = mkdtempSync(path.join(tmpdir(), 'belay-e2e-chromium-'));
     mkdirSync(paths.out, { recursive: true });
-    // The dev CA is not in the fresh profile's trust store, hence ignoreHTTPSErrors (the API calls above verify it).
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, ignoreHTTPSErrors: true, viewport: { width: 1400, height: 1000 } });
-    const origin = new URL(gatewayUrl).origin;
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (new URL(url).origin === origin) return route.continue();
-      foreign.push(url);
-      return route.abort();
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/401|403|409|400|Failed to load resource/.test(m.text())) problems.push(`console: ${m.text()}`);
-      if (/Content Security Policy/i.test(m.text())) problems.push(`csp: ${m.text()}`);
-    });
+    browser = await openIsolatedPage(new URL(gatewayUrl).origin);
+    page = browser.page;
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
   });
 
   const item = (id: string) => page.locator(`.item[data-id="${id}"]`);
@@ -528,7 +472,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the console page in chromium, on the real contr
   }, 60_000);
 
   it('loaded nothing from elsewhere and broke no policy', () => {
-    expect(foreign).toEqual([]);
-    expect(problems).toEqual([]);
+    expect(browser.foreign).toEqual([]);
+    expect(browser.problems).toEqual([]);
   });
 });

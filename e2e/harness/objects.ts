@@ -38,6 +38,46 @@ export function deployment(o: {
   });
 }
 
+/**
+ * A Pod-Security-compliant Deployment the agent says it is unsure about
+ * (confidence 0.5 from workflow scale-out-v1): policy defers it to a human.
+ */
+export function unsureDeployment(o: { name: string; namespace: string; replicas?: number }): string {
+  return stringify({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: o.name,
+      namespace: o.namespace,
+      labels: { app: o.name },
+      annotations: {
+        'belay.dev/workflow': 'scale-out-v1',
+        'belay.dev/confidence': '0.5',
+        'belay.dev/rationale': 'latency SLO burn on the checkout path',
+        'belay.dev/remediation-target': `Deployment/${o.name}`,
+      },
+    },
+    spec: {
+      replicas: o.replicas ?? 2,
+      selector: { matchLabels: { app: o.name } },
+      template: {
+        metadata: { labels: { app: o.name } },
+        spec: {
+          securityContext: { runAsNonRoot: true, runAsUser: 101, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [
+            {
+              name: 'web',
+              image: 'nginxinc/nginx-unprivileged:1.27',
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+              resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } },
+            },
+          ],
+        },
+      },
+    },
+  });
+}
+
 /** A pod bound to a node that does not exist: stored, never run. */
 export function pod(o: { name: string; namespace: string; nodeName?: string; securityContext?: object }): string {
   return stringify({

@@ -6,60 +6,39 @@
 // strings from the request must render as text. Screenshots go to
 // .build/console/ for a human to look at.
 
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, HAVE_CHROMIUM, openIsolatedPage, type IsolatedPage } from '../../src/testkit/chromium.js';
 import { admit, AGENT_TOKEN, deferringReview, request, startConsoleGateway, TOKENS, withObject, type ConsoleFixture } from './testdata/fixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 if (!HAVE_CHROMIUM) {
   console.warn(`console.browser.test.ts skipped: ${CHROMIUM} is not installed (apt-get install -y chromium, or make console-deps)`);
 }
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SHOTS = path.join(ROOT, '.build/console');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const HOSTILE = '<img src=x onerror="window.__pwned=1"></dd><script>window.__pwned=2</script>';
 const HOSTILE_WORKFLOW = '"><svg onload="window.__pwned=3">';
 
 describe.skipIf(!HAVE_CHROMIUM)('approvals console in chromium', () => {
   let f: ConsoleFixture;
-  let profile: string;
-  let context: BrowserContext;
+  let browser: IsolatedPage;
   let page: Page;
-  const problems: string[] = [];
-  const foreign: string[] = [];
 
   beforeAll(async () => {
     f = await startConsoleGateway();
-    profile = mkdtempSync(path.join(tmpdir(), 'belay-chromium-'));
     mkdirSync(SHOTS, { recursive: true });
-    // A fresh profile every run; the dev CA is not in the profile's trust store, hence ignoreHTTPSErrors.
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true, ignoreHTTPSErrors: true, viewport: { width: 1400, height: 1000 } });
-    const origin = new URL(f.url).origin;
     // Nothing but the gateway: any other request is blocked and recorded.
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (new URL(url).origin === origin) return route.continue();
-      foreign.push(url);
-      return route.abort();
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/401|403|409|400|Failed to load resource/.test(m.text())) problems.push(`console: ${m.text()}`);
-      if (/Content Security Policy/i.test(m.text())) problems.push(`csp: ${m.text()}`);
-    });
+    browser = await openIsolatedPage(new URL(f.url).origin);
+    page = browser.page;
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await f?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   async function defer(uid: string, o: Parameters<typeof deferringReview>[1]) {
@@ -206,7 +185,7 @@ describe.skipIf(!HAVE_CHROMIUM)('approvals console in chromium', () => {
   }, 60_000);
 
   it('loaded nothing from elsewhere and broke no policy', () => {
-    expect(foreign).toEqual([]);
-    expect(problems).toEqual([]);
+    expect(browser.foreign).toEqual([]);
+    expect(browser.problems).toEqual([]);
   });
 });
