@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { KubeApprovalStore } from '../../approvals/kube-store.js';
 import { ApprovalLifecycle } from '../../approvals/lifecycle.js';
@@ -12,26 +12,7 @@ import { LocalApprovalStore } from '../../approvals/local-store.js';
 import { phaseOf } from '../../approvals/resource.js';
 import { startFakeKube, type FakeKube } from '../../approvals/testing/fake-kube.js';
 import { AGENT, deferDecision, deferred, deployment } from '../../approvals/testing/requests.js';
-import { buildProgram } from '../program.js';
-
-async function belay(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-  process.exitCode = undefined;
-  let code: number;
-  try {
-    await buildProgram().parseAsync(['node', 'belay', ...args]);
-    code = Number(process.exitCode ?? 0);
-  } catch (e) {
-    code = (e as { exitCode?: number }).exitCode ?? -1;
-  } finally {
-    vi.restoreAllMocks();
-    process.exitCode = undefined;
-  }
-  return { code, out: out.join(''), err: err.join('') };
-}
+import { belay } from './cli-harness.js';
 
 describe('belay approvals on the local store', () => {
   let dir: string;
