@@ -1,13 +1,16 @@
-// The ceiling of the stack: the same HTTPS server (webhook/server.ts) and body
-// reader (webhook/body.ts) as belay, with a handler that only parses the
-// AdmissionReview and echoes an allow. No policy, no logs. belay cannot be
-// faster than this; the bench reports how close it gets.
+// The ceiling of the stack: the same HTTPS server (webhook/server.ts), body
+// reader (webhook/body.ts) and answer encoder (webhook/admission/send.ts) as
+// belay, with a handler that only parses the AdmissionReview and echoes an
+// allow. No policy, no logs. belay cannot be faster than this; the bench
+// reports how close it gets.
 //
 //   node dist/bench/ceiling.js --listen 127.0.0.1:PORT --tls-dir DIR
 
 import express from 'express';
 import { silentLogger } from '../src/observe/log.js';
 import { tlsPaths } from '../src/tls/devcerts.js';
+import { allowed } from '../webhook/admission/response.js';
+import { sendReview } from '../webhook/admission/send.js';
 import { DEFAULT_BODY_LIMIT, jsonBody } from '../webhook/body.js';
 import { serve } from '../webhook/server.js';
 
@@ -33,7 +36,7 @@ async function main(): Promise<void> {
       res.status(400).json({ error: { code: 'bad_request', message: 'not an AdmissionReview' } });
       return;
     }
-    res.json({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: true } });
+    sendReview(res, allowed(uid));
   });
   const server = await serve(app, { host: host ?? '127.0.0.1', port: Number(port), tls: tlsPaths(arg('--tls-dir')), log: silentLogger });
   process.stdout.write(`ceiling serving ${server.url}\n`);

@@ -1,11 +1,13 @@
 // The load generator, run as its own process so its CPU is apart from the
-// server's and measurable. Two shapes:
+// server's and measurable. Three shapes:
 //
 //  - flat-out (closed loop): autocannon keeps N connections busy, each sending
 //    the next request as soon as the last one answered;
 //  - fixed rate (open loop): requests leave on a fixed schedule whatever the
 //    server does (autocannon's own rate limit sends each second's quota in
-//    a burst, which is not a fixed rate), over keep-alive HTTPS.
+//    a burst, which is not a fixed rate), over keep-alive HTTPS;
+//  - serial: one request at a time on one keep-alive connection, the next
+//    sent when the last one answered: the latency floor, with nothing queued.
 //
 // Both cycle through the same request mix. Latencies are recorded exactly
 // (floating-point ms, not autocannon's whole-millisecond histogram) into a
@@ -22,7 +24,7 @@ export interface LoadJob {
   url: string;
   /** Path of a JSON array of request bodies (strings). */
   bodiesFile: string;
-  mode: 'flat' | 'rate';
+  mode: 'flat' | 'rate' | 'serial';
   durationSec: number;
   /** flat: connections kept busy. */
   connections?: number;
@@ -35,7 +37,7 @@ export interface LoadJob {
 }
 
 export interface LoadResult {
-  mode: 'flat' | 'rate';
+  mode: LoadJob['mode'];
   seconds: number;
   /** Answered with 2xx. */
   ok: number;
@@ -188,6 +190,45 @@ async function rate(job: LoadJob, bodies: string[], samples: Samples): Promise<M
   };
 }
 
+async function serial(job: LoadJob, bodies: string[], samples: Samples): Promise<Measured> {
+  const url = new URL(job.url);
+  const payloads = bodies.map((b) => Buffer.from(b));
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ...(job.caFile ? { ca: readFileSync(job.caFile) } : { rejectUnauthorized: false }) });
+  const send = (body: Buffer): Promise<number> =>
+    new Promise((resolve) => {
+      const req = https.request(
+        { agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.byteLength } },
+        (res) => {
+          res.on('data', () => {});
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
+      req.on('error', () => resolve(0));
+      req.end(body);
+    });
+  await send(payloads[0]!); // the TLS handshake, outside the measurement
+  let ok = 0;
+  let non2xx = 0;
+  let errors = 0;
+  const started = performance.now();
+  const until = started + job.durationSec * 1000;
+  for (let i = 0; performance.now() < until; i++) {
+    const t = performance.now();
+    const status = await send(payloads[i % payloads.length]!);
+    if (status >= 200 && status < 300) {
+      ok++;
+      samples.push(performance.now() - t);
+    } else if (status === 0) {
+      errors++;
+    } else {
+      non2xx++;
+    }
+  }
+  agent.destroy();
+  return { mode: 'serial', seconds: (performance.now() - started) / 1000, ok, non2xx, errors, skipped: 0, sendLagP99: 0 };
+}
+
 async function main(): Promise<void> {
   const file = process.argv[2];
   if (!file) throw new Error('usage: load JOB.json');
@@ -195,7 +236,7 @@ async function main(): Promise<void> {
   const bodies = JSON.parse(readFileSync(job.bodiesFile, 'utf8')) as string[];
   const samples = new Samples();
   const cpu = process.cpuUsage();
-  const partial = job.mode === 'flat' ? await flat(job, bodies, samples) : await rate(job, bodies, samples);
+  const partial = job.mode === 'flat' ? await flat(job, bodies, samples) : job.mode === 'rate' ? await rate(job, bodies, samples) : await serial(job, bodies, samples);
   const used = process.cpuUsage(cpu);
   const result: LoadResult = { ...partial, clientCpuSeconds: (used.user + used.system) / 1e6 };
   const values = samples.values();

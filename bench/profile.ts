@@ -1,9 +1,12 @@
 // Where the time goes: summarises the V8 CPU profiles (`node --cpu-prof`,
 // one file per thread) of a belay run under load, as shares of each thread's
-// busy time by part of the request path (a sample counts for the first
-// category any frame of its stack belongs to), plus the functions with the
-// most self time. V8 samples wall time: on an oversubscribed machine a
-// thread waiting for a core is charged to whatever it was running.
+// busy time by part of the request path, plus the functions with the most
+// self time. A sample counts for the category of the innermost frame on its
+// stack that belongs to one: JSON.parse called from the approval store is the
+// store's, and the handler's own work, which runs inside the body reader's
+// callback up to its first await, is not the body reader's. V8 samples wall
+// time: on an oversubscribed machine a thread waiting for a core is charged
+// to whatever it was running, which is why the bench profiles below saturation.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -33,17 +36,18 @@ export interface ThreadProfile {
 
 type Frame = ProfileNode['callFrame'];
 
-/** In priority order: a stack that reaches the approval store counts there even if it also parses JSON. */
+/** Checked innermost frame first; within one frame, the first that matches. */
 const CATEGORIES: { name: string; test: (f: Frame) => boolean }[] = [
+  { name: 'garbage collection', test: (f) => f.functionName === '(garbage collector)' },
   { name: 'approval store (local files)', test: (f) => f.url.includes('approvals/local-store') },
   { name: 'approval workflow', test: (f) => f.url.includes('/approvals/') },
+  { name: 'fix pipeline (patch, schema check)', test: (f) => /fix\/(apply|validate)|decide\/fix-pipeline|fast-json-patch|kubernetes-models|@kubernetes-models/.test(f.url) },
   { name: 'policy evaluation (wasm)', test: (f) => f.url.startsWith('wasm:') || f.url.includes('opa-wasm') || f.url.includes('policy/wasm') || f.url.includes('policy/worker') },
   { name: 'hand-off to workers (serialise, post)', test: (f) => f.url.includes('policy/pool') || f.functionName === 'postMessage' },
-  { name: 'fix pipeline (patch, schema check)', test: (f) => /fix\/(apply|validate)|fast-json-patch|kubernetes-models|@kubernetes-models/.test(f.url) },
   { name: 'decision log and metrics', test: (f) => /pino|sonic-boom|prom-client|observe\//.test(f.url) || (f.url.includes('admission/handler') && f.functionName === 'record') },
+  { name: 'decode, input, decide', test: (f) => /webhook\/admission\/(handler|review)|src\/input\/|src\/decide\/|identity\/agents/.test(f.url) },
   { name: 'request body (JSON parse)', test: (f) => /body-parser|raw-body/.test(f.url) },
-  { name: 'response (JSON, write)', test: (f) => f.url.includes('express/lib/response') },
-  { name: 'garbage collection', test: (f) => f.functionName === '(garbage collector)' },
+  { name: 'response (JSON, write)', test: (f) => /express\/lib\/response|webhook\/admission\/(send|response)/.test(f.url) },
 ];
 const OTHER = 'HTTP, TLS, express, runtime';
 
@@ -74,12 +78,13 @@ export function summariseProfile(file: string, topN = 10): ThreadProfile {
     const name = frameName(n.callFrame);
     self.set(name, (self.get(name) ?? 0) + hits);
     let category = OTHER;
-    let best = CATEGORIES.length;
     for (let at: ProfileNode | undefined = n; at; at = parent.get(at.id)) {
-      const i = CATEGORIES.findIndex((c) => c.test(at!.callFrame));
-      if (i >= 0 && i < best) best = i;
+      const match = CATEGORIES.find((c) => c.test(at!.callFrame));
+      if (match) {
+        category = match.name;
+        break;
+      }
     }
-    if (best < CATEGORIES.length) category = CATEGORIES[best]!.name;
     byCategory.set(category, (byCategory.get(category) ?? 0) + hits);
   }
   const busy = Math.max(1, total - idle);

@@ -8,7 +8,8 @@
 //      allow (bench/ceiling.ts) — the ceiling of the stack.
 //
 // Rounds are interleaved (every target once per round, in rotating order)
-// after a warm-up, flat-out (closed loop) and at fixed rates (open loop). Then:
+// after a warm-up, flat-out (closed loop) and at fixed rates (open loop), and
+// one request at a time (the latency floor of each target here). Then:
 // latency against bundle size, bundle load and reload time, the cost of
 // handing inputs to worker threads, and optionally (BENCH_KUBECTL=1) the
 // latency `kubectl apply` sees with belay registered and without, and
@@ -24,7 +25,7 @@
 //   BENCH_RULES=10,100,1000    synthetic bundle sizes ('' for none)
 //   BENCH_BUNDLE=.build/bundle.tar.gz
 //   BENCH_KUBECTL=1   kubectl apply latency with and without belay (local control plane)
-//   BENCH_PROFILE=1   a CPU profile of belay under load, summarised
+//   BENCH_PROFILE=1   a CPU profile of belay under load (/mutate at BENCH_RATE), summarised
 //   BENCH_INPROCESS=1 also belay with evaluation on the event loop
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -32,6 +33,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RACY_MS } from '../src/approvals/local-store.js';
 import { PolicyStore } from '../src/bundle/active.js';
 import { parseBundle, type Bundle } from '../src/bundle/bundle.js';
 import { readBundleFile } from '../src/bundle/source.js';
@@ -113,9 +115,11 @@ interface Target {
   node: boolean;
 }
 
+type Mode = LoadJob['mode'];
+
 interface Run {
   target: string;
-  mode: 'flat' | 'rate';
+  mode: Mode;
   rate: number | null;
   result: LoadResult;
   samples: Float64Array;
@@ -126,7 +130,7 @@ interface Run {
 
 let bodiesFile = '';
 
-async function load(target: Target, mode: 'flat' | 'rate', seconds: number, rate?: number, bodies = bodiesFile): Promise<Run> {
+async function load(target: Target, mode: Mode, seconds: number, rate?: number, bodies = bodiesFile): Promise<Run> {
   const samplesFile = path.join(work, `samples-${process.pid}.f64`);
   const job: LoadJob = {
     url: target.url,
@@ -194,7 +198,7 @@ function aggregate(runs: Run[]): Row {
 }
 
 /** Every target once per round, the order rotating so none always goes first. */
-async function interleaved(targets: Target[], rounds: number, mode: 'flat' | 'rate', seconds: number, rate?: number): Promise<Row[]> {
+async function interleaved(targets: Target[], rounds: number, mode: Mode, seconds: number, rate?: number): Promise<Row[]> {
   const runs = new Map<string, Run[]>(targets.map((t) => [t.name, []]));
   for (let r = 0; r < rounds; r++) {
     const order = targets.map((_, i) => targets[(i + r) % targets.length]!);
@@ -355,14 +359,13 @@ interface HandOff {
 
 async function handOff(mix: MixItem[], bundle: Bundle): Promise<HandOff> {
   const inputs = inputsFor(mix, bundle);
-  const enc = new TextEncoder();
   const se: number[] = [];
   const sc: number[] = [];
   const sizes: number[] = [];
   for (let pass = 0; pass < 5; pass++) {
     for (const input of inputs) {
       let t = process.hrtime.bigint();
-      const bytes = enc.encode(JSON.stringify(input));
+      const bytes = Buffer.from(JSON.stringify(input));
       se.push(Number(process.hrtime.bigint() - t) / 1e3);
       t = process.hrtime.bigint();
       structuredClone(input);
@@ -487,6 +490,9 @@ async function main(): Promise<void> {
       say(`fixed rate ${rate}/s: 1 round × ${extraSeconds}s`);
       extra.push({ rate, rows: await interleaved(targets, 1, 'rate', extraSeconds, rate) });
     }
+    // Nothing queued: what one request costs in latency on this machine, the floor under any p99.
+    say(`one request at a time: 1 round × ${extraSeconds}s`);
+    const serial = await interleaved(targets, 1, 'serial', extraSeconds);
     // The same flat-out load on the two parts of the mix: what belay defers to
     // a human (approval lookup and record) and everything else.
     const split: { part: string; count: number; rows: Row[] }[] = [];
@@ -563,6 +569,12 @@ async function main(): Promise<void> {
       out.push(loadTable(sp.rows, false));
     }
     out.push('');
+    out.push(`## One request at a time (1 connection, the next request sent when the last one answered; 1 × ${extraSeconds}s per target)`);
+    out.push('');
+    out.push(loadTable(serial, false));
+    out.push('');
+    out.push('Nothing waits in a queue here: this is the latency floor of each target on this machine (client and server on the same cores, garbage collection, thread wake-ups), under any fixed-rate p99.');
+    out.push('');
     out.push('## Ratios and targets');
     out.push('');
     out.push(table(
@@ -581,6 +593,9 @@ async function main(): Promise<void> {
     ));
     out.push('');
     out.push(`On ${os.availableParallelism()} cores shared with the load generator, throughput is bound by total CPU per request; with more cores the workers evaluate elsewhere and the event loop's CPU per request bounds it, which the last row compares with the ceiling's.`);
+    const [sv, sc] = ['belay /validate', 'express ceiling'].map((n) => by(serial, n));
+    out.push('');
+    out.push(`One request at a time, p99 is ${f(sv!.lat.p99)} ms for belay /validate and ${f(sc!.lat.p99)} ms for the bare ceiling (p50 ${f(sv!.lat.p50)} and ${f(sc!.lat.p50)} ms): a p99 under 2 ms at ${cfg.rate}/s needs a floor well under that.`);
     out.push('');
     out.push('## Latency against bundle size (synthetic rules, bench/rules.ts)');
     out.push('');
@@ -597,7 +612,7 @@ async function main(): Promise<void> {
       ['measure (default bundle, per request)', 'value'],
       [
         ['policy input size, median', `${f(hop.inputKiBMedian, 1)} KiB`],
-        ['JSON.stringify + UTF-8 encode (what the pool sends, transferred)', `${f(hop.stringifyEncodeUs, 1)} µs`],
+        ['JSON.stringify + UTF-8 bytes (what the pool sends, transferred)', `${f(hop.stringifyEncodeUs, 1)} µs`],
         ['structuredClone of the input object (what posting the object would cost)', `${f(hop.structuredCloneUs, 1)} µs`],
         ['evaluation in-process, p50 / p99', `${f(hop.inProcessUs.p50, 0)} / ${f(hop.inProcessUs.p99, 0)} µs`],
         ['evaluation through the pool (serialise, hop, evaluate, answer), p50 / p99', `${f(hop.poolUs.p50, 0)} / ${f(hop.poolUs.p99, 0)} µs`],
@@ -608,7 +623,7 @@ async function main(): Promise<void> {
     if (profile) out.push('', profile);
     out.push('', `Took ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 
-    Object.assign(json, { flat, fixed, extra, split, agreement, sizes, hop });
+    Object.assign(json, { flat, fixed, extra, serial, split, agreement, sizes, hop });
   } finally {
     for (const s of servers) await s.stop();
   }
@@ -619,24 +634,40 @@ async function main(): Promise<void> {
   say(`wrote ${path.relative(root, path.join(results, 'latest.md'))} and latest.json`);
 }
 
-/** belay under flat-out load on /mutate with V8's CPU profiler on every thread. */
+/**
+ * belay on /mutate at the fixed rate with V8's CPU profiler on every thread.
+ * Below saturation, so that threads rarely wait for a core: V8 samples wall
+ * time, and a thread that waits is charged to whatever it was running.
+ */
 async function profileRun(): Promise<string> {
   const dir = path.join(work, 'profile');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  say('profiling belay under flat-out load on /mutate');
-  const server = await startBelay(paths, { name: 'belay-profiled', nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
+  say(`profiling belay on /mutate at ${cfg.rate}/s`);
+  // The deferred requests' approvals are created first, by a gateway on the
+  // same state directory, and left to age past RACY_MS: the profile shows the
+  // steady state, not the seconds after they were created, when lookups
+  // still read them again (see src/approvals/local-store.ts).
+  const primer = await startBelay(paths, { name: 'belay-profiled' });
+  try {
+    const ca = readFileSync(tlsPaths(paths.tlsDir).caCert);
+    for (const body of JSON.parse(readFileSync(bodiesFile, 'utf8')) as string[]) await post(`${primer.origin}/mutate`, body, ca);
+  } finally {
+    await primer.stop();
+  }
+  await new Promise((r) => setTimeout(r, RACY_MS));
+  const server = await startBelay(paths, { name: 'belay-profiled', keepState: true, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
   let row: Row;
   try {
     const t: Target = { name: 'belay /mutate (profiled)', url: `${server.origin}/mutate`, server, node: true };
     await load(t, 'flat', cfg.warmup);
-    row = aggregate([await load(t, 'flat', cfg.seconds)]);
+    row = aggregate([await load(t, 'rate', cfg.seconds, cfg.rate)]);
   } finally {
     await server.stop();
   }
   const threads = summariseProfiles(dir);
-  const lines = [`## Where the time goes (CPU profile of belay /mutate flat-out, ${fi(row.rps)} req/s under the profiler)`, ''];
-  lines.push('V8 samples wall time per thread; on this oversubscribed machine a thread waiting for a core is charged to what it was running. Thread 0 is the event loop, the others the policy workers.');
+  const lines = [`## Where the time goes (CPU profile of belay /mutate at ${cfg.rate} req/s: ${fi(row.rps)} req/s achieved under the profiler, ${fi(row.eventLoopUsPerRequest)} µs of event loop and ${fi(row.cpuUsPerRequest)} µs of CPU per request)`, ''];
+  lines.push(`V8 samples wall time per thread (the whole process life: start-up, the warm-up and the run); a thread waiting for a core is charged to what it was running, so the run stays below saturation. A sample counts for the innermost frame on its stack that belongs to a category. Thread 0 is the event loop, the others the policy workers. The deferred requests' approvals were recorded beforehand by a gateway on the same state directory, more than ${RACY_MS / 1000} s before: a steady state (for ${RACY_MS / 1000} s after approvals change, lookups read them again).`);
   lines.push('');
   for (const t of threads) {
     lines.push(`${t.file}: busy ${(t.busyShare * 100).toFixed(0)}% of ${(t.totalMs / 1000).toFixed(1)} s`);

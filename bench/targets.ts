@@ -106,6 +106,8 @@ export interface BelayOptions {
   /** Extra node flags, e.g. --cpu-prof. */
   nodeArgs?: string[];
   name?: string;
+  /** Keep the approvals an earlier belay of the same name left, instead of a fresh store. */
+  keepState?: boolean;
 }
 
 export async function startBelay(paths: Paths, options: BelayOptions = {}): Promise<Server> {
@@ -114,7 +116,7 @@ export async function startBelay(paths: Paths, options: BelayOptions = {}): Prom
   // Local mode keeps deferred requests in a durable store: a fresh one per
   // run, so runs do not see each other's approvals (nor a developer's .belay/state).
   const stateDir = path.join(paths.state, name);
-  rmSync(stateDir, { recursive: true, force: true });
+  if (!options.keepState) rmSync(stateDir, { recursive: true, force: true });
   const args = [
     ...(options.nodeArgs ?? []),
     path.join(paths.root, 'dist/webhook/main.js'),

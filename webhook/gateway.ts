@@ -108,7 +108,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       : workerPoolEvaluator({
           ...(evaluation.workers ? { size: evaluation.workers } : {}),
           ...(evaluation.timeoutMs ? { timeoutMs: evaluation.timeoutMs } : {}),
-          onWorkerReplaced: (e) => log.warn({ revision: e.revision, reason: e.reason, err: e.message }, 'policy worker replaced'),
+          onWorkerReplaced: (e) => {
+            metrics.workerReplaced(e);
+            log.warn({ revision: e.revision, reason: e.reason, err: e.message }, 'policy worker replaced');
+          },
+          gauges: metrics.poolGauges,
         }));
   const store = new PolicyStore(prepare);
   store.onChange((event) => {

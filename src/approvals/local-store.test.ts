@@ -9,9 +9,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { requestKeys } from './fingerprint.js';
-import { LocalApprovalStore } from './local-store.js';
+import { LocalApprovalStore, RACY_MS } from './local-store.js';
 import { newApprovalRequest } from './record.js';
-import { phaseOf, type ApprovalRequest } from './resource.js';
+import { LABELS, phaseOf, type ApprovalRequest } from './resource.js';
 import { deferred } from './testing/requests.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -31,6 +31,9 @@ function draft(uid = 'uid-1', attempt = 1): ApprovalRequest {
 }
 
 const recordFile = (r: ApprovalRequest) => path.join(dir, 'approvals', r.metadata.namespace, `${r.metadata.name}.json`);
+const targetOf = (r: ApprovalRequest) => r.metadata.labels![LABELS.target]!;
+/** A clock far enough ahead that every change on disk counts as settled: the index trusts unchanged stats at once. */
+const settledClock = () => Date.now() + 10 * RACY_MS;
 
 describe('local approval store', () => {
   it('creates exclusively: the second create of a name returns the first', async () => {
@@ -169,6 +172,93 @@ for (let i = 0; ; i++) {
     await expect(store.decide(namespace, name, { phase: 'Rejected' }, { username: 'carol', groups: ['belay:approvers'] })).rejects.toMatchObject({ message: expect.stringMatching(/already Approved \(decided by alice.*final/) });
     const onDisk = JSON.parse(readFileSync(recordFile(request), 'utf8')) as ApprovalRequest;
     expect(onDisk.status?.phase).toBe('Approved');
+  });
+
+  it('answers lookups from its index, and sees at once what another store on the same directory writes', async () => {
+    const a = await LocalApprovalStore.open(dir, { clock: settledClock });
+    const b = await LocalApprovalStore.open(dir, { clock: settledClock });
+    const { request } = await b.create(draft());
+    const target = targetOf(request);
+    expect((await a.listByTarget('prod', target)).map(phaseOf)).toEqual(['Pending']);
+    const reads = a.filesRead;
+    for (let i = 0; i < 5; i++) expect((await a.listByTarget('prod', target)).map(phaseOf)).toEqual(['Pending']);
+    expect(a.filesRead).toBe(reads); // unchanged directory and record: nothing read again
+
+    // Decided by the other store: a renamed record, so the directory changed; only that file is read again.
+    await b.decide('prod', request.metadata.name, { phase: 'Approved', message: 'go' }, ALICE);
+    const seen = await a.listByTarget('prod', target);
+    expect(seen.map(phaseOf)).toEqual(['Approved']);
+    expect(seen[0]!.status?.decidedBy).toBe('alice');
+    expect(a.filesRead).toBe(reads + 1);
+
+    // A second attempt created, then the first deleted, by the other store.
+    const second = await b.create(draft('uid-2', 2));
+    expect((await a.listByTarget('prod', target)).map((r) => r.metadata.name).sort()).toEqual([request.metadata.name, second.request.metadata.name].sort());
+    await b.delete('prod', request.metadata.name);
+    expect((await a.listByTarget('prod', target)).map((r) => r.metadata.name)).toEqual([second.request.metadata.name]);
+    expect(await a.listByTarget('prod', 'another-target')).toEqual([]);
+    expect((await a.list()).map((r) => r.metadata.name)).toEqual([second.request.metadata.name]);
+  });
+
+  it('sees a decision another process wrote on its next lookup', async () => {
+    const store = await LocalApprovalStore.open(dir, { clock: settledClock });
+    const { request } = await store.create(draft());
+    const target = targetOf(request);
+    expect((await store.listByTarget('prod', target)).map(phaseOf)).toEqual(['Pending']);
+    const script = path.join(dir, 'approver.mts');
+    writeFileSync(
+      script,
+      `import { LocalApprovalStore } from ${JSON.stringify(path.join(here, 'local-store.ts'))};
+const store = await LocalApprovalStore.open(${JSON.stringify(dir)});
+await store.decide('prod', ${JSON.stringify(request.metadata.name)}, { phase: 'Rejected', message: 'not today' }, ${JSON.stringify(ALICE)});
+`,
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const [seen] = await store.listByTarget('prod', target);
+    expect(seen?.status).toMatchObject({ phase: 'Rejected', decidedBy: 'alice', message: 'not today' });
+  }, 30_000);
+
+  it('sees a record edited in place from outside, though the directory did not change', async () => {
+    const corrupt: string[] = [];
+    const store = await LocalApprovalStore.open(dir, { clock: settledClock, onCorrupt: (f) => corrupt.push(f) });
+    const { request } = await store.create(draft());
+    const target = targetOf(request);
+    const file = recordFile(request);
+    expect((await store.listByTarget('prod', target)).map(phaseOf)).toEqual(['Pending']);
+    // Same inode, same directory entry: only the file's own stat shows the change.
+    writeFileSync(file, JSON.stringify({ ...request, status: { phase: 'Expired', message: 'edited by hand' } }));
+    expect((await store.listByTarget('prod', target)).map(phaseOf)).toEqual(['Expired']);
+    writeFileSync(file, '{"apiVersion":"belay.dev/v1alpha1","metad');
+    expect(await store.listByTarget('prod', target)).toEqual([]);
+    expect(corrupt).toEqual([file]);
+  });
+
+  it('does not trust an unchanged timestamp read within moments of a change (coarse clocks)', async () => {
+    // The real clock: every record was written just now, so a change in the same
+    // clock tick would keep its timestamp; each lookup reads the young record again.
+    const store = await LocalApprovalStore.open(dir);
+    const { request } = await store.create(draft());
+    const target = targetOf(request);
+    await store.listByTarget('prod', target);
+    const reads = store.filesRead;
+    await store.listByTarget('prod', target);
+    await store.listByTarget('prod', target);
+    expect(store.filesRead).toBe(reads + 2);
+  });
+
+  it('hands out records that cannot be changed behind the index', async () => {
+    const store = await LocalApprovalStore.open(dir, { clock: settledClock });
+    const { request } = await store.create(draft());
+    const [r] = await store.listByTarget('prod', targetOf(request));
+    expect(() => {
+      (r!.status as { phase: string }).phase = 'Approved';
+    }).toThrow(TypeError);
+    expect(phaseOf((await store.listByTarget('prod', targetOf(request)))[0]!)).toBe('Pending');
   });
 
   it('refuses names and namespaces that would leave the store', async () => {

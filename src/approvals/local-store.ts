@@ -5,9 +5,23 @@
 // either the old record or the new one — never a torn one. The gateway and
 // the CLI may write at the same time: updates take a per-record lock
 // directory (mkdir is atomic) and check resourceVersion, as the API server would.
+//
+// Lookups by target (every deferred admission makes one) answer from an
+// in-memory index per namespace instead of reading every record: the
+// directory is stat-ed on each lookup, and since every write creates, renames
+// or unlinks a name in it, an unchanged directory means unchanged records
+// (the target's own record files are stat-ed too, for edits made in place
+// from outside belay). A changed directory is read again, re-reading only the
+// files whose inode, size or times changed. Timestamps are coarse (a clock
+// tick, or seconds on some filesystems), so a directory or file read within
+// RACY_MS of its last change is not trusted: until it is older than that,
+// each lookup reads the directory again, and that file. Other processes (the
+// CLI, a second gateway) write the same directory, so nothing is trusted on
+// memory alone.
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { type FileHandle, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BelayError } from '../errors.js';
 import { NO_AGENTS, type AgentSelector, type UserInfo } from '../identity/agents.js';
@@ -23,12 +37,53 @@ export interface LocalStoreOptions {
   lockTimeoutMs?: number;
   /** Told about records that cannot be read (they are skipped by list). */
   onCorrupt?: (file: string, error: string) => void;
+  /**
+   * The wall clock (ms) that files are stamped by, against which the index
+   * judges whether a change is old enough to trust an unchanged timestamp;
+   * tests move it forward. (`now` is the approvals' own clock, often fake.)
+   */
+  clock?: () => number;
 }
 
 /** Temp files older than this belong to a writer that died; younger ones may be in flight. */
 const STALE_TEMP_MS = 60_000;
 /** A lock held longer than this was left by a crashed writer (writes take milliseconds). */
 const STALE_LOCK_MS = 30_000;
+/**
+ * A change this recent may share its timestamp with a later one: Linux stamps
+ * files from a clock that ticks every few milliseconds, and some filesystems
+ * keep whole seconds (FAT: two). Past it, a new change shows as a new time.
+ */
+export const RACY_MS = 2_000;
+
+/** The identity and times of a file or directory as stat saw them; equal keys mean unchanged. */
+type StatKey = string;
+
+function statKey(s: BigIntStats): StatKey {
+  return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+}
+
+/** One record file as the index last read it. */
+interface IndexedFile {
+  readonly key: StatKey;
+  /** The file changed long enough before it was read that an equal key means equal content. */
+  readonly settled: boolean;
+  readonly record?: ApprovalRequest;
+  /** Why the file could not be read, reported on every list like a fresh read would. */
+  readonly corrupt?: string;
+}
+
+/** What the store last read of one namespace directory. */
+interface NamespaceIndex {
+  /** The directory's stat key taken before its entries were read. */
+  readonly key: StatKey;
+  readonly settled: boolean;
+  /** When the directory was stat-ed for this read (ms), to keep the newest of two concurrent reads. */
+  readonly readAt: number;
+  /** By file name, in name order. */
+  readonly files: ReadonlyMap<string, IndexedFile>;
+  readonly byTarget: ReadonlyMap<string, readonly { readonly file: string; readonly record: ApprovalRequest }[]>;
+}
 
 export class LocalApprovalStore implements ApprovalStore {
   readonly kind = 'local' as const;
@@ -36,6 +91,8 @@ export class LocalApprovalStore implements ApprovalStore {
   #root: string;
   #options: LocalStoreOptions;
   #chains = new Map<string, Promise<unknown>>();
+  #index = new Map<string, NamespaceIndex>();
+  #filesRead = 0;
 
   private constructor(root: string, options: LocalStoreOptions) {
     this.#root = root;
@@ -52,31 +109,51 @@ export class LocalApprovalStore implements ApprovalStore {
     return store;
   }
 
-  async listByTarget(namespace: string, target: string): Promise<ApprovalRequest[]> {
-    return (await this.list(namespace)).filter((r) => r.metadata.labels?.[LABELS.target] === target);
+  /** Record files read from disk by lookups and lists since the store opened (each changed file once). */
+  get filesRead(): number {
+    return this.#filesRead;
   }
 
+  async listByTarget(namespace: string, target: string): Promise<ApprovalRequest[]> {
+    const ns = checkNamespace(namespace);
+    const dir = path.join(this.#root, ns);
+    const cached = this.#index.get(ns);
+    const entries = cached?.byTarget.get(target) ?? [];
+    // The directory and this target's records, stat-ed together: unchanged, the index answers.
+    const statAt = this.#clock();
+    const [dirStat, ...fileStats] = await Promise.all([statOf(dir), ...entries.map((e) => statOf(path.join(dir, e.file)))]);
+    if (!dirStat) {
+      this.#index.delete(ns);
+      return [];
+    }
+    let index = cached;
+    const fresh =
+      cached?.settled &&
+      cached.key === statKey(dirStat) &&
+      entries.every((e, i) => {
+        const known = cached.files.get(e.file);
+        return known?.settled && fileStats[i] !== undefined && known.key === statKey(fileStats[i]);
+      });
+    if (!fresh) index = await this.#read(ns, dirStat, statAt);
+    if (!index) return [];
+    this.#reportCorrupt(ns, index);
+    return (index.byTarget.get(target) ?? []).map((e) => e.record);
+  }
+
+  /** Every record, stat-ed afresh (records edited in place included); only changed files are read again. */
   async list(namespace?: string): Promise<ApprovalRequest[]> {
     const namespaces = namespace !== undefined ? [checkNamespace(namespace)] : await this.#namespaces();
     const out: ApprovalRequest[] = [];
     for (const ns of namespaces) {
-      let files: string[];
-      try {
-        files = await readdir(path.join(this.#root, ns));
-      } catch (err) {
-        if (code(err) === 'ENOENT') continue;
-        throw err;
+      const statAt = this.#clock();
+      const dirStat = await statOf(path.join(this.#root, ns));
+      const index = dirStat ? await this.#read(ns, dirStat, statAt) : undefined;
+      if (!index) {
+        this.#index.delete(ns);
+        continue;
       }
-      for (const f of files.sort()) {
-        if (f.startsWith('.') || !f.endsWith('.json')) continue;
-        const file = path.join(this.#root, ns, f);
-        try {
-          const r = await readRecord(file);
-          if (r) out.push(r);
-        } catch (err) {
-          this.#options.onCorrupt?.(file, (err as Error).message);
-        }
-      }
+      this.#reportCorrupt(ns, index);
+      for (const f of index.files.values()) if (f.record) out.push(f.record);
     }
     return out;
   }
@@ -167,6 +244,67 @@ export class LocalApprovalStore implements ApprovalStore {
     }
   }
 
+  /**
+   * Reads a namespace directory into a new index: its entries, then each
+   * record file whose stat key differs from what the index holds (or that
+   * was read too soon after it changed to be trusted). `dirStat` is taken
+   * (at `statAt`) before the entries are read, so a change made meanwhile
+   * shows as a changed key next time. Undefined when the directory is gone.
+   */
+  async #read(ns: string, dirStat: BigIntStats, readAt: number): Promise<NamespaceIndex | undefined> {
+    const dir = path.join(this.#root, ns);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (err) {
+      if (code(err) === 'ENOENT') return undefined;
+      throw err;
+    }
+    const previous = this.#index.get(ns);
+    const recent = BigInt(readAt - RACY_MS) * 1_000_000n;
+    const read = await Promise.all(
+      names
+        .filter((f) => !f.startsWith('.') && f.endsWith('.json'))
+        .sort()
+        .map(async (f): Promise<[string, IndexedFile | undefined]> => {
+          const file = path.join(dir, f);
+          const s = await statOf(file);
+          if (!s) return [f, undefined];
+          const known = previous?.files.get(f);
+          if (known?.settled && known.key === statKey(s)) return [f, known];
+          this.#filesRead++;
+          try {
+            return [f, await readIndexed(file, recent)];
+          } catch (err) {
+            // Unreadable (permissions…): reported like a damaged record, and tried again next time.
+            return [f, { key: statKey(s), settled: false, corrupt: (err as Error).message }];
+          }
+        }),
+    );
+    const files = new Map<string, IndexedFile>();
+    const byTarget = new Map<string, { file: string; record: ApprovalRequest }[]>();
+    for (const [f, entry] of read) {
+      if (!entry) continue;
+      files.set(f, entry);
+      const target = entry.record?.metadata.labels?.[LABELS.target];
+      if (entry.record && target !== undefined) {
+        const list = byTarget.get(target);
+        if (list) list.push({ file: f, record: entry.record });
+        else byTarget.set(target, [{ file: f, record: entry.record }]);
+      }
+    }
+    const index: NamespaceIndex = { key: statKey(dirStat), settled: dirStat.mtimeNs < recent && dirStat.ctimeNs < recent, readAt, files, byTarget };
+    // Of two reads running at once, the one that started later wins.
+    const current = this.#index.get(ns);
+    if (!current || current.readAt <= readAt) this.#index.set(ns, index);
+    return index;
+  }
+
+  #reportCorrupt(ns: string, index: NamespaceIndex): void {
+    if (!this.#options.onCorrupt) return;
+    for (const [f, entry] of index.files) if (entry.corrupt) this.#options.onCorrupt(path.join(this.#root, ns, f), entry.corrupt);
+  }
+
   #file(namespace: string, name: string): string {
     if (!isObjectName(name)) throw new BelayError('bad_request', `${JSON.stringify(name)} is not a valid ApprovalRequest name`);
     return path.join(this.#root, checkNamespace(namespace), `${name}.json`);
@@ -193,6 +331,58 @@ export class LocalApprovalStore implements ApprovalStore {
   #now(): Date {
     return this.#options.now?.() ?? new Date();
   }
+
+  #clock(): number {
+    return this.#options.clock?.() ?? Date.now();
+  }
+}
+
+/** stat with nanosecond times; undefined when the path is gone. */
+async function statOf(file: string): Promise<BigIntStats | undefined> {
+  try {
+    return await stat(file, { bigint: true });
+  } catch (err) {
+    if (code(err) === 'ENOENT' || code(err) === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Reads one record with the stat of the very file read (one open handle), so
+ * the key and the content agree. Records are frozen: the index hands the same
+ * objects to every caller, and a caller that changed one would change what
+ * the next caller sees.
+ */
+async function readIndexed(file: string, recent: bigint): Promise<IndexedFile | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, 'r');
+  } catch (err) {
+    if (code(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+  let s: BigIntStats;
+  let text: string;
+  try {
+    s = await handle.stat({ bigint: true });
+    text = await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+  const base = { key: statKey(s), settled: s.mtimeNs < recent && s.ctimeNs < recent };
+  try {
+    return { ...base, record: deepFreeze(parseRecord(file, text)) };
+  } catch (err) {
+    return { ...base, corrupt: (err as Error).message };
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 function checkNamespace(namespace: string): string {
@@ -208,6 +398,10 @@ async function readRecord(file: string): Promise<ApprovalRequest | undefined> {
     if (code(err) === 'ENOENT') return undefined;
     throw err;
   }
+  return parseRecord(file, text);
+}
+
+function parseRecord(file: string, text: string): ApprovalRequest {
   try {
     const r = JSON.parse(text) as ApprovalRequest;
     if (typeof r !== 'object' || r === null || typeof r.metadata?.name !== 'string' || typeof r.spec !== 'object') throw new Error('not an ApprovalRequest');

@@ -1,10 +1,11 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApprovalGate, DeferredRequest, GateOutcome } from '../approvals/gate.js';
 import { PolicyStore } from '../bundle/active.js';
 import { parseBundle } from '../bundle/bundle.js';
 import type { AdmissionRequest } from '../input/admission.js';
 import { namesOnly } from '../namespaces/directory.js';
 import type { Evaluator } from '../policy/evaluator.js';
+import { workerPoolEvaluator, type EvaluatorPool } from '../policy/pool.js';
 import { deploymentRequest, TEST_HUMAN } from '../testkit/admission.js';
 import { buildBundle, TEST_POLICY_DIR } from '../testkit/opa-bundle.js';
 import { decideAdmission, type AdmissionDeps } from './admission.js';
@@ -148,5 +149,57 @@ describe('decideAdmission', () => {
     (req.object!.metadata as Record<string, unknown>).annotations = { 'belay.dev/workflow': 'restart-pod-v1', 'belay.dev/confidence': '0.91' };
     const out = await decideAdmission(req, 'validate', deps());
     expect(out.input?.context).toEqual({ workflow: 'restart-pod-v1', confidence: 0.91, source: 'annotation' });
+  });
+});
+
+describe('decideAdmission with the fix pipeline in the policy workers', () => {
+  let pooled: PolicyStore;
+  const handOffs = { evaluate: 0, evaluateWithFixes: 0 };
+  beforeAll(async () => {
+    const prepare = workerPoolEvaluator({ size: 1 });
+    pooled = new PolicyStore(async (bundle) => {
+      const pool = (await prepare(bundle)) as EvaluatorPool;
+      // Counts the hand-offs to the workers.
+      return new Proxy(pool, {
+        get(target, key) {
+          const value = Reflect.get(target, key, target) as unknown;
+          if (typeof value !== 'function') return value;
+          if (key === 'evaluate' || key === 'evaluateWithFixes') {
+            return (...args: unknown[]) => {
+              handOffs[key]++;
+              return (value as (...a: unknown[]) => unknown).apply(target, args);
+            };
+          }
+          return (value as (...a: unknown[]) => unknown).bind(target);
+        },
+      });
+    });
+    await pooled.activate(await parseBundle(buildBundle(TEST_POLICY_DIR, { revision: 'rev-7' })), 'test');
+  });
+  afterAll(async () => {
+    await pooled.close();
+  });
+
+  const cases: [string, Record<string, string>][] = [
+    ['a fix that leads to an allowed object', { 'test/fix': 'yes' }],
+    ['an object already fixed', { 'test/fix': 'yes', fixed: 'true' }],
+    ['a fix that does not lead to an allowed object', { 'test/fix': 'useless' }],
+    ['a fix that breaks the schema', { 'test/fix': 'schema' }],
+    ['a denial', { 'test/decision': 'deny' }],
+    ['a plain allow', {}],
+  ];
+  it.each(cases)('answers %s on mutate exactly as the pipeline on the event loop does, in one hand-off', async (_what, labels) => {
+    const inline = await decideAdmission(request(labels), 'mutate', deps());
+    const before = { ...handOffs };
+    const out = await decideAdmission(request(labels), 'mutate', { ...deps(), policy: () => pooled.current() });
+    expect(out).toEqual(inline);
+    expect(handOffs).toEqual({ evaluate: before.evaluate, evaluateWithFixes: before.evaluateWithFixes + 1 });
+  });
+
+  it('asks the workers for no fixes on validate', async () => {
+    const before = { ...handOffs };
+    const out = await decideAdmission(request({ 'test/fix': 'yes' }), 'validate', { ...deps(), policy: () => pooled.current() });
+    expect(out).toEqual(await decideAdmission(request({ 'test/fix': 'yes' }), 'validate', deps()));
+    expect(handOffs).toEqual({ evaluate: before.evaluate + 1, evaluateWithFixes: before.evaluateWithFixes });
   });
 });

@@ -6,11 +6,12 @@ import { admitApproved, type Admitted } from '../approvals/admit.js';
 import type { ApprovalGate } from '../approvals/gate.js';
 import type { ActivePolicy } from '../bundle/active.js';
 import { asBelayError } from '../errors.js';
-import { applyFixes } from '../fix/apply.js';
 import { admissionInput, type AdmissionRequest } from '../input/admission.js';
 import { isAgent } from '../identity/agents.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
-import type { Decision, JsonObject, PatchOperation, PolicyInput, Reason } from '../policy/contract.js';
+import type { Decision, PatchOperation, PolicyInput, Reason } from '../policy/contract.js';
+import { runsFixes } from '../policy/pool.js';
+import { runFixesAsync, type FixOutcome } from './fix-pipeline.js';
 import { deferMessage, denialMessage, failClosedMessage } from './messages.js';
 
 /** `mutate` may answer with a patch; `validate` may only admit or refuse. */
@@ -60,8 +61,12 @@ export async function decideAdmission(req: AdmissionRequest, stage: AdmissionSta
 
   const input = admissionInput(req, active.agents, deps.namespaces.lookup(req.namespace ?? ''));
   try {
-    const decision = await active.evaluator.evaluate('admission', input);
-    return await settle(req, stage, input, decision, active, deps);
+    // On mutate a worker pool runs the fix pipeline beside the evaluation: one hand-off.
+    let decision: Decision;
+    let fix: FixOutcome | undefined;
+    if (stage === 'mutate' && runsFixes(active.evaluator)) ({ decision, fix } = await active.evaluator.evaluateWithFixes('admission', input));
+    else decision = await active.evaluator.evaluate('admission', input);
+    return await settle(req, stage, input, decision, fix, active, deps);
   } catch (err) {
     const message = failClosedMessage(asBelayError(err).message);
     return { allowed: false, code: 500, message, warnings: [], auditAnnotations: annotations('error', [], revision), verdict: 'error', rules: [], revision, input };
@@ -73,6 +78,7 @@ async function settle(
   stage: AdmissionStage,
   input: PolicyInput,
   decision: Decision,
+  fix: FixOutcome | undefined,
   active: ActivePolicy,
   deps: AdmissionDeps,
 ): Promise<AdmissionOutcome> {
@@ -112,27 +118,28 @@ async function settle(
     const message = denialMessage(decision.reasons, 'the object needs fixes that were not applied');
     return { ...base, allowed: false, code: 403, message: `${message}; belay's mutating webhook would fix this automatically, or apply the fix yourself`, auditAnnotations: annotations('deny', rules, revision, decision), verdict: 'deny' };
   }
-  return withFixes(input, decision.fixes, active, { ...base, auditAnnotations: annotations('fix', rules, revision, decision) }, 'policy fix');
+  return withFixes(input, decision.fixes, fix, active, { ...base, auditAnnotations: annotations('fix', rules, revision, decision) }, 'policy fix');
 }
 
 /**
  * The fix pipeline: apply, validate the schema, evaluate the patched object
- * again, and send the patch only when that is a clean allow. (An approver's
- * edit goes through approvals/admit.ts instead: there a defer is covered.)
+ * again, and send the patch only when that is a clean allow. `ran` is the
+ * pipeline as a worker already ran it; without it, it runs here. (An
+ * approver's edit goes through approvals/admit.ts instead: there a defer is covered.)
  */
 async function withFixes(
   input: PolicyInput,
   fixes: readonly PatchOperation[],
+  ran: FixOutcome | undefined,
   active: ActivePolicy,
   base: Omit<AdmissionOutcome, 'allowed' | 'verdict'>,
   what: string,
 ): Promise<AdmissionOutcome> {
-  const object = input.object as JsonObject;
-  const applied = applyFixes(object, fixes);
+  const applied = ran ?? (await runFixesAsync(input, fixes, (fixed) => active.evaluator.evaluate('admission', fixed)));
   if (!applied.ok) {
     return { ...base, allowed: false, code: 403, message: `${denialMessage(base.decision?.reasons ?? [], 'the object is not compliant')}; the ${what} could not be used: ${applied.error}`, verdict: 'deny' };
   }
-  const again = await active.evaluator.evaluate('admission', { ...input, object: applied.fixed });
+  const again = applied.again;
   if (again.decision !== 'allow' || again.fixes.length > 0) {
     const reasons: Reason[] = again.reasons.length > 0 ? again.reasons : base.decision?.reasons ?? [];
     const still = again.fixes.length > 0 ? 'still needs further fixes' : `is still ${again.decision === 'defer' ? 'deferred' : 'denied'}`;

@@ -2,6 +2,7 @@
 // build several side by side.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PoolGauges, WorkerReplaced } from '../policy/pool.js';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -55,8 +56,49 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // The policy worker pools. Kept current by the pools as their state changes
+  // (a few gauge updates per evaluation), so a scrape reads them as they are.
+
+  readonly poolQueued = new Gauge({
+    name: 'belay_policy_queue_depth',
+    help: 'Policy evaluations waiting for a free worker thread.',
+    registers: [this.registry],
+  });
+
+  readonly poolBusy = new Gauge({
+    name: 'belay_policy_workers_busy',
+    help: 'Policy worker threads running an evaluation.',
+    registers: [this.registry],
+  });
+
+  readonly poolWorkers = new Gauge({
+    name: 'belay_policy_workers',
+    help: 'Policy worker threads alive, over every bundle revision still serving (two pools during a swap).',
+    registers: [this.registry],
+  });
+
+  readonly workerReplacements = new Counter({
+    name: 'belay_policy_worker_replacements_total',
+    help: 'Policy worker threads replaced, by reason: timeout (an evaluation ran past its budget and was cut off) or crash.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  /** What a worker pool reports its state changes to. */
+  readonly poolGauges: PoolGauges = {
+    busy: (delta) => this.poolBusy.inc(delta),
+    queued: (delta) => this.poolQueued.inc(delta),
+    workers: (delta) => this.poolWorkers.inc(delta),
+  };
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'belay_' });
+    // Both reasons from the start, so a rate() over them has a zero to begin from.
+    for (const reason of ['timeout', 'crash'] satisfies WorkerReplaced['reason'][]) this.workerReplacements.inc({ reason }, 0);
+  }
+
+  workerReplaced(event: WorkerReplaced): void {
+    this.workerReplacements.inc({ reason: event.reason });
   }
 
   setActiveBundle(revision: string, digest: string, source: string): void {

@@ -95,8 +95,39 @@ describe('EvaluatorPool', () => {
     expect((await pool.evaluateBytes('admission', view)).decision).toBe('defer');
     expect(view.byteLength).toBe(pooled.byteLength);
     expect(Buffer.from(view).toString()).toBe(pooled.toString());
+    // A small Buffer lives in a slice of Node's shared pool, and Buffer's own
+    // slice() makes a view, not a copy: the pool must not be moved away.
+    const small = Buffer.from(JSON.stringify(input({ 'test/decision': 'deny' }, 'x')));
+    expect(small.byteLength).toBeLessThan(small.buffer.byteLength);
+    expect((await pool.evaluateBytes('admission', small)).decision).toBe('deny');
+    expect(small.buffer.byteLength).toBeGreaterThan(0);
+    expect(JSON.parse(small.toString()).resource.name).toBe('x');
+    expect(Buffer.from('still works').toString()).toBe('still works');
     // A Uint8Array that owns its whole buffer is moved: it is detached afterwards.
     expect(exact.byteLength).toBe(0);
+  });
+
+  it('reports busy workers, waiting evaluations and live workers as they change', async () => {
+    const seen = { busy: 0, queued: 0, workers: 0 };
+    const gauges = { busy: (d: number) => (seen.busy += d), queued: (d: number) => (seen.queued += d), workers: (d: number) => (seen.workers += d) };
+    const pool = await startPool(slowBundle, { size: 2, timeoutMs: 400, gauges });
+    expect(seen).toEqual({ busy: 0, queued: 0, workers: 2 });
+    const slow = pool.evaluate('admission', input({ slow: 'yes' }, 'slow')).catch((e: unknown) => e);
+    expect(seen).toEqual({ busy: 1, queued: 0, workers: 2 });
+    const medium = pool.evaluate('admission', input({ loops: '20' }, 'medium'));
+    expect(seen).toEqual({ busy: 2, queued: 0, workers: 2 });
+    // Each worker holds one more job behind the one it runs; past that they wait in the pool.
+    const behind = [1, 2].map((i) => pool.evaluate('admission', input({}, `behind-${i}`)));
+    const waiting = pool.evaluate('admission', input({}, 'waiting'));
+    expect(seen).toEqual({ busy: 2, queued: 1, workers: 2 });
+    expect(pool.stats()).toMatchObject({ busy: seen.busy, queued: seen.queued, size: seen.workers });
+    await Promise.all([medium, ...behind, waiting]);
+    // The slow one's worker is cut off and replaced; the pool settles back to idle.
+    expect(((await slow) as BelayError).message).toMatch(/ran past its 400 ms budget/);
+    await expect.poll(() => ({ ...seen }), { timeout: 10_000 }).toEqual({ busy: 0, queued: 0, workers: 2 });
+    expect(pool.stats()).toMatchObject({ busy: 0, queued: 0, size: 2, replaced: 1 });
+    await pool.close();
+    expect(seen).toEqual({ busy: 0, queued: 0, workers: 0 });
   });
 
   it('reports a policy error as evaluation_failed without losing the worker', async () => {

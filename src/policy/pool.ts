@@ -3,13 +3,16 @@
 // the input (JSON bytes, transferred, not cloned) and routes answers, so a
 // slow or runaway policy never stalls HTTP serving. An evaluation that runs
 // past its budget is cut off by replacing its worker, and refused as
-// `evaluation_failed` so the caller fails closed.
+// `evaluation_failed` so the caller fails closed. On /mutate the worker also
+// runs the fix pipeline (apply, schema check, evaluate the fixed object), so
+// the request makes one hand-off and its budget covers all of it.
 
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Bundle } from '../bundle/bundle.js';
+import type { FixOutcome } from '../decide/fix-pipeline.js';
 import { BelayError } from '../errors.js';
 import type { Decision, Face, PolicyInput } from './contract.js';
 import type { Evaluator, PrepareEvaluator } from './evaluator.js';
@@ -30,6 +33,27 @@ export interface PoolOptions {
   requiredFaces?: readonly Face[];
   /** Told when a worker is replaced (timeout or crash), for logs and metrics. */
   onWorkerReplaced?: (event: WorkerReplaced) => void;
+  /** Told as the pool's state changes (metrics); never asked per scrape. */
+  gauges?: PoolGauges;
+}
+
+/**
+ * Changes in a pool's state, as they happen. Every pool adds its own share,
+ * so the pools serving side by side during a bundle swap add up.
+ */
+export interface PoolGauges {
+  /** Workers running an evaluation. */
+  busy(delta: number): void;
+  /** Evaluations waiting for a worker. */
+  queued(delta: number): void;
+  /** Live workers. */
+  workers(delta: number): void;
+}
+
+/** An evaluation, with the fix pipeline's outcome when it was asked for and the decision wanted fixes. */
+export interface Evaluated {
+  readonly decision: Decision;
+  readonly fix?: FixOutcome;
 }
 
 export interface WorkerReplaced {
@@ -61,11 +85,22 @@ export interface BytesEvaluator extends Evaluator {
   evaluateBytes(face: Face, input: Uint8Array): Promise<Decision>;
 }
 
+/** Evaluator that runs the admission fix pipeline beside the evaluation. */
+export interface FixingEvaluator extends Evaluator {
+  /** Evaluates; when the decision is an allow with fixes on an object, also applies them and evaluates the fixed object. */
+  evaluateWithFixes(face: Face, input: PolicyInput): Promise<Evaluated>;
+}
+
+export function runsFixes(evaluator: Evaluator): evaluator is FixingEvaluator {
+  return typeof (evaluator as Partial<FixingEvaluator>).evaluateWithFixes === 'function';
+}
+
 interface Job {
   readonly id: number;
   readonly face: Face;
+  readonly fix: boolean;
   input: ArrayBuffer | null;
-  readonly resolve: (d: Decision) => void;
+  readonly resolve: (r: Evaluated) => void;
   readonly reject: (e: BelayError) => void;
   timer: NodeJS.Timeout | undefined;
   /** Answered (or refused); a worker may still be running it. */
@@ -80,8 +115,6 @@ interface Slot {
   retired: boolean;
 }
 
-const encoder = new TextEncoder();
-
 /**
  * Jobs posted to one worker at a time: the one it runs and the next, so a
  * busy worker goes straight on to the next job instead of sleeping until the
@@ -89,7 +122,7 @@ const encoder = new TextEncoder();
  */
 const DEPTH = 2;
 
-export class EvaluatorPool implements BytesEvaluator {
+export class EvaluatorPool implements BytesEvaluator, FixingEvaluator {
   readonly revision: string;
   readonly builtins: readonly string[];
   readonly faces: ReadonlySet<Face>;
@@ -99,6 +132,7 @@ export class EvaluatorPool implements BytesEvaluator {
   readonly #init: WorkerInit;
   readonly #maxQueue: number;
   readonly #onReplaced: PoolOptions['onWorkerReplaced'];
+  readonly #gauges: PoolGauges | undefined;
   readonly #slots: Slot[] = [];
   readonly #queue: Job[] = [];
   #nextId = 1;
@@ -115,6 +149,7 @@ export class EvaluatorPool implements BytesEvaluator {
     this.timeoutMs = options.timeoutMs;
     this.#maxQueue = options.maxQueue;
     this.#onReplaced = options.onWorkerReplaced;
+    this.#gauges = options.gauges;
   }
 
   /** Starts `size` workers on `bundle`; resolves once all compiled it, rejects (bundle_invalid) if any could not. */
@@ -144,35 +179,45 @@ export class EvaluatorPool implements BytesEvaluator {
   }
 
   evaluate(face: Face, input: PolicyInput): Promise<Decision> {
-    // One stringify and one UTF-8 encode into a fresh ArrayBuffer that is then
-    // moved, not copied, to the worker.
-    let bytes: Uint8Array;
-    try {
-      bytes = encoder.encode(JSON.stringify(input));
-    } catch (err) {
-      return Promise.reject(new BelayError('evaluation_failed', `policy input cannot be serialised: ${(err as Error).message}`, { cause: err }));
-    }
-    return this.evaluateBytes(face, bytes);
+    const bytes = serialise(input);
+    if (bytes instanceof BelayError) return Promise.reject(bytes);
+    return new Promise<Decision>((resolve, reject) => this.#submit(face, bytes, false, (r) => resolve(r.decision), reject));
+  }
+
+  evaluateWithFixes(face: Face, input: PolicyInput): Promise<Evaluated> {
+    const bytes = serialise(input);
+    if (bytes instanceof BelayError) return Promise.reject(bytes);
+    return new Promise<Evaluated>((resolve, reject) => this.#submit(face, bytes, true, resolve, reject));
   }
 
   evaluateBytes(face: Face, input: Uint8Array): Promise<Decision> {
-    if (this.#closing) return Promise.reject(new BelayError('evaluation_failed', `the evaluator for bundle revision ${this.revision || '(unversioned)'} is closed`));
-    if (this.#queue.length >= this.#maxQueue) {
-      return Promise.reject(new BelayError('evaluation_failed', `policy evaluation is overloaded: ${this.#queue.length} evaluations already wait for a worker`));
-    }
+    // Moved to the worker, so it must be a whole ArrayBuffer of its own; a
+    // view (a Buffer from Node's shared pool, say) is copied out first.
+    // (Buffer's own slice would not copy; the constructor always does.)
     const buffer = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer
       ? input.buffer
-      : (input.slice().buffer as ArrayBuffer);
-    return new Promise<Decision>((resolve, reject) => {
-      const job: Job = { id: this.#nextId++, face, input: buffer, resolve, reject, timer: undefined, settled: false };
-      const slot = this.#queue.length === 0 ? this.#leastBusy() : undefined;
-      if (slot) {
-        this.#post(slot, job);
-      } else {
-        job.timer = setTimeout(() => this.#expireWaiting(job), this.timeoutMs);
-        this.#queue.push(job);
-      }
-    });
+      : (new Uint8Array(input).buffer as ArrayBuffer);
+    return new Promise<Decision>((resolve, reject) => this.#submit(face, buffer, false, (r) => resolve(r.decision), reject));
+  }
+
+  #submit(face: Face, input: ArrayBuffer, fix: boolean, resolve: (r: Evaluated) => void, reject: (e: BelayError) => void): void {
+    if (this.#closing) {
+      reject(new BelayError('evaluation_failed', `the evaluator for bundle revision ${this.revision || '(unversioned)'} is closed`));
+      return;
+    }
+    if (this.#queue.length >= this.#maxQueue) {
+      reject(new BelayError('evaluation_failed', `policy evaluation is overloaded: ${this.#queue.length} evaluations already wait for a worker`));
+      return;
+    }
+    const job: Job = { id: this.#nextId++, face, fix, input, resolve, reject, timer: undefined, settled: false };
+    const slot = this.#queue.length === 0 ? this.#leastBusy() : undefined;
+    if (slot) {
+      this.#post(slot, job);
+    } else {
+      job.timer = setTimeout(() => this.#expireWaiting(job), this.timeoutMs);
+      this.#queue.push(job);
+      this.#gauges?.queued(1);
+    }
   }
 
   stats(): PoolStats {
@@ -187,6 +232,7 @@ export class EvaluatorPool implements BytesEvaluator {
       if (!this.#idle()) await new Promise<void>((resolve) => (this.#drained = resolve));
       const slots = this.#slots.splice(0);
       for (const s of slots) s.retired = true;
+      this.#gauges?.workers(-slots.length);
       await Promise.all(slots.map((s) => s.worker.terminate()));
     })();
     return this.#closing;
@@ -206,8 +252,9 @@ export class EvaluatorPool implements BytesEvaluator {
   #post(slot: Slot, job: Job): void {
     slot.jobs.push(job);
     const input = job.input!;
-    const msg: EvaluateMessage = { id: job.id, face: job.face, input };
+    const msg: EvaluateMessage = job.fix ? { id: job.id, face: job.face, input, fix: true } : { id: job.id, face: job.face, input };
     if (slot.jobs.length === 1) {
+      this.#gauges?.busy(1);
       this.#startBudget(job);
       job.input = null;
       slot.worker.postMessage(msg, [input]);
@@ -229,6 +276,7 @@ export class EvaluatorPool implements BytesEvaluator {
     while (this.#queue.length > 0) {
       const slot = this.#leastBusy();
       if (!slot) break;
+      this.#gauges?.queued(-1);
       this.#post(slot, this.#queue.shift()!);
     }
     this.#checkDrained();
@@ -245,7 +293,10 @@ export class EvaluatorPool implements BytesEvaluator {
   /** Waited past the budget, in the queue or behind another job on a worker. */
   #expireWaiting(job: Job): void {
     const i = this.#queue.indexOf(job);
-    if (i >= 0) this.#queue.splice(i, 1);
+    if (i >= 0) {
+      this.#queue.splice(i, 1);
+      this.#gauges?.queued(-1);
+    }
     // A job already posted to a worker still runs there; its answer is dropped.
     if (!this.#settle(job)) return;
     job.reject(new BelayError('evaluation_failed', `no policy worker became free within the ${this.timeoutMs} ms evaluation budget (overloaded)`));
@@ -265,8 +316,9 @@ export class EvaluatorPool implements BytesEvaluator {
     const job = slot.jobs[0];
     if (!job || job.id !== msg.id) return;
     slot.jobs.shift();
+    if (slot.jobs.length === 0) this.#gauges?.busy(-1);
     if (this.#settle(job)) {
-      if (msg.kind === 'result') job.resolve(msg.decision);
+      if (msg.kind === 'result') job.resolve(msg);
       else job.reject(new BelayError(msg.error.code, msg.error.message));
     }
     // The next job is running now; even one whose caller gave up is cut off if it runs away.
@@ -292,11 +344,14 @@ export class EvaluatorPool implements BytesEvaluator {
     slot.retired = true;
     const i = this.#slots.indexOf(slot);
     if (i >= 0) this.#slots.splice(i, 1);
+    this.#gauges?.workers(-1);
+    if (slot.jobs.length > 0) this.#gauges?.busy(-1);
     const waiting = slot.jobs.splice(0).slice(1).filter((j) => !j.settled);
     void slot.worker.terminate();
     this.#replaced++;
     this.#onReplaced?.({ revision: this.revision, reason, message });
     this.#queue.unshift(...waiting);
+    this.#gauges?.queued(waiting.length);
     this.#fill();
     if (!this.#closing) this.#respawn(0);
   }
@@ -321,6 +376,7 @@ export class EvaluatorPool implements BytesEvaluator {
   #adopt(worker: Worker): void {
     const slot: Slot = { worker, jobs: [], retired: false };
     this.#slots.push(slot);
+    this.#gauges?.workers(1);
     // An idle pool must not keep the process alive; a pending evaluation's
     // budget timer does that while one runs.
     worker.unref();
@@ -340,6 +396,23 @@ export class EvaluatorPool implements BytesEvaluator {
     this.#drained = undefined;
     done();
   }
+}
+
+/**
+ * The input as UTF-8 JSON in an ArrayBuffer of its own, to be moved (not
+ * copied) to a worker. Buffer.from encodes faster than TextEncoder here; it
+ * puts short strings in a slice of Node's shared buffer pool (never the whole
+ * of it), which must never be moved, so those are copied out.
+ */
+function serialise(input: PolicyInput): ArrayBuffer | BelayError {
+  let bytes: Buffer;
+  try {
+    bytes = Buffer.from(JSON.stringify(input));
+  } catch (err) {
+    return new BelayError('evaluation_failed', `policy input cannot be serialised: ${(err as Error).message}`, { cause: err });
+  }
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes.buffer as ArrayBuffer;
+  return new Uint8Array(bytes).buffer as ArrayBuffer;
 }
 
 interface ReadyInfo {

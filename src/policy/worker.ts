@@ -5,8 +5,9 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Bundle, BundleManifest } from '../bundle/bundle.js';
+import { runFixes, wantsFixes, type FixOutcome } from '../decide/fix-pipeline.js';
 import { asBelayError, type ErrorCode } from '../errors.js';
-import type { Decision, Face, JsonObject } from './contract.js';
+import type { Decision, Face, JsonObject, PolicyInput } from './contract.js';
 import { compilePolicy, type CompiledPolicy } from './wasm.js';
 
 /** What the pool gives a worker at start (workerData). */
@@ -25,6 +26,8 @@ export interface EvaluateMessage {
   readonly id: number;
   readonly face: Face;
   readonly input: ArrayBuffer;
+  /** Also run the fix pipeline when the decision is an allow with fixes (admission, mutate). */
+  readonly fix?: boolean;
 }
 
 export interface WorkerFailure {
@@ -36,7 +39,7 @@ export interface WorkerFailure {
 export type WorkerMessage =
   | { readonly kind: 'ready'; readonly builtins: readonly string[]; readonly faces: readonly Face[] }
   | { readonly kind: 'failed'; readonly error: WorkerFailure }
-  | { readonly kind: 'result'; readonly id: number; readonly decision: Decision }
+  | { readonly kind: 'result'; readonly id: number; readonly decision: Decision; readonly fix?: FixOutcome }
   | { readonly kind: 'error'; readonly id: number; readonly error: WorkerFailure };
 
 function failure(err: unknown, fallback: ErrorCode): WorkerFailure {
@@ -53,10 +56,19 @@ async function run(port: NonNullable<typeof parentPort>, init: WorkerInit): Prom
     port.postMessage({ kind: 'failed', error: failure(err, 'bundle_invalid') } satisfies WorkerMessage);
     return;
   }
+  const decoder = new TextDecoder();
   port.on('message', function evaluate(msg: EvaluateMessage) {
     let reply: WorkerMessage;
     try {
-      reply = { kind: 'result', id: msg.id, decision: policy.evaluate(msg.face, new Uint8Array(msg.input)) };
+      const bytes = new Uint8Array(msg.input);
+      const decision = policy.evaluate(msg.face, bytes);
+      let fix: FixOutcome | undefined;
+      // The input is parsed here only when there are fixes to apply to its object.
+      if (msg.fix && decision.fixes.length > 0) {
+        const input = JSON.parse(decoder.decode(bytes)) as PolicyInput;
+        if (wantsFixes(input, decision)) fix = runFixes(input, decision.fixes, (fixed) => policy.evaluate(msg.face, fixed));
+      }
+      reply = fix ? { kind: 'result', id: msg.id, decision, fix } : { kind: 'result', id: msg.id, decision };
     } catch (err) {
       reply = { kind: 'error', id: msg.id, error: failure(err, 'evaluation_failed') };
     }

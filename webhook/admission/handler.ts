@@ -5,12 +5,13 @@ import type { RequestHandler } from 'express';
 import { decideAdmission, type AdmissionDeps, type AdmissionOutcome, type AdmissionStage } from '../../src/decide/admission.js';
 import { asBelayError } from '../../src/errors.js';
 import type { AdmissionRequest } from '../../src/input/admission.js';
-import type { DecisionSink } from '../../src/observe/decisions.js';
+import { discardDecisions, type DecisionSink } from '../../src/observe/decisions.js';
 import type { Logger } from '../../src/observe/log.js';
 import type { Metrics } from '../../src/observe/metrics.js';
 import { answerMalformed } from './malformed.js';
 import { allowed, denied, patched } from './response.js';
-import { decodeReview, envelope, type AdmissionResponse } from './review.js';
+import { decodeReview, type AdmissionResponse } from './review.js';
+import { sendReview } from './send.js';
 
 export interface AdmissionHandlerOptions extends AdmissionDeps {
   metrics: Metrics;
@@ -41,7 +42,7 @@ export function admissionHandler(stage: AdmissionStage, options: AdmissionHandle
       outcome = { allowed: false, code: 500, message: `belay failed internally and refuses the request (fail closed): ${asBelayError(err).message}`, warnings: [], auditAnnotations: { decision: 'error' }, verdict: 'error', rules: [], revision: '' };
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    res.json(envelope(toResponse(request.uid, outcome)));
+    sendReview(res, toResponse(request.uid, outcome));
     record(options, face, request, outcome, seconds);
   };
 }
@@ -61,6 +62,8 @@ function record(options: AdmissionHandlerOptions, face: string, request: Admissi
   for (const rule of outcome.rules) options.metrics.ruleHits.inc({ face, rule, outcome: outcome.verdict });
   const log = outcome.verdict === 'error' ? options.log.error.bind(options.log) : options.log.info.bind(options.log);
   log({ face, uid: request.uid, user: request.userInfo.username, operation: request.operation, kind: request.kind.kind, namespace: request.namespace, name: request.name, verdict: outcome.verdict, rules: outcome.rules, revision: outcome.revision, ms: seconds * 1e3 }, outcome.allowed ? 'admitted' : outcome.message ?? 'refused');
+  // Without a decision log there is no record to build.
+  if (options.decisions === discardDecisions) return;
   options.decisions.record({
     time: new Date().toISOString(),
     face: 'admission',

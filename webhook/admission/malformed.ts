@@ -5,11 +5,12 @@ import type { Response } from 'express';
 import { asBelayError } from '../../src/errors.js';
 import { sendError } from '../errors.js';
 import { denied } from './response.js';
-import { envelope, ReviewError } from './review.js';
+import { ReviewError } from './review.js';
+import { sendReview } from './send.js';
 
 export function answerMalformed(res: Response, err: unknown): ReviewError {
   const e = err instanceof ReviewError ? err : new ReviewError(asBelayError(err).message);
-  if (e.uid) res.json(envelope(denied(e.uid, 400, `belay could not read this AdmissionReview: ${e.message}`)));
+  if (e.uid) sendReview(res, denied(e.uid, 400, `belay could not read this AdmissionReview: ${e.message}`));
   else sendError(res, e);
   return e;
 }
