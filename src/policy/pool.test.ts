@@ -6,27 +6,12 @@ import { BelayError } from '../errors.js';
 import { noApprovals } from '../approvals/gate.js';
 import type { AdmissionRequest } from '../input/admission.js';
 import { namesOnly } from '../namespaces/directory.js';
+import { deploymentInput, deploymentRequest } from '../testkit/admission.js';
 import { buildBundle, TEST_POLICY_DIR, writeTree } from '../testkit/opa-bundle.js';
-import type { PolicyInput } from './contract.js';
 import { EvaluatorPool, workerPoolEvaluator, type WorkerReplaced } from './pool.js';
 import { compilePolicy } from './wasm.js';
 
-function input(labels: Record<string, string>, name = 'web'): PolicyInput {
-  return {
-    face: 'admission',
-    actor: { username: 'robot', groups: [], extra: {}, agent: true, serviceAccount: null },
-    action: { operation: 'CREATE', verb: 'create', subresource: '', dryRun: false },
-    resource: { group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments', namespace: 'team-a', name },
-    object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, labels } },
-    oldObject: null,
-    options: null,
-    dryRun: false,
-    namespace: { name: 'team-a' },
-    context: {},
-    tool: null,
-    content: null,
-  };
-}
+const input = deploymentInput;
 
 // Deliberately slow on request: 9 million iterations of wasm arithmetic. OPA's
 // wasm frees nothing during one evaluation, so it would end on the module's
@@ -219,14 +204,9 @@ describe('EvaluatorPool', () => {
 
 describe('workerPoolEvaluator with PolicyStore and decideAdmission', () => {
   const agentRequest = (labels: Record<string, string>, username = 'system:serviceaccount:agents:bot'): AdmissionRequest => ({
+    ...deploymentRequest(labels),
     uid: 'u1',
-    kind: { group: 'apps', version: 'v1', kind: 'Deployment' },
-    resource: { group: 'apps', version: 'v1', resource: 'deployments' },
-    namespace: 'team-a',
-    name: 'web',
-    operation: 'CREATE',
     userInfo: { username, groups: [] },
-    object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', labels } },
   });
 
   it('fails closed for an agent when evaluation times out, and never blocks a non-agent', async () => {
