@@ -11,7 +11,7 @@ import { isAgent } from '../identity/agents.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
 import type { Decision, PatchOperation, PolicyInput, Reason } from '../policy/contract.js';
 import { runsFixes } from '../policy/pool.js';
-import { runFixesAsync, type FixOutcome } from './fix-pipeline.js';
+import { runFixesAsync, type FixOutcome } from '../fix/pipeline.js';
 import { deferMessage, denialMessage, failClosedMessage } from './messages.js';
 
 /** `mutate` may answer with a patch; `validate` may only admit or refuse. */
@@ -118,7 +118,7 @@ async function settle(
     const message = denialMessage(decision.reasons, 'the object needs fixes that were not applied');
     return { ...base, allowed: false, code: 403, message: `${message}; belay's mutating webhook would fix this automatically, or apply the fix yourself`, auditAnnotations: annotations('deny', rules, revision, decision), verdict: 'deny' };
   }
-  return withFixes(input, decision.fixes, fix, active, { ...base, auditAnnotations: annotations('fix', rules, revision, decision) }, 'policy fix');
+  return withFixes(input, decision.fixes, fix, active, { ...base, auditAnnotations: annotations('fix', rules, revision, decision) });
 }
 
 /**
@@ -133,17 +133,16 @@ async function withFixes(
   ran: FixOutcome | undefined,
   active: ActivePolicy,
   base: Omit<AdmissionOutcome, 'allowed' | 'verdict'>,
-  what: string,
 ): Promise<AdmissionOutcome> {
   const applied = ran ?? (await runFixesAsync(input, fixes, (fixed) => active.evaluator.evaluate('admission', fixed)));
   if (!applied.ok) {
-    return { ...base, allowed: false, code: 403, message: `${denialMessage(base.decision?.reasons ?? [], 'the object is not compliant')}; the ${what} could not be used: ${applied.error}`, verdict: 'deny' };
+    return { ...base, allowed: false, code: 403, message: `${denialMessage(base.decision?.reasons ?? [], 'the object is not compliant')}; the policy fix could not be used: ${applied.error}`, verdict: 'deny' };
   }
   const again = applied.again;
   if (again.decision !== 'allow' || again.fixes.length > 0) {
     const reasons: Reason[] = again.reasons.length > 0 ? again.reasons : base.decision?.reasons ?? [];
     const still = again.fixes.length > 0 ? 'still needs further fixes' : `is still ${again.decision === 'defer' ? 'deferred' : 'denied'}`;
-    return { ...base, allowed: false, code: 403, message: `${denialMessage(reasons, 'the object is not compliant')}; the object with the ${what} applied ${still}`, rules: reasons.map((r) => r.rule), verdict: 'deny' };
+    return { ...base, allowed: false, code: 403, message: `${denialMessage(reasons, 'the object is not compliant')}; the object with the policy fix applied ${still}`, rules: reasons.map((r) => r.rule), verdict: 'deny' };
   }
   const warnings = [...(base.warnings ?? []), ...again.warnings.filter((w) => !base.warnings.includes(w))];
   return { ...base, warnings, allowed: true, patch: applied.patch, verdict: applied.patch.length > 0 ? 'fix' : 'allow' };

@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Bundle } from '../bundle/bundle.js';
-import type { FixOutcome } from '../decide/fix-pipeline.js';
+import type { FixOutcome } from '../fix/pipeline.js';
 import { BelayError } from '../errors.js';
 import type { Decision, Face, PolicyInput } from './contract.js';
 import type { Evaluator, PrepareEvaluator } from './evaluator.js';

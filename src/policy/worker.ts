@@ -5,7 +5,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Bundle, BundleManifest } from '../bundle/bundle.js';
-import { runFixes, wantsFixes, type FixOutcome } from '../decide/fix-pipeline.js';
+import { runFixes, wantsFixes, type FixOutcome } from '../fix/pipeline.js';
 import { asBelayError, type ErrorCode } from '../errors.js';
 import type { Decision, Face, JsonObject, PolicyInput } from './contract.js';
 import { compilePolicy, type CompiledPolicy } from './wasm.js';

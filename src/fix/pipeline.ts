@@ -5,7 +5,7 @@
 // /mutate hands a request to a worker once and a large object's fixes never
 // stall the event loop; an in-process evaluator runs it on the caller's thread.
 
-import { applyFixes } from '../fix/apply.js';
+import { applyFixes } from './apply.js';
 import type { Decision, JsonObject, PatchOperation, PolicyInput } from '../policy/contract.js';
 
 export type FixOutcome =
