@@ -15,7 +15,7 @@ REVISION      ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)$
 LISTEN        ?= 127.0.0.1:8443
 TS_FILES      := $(shell find src webhook bench -name '*.ts' ! -name '*.test.ts' 2>/dev/null)
 
-.PHONY: help deps opa bundle build run test unit policy-test e2e cluster-up cluster-down bench clean console-deps
+.PHONY: help deps opa bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench clean console-deps
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -57,7 +57,15 @@ unit: deps bundle build ## unit, HTTP and policy fixture tests
 policy-test: opa ## Rego unit tests with opa test
 	$(OPA) test policies/ policy-tests/rego/ -v --format pretty | tail -n 5
 
-test: deps bundle build ## everything CI runs: opa test, unit and fixture tests, end to end
+# Biome formats and lints the TypeScript, JavaScript and JSON (biome.json);
+# `make format` applies its safe fixes.
+lint: deps ## check formatting and lint (Biome for TypeScript)
+	npx biome ci .
+
+format: deps ## apply the formatter and safe lint fixes
+	npx biome check --write .
+
+test: deps lint bundle build ## everything CI runs: lint, opa test, unit and fixture tests, end to end
 	$(OPA) test policies/ policy-tests/rego/
 	npx vitest run
 	$(MAKE) --no-print-directory e2e

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { tlsPaths } from '../src/tls/devcerts.js';
 import { percentiles } from './stats.js';
-import { freePort, post, type Paths } from './targets.js';
+import { freePort, type Paths, post } from './targets.js';
 
 export interface KubectlBenchOptions {
   root: string;
@@ -29,10 +29,15 @@ interface Exec {
 function run(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; stdin?: string; timeoutMs?: number } = {}): Promise<Exec> {
   return new Promise((resolve) => {
     const t = process.hrtime.bigint();
-    const child = execFile(cmd, args, { env: { ...process.env, ...options.env }, timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
-      resolve({ code, stdout, stderr, ms: Number(process.hrtime.bigint() - t) / 1e6 });
-    });
+    const child = execFile(
+      cmd,
+      args,
+      { env: { ...process.env, ...options.env }, timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+        resolve({ code, stdout, stderr, ms: Number(process.hrtime.bigint() - t) / 1e6 });
+      },
+    );
     if (options.stdin !== undefined) child.stdin?.end(options.stdin);
   });
 }
@@ -43,7 +48,18 @@ function deployment(i: number): string {
   return stringify({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: 'bench-web', namespace: 'team-a', labels: { app: 'bench-web' }, annotations: { 'belay.dev/workflow': 'image-refresh-v1', 'belay.dev/confidence': '0.95', 'belay.dev/remediation-target': 'Deployment/bench-web', 'belay.dev/rationale': 'refresh the image after a base-image CVE fix', 'bench/iteration': String(i) } },
+    metadata: {
+      name: 'bench-web',
+      namespace: 'team-a',
+      labels: { app: 'bench-web' },
+      annotations: {
+        'belay.dev/workflow': 'image-refresh-v1',
+        'belay.dev/confidence': '0.95',
+        'belay.dev/remediation-target': 'Deployment/bench-web',
+        'belay.dev/rationale': 'refresh the image after a base-image CVE fix',
+        'bench/iteration': String(i),
+      },
+    },
     spec: {
       replicas: 2,
       selector: { matchLabels: { app: 'bench-web' } },
@@ -56,7 +72,13 @@ function deployment(i: number): string {
               name: 'web',
               image: 'registry.example.com/shop/web:1.2.3',
               resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '512Mi' } },
-              securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, runAsUser: 10001, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                runAsNonRoot: true,
+                runAsUser: 10001,
+                capabilities: { drop: ['ALL'] },
+                readOnlyRootFilesystem: true,
+              },
             },
           ],
         },
@@ -74,7 +96,11 @@ async function localManifests(kubectl: string, manifests: string, origin: string
   const r = await run(kubectl, ['kustomize', manifests]);
   if (r.code !== 0) throw new Error(`kubectl kustomize ${manifests} failed: ${r.stderr}`);
   const caBundle = readFileSync(caFile).toString('base64');
-  type Obj = { kind?: string; metadata?: { namespace?: string }; webhooks?: { clientConfig: { service?: { path?: string }; url?: string; caBundle?: string } }[] };
+  type Obj = {
+    kind?: string;
+    metadata?: { namespace?: string };
+    webhooks?: { clientConfig: { service?: { path?: string }; url?: string; caBundle?: string } }[];
+  };
   const docs = parseAllDocuments(r.stdout)
     .map((d) => d.toJS() as Obj | null)
     .filter((d): d is Obj => d !== null && !(['Deployment', 'Service', 'PodDisruptionBudget'].includes(d.kind ?? '') && d.metadata?.namespace === 'belay'));
@@ -132,7 +158,21 @@ export async function kubectlLatency(options: KubectlBenchOptions): Promise<stri
       const out: Sample[] = [];
       for (let i = 0; i < n + 3; i++) {
         const r = await k(['--as', AGENT, 'apply', '--server-side', '--field-manager=bench', '-v=6', '-f', '-'], deployment(i));
-        if (i >= 3) out.push({ wallMs: r.ms, apiMs: apiMillis(r.stderr), ok: r.code === 0, message: r.code === 0 ? '' : r.stderr.split('\n').filter((l) => !/^I\d{4}/.test(l)).join(' ').replace(/\s+/g, ' ').slice(0, 400) });
+        if (i >= 3)
+          out.push({
+            wallMs: r.ms,
+            apiMs: apiMillis(r.stderr),
+            ok: r.code === 0,
+            message:
+              r.code === 0
+                ? ''
+                : r.stderr
+                    .split('\n')
+                    .filter((l) => !/^I\d{4}/.test(l))
+                    .join(' ')
+                    .replace(/\s+/g, ' ')
+                    .slice(0, 400),
+          });
       }
       say(`kubectl: ${label}: ${out.filter((s) => s.ok).length}/${out.length} applied`);
       return out;
@@ -150,7 +190,21 @@ export async function kubectlLatency(options: KubectlBenchOptions): Promise<stri
     const log = path.join(paths.logs, 'belay-kubectl.log');
     mkdirSync(paths.logs, { recursive: true });
     const fd = openSync(log, 'w');
-    gateway = spawn(process.execPath, [path.join(root, 'dist/webhook/main.js'), '--listen', `127.0.0.1:${gwPort}`, '--bundle', paths.bundle, '--tls-dir', paths.tlsDir, '--kubeconfig', path.join(clusterDir, 'belay.kubeconfig')], { cwd: root, stdio: ['ignore', 'ignore', fd] });
+    gateway = spawn(
+      process.execPath,
+      [
+        path.join(root, 'dist/webhook/main.js'),
+        '--listen',
+        `127.0.0.1:${gwPort}`,
+        '--bundle',
+        paths.bundle,
+        '--tls-dir',
+        paths.tlsDir,
+        '--kubeconfig',
+        path.join(clusterDir, 'belay.kubeconfig'),
+      ],
+      { cwd: root, stdio: ['ignore', 'ignore', fd] },
+    );
     closeSync(fd);
     const ca = readFileSync(tlsPaths(paths.tlsDir).caCert);
     for (let i = 0; ; i++) {

@@ -110,7 +110,14 @@ async function rate(job: LoadJob, bodies: string[], samples: Samples): Promise<M
   const agent = new https.Agent({ keepAlive: true, maxSockets: sockets, ...(job.caFile ? { ca: readFileSync(job.caFile) } : { rejectUnauthorized: false }) });
   const send = (body: Buffer, onDone: (status: number) => void, onError: () => void): void => {
     const req = https.request(
-      { agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.byteLength } },
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': body.byteLength },
+      },
       (res) => {
         res.on('data', () => {});
         res.on('end', () => onDone(res.statusCode ?? 0));
@@ -122,7 +129,19 @@ async function rate(job: LoadJob, bodies: string[], samples: Samples): Promise<M
   };
   // Open the connections first (TLS handshakes), outside the measured schedule.
   const warm = Math.min(8, sockets);
-  await Promise.all(Array.from({ length: warm }, (_, i) => new Promise<void>((resolve) => send(payloads[i % payloads.length]!, () => resolve(), () => resolve()))));
+  await Promise.all(
+    Array.from(
+      { length: warm },
+      (_, i) =>
+        new Promise<void>((resolve) =>
+          send(
+            payloads[i % payloads.length]!,
+            () => resolve(),
+            () => resolve(),
+          ),
+        ),
+    ),
+  );
   const lags = new Samples();
   let ok = 0;
   let non2xx = 0;
@@ -197,7 +216,14 @@ async function serial(job: LoadJob, bodies: string[], samples: Samples): Promise
   const send = (body: Buffer): Promise<number> =>
     new Promise((resolve) => {
       const req = https.request(
-        { agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.byteLength } },
+        {
+          agent,
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': body.byteLength },
+        },
         (res) => {
           res.on('data', () => {});
           res.on('end', () => resolve(res.statusCode ?? 0));
@@ -236,7 +262,8 @@ async function main(): Promise<void> {
   const bodies = JSON.parse(readFileSync(job.bodiesFile, 'utf8')) as string[];
   const samples = new Samples();
   const cpu = process.cpuUsage();
-  const partial = job.mode === 'flat' ? await flat(job, bodies, samples) : job.mode === 'rate' ? await rate(job, bodies, samples) : await serial(job, bodies, samples);
+  const partial =
+    job.mode === 'flat' ? await flat(job, bodies, samples) : job.mode === 'rate' ? await rate(job, bodies, samples) : await serial(job, bodies, samples);
   const used = process.cpuUsage(cpu);
   const result: LoadResult = { ...partial, clientCpuSeconds: (used.user + used.system) / 1e6 };
   const values = samples.values();

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { isAgent, NO_AGENTS } from '../src/identity/agents.js';
 import { admissionInput } from '../src/input/admission.js';
-import { NO_AGENTS } from '../src/identity/agents.js';
-import { isAgent } from '../src/identity/agents.js';
 import { decodeReview } from '../webhook/admission/review.js';
 import { buildMix, MIX_WEIGHTS, summariseMix } from './mix.js';
 

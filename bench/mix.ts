@@ -4,14 +4,7 @@
 // kubectl's last-applied-configuration, managedFields, probes, env, volumes,
 // sidecars. Deterministic (seeded), so every target sees the same bytes.
 
-export type MixKind =
-  | 'pod-create-small'
-  | 'pod-create-large'
-  | 'deployment-create'
-  | 'deployment-update'
-  | 'rbac-binding'
-  | 'delete'
-  | 'exec';
+export type MixKind = 'pod-create-small' | 'pod-create-large' | 'deployment-create' | 'deployment-update' | 'rbac-binding' | 'delete' | 'exec';
 
 export interface MixItem {
   readonly kind: MixKind;
@@ -103,7 +96,10 @@ function container(g: Gen, name: string, app: string, opts: { envs: number; hard
     name,
     image: image(g, app),
     imagePullPolicy: 'IfNotPresent',
-    ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }, { name: 'metrics', containerPort: 9090, protocol: 'TCP' }],
+    ports: [
+      { name: 'http', containerPort: 8080, protocol: 'TCP' },
+      { name: 'metrics', containerPort: 9090, protocol: 'TCP' },
+    ],
     env: env(g, opts.envs),
     resources: { requests: { cpu: `${g.int(1, 10) * 50}m`, memory: `${g.int(1, 16) * 64}Mi` }, limits: { cpu: `${g.int(1, 4)}`, memory: `${g.int(1, 8)}Gi` } },
     volumeMounts: [
@@ -111,7 +107,14 @@ function container(g: Gen, name: string, app: string, opts: { envs: number; hard
       { name: 'tmp', mountPath: '/tmp' },
       { name: 'kube-api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
     ],
-    livenessProbe: { httpGet: { path: '/healthz', port: 8080, scheme: 'HTTP' }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
+    livenessProbe: {
+      httpGet: { path: '/healthz', port: 8080, scheme: 'HTTP' },
+      initialDelaySeconds: 10,
+      periodSeconds: 10,
+      timeoutSeconds: 1,
+      successThreshold: 1,
+      failureThreshold: 3,
+    },
     readinessProbe: { httpGet: { path: '/readyz', port: 8080, scheme: 'HTTP' }, periodSeconds: 5, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
     terminationMessagePath: '/dev/termination-log',
     terminationMessagePolicy: 'File',
@@ -119,7 +122,14 @@ function container(g: Gen, name: string, app: string, opts: { envs: number; hard
   if (opts.privileged) {
     c.securityContext = { privileged: true, runAsUser: 0 };
   } else if (opts.hardened) {
-    c.securityContext = { allowPrivilegeEscalation: false, runAsNonRoot: true, runAsUser: 10001, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' }, readOnlyRootFilesystem: true };
+    c.securityContext = {
+      allowPrivilegeEscalation: false,
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+      readOnlyRootFilesystem: true,
+    };
   } else if (g.chance(0.5)) {
     c.securityContext = { readOnlyRootFilesystem: true };
   }
@@ -129,7 +139,10 @@ function container(g: Gen, name: string, app: string, opts: { envs: number; hard
 function podSpec(g: Gen, app: string, opts: { containers: number; envs: number; hardened: boolean; privileged?: boolean; hostPath?: boolean }): Json {
   const containers = [container(g, app, app, { envs: opts.envs, hardened: opts.hardened, ...(opts.privileged ? { privileged: true } : {}) })];
   const sidecars = ['istio-proxy', 'log-shipper', 'config-reloader', 'oauth2-proxy'];
-  for (let i = 1; i < opts.containers; i++) containers.push(container(g, sidecars[(i - 1) % sidecars.length]!, sidecars[(i - 1) % sidecars.length]!, { envs: Math.ceil(opts.envs / 2), hardened: opts.hardened }));
+  for (let i = 1; i < opts.containers; i++)
+    containers.push(
+      container(g, sidecars[(i - 1) % sidecars.length]!, sidecars[(i - 1) % sidecars.length]!, { envs: Math.ceil(opts.envs / 2), hardened: opts.hardened }),
+    );
   const volumes: Json[] = [
     { name: 'config', configMap: { name: `${app}-config`, defaultMode: 420 } },
     { name: 'tmp', emptyDir: {} },
@@ -187,7 +200,13 @@ function managedFields(g: Gen, manager: string, apiVersion: string, fieldCount: 
   return [{ manager, operation: 'Update', apiVersion, time: '2025-06-01T10:00:00Z', fieldsType: 'FieldsV1', fieldsV1: fields }];
 }
 
-function metadata(g: Gen, name: string, namespace: string, app: string, extra: { workflow?: boolean; lastApplied?: Json; managed?: number; apiVersion: string }): Json {
+function metadata(
+  g: Gen,
+  name: string,
+  namespace: string,
+  app: string,
+  extra: { workflow?: boolean; lastApplied?: Json; managed?: number; apiVersion: string },
+): Json {
   const annotations: Record<string, string> = { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9090' };
   if (extra.workflow) {
     // A remediation agent names its workflow, confidence and target (a few are unsure).
@@ -204,7 +223,13 @@ function metadata(g: Gen, name: string, namespace: string, app: string, extra: {
     resourceVersion: String(g.int(100000, 9999999)),
     generation: g.int(1, 40),
     creationTimestamp: '2025-06-01T10:00:00Z',
-    labels: { app, 'app.kubernetes.io/name': app, 'app.kubernetes.io/part-of': 'shop', 'app.kubernetes.io/version': `1.${g.int(0, 30)}.0`, team: g.pick(['payments', 'web', 'platform']) },
+    labels: {
+      app,
+      'app.kubernetes.io/name': app,
+      'app.kubernetes.io/part-of': 'shop',
+      'app.kubernetes.io/version': `1.${g.int(0, 30)}.0`,
+      team: g.pick(['payments', 'web', 'platform']),
+    },
     annotations,
   };
   if (extra.managed) m.managedFields = managedFields(g, g.pick(['kubectl-client-side-apply', 'remediator', 'helm']), extra.apiVersion, extra.managed);
@@ -224,7 +249,8 @@ function userInfo(g: Gen, withExtra: boolean): Json {
   const a = g.pick(AGENTS);
   const u: Json = { username: a.username, uid: g.uid(), groups: a.groups };
   // Context set through impersonation (kubectl --as-user-extra).
-  if (withExtra) u.extra = { 'belay.dev/workflow': [g.pick(WORKFLOWS)], 'belay.dev/confidence': ['0.9'], 'belay.dev/remediation-target': [`Deployment/${g.pick(APPS)}`] };
+  if (withExtra)
+    u.extra = { 'belay.dev/workflow': [g.pick(WORKFLOWS)], 'belay.dev/confidence': ['0.9'], 'belay.dev/remediation-target': [`Deployment/${g.pick(APPS)}`] };
   return u;
 }
 
@@ -247,17 +273,50 @@ function pod(g: Gen, size: 'small' | 'large'): MixItem {
     privileged: p === 'privileged',
     hostPath: p === 'hostpath',
   });
-  const object = { apiVersion: 'v1', kind: 'Pod', metadata: metadata(g, name, ns, app, { workflow: g.chance(0.5), managed: size === 'small' ? 6 : 90, apiVersion: 'v1' }), spec };
+  const object = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: metadata(g, name, ns, app, { workflow: g.chance(0.5), managed: size === 'small' ? 6 : 90, apiVersion: 'v1' }),
+    spec,
+  };
   return {
     kind: size === 'small' ? 'pod-create-small' : 'pod-create-large',
     label: `Pod ${p} ${ns}`,
-    body: review(g, { ...GVK.pod, requestKind: GVK.pod.kind, requestResource: GVK.pod.resource, name, namespace: ns, operation: 'CREATE', userInfo: userInfo(g, g.chance(0.2)), object, oldObject: null, dryRun: g.chance(0.05), options: { apiVersion: 'meta.k8s.io/v1', kind: 'CreateOptions', fieldManager: 'kubectl-client-side-apply' } }),
+    body: review(g, {
+      ...GVK.pod,
+      requestKind: GVK.pod.kind,
+      requestResource: GVK.pod.resource,
+      name,
+      namespace: ns,
+      operation: 'CREATE',
+      userInfo: userInfo(g, g.chance(0.2)),
+      object,
+      oldObject: null,
+      dryRun: g.chance(0.05),
+      options: { apiVersion: 'meta.k8s.io/v1', kind: 'CreateOptions', fieldManager: 'kubectl-client-side-apply' },
+    }),
   };
 }
 
 function deploymentObject(g: Gen, app: string, ns: string, p: Posture, replicas: number, large: boolean): Json {
-  const template = { metadata: { labels: { app, 'app.kubernetes.io/name': app }, annotations: { 'kubectl.kubernetes.io/restartedAt': '2025-06-01T09:00:00Z' } }, spec: podSpec(g, app, { containers: large ? g.int(2, 3) : 1, envs: large ? g.int(15, 30) : g.int(4, 10), hardened: p === 'hardened', privileged: p === 'privileged', hostPath: p === 'hostpath' }) };
-  const spec = { replicas, selector: { matchLabels: { app } }, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } }, revisionHistoryLimit: 10, progressDeadlineSeconds: 600, template };
+  const template = {
+    metadata: { labels: { app, 'app.kubernetes.io/name': app }, annotations: { 'kubectl.kubernetes.io/restartedAt': '2025-06-01T09:00:00Z' } },
+    spec: podSpec(g, app, {
+      containers: large ? g.int(2, 3) : 1,
+      envs: large ? g.int(15, 30) : g.int(4, 10),
+      hardened: p === 'hardened',
+      privileged: p === 'privileged',
+      hostPath: p === 'hostpath',
+    }),
+  };
+  const spec = {
+    replicas,
+    selector: { matchLabels: { app } },
+    strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
+    revisionHistoryLimit: 10,
+    progressDeadlineSeconds: 600,
+    template,
+  };
   const lastApplied = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: app, namespace: ns, labels: { app } }, spec };
   return {
     apiVersion: 'apps/v1',
@@ -277,7 +336,19 @@ function deploymentCreate(g: Gen): MixItem {
   return {
     kind: 'deployment-create',
     label: `Deployment create ${p} ${ns}`,
-    body: review(g, { ...GVK.deployment, requestKind: GVK.deployment.kind, requestResource: GVK.deployment.resource, name: app, namespace: ns, operation: 'CREATE', userInfo: userInfo(g, g.chance(0.2)), object, oldObject: null, dryRun: false, options: { apiVersion: 'meta.k8s.io/v1', kind: 'CreateOptions' } }),
+    body: review(g, {
+      ...GVK.deployment,
+      requestKind: GVK.deployment.kind,
+      requestResource: GVK.deployment.resource,
+      name: app,
+      namespace: ns,
+      operation: 'CREATE',
+      userInfo: userInfo(g, g.chance(0.2)),
+      object,
+      oldObject: null,
+      dryRun: false,
+      options: { apiVersion: 'meta.k8s.io/v1', kind: 'CreateOptions' },
+    }),
   };
 }
 
@@ -299,7 +370,19 @@ function deploymentUpdate(g: Gen): MixItem {
   return {
     kind: 'deployment-update',
     label: `Deployment update ${['scale', 'image', 'resources'][change]} ${p} ${ns}`,
-    body: review(g, { ...GVK.deployment, requestKind: GVK.deployment.kind, requestResource: GVK.deployment.resource, name: app, namespace: ns, operation: 'UPDATE', userInfo: userInfo(g, g.chance(0.3)), object: after, oldObject: before, dryRun: false, options: { apiVersion: 'meta.k8s.io/v1', kind: 'UpdateOptions', fieldManager: 'remediator' } }),
+    body: review(g, {
+      ...GVK.deployment,
+      requestKind: GVK.deployment.kind,
+      requestResource: GVK.deployment.resource,
+      name: app,
+      namespace: ns,
+      operation: 'UPDATE',
+      userInfo: userInfo(g, g.chance(0.3)),
+      object: after,
+      oldObject: before,
+      dryRun: false,
+      options: { apiVersion: 'meta.k8s.io/v1', kind: 'UpdateOptions', fieldManager: 'remediator' },
+    }),
   };
 }
 
@@ -312,15 +395,40 @@ function rbac(g: Gen): MixItem {
   const object = {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind,
-    metadata: { name, ...(cluster ? {} : { namespace: ns }), uid: g.uid(), creationTimestamp: '2025-06-01T10:00:00Z', labels: { 'app.kubernetes.io/managed-by': 'agent' } },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: cluster || role === 'admin' || role === 'edit' || role === 'view' ? 'ClusterRole' : 'Role', name: role },
+    metadata: {
+      name,
+      ...(cluster ? {} : { namespace: ns }),
+      uid: g.uid(),
+      creationTimestamp: '2025-06-01T10:00:00Z',
+      labels: { 'app.kubernetes.io/managed-by': 'agent' },
+    },
+    roleRef: {
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: cluster || role === 'admin' || role === 'edit' || role === 'view' ? 'ClusterRole' : 'Role',
+      name: role,
+    },
     subjects: [{ kind: 'ServiceAccount', name: g.pick(['default', 'deployer', 'ci']), namespace: ns }],
   };
-  const gvk = { kind: { group: 'rbac.authorization.k8s.io', version: 'v1', kind }, resource: { group: 'rbac.authorization.k8s.io', version: 'v1', resource: cluster ? 'clusterrolebindings' : 'rolebindings' } };
+  const gvk = {
+    kind: { group: 'rbac.authorization.k8s.io', version: 'v1', kind },
+    resource: { group: 'rbac.authorization.k8s.io', version: 'v1', resource: cluster ? 'clusterrolebindings' : 'rolebindings' },
+  };
   return {
     kind: 'rbac-binding',
     label: `${kind} ${role}`,
-    body: review(g, { ...gvk, requestKind: gvk.kind, requestResource: gvk.resource, name, ...(cluster ? {} : { namespace: ns }), operation: 'CREATE', userInfo: userInfo(g, false), object, oldObject: null, dryRun: false, options: { apiVersion: 'meta.k8s.io/v1', kind: 'CreateOptions' } }),
+    body: review(g, {
+      ...gvk,
+      requestKind: gvk.kind,
+      requestResource: gvk.resource,
+      name,
+      ...(cluster ? {} : { namespace: ns }),
+      operation: 'CREATE',
+      userInfo: userInfo(g, false),
+      object,
+      oldObject: null,
+      dryRun: false,
+      options: { apiVersion: 'meta.k8s.io/v1', kind: 'CreateOptions' },
+    }),
   };
 }
 
@@ -334,7 +442,12 @@ function del(g: Gen): MixItem {
   if (which === 0) {
     name = `${app}-${g.hex(10)}-${g.hex(5)}`;
     gvk = GVK.pod;
-    oldObject = { apiVersion: 'v1', kind: 'Pod', metadata: metadata(g, name, ns, app, { managed: 8, apiVersion: 'v1' }), spec: podSpec(g, app, { containers: g.int(1, 2), envs: g.int(4, 12), hardened: true }) };
+    oldObject = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: metadata(g, name, ns, app, { managed: 8, apiVersion: 'v1' }),
+      spec: podSpec(g, app, { containers: g.int(1, 2), envs: g.int(4, 12), hardened: true }),
+    };
   } else if (which === 1) {
     name = app;
     gvk = GVK.deployment;
@@ -350,7 +463,19 @@ function del(g: Gen): MixItem {
   return {
     kind: 'delete',
     label: `delete ${kindName} ${ns}`,
-    body: review(g, { ...gvk, requestKind: gvk.kind, requestResource: gvk.resource, name, namespace: ns, operation: 'DELETE', userInfo: userInfo(g, g.chance(0.3)), object: null, oldObject, dryRun: false, options: { apiVersion: 'meta.k8s.io/v1', kind: 'DeleteOptions', propagationPolicy: 'Background' } }),
+    body: review(g, {
+      ...gvk,
+      requestKind: gvk.kind,
+      requestResource: gvk.resource,
+      name,
+      namespace: ns,
+      operation: 'DELETE',
+      userInfo: userInfo(g, g.chance(0.3)),
+      object: null,
+      oldObject,
+      dryRun: false,
+      options: { apiVersion: 'meta.k8s.io/v1', kind: 'DeleteOptions', propagationPolicy: 'Background' },
+    }),
   };
 }
 
@@ -359,12 +484,35 @@ function exec(g: Gen): MixItem {
   const app = g.pick(APPS);
   const name = `${app}-${g.hex(10)}-${g.hex(5)}`;
   const command = g.pick([['sh', '-c', 'cat /etc/app/config.yaml'], ['env'], ['curl', '-s', 'localhost:8080/debug/vars'], ['/bin/bash']]);
-  const object = { apiVersion: 'v1', kind: 'PodExecOptions', stdin: command[0] === '/bin/bash', stdout: true, stderr: true, tty: command[0] === '/bin/bash', container: app, command };
+  const object = {
+    apiVersion: 'v1',
+    kind: 'PodExecOptions',
+    stdin: command[0] === '/bin/bash',
+    stdout: true,
+    stderr: true,
+    tty: command[0] === '/bin/bash',
+    container: app,
+    command,
+  };
   const gvk = { kind: { group: '', version: 'v1', kind: 'PodExecOptions' }, resource: { group: '', version: 'v1', resource: 'pods' } };
   return {
     kind: 'exec',
     label: `exec ${command[0]} ${ns}`,
-    body: review(g, { ...gvk, subResource: 'exec', requestKind: gvk.kind, requestResource: gvk.resource, requestSubResource: 'exec', name, namespace: ns, operation: 'CONNECT', userInfo: userInfo(g, g.chance(0.3)), object, oldObject: null, dryRun: false, options: null }),
+    body: review(g, {
+      ...gvk,
+      subResource: 'exec',
+      requestKind: gvk.kind,
+      requestResource: gvk.resource,
+      requestSubResource: 'exec',
+      name,
+      namespace: ns,
+      operation: 'CONNECT',
+      userInfo: userInfo(g, g.chance(0.3)),
+      object,
+      oldObject: null,
+      dryRun: false,
+      options: null,
+    }),
   };
 }
 

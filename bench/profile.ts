@@ -41,10 +41,19 @@ const CATEGORIES: { name: string; test: (f: Frame) => boolean }[] = [
   { name: 'garbage collection', test: (f) => f.functionName === '(garbage collector)' },
   { name: 'approval store (local files)', test: (f) => f.url.includes('approvals/local-store') },
   { name: 'approval workflow', test: (f) => f.url.includes('/approvals/') },
-  { name: 'fix pipeline (patch, schema check)', test: (f) => /fix\/(apply|validate)|decide\/fix-pipeline|fast-json-patch|kubernetes-models|@kubernetes-models/.test(f.url) },
-  { name: 'policy evaluation (wasm)', test: (f) => f.url.startsWith('wasm:') || f.url.includes('opa-wasm') || f.url.includes('policy/wasm') || f.url.includes('policy/worker') },
+  {
+    name: 'fix pipeline (patch, schema check)',
+    test: (f) => /fix\/(apply|validate)|decide\/fix-pipeline|fast-json-patch|kubernetes-models|@kubernetes-models/.test(f.url),
+  },
+  {
+    name: 'policy evaluation (wasm)',
+    test: (f) => f.url.startsWith('wasm:') || f.url.includes('opa-wasm') || f.url.includes('policy/wasm') || f.url.includes('policy/worker'),
+  },
   { name: 'hand-off to workers (serialise, post)', test: (f) => f.url.includes('policy/pool') || f.functionName === 'postMessage' },
-  { name: 'decision log and metrics', test: (f) => /pino|sonic-boom|prom-client|observe\//.test(f.url) || (f.url.includes('admission/handler') && f.functionName === 'record') },
+  {
+    name: 'decision log and metrics',
+    test: (f) => /pino|sonic-boom|prom-client|observe\//.test(f.url) || (f.url.includes('admission/handler') && f.functionName === 'record'),
+  },
   { name: 'decode, input, decide', test: (f) => /webhook\/admission\/(handler|review)|src\/input\/|src\/decide\/|identity\/agents/.test(f.url) },
   { name: 'request body (JSON parse)', test: (f) => /body-parser|raw-body/.test(f.url) },
   { name: 'response (JSON, write)', test: (f) => /express\/lib\/response|webhook\/admission\/(send|response)/.test(f.url) },
@@ -55,7 +64,11 @@ function frameName(f: Frame): string {
   const fn = f.functionName || '(anonymous)';
   if (!f.url) return fn;
   const url = f.url.replace(/^file:\/\//, '');
-  const short = url.includes('node_modules/') ? url.slice(url.lastIndexOf('node_modules/') + 13) : url.startsWith('wasm:') ? 'wasm' : path.relative(process.cwd(), url);
+  const short = url.includes('node_modules/')
+    ? url.slice(url.lastIndexOf('node_modules/') + 13)
+    : url.startsWith('wasm:')
+      ? 'wasm'
+      : path.relative(process.cwd(), url);
   return `${fn} ${short}${short === 'wasm' ? '' : `:${f.lineNumber + 1}`}`;
 }
 
@@ -93,7 +106,10 @@ export function summariseProfile(file: string, topN = 10): ThreadProfile {
     totalMs: (prof.endTime - prof.startTime) / 1000,
     busyShare: total ? busy / total : 0,
     categories: [...byCategory.entries()].sort((a, b) => b[1] - a[1]).map(([name, hits]) => ({ name, share: hits / busy })),
-    top: [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, topN).map(([name, hits]) => ({ name, selfShare: hits / busy })),
+    top: [...self.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, topN)
+      .map(([name, hits]) => ({ name, selfShare: hits / busy })),
   };
 }
 

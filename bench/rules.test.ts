@@ -8,7 +8,13 @@ import { compilePolicy } from '../src/policy/wasm.js';
 import { buildBundle } from '../src/testkit/opa-bundle.js';
 import { writeRulesPolicy } from './rules.js';
 
-function input(over: { image?: string; namespace?: string; labels?: Record<string, string>; replicas?: number; annotations?: Record<string, string> }): PolicyInput {
+function input(over: {
+  image?: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  replicas?: number;
+  annotations?: Record<string, string>;
+}): PolicyInput {
   return {
     face: 'admission',
     actor: { username: 'system:serviceaccount:agents:a', groups: [], extra: {}, agent: true, serviceAccount: { namespace: 'agents', name: 'a' } },

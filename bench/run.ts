@@ -35,10 +35,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RACY_MS } from '../src/approvals/local-store.js';
 import { PolicyStore } from '../src/bundle/active.js';
-import { parseBundle, type Bundle } from '../src/bundle/bundle.js';
+import { type Bundle, parseBundle } from '../src/bundle/bundle.js';
 import { readBundleFile } from '../src/bundle/source.js';
-import { admissionInput, type AdmissionRequest } from '../src/input/admission.js';
 import { agentSelectorFromData } from '../src/identity/agents.js';
+import { type AdmissionRequest, admissionInput } from '../src/input/admission.js';
 import { namesOnly } from '../src/namespaces/directory.js';
 import type { PolicyInput } from '../src/policy/contract.js';
 import { EvaluatorPool, workerPoolEvaluator } from '../src/policy/pool.js';
@@ -46,12 +46,12 @@ import { compilePolicy } from '../src/policy/wasm.js';
 import { ensureDevCertificates, tlsPaths } from '../src/tls/devcerts.js';
 import { decodeReview } from '../webhook/admission/review.js';
 import type { LoadJob, LoadResult } from './load.js';
-import { buildMix, MIX_WEIGHTS, summariseMix, type MixItem } from './mix.js';
+import { buildMix, MIX_WEIGHTS, type MixItem, summariseMix } from './mix.js';
 import { watchProcess } from './procstat.js';
 import { summariseProfiles } from './profile.js';
 import { writeRulesPolicy } from './rules.js';
-import { concat, median, percentiles, timed, type Percentiles } from './stats.js';
-import { post, startBelay, startCeiling, startOpa, type Paths, type Server } from './targets.js';
+import { concat, median, type Percentiles, percentiles, timed } from './stats.js';
+import { type Paths, post, type Server, startBelay, startCeiling, startOpa } from './targets.js';
 
 // --- configuration -------------------------------------------------------------
 
@@ -75,7 +75,12 @@ const num = (name: string, fallback: number): number => {
   return n;
 };
 const list = (name: string, fallback: number[]): number[] =>
-  env[name] === undefined ? fallback : env[name]!.split(',').filter(Boolean).map((s) => Number(s.trim())).filter((n) => Number.isFinite(n) && n > 0);
+  env[name] === undefined
+    ? fallback
+    : env[name]!.split(',')
+        .filter(Boolean)
+        .map((s) => Number(s.trim()))
+        .filter((n) => Number.isFinite(n) && n > 0);
 
 const cfg = {
   seconds: num('BENCH_SECONDS', 5),
@@ -158,7 +163,16 @@ async function load(target: Target, mode: Mode, seconds: number, rate?: number, 
   const raw = readFileSync(samplesFile);
   rmSync(samplesFile, { force: true });
   const samples = new Float64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-  return { target: target.name, mode, rate: rate ?? null, result, samples, serverCpuSeconds: usage.cpuSeconds, eventLoopCpuSeconds: target.node ? usage.mainThreadCpuSeconds : null, peakRssBytes: usage.peakRssBytes };
+  return {
+    target: target.name,
+    mode,
+    rate: rate ?? null,
+    result,
+    samples,
+    serverCpuSeconds: usage.cpuSeconds,
+    eventLoopCpuSeconds: target.node ? usage.mainThreadCpuSeconds : null,
+    peakRssBytes: usage.peakRssBytes,
+  };
 }
 
 interface Row {
@@ -205,7 +219,9 @@ async function interleaved(targets: Target[], rounds: number, mode: Mode, second
     for (const t of order) {
       const run = await load(t, mode, seconds, rate);
       runs.get(t.name)!.push(run);
-      say(`  round ${r + 1}/${rounds} ${mode}${rate ? ` ${rate}/s` : ''} ${t.name}: ${(run.result.ok / run.result.seconds).toFixed(0)} req/s, p99 ${percentiles(run.samples.slice()).p99.toFixed(2)} ms`);
+      say(
+        `  round ${r + 1}/${rounds} ${mode}${rate ? ` ${rate}/s` : ''} ${t.name}: ${(run.result.ok / run.result.seconds).toFixed(0)} req/s, p99 ${percentiles(run.samples.slice()).p99.toFixed(2)} ms`,
+      );
     }
   }
   return targets.map((t) => aggregate(runs.get(t.name)!));
@@ -217,7 +233,8 @@ type Verdict = 'allow' | 'patch' | 'deny' | 'defer' | 'error' | 'http-error';
 
 function verdictOf(status: number, body: string): Verdict {
   if (status !== 200) return 'http-error';
-  const r = (JSON.parse(body) as { response?: { allowed?: boolean; patch?: string; status?: { code?: number }; auditAnnotations?: Record<string, string> } }).response;
+  const r = (JSON.parse(body) as { response?: { allowed?: boolean; patch?: string; status?: { code?: number }; auditAnnotations?: Record<string, string> } })
+    .response;
   if (!r) return 'http-error';
   if (r.allowed) return r.patch ? 'patch' : 'allow';
   if ((r.status?.code ?? 403) >= 500) return 'error';
@@ -325,7 +342,11 @@ async function bundleSizes(mix: MixItem[]): Promise<SizeRow[]> {
   for (const n of cfg.rules) {
     const dir = writeRulesPolicy(path.join(work, `rules-${n}`), n);
     const file = path.join(work, `rules-${n}.tar.gz`);
-    const build = await timed(() => execFileSync(paths.opa, ['build', '-t', 'wasm', '-e', 'belay/admission/decision', '--revision', `rules-${n}`, '-o', file, dir], { stdio: ['ignore', 'ignore', 'pipe'] }));
+    const build = await timed(() =>
+      execFileSync(paths.opa, ['build', '-t', 'wasm', '-e', 'belay/admission/decision', '--revision', `rules-${n}`, '-o', file, dir], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      }),
+    );
     const bytes = readFileSync(file);
     const bundle = await parseBundle(bytes);
     const { loadMs, reloadMs } = await loadAndReload(file);
@@ -341,8 +362,20 @@ async function bundleSizes(mix: MixItem[]): Promise<SizeRow[]> {
     } finally {
       await server.stop();
     }
-    rows.push({ rules: n, buildSeconds: build.ms / 1000, bundleKiB: bytes.byteLength / 1024, loadMs, reloadMs, evalP50Us: ev.p50, evalP99Us: ev.p99, http, flat });
-    say(`  ${n} rules: eval p50 ${ev.p50.toFixed(0)} µs, load ${loadMs.toFixed(0)} ms, reload ${reloadMs.toFixed(0)} ms, HTTP p99 ${http?.lat.p99.toFixed(2)} ms at ${cfg.rate}/s`);
+    rows.push({
+      rules: n,
+      buildSeconds: build.ms / 1000,
+      bundleKiB: bytes.byteLength / 1024,
+      loadMs,
+      reloadMs,
+      evalP50Us: ev.p50,
+      evalP99Us: ev.p99,
+      http,
+      flat,
+    });
+    say(
+      `  ${n} rules: eval p50 ${ev.p50.toFixed(0)} µs, load ${loadMs.toFixed(0)} ms, reload ${reloadMs.toFixed(0)} ms, HTTP p99 ${http?.lat.p99.toFixed(2)} ms at ${cfg.rate}/s`,
+    );
   }
   return rows;
 }
@@ -421,10 +454,36 @@ function table(head: string[], rows: string[][]): string {
 }
 
 function loadTable(rows: Row[], fixed: boolean): string {
-  const head = ['target', fixed ? 'achieved req/s' : 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'server CPU %', 'CPU µs/req', 'event loop µs/req', 'client CPU %', 'peak RSS MiB', 'failed'];
+  const head = [
+    'target',
+    fixed ? 'achieved req/s' : 'req/s',
+    'p50 ms',
+    'p90 ms',
+    'p99 ms',
+    'max ms',
+    'server CPU %',
+    'CPU µs/req',
+    'event loop µs/req',
+    'client CPU %',
+    'peak RSS MiB',
+    'failed',
+  ];
   return table(
     head,
-    rows.map((r) => [r.target, fi(r.rps), f(r.lat.p50), f(r.lat.p90), f(r.lat.p99), f(r.lat.max), f(r.cpuPercent, 0), fi(r.cpuUsPerRequest), fi(r.eventLoopUsPerRequest), f(r.clientCpuPercent, 0), f(r.peakRssMiB, 0), `${r.failures}${r.skipped ? ` (+${r.skipped} not sent)` : ''}`]),
+    rows.map((r) => [
+      r.target,
+      fi(r.rps),
+      f(r.lat.p50),
+      f(r.lat.p90),
+      f(r.lat.p99),
+      f(r.lat.max),
+      f(r.cpuPercent, 0),
+      fi(r.cpuUsPerRequest),
+      fi(r.eventLoopUsPerRequest),
+      f(r.clientCpuPercent, 0),
+      f(r.peakRssMiB, 0),
+      `${r.failures}${r.skipped ? ` (+${r.skipped} not sent)` : ''}`,
+    ]),
   );
 }
 
@@ -442,7 +501,11 @@ function machine(): string {
 // --- main --------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  for (const [what, file] of [['the bundle (make bundle)', paths.bundle], ['the opa CLI (make opa)', paths.opa], ['the compiled bench (make build)', path.join(root, 'dist/bench/load.js')]] as const) {
+  for (const [what, file] of [
+    ['the bundle (make bundle)', paths.bundle],
+    ['the opa CLI (make opa)', paths.opa],
+    ['the compiled bench (make build)', path.join(root, 'dist/bench/load.js')],
+  ] as const) {
     if (!existsSync(file)) throw new Error(`${what} is missing: ${file}`);
   }
   const started = Date.now();
@@ -533,21 +596,49 @@ async function main(): Promise<void> {
     out.push(`# belay benchmark — ${new Date().toISOString()}`);
     out.push('');
     out.push(`Machine: ${machine()}.`);
-    out.push(`Bundle: ${path.relative(root, paths.bundle)} (revision ${bundle.manifest.revision || 'unversioned'}, ${(readFileSync(paths.bundle).byteLength / 1024).toFixed(0)} KiB); OPA loads the same policies/ with bench/opa/main.rego.`);
-    out.push(`All over HTTPS on 127.0.0.1 with one certificate and keep-alive. The load generator is a separate process (autocannon flat-out; an open-loop fixed-rate client) on the same ${os.availableParallelism()} cores as the servers, so flat-out figures are shared-CPU figures; its CPU is shown as client CPU %. Other work on the machine adds noise.`);
+    out.push(
+      `Bundle: ${path.relative(root, paths.bundle)} (revision ${bundle.manifest.revision || 'unversioned'}, ${(readFileSync(paths.bundle).byteLength / 1024).toFixed(0)} KiB); OPA loads the same policies/ with bench/opa/main.rego.`,
+    );
+    out.push(
+      `All over HTTPS on 127.0.0.1 with one certificate and keep-alive. The load generator is a separate process (autocannon flat-out; an open-loop fixed-rate client) on the same ${os.availableParallelism()} cores as the servers, so flat-out figures are shared-CPU figures; its CPU is shown as client CPU %. Other work on the machine adds noise.`,
+    );
     const loadAfter = os.loadavg();
-    out.push(`Load average (1 min) before the run ${f(loadBefore[0]!)}, after ${f(loadAfter[0]!)}${loadBefore[0]! > 1 ? ': other work was running on this machine' : ''}.`);
-    out.push(`belay runs with its defaults: worker pool (${os.availableParallelism()} workers), info log (one JSON line per decision, to /dev/null). OPA: no decision or request logs.`);
+    out.push(
+      `Load average (1 min) before the run ${f(loadBefore[0]!)}, after ${f(loadAfter[0]!)}${loadBefore[0]! > 1 ? ': other work was running on this machine' : ''}.`,
+    );
+    out.push(
+      `belay runs with its defaults: worker pool (${os.availableParallelism()} workers), info log (one JSON line per decision, to /dev/null). OPA: no decision or request logs.`,
+    );
     out.push('');
     out.push('## Request mix');
     out.push('');
     out.push(`${mix.length} AdmissionReviews from agent identities, interleaved; sizes of the whole review in bytes.`);
     out.push('');
-    out.push(table(['kind', 'share %', 'count', 'min B', 'median B', 'max B'], summariseMix(mix).map((s) => [s.kind, String(MIX_WEIGHTS[s.kind]), String(s.count), fi(s.minBytes), fi(s.medianBytes), fi(s.maxBytes)])));
+    out.push(
+      table(
+        ['kind', 'share %', 'count', 'min B', 'median B', 'max B'],
+        summariseMix(mix).map((s) => [s.kind, String(MIX_WEIGHTS[s.kind]), String(s.count), fi(s.minBytes), fi(s.medianBytes), fi(s.maxBytes)]),
+      ),
+    );
     out.push('');
-    out.push(table(['answers for the mix', 'allow', 'allow + patch', 'deny', 'defer (approval)', 'error (fail closed)', 'HTTP error'], Object.entries(agreement.counts).map(([k, c]) => [k, String(c.allow), String(c.patch), String(c.deny), String(c.defer), String(c.error), String(c['http-error'])])));
+    out.push(
+      table(
+        ['answers for the mix', 'allow', 'allow + patch', 'deny', 'defer (approval)', 'error (fail closed)', 'HTTP error'],
+        Object.entries(agreement.counts).map(([k, c]) => [
+          k,
+          String(c.allow),
+          String(c.patch),
+          String(c.deny),
+          String(c.defer),
+          String(c.error),
+          String(c['http-error']),
+        ]),
+      ),
+    );
     out.push('');
-    out.push(`belay /mutate and OPA give the same kind of answer for ${agreement.mutateVsOpa.same}/${agreement.mutateVsOpa.total} requests${agreement.mutateVsOpa.differences.length ? ` (differences: ${agreement.mutateVsOpa.differences.join('; ')})` : ''}. belay /validate refuses objects that still need fixes (the mutating webhook runs first); belay /mutate evaluates a fixed object a second time before sending its patch.`);
+    out.push(
+      `belay /mutate and OPA give the same kind of answer for ${agreement.mutateVsOpa.same}/${agreement.mutateVsOpa.total} requests${agreement.mutateVsOpa.differences.length ? ` (differences: ${agreement.mutateVsOpa.differences.join('; ')})` : ''}. belay /validate refuses objects that still need fixes (the mutating webhook runs first); belay /mutate evaluates a fixed object a second time before sending its patch.`,
+    );
     out.push('');
     out.push(`## Flat-out (${cfg.connections} connections, ${cfg.rounds} × ${cfg.seconds}s per target, interleaved)`);
     out.push('');
@@ -573,53 +664,99 @@ async function main(): Promise<void> {
     out.push('');
     out.push(loadTable(serial, false));
     out.push('');
-    out.push('Nothing waits in a queue here: this is the latency floor of each target on this machine (client and server on the same cores, garbage collection, thread wake-ups), under any fixed-rate p99.');
+    out.push(
+      'Nothing waits in a queue here: this is the latency floor of each target on this machine (client and server on the same cores, garbage collection, thread wake-ups), under any fixed-rate p99.',
+    );
     out.push('');
     out.push('## Ratios and targets');
     out.push('');
-    out.push(table(
-      ['comparison', 'value', 'target', 'status'],
-      [
-        ['belay /validate ÷ OPA, req/s flat-out', `${f(bv!.rps / op!.rps)}×`, '≥ 1.5×', pass(bv!.rps / op!.rps >= 1.5)],
-        ['belay /mutate ÷ OPA, req/s flat-out', `${f(bm!.rps / op!.rps)}×`, '≥ 1.5×', pass(bm!.rps / op!.rps >= 1.5)],
-        ['belay /validate p99 vs OPA p99, flat-out', `${f(bv!.lat.p99)} vs ${f(op!.lat.p99)} ms`, 'equal or lower', pass(bv!.lat.p99 <= op!.lat.p99)],
-        ['belay /mutate p99 vs OPA p99, flat-out', `${f(bm!.lat.p99)} vs ${f(op!.lat.p99)} ms`, 'equal or lower', pass(bm!.lat.p99 <= op!.lat.p99)],
-        [`belay /validate p99 at ${cfg.rate}/s`, `${f(fv!.lat.p99)} ms (OPA ${f(fo!.lat.p99)})`, '< 2 ms', pass(fv!.lat.p99 < 2)],
-        [`belay /mutate p99 at ${cfg.rate}/s`, `${f(fm!.lat.p99)} ms (OPA ${f(fo!.lat.p99)})`, '< 2 ms', pass(fm!.lat.p99 < 2)],
-        ['express ceiling ÷ belay /validate, req/s', `${f(ce!.rps / bv!.rps)}×`, '≤ 1.5×', pass(ce!.rps / bv!.rps <= 1.5)],
-        ['express ceiling ÷ belay /mutate, req/s', `${f(ce!.rps / bm!.rps)}×`, '≤ 1.5×', pass(ce!.rps / bm!.rps <= 1.5)],
-        ['belay /validate event loop ÷ ceiling, CPU µs/req', `${f(bv!.eventLoopUsPerRequest / ce!.eventLoopUsPerRequest)}×`, '(≤ 1.5× once workers have cores)', pass(bv!.eventLoopUsPerRequest / ce!.eventLoopUsPerRequest <= 1.5)],
-      ],
-    ));
+    out.push(
+      table(
+        ['comparison', 'value', 'target', 'status'],
+        [
+          ['belay /validate ÷ OPA, req/s flat-out', `${f(bv!.rps / op!.rps)}×`, '≥ 1.5×', pass(bv!.rps / op!.rps >= 1.5)],
+          ['belay /mutate ÷ OPA, req/s flat-out', `${f(bm!.rps / op!.rps)}×`, '≥ 1.5×', pass(bm!.rps / op!.rps >= 1.5)],
+          ['belay /validate p99 vs OPA p99, flat-out', `${f(bv!.lat.p99)} vs ${f(op!.lat.p99)} ms`, 'equal or lower', pass(bv!.lat.p99 <= op!.lat.p99)],
+          ['belay /mutate p99 vs OPA p99, flat-out', `${f(bm!.lat.p99)} vs ${f(op!.lat.p99)} ms`, 'equal or lower', pass(bm!.lat.p99 <= op!.lat.p99)],
+          [`belay /validate p99 at ${cfg.rate}/s`, `${f(fv!.lat.p99)} ms (OPA ${f(fo!.lat.p99)})`, '< 2 ms', pass(fv!.lat.p99 < 2)],
+          [`belay /mutate p99 at ${cfg.rate}/s`, `${f(fm!.lat.p99)} ms (OPA ${f(fo!.lat.p99)})`, '< 2 ms', pass(fm!.lat.p99 < 2)],
+          ['express ceiling ÷ belay /validate, req/s', `${f(ce!.rps / bv!.rps)}×`, '≤ 1.5×', pass(ce!.rps / bv!.rps <= 1.5)],
+          ['express ceiling ÷ belay /mutate, req/s', `${f(ce!.rps / bm!.rps)}×`, '≤ 1.5×', pass(ce!.rps / bm!.rps <= 1.5)],
+          [
+            'belay /validate event loop ÷ ceiling, CPU µs/req',
+            `${f(bv!.eventLoopUsPerRequest / ce!.eventLoopUsPerRequest)}×`,
+            '(≤ 1.5× once workers have cores)',
+            pass(bv!.eventLoopUsPerRequest / ce!.eventLoopUsPerRequest <= 1.5),
+          ],
+        ],
+      ),
+    );
     out.push('');
-    out.push(`On ${os.availableParallelism()} cores shared with the load generator, throughput is bound by total CPU per request; with more cores the workers evaluate elsewhere and the event loop's CPU per request bounds it, which the last row compares with the ceiling's.`);
+    out.push(
+      `On ${os.availableParallelism()} cores shared with the load generator, throughput is bound by total CPU per request; with more cores the workers evaluate elsewhere and the event loop's CPU per request bounds it, which the last row compares with the ceiling's.`,
+    );
     const [sv, sc] = ['belay /validate', 'express ceiling'].map((n) => by(serial, n));
     out.push('');
-    out.push(`One request at a time, p99 is ${f(sv!.lat.p99)} ms for belay /validate and ${f(sc!.lat.p99)} ms for the bare ceiling (p50 ${f(sv!.lat.p50)} and ${f(sc!.lat.p50)} ms): a p99 under 2 ms at ${cfg.rate}/s needs a floor well under that.`);
+    out.push(
+      `One request at a time, p99 is ${f(sv!.lat.p99)} ms for belay /validate and ${f(sc!.lat.p99)} ms for the bare ceiling (p50 ${f(sv!.lat.p50)} and ${f(sc!.lat.p50)} ms): a p99 under 2 ms at ${cfg.rate}/s needs a floor well under that.`,
+    );
     out.push('');
     out.push('## Latency against bundle size (synthetic rules, bench/rules.ts)');
     out.push('');
-    out.push(table(
-      ['rules', 'opa build s', 'bundle KiB', 'load ms', 'reload ms', 'eval p50 µs', 'eval p99 µs', `p50 ms at ${cfg.rate}/s`, `p99 ms at ${cfg.rate}/s`, 'flat-out req/s', 'CPU µs/req', 'event loop µs/req'],
-      sizes.map((s) => [String(s.rules), f(s.buildSeconds), f(s.bundleKiB, 0), f(s.loadMs, 0), f(s.reloadMs, 0), f(s.evalP50Us, 0), f(s.evalP99Us, 0), f(s.http?.lat.p50 ?? Number.NaN), f(s.http?.lat.p99 ?? Number.NaN), fi(s.flat?.rps ?? Number.NaN), fi(s.flat?.cpuUsPerRequest ?? Number.NaN), fi(s.flat?.eventLoopUsPerRequest ?? Number.NaN)]),
-    ));
+    out.push(
+      table(
+        [
+          'rules',
+          'opa build s',
+          'bundle KiB',
+          'load ms',
+          'reload ms',
+          'eval p50 µs',
+          'eval p99 µs',
+          `p50 ms at ${cfg.rate}/s`,
+          `p99 ms at ${cfg.rate}/s`,
+          'flat-out req/s',
+          'CPU µs/req',
+          'event loop µs/req',
+        ],
+        sizes.map((s) => [
+          String(s.rules),
+          f(s.buildSeconds),
+          f(s.bundleKiB, 0),
+          f(s.loadMs, 0),
+          f(s.reloadMs, 0),
+          f(s.evalP50Us, 0),
+          f(s.evalP99Us, 0),
+          f(s.http?.lat.p50 ?? Number.NaN),
+          f(s.http?.lat.p99 ?? Number.NaN),
+          fi(s.flat?.rps ?? Number.NaN),
+          fi(s.flat?.cpuUsPerRequest ?? Number.NaN),
+          fi(s.flat?.eventLoopUsPerRequest ?? Number.NaN),
+        ]),
+      ),
+    );
     out.push('');
-    out.push('load: bundle file read, parsed and activated on a fresh worker pool (every worker compiled it); reload: the same for a new revision while the old one serves. eval: one in-process wasm evaluation of each mix input (µs). HTTP figures: belay /validate serving that bundle.');
+    out.push(
+      'load: bundle file read, parsed and activated on a fresh worker pool (every worker compiled it); reload: the same for a new revision while the old one serves. eval: one in-process wasm evaluation of each mix input (µs). HTTP figures: belay /validate serving that bundle.',
+    );
     out.push('');
     out.push('## Handing inputs to the worker threads');
     out.push('');
-    out.push(table(
-      ['measure (default bundle, per request)', 'value'],
-      [
-        ['policy input size, median', `${f(hop.inputKiBMedian, 1)} KiB`],
-        ['JSON.stringify + UTF-8 bytes (what the pool sends, transferred)', `${f(hop.stringifyEncodeUs, 1)} µs`],
-        ['structuredClone of the input object (what posting the object would cost)', `${f(hop.structuredCloneUs, 1)} µs`],
-        ['evaluation in-process, p50 / p99', `${f(hop.inProcessUs.p50, 0)} / ${f(hop.inProcessUs.p99, 0)} µs`],
-        ['evaluation through the pool (serialise, hop, evaluate, answer), p50 / p99', `${f(hop.poolUs.p50, 0)} / ${f(hop.poolUs.p99, 0)} µs`],
-      ],
-    ));
+    out.push(
+      table(
+        ['measure (default bundle, per request)', 'value'],
+        [
+          ['policy input size, median', `${f(hop.inputKiBMedian, 1)} KiB`],
+          ['JSON.stringify + UTF-8 bytes (what the pool sends, transferred)', `${f(hop.stringifyEncodeUs, 1)} µs`],
+          ['structuredClone of the input object (what posting the object would cost)', `${f(hop.structuredCloneUs, 1)} µs`],
+          ['evaluation in-process, p50 / p99', `${f(hop.inProcessUs.p50, 0)} / ${f(hop.inProcessUs.p99, 0)} µs`],
+          ['evaluation through the pool (serialise, hop, evaluate, answer), p50 / p99', `${f(hop.poolUs.p50, 0)} / ${f(hop.poolUs.p99, 0)} µs`],
+        ],
+      ),
+    );
     if (kubectl) out.push('', kubectl);
-    else out.push('', '## kubectl apply latency', '', 'Skipped: run `make bench BENCH_KUBECTL=1` to measure it on the local control plane (e2e/cluster-up.sh).');
+    else
+      out.push('', '## kubectl apply latency', '', 'Skipped: run `make bench BENCH_KUBECTL=1` to measure it on the local control plane (e2e/cluster-up.sh).');
     if (profile) out.push('', profile);
     out.push('', `Took ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 
@@ -630,7 +767,10 @@ async function main(): Promise<void> {
   const text = `${out.join('\n')}\n`;
   process.stdout.write(`\n${text}`);
   writeFileSync(path.join(results, 'latest.md'), text);
-  writeFileSync(path.join(results, 'latest.json'), JSON.stringify(json, (_k, v: unknown) => (v instanceof Float64Array ? undefined : v), 2));
+  writeFileSync(
+    path.join(results, 'latest.json'),
+    JSON.stringify(json, (_k, v: unknown) => (v instanceof Float64Array ? undefined : v), 2),
+  );
   say(`wrote ${path.relative(root, path.join(results, 'latest.md'))} and latest.json`);
 }
 
@@ -666,15 +806,30 @@ async function profileRun(): Promise<string> {
     await server.stop();
   }
   const threads = summariseProfiles(dir);
-  const lines = [`## Where the time goes (CPU profile of belay /mutate at ${cfg.rate} req/s: ${fi(row.rps)} req/s achieved under the profiler, ${fi(row.eventLoopUsPerRequest)} µs of event loop and ${fi(row.cpuUsPerRequest)} µs of CPU per request)`, ''];
-  lines.push(`V8 samples wall time per thread (the whole process life: start-up, the warm-up and the run); a thread waiting for a core is charged to what it was running, so the run stays below saturation. A sample counts for the innermost frame on its stack that belongs to a category. Thread 0 is the event loop, the others the policy workers. The deferred requests' approvals were recorded beforehand by a gateway on the same state directory, more than ${RACY_MS / 1000} s before: a steady state (for ${RACY_MS / 1000} s after approvals change, lookups read them again).`);
+  const lines = [
+    `## Where the time goes (CPU profile of belay /mutate at ${cfg.rate} req/s: ${fi(row.rps)} req/s achieved under the profiler, ${fi(row.eventLoopUsPerRequest)} µs of event loop and ${fi(row.cpuUsPerRequest)} µs of CPU per request)`,
+    '',
+  ];
+  lines.push(
+    `V8 samples wall time per thread (the whole process life: start-up, the warm-up and the run); a thread waiting for a core is charged to what it was running, so the run stays below saturation. A sample counts for the innermost frame on its stack that belongs to a category. Thread 0 is the event loop, the others the policy workers. The deferred requests' approvals were recorded beforehand by a gateway on the same state directory, more than ${RACY_MS / 1000} s before: a steady state (for ${RACY_MS / 1000} s after approvals change, lookups read them again).`,
+  );
   lines.push('');
   for (const t of threads) {
     lines.push(`${t.file}: busy ${(t.busyShare * 100).toFixed(0)}% of ${(t.totalMs / 1000).toFixed(1)} s`);
     lines.push('');
-    lines.push(table(['part of the request path', 'share of busy'], t.categories.map((c) => [c.name, `${(c.share * 100).toFixed(1)}%`])));
+    lines.push(
+      table(
+        ['part of the request path', 'share of busy'],
+        t.categories.map((c) => [c.name, `${(c.share * 100).toFixed(1)}%`]),
+      ),
+    );
     lines.push('');
-    lines.push(table(['function (self time)', 'share of busy'], t.top.map((x) => [x.name, `${(x.selfShare * 100).toFixed(1)}%`])));
+    lines.push(
+      table(
+        ['function (self time)', 'share of busy'],
+        t.top.map((x) => [x.name, `${(x.selfShare * 100).toFixed(1)}%`]),
+      ),
+    );
     lines.push('');
   }
   lines.push(`Profiles: ${path.relative(root, dir)} (open in Chrome DevTools).`);

@@ -7,7 +7,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { tlsPaths, type TlsFiles } from '../src/tls/devcerts.js';
+import { type TlsFiles, tlsPaths } from '../src/tls/devcerts.js';
 
 export interface Paths {
   root: string;
@@ -120,11 +120,16 @@ export async function startBelay(paths: Paths, options: BelayOptions = {}): Prom
   const args = [
     ...(options.nodeArgs ?? []),
     path.join(paths.root, 'dist/webhook/main.js'),
-    '--listen', `127.0.0.1:${port}`,
-    '--bundle', options.bundle ?? paths.bundle,
-    '--tls-dir', paths.tlsDir,
-    '--state-dir', stateDir,
-    '--evaluator', options.evaluator ?? 'pool',
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--bundle',
+    options.bundle ?? paths.bundle,
+    '--tls-dir',
+    paths.tlsDir,
+    '--state-dir',
+    stateDir,
+    '--evaluator',
+    options.evaluator ?? 'pool',
     ...(options.workers ? ['--eval-workers', String(options.workers)] : []),
   ];
   // Default log level (info): belay logs every decision, as it would in production.
@@ -143,14 +148,19 @@ export async function startOpa(paths: Paths, dirs: string[], name = 'opa'): Prom
   const port = await freePort();
   const tls: TlsFiles = tlsPaths(paths.tlsDir);
   const args = [
-    'run', '--server',
-    '--addr', `127.0.0.1:${port}`,
-    '--tls-cert-file', tls.cert,
-    '--tls-private-key-file', tls.key,
+    'run',
+    '--server',
+    '--addr',
+    `127.0.0.1:${port}`,
+    '--tls-cert-file',
+    tls.cert,
+    '--tls-private-key-file',
+    tls.key,
     '--skip-version-check',
     // No request or decision logs: the tutorial turns console decision logs
     // on, which would write every 2-30 KB input; left off, to OPA's advantage.
-    '--log-level', 'error',
+    '--log-level',
+    'error',
     ...dirs,
   ];
   const { child, log } = launch(name, paths.opa, args, paths);
@@ -162,7 +172,12 @@ export async function startOpa(paths: Paths, dirs: string[], name = 'opa'): Prom
 
 export async function startCeiling(paths: Paths): Promise<Server> {
   const port = await freePort();
-  const { child, log } = launch('ceiling', process.execPath, [path.join(paths.root, 'dist/bench/ceiling.js'), '--listen', `127.0.0.1:${port}`, '--tls-dir', paths.tlsDir], paths);
+  const { child, log } = launch(
+    'ceiling',
+    process.execPath,
+    [path.join(paths.root, 'dist/bench/ceiling.js'), '--listen', `127.0.0.1:${port}`, '--tls-dir', paths.tlsDir],
+    paths,
+  );
   const origin = `https://127.0.0.1:${port}`;
   const ca = readFileSync(tlsPaths(paths.tlsDir).caCert);
   const probe = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'probe' } });

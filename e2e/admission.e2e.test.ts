@@ -53,7 +53,7 @@ afterAll(async () => {
 describe('an agent applies a Deployment whose containers run as root', () => {
   const name = `rooty-${runId}`;
 
-  it('is admitted with belay\'s fixes in the stored object', async () => {
+  it("is admitted with belay's fixes in the stored object", async () => {
     transcriptSection('1. Agent applies a Deployment that runs as root (team-a) → admitted, fixed');
     const r = await kubectl('agent', ['apply', '-f', '-'], { stdin: deployment({ name, namespace: ns.dev }) });
     expectOk(r, new RegExp(`deployment.apps/${name} created`));
@@ -63,8 +63,14 @@ describe('an agent applies a Deployment whose containers run as root', () => {
     const spec = stored!.spec.template.spec;
     const everyContainer = (pred: (c: PodSpec['containers'][number]) => boolean) => spec.containers.every(pred);
     expect(spec.securityContext?.runAsNonRoot === true || everyContainer((c) => c.securityContext?.runAsNonRoot === true), 'runAsNonRoot').toBe(true);
-    expect(everyContainer((c) => c.securityContext?.allowPrivilegeEscalation === false), 'allowPrivilegeEscalation: false').toBe(true);
-    expect(everyContainer((c) => (c.securityContext?.capabilities?.drop ?? []).includes('ALL')), 'capabilities.drop ALL').toBe(true);
+    expect(
+      everyContainer((c) => c.securityContext?.allowPrivilegeEscalation === false),
+      'allowPrivilegeEscalation: false',
+    ).toBe(true);
+    expect(
+      everyContainer((c) => (c.securityContext?.capabilities?.drop ?? []).includes('ALL')),
+      'capabilities.drop ALL',
+    ).toBe(true);
     expect(
       spec.securityContext?.seccompProfile?.type === 'RuntimeDefault' || everyContainer((c) => c.securityContext?.seccompProfile?.type === 'RuntimeDefault'),
       'seccompProfile RuntimeDefault',
@@ -81,7 +87,7 @@ describe('an agent applies a Deployment whose containers run as root', () => {
 });
 
 describe('an agent creates a privileged pod', () => {
-  it('is denied with belay\'s message naming the rule', async () => {
+  it("is denied with belay's message naming the rule", async () => {
     transcriptSection('2. Agent creates a privileged pod → denied');
     const name = `priv-${runId}`;
     const r = await kubectl('agent', ['apply', '-f', '-'], {
@@ -110,9 +116,7 @@ describe('deleting a Deployment in a production namespace', () => {
 
     // The deferral is recorded as an ApprovalRequest for exactly this request.
     const created = (await approvals()).filter((a) => !before.includes(keys([a])[0]!));
-    expect(created.map((a) => a.spec.request)).toContainEqual(
-      expect.objectContaining({ operation: 'DELETE', namespace: ns.production, name }),
-    );
+    expect(created.map((a) => a.spec.request)).toContainEqual(expect.objectContaining({ operation: 'DELETE', namespace: ns.production, name }));
   });
 
   it('by a human: deleted, untouched by belay', async () => {
@@ -218,7 +222,7 @@ describe('an agent binds itself cluster-admin', () => {
 });
 
 describe('an agent reads a Secret', () => {
-  it('is decided by belay\'s authorization webhook ahead of RBAC', async () => {
+  it("is decided by belay's authorization webhook ahead of RBAC", async () => {
     transcriptSection('Agent reads a Secret → the API server asks belay (authorization webhook)');
     const name = `db-credentials-${runId}`;
     await admin(['create', 'secret', 'generic', name, '-n', ns.production, '--from-literal=password=hunter2']);

@@ -15,7 +15,7 @@ import { stringify } from 'yaml';
 import { ns, paths, runId } from './harness/env.js';
 import { expectDeferred, expectOk } from './harness/expect.js';
 import { Gateway } from './harness/gateway.js';
-import { admin, AGENT, getObject, kubectl, transcriptSection, type KubectlResult } from './harness/kubectl.js';
+import { AGENT, admin, getObject, type KubectlResult, kubectl, transcriptSection } from './harness/kubectl.js';
 import { installManifests } from './harness/manifests.js';
 import { unsureDeployment } from './harness/objects.js';
 import { run, waitFor } from './harness/proc.js';
@@ -46,7 +46,9 @@ function refIn(r: KubectlResult): { ns: string; name: string; ref: string } {
 }
 
 async function approvalsFor(name: string): Promise<ApprovalRequest[]> {
-  const list = JSON.parse(await admin(['get', 'approvalrequests.belay.dev', '-n', NS, '-o', 'json'], undefined, { quiet: true })) as { items: ApprovalRequest[] };
+  const list = JSON.parse(await admin(['get', 'approvalrequests.belay.dev', '-n', NS, '-o', 'json'], undefined, { quiet: true })) as {
+    items: ApprovalRequest[];
+  };
   return list.items.filter((a) => a.spec.request.name === name);
 }
 
@@ -62,7 +64,12 @@ async function belay(context: string, args: string[]): Promise<{ code: number; s
   return r;
 }
 
-const status = (phase: string, extra: Record<string, unknown> = {}) => ['--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { phase, ...extra } })];
+const status = (phase: string, extra: Record<string, unknown> = {}) => [
+  '--subresource=status',
+  '--type=merge',
+  '-p',
+  JSON.stringify({ status: { phase, ...extra } }),
+];
 const SOD_DENIED = /admission webhook "approvals\.belay\.dev" denied the request/;
 
 async function eventsOf(name: string): Promise<string[]> {
@@ -75,7 +82,10 @@ const decisionLog = path.join(paths.out, 'approvals-decisions.log');
 
 function loggedDecisions(): { verdict: string; approvalId: string | null; actor: { username: string } }[] {
   if (!existsSync(decisionLog)) return [];
-  return readFileSync(decisionLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return readFileSync(decisionLog, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 beforeAll(async () => {
@@ -124,7 +134,7 @@ describe('the approval lifecycle', () => {
     expect(Math.abs(Date.parse(a.status!.decidedAt!) - Date.now())).toBeLessThan(60_000);
   });
 
-  it('admits the agent\'s retry once, marks the approval Consumed, and denies the same retry again', async () => {
+  it("admits the agent's retry once, marks the approval Consumed, and denies the same retry again", async () => {
     const [a] = await approvalsFor(name);
     const retry = await kubectl('agent', ['create', '-f', '-'], { stdin: unsure(name) });
     expectOk(retry, new RegExp(`deployment.apps/${name} created`));
@@ -142,17 +152,35 @@ describe('the approval lifecycle', () => {
   it('reports the approval and its use as Kubernetes Events and in the decision log', async () => {
     const [a] = await approvalsFor(name);
     const ref = `${NS}/${a!.metadata.name}`;
-    const logged = await waitFor('approval records in the decision log', async () => {
-      const mine = loggedDecisions().filter((d) => d.approvalId === ref);
-      return mine.some((d) => d.verdict === 'consumed') ? mine : undefined;
-    }, 15_000, 300);
-    expect(logged.map((d) => [d.verdict, d.actor.username])).toEqual(expect.arrayContaining([['defer', AGENT], ['approved', 'alice'], ['consumed', AGENT]]));
-    const reasons = await waitFor('approval events', async () => {
-      const r = await eventsOf(a!.metadata.name);
-      return r.includes('Approved') && r.includes('Consumed') ? r : undefined;
-    }, 15_000, 300);
+    const logged = await waitFor(
+      'approval records in the decision log',
+      async () => {
+        const mine = loggedDecisions().filter((d) => d.approvalId === ref);
+        return mine.some((d) => d.verdict === 'consumed') ? mine : undefined;
+      },
+      15_000,
+      300,
+    );
+    expect(logged.map((d) => [d.verdict, d.actor.username])).toEqual(
+      expect.arrayContaining([
+        ['defer', AGENT],
+        ['approved', 'alice'],
+        ['consumed', AGENT],
+      ]),
+    );
+    const reasons = await waitFor(
+      'approval events',
+      async () => {
+        const r = await eventsOf(a!.metadata.name);
+        return r.includes('Approved') && r.includes('Consumed') ? r : undefined;
+      },
+      15_000,
+      300,
+    );
     expect(reasons).toEqual(expect.arrayContaining(['Approved', 'Consumed']));
-    const lease = JSON.parse(await admin(['get', 'lease', 'belay-approvals', '-n', 'belay', '-o', 'json'], undefined, { quiet: true })) as { spec: { holderIdentity: string } };
+    const lease = JSON.parse(await admin(['get', 'lease', 'belay-approvals', '-n', 'belay', '-o', 'json'], undefined, { quiet: true })) as {
+      spec: { holderIdentity: string };
+    };
     expect(lease.spec.holderIdentity).not.toBe('');
   });
 
@@ -186,7 +214,12 @@ describe('separation of duties, enforced by the API server', () => {
     expect(r.stderr).toMatch(SOD_DENIED);
     expect(r.stderr).toMatch(/agent identity, and agents may not approve or reject/);
     // The refusal is on record too.
-    const refused = await waitFor('the refusal in the decision log', async () => loggedDecisions().find((d) => d.verdict === 'approval-refused' && d.approvalId === `${NS}/${apr}`), 10_000, 200);
+    const refused = await waitFor(
+      'the refusal in the decision log',
+      async () => loggedDecisions().find((d) => d.verdict === 'approval-refused' && d.approvalId === `${NS}/${apr}`),
+      10_000,
+      200,
+    );
     expect(refused.actor.username).toBe(AGENT);
   });
 
@@ -194,7 +227,14 @@ describe('separation of duties, enforced by the API server', () => {
     const bob = await kubectl('bob', ['patch', 'approvalrequest', apr, '-n', NS, ...status('Approved')]);
     expect(bob.stderr).toMatch(SOD_DENIED);
     expect(bob.stderr).toMatch(/only members of belay:approvers may decide this request; bob is not/);
-    const gw = await kubectl('belay', ['patch', 'approvalrequest', apr, '-n', NS, ...status('Approved', { decidedBy: 'system:serviceaccount:belay:belay', decidedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z') })]);
+    const gw = await kubectl('belay', [
+      'patch',
+      'approvalrequest',
+      apr,
+      '-n',
+      NS,
+      ...status('Approved', { decidedBy: 'system:serviceaccount:belay:belay', decidedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }),
+    ]);
     expect(gw.stderr).toMatch(SOD_DENIED);
     expect(gw.stderr).toMatch(/the belay gateway may not change a decision|gateway cannot approve/);
     const cli = await belay('bob', ['approve', `${NS}/${apr}`]);
@@ -231,7 +271,12 @@ describe('separation of duties, enforced by the API server', () => {
         apiVersion: 'belay.dev/v1alpha1',
         kind: 'ApprovalRequest',
         metadata: { name: `forged-${runId}`, namespace: NS },
-        spec: { requester: { user: 'someone-else' }, request: { operation: 'CREATE', resource: 'deployments' }, approverGroups: ['system:authenticated'], requiredBy: new Date(Date.now() + 600_000).toISOString() },
+        spec: {
+          requester: { user: 'someone-else' },
+          request: { operation: 'CREATE', resource: 'deployments' },
+          approverGroups: ['system:authenticated'],
+          requiredBy: new Date(Date.now() + 600_000).toISOString(),
+        },
       }),
     });
     expect(forged.code).not.toBe(0);
@@ -243,8 +288,8 @@ describe('separation of duties, enforced by the API server', () => {
 describe('a rejected request', () => {
   const name = `apr-rej-${runId}`;
 
-  it('stays refused with the approver\'s message', async () => {
-    transcriptSection('Approvals 4. alice rejects; the agent\'s retries stay refused with her message');
+  it("stays refused with the approver's message", async () => {
+    transcriptSection("Approvals 4. alice rejects; the agent's retries stay refused with her message");
     const { ref } = refIn(await kubectl('agent', ['create', '-f', '-'], { stdin: unsure(name) }));
     const r = await belay('alice', ['reject', ref, '-m', 'not during the freeze']);
     expect(r.code, r.stderr).toBe(0);
@@ -296,7 +341,12 @@ describe('an edited approval', () => {
   it('is checked by policy again: an edit policy denies is refused and the approval stays unused', async () => {
     const denied = `apr-edit-deny-${runId}`;
     const { ref, name: apr } = refIn(await kubectl('agent', ['create', '-f', '-'], { stdin: unsure(denied) }));
-    const edit = await belay('alice', ['edit', ref, '--patch', '[{"op":"add","path":"/spec/template/spec/containers/0/securityContext/privileged","value":true}]']);
+    const edit = await belay('alice', [
+      'edit',
+      ref,
+      '--patch',
+      '[{"op":"add","path":"/spec/template/spec/containers/0/securityContext/privileged","value":true}]',
+    ]);
     expect(edit.code, edit.stderr).toBe(0);
     const retry = await kubectl('agent', ['create', '-f', '-'], { stdin: unsure(denied) });
     expect(retry.code).not.toBe(0);
@@ -331,10 +381,15 @@ describe('expiry', () => {
     const { name: apr } = refIn(first);
     const a = await approval(apr);
     expect(Date.parse(a.spec.requiredBy) - Date.now()).toBeLessThan(5_000);
-    const expired = await waitFor('the request to expire', async () => {
-      const x = await approval(apr);
-      return x.status?.phase === 'Expired' ? x : undefined;
-    }, 30_000, 500);
+    const expired = await waitFor(
+      'the request to expire',
+      async () => {
+        const x = await approval(apr);
+        return x.status?.phase === 'Expired' ? x : undefined;
+      },
+      30_000,
+      500,
+    );
     expect(expired.status?.decidedBy).toBeUndefined();
     // Too late to decide now.
     const late = await kubectl('alice', ['patch', 'approvalrequest', apr, '-n', NS, ...status('Approved')]);

@@ -16,18 +16,17 @@
 // the page itself in Debian's chromium (as webhook/console/console.browser.test.ts
 // does in local mode); it is skipped when /usr/bin/chromium is missing.
 
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { CHROMIUM, HAVE_CHROMIUM, openIsolatedPage, type IsolatedPage } from '../src/testkit/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { CHROMIUM, HAVE_CHROMIUM, type IsolatedPage, openIsolatedPage } from '../src/testkit/chromium.js';
 import { gatewayUrl, ns, paths, runId } from './harness/env.js';
 import { expectDeferred, expectOk } from './harness/expect.js';
 import { Gateway } from './harness/gateway.js';
-import { AGENT, getObject, kubectl, transcriptSection, type KubectlResult } from './harness/kubectl.js';
+import { AGENT, getObject, type KubectlResult, kubectl, transcriptSection } from './harness/kubectl.js';
 import { installManifests } from './harness/manifests.js';
 import { unsureDeployment } from './harness/objects.js';
 import { tokenOf } from './harness/tokens.js';
@@ -217,13 +216,13 @@ describe('who the console lets in', () => {
   });
 });
 
-describe('an agent\'s deferred request, decided in the console', () => {
+describe("an agent's deferred request, decided in the console", () => {
   const name = `con-ok-${runId}`;
   let apr: string;
   let seenVersion: string;
 
   beforeAll(async () => {
-    transcriptSection('Console 2. The agent\'s low-confidence create defers; alice sees and approves it in the console');
+    transcriptSection("Console 2. The agent's low-confidence create defers; alice sees and approves it in the console");
     apr = await deferredRequest(name);
   });
 
@@ -283,7 +282,7 @@ describe('an agent\'s deferred request, decided in the console', () => {
     expect((await stored(apr)).status?.phase).toBe('Pending');
   });
 
-  it('refuses an agent that holds the approver group, with the approvals webhook\'s reason', async () => {
+  it("refuses an agent that holds the approver group, with the approvals webhook's reason", async () => {
     const seen = itemOf((await list(bot)).body, apr);
     expect(seen?.you).toMatchObject({ mayDecide: false, why: expect.stringMatching(/agent identity/) });
     const tried = await decide<ErrorBody>(bot, apr, { action: 'approve' });
@@ -321,8 +320,8 @@ describe('an agent\'s deferred request, decided in the console', () => {
     expect((await stored(apr)).status).toMatchObject({ phase: 'Approved', decidedBy: 'alice' });
   });
 
-  it('admits the agent\'s retry once, then the approval reads Consumed', async () => {
-    transcriptSection('Console 3. The agent retries after alice\'s approval in the console: admitted once');
+  it("admits the agent's retry once, then the approval reads Consumed", async () => {
+    transcriptSection("Console 3. The agent retries after alice's approval in the console: admitted once");
     expectOk(await agentCreates(name), new RegExp(`deployment.apps/${name} created`));
     expect(await getObject(['deployment', name], NS)).toBeDefined();
     const a = await stored(apr);
@@ -372,7 +371,7 @@ describe('a rejection in the console', () => {
   let apr: string;
 
   beforeAll(async () => {
-    transcriptSection('Console 5. carol rejects in the console with a message; the agent\'s retries carry it');
+    transcriptSection("Console 5. carol rejects in the console with a message; the agent's retries carry it");
     apr = await deferredRequest(name);
   });
 
@@ -386,7 +385,7 @@ describe('a rejection in the console', () => {
     expect((await stored(apr)).status?.phase).toBe('Pending');
   });
 
-  it('stays refused with the approver\'s message on every retry', async () => {
+  it("stays refused with the approver's message on every retry", async () => {
     const rv = (await show(carol, apr)).body.resourceVersion!;
     const r = await decide(carol, apr, { action: 'reject', message: why, resourceVersion: rv });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
@@ -437,7 +436,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the console page in chromium, on the real contr
     await expect.poll(() => page.locator('#whoami').textContent()).toContain(who);
   }
 
-  it('alice signs in with her token, sees the request with its rule, approves it; the agent\'s retry is admitted', async () => {
+  it("alice signs in with her token, sees the request with its rule, approves it; the agent's retry is admitted", async () => {
     await signIn(alice, 'alice');
     expect(await page.locator('#whoami').textContent()).toMatch(/alice \(belay:approvers, system:authenticated\) · cluster/);
     await expect.poll(() => item(approveId).textContent(), { timeout: 15_000 }).toContain('context.low_confidence');
@@ -457,7 +456,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the console page in chromium, on the real contr
     await expect.poll(() => item(approveId).locator('.phase').textContent(), { timeout: 15_000 }).toBe('Consumed');
   }, 60_000);
 
-  it('bob, on whose behalf the agent acted, is warned, and his approval is refused with the webhook\'s reason', async () => {
+  it("bob, on whose behalf the agent acted, is warned, and his approval is refused with the webhook's reason", async () => {
     await signIn(bob, 'bob');
     await expect.poll(() => item(oboId).count(), { timeout: 15_000 }).toBe(1);
     // Not his to see: the request that is not on his behalf.
@@ -465,7 +464,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the console page in chromium, on the real contr
     await item(oboId).click();
     await expect.poll(() => page.locator('.actions .warning').textContent()).toMatch(/on behalf of bob, who may not decide it/);
     await button('Approve').click();
-    await expect.poll(() => page.locator('.actions .error').textContent()).toMatch(/^Refused: .*admission webhook "approvals\.belay\.dev" denied the request: .* on behalf of bob, who may not decide it/);
+    await expect
+      .poll(() => page.locator('.actions .error').textContent())
+      .toMatch(/^Refused: .*admission webhook "approvals\.belay\.dev" denied the request: .* on behalf of bob, who may not decide it/);
     expect(await page.locator('#detail .title .phase').textContent()).toBe('Pending');
     await page.screenshot({ path: path.join(paths.out, 'console-cluster-refused.png'), fullPage: true });
     expect((await stored(oboId.split('/')[1]!)).status?.phase).toBe('Pending');

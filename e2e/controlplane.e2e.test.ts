@@ -80,10 +80,9 @@ describe('control plane without the gateway', () => {
   });
 
   it('serves the ApprovalRequest CRD, and lets nobody create or decide approvals while belay is down', async () => {
-    const crd = await getObject<{ spec: { versions: Array<{ name: string; subresources?: { status?: object }; additionalPrinterColumns?: Array<{ name: string }> }> } }>([
-      'crd',
-      'approvalrequests.belay.dev',
-    ]);
+    const crd = await getObject<{
+      spec: { versions: Array<{ name: string; subresources?: { status?: object }; additionalPrinterColumns?: Array<{ name: string }> }> };
+    }>(['crd', 'approvalrequests.belay.dev']);
     const v1alpha1 = crd?.spec.versions.find((v) => v.name === 'v1alpha1');
     expect(v1alpha1?.subresources?.status).toBeDefined();
     expect(v1alpha1?.additionalPrinterColumns?.map((c) => c.name)).toEqual(expect.arrayContaining(['Phase', 'Requester', 'Action', 'Target', 'Expires']));
@@ -124,7 +123,18 @@ describe('control plane without the gateway', () => {
   });
 
   it('selects agents by group as well as by service-account namespace', async () => {
-    const r = await kubectl('admin', ['--as', 'ci-bot', '--as-group', 'belay:agents', 'create', 'configmap', `group-${id}`, '-n', ns.dev, '--from-literal=a=b']);
+    const r = await kubectl('admin', [
+      '--as',
+      'ci-bot',
+      '--as-group',
+      'belay:agents',
+      'create',
+      'configmap',
+      `group-${id}`,
+      '-n',
+      ns.dev,
+      '--from-literal=a=b',
+    ]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(FAILED_CALLING_BELAY);
   });
@@ -149,7 +159,7 @@ describe('control plane without the gateway', () => {
     expect(del.stdout).toMatch(new RegExp(`deployment.apps "web-${id}" deleted`));
   });
 
-  it('asks belay about agents\' Secret reads only, and falls through to RBAC while it is down', async () => {
+  it("asks belay about agents' Secret reads only, and falls through to RBAC while it is down", async () => {
     await admin(['create', 'secret', 'generic', `s-${id}`, '-n', ns.dev, '--from-literal=password=hunter2']);
     const before = await authzCounters();
     const byBob = await kubectl('bob', ['get', 'secret', `s-${id}`, '-n', ns.dev, '-o', 'name']);

@@ -10,13 +10,13 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { ns, paths, ports, runId } from './harness/env.js';
 import { Gateway } from './harness/gateway.js';
-import { admin, kubectl, transcriptSection, AGENT } from './harness/kubectl.js';
+import { AGENT, admin, kubectl, transcriptSection } from './harness/kubectl.js';
 import { installManifests } from './harness/manifests.js';
 import { authzCounters } from './harness/metrics.js';
 import { run, runOk, waitFor } from './harness/proc.js';
-import { stringify } from 'yaml';
 
 const READ_WINDOW_S = 8;
 const ENTRYPOINTS = ['admission', 'authorization', 'toolcall', 'toolresult', 'prompt'].map((f) => `belay/${f}/decision`);
@@ -31,7 +31,17 @@ async function shortWindowBundle(): Promise<string> {
   writeFileSync(dataFile, JSON.stringify(data, null, 2));
   const out = path.join(paths.out, 'secrets-bundle.tar.gz');
   mkdirSync(paths.out, { recursive: true });
-  await runOk(path.join(paths.bin, 'opa'), ['build', '-t', 'wasm', ...ENTRYPOINTS.flatMap((e) => ['-e', e]), '--revision', `e2e-secrets-${runId}`, '-o', out, dir]);
+  await runOk(path.join(paths.bin, 'opa'), [
+    'build',
+    '-t',
+    'wasm',
+    ...ENTRYPOINTS.flatMap((e) => ['-e', e]),
+    '--revision',
+    `e2e-secrets-${runId}`,
+    '-o',
+    out,
+    dir,
+  ]);
   return out;
 }
 
@@ -48,13 +58,17 @@ async function readApprovals(secret: string): Promise<ApprovalRequest[]> {
 
 /** `belay approvals …` as one of the cluster's identities. */
 async function belay(context: string, args: string[]): Promise<string> {
-  const r = await runOk(process.execPath, [paths.gatewayMain, 'approvals', ...args, '--kubeconfig', paths.kubeconfig, '--context', context], { cwd: paths.root });
+  const r = await runOk(process.execPath, [paths.gatewayMain, 'approvals', ...args, '--kubeconfig', paths.kubeconfig, '--context', context], {
+    cwd: paths.root,
+  });
   return r.stdout;
 }
 
 const gateway = new Gateway();
 const secret = `db-credentials-${runId}`;
-const FORBIDDEN = new RegExp(`secrets "${secret}" is forbidden: User "${AGENT.replace(/[:.]/g, '\\$&')}" cannot get resource "secrets" in API group "" in the namespace "${ns.production}": belay: `);
+const FORBIDDEN = new RegExp(
+  `secrets "${secret}" is forbidden: User "${AGENT.replace(/[:.]/g, '\\$&')}" cannot get resource "secrets" in API group "" in the namespace "${ns.production}": belay: `,
+);
 
 beforeAll(async () => {
   paths.bundle = await shortWindowBundle();
@@ -144,11 +158,28 @@ describe('an agent impersonating someone', () => {
     await admin(['apply', '-f', '-'], stringify({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'remediator', namespace: ns.agents } }));
     const token = (await admin(['create', 'token', 'remediator', '-n', ns.agents, '--duration', '10m'], undefined, { quiet: true })).trim();
     const server = `https://127.0.0.1:${ports.apiserver}`;
-    const r = await run(paths.kubectl, ['--kubeconfig', '/dev/null', '--server', server, '--certificate-authority', path.join(paths.cluster, 'pki', 'ca.crt'), '--token', token, '--as', 'alice', 'get', 'configmaps', '-n', ns.dev]);
+    const r = await run(paths.kubectl, [
+      '--kubeconfig',
+      '/dev/null',
+      '--server',
+      server,
+      '--certificate-authority',
+      path.join(paths.cluster, 'pki', 'ca.crt'),
+      '--token',
+      token,
+      '--as',
+      'alice',
+      'get',
+      'configmaps',
+      '-n',
+      ns.dev,
+    ]);
     expect(r.code).not.toBe(0);
     // Kubernetes asks first with constrained impersonation's verb for the request (impersonate-on:user-info:list),
     // then with the classic impersonate on users; belay defers both.
-    expect(r.stderr).toMatch(/is forbidden: User "system:serviceaccount:agents:remediator" cannot impersonate[\w:-]* resource "(configmaps|users)" .*: belay: approval required: impersonating /);
+    expect(r.stderr).toMatch(
+      /is forbidden: User "system:serviceaccount:agents:remediator" cannot impersonate[\w:-]* resource "(configmaps|users)" .*: belay: approval required: impersonating /,
+    );
     expect(r.stderr).toMatch(/\[rule authz\.impersonate\]/);
   });
 });

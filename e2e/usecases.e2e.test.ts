@@ -98,7 +98,16 @@ describe('use case 1: gating a destructive tool call', () => {
   const name = `test-web-${runId}`;
   const call = {
     tool: { name: 'resources_delete', arguments: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.production, name } },
-    target: { verb: 'delete', group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments', namespace: ns.production, name, cluster: 'prod-billing' },
+    target: {
+      verb: 'delete',
+      group: 'apps',
+      version: 'v1',
+      kind: 'Deployment',
+      resource: 'deployments',
+      namespace: ns.production,
+      name,
+      cluster: 'prod-billing',
+    },
     context: { rationale: 'clean up old test deployments (env=test)' },
     onBehalfOf: 'bob',
     requestId: `uc1-${runId}`,
@@ -109,7 +118,10 @@ describe('use case 1: gating a destructive tool call', () => {
     await admin(['apply', '-f', '-'], deployment({ name, namespace: ns.production }));
     const deferred = await api('POST', '/v1/tool-calls:evaluate', call);
     expect(deferred.status).toBe(200);
-    expect(deferred.body).toMatchObject({ decision: 'defer', approval: { phase: 'Pending', id: expect.any(String), url: expect.stringMatching(/^\/v1\/approvals\//) } });
+    expect(deferred.body).toMatchObject({
+      decision: 'defer',
+      approval: { phase: 'Pending', id: expect.any(String), url: expect.stringMatching(/^\/v1\/approvals\//) },
+    });
     const { id, url } = deferred.body.approval;
 
     const shown = await belayOk('alice', ['show', id]);
@@ -151,7 +163,9 @@ describe('use case 2: protecting Secrets from the model', () => {
 
   it('[Edit]: the approver lets the call run with the values redacted', async () => {
     transcriptSection('Use case 2. resources_get Secret → deferred; alice approves with an edit → result redacted');
-    const { id, secret } = await approvedCall('json', (id) => belayOk('alice', ['edit', id, '--arguments', JSON.stringify(toolFor('json').arguments), '-m', 'redact the values']));
+    const { id, secret } = await approvedCall('json', (id) =>
+      belayOk('alice', ['edit', id, '--arguments', JSON.stringify(toolFor('json').arguments), '-m', 'redact the values']),
+    );
     const r = await api('POST', '/v1/tool-results:redact', { tool: toolFor('json'), result: JSON.stringify(secret), approvalId: id });
     expect(r.body).toMatchObject({ decision: 'allow', format: 'json' });
     expect(JSON.parse(r.body.result).data.password).toBe('[REDACTED]');
@@ -208,7 +222,11 @@ describe('use case 3: controlling MCP tools (privilege escalation)', () => {
     expect(seen.body).toMatchObject({ phase: 'Approved', edited: true, arguments: { resource: rb } });
 
     const run = await api('POST', '/v1/tool-calls:evaluate', call);
-    expect(run.body).toMatchObject({ decision: 'allow', edited: true, tool: { arguments: { resource: rb }, target: { kind: 'RoleBinding', namespace: ns.dev } } });
+    expect(run.body).toMatchObject({
+      decision: 'allow',
+      edited: true,
+      tool: { arguments: { resource: rb }, target: { kind: 'RoleBinding', namespace: ns.dev } },
+    });
     expect(await getObject(['clusterrolebinding', binding])).toBeUndefined();
   });
 });
@@ -225,7 +243,9 @@ describe('use case 4: post-processing generated code', () => {
     expect(await getObject(['deployment', name], ns.dev)).toBeUndefined();
 
     expectOk(await kubectl('agent', ['apply', '-f', '-'], { stdin: manifest }));
-    const stored = await getObject<{ spec: { template: { spec: { securityContext?: { runAsNonRoot?: boolean }; containers: { securityContext?: { runAsNonRoot?: boolean } }[] } } } }>(['deployment', name], ns.dev);
+    const stored = await getObject<{
+      spec: { template: { spec: { securityContext?: { runAsNonRoot?: boolean }; containers: { securityContext?: { runAsNonRoot?: boolean } }[] } } };
+    }>(['deployment', name], ns.dev);
     const spec = stored!.spec.template.spec;
     expect(spec.securityContext?.runAsNonRoot === true || spec.containers.every((c) => c.securityContext?.runAsNonRoot === true)).toBe(true);
   });
@@ -305,4 +325,3 @@ describe('use case 6: retry after validation fails', () => {
     expect(stored!.spec.template.spec.containers[0]!.volumeMounts[0]!.mountPath).toBe('/etc/nginx/conf.d');
   });
 });
-

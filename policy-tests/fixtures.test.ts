@@ -8,13 +8,13 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCases, type FixtureCase } from '../src/testing/cases.js';
+import { type FixtureCase, loadCases } from '../src/testing/cases.js';
 import { differential } from '../src/testing/differential.js';
 import { findOpa } from '../src/testing/opa.js';
-import { loadPodSecurityFixtures, runPodSecurityFixture, type PssFixture } from '../src/testing/pod-security.js';
+import { loadPodSecurityFixtures, type PssFixture, runPodSecurityFixture } from '../src/testing/pod-security.js';
 import { explain } from '../src/testing/reporters/report.js';
-import { runCase, type CaseResult } from '../src/testing/runner.js';
-import { loadBundleFile, stalenessNote, type LoadedBundle } from '../src/testing/suite.js';
+import { type CaseResult, runCase } from '../src/testing/runner.js';
+import { type LoadedBundle, loadBundleFile, stalenessNote } from '../src/testing/suite.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bundlePath = path.resolve(root, process.env.BELAY_BUNDLE ?? '.build/bundle.tar.gz');

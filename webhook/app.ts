@@ -30,7 +30,14 @@ export function createApp(ctx: GatewayContext): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   const body = jsonBody(ctx.bodyLimit ?? DEFAULT_BODY_LIMIT);
-  const admission = { policy: () => ctx.store.current(), approvals: ctx.approvals, namespaces: ctx.namespaces, metrics: ctx.metrics, log: ctx.log, decisions: ctx.decisions };
+  const admission = {
+    policy: () => ctx.store.current(),
+    approvals: ctx.approvals,
+    namespaces: ctx.namespaces,
+    metrics: ctx.metrics,
+    log: ctx.log,
+    decisions: ctx.decisions,
+  };
 
   app.get('/healthz', healthz());
   app.get('/readyz', readyz(ctx.store));

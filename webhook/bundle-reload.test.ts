@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noApprovals } from '../src/approvals/gate.js';
 import { silentLogger } from '../src/observe/log.js';
 import { buildBundle, writeTree } from '../src/testkit/opa-bundle.js';
-import { startGateway, type Gateway } from './gateway.js';
+import { type Gateway, startGateway } from './gateway.js';
 
 const policy = (rev: string) => `package belay.admission
 import rego.v1
@@ -130,7 +130,8 @@ describe('hot reload under continuous requests', () => {
         }
         seen[rev]++;
         if (deny) {
-          if (r.allowed || r.status?.message !== `revision ${rev} denies this [rule rev.${rev}.deny]`) problems.push(`${uid}: deny under ${rev}: ${JSON.stringify(r)}`);
+          if (r.allowed || r.status?.message !== `revision ${rev} denies this [rule rev.${rev}.deny]`)
+            problems.push(`${uid}: deny under ${rev}: ${JSON.stringify(r)}`);
         } else {
           const patch = r.patch ? JSON.parse(Buffer.from(r.patch, 'base64').toString()) : null;
           if (!r.allowed || JSON.stringify(patch) !== JSON.stringify([{ op: 'add', path: '/metadata/labels/rev', value: rev }])) {
@@ -167,11 +168,13 @@ describe('hot reload under continuous requests', () => {
     const until = Date.now() + 5000;
     while (!gateway.store.lastFailure && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     const ready = await new Promise<any>((resolve, reject) =>
-      https.get(new URL('/readyz', gateway.url), { ca, agent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(Buffer.concat(chunks).toString()) }));
-      }).on('error', reject),
+      https
+        .get(new URL('/readyz', gateway.url), { ca, agent }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(Buffer.concat(chunks).toString()) }));
+        })
+        .on('error', reject),
     );
     expect(ready.status).toBe(200);
     expect(ready.body).toMatchObject({ ready: true, revision: before, lastFailure: { message: expect.stringMatching(/not a gzip file/) } });
@@ -196,11 +199,13 @@ describe('hot reload under continuous requests', () => {
     try {
       const readyz = () =>
         new Promise<any>((resolve, reject) =>
-          https.get(new URL('/readyz', late.url), { ca, agent }, (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c) => chunks.push(c));
-            res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(Buffer.concat(chunks).toString()) }));
-          }).on('error', reject),
+          https
+            .get(new URL('/readyz', late.url), { ca, agent }, (res) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (c) => chunks.push(c));
+              res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(Buffer.concat(chunks).toString()) }));
+            })
+            .on('error', reject),
         );
       const before = await readyz();
       expect(before.status).toBe(503);

@@ -12,7 +12,7 @@ import { buildProgram } from '../src/cli/program.js';
 import { parseDecisionLog } from '../src/observe/decision-log.js';
 import { silentLogger } from '../src/observe/log.js';
 import { buildBundle, writeTree } from '../src/testkit/opa-bundle.js';
-import { startGateway, type Gateway } from './gateway.js';
+import { type Gateway, startGateway } from './gateway.js';
 
 const AGENTS = JSON.stringify({ belay: { config: { agents: { serviceAccountNamespaces: ['agents'] } } } });
 const policy = (extra: string) => `package belay.admission
@@ -45,11 +45,15 @@ function send(uid: string, object: Record<string, unknown>): Promise<any> {
     },
   });
   return new Promise((resolve, reject) => {
-    const req = https.request(new URL('/validate', gateway.url), { method: 'POST', ca: readFileSync(gateway.caFile), headers: { 'content-type': 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString())));
-    });
+    const req = https.request(
+      new URL('/validate', gateway.url),
+      { method: 'POST', ca: readFileSync(gateway.caFile), headers: { 'content-type': 'application/json' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString())));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -60,7 +64,13 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, 'v1.tar.gz'), buildBundle(writeTree({ 'p.rego': policy(''), 'data.json': AGENTS }), { revision: 'v1' }));
   writeFileSync(
     path.join(dir, 'v2.tar.gz'),
-    buildBundle(writeTree({ 'p.rego': policy('reasons contains {"rule": "env.staging", "message": "staging is frozen", "severity": "high"} if labels.env == "staging"'), 'data.json': AGENTS }), { revision: 'v2' }),
+    buildBundle(
+      writeTree({
+        'p.rego': policy('reasons contains {"rule": "env.staging", "message": "staging is frozen", "severity": "high"} if labels.env == "staging"'),
+        'data.json': AGENTS,
+      }),
+      { revision: 'v2' },
+    ),
   );
   logFile = path.join(dir, 'decisions.log');
   gateway = await startGateway({
@@ -74,7 +84,12 @@ beforeAll(async () => {
     decisionLog: { destination: logFile },
   });
   await send('u-secret', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db' }, data: { password: 'czNjcjN0' }, stringData: { token: 'hunter2' } });
-  await send('u-config', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', labels: { env: 'staging' } }, data: { apiKey: 'AKIA-not-for-logs', mode: 'fast' } });
+  await send('u-config', {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'cfg', labels: { env: 'staging' } },
+    data: { apiKey: 'AKIA-not-for-logs', mode: 'fast' },
+  });
   await send('u-prod', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'p', labels: { env: 'prod' } }, data: {} });
   await gateway.close();
 });
@@ -94,17 +109,35 @@ describe('decision log from the gateway', () => {
       ['u-prod', 'deny', 'v1'],
     ]);
     expect(entries[1]!.input!.object).toMatchObject({ data: { apiKey: '[REDACTED]', mode: 'fast' } });
-    expect(entries[2]).toMatchObject({ face: 'admission', rules: ['env.prod'], reasons: [{ rule: 'env.prod' }], request: { operation: 'CREATE', kind: 'ConfigMap', namespace: 'team-a', name: 'p' } });
+    expect(entries[2]).toMatchObject({
+      face: 'admission',
+      rules: ['env.prod'],
+      reasons: [{ rule: 'env.prod' }],
+      request: { operation: 'CREATE', kind: 'ConfigMap', namespace: 'team-a', name: 'p' },
+    });
     expect(entries[2]!.inputDigest).toMatch(/^sha256:/);
     expect(entries[2]!.latencyMs).toBeGreaterThan(0);
   });
 
   it('belay replay shows what the candidate would change, as Markdown', async () => {
     const out: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+      out.push(String(s));
+      return true;
+    });
     try {
       process.exitCode = undefined;
-      await buildProgram().parseAsync(['node', 'belay', 'replay', '--bundle', path.join(dir, 'v2.tar.gz'), '--format', 'markdown', '--fail-on-change', logFile]);
+      await buildProgram().parseAsync([
+        'node',
+        'belay',
+        'replay',
+        '--bundle',
+        path.join(dir, 'v2.tar.gz'),
+        '--format',
+        'markdown',
+        '--fail-on-change',
+        logFile,
+      ]);
     } finally {
       vi.restoreAllMocks();
     }

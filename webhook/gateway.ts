@@ -4,28 +4,28 @@
 
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { noApprovals, type ApprovalGate } from '../src/approvals/gate.js';
-import { startApprovals, type Approvals } from '../src/approvals/runtime.js';
+import { type ApprovalGate, noApprovals } from '../src/approvals/gate.js';
+import { type Approvals, startApprovals } from '../src/approvals/runtime.js';
+import { selectAuthenticator } from '../src/auth/select.js';
 import { PolicyStore } from '../src/bundle/active.js';
-import { isLive, selectSource, type BundleSourceSpec } from '../src/bundle/select.js';
+import { type BundleSourceSpec, isLive, selectSource } from '../src/bundle/select.js';
 import { BundleSync } from '../src/bundle/sync.js';
 import type { VerificationConfig } from '../src/bundle/verify.js';
 import { BelayError } from '../src/errors.js';
-import { DecisionLog, type DecisionLogOptions } from '../src/observe/decision-log.js';
-import { namesOnly, type NamespaceDirectory } from '../src/namespaces/directory.js';
+import { type NamespaceDirectory, namesOnly } from '../src/namespaces/directory.js';
 import { watchNamespaces } from '../src/namespaces/watch.js';
-import { discardDecisions, type DecisionSink } from '../src/observe/decisions.js';
+import { DecisionLog, type DecisionLogOptions } from '../src/observe/decision-log.js';
+import { type DecisionSink, discardDecisions } from '../src/observe/decisions.js';
 import { createLogger, type Logger } from '../src/observe/log.js';
 import { Metrics } from '../src/observe/metrics.js';
 import { inProcessEvaluator, type PrepareEvaluator } from '../src/policy/evaluator.js';
 import { workerPoolEvaluator } from '../src/policy/pool.js';
 import { ensureDevCertificates, tlsPaths } from '../src/tls/devcerts.js';
+import { agentFaceRouters } from './agent/faces.js';
 import { createApp } from './app.js';
 import { approvalsRouter } from './approvals/router.js';
-import { agentFaceRouters } from './agent/faces.js';
 import { checkConsoleOptions, gatewayConsole } from './console/index.js';
-import { selectAuthenticator } from '../src/auth/select.js';
-import { serve, type RunningServer } from './server.js';
+import { type RunningServer, serve } from './server.js';
 
 export interface GatewayOptions {
   host?: string;
@@ -124,7 +124,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       metrics.bundleActivations.inc({ result: 'ok' });
       metrics.bundleLastFailure.set(0);
       metrics.setActiveBundle(event.active.revision, event.active.digest, event.active.source);
-      log.info({ revision: event.active.revision, digest: event.active.digest, source: event.active.source, builtins: event.active.evaluator.builtins }, 'bundle activated');
+      log.info(
+        { revision: event.active.revision, digest: event.active.digest, source: event.active.source, builtins: event.active.evaluator.builtins },
+        'bundle activated',
+      );
     }
   });
   const sourceSpec = options.bundleSource ?? { file: options.bundlePath ?? '.build/bundle.tar.gz' };
@@ -132,7 +135,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     store,
     source: selectSource(sourceSpec),
     verification: options.verification ?? null,
-    onVerified: (e) => log.info({ source: e.origin, revision: e.revision, digest: e.digest, signedBy: e.signature?.keyId ?? null }, e.signature ? 'bundle signature verified' : 'bundle read (unsigned)'),
+    onVerified: (e) =>
+      log.info(
+        { source: e.origin, revision: e.revision, digest: e.digest, signedBy: e.signature?.keyId ?? null },
+        e.signature ? 'bundle signature verified' : 'bundle read (unsigned)',
+      ),
   });
   await sync.start();
   if (!store.current()) {

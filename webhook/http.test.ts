@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/observe/log.js';
 import { deploymentRequest, reviewOf } from '../src/testkit/admission.js';
 import { buildBundle, TEST_POLICY_DIR } from '../src/testkit/opa-bundle.js';
-import { startGateway, type Gateway } from './gateway.js';
+import { type Gateway, startGateway } from './gateway.js';
 
 let gateway: Gateway;
 let ca: Buffer;
@@ -44,14 +44,16 @@ function post(pathname: string, body: string | Buffer, contentType = 'applicatio
 
 function get(pathname: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    https.get(new URL(pathname, gateway.url), { ca }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        resolve({ status: res.statusCode ?? 0, body: text.startsWith('{') ? JSON.parse(text) : undefined, text });
-      });
-    }).on('error', reject);
+    https
+      .get(new URL(pathname, gateway.url), { ca }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          resolve({ status: res.statusCode ?? 0, body: text.startsWith('{') ? JSON.parse(text) : undefined, text });
+        });
+      })
+      .on('error', reject);
   });
 }
 
@@ -143,24 +145,33 @@ describe('admission over HTTPS', () => {
   });
 
   it('admits a non-agent untouched, even when policy would deny', async () => {
-    const res = await post('/validate', JSON.stringify(review({ 'test/decision': 'deny' }, { userInfo: { username: 'bob', groups: ['system:authenticated'] } })));
+    const res = await post(
+      '/validate',
+      JSON.stringify(review({ 'test/decision': 'deny' }, { userInfo: { username: 'bob', groups: ['system:authenticated'] } })),
+    );
     expect(res.body.response).toEqual({ uid: '705ab4f5-6393-11e8-b7cc-42010a800002', allowed: true });
   });
 
   it('handles DELETE (object null, oldObject set) and CONNECT pods/exec', async () => {
-    const del = review({}, { operation: 'DELETE', object: null, oldObject: review({}).request.object, options: { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/v1' } });
+    const del = review(
+      {},
+      { operation: 'DELETE', object: null, oldObject: review({}).request.object, options: { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/v1' } },
+    );
     const delRes = await post('/validate', JSON.stringify(del));
     expect(delRes.body.response.status.message).toMatch(/deleting web needs approval \[rule test\.delete\]/);
 
-    const exec = review({}, {
-      operation: 'CONNECT',
-      kind: { group: '', version: 'v1', kind: 'PodExecOptions' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      subResource: 'exec',
-      name: 'web-1',
-      object: { kind: 'PodExecOptions', apiVersion: 'v1', stdin: true, tty: true, container: 'web', command: ['sh'] },
-      options: null,
-    });
+    const exec = review(
+      {},
+      {
+        operation: 'CONNECT',
+        kind: { group: '', version: 'v1', kind: 'PodExecOptions' },
+        resource: { group: '', version: 'v1', resource: 'pods' },
+        subResource: 'exec',
+        name: 'web-1',
+        object: { kind: 'PodExecOptions', apiVersion: 'v1', stdin: true, tty: true, container: 'web', command: ['sh'] },
+        options: null,
+      },
+    );
     const execRes = await post('/validate', JSON.stringify(exec));
     expect(execRes.body.response.status).toEqual({ code: 403, reason: 'Forbidden', message: 'exec by agents is refused in tests [rule test.exec]' });
   });
@@ -170,7 +181,12 @@ describe('admission over HTTPS', () => {
       ['non-JSON', '{"apiVersion": ', 400, /not valid JSON/],
       ['an array', '[]', 400, /must be an AdmissionReview object/],
       ['no request and no uid', JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }), 400, /kind|request/],
-      ['a v1beta1 review without uid', JSON.stringify({ apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: {} }), 400, /apiVersion must be admission\.k8s\.io\/v1/],
+      [
+        'a v1beta1 review without uid',
+        JSON.stringify({ apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: {} }),
+        400,
+        /apiVersion must be admission\.k8s\.io\/v1/,
+      ],
     ])('answers %s with a 400 JSON error', async (_name, body, status, message) => {
       const res = await post('/validate', body);
       expect(res.status).toBe(status);
@@ -216,12 +232,20 @@ describe('admission over HTTPS', () => {
 
     it('evaluates unknown kinds and hostile strings without harm', async () => {
       const hostile = '"; drop table; \u0000 <script>alert(1)</script> ../../etc/passwd \u202e';
-      const res = await post('/validate', JSON.stringify(review({ 'test/decision': 'deny' }, {
-        kind: { group: 'evil.example.com', version: 'v1', kind: hostile },
-        resource: { group: 'evil.example.com', version: 'v1', resource: 'things' },
-        name: hostile,
-        object: { apiVersion: 'evil.example.com/v1', kind: hostile, metadata: { name: hostile, labels: { 'test/decision': 'deny' } } },
-      })));
+      const res = await post(
+        '/validate',
+        JSON.stringify(
+          review(
+            { 'test/decision': 'deny' },
+            {
+              kind: { group: 'evil.example.com', version: 'v1', kind: hostile },
+              resource: { group: 'evil.example.com', version: 'v1', resource: 'things' },
+              name: hostile,
+              object: { apiVersion: 'evil.example.com/v1', kind: hostile, metadata: { name: hostile, labels: { 'test/decision': 'deny' } } },
+            },
+          ),
+        ),
+      );
       expect(res.body.response.allowed).toBe(false);
       expect(res.body.response.status.message).toContain(hostile);
     });

@@ -1,7 +1,7 @@
 // HTTPS serving: TLS with certificate reload, and graceful shutdown. Nothing
 // about admission lives here.
 
-import { watch, type FSWatcher } from 'node:fs';
+import { type FSWatcher, watch } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';

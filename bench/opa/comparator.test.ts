@@ -17,7 +17,9 @@ import { buildMix } from '../mix.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-const DATA = { belay: { config: { agents: { serviceAccountNamespaces: ['agents'], serviceAccounts: ['tools:deployer'], groups: ['belay:agents'], usernames: [] } } } };
+const DATA = {
+  belay: { config: { agents: { serviceAccountNamespaces: ['agents'], serviceAccounts: ['tools:deployer'], groups: ['belay:agents'], usernames: [] } } },
+};
 
 // A stand-in policy, so the comparator is tested apart from the default bundle.
 const POLICY = `package belay.admission
@@ -32,7 +34,10 @@ function opaEval(query: string, reviews: unknown[]): unknown {
   const dir = mkdtempSync(path.join(tmpdir(), 'belay-comparator-'));
   writeFileSync(path.join(dir, 'data.json'), JSON.stringify({ ...DATA, bench: { reviews } }));
   writeFileSync(path.join(dir, 'policy.rego'), POLICY);
-  const out = execFileSync(opaBinary(), ['eval', '--format', 'json', '-d', path.join(here, 'main.rego'), '-d', dir, query], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const out = execFileSync(opaBinary(), ['eval', '--format', 'json', '-d', path.join(here, 'main.rego'), '-d', dir, query], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   return (JSON.parse(out) as { result: { expressions: { value: unknown }[] }[] }).result[0]!.expressions[0]!.value;
 }
 
@@ -41,7 +46,18 @@ describe('the OPA comparator (bench/opa/main.rego)', () => {
   const reviews = mix.map((m) => JSON.parse(m.body) as { request: { uid: string; userInfo: { extra?: unknown } } });
   // Add a non-agent and a user-extra context so those branches are compared too.
   reviews.push({ ...reviews[0]!, request: { ...reviews[0]!.request, uid: 'human', userInfo: { username: 'alice', groups: ['devs'] } as never } });
-  reviews.push({ ...reviews[1]!, request: { ...reviews[1]!.request, uid: 'sa', userInfo: { username: 'system:serviceaccount:tools:deployer', groups: [], extra: { 'belay.dev/workflow': ['w1'], 'belay.dev/confidence': ['0.7'] } } as never } });
+  reviews.push({
+    ...reviews[1]!,
+    request: {
+      ...reviews[1]!.request,
+      uid: 'sa',
+      userInfo: {
+        username: 'system:serviceaccount:tools:deployer',
+        groups: [],
+        extra: { 'belay.dev/workflow': ['w1'], 'belay.dev/confidence': ['0.7'] },
+      } as never,
+    },
+  });
 
   it('builds the same policy input as belay, for every request of the mix', () => {
     const fromOpa = opaEval('[x | some r in data.bench.reviews; x := data.system.policy_input with input as r]', reviews) as unknown[];

@@ -56,17 +56,23 @@ export class Gateway {
     await ensureGatewayBuilt();
     stopLeftover();
     if (await portInUse(ports.gateway)) {
-      throw new Error(`127.0.0.1:${ports.gateway} is already in use (a gateway from \`make run\`?); stop it or set BELAY_GATEWAY_PORT for both cluster-up and the suite`);
+      throw new Error(
+        `127.0.0.1:${ports.gateway} is already in use (a gateway from \`make run\`?); stop it or set BELAY_GATEWAY_PORT for both cluster-up and the suite`,
+      );
     }
     mkdirSync(paths.out, { recursive: true });
     const t = Date.now();
     const out = openSync(gatewayLog(), 'a');
     const args = [
       paths.gatewayMain,
-      '--listen', `127.0.0.1:${ports.gateway}`,
-      '--bundle', paths.bundle,
-      '--tls-dir', paths.tls,
-      '--kubeconfig', paths.gatewayKubeconfig,
+      '--listen',
+      `127.0.0.1:${ports.gateway}`,
+      '--bundle',
+      paths.bundle,
+      '--tls-dir',
+      paths.tls,
+      '--kubeconfig',
+      paths.gatewayKubeconfig,
     ];
     const child = spawn(process.execPath, args, { cwd: paths.root, stdio: ['ignore', out, out] });
     closeSync(out);
@@ -74,10 +80,15 @@ export class Gateway {
     this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
     if (child.pid) writeFileSync(pidFile(), String(child.pid));
     try {
-      await waitFor('the gateway to answer /readyz', async () => {
-        if (!this.running) throw new Error(`the gateway exited (${child.exitCode ?? child.signalCode}); see ${gatewayLog()}:\n${tail()}`);
-        return (await probe('/readyz').catch(() => 0)) === 200 ? true : undefined;
-      }, 30_000, 100);
+      await waitFor(
+        'the gateway to answer /readyz',
+        async () => {
+          if (!this.running) throw new Error(`the gateway exited (${child.exitCode ?? child.signalCode}); see ${gatewayLog()}:\n${tail()}`);
+          return (await probe('/readyz').catch(() => 0)) === 200 ? true : undefined;
+        },
+        30_000,
+        100,
+      );
     } catch (e) {
       await this.stop();
       throw e;

@@ -2,7 +2,7 @@
 // up), the test identities' RBAC and namespaces, and manifests/ installed
 // through the local overlay. Each test file starts the gateway it needs.
 
-import { readFileSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ensureCluster, log, stopCluster } from './cluster.js';
 import { paths } from './env.js';
@@ -17,7 +17,11 @@ export default async function setup(): Promise<() => Promise<void>> {
   warnOnCaMismatch();
   await installFixtures();
   const overlay = await installManifests();
-  log(`manifests installed (${Object.entries(overlay.urls).map(([n, u]) => `${n} → ${u}`).join(', ')}; dropped ${overlay.dropped.join(', ')})`);
+  log(
+    `manifests installed (${Object.entries(overlay.urls)
+      .map(([n, u]) => `${n} → ${u}`)
+      .join(', ')}; dropped ${overlay.dropped.join(', ')})`,
+  );
   log(`setup done in ${seconds(t)}s`);
   return async function teardown() {
     if (cluster.started && process.env.BELAY_E2E_KEEP_CLUSTER !== '1') {

@@ -5,7 +5,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { paths } from './env.js';
-import { run, type RunResult } from './proc.js';
+import { type RunResult, run } from './proc.js';
 
 export const AGENT = 'system:serviceaccount:agents:remediator';
 
@@ -81,7 +81,13 @@ function quote(s: string): string {
 function record(r: KubectlResult, options: KubectlOptions): void {
   const lines = [`$ ${r.command}${options.stdin ? ' <<EOF (manifest below)' : ''}`];
   if (options.note) lines.unshift(`# ${options.note}`);
-  if (options.stdin && options.stdin.length < 2000) lines.push(...options.stdin.trimEnd().split('\n').map((l) => `  | ${l}`));
+  if (options.stdin && options.stdin.length < 2000)
+    lines.push(
+      ...options.stdin
+        .trimEnd()
+        .split('\n')
+        .map((l) => `  | ${l}`),
+    );
   if (options.quiet) lines.push('(output not recorded)');
   else if (r.stdout.trim()) lines.push(r.stdout.trimEnd());
   if (r.stderr.trim()) lines.push(r.stderr.trimEnd());

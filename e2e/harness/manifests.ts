@@ -54,7 +54,13 @@ export async function writeOverlay(caFile = path.join(paths.tls, 'ca.crt')): Pro
 
   for (const obj of base) {
     const [group, version] = obj.apiVersion.includes('/') ? obj.apiVersion.split('/') : ['', obj.apiVersion];
-    const target = { group: group ?? '', version: version ?? 'v1', kind: obj.kind, name: obj.metadata.name, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) };
+    const target = {
+      group: group ?? '',
+      version: version ?? 'v1',
+      kind: obj.kind,
+      name: obj.metadata.name,
+      ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
+    };
     if (WEBHOOK_KINDS.has(obj.kind)) {
       const ops = (obj.webhooks ?? []).flatMap((w, i) => {
         const p = w.clientConfig.service?.path;
@@ -94,18 +100,33 @@ export async function installManifests(): Promise<Overlay> {
   const overlay = await writeOverlay();
   await runOk(paths.kubectl, ['--kubeconfig', paths.kubeconfig, '--context', 'admin', 'apply', '-k', overlay.dir]);
   await runOk(paths.kubectl, [
-    '--kubeconfig', paths.kubeconfig, '--context', 'admin',
-    'wait', '--for=condition=Established', '--timeout=30s', 'crd/approvalrequests.belay.dev',
+    '--kubeconfig',
+    paths.kubeconfig,
+    '--context',
+    'admin',
+    'wait',
+    '--for=condition=Established',
+    '--timeout=30s',
+    'crd/approvalrequests.belay.dev',
   ]);
   // Established is not yet served: until the API server's cache for a new
   // resource has filled, lists answer 429 "storage is (re)initializing". A
   // gateway started then loses its approvals watch's first list, and the
   // decisions made before the watch restarts never reach its events or
   // decision log.
-  await waitFor('approvalrequests to be listed', async () => {
-    const r = await run(paths.kubectl, ['--kubeconfig', paths.kubeconfig, '--context', 'admin', '--request-timeout=5s', 'get', 'approvalrequests.belay.dev', '--all-namespaces', '-o', 'name'], { timeoutMs: 10_000 });
-    return r.code === 0 ? true : undefined;
-  }, 30_000, 200);
+  await waitFor(
+    'approvalrequests to be listed',
+    async () => {
+      const r = await run(
+        paths.kubectl,
+        ['--kubeconfig', paths.kubeconfig, '--context', 'admin', '--request-timeout=5s', 'get', 'approvalrequests.belay.dev', '--all-namespaces', '-o', 'name'],
+        { timeoutMs: 10_000 },
+      );
+      return r.code === 0 ? true : undefined;
+    },
+    30_000,
+    200,
+  );
   return overlay;
 }
 

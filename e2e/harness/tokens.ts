@@ -22,7 +22,9 @@ export type TokenUser = keyof typeof TOKEN_USERS;
 export function tokenOf(user: TokenUser): string {
   const file = path.join(paths.tokens, user);
   if (!existsSync(file)) {
-    throw new Error(`no bearer token for ${user} in ${paths.tokens}: the cluster was started before cluster-up.sh made tokens; restart it (make cluster-down cluster-up)`);
+    throw new Error(
+      `no bearer token for ${user} in ${paths.tokens}: the cluster was started before cluster-up.sh made tokens; restart it (make cluster-down cluster-up)`,
+    );
   }
   return readFileSync(file, 'utf8').trim();
 }

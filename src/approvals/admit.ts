@@ -6,15 +6,13 @@
 import fastJsonPatch from 'fast-json-patch';
 import { denialMessage } from '../decide/messages.js';
 import { applyFixes } from '../fix/apply.js';
-import type { Evaluator } from '../policy/evaluator.js';
 import type { PatchOperation, PolicyInput } from '../policy/contract.js';
+import type { Evaluator } from '../policy/evaluator.js';
 import { objectDigest, requestKeys } from './fingerprint.js';
 
 const { compare } = fastJsonPatch;
 
-export type Admitted =
-  | { ok: true; objectDigest: string; patch: PatchOperation[]; warnings: string[] }
-  | { ok: false; message: string };
+export type Admitted = { ok: true; objectDigest: string; patch: PatchOperation[]; warnings: string[] } | { ok: false; message: string };
 
 export async function admitApproved(
   input: PolicyInput,
@@ -39,7 +37,10 @@ export async function admitApproved(
     again = await evaluator.evaluate('admission', { ...input, object });
     warnings.push(...again.warnings.filter((w) => !warnings.includes(w)));
     if (again.decision !== 'deny' && again.fixes.length > 0) {
-      return { ok: false, message: `the edited object still needs fixes after belay applied them: ${denialMessage(again.reasons, 'policy keeps asking for fixes')}` };
+      return {
+        ok: false,
+        message: `the edited object still needs fixes after belay applied them: ${denialMessage(again.reasons, 'policy keeps asking for fixes')}`,
+      };
     }
   }
   // A defer is what the approval answers; only a deny outranks the human.

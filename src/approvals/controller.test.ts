@@ -11,12 +11,12 @@ import type { DecisionRecord } from '../observe/decisions.js';
 import { createLogger, silentLogger } from '../observe/log.js';
 import { ApprovalController, finishedAt } from './controller.js';
 import type { ApprovalEvent } from './events.js';
+import { KubeApprovalStore } from './kube-store.js';
 import { LeaseElector } from './lease.js';
 import { ApprovalLifecycle } from './lifecycle.js';
-import { KubeApprovalStore } from './kube-store.js';
 import { LocalApprovalStore } from './local-store.js';
-import { phaseOf, type ApprovalRequest } from './resource.js';
-import { startFakeKube, type FakeKube } from './testing/fake-kube.js';
+import { type ApprovalRequest, phaseOf } from './resource.js';
+import { type FakeKube, startFakeKube } from './testing/fake-kube.js';
 import { deferred, deployment } from './testing/requests.js';
 
 const ALICE = { username: 'alice', groups: ['belay:approvers'] };
@@ -91,7 +91,11 @@ describe('approval controller', () => {
     await gate.resolve(deferred('a', deployment(1)));
     await gate.resolve(deferred('b', deployment(2)));
     await gate.resolve(deferred('c', deployment(3)));
-    const [p1, p2, p3] = (await store.list()).sort((x, y) => ((x.spec.object as any).spec.replicas - (y.spec.object as any).spec.replicas)) as [ApprovalRequest, ApprovalRequest, ApprovalRequest];
+    const [p1, p2, p3] = (await store.list()).sort((x, y) => (x.spec.object as any).spec.replicas - (y.spec.object as any).spec.replicas) as [
+      ApprovalRequest,
+      ApprovalRequest,
+      ApprovalRequest,
+    ];
     await store.decide('prod', p2.metadata.name, { phase: 'Approved' }, ALICE);
     await store.decide('prod', p3.metadata.name, { phase: 'Rejected', message: 'no' }, ALICE);
     await sync();
@@ -103,10 +107,12 @@ describe('approval controller', () => {
     expect(phases).toEqual({ [p1.metadata.name]: 'Expired', [p2.metadata.name]: 'Expired', [p3.metadata.name]: 'Rejected' });
     const expired = (await store.get('prod', p1.metadata.name))!;
     expect(expired.status?.conditions).toMatchObject([{ type: 'Expired', status: 'True', reason: 'NoDecision' }]);
-    expect(events.filter((e) => e.event.reason === 'Expired').map((e) => e.event.message).sort()).toEqual([
-      expect.stringMatching(/approved by alice, never used/),
-      expect.stringMatching(/without a decision/),
-    ]);
+    expect(
+      events
+        .filter((e) => e.event.reason === 'Expired')
+        .map((e) => e.event.message)
+        .sort(),
+    ).toEqual([expect.stringMatching(/approved by alice, never used/), expect.stringMatching(/without a decision/)]);
     expect(await controller.expireDue()).toBe(0);
   });
 
@@ -151,7 +157,15 @@ describe('approval controller', () => {
 
   it('keeps finished requests when the store cannot delete, or when they changed since they were read', async () => {
     const warnings: string[] = [];
-    const log = createLogger({ level: 'warn', destination: new Writable({ write: (chunk, _enc, done) => (warnings.push(JSON.parse(String(chunk)).msg), done()) }) });
+    const log = createLogger({
+      level: 'warn',
+      destination: new Writable({
+        write: (chunk, _enc, done) => {
+          warnings.push(JSON.parse(String(chunk)).msg);
+          done();
+        },
+      }),
+    });
     await gate.resolve(deferred('x', deployment(1)));
     const r = (await store.list())[0]!;
     await store.decide('prod', r.metadata.name, { phase: 'Rejected' }, ALICE);
@@ -239,8 +253,19 @@ describe('approvals lease', () => {
   it('takes over from a holder that stopped renewing, only after the lease duration', async () => {
     // A replica that died holding the lease: it is there, and nobody renews it.
     const api = kube.kubeConfig().makeApiClient(k8s.CoordinationV1Api);
-    await api.createNamespacedLease({ namespace: 'belay', body: { metadata: { name: 'l' }, spec: { holderIdentity: 'ghost', leaseDurationSeconds: 1, renewTime: new k8s.V1MicroTime() } } });
-    const b = new LeaseElector(kube.kubeConfig(), { namespace: 'belay', name: 'l', identity: 'b', durationMs: 1_000, retryMs: 50, onStartedLeading: () => {}, onStoppedLeading: () => {} });
+    await api.createNamespacedLease({
+      namespace: 'belay',
+      body: { metadata: { name: 'l' }, spec: { holderIdentity: 'ghost', leaseDurationSeconds: 1, renewTime: new k8s.V1MicroTime() } },
+    });
+    const b = new LeaseElector(kube.kubeConfig(), {
+      namespace: 'belay',
+      name: 'l',
+      identity: 'b',
+      durationMs: 1_000,
+      retryMs: 50,
+      onStartedLeading: () => {},
+      onStoppedLeading: () => {},
+    });
     const started = Date.now();
     b.start();
     await new Promise((r) => setTimeout(r, 500));

@@ -10,19 +10,19 @@ import * as k8s from '@kubernetes/client-node';
 import { asBelayError } from '../errors.js';
 import type { DecisionSink } from '../observe/decisions.js';
 import type { Logger } from '../observe/log.js';
-import { noEvents, type ApprovalEvent, type ApprovalEventSink } from './events.js';
+import { type ApprovalEvent, type ApprovalEventSink, noEvents } from './events.js';
 import type { ApprovalMetrics } from './metrics.js';
 import {
   APPROVAL_GROUP,
   APPROVAL_PLURAL,
   APPROVAL_VERSION,
+  type ApprovalPhase,
+  type ApprovalRequest,
   isLapsed,
   phaseOf,
   refOf,
   rfc3339,
   withCondition,
-  type ApprovalPhase,
-  type ApprovalRequest,
 } from './resource.js';
 import type { ApprovalStore } from './store.js';
 
@@ -54,7 +54,7 @@ export class ApprovalController {
   #synced = false;
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> = Promise.resolve();
-  #informer: (k8s.Informer<ApprovalRequest & k8s.KubernetesObject>) | undefined;
+  #informer: k8s.Informer<ApprovalRequest & k8s.KubernetesObject> | undefined;
   #expiring = new Set<string>();
   #collecting = new Set<string>();
   #warnedNoDelete = false;
@@ -213,7 +213,13 @@ export class ApprovalController {
         status: {
           ...(r.status ?? { phase }),
           phase: 'Expired',
-          conditions: withCondition(r.status?.conditions, { type: 'Expired', status: 'True', reason: phase === 'Pending' ? 'NoDecision' : 'NotUsed', message: why, lastTransitionTime: at }),
+          conditions: withCondition(r.status?.conditions, {
+            type: 'Expired',
+            status: 'True',
+            reason: phase === 'Pending' ? 'NoDecision' : 'NotUsed',
+            message: why,
+            lastTransitionTime: at,
+          }),
         },
       });
       this.observe(stored);
@@ -234,7 +240,9 @@ export class ApprovalController {
     const { log, metrics, decisions } = this.#options;
     metrics?.events.inc({ event: event.reason.toLowerCase() });
     log.info({ approval: refOf(r), phase, decidedBy: r.status?.decidedBy, requester: r.spec.requester.user }, event.message);
-    (this.#options.events ?? noEvents).emit(r, event).catch((err) => log.warn({ approval: refOf(r), err: asBelayError(err).message }, 'could not record approval event'));
+    (this.#options.events ?? noEvents)
+      .emit(r, event)
+      .catch((err) => log.warn({ approval: refOf(r), err: asBelayError(err).message }, 'could not record approval event'));
     if (created) return; // the defer itself is already in the decision log
     const s = r.status;
     decisions?.record({
@@ -320,19 +328,36 @@ function actorFor(r: ApprovalRequest, phase: ApprovalPhase): { username: string;
 }
 
 function describe(r: ApprovalRequest, phase: ApprovalPhase, created: boolean): ApprovalEvent | undefined {
-  const what = `${r.spec.request.operation} ${r.spec.request.kind || r.spec.request.tool || r.spec.request.resource} ${[r.spec.request.namespace, r.spec.request.name].filter(Boolean).join('/')}`.trim();
+  const what =
+    `${r.spec.request.operation} ${r.spec.request.kind || r.spec.request.tool || r.spec.request.resource} ${[r.spec.request.namespace, r.spec.request.name].filter(Boolean).join('/')}`.trim();
   const s = r.status;
   switch (phase) {
     case 'Pending':
       if (!created) return undefined;
-      return { type: 'Normal', reason: 'Requested', message: `${r.spec.requester.user} asked to ${what}: ${r.spec.reasons[0]?.message ?? 'policy requires approval'}; approvers: ${r.spec.approverGroups.join(', ')}; expires ${r.spec.requiredBy}` };
+      return {
+        type: 'Normal',
+        reason: 'Requested',
+        message: `${r.spec.requester.user} asked to ${what}: ${r.spec.reasons[0]?.message ?? 'policy requires approval'}; approvers: ${r.spec.approverGroups.join(', ')}; expires ${r.spec.requiredBy}`,
+      };
     case 'Approved':
-      return { type: 'Normal', reason: 'Approved', message: `approved by ${s?.decidedBy ?? 'unknown'}${s?.override ? ' with an edit' : ''}${s?.message ? `: ${s.message}` : ''}` };
+      return {
+        type: 'Normal',
+        reason: 'Approved',
+        message: `approved by ${s?.decidedBy ?? 'unknown'}${s?.override ? ' with an edit' : ''}${s?.message ? `: ${s.message}` : ''}`,
+      };
     case 'Rejected':
       return { type: 'Warning', reason: 'Rejected', message: `rejected by ${s?.decidedBy ?? 'unknown'}${s?.message ? `: ${s.message}` : ''}` };
     case 'Consumed':
-      return { type: 'Normal', reason: 'Consumed', message: `used by ${r.spec.requester.user} (request ${s?.consumption?.requestUid ?? 'unknown'}) to ${what}` };
+      return {
+        type: 'Normal',
+        reason: 'Consumed',
+        message: `used by ${r.spec.requester.user} (request ${s?.consumption?.requestUid ?? 'unknown'}) to ${what}`,
+      };
     case 'Expired':
-      return { type: 'Warning', reason: 'Expired', message: `expired at ${r.spec.requiredBy}${s?.decidedBy ? ` (approved by ${s.decidedBy}, never used)` : ' without a decision'}` };
+      return {
+        type: 'Warning',
+        reason: 'Expired',
+        message: `expired at ${r.spec.requiredBy}${s?.decidedBy ? ` (approved by ${s.decidedBy}, never used)` : ' without a decision'}`,
+      };
   }
 }

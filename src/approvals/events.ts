@@ -4,7 +4,7 @@
 // the approval itself.
 
 import * as k8s from '@kubernetes/client-node';
-import { APPROVAL_API_VERSION, APPROVAL_KIND, rfc3339, type ApprovalRequest } from './resource.js';
+import { APPROVAL_API_VERSION, APPROVAL_KIND, type ApprovalRequest, rfc3339 } from './resource.js';
 
 export interface ApprovalEvent {
   type: 'Normal' | 'Warning';

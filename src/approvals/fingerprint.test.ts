@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { JsonObject, PolicyInput } from '../policy/contract.js';
 import { approvalName, canonicalJson, objectDigest, requestKeys, stripVolatile, toolDigest } from './fingerprint.js';
 import { deployment, policyInput, toolCallDeferred } from './testing/requests.js';
-import type { JsonObject, PolicyInput } from '../policy/contract.js';
 
 describe('request fingerprint', () => {
   it('ignores what the API server and kubectl change between two tries', () => {
@@ -61,25 +61,38 @@ describe('request fingerprint', () => {
 
   it('keys a prompt on its content: another prompt is another request, the same prompt the same one', () => {
     const prompt = (content: JsonObject): PolicyInput =>
-      policyInput(null, { face: 'prompt', action: { operation: 'SEND', verb: 'send', subresource: '', dryRun: false }, resource: { group: '', version: '', kind: 'Prompt', resource: '', namespace: '', name: '' }, content });
+      policyInput(null, {
+        face: 'prompt',
+        action: { operation: 'SEND', verb: 'send', subresource: '', dryRun: false },
+        resource: { group: '', version: '', kind: 'Prompt', resource: '', namespace: '', name: '' },
+        content,
+      });
     const a = requestKeys(prompt({ text: 'token [REDACTED] in the log', length: 80, findings: [{ kind: 'cluster-token', start: 6, end: 56, line: 1 }] }));
-    const b = requestKeys(prompt({ text: 'why does web-1 crash? token [REDACTED]', length: 90, findings: [{ kind: 'cluster-token', start: 28, end: 78, line: 1 }] }));
+    const b = requestKeys(
+      prompt({ text: 'why does web-1 crash? token [REDACTED]', length: 90, findings: [{ kind: 'cluster-token', start: 28, end: 78, line: 1 }] }),
+    );
     expect(b.fingerprint).not.toBe(a.fingerprint);
     expect(b.objectDigest).not.toBe(a.objectDigest);
     expect(b.target).toBe(a.target);
     // Key order does not matter; the same content is the same request.
-    expect(requestKeys(prompt({ findings: [{ line: 1, end: 56, start: 6, kind: 'cluster-token' }], length: 80, text: 'token [REDACTED] in the log' }))).toEqual(a);
+    expect(requestKeys(prompt({ findings: [{ line: 1, end: 56, start: 6, kind: 'cluster-token' }], length: 80, text: 'token [REDACTED] in the log' }))).toEqual(
+      a,
+    );
   });
 
   it('keys a tool result on the call and on the result', () => {
-    const result = (value: unknown): PolicyInput => ({ ...toolCallDeferred('r', { kind: 'Secret', name: 'db' }).input, face: 'toolresult', content: { value: value as never, format: 'json' } });
+    const result = (value: unknown): PolicyInput => ({
+      ...toolCallDeferred('r', { kind: 'Secret', name: 'db' }).input,
+      face: 'toolresult',
+      content: { value: value as never, format: 'json' },
+    });
     const one = requestKeys(result({ kind: 'Secret', data: { password: 'aHVudGVyMg==' } }));
     const two = requestKeys(result({ kind: 'Secret', data: { password: 'c2VjcmV0' } }));
     expect(two.fingerprint).not.toBe(one.fingerprint);
     expect(requestKeys(result({ data: { password: 'aHVudGVyMg==' }, kind: 'Secret' }))).toEqual(one);
   });
 
-  it("keys a tool call on the tool, its arguments and its target (the cluster included)", () => {
+  it('keys a tool call on the tool, its arguments and its target (the cluster included)', () => {
     const base = toolCallDeferred('c', { resource: 'kind: ClusterRoleBinding', dryRun: false }).input;
     const keys = requestKeys(base);
     const tool = base.tool as { name: string; arguments: JsonObject; target: JsonObject };

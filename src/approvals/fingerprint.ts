@@ -7,7 +7,16 @@ import { createHash } from 'node:crypto';
 import type { JsonObject, PolicyInput } from '../policy/contract.js';
 
 /** metadata fields that differ between two submissions of the same object. */
-const VOLATILE_METADATA = ['resourceVersion', 'uid', 'generation', 'creationTimestamp', 'managedFields', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds'];
+const VOLATILE_METADATA = [
+  'resourceVersion',
+  'uid',
+  'generation',
+  'creationTimestamp',
+  'managedFields',
+  'selfLink',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+];
 /** kubectl apply stores the whole previous object here (Secret data included). */
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 

@@ -74,7 +74,8 @@ export const noApprovals: ApprovalGate = {
     return {
       kind: 'pending',
       approvalId: null,
-      message: 'this gateway has no approval store configured, so the request cannot be approved; ask a platform admin to enable approvals or to perform the action',
+      message:
+        'this gateway has no approval store configured, so the request cannot be approved; ask a platform admin to enable approvals or to perform the action',
     };
   },
 };

@@ -7,7 +7,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { BelayError, type ErrorCode } from '../errors.js';
 import type { UserInfo } from '../identity/agents.js';
-import { APPROVAL_GROUP, APPROVAL_PLURAL, APPROVAL_VERSION, LABELS, rfc3339, type ApprovalRequest, type ApprovalStatus } from './resource.js';
+import { APPROVAL_GROUP, APPROVAL_PLURAL, APPROVAL_VERSION, type ApprovalRequest, type ApprovalStatus, LABELS, rfc3339 } from './resource.js';
 import type { ApprovalStore, HumanDecision } from './store.js';
 
 const FIELD_MANAGER = 'belay';
@@ -114,9 +114,10 @@ export class KubeApprovalStore implements ApprovalStore {
 
   /** The authenticated username of this client, or undefined when the API server will not say. */
   whoAmI(): Promise<string | undefined> {
-    this.#self ??= this.#auth
-      .createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } })
-      .then((r) => r.status?.userInfo?.username, () => undefined);
+    this.#self ??= this.#auth.createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } }).then(
+      (r) => r.status?.userInfo?.username,
+      () => undefined,
+    );
     return this.#self;
   }
 }
@@ -139,11 +140,20 @@ export async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const CODES: Record<number, ErrorCode> = { 400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 422: 'bad_request', 429: 'not_ready', 503: 'not_ready' };
+const CODES: Record<number, ErrorCode> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  422: 'bad_request',
+  429: 'not_ready',
+  503: 'not_ready',
+};
 
 export function kubeError(what: string, err: unknown): BelayError {
   if (err instanceof BelayError) return err;
-  const status = typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : undefined;
+  const status = typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : undefined;
   if (status !== undefined) {
     const message = apiMessage((err as { body?: unknown }).body) ?? `HTTP ${status}`;
     return new BelayError(CODES[status] ?? 'internal', `${what}: ${message}`, { cause: err, details: { status } });

@@ -4,8 +4,8 @@
 // approval events run only on the holder, so several gateway replicas never
 // expire a request twice or report one decision twice.
 
-import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../observe/log.js';
 import { call } from './kube-store.js';
@@ -154,7 +154,10 @@ export class LeaseElector {
 
   #setLeading(leading: boolean): void {
     this.#leading = leading;
-    this.#options.log?.info({ lease: `${this.#options.namespace}/${this.#options.name}`, identity: this.identity }, leading ? 'leading approval expiry' : 'stopped leading approval expiry');
+    this.#options.log?.info(
+      { lease: `${this.#options.namespace}/${this.#options.name}`, identity: this.identity },
+      leading ? 'leading approval expiry' : 'stopped leading approval expiry',
+    );
     try {
       if (leading) this.#options.onStartedLeading();
       else this.#options.onStoppedLeading();

@@ -10,9 +10,9 @@ import type { AdmitCheck, DeferredRequest, GateOutcome } from './gate.js';
 import { KubeApprovalStore } from './kube-store.js';
 import { ApprovalLifecycle } from './lifecycle.js';
 import { LocalApprovalStore } from './local-store.js';
-import { phaseOf, type ApprovalRequest } from './resource.js';
+import { type ApprovalRequest, phaseOf } from './resource.js';
 import type { ApprovalStore } from './store.js';
-import { startFakeKube, type FakeKube } from './testing/fake-kube.js';
+import { type FakeKube, startFakeKube } from './testing/fake-kube.js';
 import { AGENT, deferred, deployment, secretRead, toolCallDeferred } from './testing/requests.js';
 
 const ALICE = { username: 'alice', groups: ['belay:approvers'] };
@@ -140,7 +140,10 @@ describe.each(Object.keys(stores))('approval lifecycle on the %s store', (kind) 
     expect(again.kind).toBe('pending');
     expect((again as { message: string }).message).toMatch(/was already used once \(by request m-2\), so doing this again needs a new approval/);
     const all = await records();
-    expect(all.map((x) => [x.metadata.name.replace(/^belay-[0-9a-f]{20}/, ''), phaseOf(x)]).sort()).toEqual([['', 'Consumed'], ['-2', 'Pending']]);
+    expect(all.map((x) => [x.metadata.name.replace(/^belay-[0-9a-f]{20}/, ''), phaseOf(x)]).sort()).toEqual([
+      ['', 'Consumed'],
+      ['-2', 'Pending'],
+    ]);
   });
 
   it('confirms a use on validate when no mutating webhook saw the request (delete, connect)', async () => {
@@ -175,7 +178,7 @@ describe.each(Object.keys(stores))('approval lifecycle on the %s store', (kind) 
     expect(phases).toEqual(['Consumed', 'Pending']);
   });
 
-  it('keeps a rejected request refused with the approver\'s message until it lapses', async () => {
+  it("keeps a rejected request refused with the approver's message until it lapses", async () => {
     await gate.resolve(deferred('uid-1'));
     const r = await only();
     await h.store.decide(r.metadata.namespace, r.metadata.name, { phase: 'Rejected', message: 'wrong cluster' }, ALICE);
@@ -200,14 +203,17 @@ describe.each(Object.keys(stores))('approval lifecycle on the %s store', (kind) 
     expect((await records()).map(phaseOf).sort()).toEqual(['Approved', 'Pending']);
   });
 
-  it('applies the approver\'s edit on mutate, recognises it on validate, and admits nothing else with it', async () => {
+  it("applies the approver's edit on mutate, recognises it on validate, and admits nothing else with it", async () => {
     await gate.resolve(deferred('uid-1'));
     const edit = [{ op: 'replace' as const, path: '/spec/replicas', value: 2 }];
     await approve(await only(), { override: { patch: edit } });
 
     const edited = deployment(2);
     const seen: unknown[] = [];
-    const admit = async (patch: unknown): Promise<AdmitCheck> => (seen.push(patch), { ok: true, objectDigest: objectDigest(edited) });
+    const admit = async (patch: unknown): Promise<AdmitCheck> => {
+      seen.push(patch);
+      return { ok: true, objectDigest: objectDigest(edited) };
+    };
     const out = await gate.resolve(deferred('m-2', deployment(), { stage: 'mutate', admit }));
     expect(out).toMatchObject({ kind: 'approved', override: edit });
     expect(seen).toEqual([edit]);
@@ -229,17 +235,21 @@ describe.each(Object.keys(stores))('approval lifecycle on the %s store', (kind) 
     const edit = [{ op: 'add' as const, path: '/spec/template/spec/containers/0/ports', value: [{ containerPort: 8080 }] }];
     await approve(await only(), { override: { patch: edit } });
     const computed = deployment();
-    ((computed.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec.containers[0]!).ports = [{ containerPort: 8080 }];
+    (computed.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec.containers[0]!.ports = [{ containerPort: 8080 }];
     await gate.resolve(deferred('m-2', deployment(), { stage: 'mutate', admit: async () => ({ ok: true, objectDigest: objectDigest(computed) }) }));
     const defaulted = structuredClone(computed);
-    ((defaulted.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec.containers[0]!).ports = [{ containerPort: 8080, protocol: 'TCP' }];
+    (defaulted.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec.containers[0]!.ports = [
+      { containerPort: 8080, protocol: 'TCP' },
+    ];
     expect((await gate.resolve(deferred('v-2', defaulted, { stage: 'validate' }))).kind).toBe('approved');
   });
 
   it('leaves an approval unused when the face cannot admit what it approves', async () => {
     await gate.resolve(deferred('uid-1'));
     await approve(await only(), { override: { patch: [{ op: 'replace', path: '/spec/replicas', value: 2 }] } });
-    const out = await gate.resolve(deferred('uid-2', deployment(), { stage: 'mutate', admit: async () => ({ ok: false, message: 'the approver\'s edit is denied by policy: no' }) }));
+    const out = await gate.resolve(
+      deferred('uid-2', deployment(), { stage: 'mutate', admit: async () => ({ ok: false, message: "the approver's edit is denied by policy: no" }) }),
+    );
     expect(out).toMatchObject({ kind: 'refused' });
     expect((out as { message: string }).message).toMatch(/does not admit this request: the approver's edit is denied by policy/);
     expect(phaseOf(await only())).toBe('Approved');
@@ -250,8 +260,24 @@ describe.each(Object.keys(stores))('approval lifecycle on the %s store', (kind) 
   });
 
   it('keeps cluster-scoped requests in the approvals namespace', async () => {
-    const req: DeferredRequest = deferred('uid-1', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'admin-for-default' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [] });
-    const input = { ...req.input, resource: { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRoleBinding', resource: 'clusterrolebindings', namespace: '', name: 'admin-for-default' } };
+    const req: DeferredRequest = deferred('uid-1', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'admin-for-default' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+      subjects: [],
+    });
+    const input = {
+      ...req.input,
+      resource: {
+        group: 'rbac.authorization.k8s.io',
+        version: 'v1',
+        kind: 'ClusterRoleBinding',
+        resource: 'clusterrolebindings',
+        namespace: '',
+        name: 'admin-for-default',
+      },
+    };
     const out: GateOutcome = await gate.resolve({ ...req, input });
     expect(out.approvalId).toMatch(/^belay\/belay-/);
   });
@@ -263,7 +289,10 @@ describe.each(Object.keys(stores))('approval lifecycle on the %s store', (kind) 
     await approve(await only(), { override: { arguments: rb } });
 
     const seen: unknown[] = [];
-    const refuse = async (patch: unknown, args: unknown): Promise<AdmitCheck> => (seen.push([patch, args]), { ok: false, message: "the approver's edit is denied by policy: nothing may be bound in kube-system" });
+    const refuse = async (patch: unknown, args: unknown): Promise<AdmitCheck> => {
+      seen.push([patch, args]);
+      return { ok: false, message: "the approver's edit is denied by policy: nothing may be bound in kube-system" };
+    };
     const out = await gate.resolve(toolCallDeferred('call-2', crb, { admit: refuse }));
     expect(out).toMatchObject({ kind: 'refused' });
     expect(seen).toEqual([[null, rb]]);
@@ -272,7 +301,10 @@ describe.each(Object.keys(stores))('approval lifecycle on the %s store', (kind) 
     const admit = async (_patch: unknown, args: unknown): Promise<AdmitCheck> => ({ ok: true, objectDigest: `sha256:${JSON.stringify(args).length}` });
     const used = await gate.resolve(toolCallDeferred('call-3', crb, { admit }));
     expect(used).toMatchObject({ kind: 'approved', arguments: rb, override: null });
-    expect((await only()).status).toMatchObject({ phase: 'Consumed', consumption: { requestUid: 'call-3', objectDigest: `sha256:${JSON.stringify(rb).length}` } });
+    expect((await only()).status).toMatchObject({
+      phase: 'Consumed',
+      consumption: { requestUid: 'call-3', objectDigest: `sha256:${JSON.stringify(rb).length}` },
+    });
     // The same call id again is the same use, checked again with the same edit.
     expect((await gate.resolve(toolCallDeferred('call-3', crb, { admit }))).kind).toBe('approved');
   });
@@ -304,7 +336,9 @@ describe.each(Object.keys(stores))('approval lifecycle on the %s store', (kind) 
     clock = until + 1_000;
     const after = await read('sar-6', replica);
     expect(after.kind).toBe('pending');
-    expect((after as { message: string }).message).toMatch(/^The read window of approval .* ended at .*, so reading it again needs a new approval\. ApprovalRequest .*-2 is Pending/);
+    expect((after as { message: string }).message).toMatch(
+      /^The read window of approval .* ended at .*, so reading it again needs a new approval\. ApprovalRequest .*-2 is Pending/,
+    );
     expect((await records()).map(phaseOf).sort()).toEqual(['Consumed', 'Pending']);
   });
 

@@ -22,26 +22,26 @@
 // Requests for one target are handled one at a time in this process; across
 // replicas the store's exclusive create and resourceVersion checks decide.
 
-import { BelayError, asBelayError } from '../errors.js';
+import { asBelayError, BelayError } from '../errors.js';
 import type { Logger } from '../observe/log.js';
 import type { JsonObject, PatchOperation } from '../policy/contract.js';
-import { approvalName, requestKeys, type RequestKeys } from './fingerprint.js';
+import { approvalName, type RequestKeys, requestKeys } from './fingerprint.js';
 import type { AdmitCheck, ApprovalGate, DeferredRequest, GateOutcome } from './gate.js';
 import { alreadyUsed, retryAfterApproval } from './messages.js';
 import { editInEffect } from './override.js';
 import { newApprovalRequest } from './record.js';
 import {
   APPROVAL_PLURAL,
+  type ApprovalRequest,
+  attemptOf,
   DEFAULT_APPROVALS_NAMESPACE,
   DEFAULT_APPROVER_GROUPS,
-  LABELS,
-  attemptOf,
   isLapsed,
+  LABELS,
   phaseOf,
   refOf,
   rfc3339,
   withCondition,
-  type ApprovalRequest,
 } from './resource.js';
 import type { ApprovalStore } from './store.js';
 
@@ -137,7 +137,8 @@ export class ApprovalLifecycle implements ApprovalGate {
     if (!check.ok) return refused(used, check.message);
     if (request.dryRun || (request.stage === 'mutate' && check.objectDigest === recorded.objectDigest)) return approved(used, override);
     const at = rfc3339(this.#now());
-    const consumption = request.stage === 'validate' ? { ...recorded, objectDigest: check.objectDigest, confirmedAt: at } : { ...recorded, objectDigest: check.objectDigest };
+    const consumption =
+      request.stage === 'validate' ? { ...recorded, objectDigest: check.objectDigest, confirmedAt: at } : { ...recorded, objectDigest: check.objectDigest };
     try {
       const stored = await this.store.replaceStatus({ ...used, status: { ...used.status!, consumption } });
       return approved(stored, override);
@@ -171,11 +172,21 @@ export class ApprovalLifecycle implements ApprovalGate {
   }
 
   /** Records a new request (attempt `attempt`) and answers pending; a dry run only says what would happen. */
-  async #ask(request: DeferredRequest, keys: RequestKeys, namespace: string, attempt: number, previous: ApprovalRequest | null): Promise<GateOutcome | typeof RACED> {
+  async #ask(
+    request: DeferredRequest,
+    keys: RequestKeys,
+    namespace: string,
+    attempt: number,
+    previous: ApprovalRequest | null,
+  ): Promise<GateOutcome | typeof RACED> {
     const after = previous ? `${previousSummary(previous, this.#now(), request)}. ` : '';
     if (request.dryRun) {
       const name = approvalName(keys.fingerprint, attempt);
-      return { kind: 'pending', approvalId: null, message: `${after}This is a dry run, so nothing was recorded; the same request without --dry-run creates ApprovalRequest ${namespace}/${name} for an approver to decide.` };
+      return {
+        kind: 'pending',
+        approvalId: null,
+        message: `${after}This is a dry run, so nothing was recorded; the same request without --dry-run creates ApprovalRequest ${namespace}/${name} for an approver to decide.`,
+      };
     }
     const draft = newApprovalRequest(request, keys, {
       namespace,
@@ -186,7 +197,10 @@ export class ApprovalLifecycle implements ApprovalGate {
     });
     const { request: stored, created } = await this.store.create(draft);
     if (created) {
-      this.#options.log?.info({ approval: refOf(stored), requester: stored.spec.requester.user, requiredBy: stored.spec.requiredBy, attempt }, 'approval requested');
+      this.#options.log?.info(
+        { approval: refOf(stored), requester: stored.spec.requester.user, requiredBy: stored.spec.requiredBy, attempt },
+        'approval requested',
+      );
       return pending(stored, this.store.kind, request, after);
     }
     // Another replica created it between our read and our create: answer from what it holds.
@@ -199,7 +213,10 @@ export class ApprovalLifecycle implements ApprovalGate {
     const override = current.status?.override ?? null;
     const patch = editOf(override);
     if (patch && request.stage === 'validate') {
-      return refused(current, `the approver edited this request, and only belay's mutating webhook can apply an edit; it did not see this request (check the MutatingWebhookConfiguration covers ${current.spec.request.resource})`);
+      return refused(
+        current,
+        `the approver edited this request, and only belay's mutating webhook can apply an edit; it did not see this request (check the MutatingWebhookConfiguration covers ${current.spec.request.resource})`,
+      );
     }
     // The edit (a patch, or a tool call's replacement arguments) is checked before the approval is used up.
     const check = await this.#admit(request, patch, override?.arguments ?? null);
@@ -214,7 +231,13 @@ export class ApprovalLifecycle implements ApprovalGate {
         phase: 'Consumed',
         // Confirmed at once unless belay's validating webhook is still to see this request.
         consumption: { requestUid: request.requestUid, objectDigest: check.objectDigest, at: now, ...(request.stage === 'mutate' ? {} : { confirmedAt: now }) },
-        conditions: withCondition(current.status?.conditions, { type: 'Consumed', status: 'True', reason: 'Admitted', message: `used by request ${request.requestUid}`, lastTransitionTime: now }),
+        conditions: withCondition(current.status?.conditions, {
+          type: 'Consumed',
+          status: 'True',
+          reason: 'Admitted',
+          message: `used by request ${request.requestUid}`,
+          lastTransitionTime: now,
+        }),
       },
     };
     try {
@@ -237,7 +260,10 @@ export class ApprovalLifecycle implements ApprovalGate {
     // The API server fills defaults inside what an edit added, after belay's mutating webhook computed the digest.
     if (request.stage === 'validate' && override?.patch?.length && editInEffect(request.input.object, override.patch)) return approved(used, override);
     if (request.stage !== 'mutate') {
-      return refused(used, `the object admitted under ${APPROVAL_PLURAL} ${refOf(used)} is not the one that was approved (${recorded.objectDigest}, now ${check.objectDigest}); something changed it after belay's mutating webhook`);
+      return refused(
+        used,
+        `the object admitted under ${APPROVAL_PLURAL} ${refOf(used)} is not the one that was approved (${recorded.objectDigest}, now ${check.objectDigest}); something changed it after belay's mutating webhook`,
+      );
     }
     // A reinvocation after another mutating webhook changed the object: record what will now be admitted.
     try {
@@ -294,7 +320,11 @@ function approved(r: ApprovalRequest, override: { patch?: PatchOperation[]; argu
 }
 
 function pending(r: ApprovalRequest, store: ApprovalStore['kind'], request: Pick<DeferredRequest, 'dryRun' | 'windowMs'>, preface = ''): GateOutcome {
-  return { kind: 'pending', approvalId: refOf(r), message: `${preface}${howToApprove(r, store, request.windowMs)}${request.dryRun ? ' (This dry run changed nothing.)' : ''}` };
+  return {
+    kind: 'pending',
+    approvalId: refOf(r),
+    message: `${preface}${howToApprove(r, store, request.windowMs)}${request.dryRun ? ' (This dry run changed nothing.)' : ''}`,
+  };
 }
 
 function rejected(r: ApprovalRequest): GateOutcome {
@@ -315,7 +345,10 @@ function refused(r: ApprovalRequest, why: string): GateOutcome {
 export function howToApprove(r: ApprovalRequest, store: ApprovalStore['kind'] = 'cluster', windowMs?: number): string {
   const { namespace, name } = r.metadata;
   const groups = r.spec.approverGroups.join(', ');
-  const kubectl = store === 'cluster' ? ` (or: kubectl patch approvalrequest ${name} -n ${namespace} --subresource=status --type=merge -p '{"status":{"phase":"Approved"}}')` : '';
+  const kubectl =
+    store === 'cluster'
+      ? ` (or: kubectl patch approvalrequest ${name} -n ${namespace} --subresource=status --type=merge -p '{"status":{"phase":"Approved"}}')`
+      : '';
   return (
     `ApprovalRequest ${namespace}/${name} is Pending until ${r.spec.requiredBy}. ` +
     `An approver (${groups}) can run: belay approvals approve ${namespace}/${name}${kubectl}; ` +

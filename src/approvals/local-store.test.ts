@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { requestKeys } from './fingerprint.js';
 import { LocalApprovalStore, RACY_MS } from './local-store.js';
 import { newApprovalRequest } from './record.js';
-import { LABELS, phaseOf, type ApprovalRequest } from './resource.js';
+import { type ApprovalRequest, LABELS, phaseOf } from './resource.js';
 import { deferred } from './testing/requests.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -96,7 +96,10 @@ describe('local approval store', () => {
     const store = await LocalApprovalStore.open(dir, { onCorrupt: (f) => corrupt.push(f) });
     const { request } = await store.create(draft());
     writeFileSync(recordFile(request), '{"apiVersion":"belay.dev/v1alpha1","metad');
-    await expect(store.get('prod', request.metadata.name)).rejects.toMatchObject({ code: 'internal', message: expect.stringMatching(/unreadable.*move it aside/) });
+    await expect(store.get('prod', request.metadata.name)).rejects.toMatchObject({
+      code: 'internal',
+      message: expect.stringMatching(/unreadable.*move it aside/),
+    });
     expect(await store.list()).toEqual([]);
     expect(corrupt).toEqual([recordFile(request)]);
     // A create of the same name does not overwrite it (and says why it cannot read it).
@@ -162,14 +165,28 @@ for (let i = 0; ; i++) {
   });
 
   it('records a human decision under the separation-of-duties rules', async () => {
-    const store = await LocalApprovalStore.open(dir, { agents: () => ({ serviceAccountNamespaces: ['agents'], serviceAccounts: [], groups: ['belay:agents'], usernames: [] }) });
+    const store = await LocalApprovalStore.open(dir, {
+      agents: () => ({ serviceAccountNamespaces: ['agents'], serviceAccounts: [], groups: ['belay:agents'], usernames: [] }),
+    });
     const { request } = await store.create(draft());
     const { namespace, name } = request.metadata;
-    await expect(store.decide(namespace, name, { phase: 'Approved' }, { username: request.spec.requester.user, groups: ['belay:approvers'] })).rejects.toMatchObject({ code: 'forbidden', message: expect.stringMatching(/agent identity/) });
-    await expect(store.decide(namespace, name, { phase: 'Approved' }, { username: 'bob', groups: ['developers'] })).rejects.toMatchObject({ code: 'forbidden', message: expect.stringMatching(/only members of belay:approvers/) });
+    await expect(
+      store.decide(namespace, name, { phase: 'Approved' }, { username: request.spec.requester.user, groups: ['belay:approvers'] }),
+    ).rejects.toMatchObject({ code: 'forbidden', message: expect.stringMatching(/agent identity/) });
+    await expect(store.decide(namespace, name, { phase: 'Approved' }, { username: 'bob', groups: ['developers'] })).rejects.toMatchObject({
+      code: 'forbidden',
+      message: expect.stringMatching(/only members of belay:approvers/),
+    });
     const approved = await store.decide(namespace, name, { phase: 'Approved', message: 'ok' }, ALICE);
-    expect(approved.status).toMatchObject({ phase: 'Approved', decidedBy: 'alice', message: 'ok', conditions: [{ type: 'Decided', status: 'True', reason: 'Approved' }] });
-    await expect(store.decide(namespace, name, { phase: 'Rejected' }, { username: 'carol', groups: ['belay:approvers'] })).rejects.toMatchObject({ message: expect.stringMatching(/already Approved \(decided by alice.*final/) });
+    expect(approved.status).toMatchObject({
+      phase: 'Approved',
+      decidedBy: 'alice',
+      message: 'ok',
+      conditions: [{ type: 'Decided', status: 'True', reason: 'Approved' }],
+    });
+    await expect(store.decide(namespace, name, { phase: 'Rejected' }, { username: 'carol', groups: ['belay:approvers'] })).rejects.toMatchObject({
+      message: expect.stringMatching(/already Approved \(decided by alice.*final/),
+    });
     const onDisk = JSON.parse(readFileSync(recordFile(request), 'utf8')) as ApprovalRequest;
     expect(onDisk.status?.phase).toBe('Approved');
   });

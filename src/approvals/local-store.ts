@@ -24,8 +24,8 @@ import type { BigIntStats } from 'node:fs';
 import { type FileHandle, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BelayError } from '../errors.js';
-import { NO_AGENTS, type AgentSelector, type UserInfo } from '../identity/agents.js';
-import { LABELS, isNamespaceName, isObjectName, rfc3339, type ApprovalRequest } from './resource.js';
+import { type AgentSelector, NO_AGENTS, type UserInfo } from '../identity/agents.js';
+import { type ApprovalRequest, isNamespaceName, isObjectName, LABELS, rfc3339 } from './resource.js';
 import { checkStatusChange, decidedStatus, type ReviewContext } from './separation.js';
 import type { ApprovalStore, HumanDecision } from './store.js';
 
@@ -180,7 +180,10 @@ export class LocalApprovalStore implements ApprovalStore {
     const { namespace, name } = request.metadata;
     return this.#update(namespace, name, (current) => {
       if (current.metadata.resourceVersion !== request.metadata.resourceVersion) {
-        throw new BelayError('conflict', `approval ${namespace}/${name} changed since it was read (resourceVersion ${current.metadata.resourceVersion}, not ${request.metadata.resourceVersion})`);
+        throw new BelayError(
+          'conflict',
+          `approval ${namespace}/${name} changed since it was read (resourceVersion ${current.metadata.resourceVersion}, not ${request.metadata.resourceVersion})`,
+        );
       }
       return { ...current, status: request.status ?? { phase: 'Pending' } };
     });
@@ -202,7 +205,10 @@ export class LocalApprovalStore implements ApprovalStore {
       const current = await readRecord(file);
       if (!current) return false;
       if (options.resourceVersion !== undefined && current.metadata.resourceVersion !== options.resourceVersion) {
-        throw new BelayError('conflict', `approval ${namespace}/${name} changed since it was read (resourceVersion ${current.metadata.resourceVersion}, not ${options.resourceVersion})`);
+        throw new BelayError(
+          'conflict',
+          `approval ${namespace}/${name} changed since it was read (resourceVersion ${current.metadata.resourceVersion}, not ${options.resourceVersion})`,
+        );
       }
       await unlink(file);
       await syncDir(path.dirname(file));
@@ -227,15 +233,17 @@ export class LocalApprovalStore implements ApprovalStore {
   /** One writer per record: a promise chain in this process, a lock directory across processes. */
   async #locked<T>(file: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.#chains.get(file) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(async () => {
-      const lock = path.join(path.dirname(file), `.${path.basename(file)}.lock`);
-      await acquireLock(lock, this.#options.lockTimeoutMs ?? 10_000);
-      try {
-        return await fn();
-      } finally {
-        await rm(lock, { recursive: true, force: true });
-      }
-    });
+    const run = previous
+      .catch(() => undefined)
+      .then(async () => {
+        const lock = path.join(path.dirname(file), `.${path.basename(file)}.lock`);
+        await acquireLock(lock, this.#options.lockTimeoutMs ?? 10_000);
+        try {
+          return await fn();
+        } finally {
+          await rm(lock, { recursive: true, force: true });
+        }
+      });
     this.#chains.set(file, run);
     try {
       return await run;
@@ -312,7 +320,10 @@ export class LocalApprovalStore implements ApprovalStore {
 
   async #namespaces(): Promise<string[]> {
     const entries = await readdir(this.#root, { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory() && isNamespaceName(e.name)).map((e) => e.name).sort();
+    return entries
+      .filter((e) => e.isDirectory() && isNamespaceName(e.name))
+      .map((e) => e.name)
+      .sort();
   }
 
   async #sweepTemps(): Promise<void> {
@@ -468,7 +479,13 @@ async function acquireLock(lock: string, timeoutMs: number): Promise<void> {
     if (await isStaleLock(lock)) {
       // Rename first: of two processes breaking the same stale lock, one wins the rename.
       const aside = `${lock}.${randomBytes(4).toString('hex')}.stale`;
-      if (await rename(lock, aside).then(() => true, () => false)) await rm(aside, { recursive: true, force: true });
+      if (
+        await rename(lock, aside).then(
+          () => true,
+          () => false,
+        )
+      )
+        await rm(aside, { recursive: true, force: true });
       continue;
     }
     if (Date.now() > deadline) throw new BelayError('conflict', `timed out waiting for ${lock}; if no belay process is running, remove it`);

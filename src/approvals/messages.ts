@@ -6,7 +6,7 @@
 
 import type { Face } from '../policy/contract.js';
 import { formatDuration } from './duration.js';
-import { refOf, type ApprovalRequest } from './resource.js';
+import { type ApprovalRequest, refOf } from './resource.js';
 
 /** The read window's setting in bundle data, for when the window itself is not known (the CLI). */
 export const READ_WINDOW_SETTING = 'data.belay.config.authorization.readWindow, 5m by default';
@@ -43,7 +43,6 @@ export function approvedNote(r: ApprovalRequest, windowMs?: number): string {
       return `the agent's retry with the same result lets it through once, until ${by}`;
     case 'prompt':
       return `the same prompt may be sent once, until ${by}`;
-    case 'admission':
     default:
       return `the agent's retry of the same request is admitted once, until ${by}`;
   }

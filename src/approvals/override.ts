@@ -14,7 +14,10 @@ export function applyEdit(object: JsonObject, patch: readonly PatchOperation[]):
   try {
     edited = applyPatch(deepClone(object), deepClone(patch) as never, true, false).newDocument as JsonObject;
   } catch (err) {
-    return { ok: false, message: `status.override.patch does not apply to the requested object: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}` };
+    return {
+      ok: false,
+      message: `status.override.patch does not apply to the requested object: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`,
+    };
   }
   const schema = validateObject(edited);
   if (!schema.ok) return { ok: false, message: `the edited object is not a valid ${String(object.kind)}: ${schema.error}` };
@@ -66,7 +69,7 @@ function lookup(root: unknown, pointer: string): { found: boolean; value?: unkno
       const i = Number(seg);
       if (!Number.isInteger(i) || i < 0 || i >= node.length) return { found: false };
       node = node[i];
-    } else if (typeof node === 'object' && node !== null && Object.prototype.hasOwnProperty.call(node, seg)) {
+    } else if (typeof node === 'object' && node !== null && Object.hasOwn(node, seg)) {
       node = (node as Record<string, unknown>)[seg];
     } else {
       return { found: false };

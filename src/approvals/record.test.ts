@@ -14,16 +14,31 @@ function build(req = deferred('uid-1'), options: Partial<Parameters<typeof newAp
 }
 
 describe('approval record', () => {
-  it('expires after the policy\'s ttl, or the configured one', () => {
+  it("expires after the policy's ttl, or the configured one", () => {
     expect(build().spec.requiredBy).toBe('2025-06-01T12:15:00Z');
-    expect(build({ ...deferred('u'), decision: deferDecision({ approval: { groups: [], ttl: '1h30m', risk: 'low' } }) }).spec).toMatchObject({ requiredBy: '2025-06-01T13:30:00Z', approverGroups: ['belay:approvers'], risk: 'low' });
+    expect(build({ ...deferred('u'), decision: deferDecision({ approval: { groups: [], ttl: '1h30m', risk: 'low' } }) }).spec).toMatchObject({
+      requiredBy: '2025-06-01T13:30:00Z',
+      approverGroups: ['belay:approvers'],
+      risk: 'low',
+    });
     expect(build(deferred('u'), { ttlMs: 5_000 }).spec.requiredBy).toBe('2025-06-01T12:00:05Z');
-    expect(build({ ...deferred('u'), decision: deferDecision({ approval: { groups: [], ttl: 'a quarter hour', risk: 'low' } }) }).spec.requiredBy).toBe('2025-06-01T12:15:00Z');
+    expect(build({ ...deferred('u'), decision: deferDecision({ approval: { groups: [], ttl: 'a quarter hour', risk: 'low' } }) }).spec.requiredBy).toBe(
+      '2025-06-01T12:15:00Z',
+    );
   });
 
-  it('never stores a Secret\'s values, nor what policy asks to hide', () => {
-    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'prod', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"data":{"password":"aHVudGVyMg=="}}' } }, data: { password: 'aHVudGVyMg==' }, stringData: { token: 'abc' } };
-    const req = { ...deferred('u'), input: policyInput(secret, { resource: { group: '', version: 'v1', kind: 'Secret', resource: 'secrets', namespace: 'prod', name: 'db' } }) };
+  it("never stores a Secret's values, nor what policy asks to hide", () => {
+    const secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'db', namespace: 'prod', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"data":{"password":"aHVudGVyMg=="}}' } },
+      data: { password: 'aHVudGVyMg==' },
+      stringData: { token: 'abc' },
+    };
+    const req = {
+      ...deferred('u'),
+      input: policyInput(secret, { resource: { group: '', version: 'v1', kind: 'Secret', resource: 'secrets', namespace: 'prod', name: 'db' } }),
+    };
     const r = build(req);
     expect(JSON.stringify(r)).not.toMatch(/aHVudGVyMg|"abc"/);
     expect(r.spec.object).toMatchObject({ data: { password: '[REDACTED]' }, stringData: { token: '[REDACTED]' } });
@@ -39,9 +54,13 @@ describe('approval record', () => {
     expect(r.spec.objectDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
-  it('stays inside the CRD\'s bounds for what agents control', () => {
+  it("stays inside the CRD's bounds for what agents control", () => {
     const input = policyInput(null, { context: { workflow: 'w'.repeat(400), confidence: 7, rationale: 'r'.repeat(9_000), source: 'annotation' } });
-    const r = build({ ...deferred('u'), input, decision: deferDecision({ reasons: Array.from({ length: 80 }, (_, i) => ({ rule: `r${i}`, message: 'm'.repeat(5_000), severity: 'low' as const })) }) });
+    const r = build({
+      ...deferred('u'),
+      input,
+      decision: deferDecision({ reasons: Array.from({ length: 80 }, (_, i) => ({ rule: `r${i}`, message: 'm'.repeat(5_000), severity: 'low' as const })) }),
+    });
     expect(r.spec.context.workflow!.length).toBe(253);
     expect(r.spec.context).not.toHaveProperty('confidence');
     expect(r.spec.context.rationale!.length).toBe(4096);

@@ -2,20 +2,12 @@
 // decide, bounded to what the CRD accepts (a spec the API server refuses
 // would turn every defer into an error), with secrets kept out of it.
 
-import { DEFAULT_APPROVAL_TTL, type AgentContext, type JsonObject, type PolicyInput } from '../policy/contract.js';
+import { type AgentContext, DEFAULT_APPROVAL_TTL, type JsonObject, type PolicyInput } from '../policy/contract.js';
 import { fromValue, redactResult } from '../redact/index.js';
 import { parseDuration } from './duration.js';
-import { approvalName, stripVolatile, type RequestKeys } from './fingerprint.js';
+import { approvalName, type RequestKeys, stripVolatile } from './fingerprint.js';
 import type { DeferredRequest } from './gate.js';
-import {
-  APPROVAL_API_VERSION,
-  APPROVAL_KIND,
-  DEFAULT_APPROVER_GROUPS,
-  LABELS,
-  rfc3339,
-  type ApprovalRequest,
-  type RequestedAction,
-} from './resource.js';
+import { APPROVAL_API_VERSION, APPROVAL_KIND, type ApprovalRequest, DEFAULT_APPROVER_GROUPS, LABELS, type RequestedAction, rfc3339 } from './resource.js';
 
 export interface RecordOptions {
   namespace: string;

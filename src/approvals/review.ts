@@ -6,7 +6,7 @@
 import type { AdmissionRequest } from '../input/admission.js';
 import type { PatchOperation } from '../policy/contract.js';
 import { APPROVAL_GROUP, APPROVAL_PLURAL, type ApprovalRequest } from './resource.js';
-import { checkCreate, checkDelete, checkMetadataUpdate, checkStatusChange, stampedStatus, type Check, type ReviewContext } from './separation.js';
+import { type Check, checkCreate, checkDelete, checkMetadataUpdate, checkStatusChange, type ReviewContext, stampedStatus } from './separation.js';
 
 export type ApprovalReview =
   | { allowed: true; patch?: PatchOperation[]; decision?: 'approved' | 'rejected' }
@@ -14,7 +14,11 @@ export type ApprovalReview =
 
 export function reviewApprovalChange(req: AdmissionRequest, stage: 'mutate' | 'validate', ctx: ReviewContext | undefined): ApprovalReview {
   if (req.resource.group !== APPROVAL_GROUP || req.resource.resource !== APPROVAL_PLURAL) {
-    return { allowed: false, code: 400, message: `belay's approvals webhook only reviews ${APPROVAL_PLURAL}.${APPROVAL_GROUP}, not ${req.resource.resource}.${req.resource.group}; check its rules` };
+    return {
+      allowed: false,
+      code: 400,
+      message: `belay's approvals webhook only reviews ${APPROVAL_PLURAL}.${APPROVAL_GROUP}, not ${req.resource.resource}.${req.resource.group}; check its rules`,
+    };
   }
   const sub = req.subResource ?? '';
   const object = asApproval(req.object);

@@ -3,7 +3,8 @@
 // expiry/report controller (behind a Lease in a cluster), and the gateway's
 // own identity, which the status webhook needs to tell its writes apart.
 
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
+import type { Registry } from 'prom-client';
 import type { AgentSelector } from '../identity/agents.js';
 import type { DecisionSink } from '../observe/decisions.js';
 import type { Logger } from '../observe/log.js';
@@ -16,7 +17,6 @@ import { LocalApprovalStore } from './local-store.js';
 import { ApprovalMetrics } from './metrics.js';
 import { DEFAULT_APPROVALS_NAMESPACE, DEFAULT_APPROVER_GROUPS } from './resource.js';
 import type { ApprovalStore } from './store.js';
-import type { Registry } from 'prom-client';
 
 export interface ApprovalsOptions {
   /** Cluster mode when set. */
@@ -60,7 +60,14 @@ export async function startApprovals(options: ApprovalsOptions): Promise<Approva
       onCorrupt: (file, error) => log.error({ file, err: error }, 'unreadable approval record skipped'),
     });
     const gate = lifecycle(store, options, namespace);
-    const controller = new ApprovalController({ store, log, ...(options.decisions ? { decisions: options.decisions } : {}), ...(metrics ? { metrics } : {}), ...(options.tickMs ? { tickMs: options.tickMs } : {}), ...(options.retentionMs ? { retentionMs: options.retentionMs } : {}) });
+    const controller = new ApprovalController({
+      store,
+      log,
+      ...(options.decisions ? { decisions: options.decisions } : {}),
+      ...(metrics ? { metrics } : {}),
+      ...(options.tickMs ? { tickMs: options.tickMs } : {}),
+      ...(options.retentionMs ? { retentionMs: options.retentionMs } : {}),
+    });
     controller.startPolling();
     log.info({ store: store.location }, 'approvals: local store');
     return { gate, store, gatewayUser: undefined, close: () => controller.stop() };
@@ -70,7 +77,9 @@ export async function startApprovals(options: ApprovalsOptions): Promise<Approva
   const store = new KubeApprovalStore(kc);
   const gatewayUser = options.gatewayUser ?? (await store.whoAmI());
   if (!gatewayUser) {
-    log.warn('approvals: could not learn the gateway\'s own username (SelfSubjectReview); set --gateway-user, or the approvals webhook refuses the gateway\'s own writes');
+    log.warn(
+      "approvals: could not learn the gateway's own username (SelfSubjectReview); set --gateway-user, or the approvals webhook refuses the gateway's own writes",
+    );
   }
   const gate = lifecycle(store, options, namespace);
   const controller = new ApprovalController({

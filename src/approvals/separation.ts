@@ -2,20 +2,20 @@
 // rules run in belay's webhook on approvalrequests(/status), where the API
 // server has authenticated the caller, and in the local store. Pure: no I/O.
 
-import { isAgent, type AgentSelector, type UserInfo } from '../identity/agents.js';
+import { type AgentSelector, isAgent, type UserInfo } from '../identity/agents.js';
 import type { PatchOperation } from '../policy/contract.js';
 import { canonicalJson } from './fingerprint.js';
 import { applyEdit } from './override.js';
 import {
+  type ApprovalOverride,
+  type ApprovalRequest,
+  type ApprovalSpec,
+  type ApprovalStatus,
   DEFAULT_APPROVER_GROUPS,
   isLapsed,
   phaseOf,
   rfc3339,
   withCondition,
-  type ApprovalOverride,
-  type ApprovalRequest,
-  type ApprovalSpec,
-  type ApprovalStatus,
 } from './resource.js';
 import type { HumanDecision } from './store.js';
 
@@ -75,7 +75,9 @@ export function checkStatusChange(old: ApprovalRequest, next: ApprovalRequest, w
   const from = s0.phase;
   const to = s1.phase;
   if (from !== 'Pending') {
-    return no(`this request is already ${from}${s0.decidedBy ? ` (decided by ${s0.decidedBy}${s0.decidedAt ? ` at ${s0.decidedAt}` : ''})` : ''}; a decision is final`);
+    return no(
+      `this request is already ${from}${s0.decidedBy ? ` (decided by ${s0.decidedBy}${s0.decidedAt ? ` at ${s0.decidedAt}` : ''})` : ''}; a decision is final`,
+    );
   }
   if (to !== 'Approved' && to !== 'Rejected') return no(`set status.phase to Approved or Rejected (got ${to})`);
   const decider = checkDecider(old.spec, who, ctx);
@@ -124,10 +126,11 @@ function checkGatewayChange(old: ApprovalRequest, s0: ApprovalStatus, s1: Approv
 export function checkOverride(spec: ApprovalSpec, override: ApprovalOverride): Check {
   if (typeof override !== 'object' || override === null || Array.isArray(override)) return no('status.override must be an object with "patch" or "arguments"');
   const { patch, arguments: args } = override;
-  if (patch === undefined && args === undefined) return no('status.override needs "patch" (a JSON patch to the object) or "arguments" (a tool call\'s replacement arguments)');
+  if (patch === undefined && args === undefined)
+    return no('status.override needs "patch" (a JSON patch to the object) or "arguments" (a tool call\'s replacement arguments)');
   if (args !== undefined) {
     if (typeof args !== 'object' || args === null || Array.isArray(args)) return no('status.override.arguments must be an object');
-    if (!spec.tool) return no('status.override.arguments replaces a tool call\'s arguments, and this request is not a tool call; use status.override.patch');
+    if (!spec.tool) return no("status.override.arguments replaces a tool call's arguments, and this request is not a tool call; use status.override.patch");
   }
   if (patch === undefined) return OK;
   if (!Array.isArray(patch) || patch.length === 0 || patch.length > 256) return no('status.override.patch must be a JSON patch: a list of 1 to 256 operations');

@@ -34,7 +34,11 @@ describe('staticTokens', () => {
     { token: 'human-token-0123456789', username: 'alice', groups: ['belay:approvers'] },
   ]);
   it('maps each token to its identity', async () => {
-    expect(await auth.authenticate('agent-token-0123456789')).toEqual({ username: 'system:serviceaccount:agents:remediator', groups: ['system:serviceaccounts'], extra: {} });
+    expect(await auth.authenticate('agent-token-0123456789')).toEqual({
+      username: 'system:serviceaccount:agents:remediator',
+      groups: ['system:serviceaccounts'],
+      extra: {},
+    });
     expect((await auth.authenticate('human-token-0123456789')).username).toBe('alice');
   });
   it('refuses unknown tokens and prefixes of known ones', async () => {
@@ -43,7 +47,14 @@ describe('staticTokens', () => {
   });
   it('refuses short or duplicate tokens in configuration', async () => {
     expect(await code(() => staticTokens([{ token: 'short', username: 'a' }]))).toBe('bad_request');
-    expect(await code(() => staticTokens([{ token: 'x'.repeat(20), username: 'a' }, { token: 'x'.repeat(20), username: 'b' }]))).toBe('bad_request');
+    expect(
+      await code(() =>
+        staticTokens([
+          { token: 'x'.repeat(20), username: 'a' },
+          { token: 'x'.repeat(20), username: 'b' },
+        ]),
+      ),
+    ).toBe('bad_request');
   });
   it('reads a YAML token file', () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'belay-tokens-')), 'tokens.yaml');
@@ -67,15 +78,30 @@ describe('tokenReviewAuthenticator', () => {
   }
 
   it('returns the user the API server names, with audiences passed through', async () => {
-    const { review, calls } = fake(() => ({ authenticated: true, user: { username: 'system:serviceaccount:agents:bot', uid: 'u1', groups: ['system:serviceaccounts'], extra: { 'authentication.kubernetes.io/pod-name': ['p'] } } }));
+    const { review, calls } = fake(() => ({
+      authenticated: true,
+      user: {
+        username: 'system:serviceaccount:agents:bot',
+        uid: 'u1',
+        groups: ['system:serviceaccounts'],
+        extra: { 'authentication.kubernetes.io/pod-name': ['p'] },
+      },
+    }));
     const auth = tokenReviewAuthenticator(review, { audiences: ['belay'] });
-    expect(await auth.authenticate('t')).toEqual({ username: 'system:serviceaccount:agents:bot', uid: 'u1', groups: ['system:serviceaccounts'], extra: { 'authentication.kubernetes.io/pod-name': ['p'] } });
+    expect(await auth.authenticate('t')).toEqual({
+      username: 'system:serviceaccount:agents:bot',
+      uid: 'u1',
+      groups: ['system:serviceaccounts'],
+      extra: { 'authentication.kubernetes.io/pod-name': ['p'] },
+    });
     expect(calls[0]!.spec.audiences).toEqual(['belay']);
   });
 
   it('caches answers by token for their TTL and asks again after it', async () => {
     let now = 1_000;
-    const { review, calls } = fake((t) => (t === 'good' ? { authenticated: true, user: { username: 'bot' } } : { authenticated: false, error: 'token expired' }));
+    const { review, calls } = fake((t) =>
+      t === 'good' ? { authenticated: true, user: { username: 'bot' } } : { authenticated: false, error: 'token expired' },
+    );
     const auth = tokenReviewAuthenticator(review, { authenticatedTtlMs: 100, unauthenticatedTtlMs: 10, now: () => now });
     await auth.authenticate('good');
     await auth.authenticate('good');

@@ -5,7 +5,7 @@
 // and never grants, so an unverified claim cannot raise anyone's rights.
 
 import { BelayError } from '../errors.js';
-import { actorFrom, type AgentSelector } from '../identity/agents.js';
+import { type AgentSelector, actorFrom } from '../identity/agents.js';
 import type { Actor } from '../policy/contract.js';
 import type { AuthenticatedUser } from './authenticator.js';
 

@@ -21,7 +21,10 @@ describe('development tokens', () => {
     expect(user).toMatchObject({ username: 'dev-approver', groups: ['belay:approvers'] });
     const [agent] = readStaticTokenFile(first.files.agents);
     expect(agent!.username).toBe('system:serviceaccount:agents:dev-assistant');
-    expect(describeDevTokens(first.files)).toEqual([`approver dev-approver: ${approver!.token}`, `agent system:serviceaccount:agents:dev-assistant: ${agent!.token}`]);
+    expect(describeDevTokens(first.files)).toEqual([
+      `approver dev-approver: ${approver!.token}`,
+      `agent system:serviceaccount:agents:dev-assistant: ${agent!.token}`,
+    ]);
   });
 
   it('differ between two folders', () => {

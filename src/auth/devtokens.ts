@@ -23,7 +23,10 @@ export function ensureDevTokens(dir: string): { files: DevTokenFiles; created: b
   const files = { approvers: path.join(dir, 'approvers.yaml'), agents: path.join(dir, 'agents.yaml') };
   let created = false;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  for (const [file, users] of [[files.approvers, DEV_APPROVERS], [files.agents, DEV_AGENTS]] as const) {
+  for (const [file, users] of [
+    [files.approvers, DEV_APPROVERS],
+    [files.agents, DEV_AGENTS],
+  ] as const) {
     if (existsSync(file)) continue;
     const tokens = users.map((u) => ({ token: randomBytes(24).toString('base64url'), ...u }));
     const tmp = `${file}.${process.pid}.tmp`;

@@ -1,6 +1,6 @@
-export type { Authenticator, AuthenticatedUser } from './authenticator.js';
+export type { AuthenticatedUser, Authenticator } from './authenticator.js';
 export { bearerToken, MAX_TOKEN_LENGTH } from './bearer.js';
-export { callerActor, claimsFrom, ON_BEHALF_OF, type CallerClaims } from './caller.js';
-export { readStaticTokenFile, staticTokens, MIN_STATIC_TOKEN_LENGTH, type StaticToken } from './static.js';
-export { kubeTokenReviewer, tokenReviewAuthenticator, type TokenReviewer, type TokenReviewOptions } from './tokenreview.js';
-export { selectAuthenticator, type AuthenticatorOptions } from './select.js';
+export { type CallerClaims, callerActor, claimsFrom, ON_BEHALF_OF } from './caller.js';
+export { type AuthenticatorOptions, selectAuthenticator } from './select.js';
+export { MIN_STATIC_TOKEN_LENGTH, readStaticTokenFile, type StaticToken, staticTokens } from './static.js';
+export { kubeTokenReviewer, type TokenReviewer, type TokenReviewOptions, tokenReviewAuthenticator } from './tokenreview.js';

@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
-import { BelayError, asBelayError } from '../errors.js';
+import { asBelayError, BelayError } from '../errors.js';
 import type { AuthenticatedUser, Authenticator } from './authenticator.js';
 
 /** What TokenReview needs; the client-node API satisfies it, tests pass a fake. */

@@ -3,9 +3,9 @@
 // throughout, so no request ever mixes two revisions.
 
 import { asBelayError } from '../errors.js';
-import { agentSelectorFromData, type AgentSelector } from '../identity/agents.js';
+import { type AgentSelector, agentSelectorFromData } from '../identity/agents.js';
 import type { JsonObject } from '../policy/contract.js';
-import { inProcessEvaluator, type Evaluator, type PrepareEvaluator } from '../policy/evaluator.js';
+import { type Evaluator, inProcessEvaluator, type PrepareEvaluator } from '../policy/evaluator.js';
 import type { Bundle } from './bundle.js';
 
 export interface ActivePolicy {

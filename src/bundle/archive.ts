@@ -85,7 +85,10 @@ export async function readArchive(archive: Uint8Array, limits: ArchiveLimits = D
 
 /** "./a/b", "a/b" and "/a/b" all name "/a/b"; ".." is refused. */
 function normalisePath(p: string): string {
-  const parts = p.replace(/\\/g, '/').split('/').filter((s) => s !== '' && s !== '.');
+  const parts = p
+    .replace(/\\/g, '/')
+    .split('/')
+    .filter((s) => s !== '' && s !== '.');
   if (parts.includes('..')) throw new BelayError('bundle_invalid', `bundle path ${JSON.stringify(p)} escapes the bundle root`);
-  return '/' + parts.join('/');
+  return `/${parts.join('/')}`;
 }

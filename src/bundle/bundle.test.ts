@@ -13,7 +13,7 @@ function tar(files: Record<string, string | Buffer>): Buffer {
     header.write('0000644\0', 100);
     header.write('0000000\0', 108);
     header.write('0000000\0', 116);
-    header.write(body.length.toString(8).padStart(11, '0') + '\0', 124);
+    header.write(`${body.length.toString(8).padStart(11, '0')}\0`, 124);
     header.write('00000000000\0', 136);
     header.write('        ', 148);
     header.write('0', 156);
@@ -21,7 +21,7 @@ function tar(files: Record<string, string | Buffer>): Buffer {
     header.write('00', 263);
     let sum = 0;
     for (const b of header) sum += b;
-    header.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
     blocks.push(header, body, Buffer.alloc((512 - (body.length % 512)) % 512));
   }
   blocks.push(Buffer.alloc(1024));

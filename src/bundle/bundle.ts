@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { BelayError } from '../errors.js';
 import type { JsonObject } from '../policy/contract.js';
-import { readArchive, type ArchiveFiles, type ArchiveLimits } from './archive.js';
+import { type ArchiveFiles, type ArchiveLimits, readArchive } from './archive.js';
 
 export interface BundleManifest {
   revision: string;
@@ -86,10 +86,10 @@ function mergeData(files: ArchiveFiles): JsonObject {
       deepMerge(root, value as JsonObject, file);
     } else {
       let node = root;
-      for (const seg of segments.slice(0, -1)) node = (node[seg] ??= {}) as JsonObject;
+      for (const seg of segments.slice(0, -1)) node = child(node, seg);
       const last = segments[segments.length - 1]!;
       if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-        deepMerge((node[last] ??= {}) as JsonObject, value as JsonObject, file);
+        deepMerge(child(node, last), value as JsonObject, file);
       } else {
         node[last] = value;
       }
@@ -109,4 +109,10 @@ function deepMerge(target: JsonObject, source: JsonObject, file: string): void {
 
 function isPlainObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The object under `key`, made empty when absent. */
+function child(node: JsonObject, key: string): JsonObject {
+  node[key] ??= {};
+  return node[key] as JsonObject;
 }

@@ -37,7 +37,10 @@ type Value = null | boolean | string | RawNumber | Value[] | Map<string, Value>;
 export function hashBundleFile(name: string, bytes: Uint8Array, algorithm = 'SHA-256'): string {
   const node = HASH_ALGORITHMS[algorithm];
   if (!node) {
-    throw new BelayError('bundle_invalid', `bundle signature uses hash algorithm ${JSON.stringify(algorithm)}; belay accepts ${Object.keys(HASH_ALGORITHMS).join(', ')}`);
+    throw new BelayError(
+      'bundle_invalid',
+      `bundle signature uses hash algorithm ${JSON.stringify(algorithm)}; belay accepts ${Object.keys(HASH_ALGORITHMS).join(', ')}`,
+    );
   }
   const hash = createHash(node);
   if (isStructured(name)) hash.update(canonical(parseStructured(name, bytes)));
@@ -144,7 +147,11 @@ class JsonReader {
     if (ch === '{') return this.#object();
     if (ch === '[') return this.#array();
     if (ch === '"') return this.#string();
-    for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [word, v] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
       if (this.text.startsWith(word, this.#i)) {
         this.#i += word.length;
         return v;

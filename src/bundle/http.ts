@@ -113,9 +113,12 @@ export function httpSource(url: string, options: HttpSourceOptions = {}): Bundle
     async start(deliver) {
       const loop = (): void => {
         if (stopped) return;
-        timer = setTimeout(() => {
-          cycle = poll(deliver).finally(loop);
-        }, nextDelay(minDelayMs, maxDelayMs, failures, random));
+        timer = setTimeout(
+          () => {
+            cycle = poll(deliver).finally(loop);
+          },
+          nextDelay(minDelayMs, maxDelayMs, failures, random),
+        );
         timer.unref();
       };
       cycle = poll(deliver);

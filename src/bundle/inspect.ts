@@ -2,14 +2,14 @@
 // entrypoints, data keys, the built-ins its wasm calls (and whether belay can
 // provide them), the files and the signature.
 
+import { createHash } from 'node:crypto';
 import { asBelayError } from '../errors.js';
 import { customBuiltins, sdkBuiltinNames } from '../policy/builtins.js';
-import { moduleBuiltins } from '../policy/wasm.js';
 import { ENTRYPOINTS, FACES, type Face, type JsonObject } from '../policy/contract.js';
+import { moduleBuiltins } from '../policy/wasm.js';
 import { readArchive } from './archive.js';
 import { bundleFromFiles } from './bundle.js';
-import { createHash } from 'node:crypto';
-import { SIGNATURES_FILE, verifyBundleSignature, type VerificationConfig } from './verify.js';
+import { SIGNATURES_FILE, type VerificationConfig, verifyBundleSignature } from './verify.js';
 
 export interface BundleInspection {
   digest: string;
@@ -41,7 +41,8 @@ function dataKeys(data: JsonObject, depth = 3, prefix = ''): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(data).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const p = prefix ? `${prefix}.${k}` : k;
-    if (depth > 1 && typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length > 0) out.push(...dataKeys(v as JsonObject, depth - 1, p));
+    if (depth > 1 && typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length > 0)
+      out.push(...dataKeys(v as JsonObject, depth - 1, p));
     else out.push(p);
   }
   return out;
@@ -69,7 +70,10 @@ export async function inspectBundle(archive: Uint8Array, verification?: Verifica
   const entrypoints = bundle.manifest.wasm.map((w) => w.entrypoint);
   const custom = customBuiltins();
   const sdk = sdkBuiltinNames();
-  const builtins = (await moduleBuiltins(bundle.wasm)).map((name) => ({ name, provider: sdk.has(name) ? ('sdk' as const) : name in custom ? ('belay' as const) : ('missing' as const) }));
+  const builtins = (await moduleBuiltins(bundle.wasm)).map((name) => ({
+    name,
+    provider: sdk.has(name) ? ('sdk' as const) : name in custom ? ('belay' as const) : ('missing' as const),
+  }));
 
   let signature: BundleInspection['signature'] = null;
   const sig = files.get(SIGNATURES_FILE);

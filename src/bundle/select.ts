@@ -2,9 +2,9 @@
 // watched directory, or an HTTP bundle server. Exactly one.
 
 import { BelayError } from '../errors.js';
-import { httpSource, type HttpSourceOptions } from './http.js';
-import { fileSource, type BundleSource } from './source.js';
-import { watchSource, type WatchOptions } from './watch.js';
+import { type HttpSourceOptions, httpSource } from './http.js';
+import { type BundleSource, fileSource } from './source.js';
+import { type WatchOptions, watchSource } from './watch.js';
 
 export interface BundleSourceSpec {
   /** A bundle archive; read once unless `watchFile`. */
@@ -20,7 +20,8 @@ export interface BundleSourceSpec {
 
 export function selectSource(spec: BundleSourceSpec): BundleSource {
   const given = [spec.file, spec.dir, spec.url].filter((s) => s !== undefined && s !== '');
-  if (given.length !== 1) throw new BelayError('bad_request', 'give exactly one bundle source: a file (--bundle), a directory (--bundle-dir) or a bundle server (--bundle-url)');
+  if (given.length !== 1)
+    throw new BelayError('bad_request', 'give exactly one bundle source: a file (--bundle), a directory (--bundle-dir) or a bundle server (--bundle-url)');
   if (spec.url) return httpSource(spec.url, spec.http);
   if (spec.dir) return watchSource(spec.dir, spec.watch);
   return spec.watchFile ? watchSource(spec.file!, spec.watch) : fileSource(spec.file!);

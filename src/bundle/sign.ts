@@ -7,7 +7,7 @@ import { createPrivateKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CompactSign } from 'jose';
 import { BelayError } from '../errors.js';
-import { readArchive, type ArchiveFiles } from './archive.js';
+import { type ArchiveFiles, readArchive } from './archive.js';
 import { hashBundleFile } from './filehash.js';
 import { packArchive } from './pack.js';
 import { isSigningAlgorithm, SIGNATURES_FILE, SIGNING_ALGORITHMS, type SignedFile, type SigningAlgorithm } from './verify.js';
@@ -23,7 +23,8 @@ export interface SigningOptions {
 
 /** A signing key from PEM (RSA, EC, Ed25519 private key) or, for HS*, the shared secret. */
 export function signingKey(material: string | Buffer, algorithm: string = 'RS256'): { key: KeyObject; algorithm: SigningAlgorithm } {
-  if (!isSigningAlgorithm(algorithm)) throw new BelayError('bad_request', `unknown signing algorithm ${JSON.stringify(algorithm)} (use one of ${SIGNING_ALGORITHMS.join(', ')})`);
+  if (!isSigningAlgorithm(algorithm))
+    throw new BelayError('bad_request', `unknown signing algorithm ${JSON.stringify(algorithm)} (use one of ${SIGNING_ALGORITHMS.join(', ')})`);
   const text = Buffer.isBuffer(material) ? material.toString('utf8') : material;
   try {
     return { key: algorithm.startsWith('HS') ? createSecretKey(Buffer.from(text.trim(), 'utf8')) : createPrivateKey(text), algorithm };

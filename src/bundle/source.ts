@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { BelayError } from '../errors.js';
-import { readArchive, type ArchiveFiles, type ArchiveLimits } from './archive.js';
-import { bundleFromFiles, type Bundle } from './bundle.js';
-import { verifyBundleSignature, type VerificationConfig, type VerifiedSignature } from './verify.js';
+import { type ArchiveFiles, type ArchiveLimits, readArchive } from './archive.js';
+import { type Bundle, bundleFromFiles } from './bundle.js';
+import { type VerificationConfig, type VerifiedSignature, verifyBundleSignature } from './verify.js';
 
 /** What a source delivers: a bundle's bytes (an archive) or files (a directory), or why it has none. */
 export type BundleUpdate =
@@ -79,7 +79,10 @@ export function fileSource(file: string): BundleSource {
 export function filesDigest(files: ArchiveFiles): string {
   const h = createHash('sha256');
   for (const name of [...files.keys()].sort()) {
-    h.update(name).update('\0').update(createHash('sha256').update(files.get(name)!).digest()).update('\0');
+    h.update(name)
+      .update('\0')
+      .update(createHash('sha256').update(files.get(name)!).digest())
+      .update('\0');
   }
   return h.digest('hex');
 }

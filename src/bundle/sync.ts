@@ -6,7 +6,7 @@
 
 import type { PolicyStore } from './active.js';
 import type { ArchiveLimits } from './archive.js';
-import { loadBundle, type BundleSource, type BundleUpdate } from './source.js';
+import { type BundleSource, type BundleUpdate, loadBundle } from './source.js';
 import type { VerificationConfig, VerifiedSignature } from './verify.js';
 
 export interface SyncOptions {
@@ -58,9 +58,12 @@ export class BundleSync {
       store.refuse(update.origin, update.error);
       return;
     }
-    let loaded;
+    let loaded: Awaited<ReturnType<typeof loadBundle>>;
     try {
-      loaded = await loadBundle(update, { verification: this.#options.verification ?? null, ...(this.#options.limits ? { limits: this.#options.limits } : {}) });
+      loaded = await loadBundle(update, {
+        verification: this.#options.verification ?? null,
+        ...(this.#options.limits ? { limits: this.#options.limits } : {}),
+      });
     } catch (err) {
       this.#status.refused++;
       store.refuse(update.origin, err);

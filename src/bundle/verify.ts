@@ -4,7 +4,7 @@
 // then files the signature lists but the bundle lacks fail too. A file the
 // signature does not list is refused, except .signatures.json itself.
 
-import { createPublicKey, createSecretKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPublicKey, createSecretKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { compactVerify, decodeProtectedHeader, errors as joseErrors } from 'jose';
 import { BelayError } from '../errors.js';
@@ -13,7 +13,21 @@ import { hashBundleFile } from './filehash.js';
 
 export const SIGNATURES_FILE = '/.signatures.json';
 
-export const SIGNING_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'HS256', 'HS384', 'HS512'] as const;
+export const SIGNING_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'HS256',
+  'HS384',
+  'HS512',
+] as const;
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
 
 export interface VerificationKey {
@@ -65,7 +79,8 @@ export function isSigningAlgorithm(a: string): a is SigningAlgorithm {
  */
 export function verificationKey(material: string | Buffer, options: { id?: string; algorithm?: string; scope?: string } = {}): VerificationKey {
   const algorithm = options.algorithm ?? 'RS256';
-  if (!isSigningAlgorithm(algorithm)) throw new BelayError('bad_request', `unknown signing algorithm ${JSON.stringify(algorithm)} (use one of ${SIGNING_ALGORITHMS.join(', ')})`);
+  if (!isSigningAlgorithm(algorithm))
+    throw new BelayError('bad_request', `unknown signing algorithm ${JSON.stringify(algorithm)} (use one of ${SIGNING_ALGORITHMS.join(', ')})`);
   const text = Buffer.isBuffer(material) ? material.toString('utf8') : material;
   let key: KeyObject;
   try {
@@ -73,7 +88,9 @@ export function verificationKey(material: string | Buffer, options: { id?: strin
     else if (text.includes('-----BEGIN CERTIFICATE-----')) key = new X509Certificate(text).publicKey;
     else key = createPublicKey(text);
   } catch (err) {
-    throw new BelayError('bad_request', `verification key ${options.id ?? 'default'} is not a usable ${algorithm} key: ${(err as Error).message}`, { cause: err });
+    throw new BelayError('bad_request', `verification key ${options.id ?? 'default'} is not a usable ${algorithm} key: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return { id: options.id ?? 'default', algorithm, key, ...(options.scope !== undefined ? { scope: options.scope } : {}) };
 }
@@ -112,7 +129,10 @@ function globToRegExp(glob: string): RegExp {
       const end = glob.indexOf(']', i + 1);
       if (end < 0) re += '\\[';
       else {
-        re += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        re += `[${glob
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`;
         i = end;
       }
     } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
@@ -129,7 +149,8 @@ function readSignatures(bytes: Buffer): string {
   }
   const d = doc as { signatures?: unknown; plugin?: unknown };
   if (typeof doc !== 'object' || doc === null || !Array.isArray(d.signatures)) return refuse('.signatures.json must be {"signatures": ["<JWT>"]}');
-  if (d.plugin !== undefined && d.plugin !== '' && d.plugin !== '_default') return refuse(`.signatures.json names signing plugin ${JSON.stringify(d.plugin)}, which belay does not have`);
+  if (d.plugin !== undefined && d.plugin !== '' && d.plugin !== '_default')
+    return refuse(`.signatures.json names signing plugin ${JSON.stringify(d.plugin)}, which belay does not have`);
   if (d.signatures.length === 0) return refuse('.signatures.json holds no JWT (expected exactly one)');
   if (d.signatures.length > 1) return refuse('.signatures.json holds several JWTs; OPA and belay support exactly one');
   if (typeof d.signatures[0] !== 'string') return refuse('.signatures.json: the signature must be a compact JWT string');
@@ -197,15 +218,17 @@ export async function verifyBundleSignature(files: ArchiveFiles, config: Verific
   try {
     await compactVerify(token, key!.key, { algorithms: [key!.algorithm] });
   } catch (err) {
-    const why = err instanceof joseErrors.JOSEAlgNotAllowed
-      ? `the JWT is signed with ${String(header.alg)} but key ${JSON.stringify(keyId)} is configured for ${key!.algorithm}`
-      : err instanceof joseErrors.JWSSignatureVerificationFailed
-        ? `the JWT signature does not verify with key ${JSON.stringify(keyId)} (${key!.algorithm}): the signature or its payload was changed, or another key signed it`
-        : `the JWT does not verify with key ${JSON.stringify(keyId)} (${key!.algorithm}): ${(err as Error).message}`;
+    const why =
+      err instanceof joseErrors.JOSEAlgNotAllowed
+        ? `the JWT is signed with ${String(header.alg)} but key ${JSON.stringify(keyId)} is configured for ${key!.algorithm}`
+        : err instanceof joseErrors.JWSSignatureVerificationFailed
+          ? `the JWT signature does not verify with key ${JSON.stringify(keyId)} (${key!.algorithm}): the signature or its payload was changed, or another key signed it`
+          : `the JWT does not verify with key ${JSON.stringify(keyId)} (${key!.algorithm}): ${(err as Error).message}`;
     refuse(why, err);
   }
   const scope = cfg.scope ?? key!.scope ?? '';
-  if ((payload.scope ?? '') !== scope) refuse(`scope ${JSON.stringify(payload.scope ?? '')} in the JWT does not match the configured scope ${JSON.stringify(scope)}`);
+  if ((payload.scope ?? '') !== scope)
+    refuse(`scope ${JSON.stringify(payload.scope ?? '')} in the JWT does not match the configured scope ${JSON.stringify(scope)}`);
 
   // 2. Every file's digest, in bundle order.
   const listed = new Map<string, SignedFile>();
@@ -223,7 +246,8 @@ export async function verifyBundleSignature(files: ArchiveFiles, config: Verific
     if (!entry) refuse(`file ${path} is not listed in the signature: it was added after signing`);
     if (entry!.algorithm === '') refuse(`file ${path}: the signature gives no hash algorithm`);
     const actual = hashBundleFile(name, bytes, entry!.algorithm);
-    if (actual !== entry!.hash.toLowerCase()) refuse(`file ${path}: digest mismatch (signed ${entry!.hash}, found ${actual}): the file was changed after signing`);
+    if (actual !== entry!.hash.toLowerCase())
+      refuse(`file ${path}: digest mismatch (signed ${entry!.hash}, found ${actual}): the file was changed after signing`);
     listed.delete(name);
     checked.push(path);
   }

@@ -10,12 +10,12 @@
 // because watch events can be lost (network filesystems, inotify limits).
 
 import { createHash } from 'node:crypto';
-import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, type FSWatcher, watch } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BelayError } from '../errors.js';
 import type { ArchiveFiles } from './archive.js';
-import { filesDigest, type BundleSource, type BundleUpdate } from './source.js';
+import { type BundleSource, type BundleUpdate, filesDigest } from './source.js';
 
 export interface WatchOptions {
   /** Quiet time after the last change before reading (ms). */

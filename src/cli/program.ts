@@ -11,10 +11,7 @@ import { testCommand } from './commands/test.js';
 import { trustCommand } from './commands/trust.js';
 
 export function buildProgram(): Command {
-  const program = new Command('belay')
-    .description('Policy gateway that keeps AI agents on a rope in Kubernetes')
-    .showHelpAfterError()
-    .exitOverride();
+  const program = new Command('belay').description('Policy gateway that keeps AI agents on a rope in Kubernetes').showHelpAfterError().exitOverride();
   program.addCommand(testCommand());
   program.addCommand(checkCommand());
   program.addCommand(replayCommand());

@@ -19,14 +19,16 @@ import { clusterAccess, localAccess, userKubeConfig } from './access.js';
 import { parseDecisionRequest } from './decision.js';
 import { yamlDiff } from './diff.js';
 import { ConsoleService } from './service.js';
-import { consoleOrder, detail, effectivePhase, listVersion, summarize, visibleTo, type Viewer } from './view.js';
+import { consoleOrder, detail, effectivePhase, listVersion, summarize, type Viewer, visibleTo } from './view.js';
 
 const T0 = new Date('2026-03-01T12:00:00Z');
 const agents = agentSelectorFromData({ belay: { config: { agents: { serviceAccountNamespaces: ['agents'], groups: ['belay:agents'] } } } });
 const ALICE: Viewer = { username: 'alice', groups: ['belay:approvers'] };
 const CAROL: Viewer = { username: 'carol', groups: ['developers'] };
 
-function record(o: { replicas?: number; fixes?: PatchOperation[]; onBehalfOf?: string; status?: ApprovalStatus; created?: Date; tool?: boolean; name?: string } = {}): ApprovalRequest {
+function record(
+  o: { replicas?: number; fixes?: PatchOperation[]; onBehalfOf?: string; status?: ApprovalStatus; created?: Date; tool?: boolean; name?: string } = {},
+): ApprovalRequest {
   const object = o.tool ? null : deployment(o.replicas ?? 3, o.name ? { name: o.name } : {});
   const input = policyInput(object, {
     ...(o.onBehalfOf ? { actor: { ...policyInput(null).actor, extra: { 'belay.dev/on-behalf-of': [o.onBehalfOf] } } } : {}),
@@ -35,14 +37,22 @@ function record(o: { replicas?: number; fixes?: PatchOperation[]; onBehalfOf?: s
           face: 'toolcall' as const,
           action: { operation: 'DELETE', verb: 'delete', subresource: '', dryRun: false },
           resource: { group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments', namespace: 'prod-billing', name: 'test-web' },
-          tool: { name: 'resources_delete', arguments: { kind: 'Deployment', namespace: 'prod-billing', name: 'test-web' }, target: { verb: 'delete', kind: 'Deployment', namespace: 'prod-billing', name: 'test-web', cluster: 'prod-billing' } },
+          tool: {
+            name: 'resources_delete',
+            arguments: { kind: 'Deployment', namespace: 'prod-billing', name: 'test-web' },
+            target: { verb: 'delete', kind: 'Deployment', namespace: 'prod-billing', name: 'test-web', cluster: 'prod-billing' },
+          },
           context: {},
         }
       : {}),
   });
   const req = { ...deferred('uid', object), input, decision: deferDecision({ fixes: o.fixes ?? [] }) };
   const r = newApprovalRequest(req, requestKeys(input), { namespace: 'prod', attempt: 1, now: o.created ?? T0 });
-  return { ...r, metadata: { ...r.metadata, resourceVersion: '1', creationTimestamp: (o.created ?? T0).toISOString() }, status: o.status ?? { phase: 'Pending' } };
+  return {
+    ...r,
+    metadata: { ...r.metadata, resourceVersion: '1', creationTimestamp: (o.created ?? T0).toISOString() },
+    status: o.status ?? { phase: 'Pending' },
+  };
 }
 
 const at = (ms: number) => new Date(T0.getTime() + ms);
@@ -96,26 +106,51 @@ describe('view', () => {
       decision: null,
       you: { mayDecide: true, why: null },
     });
-    expect(summarize(record({ onBehalfOf: 'dana' }), T0, { username: 'dana', groups: ['belay:approvers'] }, agents).you.why).toMatch(/on behalf of dana, who may not decide it/);
+    expect(summarize(record({ onBehalfOf: 'dana' }), T0, { username: 'dana', groups: ['belay:approvers'] }, agents).you.why).toMatch(
+      /on behalf of dana, who may not decide it/,
+    );
     expect(summarize(record(), T0, { username: 'system:serviceaccount:agents:other', groups: ['belay:approvers'] }, agents).you.why).toMatch(/agent identity/);
     expect(summarize(record(), T0, CAROL, agents).you.why).toMatch(/only members of belay:approvers may decide this request; carol is not/);
     const done = summarize(record({ status: { phase: 'Rejected', decidedBy: 'bob', decidedAt: T0.toISOString(), message: 'not now' } }), T0, ALICE, agents);
-    expect(done).toMatchObject({ phase: 'Rejected', decision: { by: 'bob', message: 'not now', edited: false }, you: { mayDecide: false, why: expect.stringMatching(/already Rejected by bob/) } });
+    expect(done).toMatchObject({
+      phase: 'Rejected',
+      decision: { by: 'bob', message: 'not now', edited: false },
+      you: { mayDecide: false, why: expect.stringMatching(/already Rejected by bob/) },
+    });
     expect(summarize(record(), at(20 * 60_000), ALICE, agents).you.why).toMatch(/expired at/);
   });
 
   it('names the target cluster of a tool call, and its tool', () => {
     const s = summarize(record({ tool: true }), T0, ALICE, agents);
-    expect(s).toMatchObject({ summary: 'tool resources_delete → DELETE Deployment prod-billing/test-web', action: { tool: 'resources_delete', cluster: 'prod-billing' } });
-    const d = detail(record({ tool: true, status: { phase: 'Approved', decidedBy: 'alice', override: { arguments: { kind: 'Deployment', namespace: 'staging', name: 'test-web' } } } }), T0, ALICE, agents);
+    expect(s).toMatchObject({
+      summary: 'tool resources_delete → DELETE Deployment prod-billing/test-web',
+      action: { tool: 'resources_delete', cluster: 'prod-billing' },
+    });
+    const d = detail(
+      record({
+        tool: true,
+        status: { phase: 'Approved', decidedBy: 'alice', override: { arguments: { kind: 'Deployment', namespace: 'staging', name: 'test-web' } } },
+      }),
+      T0,
+      ALICE,
+      agents,
+    );
     expect(d.tool).toMatchObject({ name: 'resources_delete', target: { cluster: 'prod-billing' } });
-    expect(d.overrideDiff).toEqual(expect.arrayContaining([{ kind: 'remove', text: 'namespace: prod-billing' }, { kind: 'add', text: 'namespace: staging' }]));
+    expect(d.overrideDiff).toEqual(
+      expect.arrayContaining([
+        { kind: 'remove', text: 'namespace: prod-billing' },
+        { kind: 'add', text: 'namespace: staging' },
+      ]),
+    );
   });
 
   it('shows the proposed fix as a YAML diff, and says when it does not apply', () => {
     const ok = detail(record({ fixes: [{ op: 'add', path: '/spec/template/spec/securityContext', value: { runAsNonRoot: true } }] }), T0, ALICE, agents);
     expect(ok.fixError).toBeNull();
-    expect(ok.fixDiff?.filter((l) => l.kind === 'add')).toEqual([{ kind: 'add', text: '      securityContext:' }, { kind: 'add', text: '        runAsNonRoot: true' }]);
+    expect(ok.fixDiff?.filter((l) => l.kind === 'add')).toEqual([
+      { kind: 'add', text: '      securityContext:' },
+      { kind: 'add', text: '        runAsNonRoot: true' },
+    ]);
     expect(ok.fixDiff?.[0]).toMatchObject({ kind: 'hunk' });
     const broken = detail(record({ fixes: [{ op: 'replace', path: '/spec/nothing/here', value: 1 }] }), T0, ALICE, agents);
     expect(broken.fixDiff).toBeNull();
@@ -147,14 +182,26 @@ describe('parseDecisionRequest', () => {
 
   it('reads approve, approve with the proposed fix, reject and the three kinds of edit', () => {
     expect(parseDecisionRequest({ action: 'approve' }, r)).toEqual({ action: 'approve', decision: { phase: 'Approved' } });
-    expect(parseDecisionRequest({ action: 'approve', message: '  ok  ', resourceVersion: '7' }, r)).toEqual({ action: 'approve', decision: { phase: 'Approved', message: 'ok' }, resourceVersion: '7' });
+    expect(parseDecisionRequest({ action: 'approve', message: '  ok  ', resourceVersion: '7' }, r)).toEqual({
+      action: 'approve',
+      decision: { phase: 'Approved', message: 'ok' },
+      resourceVersion: '7',
+    });
     expect(parseDecisionRequest({ action: 'approve', applyFixes: true }, r).decision.override).toEqual({ patch: r.spec.fixes });
     expect(parseDecisionRequest({ action: 'reject', message: 'wrong cluster' }, r).decision).toEqual({ phase: 'Rejected', message: 'wrong cluster' });
-    const yaml = 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: prod, labels: {app: web}}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: web}}\n  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: "nginx:1.27"}]}}\n';
-    expect(parseDecisionRequest({ action: 'edit', object: yaml }, r).decision).toEqual({ phase: 'Approved', override: { patch: [{ op: 'replace', path: '/spec/replicas', value: 1 }] } });
-    expect(parseDecisionRequest({ action: 'edit', patch: '[{"op":"replace","path":"/spec/replicas","value":2}]' }, r).decision.override).toEqual({ patch: [{ op: 'replace', path: '/spec/replicas', value: 2 }] });
+    const yaml =
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: prod, labels: {app: web}}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: web}}\n  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: "nginx:1.27"}]}}\n';
+    expect(parseDecisionRequest({ action: 'edit', object: yaml }, r).decision).toEqual({
+      phase: 'Approved',
+      override: { patch: [{ op: 'replace', path: '/spec/replicas', value: 1 }] },
+    });
+    expect(parseDecisionRequest({ action: 'edit', patch: '[{"op":"replace","path":"/spec/replicas","value":2}]' }, r).decision.override).toEqual({
+      patch: [{ op: 'replace', path: '/spec/replicas', value: 2 }],
+    });
     const tool = record({ tool: true });
-    expect(parseDecisionRequest({ action: 'edit', arguments: 'kind: Deployment\nnamespace: staging\nname: test-web\n' }, tool).decision.override).toEqual({ arguments: { kind: 'Deployment', namespace: 'staging', name: 'test-web' } });
+    expect(parseDecisionRequest({ action: 'edit', arguments: 'kind: Deployment\nnamespace: staging\nname: test-web\n' }, tool).decision.override).toEqual({
+      arguments: { kind: 'Deployment', namespace: 'staging', name: 'test-web' },
+    });
   });
 
   it('refuses what it cannot use with bad_request', () => {
@@ -172,13 +219,24 @@ describe('parseDecisionRequest', () => {
       [{ action: 'edit', patch: [] }, /list of 1 to 256 operations/],
       [{ action: 'edit', patch: [{ op: 'move', from: '/metadata/name', path: '/x' }] }, /cannot change the object's kind, name or namespace/],
       [{ action: 'edit', object: [] }, /must be an object/],
-      [{ action: 'edit', object: 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: prod, labels: {app: web}}\nspec:\n  replicas: 3\n  selector: {matchLabels: {app: web}}\n  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: "nginx:1.27"}]}}\n' }, /same as the requested one/],
+      [
+        {
+          action: 'edit',
+          object:
+            'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: prod, labels: {app: web}}\nspec:\n  replicas: 3\n  selector: {matchLabels: {app: web}}\n  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: "nginx:1.27"}]}}\n',
+        },
+        /same as the requested one/,
+      ],
       [{ action: 'edit', object: { kind: 'Deployment' } }, /cannot change the object's kind, name or namespace/],
       [{ action: 'edit', object: 'x: 1' }, /this request is a tool call: edit its "arguments"/, tool],
       [{ action: 'edit', arguments: [] }, /must be an object/, tool],
       [{ action: 'approve', resourceVersion: 7 }, /"resourceVersion"/],
     ];
-    for (const [body, message, req] of cases) expect(code(() => parseDecisionRequest(body, req ?? r)), JSON.stringify(body)).toMatch(new RegExp(`^bad_request: .*${message.source}`));
+    for (const [body, message, req] of cases)
+      expect(
+        code(() => parseDecisionRequest(body, req ?? r)),
+        JSON.stringify(body),
+      ).toMatch(new RegExp(`^bad_request: .*${message.source}`));
   });
 });
 
@@ -191,7 +249,7 @@ describe('cluster access', () => {
     currentContext: 'prod',
   });
 
-  it('calls the same API server with the approver\'s token and none of the gateway\'s credentials', async () => {
+  it("calls the same API server with the approver's token and none of the gateway's credentials", async () => {
     const kc = userKubeConfig(gateway.getCurrentCluster()!, 'approver-token');
     expect(kc.getCurrentCluster()).toMatchObject({ server: 'https://10.0.0.1:6443', caData: 'Q0E=', tlsServerName: 'kubernetes', skipTLSVerify: false });
     expect(kc.getCurrentUser()).toEqual({ name: 'approver', token: 'approver-token' });
@@ -201,7 +259,7 @@ describe('cluster access', () => {
     expect(JSON.stringify(kc.users)).not.toMatch(/gateway-service-account-token|Y2VydA|a2V5/);
   });
 
-  it('makes a store per token, on the gateway\'s API server', () => {
+  it("makes a store per token, on the gateway's API server", () => {
     const access = clusterAccess(gateway);
     expect(access.mode).toBe('cluster');
     expect(access.storeFor('t1')).not.toBe(access.storeFor('t1'));
@@ -232,7 +290,10 @@ describe('ConsoleService on a local store', () => {
     await store.decide('prod', b.metadata.name, { phase: 'Rejected', message: 'no' }, { username: 'bob', groups: ['belay:approvers'] });
     const list = await service.list(alice);
     expect(list).toMatchObject({ mode: 'local', pending: 1, now: T0.toISOString() });
-    expect(list.items.map((i) => [i.name, i.phase])).toEqual([[a.metadata.name, 'Pending'], [b.metadata.name, 'Rejected']]);
+    expect(list.items.map((i) => [i.name, i.phase])).toEqual([
+      [a.metadata.name, 'Pending'],
+      [b.metadata.name, 'Rejected'],
+    ]);
     expect((await service.list({ viewer: CAROL, token: 't' })).items).toEqual([]);
     expect((await service.list(alice, { namespace: 'other' })).items).toEqual([]);
     await expect(service.list(alice, { namespace: 'Bad_NS' })).rejects.toThrow(/not a namespace name/);
@@ -262,20 +323,30 @@ describe('ConsoleService on a local store', () => {
 
   it('decides as the caller; refuses expired, stale and already decided requests with conflict', async () => {
     const r = await put();
-    await expect(service.decide(alice, 'prod', r.metadata.name, { action: 'approve', resourceVersion: '0' })).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/changed since you looked/) });
+    await expect(service.decide(alice, 'prod', r.metadata.name, { action: 'approve', resourceVersion: '0' })).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/changed since you looked/),
+    });
     const done = await service.decide(alice, 'prod', r.metadata.name, { action: 'approve', message: 'go', resourceVersion: '1' });
     expect(done).toMatchObject({ phase: 'Approved', decision: { by: 'alice', message: 'go' }, resourceVersion: '2' });
-    await expect(service.decide({ viewer: { username: 'bob', groups: ['belay:approvers'] }, token: 't' }, 'prod', r.metadata.name, { action: 'reject', message: 'no' })).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/already Approved \(decided by alice/) });
+    await expect(
+      service.decide({ viewer: { username: 'bob', groups: ['belay:approvers'] }, token: 't' }, 'prod', r.metadata.name, { action: 'reject', message: 'no' }),
+    ).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/already Approved \(decided by alice/) });
 
     const late = await put({ replicas: 7 });
     now = at(16 * 60_000);
-    await expect(service.decide(alice, 'prod', late.metadata.name, { action: 'approve' })).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/expired at .* can no longer be decided/) });
+    await expect(service.decide(alice, 'prod', late.metadata.name, { action: 'approve' })).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/expired at .* can no longer be decided/),
+    });
     expect((await store.get('prod', late.metadata.name))?.status?.phase).toBe('Pending');
   });
 
-  it('passes the store\'s refusal on as forbidden, and hides what the viewer may not see', async () => {
+  it("passes the store's refusal on as forbidden, and hides what the viewer may not see", async () => {
     const r = await put({ onBehalfOf: 'dana' });
-    await expect(service.decide({ viewer: { username: 'dana', groups: ['belay:approvers'] }, token: 't' }, 'prod', r.metadata.name, { action: 'approve' })).rejects.toMatchObject({ code: 'forbidden', message: expect.stringMatching(/on behalf of dana/) });
+    await expect(
+      service.decide({ viewer: { username: 'dana', groups: ['belay:approvers'] }, token: 't' }, 'prod', r.metadata.name, { action: 'approve' }),
+    ).rejects.toMatchObject({ code: 'forbidden', message: expect.stringMatching(/on behalf of dana/) });
     await expect(service.get({ viewer: CAROL, token: 't' }, 'prod', r.metadata.name)).rejects.toMatchObject({ code: 'not_found' });
     await expect(service.get(alice, 'prod', 'Not_A_Name')).rejects.toMatchObject({ code: 'bad_request' });
   });

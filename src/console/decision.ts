@@ -5,8 +5,8 @@
 
 import fastJsonPatch from 'fast-json-patch';
 import { parse as parseYaml } from 'yaml';
-import { checkOverride } from '../approvals/separation.js';
 import type { ApprovalOverride, ApprovalRequest } from '../approvals/resource.js';
+import { checkOverride } from '../approvals/separation.js';
 import type { HumanDecision } from '../approvals/store.js';
 import { BelayError } from '../errors.js';
 import type { JsonObject, PatchOperation } from '../policy/contract.js';
@@ -63,7 +63,8 @@ export function parseDecisionRequest(body: unknown, request: ApprovalRequest): D
     override = { patch: request.spec.fixes };
   }
   if (action === 'edit') {
-    if (edits.length !== 1) throw bad('an edit needs exactly one of "patch" (a JSON patch), "object" (the edited object) or "arguments" (a tool call\'s replacement arguments)');
+    if (edits.length !== 1)
+      throw bad('an edit needs exactly one of "patch" (a JSON patch), "object" (the edited object) or "arguments" (a tool call\'s replacement arguments)');
     override = editOf(edits[0]!, b[edits[0]!], request);
     const check = checkOverride(request.spec, override);
     if (!check.ok) throw bad(check.message);
@@ -103,7 +104,11 @@ function editOf(kind: 'patch' | 'object' | 'arguments', raw: unknown, request: A
   const original = request.spec.object;
   if (!original && request.spec.tool) throw bad('this request is a tool call: edit its "arguments"');
   if (!original) {
-    throw bad(request.spec.objectExcerpt ? 'the object was too large to keep, so it cannot be edited as a whole; send a "patch"' : 'this request has no object to edit (a delete, a connect or a read); approve or reject it as it is');
+    throw bad(
+      request.spec.objectExcerpt
+        ? 'the object was too large to keep, so it cannot be edited as a whole; send a "patch"'
+        : 'this request has no object to edit (a delete, a connect or a read); approve or reject it as it is',
+    );
   }
   const patch = compare(original, value as JsonObject) as PatchOperation[];
   if (patch.length === 0) throw bad('the edited object is the same as the requested one; approve it as it is instead');

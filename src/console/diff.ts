@@ -14,9 +14,7 @@ export interface DiffLine {
   text: string;
 }
 
-export type PatchPreview =
-  | { ok: true; after: JsonObject; diff: DiffLine[] }
-  | { ok: false; message: string };
+export type PatchPreview = { ok: true; after: JsonObject; diff: DiffLine[] } | { ok: false; message: string };
 
 /** Lines of context around each change: enough to see where in the manifest it lands. */
 const CONTEXT_LINES = 3;

@@ -3,13 +3,13 @@
 // always through the store as the approver sees it (access.ts), so the same
 // rules judge a click in the console and `belay approvals approve`.
 
-import { isNamespaceName, isObjectName, type ApprovalRequest } from '../approvals/resource.js';
+import { type ApprovalRequest, isNamespaceName, isObjectName } from '../approvals/resource.js';
 import type { ApprovalStore } from '../approvals/store.js';
 import { BelayError } from '../errors.js';
 import type { AgentSelector } from '../identity/agents.js';
 import type { ApprovalAccess } from './access.js';
 import { parseDecisionRequest } from './decision.js';
-import { consoleOrder, detail, effectivePhase, listVersion, summarize, visibleTo, type ApprovalDetail, type ApprovalSummary, type Viewer } from './view.js';
+import { type ApprovalDetail, type ApprovalSummary, consoleOrder, detail, effectivePhase, listVersion, summarize, type Viewer, visibleTo } from './view.js';
 
 export interface ConsoleServiceOptions {
   access: ApprovalAccess;
@@ -63,7 +63,8 @@ export class ConsoleService {
   }
 
   async list(caller: Caller, query: ListQuery = {}): Promise<ApprovalList> {
-    if (query.namespace !== undefined && !isNamespaceName(query.namespace)) throw new BelayError('bad_request', `${JSON.stringify(query.namespace)} is not a namespace name`);
+    if (query.namespace !== undefined && !isNamespaceName(query.namespace))
+      throw new BelayError('bad_request', `${JSON.stringify(query.namespace)} is not a namespace name`);
     const store = this.#o.access.storeFor(caller.token);
     const deadline = Date.now() + Math.min(query.waitMs ?? 0, this.maxWaitMs);
     for (;;) {
@@ -97,17 +98,35 @@ export class ConsoleService {
     const current = await this.#find(store, caller.viewer, namespace, name);
     const request = parseDecisionRequest(body, current);
     const now = this.#now();
-    if (request.resourceVersion !== undefined && current.metadata.resourceVersion !== undefined && request.resourceVersion !== current.metadata.resourceVersion) {
-      throw new BelayError('conflict', `${namespace}/${name} changed since you looked at it (it is now ${effectivePhase(current, now)}${current.status?.decidedBy ? `, decided by ${current.status.decidedBy}` : ''}); review it again`);
+    if (
+      request.resourceVersion !== undefined &&
+      current.metadata.resourceVersion !== undefined &&
+      request.resourceVersion !== current.metadata.resourceVersion
+    ) {
+      throw new BelayError(
+        'conflict',
+        `${namespace}/${name} changed since you looked at it (it is now ${effectivePhase(current, now)}${current.status?.decidedBy ? `, decided by ${current.status.decidedBy}` : ''}); review it again`,
+      );
     }
     const phase = effectivePhase(current, now);
-    if (phase === 'Expired') throw new BelayError('conflict', `${namespace}/${name} expired at ${current.spec.requiredBy} and can no longer be decided; the agent's next retry asks again`);
+    if (phase === 'Expired')
+      throw new BelayError(
+        'conflict',
+        `${namespace}/${name} expired at ${current.spec.requiredBy} and can no longer be decided; the agent's next retry asks again`,
+      );
     if (phase !== 'Pending') {
       const s = current.status;
-      throw new BelayError('conflict', `${namespace}/${name} is already ${phase}${s?.decidedBy ? ` (decided by ${s.decidedBy}${s.decidedAt ? ` at ${s.decidedAt}` : ''})` : ''}; a decision is final`);
+      throw new BelayError(
+        'conflict',
+        `${namespace}/${name} is already ${phase}${s?.decidedBy ? ` (decided by ${s.decidedBy}${s.decidedAt ? ` at ${s.decidedAt}` : ''})` : ''}; a decision is final`,
+      );
     }
     const { viewer } = caller;
-    const stored = await store.decide(namespace, name, request.decision, { username: viewer.username, groups: viewer.groups, ...(viewer.uid ? { uid: viewer.uid } : {}) });
+    const stored = await store.decide(namespace, name, request.decision, {
+      username: viewer.username,
+      groups: viewer.groups,
+      ...(viewer.uid ? { uid: viewer.uid } : {}),
+    });
     return detail(stored, this.#now(), viewer, this.#o.agents());
   }
 
@@ -119,7 +138,8 @@ export class ConsoleService {
   }
 
   async #find(store: ApprovalStore, viewer: Viewer, namespace: string, name: string): Promise<ApprovalRequest> {
-    if (!isNamespaceName(namespace) || !isObjectName(name)) throw new BelayError('bad_request', `approval id ${JSON.stringify(`${namespace}/${name}`)} is not "<namespace>/<name>"`);
+    if (!isNamespaceName(namespace) || !isObjectName(name))
+      throw new BelayError('bad_request', `approval id ${JSON.stringify(`${namespace}/${name}`)} is not "<namespace>/<name>"`);
     const r = await store.get(namespace, name);
     if (!r || !isRecord(r) || !visibleTo(r, viewer)) throw new BelayError('not_found', `no approval request ${namespace}/${name} (or it is not yours to see)`);
     return r;
@@ -133,7 +153,14 @@ export class ConsoleService {
 /** Records written by something other than belay may lack what the console reads; they are skipped, not crashed on. */
 function isRecord(r: ApprovalRequest): boolean {
   const s = r?.spec as Partial<ApprovalRequest['spec']> | undefined;
-  return !!s && typeof s.requiredBy === 'string' && typeof s.requester?.user === 'string' && typeof s.request === 'object' && s.request !== null && typeof r.metadata?.namespace === 'string';
+  return (
+    !!s &&
+    typeof s.requiredBy === 'string' &&
+    typeof s.requester?.user === 'string' &&
+    typeof s.request === 'object' &&
+    s.request !== null &&
+    typeof r.metadata?.namespace === 'string'
+  );
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

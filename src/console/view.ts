@@ -6,22 +6,22 @@
 // cluster the API server and belay's approvals webhook, have the final word.
 
 import { createHash } from 'node:crypto';
-import { checkDecider, type ReviewContext } from '../approvals/separation.js';
+import { approvedNote } from '../approvals/messages.js';
 import {
-  isLapsed,
-  phaseOf,
-  refOf,
   type ApprovalConsumption,
   type ApprovalOverride,
   type ApprovalPhase,
   type ApprovalRequest,
+  isLapsed,
+  phaseOf,
   type RequestedAction,
+  refOf,
 } from '../approvals/resource.js';
-import { approvedNote } from '../approvals/messages.js';
+import { checkDecider, type ReviewContext } from '../approvals/separation.js';
 import { applyPatchToArguments } from '../decide/edit.js';
-import { isAgent, type AgentSelector, type UserInfo } from '../identity/agents.js';
+import { type AgentSelector, isAgent, type UserInfo } from '../identity/agents.js';
 import type { AgentContext, JsonObject, PatchOperation, Reason } from '../policy/contract.js';
-import { previewPatch, toYaml, yamlDiff, type DiffLine } from './diff.js';
+import { type DiffLine, previewPatch, toYaml, yamlDiff } from './diff.js';
 
 /** Who is looking, as the console authenticated them. */
 export interface Viewer {
@@ -114,9 +114,7 @@ export function summarize(r: ApprovalRequest, now: Date, viewer: Viewer, agents:
     approverGroups: spec.approverGroups ?? [],
     context: spec.context ?? {},
     hasFix: (spec.fixes ?? []).length > 0,
-    decision: decided
-      ? { by: s?.decidedBy ?? null, at: s?.decidedAt ?? null, message: s?.message ?? null, edited: isEdit(s?.override) }
-      : null,
+    decision: decided ? { by: s?.decidedBy ?? null, at: s?.decidedAt ?? null, message: s?.message ?? null, edited: isEdit(s?.override) } : null,
     consumedAt: s?.consumption?.at ?? null,
     you: mayDecide(r, phase, viewer, { gatewayUser: undefined, agents, now }),
   };
@@ -183,7 +181,10 @@ function mayDecide(r: ApprovalRequest, phase: ApprovalPhase, viewer: Viewer, ctx
   if (phase !== 'Pending') {
     const s = r.status;
     const by = s?.decidedBy ? ` by ${s.decidedBy}` : '';
-    return { mayDecide: false, why: phase === 'Expired' ? `this request expired at ${r.spec.requiredBy}` : `this request is already ${phase}${by}; a decision is final` };
+    return {
+      mayDecide: false,
+      why: phase === 'Expired' ? `this request expired at ${r.spec.requiredBy}` : `this request is already ${phase}${by}; a decision is final`,
+    };
   }
   const check = checkDecider(r.spec, { username: viewer.username, groups: viewer.groups } satisfies UserInfo, ctx);
   return check.ok ? { mayDecide: true, why: null } : { mayDecide: false, why: check.message };

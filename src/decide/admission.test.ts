@@ -5,13 +5,17 @@ import { parseBundle } from '../bundle/bundle.js';
 import type { AdmissionRequest } from '../input/admission.js';
 import { namesOnly } from '../namespaces/directory.js';
 import type { Evaluator } from '../policy/evaluator.js';
-import { workerPoolEvaluator, type EvaluatorPool } from '../policy/pool.js';
+import { type EvaluatorPool, workerPoolEvaluator } from '../policy/pool.js';
 import { deploymentRequest, TEST_HUMAN } from '../testkit/admission.js';
 import { buildBundle, TEST_POLICY_DIR } from '../testkit/opa-bundle.js';
-import { decideAdmission, type AdmissionDeps } from './admission.js';
+import { type AdmissionDeps, decideAdmission } from './admission.js';
 
 const HUMAN = TEST_HUMAN;
-const request = (labels: Record<string, string>, over: Partial<AdmissionRequest> = {}): AdmissionRequest => ({ ...deploymentRequest(labels), uid: 'uid-1', ...over });
+const request = (labels: Record<string, string>, over: Partial<AdmissionRequest> = {}): AdmissionRequest => ({
+  ...deploymentRequest(labels),
+  uid: 'uid-1',
+  ...over,
+});
 
 class RecordingGate implements ApprovalGate {
   calls: DeferredRequest[] = [];
@@ -63,7 +67,12 @@ describe('decideAdmission', () => {
   });
 
   it('admits a deferred request the gate approved, and applies an approver edit on mutate', async () => {
-    const gate = new RecordingGate({ kind: 'approved', approvalId: 'team-a/belay-1', override: [{ op: 'add', path: '/metadata/labels/edited', value: 'yes' }], decidedBy: 'alice' });
+    const gate = new RecordingGate({
+      kind: 'approved',
+      approvalId: 'team-a/belay-1',
+      override: [{ op: 'add', path: '/metadata/labels/edited', value: 'yes' }],
+      decidedBy: 'alice',
+    });
     const out = await decideAdmission(request({ 'test/decision': 'defer' }), 'mutate', deps(gate));
     expect(out.allowed).toBe(true);
     expect(out.patch).toEqual([{ op: 'add', path: '/metadata/labels/edited', value: 'yes' }]);
@@ -114,14 +123,17 @@ describe('decideAdmission', () => {
     expect(del.rules).toEqual(['test.delete']);
 
     const exec = await decideAdmission(
-      request({}, {
-        operation: 'CONNECT',
-        kind: { group: '', version: 'v1', kind: 'PodExecOptions' },
-        resource: { group: '', version: 'v1', resource: 'pods' },
-        subResource: 'exec',
-        name: 'web-1',
-        object: { kind: 'PodExecOptions', apiVersion: 'v1', command: ['sh'], container: 'web', stdin: true, tty: true },
-      }),
+      request(
+        {},
+        {
+          operation: 'CONNECT',
+          kind: { group: '', version: 'v1', kind: 'PodExecOptions' },
+          resource: { group: '', version: 'v1', resource: 'pods' },
+          subResource: 'exec',
+          name: 'web-1',
+          object: { kind: 'PodExecOptions', apiVersion: 'v1', command: ['sh'], container: 'web', stdin: true, tty: true },
+        },
+      ),
       'validate',
       deps(),
     );
@@ -130,7 +142,14 @@ describe('decideAdmission', () => {
   });
 
   it('fails closed for agents when evaluation fails', async () => {
-    const broken: Evaluator = { revision: 'x', builtins: [], evaluate: async () => { throw new Error('wasm trap: unreachable'); }, close: async () => {} };
+    const broken: Evaluator = {
+      revision: 'x',
+      builtins: [],
+      evaluate: async () => {
+        throw new Error('wasm trap: unreachable');
+      },
+      close: async () => {},
+    };
     const active = { ...store.current()!, evaluator: broken };
     const out = await decideAdmission(request({}), 'validate', { ...deps(), policy: () => active });
     expect(out).toMatchObject({ allowed: false, code: 500, verdict: 'error' });

@@ -2,16 +2,16 @@
 // approval workflow, and run the fix pipeline. Never throws: every failure is
 // an outcome (denied for agents, allowed for everyone else).
 
-import { admitApproved, type Admitted } from '../approvals/admit.js';
+import { type Admitted, admitApproved } from '../approvals/admit.js';
 import type { ApprovalGate } from '../approvals/gate.js';
 import type { ActivePolicy } from '../bundle/active.js';
 import { asBelayError } from '../errors.js';
-import { admissionInput, type AdmissionRequest } from '../input/admission.js';
+import { type FixOutcome, runFixesAsync } from '../fix/pipeline.js';
 import { isAgent } from '../identity/agents.js';
+import { type AdmissionRequest, admissionInput } from '../input/admission.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
 import type { Decision, PatchOperation, PolicyInput, Reason } from '../policy/contract.js';
 import { runsFixes } from '../policy/pool.js';
-import { runFixesAsync, type FixOutcome } from '../fix/pipeline.js';
 import { deferMessage, denialMessage, failClosedMessage } from './messages.js';
 
 /** `mutate` may answer with a patch; `validate` may only admit or refuse. */
@@ -69,7 +69,17 @@ export async function decideAdmission(req: AdmissionRequest, stage: AdmissionSta
     return await settle(req, stage, input, decision, fix, active, deps);
   } catch (err) {
     const message = failClosedMessage(asBelayError(err).message);
-    return { allowed: false, code: 500, message, warnings: [], auditAnnotations: annotations('error', [], revision), verdict: 'error', rules: [], revision, input };
+    return {
+      allowed: false,
+      code: 500,
+      message,
+      warnings: [],
+      auditAnnotations: annotations('error', [], revision),
+      verdict: 'error',
+      rules: [],
+      revision,
+      input,
+    };
   }
 }
 
@@ -87,7 +97,14 @@ async function settle(
   const base = { input, decision, revision, rules, warnings: decision.warnings };
 
   if (decision.decision === 'deny') {
-    return { ...base, allowed: false, code: 403, message: denialMessage(decision.reasons, 'denied by policy'), auditAnnotations: annotations('deny', rules, revision, decision), verdict: 'deny' };
+    return {
+      ...base,
+      allowed: false,
+      code: 403,
+      message: denialMessage(decision.reasons, 'denied by policy'),
+      auditAnnotations: annotations('deny', rules, revision, decision),
+      verdict: 'deny',
+    };
   }
 
   if (decision.decision === 'defer') {
@@ -99,14 +116,38 @@ async function settle(
       admitted ??= await admitApproved(input, gate.override, stage, active.evaluator);
       const approved = { ...annotations('allow', rules, revision, decision), approval: gate.approvalId, approvedBy: gate.decidedBy };
       if (!admitted.ok) {
-        return { ...base, allowed: false, code: 403, message: `approval ${gate.approvalId} cannot admit this request: ${admitted.message}`, auditAnnotations: { ...annotations('deny', rules, revision, decision), approval: gate.approvalId }, verdict: 'deny', approvalId: gate.approvalId };
+        return {
+          ...base,
+          allowed: false,
+          code: 403,
+          message: `approval ${gate.approvalId} cannot admit this request: ${admitted.message}`,
+          auditAnnotations: { ...annotations('deny', rules, revision, decision), approval: gate.approvalId },
+          verdict: 'deny',
+          approvalId: gate.approvalId,
+        };
       }
       const patch = admitted.patch;
       const warnings = [...base.warnings, ...admitted.warnings.filter((w) => !base.warnings.includes(w))];
-      return { ...base, warnings, allowed: true, ...(patch.length > 0 ? { patch } : {}), auditAnnotations: approved, verdict: patch.length > 0 ? 'fix' : 'allow', approvalId: gate.approvalId };
+      return {
+        ...base,
+        warnings,
+        allowed: true,
+        ...(patch.length > 0 ? { patch } : {}),
+        auditAnnotations: approved,
+        verdict: patch.length > 0 ? 'fix' : 'allow',
+        approvalId: gate.approvalId,
+      };
     }
     const message = gate.kind === 'pending' ? deferMessage(decision, gate.message) : gate.message;
-    return { ...base, allowed: false, code: 403, message, auditAnnotations: { ...annotations('defer', rules, revision, decision), ...(gate.approvalId ? { approval: gate.approvalId } : {}) }, verdict: 'defer', approvalId: gate.approvalId };
+    return {
+      ...base,
+      allowed: false,
+      code: 403,
+      message,
+      auditAnnotations: { ...annotations('defer', rules, revision, decision), ...(gate.approvalId ? { approval: gate.approvalId } : {}) },
+      verdict: 'defer',
+      approvalId: gate.approvalId,
+    };
   }
 
   if (decision.fixes.length === 0 || !input.object) {
@@ -116,7 +157,14 @@ async function settle(
     // Mutation runs before validation, so fixes still wanted here mean the
     // object reached us unfixed (mutating webhook missing or reordered).
     const message = denialMessage(decision.reasons, 'the object needs fixes that were not applied');
-    return { ...base, allowed: false, code: 403, message: `${message}; belay's mutating webhook would fix this automatically, or apply the fix yourself`, auditAnnotations: annotations('deny', rules, revision, decision), verdict: 'deny' };
+    return {
+      ...base,
+      allowed: false,
+      code: 403,
+      message: `${message}; belay's mutating webhook would fix this automatically, or apply the fix yourself`,
+      auditAnnotations: annotations('deny', rules, revision, decision),
+      verdict: 'deny',
+    };
   }
   return withFixes(input, decision.fixes, fix, active, { ...base, auditAnnotations: annotations('fix', rules, revision, decision) });
 }
@@ -136,13 +184,26 @@ async function withFixes(
 ): Promise<AdmissionOutcome> {
   const applied = ran ?? (await runFixesAsync(input, fixes, (fixed) => active.evaluator.evaluate('admission', fixed)));
   if (!applied.ok) {
-    return { ...base, allowed: false, code: 403, message: `${denialMessage(base.decision?.reasons ?? [], 'the object is not compliant')}; the policy fix could not be used: ${applied.error}`, verdict: 'deny' };
+    return {
+      ...base,
+      allowed: false,
+      code: 403,
+      message: `${denialMessage(base.decision?.reasons ?? [], 'the object is not compliant')}; the policy fix could not be used: ${applied.error}`,
+      verdict: 'deny',
+    };
   }
   const again = applied.again;
   if (again.decision !== 'allow' || again.fixes.length > 0) {
-    const reasons: Reason[] = again.reasons.length > 0 ? again.reasons : base.decision?.reasons ?? [];
+    const reasons: Reason[] = again.reasons.length > 0 ? again.reasons : (base.decision?.reasons ?? []);
     const still = again.fixes.length > 0 ? 'still needs further fixes' : `is still ${again.decision === 'defer' ? 'deferred' : 'denied'}`;
-    return { ...base, allowed: false, code: 403, message: `${denialMessage(reasons, 'the object is not compliant')}; the object with the policy fix applied ${still}`, rules: reasons.map((r) => r.rule), verdict: 'deny' };
+    return {
+      ...base,
+      allowed: false,
+      code: 403,
+      message: `${denialMessage(reasons, 'the object is not compliant')}; the object with the policy fix applied ${still}`,
+      rules: reasons.map((r) => r.rule),
+      verdict: 'deny',
+    };
   }
   const warnings = [...(base.warnings ?? []), ...again.warnings.filter((w) => !base.warnings.includes(w))];
   return { ...base, warnings, allowed: true, patch: applied.patch, verdict: applied.patch.length > 0 ? 'fix' : 'allow' };

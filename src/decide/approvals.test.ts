@@ -111,8 +111,16 @@ describe('Secret reads across replicas', () => {
 
 describe("an approver's edit of a tool call", () => {
   const crb = 'kind: ClusterRoleBinding\nmetadata: {name: default-admin}\nroleRef: {kind: ClusterRole, name: cluster-admin}\n';
-  const call = { tool: { name: 'resources_create_or_update', arguments: { resource: crb }, target: { verb: 'create', group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding', name: 'default-admin' } }, context: {}, dryRun: false };
-  const p = policy((face, input) => {
+  const call = {
+    tool: {
+      name: 'resources_create_or_update',
+      arguments: { resource: crb },
+      target: { verb: 'create', group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding', name: 'default-admin' },
+    },
+    context: {},
+    dryRun: false,
+  };
+  const p = policy((_face, input) => {
     const args = (input.tool as { arguments: { resource: string } }).arguments;
     if (args.resource.includes('kube-system')) return decision('deny', 'test.kube_system', 'nothing may be bound in kube-system');
     return args.resource.includes('ClusterRoleBinding') ? decision('defer', 'test.cluster_admin') : decision('allow');
@@ -126,7 +134,11 @@ describe("an approver's edit of a tool call", () => {
     await store.decide('belay', r!.metadata.name, { phase: 'Approved', override: { arguments: { resource: denied } } }, ALICE);
 
     const refused = await decideToolCall({ ...call, requestId: 'c-2' }, agent, deps);
-    expect(refused).toMatchObject({ decision: 'deny', approval: { phase: 'Refused', message: expect.stringMatching(/edit is denied by policy: nothing may be bound in kube-system/) }, edited: false });
+    expect(refused).toMatchObject({
+      decision: 'deny',
+      approval: { phase: 'Refused', message: expect.stringMatching(/edit is denied by policy: nothing may be bound in kube-system/) },
+      edited: false,
+    });
     expect(phaseOf((await store.get('belay', r!.metadata.name))!)).toBe('Approved');
   });
 
@@ -137,7 +149,12 @@ describe("an approver's edit of a tool call", () => {
     const rb = 'kind: RoleBinding\nmetadata: {name: default-admin, namespace: team-a}\n';
     await store.decide('belay', r!.metadata.name, { phase: 'Approved', override: { arguments: { resource: rb } } }, ALICE);
     const run = await decideToolCall({ ...call, requestId: 'c-2' }, agent, deps);
-    expect(run).toMatchObject({ decision: 'allow', verdict: 'approved', edited: true, tool: { arguments: { resource: rb }, target: { kind: 'RoleBinding', namespace: 'team-a' } } });
+    expect(run).toMatchObject({
+      decision: 'allow',
+      verdict: 'approved',
+      edited: true,
+      tool: { arguments: { resource: rb }, target: { kind: 'RoleBinding', namespace: 'team-a' } },
+    });
     expect((await store.get('belay', r!.metadata.name))!.status).toMatchObject({ phase: 'Consumed', consumption: { requestUid: 'c-2' } });
     expect((await decideToolCall({ ...call, requestId: 'c-3' }, agent, deps)).decision).toBe('defer');
   });
@@ -145,7 +162,9 @@ describe("an approver's edit of a tool call", () => {
 
 describe('tool results and prompts are keyed on their content', () => {
   it('another prompt is another approval; the same prompt finds the same one', async () => {
-    const p = policy((_face, input) => ((input.content as { findings: unknown[] }).findings.length > 0 ? decision('defer', 'prompt.secret') : decision('allow')));
+    const p = policy((_face, input) =>
+      (input.content as { findings: unknown[] }).findings.length > 0 ? decision('defer', 'prompt.secret') : decision('allow'),
+    );
     const { store, deps } = await replica(p);
     const token = (c: string) => `sha256~${c.repeat(43)}`;
     const one = await decidePrompt({ text: `log one: ${token('a')}`, context: {} }, agent, deps);
@@ -159,7 +178,7 @@ describe('tool results and prompts are keyed on their content', () => {
     expect(JSON.stringify(records)).not.toContain(token('a'));
   });
 
-  it("another result of the same call is another approval", async () => {
+  it('another result of the same call is another approval', async () => {
     const p = policy(() => decision('defer', 'toolresult.credential_in_text'));
     const { store, deps: authz } = await replica(p);
     const deps = { ...authz, now };

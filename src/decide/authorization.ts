@@ -74,7 +74,13 @@ export async function decideAuthorization(spec: SubjectAccessReviewSpec, deps: A
     return await settle(input, decision, active, deps);
   } catch (err) {
     const message = asBelayError(err).message;
-    return { status: { allowed: false, denied: true, reason: failClosedMessage(message), evaluationError: message }, verdict: 'error', rules: [], revision, input };
+    return {
+      status: { allowed: false, denied: true, reason: failClosedMessage(message), evaluationError: message },
+      verdict: 'error',
+      rules: [],
+      revision,
+      input,
+    };
   }
 }
 

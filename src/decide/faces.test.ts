@@ -7,7 +7,7 @@ import type { ActivePolicy } from '../bundle/active.js';
 import { agentSelectorFromData } from '../identity/agents.js';
 import { namesOnly } from '../namespaces/directory.js';
 import type { Actor, Decision, Face, PolicyInput } from '../policy/contract.js';
-import { decideAuthorization, readWindowMs, ReadGrants } from './authorization.js';
+import { decideAuthorization, ReadGrants, readWindowMs } from './authorization.js';
 import { decidePrompt } from './prompt.js';
 import { decideToolCall } from './toolcall.js';
 import { decideToolResult } from './toolresult.js';
@@ -65,14 +65,20 @@ describe('fail closed', () => {
     const p = broken();
     const call = await decideToolCall({ tool: { name: 'pods_list', arguments: {}, target: {} }, context: {}, dryRun: false }, agent, deps(p));
     expect(call).toMatchObject({ decision: 'deny', verdict: 'error', error: { code: 'evaluation_failed' } });
-    const result = await decideToolResult({ tool: { name: 'resources_get', arguments: {}, target: {} }, result: '{"kind":"Secret","data":{"a":"b"}}', context: {} }, agent, deps(p));
+    const result = await decideToolResult(
+      { tool: { name: 'resources_get', arguments: {}, target: {} }, result: '{"kind":"Secret","data":{"a":"b"}}', context: {} },
+      agent,
+      deps(p),
+    );
     expect(result).toMatchObject({ decision: 'deny', result: null });
     const prompt = await decidePrompt({ text: 'hi', context: {} }, agent, deps(p));
     expect(prompt).toMatchObject({ decision: 'deny', findings: [], redacted: 'hi' });
   });
 
   it('the gate API without a bundle throws not_ready (503)', async () => {
-    await expect(decideToolCall({ tool: { name: 'x', arguments: {}, target: {} }, context: {}, dryRun: false }, agent, deps(undefined))).rejects.toMatchObject({ code: 'not_ready' });
+    await expect(decideToolCall({ tool: { name: 'x', arguments: {}, target: {} }, context: {}, dryRun: false }, agent, deps(undefined))).rejects.toMatchObject({
+      code: 'not_ready',
+    });
   });
 });
 
@@ -91,8 +97,26 @@ describe('inputs', () => {
 
   it('the tool call input maps the target and the API context', async () => {
     const p = policy(() => ({ decision: 'allow', reasons: [], fixes: [], redact: [], warnings: [], approval: null, mode: 'approve', wouldBe: null }));
-    await decideToolCall({ tool: { name: 'resources_delete', arguments: { name: 'web' }, target: { verb: 'delete', group: 'apps', kind: 'Deployment', namespace: 'prod', name: 'web', cluster: 'prod-eu1' } }, context: { workflow: 'cleanup', source: 'api' }, dryRun: false }, agent, deps(p));
-    expect(p.seen[0]).toMatchObject({ face: 'toolcall', action: { operation: 'DELETE', verb: 'delete' }, resource: { kind: 'Deployment', namespace: 'prod' }, context: { workflow: 'cleanup', cluster: 'prod-eu1', source: 'api' }, tool: { name: 'resources_delete', target: { cluster: 'prod-eu1' } } });
+    await decideToolCall(
+      {
+        tool: {
+          name: 'resources_delete',
+          arguments: { name: 'web' },
+          target: { verb: 'delete', group: 'apps', kind: 'Deployment', namespace: 'prod', name: 'web', cluster: 'prod-eu1' },
+        },
+        context: { workflow: 'cleanup', source: 'api' },
+        dryRun: false,
+      },
+      agent,
+      deps(p),
+    );
+    expect(p.seen[0]).toMatchObject({
+      face: 'toolcall',
+      action: { operation: 'DELETE', verb: 'delete' },
+      resource: { kind: 'Deployment', namespace: 'prod' },
+      context: { workflow: 'cleanup', cluster: 'prod-eu1', source: 'api' },
+      tool: { name: 'resources_delete', target: { cluster: 'prod-eu1' } },
+    });
   });
 
   it('the read window comes from bundle data, with a default', () => {

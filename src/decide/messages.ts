@@ -7,7 +7,13 @@ import type { Decision, Reason } from '../policy/contract.js';
 export function denialMessage(reasons: readonly Reason[], fallback: string): string {
   const [first, ...rest] = reasons;
   if (!first) return fallback;
-  const more = rest.length > 0 ? ` (also: ${rest.map((r) => r.rule).slice(0, 5).join(', ')}${rest.length > 5 ? ', …' : ''})` : '';
+  const more =
+    rest.length > 0
+      ? ` (also: ${rest
+          .map((r) => r.rule)
+          .slice(0, 5)
+          .join(', ')}${rest.length > 5 ? ', …' : ''})`
+      : '';
   return `${first.message} [rule ${first.rule}]${more}`;
 }
 

@@ -5,11 +5,11 @@
 // the findings and a redacted text to offer instead ([Edit] in use case 5).
 
 import { randomUUID } from 'node:crypto';
-import { promptInput, type PromptRequest } from '../input/prompt.js';
+import { type PromptRequest, promptInput } from '../input/prompt.js';
 import type { Actor } from '../policy/contract.js';
 import type { Finding } from '../scan/index.js';
 import { denialMessage } from './messages.js';
-import { activeOrThrow, baseOutcome, evaluate, isOutcome, unresolved, type GateApiDeps, type GateApiOutcome } from './toolcall.js';
+import { activeOrThrow, baseOutcome, evaluate, type GateApiDeps, type GateApiOutcome, isOutcome, unresolved } from './toolcall.js';
 
 export type { PromptRequest } from '../input/prompt.js';
 
@@ -29,7 +29,14 @@ export async function decidePrompt(req: PromptRequest, actor: Actor, deps: GateA
   if (decided.decision === 'deny') {
     return { ...base, decision: 'deny', verdict: 'deny', approval: null, message: denialMessage(decided.reasons, 'policy refuses to send this prompt') };
   }
-  const gate = await deps.approvals.resolve({ input, decision: decided, revision: active.revision, requestUid: req.requestId ?? `prompt-${randomUUID()}`, dryRun: false });
-  if (gate.kind === 'approved') return { ...base, decision: 'allow', verdict: 'approved', approval: { id: gate.approvalId, phase: 'Approved', decidedBy: gate.decidedBy } };
+  const gate = await deps.approvals.resolve({
+    input,
+    decision: decided,
+    revision: active.revision,
+    requestUid: req.requestId ?? `prompt-${randomUUID()}`,
+    dryRun: false,
+  });
+  if (gate.kind === 'approved')
+    return { ...base, decision: 'allow', verdict: 'approved', approval: { id: gate.approvalId, phase: 'Approved', decidedBy: gate.decidedBy } };
   return { ...base, ...unresolved(gate, decided) };
 }

@@ -10,10 +10,10 @@ import { toolDigest } from '../approvals/fingerprint.js';
 import type { AdmitCheck, ApprovalGate, GateOutcome } from '../approvals/gate.js';
 import type { ActivePolicy } from '../bundle/active.js';
 import { asBelayError, BelayError } from '../errors.js';
-import { applyPatchToArguments } from './edit.js';
-import { resourceOf, retarget, toolCallInput, type ToolCall, type ToolCallRequest } from '../input/toolcall.js';
+import { resourceOf, retarget, type ToolCall, type ToolCallRequest, toolCallInput } from '../input/toolcall.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
 import type { Actor, Decision, Face, JsonObject, PatchOperation, PolicyInput, Reason, TrustMode, Verdict } from '../policy/contract.js';
+import { applyPatchToArguments } from './edit.js';
 import { deferMessage, denialMessage, failClosedMessage } from './messages.js';
 
 export interface GateApiDeps {
@@ -92,13 +92,30 @@ export function isOutcome(d: Decision | GateApiOutcome): d is GateApiOutcome {
 
 /** The parts of an outcome every verdict shares. */
 export function baseOutcome(decision: Decision, input: PolicyInput, revision: string): Omit<GateApiOutcome, 'decision' | 'verdict' | 'approval'> {
-  return { reasons: decision.reasons, warnings: decision.warnings, mode: decision.mode, wouldBe: decision.wouldBe, rules: decision.reasons.map((r) => r.rule), revision, input, policyDecision: decision };
+  return {
+    reasons: decision.reasons,
+    warnings: decision.warnings,
+    mode: decision.mode,
+    wouldBe: decision.wouldBe,
+    rules: decision.reasons.map((r) => r.rule),
+    revision,
+    input,
+    policyDecision: decision,
+  };
 }
 
 /** A pending, rejected or refused gate outcome as the caller's answer. */
-export function unresolved(gate: Exclude<GateOutcome, { kind: 'approved' }>, decision: Decision): Pick<GateApiOutcome, 'decision' | 'verdict' | 'approval' | 'message'> {
+export function unresolved(
+  gate: Exclude<GateOutcome, { kind: 'approved' }>,
+  decision: Decision,
+): Pick<GateApiOutcome, 'decision' | 'verdict' | 'approval' | 'message'> {
   if (gate.kind === 'pending') {
-    return { decision: 'defer', verdict: 'defer', approval: { id: gate.approvalId, phase: 'Pending', message: gate.message }, message: deferMessage(decision, gate.message) };
+    return {
+      decision: 'defer',
+      verdict: 'defer',
+      approval: { id: gate.approvalId, phase: 'Pending', message: gate.message },
+      message: deferMessage(decision, gate.message),
+    };
   }
   const phase = gate.kind === 'rejected' ? 'Rejected' : 'Refused';
   return { decision: 'deny', verdict: 'deny', approval: { id: gate.approvalId, phase, message: gate.message }, message: gate.message };
@@ -112,7 +129,8 @@ export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: G
   const base = { ...baseOutcome(decided, input, active.revision), tool: req.tool, edited: false };
 
   if (decided.decision === 'allow') return { ...base, decision: 'allow', verdict: 'allow', approval: null };
-  if (decided.decision === 'deny') return { ...base, decision: 'deny', verdict: 'deny', approval: null, message: denialMessage(decided.reasons, 'denied by policy') };
+  if (decided.decision === 'deny')
+    return { ...base, decision: 'deny', verdict: 'deny', approval: null, message: denialMessage(decided.reasons, 'denied by policy') };
 
   // An approver's edit (a patch of the arguments, or replacement arguments)
   // is checked by policy before the approval is used up: a denied edit leaves
@@ -142,16 +160,29 @@ export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: G
   // A gate that hands back an edit without asking `admit` first gets it checked here (too late to keep the approval unused).
   if ((gate.arguments || (gate.override && gate.override.length > 0)) && checked === null) {
     const check = await admit(gate.override, gate.arguments ?? null);
-    if (!check.ok) return { ...base, decision: 'deny', verdict: 'deny', approval: { ...approval, phase: 'Refused', message: check.message }, message: check.message };
+    if (!check.ok)
+      return { ...base, decision: 'deny', verdict: 'deny', approval: { ...approval, phase: 'Refused', message: check.message }, message: check.message };
   }
   const final = checked as { tool: ToolCall; decision: Decision } | null;
   if (final) {
-    return { ...base, ...baseOutcome(final.decision, editedInput(input, final.tool), active.revision), decision: 'allow', verdict: 'approved', approval, tool: final.tool, edited: true };
+    return {
+      ...base,
+      ...baseOutcome(final.decision, editedInput(input, final.tool), active.revision),
+      decision: 'allow',
+      verdict: 'approved',
+      approval,
+      tool: final.tool,
+      edited: true,
+    };
   }
   return { ...base, decision: 'allow', verdict: 'approved', approval };
 }
 
-function editedCall(original: ToolCall, patch: PatchOperation[] | null, args: JsonObject | null): { ok: true; tool: ToolCall } | { ok: false; message: string } {
+function editedCall(
+  original: ToolCall,
+  patch: PatchOperation[] | null,
+  args: JsonObject | null,
+): { ok: true; tool: ToolCall } | { ok: false; message: string } {
   let next = args;
   if (!next && patch && patch.length > 0) {
     const applied = applyPatchToArguments(original.arguments, patch);

@@ -9,16 +9,16 @@
 // short window after it was decided.
 
 import { randomUUID } from 'node:crypto';
-import type { ResultFormat } from '../redact/document.js';
-import { redactResult, type Redaction } from '../redact/redact.js';
 import { canonicalJson } from '../approvals/fingerprint.js';
-import { isLapsed, phaseOf, type ApprovalRequest } from '../approvals/resource.js';
+import { type ApprovalRequest, isLapsed, phaseOf } from '../approvals/resource.js';
 import type { ApprovalStore } from '../approvals/store.js';
-import { toolResultInput, type ToolResultRequest } from '../input/toolresult.js';
-import { readWindowMs } from './authorization.js';
+import { type ToolResultRequest, toolResultInput } from '../input/toolresult.js';
 import type { Actor, JsonObject } from '../policy/contract.js';
+import type { ResultFormat } from '../redact/document.js';
+import { type Redaction, redactResult } from '../redact/redact.js';
+import { readWindowMs } from './authorization.js';
 import { denialMessage } from './messages.js';
-import { activeOrThrow, baseOutcome, evaluate, isOutcome, unresolved, type ApprovalRef, type GateApiDeps, type GateApiOutcome } from './toolcall.js';
+import { type ApprovalRef, activeOrThrow, baseOutcome, evaluate, type GateApiDeps, type GateApiOutcome, isOutcome, unresolved } from './toolcall.js';
 
 export interface ToolResultDeps extends GateApiDeps {
   /** Reads the tool call's approval named by the caller. */
@@ -48,7 +48,16 @@ export async function decideToolResult(req: ToolResultRequest, actor: Actor, dep
   };
 
   if (decided.decision === 'deny') {
-    return { ...base, decision: 'deny', verdict: 'deny', approval: null, message: denialMessage(decided.reasons, 'policy withholds this result'), result: null, format: doc.format, redactions: [] };
+    return {
+      ...base,
+      decision: 'deny',
+      verdict: 'deny',
+      approval: null,
+      message: denialMessage(decided.reasons, 'policy withholds this result'),
+      result: null,
+      format: doc.format,
+      redactions: [],
+    };
   }
   // The tool call's approval, when the caller names one, answers for this result too.
   const granted = req.approvalId ? await callApproval(req, actor, deps, active.data) : null;
@@ -63,14 +72,25 @@ export async function decideToolResult(req: ToolResultRequest, actor: Actor, dep
     return { ...base, decision: 'allow', verdict: 'allow', approval: null, ...redacted(false) };
   }
 
-  const gate = await deps.approvals.resolve({ input, decision: decided, revision: active.revision, requestUid: req.requestId ?? `toolresult-${randomUUID()}`, dryRun: false });
+  const gate = await deps.approvals.resolve({
+    input,
+    decision: decided,
+    revision: active.revision,
+    requestUid: req.requestId ?? `toolresult-${randomUUID()}`,
+    dryRun: false,
+  });
   if (gate.kind === 'approved') {
     const edited = (gate.override !== null && gate.override.length > 0) || (gate.arguments !== undefined && gate.arguments !== null);
     return {
       ...base,
       decision: 'allow',
       verdict: 'approved',
-      approval: { id: gate.approvalId, phase: 'Approved', decidedBy: gate.decidedBy, message: edited ? 'approved with an edit: the result stays redacted' : 'approved: the values are let through' },
+      approval: {
+        id: gate.approvalId,
+        phase: 'Approved',
+        decidedBy: gate.decidedBy,
+        message: edited ? 'approved with an edit: the result stays redacted' : 'approved: the values are let through',
+      },
       ...redacted(!edited),
     };
   }
@@ -81,7 +101,12 @@ export async function decideToolResult(req: ToolResultRequest, actor: Actor, dep
  * Whether the tool call's approval lets this result through: the same agent,
  * the same tool and arguments, approved (or used) within the read window.
  */
-async function callApproval(req: ToolResultRequest, actor: Actor, deps: ToolResultDeps, data: JsonObject): Promise<{ phase: 'Approved' | 'Refused'; edited: boolean; ref: ApprovalRef }> {
+async function callApproval(
+  req: ToolResultRequest,
+  actor: Actor,
+  deps: ToolResultDeps,
+  data: JsonObject,
+): Promise<{ phase: 'Approved' | 'Refused'; edited: boolean; ref: ApprovalRef }> {
   const id = req.approvalId!;
   const refused = (message: string) => ({ phase: 'Refused' as const, edited: false, ref: { id, phase: 'Refused' as const, message } });
   const [namespace, name] = id.includes('/') ? id.split('/', 2) : ['belay', id];
@@ -107,6 +132,11 @@ async function callApproval(req: ToolResultRequest, actor: Actor, deps: ToolResu
   return {
     phase: 'Approved',
     edited,
-    ref: { id, phase: 'Approved', ...(r.status?.decidedBy ? { decidedBy: r.status.decidedBy } : {}), message: edited ? 'approved with an edit: the result stays redacted' : 'approved: the values are let through' },
+    ref: {
+      id,
+      phase: 'Approved',
+      ...(r.status?.decidedBy ? { decidedBy: r.status.decidedBy } : {}),
+      message: edited ? 'approved with an edit: the result stays redacted' : 'approved: the values are let through',
+    },
   };
 }

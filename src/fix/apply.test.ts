@@ -20,7 +20,10 @@ describe('applyFixes', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(original).toEqual(pod());
-    expect(result.fixed.spec).toMatchObject({ securityContext: { runAsNonRoot: true }, containers: [{ securityContext: { allowPrivilegeEscalation: false } }] });
+    expect(result.fixed.spec).toMatchObject({
+      securityContext: { runAsNonRoot: true },
+      containers: [{ securityContext: { allowPrivilegeEscalation: false } }],
+    });
     expect(fastJsonPatch.applyPatch(pod(), result.patch as never).newDocument).toEqual(result.fixed);
   });
 
@@ -48,13 +51,21 @@ describe('applyFixes', () => {
 
   it('property: the computed patch always reproduces the fixed object', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }).filter((k) => !k.includes('/') && !k.includes('~') && k !== '__proto__'), fc.string()), (labels) => {
-        const fixes = Object.entries(labels).map(([k, v]) => ({ op: 'add' as const, path: `/metadata/labels/${k}`, value: v }));
-        const base = { ...pod(), metadata: { name: 'p', labels: {} } };
-        const result = applyFixes(base, fixes);
-        if (!result.ok) return false;
-        return JSON.stringify(fastJsonPatch.applyPatch(structuredClone(base), structuredClone(result.patch) as never).newDocument) === JSON.stringify(result.fixed);
-      }),
+      fc.property(
+        fc.dictionary(
+          fc.string({ minLength: 1, maxLength: 8 }).filter((k) => !k.includes('/') && !k.includes('~') && k !== '__proto__'),
+          fc.string(),
+        ),
+        (labels) => {
+          const fixes = Object.entries(labels).map(([k, v]) => ({ op: 'add' as const, path: `/metadata/labels/${k}`, value: v }));
+          const base = { ...pod(), metadata: { name: 'p', labels: {} } };
+          const result = applyFixes(base, fixes);
+          if (!result.ok) return false;
+          return (
+            JSON.stringify(fastJsonPatch.applyPatch(structuredClone(base), structuredClone(result.patch) as never).newDocument) === JSON.stringify(result.fixed)
+          );
+        },
+      ),
     );
   });
 });

@@ -7,9 +7,7 @@ import { validateObject } from './validate.js';
 
 const { applyPatch, compare, deepClone } = fastJsonPatch;
 
-export type FixResult =
-  | { ok: true; fixed: JsonObject; patch: PatchOperation[] }
-  | { ok: false; error: string };
+export type FixResult = { ok: true; fixed: JsonObject; patch: PatchOperation[] } | { ok: false; error: string };
 
 /**
  * Applies `fixes` to a deep copy of `object`, validates the result's schema,

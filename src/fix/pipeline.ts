@@ -5,8 +5,8 @@
 // /mutate hands a request to a worker once and a large object's fixes never
 // stall the event loop; an in-process evaluator runs it on the caller's thread.
 
-import { applyFixes } from './apply.js';
 import type { Decision, JsonObject, PatchOperation, PolicyInput } from '../policy/contract.js';
+import { applyFixes } from './apply.js';
 
 export type FixOutcome =
   /** The fixes applied and the fixed object is schema-valid: `patch` turns the original into it; `again` is the policy's answer for it. */
@@ -27,7 +27,11 @@ export function runFixes(input: PolicyInput, fixes: readonly PatchOperation[], e
 }
 
 /** The same with an asynchronous evaluation. */
-export async function runFixesAsync(input: PolicyInput, fixes: readonly PatchOperation[], evaluate: (input: PolicyInput) => Promise<Decision>): Promise<FixOutcome> {
+export async function runFixesAsync(
+  input: PolicyInput,
+  fixes: readonly PatchOperation[],
+  evaluate: (input: PolicyInput) => Promise<Decision>,
+): Promise<FixOutcome> {
   const applied = applyFixes(input.object as JsonObject, fixes);
   if (!applied.ok) return { ok: false, error: applied.error };
   return { ok: true, patch: applied.patch, again: await evaluate({ ...input, object: applied.fixed }) };

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { actorFrom, agentSelectorFromData, isAgent, serviceAccountOf } from './agents.js';
 
 const selector = agentSelectorFromData({
-  belay: { config: { agents: { serviceAccountNamespaces: ['agents'], serviceAccounts: ['ci:deployer'], groups: ['belay:agents'], usernames: ['copilot@example.com'] } } },
+  belay: {
+    config: {
+      agents: { serviceAccountNamespaces: ['agents'], serviceAccounts: ['ci:deployer'], groups: ['belay:agents'], usernames: ['copilot@example.com'] },
+    },
+  },
 });
 
 describe('agents', () => {
@@ -22,7 +26,10 @@ describe('agents', () => {
 
   it('reads nothing from absent or malformed data', () => {
     expect(agentSelectorFromData({})).toEqual({ serviceAccountNamespaces: [], serviceAccounts: [], groups: [], usernames: [] });
-    expect(agentSelectorFromData({ belay: { config: { agents: { groups: 'belay:agents', usernames: [1, 'x'] } } } })).toMatchObject({ groups: [], usernames: ['x'] });
+    expect(agentSelectorFromData({ belay: { config: { agents: { groups: 'belay:agents', usernames: [1, 'x'] } } } })).toMatchObject({
+      groups: [],
+      usernames: ['x'],
+    });
   });
 
   it('parses service account usernames', () => {

@@ -31,11 +31,7 @@ const VERBS: Record<AdmissionRequest['operation'], string> = {
   CONNECT: 'connect',
 };
 
-export function admissionInput(
-  req: AdmissionRequest,
-  agents: AgentSelector,
-  namespace: NamespaceInfo | null,
-): PolicyInput {
+export function admissionInput(req: AdmissionRequest, agents: AgentSelector, namespace: NamespaceInfo | null): PolicyInput {
   const object = req.object ?? null;
   const oldObject = req.oldObject ?? null;
   const actor = actorFrom(agents, req.userInfo);

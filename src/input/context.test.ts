@@ -3,8 +3,15 @@ import { contextFrom, contextFromApi } from './context.js';
 
 describe('agent context', () => {
   it('reads annotations first', () => {
-    const object = { metadata: { annotations: { 'belay.dev/workflow': 'restart-pod-v1', 'belay.dev/confidence': '0.7', 'belay.dev/remediation-target': 'Deployment/web' } } };
-    expect(contextFrom(object, { 'belay.dev/workflow': ['other'] })).toEqual({ workflow: 'restart-pod-v1', confidence: 0.7, remediationTarget: 'Deployment/web', source: 'annotation' });
+    const object = {
+      metadata: { annotations: { 'belay.dev/workflow': 'restart-pod-v1', 'belay.dev/confidence': '0.7', 'belay.dev/remediation-target': 'Deployment/web' } },
+    };
+    expect(contextFrom(object, { 'belay.dev/workflow': ['other'] })).toEqual({
+      workflow: 'restart-pod-v1',
+      confidence: 0.7,
+      remediationTarget: 'Deployment/web',
+      source: 'annotation',
+    });
   });
 
   it('falls back to the user extra set through impersonation', () => {
@@ -26,7 +33,12 @@ describe('agent context', () => {
   });
 
   it('takes API context fields by name', () => {
-    expect(contextFromApi({ workflow: 'w', confidence: 0.5, cluster: 'prod-billing', junk: 1 })).toEqual({ workflow: 'w', confidence: 0.5, cluster: 'prod-billing', source: 'api' });
+    expect(contextFromApi({ workflow: 'w', confidence: 0.5, cluster: 'prod-billing', junk: 1 })).toEqual({
+      workflow: 'w',
+      confidence: 0.5,
+      cluster: 'prod-billing',
+      source: 'api',
+    });
     expect(contextFromApi('nope')).toEqual({});
   });
 });

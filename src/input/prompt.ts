@@ -4,7 +4,7 @@
 // policy test exercises what the gateway serves.
 
 import type { Actor, AgentContext, PolicyInput } from '../policy/contract.js';
-import { scanText, type Finding } from '../scan/index.js';
+import { type Finding, scanText } from '../scan/index.js';
 import { agentContext } from './toolcall.js';
 
 export interface PromptRequest {

@@ -5,7 +5,7 @@
 
 import { parse as parseYaml } from 'yaml';
 import { BelayError } from '../errors.js';
-import type { AgentContext, JsonObject, NamespaceInfo, PolicyInput, ResourceRef, Actor } from '../policy/contract.js';
+import type { Actor, AgentContext, JsonObject, NamespaceInfo, PolicyInput, ResourceRef } from '../policy/contract.js';
 import { contextFrom, contextFromApi } from './context.js';
 
 export interface ToolTarget {
@@ -82,14 +82,16 @@ function decodeTarget(raw: unknown): ToolTarget {
 export function decodeRequestId(body: Record<string, unknown>): string | undefined {
   const id = body.requestId;
   if (id === undefined || id === null) return undefined;
-  if (typeof id !== 'string' || id === '' || id.length > MAX_NAME) throw new BelayError('bad_request', `"requestId" must be a non-empty string of at most ${MAX_NAME} characters`);
+  if (typeof id !== 'string' || id === '' || id.length > MAX_NAME)
+    throw new BelayError('bad_request', `"requestId" must be a non-empty string of at most ${MAX_NAME} characters`);
   return id;
 }
 
 export function decodeContext(body: Record<string, unknown>): AgentContext {
   const c = body.context;
   if (c === undefined || c === null) return {};
-  if (typeof c !== 'object' || Array.isArray(c)) throw new BelayError('bad_request', '"context" must be an object ({"workflow", "confidence", "rationale", …})');
+  if (typeof c !== 'object' || Array.isArray(c))
+    throw new BelayError('bad_request', '"context" must be an object ({"workflow", "confidence", "rationale", …})');
   return contextFromApi(c);
 }
 

@@ -2,9 +2,9 @@
 // (JSON or YAML text, or a JSON value) and handed to policy as content. The
 // HTTP face and the fixture runner both build it with this.
 
+import type { Actor, AgentContext, NamespaceInfo, PolicyInput } from '../policy/contract.js';
 import type { ResultDocument, ResultFormat } from '../redact/document.js';
 import { parseResult } from '../redact/redact.js';
-import type { Actor, AgentContext, NamespaceInfo, PolicyInput } from '../policy/contract.js';
 import { agentContext, resourceOf, type ToolCall } from './toolcall.js';
 
 export interface ToolResultRequest {
@@ -26,7 +26,11 @@ export interface ToolResultInput {
 }
 
 /** Throws BelayError bad_request when the result is not JSON or YAML. */
-export function toolResultInput(req: Pick<ToolResultRequest, 'tool' | 'result' | 'format' | 'context'>, actor: Actor, namespace: NamespaceInfo | null): ToolResultInput {
+export function toolResultInput(
+  req: Pick<ToolResultRequest, 'tool' | 'result' | 'format' | 'context'>,
+  actor: Actor,
+  namespace: NamespaceInfo | null,
+): ToolResultInput {
   const doc = parseResult(req.result, req.format);
   const verb = req.tool.target.verb ?? '';
   const input: PolicyInput = {

@@ -12,13 +12,23 @@ const TOKEN = 'sha256~Xk3v9QqLr0aZ8mN2pT5wY7uB1cD4eF6gH8jK0lM2nP4';
 function input(over: Partial<PolicyInput> = {}): PolicyInput {
   return {
     face: 'admission',
-    actor: { username: 'system:serviceaccount:agents:bot', groups: ['system:serviceaccounts'], extra: {}, agent: true, serviceAccount: { namespace: 'agents', name: 'bot' } },
+    actor: {
+      username: 'system:serviceaccount:agents:bot',
+      groups: ['system:serviceaccounts'],
+      extra: {},
+      agent: true,
+      serviceAccount: { namespace: 'agents', name: 'bot' },
+    },
     action: { operation: 'UPDATE', verb: 'update', subresource: '', dryRun: false },
     resource: { group: '', version: 'v1', kind: 'Secret', resource: 'secrets', namespace: 'shop', name: 'db' },
     object: {
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: 'db', namespace: 'shop', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"data":{"password":"czNjcjN0"}}', team: 'shop' } },
+      metadata: {
+        name: 'db',
+        namespace: 'shop',
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"data":{"password":"czNjcjN0"}}', team: 'shop' },
+      },
       data: { password: 'czNjcjN0', user: 'YWRtaW4=' },
       stringData: { token: 'plain-secret' },
     },
@@ -33,7 +43,17 @@ function input(over: Partial<PolicyInput> = {}): PolicyInput {
   };
 }
 
-const decision = (over: Partial<Decision> = {}): Decision => ({ decision: 'allow', reasons: [], fixes: [], redact: [], warnings: [], approval: null, mode: null, wouldBe: null, ...over });
+const decision = (over: Partial<Decision> = {}): Decision => ({
+  decision: 'allow',
+  reasons: [],
+  fixes: [],
+  redact: [],
+  warnings: [],
+  approval: null,
+  mode: null,
+  wouldBe: null,
+  ...over,
+});
 
 function record(over: Partial<DecisionRecord> = {}): DecisionRecord {
   return {
@@ -44,8 +64,17 @@ function record(over: Partial<DecisionRecord> = {}): DecisionRecord {
     request: { operation: 'UPDATE', group: '', kind: 'Secret', namespace: 'shop', name: 'db', subresource: '', dryRun: false },
     verdict: 'fix',
     rules: ['secret.label'],
-    decision: decision({ reasons: [{ rule: 'secret.label', message: 'label it', severity: 'low' }], fixes: [{ op: 'replace', path: '/data/password', value: 'bmV3' }, { op: 'add', path: '/metadata/labels', value: { owner: 'shop' } }] }),
-    patch: [{ op: 'replace', path: '/data/password', value: 'bmV3' }, { op: 'add', path: '/metadata/labels', value: { owner: 'shop' } }],
+    decision: decision({
+      reasons: [{ rule: 'secret.label', message: 'label it', severity: 'low' }],
+      fixes: [
+        { op: 'replace', path: '/data/password', value: 'bmV3' },
+        { op: 'add', path: '/metadata/labels', value: { owner: 'shop' } },
+      ],
+    }),
+    patch: [
+      { op: 'replace', path: '/data/password', value: 'bmV3' },
+      { op: 'add', path: '/metadata/labels', value: { owner: 'shop' } },
+    ],
     approvalId: null,
     revision: 'rev-9',
     latencyMs: 1.23456,
@@ -61,12 +90,19 @@ describe('redactRecord', () => {
     const out = JSON.parse(line);
     expect(out.input.object.data).toEqual({ password: '[REDACTED]', user: '[REDACTED]' });
     expect(out.input.object.metadata.annotations).toEqual({ 'kubectl.kubernetes.io/last-applied-configuration': '[REDACTED]', team: 'shop' });
-    expect(out.fixesApplied).toEqual([{ op: 'replace', path: '/data/password', value: '[REDACTED]' }, { op: 'add', path: '/metadata/labels', value: { owner: 'shop' } }]);
+    expect(out.fixesApplied).toEqual([
+      { op: 'replace', path: '/data/password', value: '[REDACTED]' },
+      { op: 'add', path: '/metadata/labels', value: { owner: 'shop' } },
+    ]);
     expect(out.policy.fixes[0].value).toBe('[REDACTED]');
   });
 
   it('redacts what the policy asks to redact, and secrets in prompt text', async () => {
-    const cm = input({ resource: { group: '', version: 'v1', kind: 'ConfigMap', resource: 'configmaps', namespace: 'a', name: 'c' }, object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { 'db-url': 'postgres://u:pw@db', mode: 'x' } }, oldObject: null });
+    const cm = input({
+      resource: { group: '', version: 'v1', kind: 'ConfigMap', resource: 'configmaps', namespace: 'a', name: 'c' },
+      object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { 'db-url': 'postgres://u:pw@db', mode: 'x' } },
+      oldObject: null,
+    });
     const out = await redactRecord(record({ input: cm, patch: null, decision: decision({ redact: ['/data/db-url'] }) }));
     expect(out.input!.object!.data).toEqual({ 'db-url': '[REDACTED]', mode: 'x' });
 
@@ -78,7 +114,15 @@ describe('redactRecord', () => {
 
   it('keeps what replay needs: the summary, the digest of the logged input, the policy answer', async () => {
     const out = await redactRecord(record());
-    expect(out).toMatchObject({ time: '2026-05-01T10:00:00.000Z', face: 'admission', revision: 'rev-9', verdict: 'fix', rules: ['secret.label'], reasons: [{ rule: 'secret.label' }], latencyMs: 1.235 });
+    expect(out).toMatchObject({
+      time: '2026-05-01T10:00:00.000Z',
+      face: 'admission',
+      revision: 'rev-9',
+      verdict: 'fix',
+      rules: ['secret.label'],
+      reasons: [{ rule: 'secret.label' }],
+      latencyMs: 1.235,
+    });
     expect(out.inputDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect((await redactRecord(record())).inputDigest).toBe(out.inputDigest);
     expect(out.input!.resource.name).toBe('db');

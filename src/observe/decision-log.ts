@@ -8,7 +8,7 @@
 // records are dropped and counted rather than held without bound.
 
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, writeSync, fstatSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import type { Decision, JsonObject, PatchOperation, PolicyInput } from '../policy/contract.js';
 import { parsePointer } from '../redact/pointer.js';

@@ -1,7 +1,7 @@
 // Prometheus metrics for every face. One registry per gateway so tests can
 // build several side by side.
 
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { PoolGauges, WorkerReplaced } from '../policy/pool.js';
 
 export class Metrics {

@@ -11,8 +11,8 @@ export type CustomBuiltin = (...args: unknown[]) => unknown;
 const NS_PER: Record<string, bigint> = {
   ns: 1n,
   us: 1_000n,
-  'µs': 1_000n,
-  'μs': 1_000n,
+  µs: 1_000n,
+  μs: 1_000n,
   ms: 1_000_000n,
   s: 1_000_000_000n,
   m: 60_000_000_000n,
@@ -68,12 +68,30 @@ export function parseRfc3339Ns(text: string): bigint {
 
 const BYTE_UNITS: Record<string, number> = {
   '': 1,
-  k: 1e3, kb: 1e3, ki: 2 ** 10, kib: 2 ** 10,
-  m: 1e6, mb: 1e6, mi: 2 ** 20, mib: 2 ** 20,
-  g: 1e9, gb: 1e9, gi: 2 ** 30, gib: 2 ** 30,
-  t: 1e12, tb: 1e12, ti: 2 ** 40, tib: 2 ** 40,
-  p: 1e15, pb: 1e15, pi: 2 ** 50, pib: 2 ** 50,
-  e: 1e18, eb: 1e18, ei: 2 ** 60, eib: 2 ** 60,
+  k: 1e3,
+  kb: 1e3,
+  ki: 2 ** 10,
+  kib: 2 ** 10,
+  m: 1e6,
+  mb: 1e6,
+  mi: 2 ** 20,
+  mib: 2 ** 20,
+  g: 1e9,
+  gb: 1e9,
+  gi: 2 ** 30,
+  gib: 2 ** 30,
+  t: 1e12,
+  tb: 1e12,
+  ti: 2 ** 40,
+  tib: 2 ** 40,
+  p: 1e15,
+  pb: 1e15,
+  pi: 2 ** 50,
+  pib: 2 ** 50,
+  e: 1e18,
+  eb: 1e18,
+  ei: 2 ** 60,
+  eib: 2 ** 60,
 };
 
 function splitNumberAndUnit(text: string, builtin: string): [number, string] {
@@ -92,9 +110,21 @@ export function parseBytes(text: string): number {
 }
 
 const SI_UNITS: Record<string, number> = {
-  '': 1, m: 1e-3,
-  k: 1e3, K: 1e3, Ki: 2 ** 10, M: 1e6, Mi: 2 ** 20, G: 1e9, Gi: 2 ** 30,
-  T: 1e12, Ti: 2 ** 40, P: 1e15, Pi: 2 ** 50, E: 1e18, Ei: 2 ** 60,
+  '': 1,
+  m: 1e-3,
+  k: 1e3,
+  K: 1e3,
+  Ki: 2 ** 10,
+  M: 1e6,
+  Mi: 2 ** 20,
+  G: 1e9,
+  Gi: 2 ** 30,
+  T: 1e12,
+  Ti: 2 ** 40,
+  P: 1e15,
+  Pi: 2 ** 50,
+  E: 1e18,
+  Ei: 2 ** 60,
 };
 
 /** units.parse: "500m" → 0.5, "2Gi" → 2147483648 (case matters: m is milli, M mega). */

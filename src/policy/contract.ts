@@ -145,12 +145,8 @@ export function parseDecision(raw: unknown, entrypoint: string): Decision {
     }
     return o as unknown as PatchOperation;
   });
-  const redact = arrayOf(doc.redact, 'redact', fail).map((p, i) =>
-    typeof p === 'string' ? p : fail(`redact[${i}] is not a JSON pointer string`),
-  );
-  const warnings = arrayOf(doc.warnings, 'warnings', fail).map((w, i) =>
-    typeof w === 'string' ? w : fail(`warnings[${i}] is not a string`),
-  );
+  const redact = arrayOf(doc.redact, 'redact', fail).map((p, i) => (typeof p === 'string' ? p : fail(`redact[${i}] is not a JSON pointer string`)));
+  const warnings = arrayOf(doc.warnings, 'warnings', fail).map((w, i) => (typeof w === 'string' ? w : fail(`warnings[${i}] is not a string`)));
 
   let approval: ApprovalTerms | null = null;
   if (doc.approval !== undefined && doc.approval !== null) {
@@ -163,8 +159,7 @@ export function parseDecision(raw: unknown, entrypoint: string): Decision {
     };
   }
   const mode = typeof doc.mode === 'string' && MODES.includes(doc.mode) ? (doc.mode as TrustMode) : null;
-  const wouldBe =
-    typeof doc.wouldBe === 'string' && VERDICTS.includes(doc.wouldBe) ? (doc.wouldBe as Verdict) : null;
+  const wouldBe = typeof doc.wouldBe === 'string' && VERDICTS.includes(doc.wouldBe) ? (doc.wouldBe as Verdict) : null;
 
   return { decision: doc.decision as Verdict, reasons, fixes, redact, warnings, approval, mode, wouldBe };
 }

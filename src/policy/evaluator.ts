@@ -3,7 +3,7 @@
 
 import type { Bundle } from '../bundle/bundle.js';
 import type { Decision, Face, PolicyInput } from './contract.js';
-import { compilePolicy, type CompileOptions } from './wasm.js';
+import { type CompileOptions, compilePolicy } from './wasm.js';
 
 export interface Evaluator {
   readonly revision: string;

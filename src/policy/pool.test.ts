@@ -1,14 +1,14 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { noApprovals } from '../approvals/gate.js';
 import { PolicyStore } from '../bundle/active.js';
-import { parseBundle, type Bundle } from '../bundle/bundle.js';
+import { type Bundle, parseBundle } from '../bundle/bundle.js';
 import { decideAdmission } from '../decide/admission.js';
 import { BelayError } from '../errors.js';
-import { noApprovals } from '../approvals/gate.js';
 import type { AdmissionRequest } from '../input/admission.js';
 import { namesOnly } from '../namespaces/directory.js';
 import { deploymentInput, deploymentRequest } from '../testkit/admission.js';
 import { buildBundle, TEST_POLICY_DIR, writeTree } from '../testkit/opa-bundle.js';
-import { EvaluatorPool, workerPoolEvaluator, type WorkerReplaced } from './pool.js';
+import { EvaluatorPool, type WorkerReplaced, workerPoolEvaluator } from './pool.js';
 import { compilePolicy } from './wasm.js';
 
 const input = deploymentInput;
@@ -64,7 +64,7 @@ describe('EvaluatorPool', () => {
       Array.from({ length: 50 }, (_, i) => input(kind === 'fix' ? { 'test/fix': 'yes' } : kind === 'allow' ? {} : { 'test/decision': kind }, `obj-${k}-${i}`)),
     );
     const answers = await Promise.all(cases.map((c) => pool.evaluate('admission', c)));
-    answers.forEach((answer, i) => expect(answer).toEqual(inline.evaluate('admission', cases[i]!)));
+    for (const [i, answer] of answers.entries()) expect(answer).toEqual(inline.evaluate('admission', cases[i]!));
     expect(new Set(answers.map((a) => a.decision))).toEqual(new Set(['deny', 'defer', 'allow']));
     expect(pool.stats()).toMatchObject({ size: 2, busy: 0, queued: 0, replaced: 0 });
   });
@@ -158,9 +158,12 @@ describe('EvaluatorPool', () => {
     expect(Date.now() - t).toBeLessThan(100);
     expect((overflow as BelayError).code).toBe('evaluation_failed');
     expect((overflow as BelayError).message).toMatch(/overloaded/);
-    expect((await running as BelayError).message).toMatch(/budget/);
+    expect(((await running) as BelayError).message).toMatch(/budget/);
     // The waiting jobs either ran on the replacement worker or timed out waiting; never an allow by accident.
-    for (const [name, answer] of [['next', await next], ['queued', await queued]] as const) {
+    for (const [name, answer] of [
+      ['next', await next],
+      ['queued', await queued],
+    ] as const) {
       if (answer instanceof BelayError) {
         expect(answer.code).toBe('evaluation_failed');
         expect(answer.message).toMatch(/no policy worker became free within the 300 ms/);
@@ -211,7 +214,10 @@ describe('workerPoolEvaluator with PolicyStore and decideAdmission', () => {
 
   it('fails closed for an agent when evaluation times out, and never blocks a non-agent', async () => {
     const withAgents = await parseBundle(
-      buildBundle(writeTree({ 'slow.rego': SLOW_POLICY, 'data.json': JSON.stringify({ belay: { config: { agents: { serviceAccountNamespaces: ['agents'] } } } }) }), { revision: 'slow-2' }),
+      buildBundle(
+        writeTree({ 'slow.rego': SLOW_POLICY, 'data.json': JSON.stringify({ belay: { config: { agents: { serviceAccountNamespaces: ['agents'] } } } }) }),
+        { revision: 'slow-2' },
+      ),
     );
     const store = new PolicyStore(workerPoolEvaluator({ size: 1, timeoutMs: 200 }));
     await store.activate(withAgents, 'test');

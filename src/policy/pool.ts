@@ -12,8 +12,8 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Bundle } from '../bundle/bundle.js';
-import type { FixOutcome } from '../fix/pipeline.js';
 import { BelayError } from '../errors.js';
+import type { FixOutcome } from '../fix/pipeline.js';
 import type { Decision, Face, PolicyInput } from './contract.js';
 import type { Evaluator, PrepareEvaluator } from './evaluator.js';
 import type { EvaluateMessage, WorkerInit, WorkerMessage } from './worker.js';
@@ -194,9 +194,10 @@ export class EvaluatorPool implements BytesEvaluator, FixingEvaluator {
     // Moved to the worker, so it must be a whole ArrayBuffer of its own; a
     // view (a Buffer from Node's shared pool, say) is copied out first.
     // (Buffer's own slice would not copy; the constructor always does.)
-    const buffer = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer
-      ? input.buffer
-      : (new Uint8Array(input).buffer as ArrayBuffer);
+    const buffer =
+      input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer
+        ? input.buffer
+        : (new Uint8Array(input).buffer as ArrayBuffer);
     return new Promise<Decision>((resolve, reject) => this.#submit(face, buffer, false, (r) => resolve(r.decision), reject));
   }
 
@@ -346,7 +347,10 @@ export class EvaluatorPool implements BytesEvaluator, FixingEvaluator {
     if (i >= 0) this.#slots.splice(i, 1);
     this.#gauges?.workers(-1);
     if (slot.jobs.length > 0) this.#gauges?.busy(-1);
-    const waiting = slot.jobs.splice(0).slice(1).filter((j) => !j.settled);
+    const waiting = slot.jobs
+      .splice(0)
+      .slice(1)
+      .filter((j) => !j.settled);
     void slot.worker.terminate();
     this.#replaced++;
     this.#onReplaced?.({ revision: this.revision, reason, message });

@@ -1,11 +1,11 @@
 // Prepare once, evaluate many: a bundle's wasm module is instantiated and its
 // data loaded when the bundle is activated; each request only evaluates.
 
-import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
-import { BelayError, asBelayError } from '../errors.js';
+import { type LoadedPolicy, loadPolicy } from '@open-policy-agent/opa-wasm';
 import type { Bundle } from '../bundle/bundle.js';
-import { customBuiltins, sdkBuiltinNames, type CustomBuiltin } from './builtins.js';
-import { ENTRYPOINTS, FACES, parseDecision, type Decision, type Face, type PolicyInput } from './contract.js';
+import { asBelayError, BelayError } from '../errors.js';
+import { type CustomBuiltin, customBuiltins, sdkBuiltinNames } from './builtins.js';
+import { type Decision, ENTRYPOINTS, FACES, type Face, type PolicyInput, parseDecision } from './contract.js';
 
 /** 64 KiB wasm pages; the ceiling keeps one hostile input from taking the host's memory. */
 const MEMORY = { initial: 16, maximum: 4096 };
@@ -39,11 +39,9 @@ export async function compilePolicy(bundle: Bundle, options: CompileOptions = {}
   const provided = sdkBuiltinNames();
   const missing = needed.filter((name) => !provided.has(name) && !(name in custom));
   if (missing.length > 0) {
-    throw new BelayError(
-      'bundle_invalid',
-      `bundle needs built-in${missing.length > 1 ? 's' : ''} that belay does not provide: ${missing.join(', ')}`,
-      { details: { missing } },
-    );
+    throw new BelayError('bundle_invalid', `bundle needs built-in${missing.length > 1 ? 's' : ''} that belay does not provide: ${missing.join(', ')}`, {
+      details: { missing },
+    });
   }
 
   try {

@@ -5,10 +5,10 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Bundle, BundleManifest } from '../bundle/bundle.js';
-import { runFixes, wantsFixes, type FixOutcome } from '../fix/pipeline.js';
 import { asBelayError, type ErrorCode } from '../errors.js';
+import { type FixOutcome, runFixes, wantsFixes } from '../fix/pipeline.js';
 import type { Decision, Face, JsonObject, PolicyInput } from './contract.js';
-import { compilePolicy, type CompiledPolicy } from './wasm.js';
+import { type CompiledPolicy, compilePolicy } from './wasm.js';
 
 /** What the pool gives a worker at start (workerData). */
 export interface WorkerInit {

@@ -3,7 +3,7 @@
 // came in. YAML is edited through its document model, so comments and layout
 // survive.
 
-import { isMap, isScalar, isSeq, parseAllDocuments, type Document } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, parseAllDocuments } from 'yaml';
 import { BelayError } from '../errors.js';
 import { parsePointer } from './pointer.js';
 
@@ -141,7 +141,7 @@ function setAt(root: unknown, segments: readonly string[], replacement: unknown)
       if (idx === null) return { ok: false };
       if (last) node[idx] = replacement;
       else node = node[idx];
-    } else if (typeof node === 'object' && node !== null && Object.prototype.hasOwnProperty.call(node, seg)) {
+    } else if (typeof node === 'object' && node !== null && Object.hasOwn(node, seg)) {
       if (last) (node as Record<string, unknown>)[seg] = replacement;
       else node = (node as Record<string, unknown>)[seg];
     } else {

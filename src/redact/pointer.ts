@@ -4,7 +4,8 @@ import { BelayError } from '../errors.js';
 
 export function parsePointer(pointer: string): string[] {
   if (pointer === '') return [];
-  if (!pointer.startsWith('/')) throw new BelayError('evaluation_failed', `redact path ${JSON.stringify(pointer)} is not a JSON pointer (it must start with "/")`);
+  if (!pointer.startsWith('/'))
+    throw new BelayError('evaluation_failed', `redact path ${JSON.stringify(pointer)} is not a JSON pointer (it must start with "/")`);
   return pointer
     .slice(1)
     .split('/')

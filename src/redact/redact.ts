@@ -34,10 +34,7 @@ export function parseResult(result: unknown, format?: ResultFormat): ResultDocum
 }
 
 export function redactResult(doc: ResultDocument, { policyPaths = [], reveal = false }: RedactOptions = {}): RedactedResult {
-  const wanted: Redaction[] = [
-    ...secretValuePaths(doc.value),
-    ...policyPaths.map((pointer) => ({ pointer, reason: 'listed by policy' })),
-  ];
+  const wanted: Redaction[] = [...secretValuePaths(doc.value), ...policyPaths.map((pointer) => ({ pointer, reason: 'listed by policy' }))];
   const redactions: Redaction[] = [];
   const unmatched: string[] = [];
   const seen = new Set<string>();

@@ -23,7 +23,7 @@ export function secretValuePaths(value: unknown): SecretPath[] {
 function walk(node: unknown, at: (string | number)[], out: SecretPath[], depth: number): void {
   if (depth > MAX_DEPTH || typeof node !== 'object' || node === null) return;
   if (Array.isArray(node)) {
-    node.forEach((item, i) => walk(item, [...at, i], out, depth + 1));
+    for (const [i, item] of node.entries()) walk(item, [...at, i], out, depth + 1);
     return;
   }
   const o = node as Record<string, unknown>;
@@ -38,7 +38,10 @@ function walk(node: unknown, at: (string | number)[], out: SecretPath[], depth: 
     }
     const annotations = (o.metadata as Record<string, unknown> | undefined)?.annotations as Record<string, unknown> | undefined;
     if (annotations && typeof annotations[LAST_APPLIED] === 'string') {
-      out.push({ pointer: formatPointer([...at, 'metadata', 'annotations', LAST_APPLIED]), reason: `Secret ${name} last-applied configuration (it holds the values)` });
+      out.push({
+        pointer: formatPointer([...at, 'metadata', 'annotations', LAST_APPLIED]),
+        reason: `Secret ${name} last-applied configuration (it holds the values)`,
+      });
     }
     return;
   }

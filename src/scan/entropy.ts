@@ -17,7 +17,8 @@ export function shannonEntropy(s: string): number {
   return bits;
 }
 
-const SECRET_WORDS = /(?:passw(?:or)?d|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credential|auth|bearer|session[_-]?id|cookie|signature)/i;
+const SECRET_WORDS =
+  /(?:passw(?:or)?d|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credential|auth|bearer|session[_-]?id|cookie|signature)/i;
 const CANDIDATE = /[A-Za-z0-9+/=_\-.~]{20,}/g;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const HEX = /^[0-9a-f]+$/i;
@@ -43,7 +44,13 @@ export function highEntropyMatches(text: string, { minBase64Entropy = 3.5, minHe
     const hex = HEX.test(value);
     const bits = shannonEntropy(value);
     if (hex ? value.length < 32 || bits < minHexEntropy : bits < minBase64Entropy || !mixedClasses(value)) continue;
-    out.push({ kind: 'high-entropy', rule: 'belay/high-entropy', start, end: start + value.length, description: `a high-entropy string (${bits.toFixed(1)} bits/char) next to a secret-ish word` });
+    out.push({
+      kind: 'high-entropy',
+      rule: 'belay/high-entropy',
+      start,
+      end: start + value.length,
+      description: `a high-entropy string (${bits.toFixed(1)} bits/char) next to a secret-ish word`,
+    });
   }
   return out;
 }

@@ -51,7 +51,9 @@ describe('scanText finds each kind of secret', () => {
     expect(await kinds('export AWS_ACCESS_KEY_ID=AKIAQWERTYUIOPASDFGH')).toEqual(['cloud-key']);
     expect(await kinds('AWS_SECRET_ACCESS_KEY=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')).toEqual(['cloud-key']);
     expect(await kinds('maps key AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW ok')).toEqual(['cloud-key']);
-    expect(await kinds(`DefaultEndpointsProtocol=https;AccountName=x;AccountKey=${'a1B2'.repeat(21)}Zq==;EndpointSuffix=core.windows.net`)).toEqual(['cloud-key']);
+    expect(await kinds(`DefaultEndpointsProtocol=https;AccountName=x;AccountKey=${'a1B2'.repeat(21)}Zq==;EndpointSuffix=core.windows.net`)).toEqual([
+      'cloud-key',
+    ]);
   });
 
   it('kubeconfig credentials', async () => {
@@ -77,7 +79,9 @@ describe('scanText finds each kind of secret', () => {
   });
 
   it('a bootstrap token in a kubeadm join line', async () => {
-    expect(await kinds('kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:' + 'a'.repeat(64))).toEqual(['bootstrap-token']);
+    expect(await kinds(`kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:${'a'.repeat(64)}`)).toEqual([
+      'bootstrap-token',
+    ]);
   });
 
   it('API tokens from the maintained rule set', async () => {
@@ -144,7 +148,7 @@ describe('limits and helpers', () => {
   });
 
   it('scans a large log quickly enough to finish (no catastrophic backtracking)', async () => {
-    const line = 'token=' + 'a'.repeat(5000) + ' -----BEGIN RSA PRIVATE KEY-----\\n' + 'A'.repeat(5000) + ' eyJ' + 'b'.repeat(3000) + '.eyJ' + 'c'.repeat(3000) + '\n';
+    const line = `token=${'a'.repeat(5000)} -----BEGIN RSA PRIVATE KEY-----\\n${'A'.repeat(5000)} eyJ${'b'.repeat(3000)}.eyJ${'c'.repeat(3000)}\n`;
     const { findings } = await scanText(line.repeat(20));
     expect(Array.isArray(findings)).toBe(true);
   });

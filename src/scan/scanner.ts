@@ -2,8 +2,8 @@
 // specific detector wins), and produces a redacted copy.
 
 import { BelayError } from '../errors.js';
-import { highEntropyMatches, type EntropyOptions } from './entropy.js';
-import { PRIORITY, type Finding, type Match } from './findings.js';
+import { type EntropyOptions, highEntropyMatches } from './entropy.js';
+import { type Finding, type Match, PRIORITY } from './findings.js';
 import { kubernetesMatches } from './kubernetes.js';
 import { secretlintMatches } from './secretlint.js';
 

@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { NO_AGENTS } from '../identity/agents.js';
 import { ACTORS, loadCases } from './cases.js';
 import { admissionRequestOf, faceInputOf, pluralOf } from './requests.js';
-import { NO_AGENTS } from '../identity/agents.js';
 
 function suite(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'belay-cases-'));
@@ -93,17 +93,32 @@ describe('requests from cases', () => {
 
   it('pluralises kinds as the API does', () => {
     expect(['Deployment', 'Ingress', 'NetworkPolicy', 'Endpoints', 'StorageClass', 'Gateway'].map(pluralOf)).toEqual([
-      'deployments', 'ingresses', 'networkpolicies', 'endpoints', 'storageclasses', 'gateways',
+      'deployments',
+      'ingresses',
+      'networkpolicies',
+      'endpoints',
+      'storageclasses',
+      'gateways',
     ]);
   });
 
-  it('builds authorization, tool-call, tool-result and prompt inputs with the faces\' own builders', async () => {
+  it("builds authorization, tool-call, tool-result and prompt inputs with the faces' own builders", async () => {
     const dir = suite({
       'cases/a.yaml': `name: read secret\nface: authorization\nverb: get\nresource: secrets\nnamespace: shop\nresourceName: db\nexpect: {decision: defer}\n---\nname: tool\nface: toolcall\nnamespace: shop\ntool: {name: resources_delete, arguments: {name: x}, target: {verb: DELETE, kind: Deployment}}\nexpect: {decision: defer}\n---\nname: prompt\nface: prompt\ntext: hello\ncontext: {workflow: chat}\nexpect: {decision: allow}\n`,
     });
     const [sar, tool, prompt] = await Promise.all(loadCases(path.join(dir, 'cases'), dir).cases.map((c) => faceInputOf(c, NO_AGENTS)));
-    expect(sar).toMatchObject({ face: 'authorization', action: { verb: 'get', operation: 'GET' }, resource: { resource: 'secrets', kind: 'Secret', namespace: 'shop', name: 'db' }, object: null });
-    expect(tool).toMatchObject({ face: 'toolcall', action: { verb: 'delete', operation: 'DELETE' }, resource: { kind: 'Deployment', namespace: 'shop' }, tool: { name: 'resources_delete' } });
+    expect(sar).toMatchObject({
+      face: 'authorization',
+      action: { verb: 'get', operation: 'GET' },
+      resource: { resource: 'secrets', kind: 'Secret', namespace: 'shop', name: 'db' },
+      object: null,
+    });
+    expect(tool).toMatchObject({
+      face: 'toolcall',
+      action: { verb: 'delete', operation: 'DELETE' },
+      resource: { kind: 'Deployment', namespace: 'shop' },
+      tool: { name: 'resources_delete' },
+    });
     expect(prompt).toMatchObject({ face: 'prompt', content: { text: 'hello' }, context: { workflow: 'chat', source: 'api' } });
   });
 
@@ -129,7 +144,13 @@ describe('requests from cases', () => {
       ].join('\n---\n'),
     });
     const [yamlValue, text, plain] = await Promise.all(loadCases(path.join(dir, 'cases'), dir).cases.map((c) => faceInputOf(c, NO_AGENTS)));
-    expect(yamlValue).toMatchObject({ face: 'toolresult', action: { verb: 'get', operation: 'GET' }, resource: { kind: 'Secret', namespace: 'shop' }, tool: { name: 'resources_get' }, content: { format: 'yaml', value: { kind: 'Secret', data: { a: 'b' } } } });
+    expect(yamlValue).toMatchObject({
+      face: 'toolresult',
+      action: { verb: 'get', operation: 'GET' },
+      resource: { kind: 'Secret', namespace: 'shop' },
+      tool: { name: 'resources_get' },
+      content: { format: 'yaml', value: { kind: 'Secret', data: { a: 'b' } } },
+    });
     expect(text).toMatchObject({ content: { format: 'yaml', value: { kind: 'ConfigMap', data: { x: 'y' } } } });
     // Text that is neither a JSON nor a YAML document reaches policy as a string value, as through the gateway.
     expect(plain).toMatchObject({ content: { format: 'yaml', value: 'login ok' } });

@@ -74,9 +74,29 @@ export interface FixtureCase {
 }
 
 const CASE_KEYS = new Set([
-  'name', 'face', 'actor', 'operation', 'namespace', 'namespaceLabels', 'subresource', 'resourceName', 'resource', 'kind',
-  'object', 'objectFile', 'oldObject', 'oldObjectFile', 'review', 'reviewFile', 'context', 'dryRun', 'verb',
-  'tool', 'content', 'text', 'expect',
+  'name',
+  'face',
+  'actor',
+  'operation',
+  'namespace',
+  'namespaceLabels',
+  'subresource',
+  'resourceName',
+  'resource',
+  'kind',
+  'object',
+  'objectFile',
+  'oldObject',
+  'oldObjectFile',
+  'review',
+  'reviewFile',
+  'context',
+  'dryRun',
+  'verb',
+  'tool',
+  'content',
+  'text',
+  'expect',
 ]);
 const EXPECT_KEYS = new Set(['decision', 'rules', 'notRules', 'message', 'patched', 'fixed', 'warnings', 'mode', 'wouldBe', 'redact']);
 
@@ -89,7 +109,7 @@ export class CaseError extends BelayError {
 
 /** Every *.yaml, *.yml and *.json under `dir` (or `dir` itself when it is a file), sorted, so runs are repeatable. */
 export function listCaseFiles(dir: string): string[] {
-  let st;
+  let st: ReturnType<typeof statSync>;
   try {
     st = statSync(dir);
   } catch (err) {
@@ -136,7 +156,13 @@ export function loadCases(dir: string, root: string = path.dirname(dir)): Loaded
   const seen = new Map<string, string>();
   for (const c of cases) {
     const other = seen.get(c.name);
-    if (other) problems.push({ id: c.id, file: c.file, line: c.line, message: `duplicate case name ${JSON.stringify(c.name)} (also ${other}); names identify failures, keep them unique` });
+    if (other)
+      problems.push({
+        id: c.id,
+        file: c.file,
+        line: c.line,
+        message: `duplicate case name ${JSON.stringify(c.name)} (also ${other}); names identify failures, keep them unique`,
+      });
     seen.set(c.name, c.id);
   }
   return { cases, problems };
@@ -256,7 +282,9 @@ function checkFaceFields(c: FixtureCase, fail: (m: string) => never): void {
   switch (c.face) {
     case 'admission':
       if (c.verb !== undefined && c.verb !== ADMISSION_VERBS[c.operation ?? (c.object ? (c.oldObject ? 'UPDATE' : 'CREATE') : 'DELETE')]) {
-        fail(`"verb" ${c.verb} does not match the operation: admission derives the verb from "operation" (CREATE create, UPDATE update, DELETE delete, CONNECT connect)`);
+        fail(
+          `"verb" ${c.verb} does not match the operation: admission derives the verb from "operation" (CREATE create, UPDATE update, DELETE delete, CONNECT connect)`,
+        );
       }
       if (!c.review && !c.object && !c.oldObject && !c.resource) fail('an admission case needs "object", "oldObject", "review" (or their *File forms)');
       if (!c.review && c.object === undefined && c.oldObject === undefined && !c.kind) fail('an admission case without an object needs "kind"');
@@ -276,9 +304,12 @@ function checkFaceFields(c: FixtureCase, fail: (m: string) => never): void {
       break;
   }
   if (c.face !== 'admission') {
-    if (c.expect.patched || c.expect.fixed !== undefined) fail('"expect.patched" and "expect.fixed" apply to admission cases only (only the admission face patches objects)');
+    if (c.expect.patched || c.expect.fixed !== undefined)
+      fail('"expect.patched" and "expect.fixed" apply to admission cases only (only the admission face patches objects)');
     if (c.object !== undefined || c.oldObject !== undefined) {
-      fail(`a ${c.face} case cannot carry "object"/"oldObject": the ${c.face} input has none${c.face === 'toolcall' ? '; put the manifest where the tool receives it, e.g. tool.arguments.resource' : ''}`);
+      fail(
+        `a ${c.face} case cannot carry "object"/"oldObject": the ${c.face} input has none${c.face === 'toolcall' ? '; put the manifest where the tool receives it, e.g. tool.arguments.resource' : ''}`,
+      );
     }
   }
 }
@@ -308,7 +339,8 @@ function parseExpect(raw: unknown, fail: (m: string) => never): Expectation {
     e.mode = raw.mode as TrustMode;
   }
   if (raw.wouldBe !== undefined) {
-    if (raw.wouldBe !== null && (typeof raw.wouldBe !== 'string' || !VERDICTS.includes(raw.wouldBe))) fail(`"expect.wouldBe" must be null or one of ${VERDICTS.join(', ')}`);
+    if (raw.wouldBe !== null && (typeof raw.wouldBe !== 'string' || !VERDICTS.includes(raw.wouldBe)))
+      fail(`"expect.wouldBe" must be null or one of ${VERDICTS.join(', ')}`);
     e.wouldBe = raw.wouldBe as Verdict | null;
   }
   return e;
@@ -333,7 +365,12 @@ function actorOf(raw: unknown, fail: (m: string) => never): UserInfo {
 }
 
 /** `object:` inline, or `objectFile:` relative to the case file (YAML or JSON). */
-function objectField(raw: Record<string, unknown>, field: 'object' | 'oldObject' | 'review', dir: string, fail: (m: string) => never): JsonObject | null | undefined {
+function objectField(
+  raw: Record<string, unknown>,
+  field: 'object' | 'oldObject' | 'review',
+  dir: string,
+  fail: (m: string) => never,
+): JsonObject | null | undefined {
   const inline = raw[field];
   const ref = raw[`${field}File`];
   if (inline !== undefined && ref !== undefined) fail(`give "${field}" or "${field}File", not both`);

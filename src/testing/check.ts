@@ -5,14 +5,14 @@
 // comments and layout kept (only the documents that change are re-rendered).
 
 import fastJsonPatch from 'fast-json-patch';
-import { parseAllDocuments, isMap, isSeq, type Document } from 'yaml';
+import { type Document, isMap, isSeq, parseAllDocuments } from 'yaml';
 import type { ActivePolicy } from '../bundle/active.js';
 import type { UserInfo } from '../identity/agents.js';
 import type { AdmissionRequest } from '../input/admission.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
 import type { JsonObject, PatchOperation, Reason } from '../policy/contract.js';
-import { admit, observeAdmission } from './runner.js';
 import { caseUid, pluralOf } from './requests.js';
+import { admit, observeAdmission } from './runner.js';
 
 export type DocStatus = 'pass' | 'fixed' | 'fixable' | 'deny' | 'defer' | 'error';
 
@@ -49,9 +49,24 @@ export interface FileCheck {
 
 /** Kinds that live outside namespaces (the common built-ins; CRDs say so with --namespace ''). */
 const CLUSTER_SCOPED = new Set([
-  'Namespace', 'Node', 'PersistentVolume', 'StorageClass', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition',
-  'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding',
-  'PriorityClass', 'RuntimeClass', 'IngressClass', 'APIService', 'CSIDriver', 'VolumeAttachment', 'CertificateSigningRequest',
+  'Namespace',
+  'Node',
+  'PersistentVolume',
+  'StorageClass',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+  'PriorityClass',
+  'RuntimeClass',
+  'IngressClass',
+  'APIService',
+  'CSIDriver',
+  'VolumeAttachment',
+  'CertificateSigningRequest',
 ]);
 
 function split(apiVersion: string): { group: string; version: string } {
@@ -148,13 +163,21 @@ export async function checkManifest(file: string, text: string, policy: ActivePo
     const objects: { object: unknown; item?: number; prefix: (string | number)[] }[] = [];
     const v = value as JsonObject;
     if (typeof v === 'object' && v !== null && typeof v.kind === 'string' && v.kind.endsWith('List') && Array.isArray(v.items)) {
-      v.items.forEach((object, i) => objects.push({ object, item: i + 1, prefix: ['items', i] }));
+      for (const [i, object] of v.items.entries()) objects.push({ object, item: i + 1, prefix: ['items', i] });
     } else objects.push({ object: value, prefix: [] });
 
     for (const { object, item, prefix } of objects) {
       const o = object as JsonObject;
       if (typeof o !== 'object' || o === null || Array.isArray(o) || typeof o.apiVersion !== 'string' || typeof o.kind !== 'string') {
-        results.push({ ...base, ...(item ? { item } : {}), kind: '', name: '', namespace: '', status: 'error', message: 'not a Kubernetes object (needs apiVersion and kind)' });
+        results.push({
+          ...base,
+          ...(item ? { item } : {}),
+          kind: '',
+          name: '',
+          namespace: '',
+          status: 'error',
+          message: 'not a Kubernetes object (needs apiVersion and kind)',
+        });
         continue;
       }
       const req = requestFor(o, `${file}#${d + 1}${item ? `.${item}` : ''}`, options);
@@ -163,7 +186,13 @@ export async function checkManifest(file: string, text: string, policy: ActivePo
       let message = seen.message ?? seen.error;
       if (status === 'fixable' && options.fix) {
         try {
-          if (isJson) values[d] = fastJsonPatch.applyPatch(values[d], seen.patch.map((op) => ({ ...op, path: pointer(prefix) + op.path })) as never, true, true).newDocument;
+          if (isJson)
+            values[d] = fastJsonPatch.applyPatch(
+              values[d],
+              seen.patch.map((op) => ({ ...op, path: pointer(prefix) + op.path })) as never,
+              true,
+              true,
+            ).newDocument;
           else patchYaml(doc, seen.patch, prefix);
           changed.add(d);
           status = 'fixed';
@@ -188,7 +217,15 @@ export async function checkManifest(file: string, text: string, policy: ActivePo
   }
 
   if (changed.size === 0) return { results };
-  if (isJson) return { results, fixed: `${JSON.stringify(values.find((v) => v !== undefined), null, 2)}\n` };
+  if (isJson)
+    return {
+      results,
+      fixed: `${JSON.stringify(
+        values.find((v) => v !== undefined),
+        null,
+        2,
+      )}\n`,
+    };
   // Untouched documents keep their exact text; changed ones are rendered from their (commented) tree.
   const indentSeq = indentsSequences(text);
   let out = '';

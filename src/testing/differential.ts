@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { asBelayError, BelayError } from '../errors.js';
-import { ENTRYPOINTS, parseDecision, type Decision, type Face } from '../policy/contract.js';
+import { type Decision, ENTRYPOINTS, type Face, parseDecision } from '../policy/contract.js';
 import type { Mismatch } from './expect.js';
 import { subsetDiff } from './expect.js';
 import { runOpa } from './opa.js';
@@ -29,10 +29,11 @@ export async function opaAnswers(opa: string, sources: readonly string[], evalua
     .join('; ');
   const index = new Map<Face, number[]>();
   const input: Record<string, unknown[]> = {};
-  evaluations.forEach((e, i) => {
-    (input[e.face] ??= []).push(e.input);
+  for (const [i, e] of evaluations.entries()) {
+    input[e.face] ??= [];
+    input[e.face]!.push(e.input);
     index.set(e.face, [...(index.get(e.face) ?? []), i]);
-  });
+  }
   const tmp = mkdtempSync(path.join(tmpdir(), 'belay-diff-'));
   const inputFile = path.join(tmp, 'input.json');
   writeFileSync(inputFile, JSON.stringify(input));
@@ -87,7 +88,12 @@ function compare(e: Evaluation, opa: Answer | undefined): Mismatch | null {
       ...subsetDiff(other.decision, wasm.decision).map((d) => `wasm vs opa at ${d}`),
       ...subsetDiff(wasm.decision, other.decision).map((d) => `opa vs wasm at ${d}`),
     ];
-    return { field: `${e.face} decision`, expected: `opa eval: ${summary(other.decision)}`, actual: `wasm: ${summary(wasm.decision)}`, detail: [...new Set(detail)].slice(0, 20) };
+    return {
+      field: `${e.face} decision`,
+      expected: `opa eval: ${summary(other.decision)}`,
+      actual: `wasm: ${summary(wasm.decision)}`,
+      detail: [...new Set(detail)].slice(0, 20),
+    };
   }
   if ('error' in wasm && 'error' in other) return null;
   return {

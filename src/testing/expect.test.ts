@@ -1,8 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { checkExpectation, subsetDiff, type Observed } from './expect.js';
+import { checkExpectation, type Observed, subsetDiff } from './expect.js';
 
 const seen = (over: Partial<Observed> = {}): Observed => ({
-  decision: 'allow', evaluated: true, reasons: [], rules: [], message: null, patch: [], patched: null, warnings: [], mode: null, wouldBe: null, redact: [], ...over,
+  decision: 'allow',
+  evaluated: true,
+  reasons: [],
+  rules: [],
+  message: null,
+  patch: [],
+  patched: null,
+  warnings: [],
+  mode: null,
+  wouldBe: null,
+  redact: [],
+  ...over,
 });
 
 describe('subsetDiff', () => {
@@ -24,8 +35,20 @@ describe('subsetDiff', () => {
 
 describe('checkExpectation', () => {
   it('passes when everything asked for is there', () => {
-    const o = seen({ reasons: [{ rule: 'r1', message: 'no root here', severity: 'high' }], rules: ['r1', 'r2'], warnings: ['belay fixed: x'], mode: 'approve', patch: [{ op: 'add', path: '/a', value: 1 }], patched: { a: 1 } });
-    expect(checkExpectation({ decision: 'allow', rules: ['r2'], notRules: ['r3'], message: 'no root', warnings: ['^belay fixed'], mode: 'approve', patched: { a: 1 }, fixed: true }, o)).toEqual([]);
+    const o = seen({
+      reasons: [{ rule: 'r1', message: 'no root here', severity: 'high' }],
+      rules: ['r1', 'r2'],
+      warnings: ['belay fixed: x'],
+      mode: 'approve',
+      patch: [{ op: 'add', path: '/a', value: 1 }],
+      patched: { a: 1 },
+    });
+    expect(
+      checkExpectation(
+        { decision: 'allow', rules: ['r2'], notRules: ['r3'], message: 'no root', warnings: ['^belay fixed'], mode: 'approve', patched: { a: 1 }, fixed: true },
+        o,
+      ),
+    ).toEqual([]);
   });
 
   it('explains a decision mismatch with the message and reasons seen', () => {
@@ -37,11 +60,27 @@ describe('checkExpectation', () => {
 
   it('reports each broken expectation on its own', () => {
     const o = seen({ rules: ['a'], reasons: [{ rule: 'a', message: 'm', severity: 'low' }] });
-    const fields = checkExpectation({ decision: 'allow', rules: ['b'], notRules: ['a'], message: 'zzz', fixed: true, patched: { x: 1 }, warnings: ['w'], mode: 'observe', wouldBe: 'deny', redact: ['/p'] }, o).map((m) => m.field);
+    const fields = checkExpectation(
+      {
+        decision: 'allow',
+        rules: ['b'],
+        notRules: ['a'],
+        message: 'zzz',
+        fixed: true,
+        patched: { x: 1 },
+        warnings: ['w'],
+        mode: 'observe',
+        wouldBe: 'deny',
+        redact: ['/p'],
+      },
+      o,
+    ).map((m) => m.field);
     expect(fields).toEqual(['rules', 'notRules', 'message', 'fixed', 'patched', 'warnings', 'mode', 'wouldBe', 'redact']);
   });
 
   it('never lets an evaluation error match an expectation', () => {
-    expect(checkExpectation({ decision: 'deny' }, seen({ decision: 'error', error: 'boom' }))).toEqual([{ field: 'decision', expected: 'deny', actual: 'error', detail: ['boom'] }]);
+    expect(checkExpectation({ decision: 'deny' }, seen({ decision: 'error', error: 'boom' }))).toEqual([
+      { field: 'decision', expected: 'deny', actual: 'error', detail: ['boom'] },
+    ]);
   });
 });

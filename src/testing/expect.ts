@@ -51,7 +51,8 @@ export function checkExpectation(expect: Expectation, seen: Observed): Mismatch[
   }
   if (expect.rules) {
     const missing = expect.rules.filter((r) => !seen.rules.includes(r));
-    if (missing.length > 0) out.push({ field: 'rules', expected: `to include ${missing.join(', ')}`, actual: list(seen.rules), detail: reasonLines(seen.reasons) });
+    if (missing.length > 0)
+      out.push({ field: 'rules', expected: `to include ${missing.join(', ')}`, actual: list(seen.rules), detail: reasonLines(seen.reasons) });
   }
   if (expect.notRules) {
     const present = expect.notRules.filter((r) => seen.rules.includes(r));
@@ -63,25 +64,40 @@ export function checkExpectation(expect: Expectation, seen: Observed): Mismatch[
     else if (!new RegExp(expect.message).test(first)) out.push({ field: 'message', expected: `/${expect.message}/`, actual: JSON.stringify(first) });
   }
   if (expect.fixed !== undefined && expect.fixed !== seen.patch.length > 0) {
-    out.push({ field: 'fixed', expected: expect.fixed ? 'a patch' : 'no patch', actual: seen.patch.length > 0 ? `patch ${JSON.stringify(seen.patch)}` : 'no patch' });
+    out.push({
+      field: 'fixed',
+      expected: expect.fixed ? 'a patch' : 'no patch',
+      actual: seen.patch.length > 0 ? `patch ${JSON.stringify(seen.patch)}` : 'no patch',
+    });
   }
   if (expect.patched) {
     if (!seen.patched || seen.patch.length === 0) {
-      out.push({ field: 'patched', expected: 'the object fixed by a patch', actual: seen.decision === 'allow' ? 'admitted without a patch' : `not admitted (${seen.decision})` });
+      out.push({
+        field: 'patched',
+        expected: 'the object fixed by a patch',
+        actual: seen.decision === 'allow' ? 'admitted without a patch' : `not admitted (${seen.decision})`,
+      });
     } else {
       const diffs = subsetDiff(expect.patched, seen.patched);
       if (diffs.length > 0) {
-        out.push({ field: 'patched', expected: 'the fixed object to match', actual: `${diffs.length} difference${diffs.length > 1 ? 's' : ''}`, detail: [...diffs, `patch sent: ${JSON.stringify(seen.patch)}`] });
+        out.push({
+          field: 'patched',
+          expected: 'the fixed object to match',
+          actual: `${diffs.length} difference${diffs.length > 1 ? 's' : ''}`,
+          detail: [...diffs, `patch sent: ${JSON.stringify(seen.patch)}`],
+        });
       }
     }
   }
   if (expect.warnings) {
     for (const pattern of expect.warnings) {
-      if (!seen.warnings.some((w) => new RegExp(pattern).test(w))) out.push({ field: 'warnings', expected: `a warning matching /${pattern}/`, actual: list(seen.warnings.map((w) => JSON.stringify(w))) });
+      if (!seen.warnings.some((w) => new RegExp(pattern).test(w)))
+        out.push({ field: 'warnings', expected: `a warning matching /${pattern}/`, actual: list(seen.warnings.map((w) => JSON.stringify(w))) });
     }
   }
   if (expect.mode !== undefined && expect.mode !== seen.mode) out.push({ field: 'mode', expected: expect.mode, actual: String(seen.mode) });
-  if (expect.wouldBe !== undefined && expect.wouldBe !== seen.wouldBe) out.push({ field: 'wouldBe', expected: String(expect.wouldBe), actual: String(seen.wouldBe) });
+  if (expect.wouldBe !== undefined && expect.wouldBe !== seen.wouldBe)
+    out.push({ field: 'wouldBe', expected: String(expect.wouldBe), actual: String(seen.wouldBe) });
   if (expect.redact) {
     const missing = expect.redact.filter((p) => !seen.redact.includes(p));
     if (missing.length > 0) out.push({ field: 'redact', expected: `to include ${missing.join(', ')}`, actual: list(seen.redact) });
@@ -107,14 +123,16 @@ export function subsetDiff(expected: unknown, actual: unknown, at = ''): string[
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual)) return [`${where}: expected a list ${short(expected)}, got ${short(actual)}`];
     const out: string[] = [];
-    if (expected.length !== actual.length) out.push(`${where}: expected ${expected.length} item${expected.length === 1 ? '' : 's'}, got ${actual.length}: ${short(actual)}`);
+    if (expected.length !== actual.length)
+      out.push(`${where}: expected ${expected.length} item${expected.length === 1 ? '' : 's'}, got ${actual.length}: ${short(actual)}`);
     expected.forEach((e, i) => {
       if (i < actual.length) out.push(...subsetDiff(e, actual[i], `${at}[${i}]`));
     });
     return out;
   }
   if (typeof expected === 'object' && expected !== null) {
-    if (typeof actual !== 'object' || actual === null || Array.isArray(actual)) return [`${where}: expected a mapping ${short(expected)}, got ${short(actual)}`];
+    if (typeof actual !== 'object' || actual === null || Array.isArray(actual))
+      return [`${where}: expected a mapping ${short(expected)}, got ${short(actual)}`];
     const out: string[] = [];
     for (const [k, v] of Object.entries(expected)) {
       const path = at === '' ? k : `${at}.${k}`;

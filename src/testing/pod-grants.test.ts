@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { podGrants, widenedGrants, workloadChanges } from './pod-grants.js';
 
-const pod = (spec: Record<string, unknown>, annotations: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', annotations }, spec });
+const pod = (spec: Record<string, unknown>, annotations: Record<string, string> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'p', annotations },
+  spec,
+});
 const restricted = {
   securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
   containers: [{ name: 'c', image: 'x', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
@@ -41,7 +46,14 @@ describe('widenedGrants', () => {
       hostNetwork: true,
       volumes: [{ name: 'h', hostPath: { path: '/' } }],
       securityContext: { runAsNonRoot: true, seccompProfile: { type: 'Unconfined' } },
-      containers: [{ name: 'c', image: 'x', securityContext: { privileged: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['SYS_ADMIN'] }, runAsUser: 0 }, ports: [{ containerPort: 80, hostPort: 80 }] }],
+      containers: [
+        {
+          name: 'c',
+          image: 'x',
+          securityContext: { privileged: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['SYS_ADMIN'] }, runAsUser: 0 },
+          ports: [{ containerPort: 80, hostPort: 80 }],
+        },
+      ],
     });
     expect(widenedGrants(before, after)).toEqual([
       'container:c:cap:SYS_ADMIN',

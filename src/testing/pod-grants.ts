@@ -8,8 +8,20 @@ import type { JsonObject } from '../policy/contract.js';
 
 /** Capabilities a container runtime grants unless dropped (containerd and CRI-O defaults). */
 const DEFAULT_CAPABILITIES = [
-  'AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD',
-  'NET_BIND_SERVICE', 'NET_RAW', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT',
+  'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'MKNOD',
+  'NET_BIND_SERVICE',
+  'NET_RAW',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
 ];
 
 type Obj = Record<string, unknown>;
@@ -50,7 +62,9 @@ export function podGrants(object: JsonObject): Set<string> {
     if (vol.hostPath) grants.add(`pod:hostPath:${String(obj(vol.hostPath).path)}`);
     // Restricted allows only these volume types; anything else is a wider grant.
     const types = Object.keys(vol).filter((k) => k !== 'name' && k !== 'hostPath');
-    for (const t of types) if (!['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'].includes(t)) grants.add(`pod:volume:${t}:${String(vol.name)}`);
+    for (const t of types)
+      if (!['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'].includes(t))
+        grants.add(`pod:volume:${t}:${String(vol.name)}`);
   }
 
   const containers = [
@@ -76,15 +90,23 @@ export function podGrants(object: JsonObject): Set<string> {
     if (user === 0) grants.add(`${who}:runAsRoot`);
     else if (eff('runAsNonRoot') !== true && typeof user !== 'number') grants.add(`${who}:mayRunAsRoot`);
     const seccomp = obj(eff('seccompProfile'));
-    const legacySeccomp = annotations[`container.seccomp.security.alpha.kubernetes.io/${String(c.name)}`] ?? annotations['seccomp.security.alpha.kubernetes.io/pod'];
+    const legacySeccomp =
+      annotations[`container.seccomp.security.alpha.kubernetes.io/${String(c.name)}`] ?? annotations['seccomp.security.alpha.kubernetes.io/pod'];
     if (seccomp.type === 'Unconfined' || (seccomp.type === undefined && legacySeccomp === undefined)) grants.add(`${who}:seccompUnconfined`);
     if (legacySeccomp === 'unconfined') grants.add(`${who}:seccompUnconfined`);
     const apparmor = obj(eff('appArmorProfile'));
     const legacyApparmor = annotations[`container.apparmor.security.beta.kubernetes.io/${String(c.name)}`];
     if (apparmor.type === 'Unconfined' || legacyApparmor === 'unconfined') grants.add(`${who}:apparmorUnconfined`);
-    if (typeof legacyApparmor === 'string' && legacyApparmor !== 'runtime/default' && !legacyApparmor.startsWith('localhost/') && legacyApparmor !== 'unconfined') grants.add(`${who}:apparmor:${legacyApparmor}`);
+    if (
+      typeof legacyApparmor === 'string' &&
+      legacyApparmor !== 'runtime/default' &&
+      !legacyApparmor.startsWith('localhost/') &&
+      legacyApparmor !== 'unconfined'
+    )
+      grants.add(`${who}:apparmor:${legacyApparmor}`);
     const se = obj(eff('seLinuxOptions'));
-    if (typeof se.type === 'string' && !['', 'container_t', 'container_init_t', 'container_kvm_t', 'container_engine_t'].includes(se.type)) grants.add(`${who}:selinuxType:${se.type}`);
+    if (typeof se.type === 'string' && !['', 'container_t', 'container_init_t', 'container_kvm_t', 'container_engine_t'].includes(se.type))
+      grants.add(`${who}:selinuxType:${se.type}`);
     if (typeof se.user === 'string' && se.user !== '') grants.add(`${who}:selinuxUser:${se.user}`);
     if (typeof se.role === 'string' && se.role !== '') grants.add(`${who}:selinuxRole:${se.role}`);
     if (typeof sc.procMount === 'string' && sc.procMount !== 'Default') grants.add(`${who}:procMount:${sc.procMount}`);

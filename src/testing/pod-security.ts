@@ -16,7 +16,7 @@ import { ACTORS } from './cases.js';
 import type { Mismatch } from './expect.js';
 import { widenedGrants, workloadChanges } from './pod-grants.js';
 import { caseUid } from './requests.js';
-import { admit, observeAdmission, recording, type Admitted, type CaseResult, type Evaluation } from './runner.js';
+import { type Admitted, admit, type CaseResult, type Evaluation, observeAdmission, recording } from './runner.js';
 
 export const PSS_LEVELS = ['baseline', 'restricted'] as const;
 export type PssLevel = (typeof PSS_LEVELS)[number];
@@ -40,7 +40,9 @@ export function loadPodSecurityFixtures(dir: string): PssFixture[] {
     for (const outcome of ['pass', 'fail'] as const) {
       const d = path.join(dir, level, outcome);
       if (!existsSync(d)) continue;
-      for (const name of readdirSync(d).filter((n) => /\.ya?ml$/.test(n)).sort()) {
+      for (const name of readdirSync(d)
+        .filter((n) => /\.ya?ml$/.test(n))
+        .sort()) {
         const file = path.join(d, name);
         const pod = parse(readFileSync(file, 'utf8')) as unknown;
         if (typeof pod !== 'object' || pod === null || (pod as JsonObject).kind !== 'Pod') throw new Error(`${file} is not a Pod`);
@@ -84,14 +86,27 @@ export async function runPodSecurityFixture(f: PssFixture, policy: ActivePolicy)
   const evaluations: Evaluation[] = [];
   const recorded = recording(policy, evaluations);
   const ns = namespaceFor(f.level);
-  const base = { id: f.id, name: `pod-security ${f.level} ${f.outcome} ${path.basename(f.file)}`, suite: 'pod-security' as const, file: f.file, face: 'admission' as const, evaluations };
+  const base = {
+    id: f.id,
+    name: `pod-security ${f.level} ${f.outcome} ${path.basename(f.file)}`,
+    suite: 'pod-security' as const,
+    file: f.file,
+    face: 'admission' as const,
+    evaluations,
+  };
   try {
     const first = await admit(createRequest(f, f.pod, ns.name), recorded, ns.directory);
     const observed = observeAdmission(first);
     const mismatches = f.outcome === 'pass' ? checkPass(observed) : await checkFail(f, first, recorded, ns);
     return { ...base, status: mismatches.length === 0 ? 'pass' : 'fail', mismatches, observed, ms: performance.now() - started };
   } catch (err) {
-    return { ...base, status: 'error', mismatches: [{ field: 'fixture', expected: 'a pod that can be evaluated', actual: asBelayError(err).message }], observed: null, ms: performance.now() - started };
+    return {
+      ...base,
+      status: 'error',
+      mismatches: [{ field: 'fixture', expected: 'a pod that can be evaluated', actual: asBelayError(err).message }],
+      observed: null,
+      ms: performance.now() - started,
+    };
   }
 }
 
@@ -124,13 +139,24 @@ async function checkFail(f: PssFixture, first: Admitted, policy: ActivePolicy, n
   const out: Mismatch[] = [];
   const fixed = first.object!;
   const widened = widenedGrants(f.pod, fixed);
-  if (widened.length > 0) out.push({ field: 'pod-security', expected: 'a patch that never widens what the pod may do', actual: `the patch grants ${widened.join(', ')}`, detail: describe(o) });
+  if (widened.length > 0)
+    out.push({
+      field: 'pod-security',
+      expected: 'a patch that never widens what the pod may do',
+      actual: `the patch grants ${widened.join(', ')}`,
+      detail: describe(o),
+    });
   const changed = workloadChanges(f.pod, fixed);
   if (changed.length > 0) out.push({ field: 'pod-security', expected: 'a patch that leaves what runs alone', actual: changed.join('; '), detail: describe(o) });
   // The patched pod, submitted afresh, must pass the level on its own.
   const again = observeAdmission(await admit(createRequest(f, fixed, ns.name, '#patched'), policy, ns.directory));
   if (again.decision !== 'allow' || again.patch.length > 0) {
-    out.push({ field: 'pod-security', expected: 'the patched pod admitted unchanged when submitted again', actual: again.decision === 'allow' ? 'it needs another patch' : again.decision, detail: [`patched pod: ${JSON.stringify(fixed)}`, ...describe(again)] });
+    out.push({
+      field: 'pod-security',
+      expected: 'the patched pod admitted unchanged when submitted again',
+      actual: again.decision === 'allow' ? 'it needs another patch' : again.decision,
+      detail: [`patched pod: ${JSON.stringify(fixed)}`, ...describe(again)],
+    });
   }
   return out;
 }

@@ -3,12 +3,12 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { noApprovals } from '../approvals/gate.js';
-import { PolicyStore, type ActivePolicy } from '../bundle/active.js';
+import { type ActivePolicy, PolicyStore } from '../bundle/active.js';
 import { parseBundle } from '../bundle/bundle.js';
 import { decideAdmission } from '../decide/admission.js';
 import type { AdmissionRequest } from '../input/admission.js';
 import { namesOnly } from '../namespaces/directory.js';
-import { redactRecord, type LoggedDecision } from '../observe/decision-log.js';
+import { type LoggedDecision, redactRecord } from '../observe/decision-log.js';
 import { buildBundle, writeTree } from '../testkit/opa-bundle.js';
 import { renderReplayMarkdown, renderReplayText, replay } from './replay.js';
 
@@ -64,7 +64,12 @@ function pod(i: number, image: string, privileged = false, limited = true): Admi
     namespace: 'team-a',
     operation: 'CREATE',
     userInfo: { username: 'system:serviceaccount:agents:bot', groups: ['system:serviceaccounts'] },
-    object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i}`, namespace: 'team-a' }, spec: { containers: [{ name: 'c', image, ...(limited ? { resources: { limits: { memory: '1Gi' } } } : {}), securityContext: { privileged } }] } },
+    object: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `p${i}`, namespace: 'team-a' },
+      spec: { containers: [{ name: 'c', image, ...(limited ? { resources: { limits: { memory: '1Gi' } } } : {}), securityContext: { privileged } }] },
+    },
   };
 }
 
@@ -129,10 +134,14 @@ describe('replay', () => {
     const report = await replay(log, v2);
     const text = renderReplayText(report);
     expect(text).toContain('replayed 6 of 7 recorded decisions against revision v2 (before: as recorded)');
-    expect(text).toContain('2026-05-01T10:00:01.000Z  admission  CREATE Pod team-a/p1  by system:serviceaccount:agents:bot  [uid-1]\n  allow→deny; rules +image.latest\n  before: allow\n  after:  deny [image.latest]');
+    expect(text).toContain(
+      '2026-05-01T10:00:01.000Z  admission  CREATE Pod team-a/p1  by system:serviceaccount:agents:bot  [uid-1]\n  allow→deny; rules +image.latest\n  before: allow\n  after:  deny [image.latest]',
+    );
     const md = renderReplayMarkdown(report);
     expect(md).toMatch(/^### belay replay: 3 of 6 recorded decisions would change\n/);
     expect(md).toContain('| allow→deny | 2 |');
-    expect(md).toContain('| 2026-05-01T10:00:01.000Z | admission | `CREATE Pod team-a/p1` | system:serviceaccount:agents:bot | allow | deny [image.latest] | allow→deny; rules +image.latest |');
+    expect(md).toContain(
+      '| 2026-05-01T10:00:01.000Z | admission | `CREATE Pod team-a/p1` | system:serviceaccount:agents:bot | allow | deny [image.latest] | allow→deny; rules +image.latest |',
+    );
   });
 });

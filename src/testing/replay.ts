@@ -51,7 +51,10 @@ function outcomeOf(d: Decision | null | undefined): Outcome {
 
 async function evaluate(policy: ActivePolicy, entry: LoggedDecision): Promise<Outcome> {
   const input = entry.input!;
-  if ((input.face === 'admission' || input.face === 'authorization') && !isAgent(policy.agents, { username: input.actor.username, groups: input.actor.groups })) {
+  if (
+    (input.face === 'admission' || input.face === 'authorization') &&
+    !isAgent(policy.agents, { username: input.actor.username, groups: input.actor.groups })
+  ) {
     return { decision: 'skip', rules: [], fixes: [] };
   }
   try {
@@ -64,7 +67,11 @@ async function evaluate(policy: ActivePolicy, entry: LoggedDecision): Promise<Ou
 
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (typeof v === 'object' && v !== null) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  if (typeof v === 'object' && v !== null)
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v) ?? 'null';
 }
 
@@ -101,9 +108,27 @@ export async function replay(entries: readonly LoggedDecision[], candidate: Acti
     if (found.length === 0) continue;
     const key = before.decision === after.decision ? `${before.decision} (${found[0]})` : `${before.decision}→${after.decision}`;
     transitions[key] = (transitions[key] ?? 0) + 1;
-    changes.push({ id: entry.id, time: entry.time, face: entry.face, actor: entry.actor?.username ?? '', request: describeRequest(entry), recordedRevision: entry.revision, before, after, changes: found });
+    changes.push({
+      id: entry.id,
+      time: entry.time,
+      face: entry.face,
+      actor: entry.actor?.username ?? '',
+      request: describeRequest(entry),
+      recordedRevision: entry.revision,
+      before,
+      after,
+      changes: found,
+    });
   }
-  return { candidate: candidate.revision, baseline: baseline?.revision ?? null, total: entries.length, replayed, skipped: entries.length - replayed, changes, transitions };
+  return {
+    candidate: candidate.revision,
+    baseline: baseline?.revision ?? null,
+    total: entries.length,
+    replayed,
+    skipped: entries.length - replayed,
+    changes,
+    transitions,
+  };
 }
 
 export function renderReplayText(r: ReplayReport): string {
@@ -138,7 +163,9 @@ export function renderReplayMarkdown(r: ReplayReport, { limit = 100 }: { limit?:
     for (const [t, n] of Object.entries(r.transitions).sort()) out.push(`| ${md(t)} | ${n} |`);
     out.push('', '| time | face | request | actor | before | after | what changed |', '|---|---|---|---|---|---|---|');
     for (const c of r.changes.slice(0, limit)) {
-      out.push(`| ${c.time} | ${c.face} | \`${md(c.request)}\` | ${md(c.actor)} | ${md(outcomeLine(c.before))} | ${md(outcomeLine(c.after))} | ${md(c.changes.join('; '))} |`);
+      out.push(
+        `| ${c.time} | ${c.face} | \`${md(c.request)}\` | ${md(c.actor)} | ${md(outcomeLine(c.before))} | ${md(outcomeLine(c.after))} | ${md(c.changes.join('; '))} |`,
+      );
     }
     if (r.changes.length > limit) out.push('', `…and ${r.changes.length - limit} more (see the full report with \`--format json\`).`);
   }

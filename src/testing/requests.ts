@@ -4,16 +4,16 @@
 
 import { createHash } from 'node:crypto';
 import { stringify as yamlText } from 'yaml';
-import { CONTEXT_KEYS, contextFromApi } from '../input/context.js';
+import { type AgentSelector, actorFrom, type UserInfo } from '../identity/agents.js';
 import type { AdmissionRequest } from '../input/admission.js';
-import { actorFrom, type AgentSelector, type UserInfo } from '../identity/agents.js';
 import { authorizationInput, type SubjectAccessReviewSpec } from '../input/authorization.js';
+import { CONTEXT_KEYS, contextFromApi } from '../input/context.js';
 import { promptInput } from '../input/prompt.js';
-import { toolCallInput, type ToolCall, type ToolCallRequest, type ToolTarget } from '../input/toolcall.js';
+import { type ToolCall, type ToolCallRequest, type ToolTarget, toolCallInput } from '../input/toolcall.js';
 import { toolResultInput } from '../input/toolresult.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
 import type { JsonObject, NamespaceInfo, PolicyInput } from '../policy/contract.js';
-import { isObject, type FixtureCase, type Operation } from './cases.js';
+import { type FixtureCase, isObject, type Operation } from './cases.js';
 
 /** Irregular plurals of built-in kinds; the rest follow English rules. */
 const PLURALS: Record<string, string> = {
@@ -72,7 +72,7 @@ export function admissionRequestOf(c: FixtureCase): AdmissionRequest {
   const oldObject = c.oldObject ?? null;
   const operation: Operation = c.operation ?? (object ? (oldObject ? 'UPDATE' : 'CREATE') : 'DELETE');
   const subject = object ?? oldObject;
-  const kindName = typeof subject?.kind === 'string' ? subject.kind : c.kind ?? '';
+  const kindName = typeof subject?.kind === 'string' ? subject.kind : (c.kind ?? '');
   const gv = splitApiVersion(subject?.apiVersion);
   const resource = c.resource?.resource ?? pluralOf(kindName);
   const meta = { ...metaOf(oldObject), ...metaOf(object) };

@@ -2,12 +2,12 @@
 // testkit policy for admission (labels pick the answer), small policies for
 // the Pod Security oracle and the differential check.
 
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PolicyStore, type ActivePolicy } from '../bundle/active.js';
+import { type ActivePolicy, PolicyStore } from '../bundle/active.js';
 import { parseBundle } from '../bundle/bundle.js';
 import { buildBundle, TEST_POLICY_DIR, writeTree } from '../testkit/opa-bundle.js';
 import { loadCases } from './cases.js';
@@ -19,7 +19,15 @@ import { runSuite } from './suite.js';
 const PSS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/pod-security');
 const AGENTS = { belay: { config: { agents: { serviceAccountNamespaces: ['agents'] } } } };
 const deployment = (labels: Record<string, string>) =>
-  JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'team-a', labels }, spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } } });
+  JSON.stringify({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'team-a', labels },
+    spec: {
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } },
+    },
+  });
 
 function casesFrom(text: string) {
   const dir = mkdtempSync(path.join(tmpdir(), 'belay-runner-'));
@@ -63,7 +71,11 @@ expect: {decision: allow, rules: [test.fix], fixed: true, patched: {metadata: {l
     const [c] = casesFrom(`name: fix\nobject: ${deployment({ 'test/fix': 'yes' })}\nexpect: {decision: allow}\n`);
     const r = await runCase(c!, testkit);
     // mutate evaluates, re-evaluates the fixed object; validate then sees the fixed object.
-    expect(r.evaluations.map((e) => (e.input.object as { metadata: { labels: Record<string, string> } }).metadata.labels.fixed ?? null)).toEqual([null, 'true', 'true']);
+    expect(r.evaluations.map((e) => (e.input.object as { metadata: { labels: Record<string, string> } }).metadata.labels.fixed ?? null)).toEqual([
+      null,
+      'true',
+      'true',
+    ]);
   });
 
   it('fails with a useful diff when an expectation breaks', async () => {
@@ -148,7 +160,11 @@ describe('Pod Security fixtures', () => {
   });
 
   it('accepts a pass pod admitted unchanged, a deny naming pss.*, and a fix that passes when checked again', async () => {
-    for (const id of ['pod-security/restricted/pass/base.yaml', 'pod-security/baseline/fail/privileged0.yaml', 'pod-security/restricted/fail/runasnonroot0.yaml']) {
+    for (const id of [
+      'pod-security/restricted/pass/base.yaml',
+      'pod-security/baseline/fail/privileged0.yaml',
+      'pod-security/restricted/fail/runasnonroot0.yaml',
+    ]) {
       const r = await runPodSecurityFixture(pick(id), plain);
       expect(r.status, `${id}: ${explain({ ...r, suite: 'x' }).join('\n')}`).toBe('pass');
     }
@@ -179,12 +195,19 @@ describe('differential mode', () => {
   }
 
   it('agrees when wasm and opa eval give the same decision', async () => {
-    const report = await differential(`package belay.admission\nimport rego.v1\ndecision := {"decision": "deny", "reasons": [{"rule": "x", "message": sprintf("pod %s", [input.object.metadata.name]), "severity": "low"}]}\n`);
-    expect(report.items.map((i) => [i.suite, i.status])).toEqual([['fixture cases', 'pass'], ['differential (wasm vs opa eval)', 'pass']]);
+    const report = await differential(
+      `package belay.admission\nimport rego.v1\ndecision := {"decision": "deny", "reasons": [{"rule": "x", "message": sprintf("pod %s", [input.object.metadata.name]), "severity": "low"}]}\n`,
+    );
+    expect(report.items.map((i) => [i.suite, i.status])).toEqual([
+      ['fixture cases', 'pass'],
+      ['differential (wasm vs opa eval)', 'pass'],
+    ]);
   });
 
   it('flags a policy that uses a built-in the SDK lacks', async () => {
-    const report = await differential(`package belay.admission\nimport rego.v1\ndecision := {"decision": "deny", "reasons": [{"rule": "x", "message": crypto.sha256(input.object.metadata.name), "severity": "low"}]}\n`);
+    const report = await differential(
+      `package belay.admission\nimport rego.v1\ndecision := {"decision": "deny", "reasons": [{"rule": "x", "message": crypto.sha256(input.object.metadata.name), "severity": "low"}]}\n`,
+    );
     const bundle = report.items.find((i) => i.suite === 'bundle')!;
     expect(bundle.mismatches[0]!.actual).toMatch(/needs built-in that belay does not provide: crypto\.sha256/);
     const diff = report.items.find((i) => i.suite.startsWith('differential'))!;
@@ -194,7 +217,9 @@ describe('differential mode', () => {
   });
 
   it('flags a built-in the SDK implements differently from OPA (sprintf of a list)', async () => {
-    const report = await differential(`package belay.admission\nimport rego.v1\ndecision := {"decision": "deny", "reasons": [{"rule": "x", "message": sprintf("ports %s", [input.object.spec.containers[0].ports]), "severity": "low"}]}\n`);
+    const report = await differential(
+      `package belay.admission\nimport rego.v1\ndecision := {"decision": "deny", "reasons": [{"rule": "x", "message": sprintf("ports %s", [input.object.spec.containers[0].ports]), "severity": "low"}]}\n`,
+    );
     const diff = report.items.find((i) => i.suite.startsWith('differential'))!;
     expect(diff.status).toBe('fail');
     expect(diff.mismatches[0]!.detail!.join('\n')).toContain('reasons[0].message: expected "ports [{\\"containerPort\\": 80}]", got "ports [object Object]"');

@@ -6,10 +6,10 @@
 import fastJsonPatch from 'fast-json-patch';
 import { noApprovals } from '../approvals/gate.js';
 import type { ActivePolicy } from '../bundle/active.js';
-import { decideAdmission, type AdmissionOutcome } from '../decide/admission.js';
+import { type AdmissionOutcome, decideAdmission } from '../decide/admission.js';
 import { asBelayError } from '../errors.js';
-import type { AdmissionRequest } from '../input/admission.js';
 import { isAgent } from '../identity/agents.js';
+import type { AdmissionRequest } from '../input/admission.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
 import type { Decision, Face, JsonObject, PatchOperation, PolicyInput, Reason } from '../policy/contract.js';
 import type { Evaluator } from '../policy/evaluator.js';
@@ -90,8 +90,7 @@ export async function admit(req: AdmissionRequest, policy: ActivePolicy, namespa
 /** The final answer in expectation terms. */
 export function observeAdmission(a: Admitted): Observed {
   const final = a.validate ?? a.mutate;
-  const decision: Observed['decision'] =
-    final.verdict === 'error' ? 'error' : final.allowed ? 'allow' : final.verdict === 'defer' ? 'defer' : 'deny';
+  const decision: Observed['decision'] = final.verdict === 'error' ? 'error' : final.allowed ? 'allow' : final.verdict === 'defer' ? 'defer' : 'deny';
   const first = a.mutate.decision;
   const rules = new Set<string>();
   const reasons: Reason[] = [...(first?.reasons ?? [])];
@@ -108,7 +107,7 @@ export function observeAdmission(a: Admitted): Observed {
     evaluated: a.mutate.verdict !== 'skip',
     reasons,
     rules: [...rules],
-    message: final.allowed ? null : final.message ?? null,
+    message: final.allowed ? null : (final.message ?? null),
     patch: final.allowed ? a.patch : [],
     patched: final.allowed && a.patch.length > 0 ? a.object : null,
     warnings,
@@ -125,7 +124,7 @@ function observeDecision(decision: Decision): Observed {
     evaluated: true,
     reasons: decision.reasons,
     rules: decision.reasons.map((r) => r.rule),
-    message: decision.decision === 'allow' ? null : decision.reasons[0]?.message ?? null,
+    message: decision.decision === 'allow' ? null : (decision.reasons[0]?.message ?? null),
     patch: [],
     patched: null,
     warnings: decision.warnings,
@@ -136,7 +135,19 @@ function observeDecision(decision: Decision): Observed {
 }
 
 function notEvaluated(): Observed {
-  return { decision: 'allow', evaluated: false, reasons: [], rules: [], message: null, patch: [], patched: null, warnings: [], mode: null, wouldBe: null, redact: [] };
+  return {
+    decision: 'allow',
+    evaluated: false,
+    reasons: [],
+    rules: [],
+    message: null,
+    patch: [],
+    patched: null,
+    warnings: [],
+    mode: null,
+    wouldBe: null,
+    redact: [],
+  };
 }
 
 /** Evaluates one case and checks it. Never throws: a case that cannot run is an `error` result. */
@@ -150,7 +161,13 @@ export async function runCase(c: FixtureCase, policy: ActivePolicy): Promise<Cas
     observed = await observeCase(c, recorded);
   } catch (err) {
     const message = asBelayError(err).message;
-    return { ...base, status: 'error', mismatches: [{ field: 'case', expected: 'a case that can be evaluated', actual: message }], observed: null, ms: performance.now() - started };
+    return {
+      ...base,
+      status: 'error',
+      mismatches: [{ field: 'case', expected: 'a case that can be evaluated', actual: message }],
+      observed: null,
+      ms: performance.now() - started,
+    };
   }
   const mismatches = checkExpectation(c.expect, observed);
   return { ...base, status: mismatches.length === 0 ? 'pass' : 'fail', mismatches, observed, ms: performance.now() - started };

@@ -4,18 +4,18 @@
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { PolicyStore, type ActivePolicy } from '../bundle/active.js';
-import { parseBundle, type Bundle } from '../bundle/bundle.js';
+import { type ActivePolicy, PolicyStore } from '../bundle/active.js';
+import { type Bundle, parseBundle } from '../bundle/bundle.js';
 import { asBelayError, BelayError } from '../errors.js';
 import { agentSelectorFromData } from '../identity/agents.js';
 import { admissionInput } from '../input/admission.js';
-import { loadCases, type FixtureCase } from './cases.js';
+import { type FixtureCase, loadCases } from './cases.js';
 import { differential } from './differential.js';
 import { findOpa, opaTest } from './opa.js';
-import { loadPodSecurityFixtures, namespaceFor, runPodSecurityFixture, type PssFixture } from './pod-security.js';
+import { loadPodSecurityFixtures, namespaceFor, type PssFixture, runPodSecurityFixture } from './pod-security.js';
 import type { ReportItem, TestReport } from './reporters/report.js';
 import { admissionRequestOf, faceInputOf, namespacesOf } from './requests.js';
-import { runCase, type CaseResult, type Evaluation } from './runner.js';
+import { type CaseResult, type Evaluation, runCase } from './runner.js';
 
 export interface SuiteOptions {
   bundlePath: string;
@@ -65,7 +65,7 @@ export function stalenessNote(bundlePath: string, policiesDir: string): string |
   }
   let newest: { file: string; time: number } | null = null;
   const walk = (d: string): void => {
-    let entries;
+    let entries: import('node:fs').Dirent[];
     try {
       entries = readdirSync(d, { withFileTypes: true });
     } catch {
@@ -128,7 +128,15 @@ async function inputsWithoutWasm(cases: readonly FixtureCase[], fixtures: readon
       userInfo: { username: 'system:serviceaccount:agents:remediator', groups: ['system:serviceaccounts', 'system:serviceaccounts:agents'] },
       object: f.pod,
     };
-    out.push({ ...base, id: f.id, name: f.id, suite: 'pod-security', file: f.file, face: 'admission', evaluations: [{ face: 'admission', input: admissionInput(req, agents, ns.directory.lookup(ns.name)), decision: null, error }] });
+    out.push({
+      ...base,
+      id: f.id,
+      name: f.id,
+      suite: 'pod-security',
+      file: f.file,
+      face: 'admission',
+      evaluations: [{ face: 'admission', input: admissionInput(req, agents, ns.directory.lookup(ns.name)), decision: null, error }],
+    });
   }
   return out;
 }
@@ -154,11 +162,13 @@ export async function runSuite(options: SuiteOptions): Promise<TestReport> {
   try {
     bytes = readFileSync(options.bundlePath);
   } catch (err) {
-    throw new BelayError('bad_request', `cannot read bundle ${options.bundlePath}: ${(err as Error).message}; build it with "make bundle" or pass --build`, { cause: err });
+    throw new BelayError('bad_request', `cannot read bundle ${options.bundlePath}: ${(err as Error).message}; build it with "make bundle" or pass --build`, {
+      cause: err,
+    });
   }
   const bundle = await parseBundle(bytes);
   const bundleInfo = { path: options.bundlePath, revision: bundle.manifest.revision, digest: bundle.digest };
-  const opa = options.differential || (options.opaTestPaths?.length ?? 0) > 0 ? options.opa ?? findOpa(cwd) : '';
+  const opa = options.differential || (options.opaTestPaths?.length ?? 0) > 0 ? (options.opa ?? findOpa(cwd)) : '';
 
   let active: ActivePolicy | null = null;
   let loadError: string | null = null;
@@ -172,7 +182,16 @@ export async function runSuite(options: SuiteOptions): Promise<TestReport> {
 
   const items: ReportItem[] = loaded.problems
     .filter((p) => keep(p.id, p.id))
-    .map((p) => ({ suite: 'fixture cases', id: p.id, name: `case ${p.id}`, file: p.file, line: p.line, status: 'error', ms: 0, mismatches: [{ field: 'case', expected: 'a valid case', actual: p.message }] }));
+    .map((p) => ({
+      suite: 'fixture cases',
+      id: p.id,
+      name: `case ${p.id}`,
+      file: p.file,
+      line: p.line,
+      status: 'error',
+      ms: 0,
+      mismatches: [{ field: 'case', expected: 'a valid case', actual: p.message }],
+    }));
   let results: CaseResult[];
   if (active) {
     results = [];
@@ -181,12 +200,21 @@ export async function runSuite(options: SuiteOptions): Promise<TestReport> {
     items.push(...results.map(toItem));
   } else {
     results = await inputsWithoutWasm(cases, fixtures, bundle, loadError!);
-    items.push({ suite: 'bundle', id: 'bundle', name: `load ${options.bundlePath}`, file: options.bundlePath, status: 'error', ms: 0, mismatches: [{ field: 'bundle', expected: 'a bundle the wasm evaluator can run', actual: loadError! }] });
+    items.push({
+      suite: 'bundle',
+      id: 'bundle',
+      name: `load ${options.bundlePath}`,
+      file: options.bundlePath,
+      status: 'error',
+      ms: 0,
+      mismatches: [{ field: 'bundle', expected: 'a bundle the wasm evaluator can run', actual: loadError! }],
+    });
   }
 
   if (options.differential) items.push(...(await differential(opa, options.differential.sources, results)));
   if (options.opaTestPaths && options.opaTestPaths.length > 0) items.push(...(await opaTest(opa, options.opaTestPaths, cwd)));
-  if (cases.length === 0 && loaded.problems.length === 0 && options.casesDir) notes.push(`no fixture cases${options.filter ? ` match ${options.filter}` : ''} in ${options.casesDir}`);
+  if (cases.length === 0 && loaded.problems.length === 0 && options.casesDir)
+    notes.push(`no fixture cases${options.filter ? ` match ${options.filter}` : ''} in ${options.casesDir}`);
 
   await active?.evaluator.close();
   return { bundle: bundleInfo, items, notes, ms: performance.now() - started };

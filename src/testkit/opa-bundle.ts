@@ -2,7 +2,7 @@
 // the same compiler and wasm the product ships.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,11 +24,9 @@ export interface BuildOptions {
 export function buildBundle(dir: string, options: BuildOptions = {}): Buffer {
   const out = path.join(mkdtempSync(path.join(tmpdir(), 'belay-bundle-')), 'bundle.tar.gz');
   const entrypoints = options.entrypoints ?? ['belay/admission/decision'];
-  execFileSync(
-    opaBinary(),
-    ['build', '-t', 'wasm', ...entrypoints.flatMap((e) => ['-e', e]), '--revision', options.revision ?? 'test', '-o', out, dir],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  execFileSync(opaBinary(), ['build', '-t', 'wasm', ...entrypoints.flatMap((e) => ['-e', e]), '--revision', options.revision ?? 'test', '-o', out, dir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   return readFileSync(out);
 }
 

@@ -90,7 +90,7 @@ function certificate(o: {
 }): forge.pki.Certificate {
   const cert = forge.pki.createCertificate();
   cert.publicKey = o.publicKey;
-  cert.serialNumber = '01' + randomBytes(15).toString('hex');
+  cert.serialNumber = `01${randomBytes(15).toString('hex')}`;
   cert.validity.notBefore = new Date(Date.now() - 60_000);
   cert.validity.notAfter = new Date(Date.now() + o.days * 86_400_000);
   cert.setSubject([{ name: 'commonName', value: o.subject }]);

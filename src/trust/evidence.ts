@@ -68,7 +68,7 @@ function decisionEvidence(line: string): DecisionEvidence | null {
   }
   if (typeof r !== 'object' || r === null || typeof r.time !== 'string' || typeof r.verdict !== 'string' || typeof r.actor?.username !== 'string') return null;
   const input = r.input as { context?: { workflow?: unknown }; actor?: { extra?: Record<string, string[]> } } | null | undefined;
-  const workflow = typeof input?.context?.workflow === 'string' ? input.context.workflow : input?.actor?.extra?.['belay.dev/workflow']?.[0] ?? '';
+  const workflow = typeof input?.context?.workflow === 'string' ? input.context.workflow : (input?.actor?.extra?.['belay.dev/workflow']?.[0] ?? '');
   return {
     time: r.time,
     face: typeof r.face === 'string' ? r.face : '',

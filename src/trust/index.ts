@@ -1,3 +1,13 @@
-export { approvalEvidence, readDecisionLog, type ApprovalEvidence, type DecisionEvidence, type DecisionLogRead } from './evidence.js';
+export { type ApprovalEvidence, approvalEvidence, type DecisionEvidence, type DecisionLogRead, readDecisionLog } from './evidence.js';
 export { renderJson, renderTable } from './render.js';
-export { buildReport, DEFAULT_THRESHOLDS, recommend, trustConfigFrom, type GraduationThresholds, type Recommendation, type SubjectRow, type TrustConfig, type TrustReport } from './report.js';
+export {
+  buildReport,
+  DEFAULT_THRESHOLDS,
+  type GraduationThresholds,
+  type Recommendation,
+  recommend,
+  type SubjectRow,
+  type TrustConfig,
+  type TrustReport,
+  trustConfigFrom,
+} from './report.js';

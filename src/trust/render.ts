@@ -20,12 +20,20 @@ export function renderTable(report: TrustReport): string {
   if (report.rows.length === 0) return 'no agent decisions or approvals in the evidence given\n';
   const cells = [COLUMNS.map(([h]) => h), ...report.rows.map((r) => COLUMNS.map(([, f]) => f(r)))];
   const widths = COLUMNS.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
-  const lines = cells.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
+  const lines = cells.map((row) =>
+    row
+      .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
   const out = [...lines, '', '* the global default; a namespace scope may apply to some requests'];
   if (Object.keys(report.dataChange).length > 0) {
     out.push('', 'To promote the ready ones, merge this into policies/data.json and open a pull request:', JSON.stringify(report.dataChange, null, 2));
   } else {
-    out.push('', `Nothing is ready to promote (thresholds: ${report.thresholds.minApprovals} approvals without a rejection; ${report.thresholds.minObserved} observed requests without a would-be deny).`);
+    out.push(
+      '',
+      `Nothing is ready to promote (thresholds: ${report.thresholds.minApprovals} approvals without a rejection; ${report.thresholds.minObserved} observed requests without a would-be deny).`,
+    );
   }
   return `${out.join('\n')}\n`;
 }

@@ -65,13 +65,38 @@ export interface TrustReport {
 
 const key = (agent: string, workflow: string) => `${agent}\u0000${workflow}`;
 
-export function buildReport(decisions: readonly DecisionEvidence[], approvals: readonly ApprovalEvidence[], trust: TrustConfig = {}, thresholds: GraduationThresholds = DEFAULT_THRESHOLDS): TrustReport {
+export function buildReport(
+  decisions: readonly DecisionEvidence[],
+  approvals: readonly ApprovalEvidence[],
+  trust: TrustConfig = {},
+  thresholds: GraduationThresholds = DEFAULT_THRESHOLDS,
+): TrustReport {
   const rows = new Map<string, SubjectRow>();
   const row = (agent: string, workflow: string): SubjectRow => {
     let r = rows.get(key(agent, workflow));
     if (!r) {
       const { mode, scope } = modeFor(trust, agent, workflow);
-      r = { agent, workflow, mode, modeScope: scope, trusted: isTrusted(trust, agent, workflow), decisions: 0, allowed: 0, denied: 0, deferred: 0, observedOnly: 0, wouldDeny: 0, wouldDefer: 0, automated: 0, approved: 0, rejected: 0, expired: 0, pending: 0, lastSeen: '', recommendation: { action: 'watch', why: '' } };
+      r = {
+        agent,
+        workflow,
+        mode,
+        modeScope: scope,
+        trusted: isTrusted(trust, agent, workflow),
+        decisions: 0,
+        allowed: 0,
+        denied: 0,
+        deferred: 0,
+        observedOnly: 0,
+        wouldDeny: 0,
+        wouldDefer: 0,
+        automated: 0,
+        approved: 0,
+        rejected: 0,
+        expired: 0,
+        pending: 0,
+        lastSeen: '',
+        recommendation: { action: 'watch', why: '' },
+      };
       rows.set(key(agent, workflow), r);
     }
     return r;
@@ -102,7 +127,11 @@ export function buildReport(decisions: readonly DecisionEvidence[], approvals: r
     else r.pending++;
   }
 
-  const dataChange: { workflows: Record<string, string>; agents: Record<string, string>; trusted: { workflows: string[]; agents: string[] } } = { workflows: {}, agents: {}, trusted: { workflows: [], agents: [] } };
+  const dataChange: { workflows: Record<string, string>; agents: Record<string, string>; trusted: { workflows: string[]; agents: string[] } } = {
+    workflows: {},
+    agents: {},
+    trusted: { workflows: [], agents: [] },
+  };
   for (const r of rows.values()) {
     r.recommendation = recommend(r, thresholds);
     if (r.recommendation.action !== 'promote') continue;
@@ -127,7 +156,8 @@ export function recommend(r: SubjectRow, t: GraduationThresholds): Recommendatio
   const observing = r.mode === 'observe' || (r.mode === 'selective' && !r.trusted);
   if (observing) {
     if (r.wouldDeny > 0) return { action: 'hold', why: `policy would have denied ${r.wouldDeny} request${r.wouldDeny > 1 ? 's' : ''} while observed` };
-    if (r.observedOnly + r.allowed < t.minObserved) return { action: 'watch', why: `observed ${r.observedOnly + r.allowed} of ${t.minObserved} requests needed` };
+    if (r.observedOnly + r.allowed < t.minObserved)
+      return { action: 'watch', why: `observed ${r.observedOnly + r.allowed} of ${t.minObserved} requests needed` };
     return { action: 'promote', to: 'trusted', why: `observed ${r.observedOnly + r.allowed} requests, none would have been denied` };
   }
   if (r.denied > 0) return { action: 'hold', why: `policy denied ${r.denied} request${r.denied > 1 ? 's' : ''}` };
@@ -149,7 +179,10 @@ function isTrusted(trust: TrustConfig, agent: string, workflow: string): boolean
 }
 
 /** The change as a patch of policies/data.json: only the keys that change, lists given whole. */
-function trustPatch(trust: TrustConfig, change: { workflows: Record<string, string>; agents: Record<string, string>; trusted: { workflows: string[]; agents: string[] } }): JsonObject {
+function trustPatch(
+  trust: TrustConfig,
+  change: { workflows: Record<string, string>; agents: Record<string, string>; trusted: { workflows: string[]; agents: string[] } },
+): JsonObject {
   const out: JsonObject = {};
   if (Object.keys(change.workflows).length > 0) out.workflows = change.workflows;
   if (Object.keys(change.agents).length > 0) out.agents = change.agents;

@@ -4,14 +4,30 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DecisionLog } from '../observe/decision-log.js';
 import type { DecisionRecord } from '../observe/decisions.js';
-import { buildReport, readDecisionLog, renderTable, type ApprovalEvidence, type DecisionEvidence } from './index.js';
+import { type ApprovalEvidence, buildReport, type DecisionEvidence, readDecisionLog, renderTable } from './index.js';
 
 const AGENT = 'system:serviceaccount:agents:remediator';
 let t = 0;
 const at = () => new Date(Date.UTC(2025, 0, 1, 0, 0, t++)).toISOString();
 
-function decision(workflow: string, verdict: string, d: Partial<Pick<DecisionEvidence, 'decision' | 'wouldBe' | 'mode'>> = {}, agent = AGENT): DecisionEvidence {
-  return { time: at(), face: 'admission', agent, workflow, namespace: 'prod-billing', verdict, decision: d.decision ?? (verdict === 'defer' ? 'defer' : verdict === 'deny' ? 'deny' : 'allow'), wouldBe: d.wouldBe ?? null, mode: d.mode ?? 'approve', approvalId: null };
+function decision(
+  workflow: string,
+  verdict: string,
+  d: Partial<Pick<DecisionEvidence, 'decision' | 'wouldBe' | 'mode'>> = {},
+  agent = AGENT,
+): DecisionEvidence {
+  return {
+    time: at(),
+    face: 'admission',
+    agent,
+    workflow,
+    namespace: 'prod-billing',
+    verdict,
+    decision: d.decision ?? (verdict === 'defer' ? 'defer' : verdict === 'deny' ? 'deny' : 'allow'),
+    wouldBe: d.wouldBe ?? null,
+    mode: d.mode ?? 'approve',
+    approvalId: null,
+  };
 }
 function approval(workflow: string, phase: string, agent = AGENT): ApprovalEvidence {
   return { id: `belay/belay-${t}`, agent, workflow, namespace: 'prod-billing', phase, created: at() };
@@ -23,7 +39,12 @@ describe('buildReport', () => {
 
   it('counts each kind of evidence per agent and workflow', () => {
     const report = buildReport(
-      [decision('restart-pod-v1', 'defer'), decision('restart-pod-v1', 'allow'), decision('new-wf', 'allow', { wouldBe: 'deny', mode: 'observe' }), decision('restart-pod-v1', 'skip')],
+      [
+        decision('restart-pod-v1', 'defer'),
+        decision('restart-pod-v1', 'allow'),
+        decision('new-wf', 'allow', { wouldBe: 'deny', mode: 'observe' }),
+        decision('restart-pod-v1', 'skip'),
+      ],
       [approval('restart-pod-v1', 'Consumed'), approval('restart-pod-v1', 'Expired'), approval('restart-pod-v1', 'Pending')],
       trust,
     );
@@ -33,7 +54,11 @@ describe('buildReport', () => {
   });
 
   it('promotes a workflow approved often and never rejected to automate, with the data change', () => {
-    const report = buildReport(times(5, () => decision('crashloop-rollback-v1', 'defer')), times(5, () => approval('crashloop-rollback-v1', 'Consumed')), trust);
+    const report = buildReport(
+      times(5, () => decision('crashloop-rollback-v1', 'defer')),
+      times(5, () => approval('crashloop-rollback-v1', 'Consumed')),
+      trust,
+    );
     const row = report.rows[0]!;
     expect(row.recommendation).toEqual({ action: 'promote', to: 'automate', why: 'approved 5 times, never rejected' });
     expect(report.dataChange).toEqual({ belay: { config: { trust: { workflows: { 'crashloop-rollback-v1': 'automate' } } } } });
@@ -44,17 +69,36 @@ describe('buildReport', () => {
     const rejected = buildReport([], [...times(9, () => approval('wf-a', 'Approved')), approval('wf-a', 'Rejected')], trust);
     expect(rejected.rows[0]!.recommendation).toMatchObject({ action: 'hold', why: 'rejected 1 time: keep a human in the loop' });
     expect(rejected.dataChange).toEqual({});
-    const denied = buildReport([decision('wf-b', 'deny')], times(6, () => approval('wf-b', 'Consumed')), trust);
+    const denied = buildReport(
+      [decision('wf-b', 'deny')],
+      times(6, () => approval('wf-b', 'Consumed')),
+      trust,
+    );
     expect(denied.rows[0]!.recommendation.action).toBe('hold');
-    const short = buildReport([], times(4, () => approval('wf-c', 'Consumed')), trust);
+    const short = buildReport(
+      [],
+      times(4, () => approval('wf-c', 'Consumed')),
+      trust,
+    );
     expect(short.rows[0]!.recommendation).toMatchObject({ action: 'watch', why: 'approved 4 of 5 times needed, never rejected' });
   });
 
   it('graduates an observed workflow to trusted when nothing would have been denied', () => {
-    const clean = buildReport(times(20, () => decision('new-wf', 'allow', { wouldBe: 'defer', mode: 'observe' })), [], trust);
+    const clean = buildReport(
+      times(20, () => decision('new-wf', 'allow', { wouldBe: 'defer', mode: 'observe' })),
+      [],
+      trust,
+    );
     expect(clean.rows[0]!.recommendation).toMatchObject({ action: 'promote', to: 'trusted' });
     expect(clean.dataChange).toEqual({ belay: { config: { trust: { trusted: { workflows: ['new-wf', 'old-trusted'] } } } } });
-    const dirty = buildReport([...times(25, () => decision('new-wf', 'allow', { wouldBe: 'defer', mode: 'observe' })), decision('new-wf', 'allow', { wouldBe: 'deny', mode: 'observe' })], [], trust);
+    const dirty = buildReport(
+      [
+        ...times(25, () => decision('new-wf', 'allow', { wouldBe: 'defer', mode: 'observe' })),
+        decision('new-wf', 'allow', { wouldBe: 'deny', mode: 'observe' }),
+      ],
+      [],
+      trust,
+    );
     expect(dirty.rows[0]!.recommendation).toMatchObject({ action: 'hold', why: 'policy would have denied 1 request while observed' });
   });
 
@@ -82,7 +126,10 @@ describe('readDecisionLog', () => {
       input: { context: { workflow } } as never,
     });
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'belay-trust-')), 'decisions.jsonl');
-    writeFileSync(file, [JSON.stringify(record('2025-01-01T00:00:00Z', 'old')), JSON.stringify(record('2025-02-01T00:00:00Z', 'new')), '{"torn":', ''].join('\n'));
+    writeFileSync(
+      file,
+      [JSON.stringify(record('2025-01-01T00:00:00Z', 'old')), JSON.stringify(record('2025-02-01T00:00:00Z', 'new')), '{"torn":', ''].join('\n'),
+    );
     const all = await readDecisionLog(file);
     expect(all.skipped).toBe(1);
     expect(all.decisions.map((d) => d.workflow)).toEqual(['old', 'new']);
@@ -91,7 +138,7 @@ describe('readDecisionLog', () => {
     expect(recent.decisions.map((d) => d.workflow)).toEqual(['new']);
   });
 
-  it('reads what the gateway\'s decision log writes', async () => {
+  it("reads what the gateway's decision log writes", async () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'belay-trust-')), 'decisions.log');
     const log = new DecisionLog({ destination: file });
     log.record({
@@ -107,12 +154,27 @@ describe('readDecisionLog', () => {
       approvalId: null,
       revision: 'r1',
       latencyMs: 1,
-      input: { face: 'toolcall', actor: { username: AGENT, groups: [], extra: {}, agent: true, serviceAccount: null }, action: { operation: 'DELETE', verb: 'delete', subresource: '', dryRun: false }, resource: { group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments', namespace: 'prod-billing', name: 'web' }, object: null, oldObject: null, options: null, dryRun: false, namespace: null, context: { workflow: 'cleanup-v1' }, tool: null, content: null },
+      input: {
+        face: 'toolcall',
+        actor: { username: AGENT, groups: [], extra: {}, agent: true, serviceAccount: null },
+        action: { operation: 'DELETE', verb: 'delete', subresource: '', dryRun: false },
+        resource: { group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments', namespace: 'prod-billing', name: 'web' },
+        object: null,
+        oldObject: null,
+        options: null,
+        dryRun: false,
+        namespace: null,
+        context: { workflow: 'cleanup-v1' },
+        tool: null,
+        content: null,
+      },
     });
     await log.close();
     const { decisions, skipped } = await readDecisionLog(file);
     expect(skipped).toBe(0);
-    expect(decisions).toEqual([expect.objectContaining({ agent: AGENT, workflow: 'cleanup-v1', face: 'toolcall', decision: 'allow', wouldBe: 'defer', mode: 'observe' })]);
+    expect(decisions).toEqual([
+      expect.objectContaining({ agent: AGENT, workflow: 'cleanup-v1', face: 'toolcall', decision: 'allow', wouldBe: 'defer', mode: 'observe' }),
+    ]);
     expect(buildReport(decisions, []).rows[0]).toMatchObject({ observedOnly: 1, wouldDefer: 1 });
   });
 });

@@ -2,15 +2,15 @@
 // unexpected exception, is an AdmissionReview carrying the request's uid.
 
 import type { RequestHandler } from 'express';
-import { decideAdmission, type AdmissionDeps, type AdmissionOutcome, type AdmissionStage } from '../../src/decide/admission.js';
+import { type AdmissionDeps, type AdmissionOutcome, type AdmissionStage, decideAdmission } from '../../src/decide/admission.js';
 import { asBelayError } from '../../src/errors.js';
 import type { AdmissionRequest } from '../../src/input/admission.js';
-import { discardDecisions, type DecisionSink } from '../../src/observe/decisions.js';
+import { type DecisionSink, discardDecisions } from '../../src/observe/decisions.js';
 import type { Logger } from '../../src/observe/log.js';
 import type { Metrics } from '../../src/observe/metrics.js';
 import { answerMalformed } from './malformed.js';
 import { allowed, denied, patched } from './response.js';
-import { decodeReview, type AdmissionResponse } from './review.js';
+import { type AdmissionResponse, decodeReview } from './review.js';
 import { sendReview } from './send.js';
 
 export interface AdmissionHandlerOptions extends AdmissionDeps {
@@ -39,7 +39,16 @@ export function admissionHandler(stage: AdmissionStage, options: AdmissionHandle
     } catch (err) {
       // decideAdmission never throws by contract; this guards the contract.
       options.log.error({ err, uid: request.uid }, 'admission decision crashed');
-      outcome = { allowed: false, code: 500, message: `belay failed internally and refuses the request (fail closed): ${asBelayError(err).message}`, warnings: [], auditAnnotations: { decision: 'error' }, verdict: 'error', rules: [], revision: '' };
+      outcome = {
+        allowed: false,
+        code: 500,
+        message: `belay failed internally and refuses the request (fail closed): ${asBelayError(err).message}`,
+        warnings: [],
+        auditAnnotations: { decision: 'error' },
+        verdict: 'error',
+        rules: [],
+        revision: '',
+      };
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     sendReview(res, toResponse(request.uid, outcome));
@@ -61,7 +70,22 @@ function record(options: AdmissionHandlerOptions, face: string, request: Admissi
   options.metrics.evaluationSeconds.observe({ face }, seconds);
   for (const rule of outcome.rules) options.metrics.ruleHits.inc({ face, rule, outcome: outcome.verdict });
   const log = outcome.verdict === 'error' ? options.log.error.bind(options.log) : options.log.info.bind(options.log);
-  log({ face, uid: request.uid, user: request.userInfo.username, operation: request.operation, kind: request.kind.kind, namespace: request.namespace, name: request.name, verdict: outcome.verdict, rules: outcome.rules, revision: outcome.revision, ms: seconds * 1e3 }, outcome.allowed ? 'admitted' : outcome.message ?? 'refused');
+  log(
+    {
+      face,
+      uid: request.uid,
+      user: request.userInfo.username,
+      operation: request.operation,
+      kind: request.kind.kind,
+      namespace: request.namespace,
+      name: request.name,
+      verdict: outcome.verdict,
+      rules: outcome.rules,
+      revision: outcome.revision,
+      ms: seconds * 1e3,
+    },
+    outcome.allowed ? 'admitted' : (outcome.message ?? 'refused'),
+  );
   // Without a decision log there is no record to build.
   if (options.decisions === discardDecisions) return;
   options.decisions.record({

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/observe/log.js';
 import { deploymentRequest, reviewOf, TEST_AGENT } from '../../src/testkit/admission.js';
 import { buildBundle, writeTree } from '../../src/testkit/opa-bundle.js';
-import { startGateway, type Gateway } from '../gateway.js';
+import { type Gateway, startGateway } from '../gateway.js';
 
 // Runs for seconds when asked to (label slow=yes), far past the budget below.
 const SLOW_POLICY = `package belay.admission
@@ -75,7 +75,8 @@ describe('policy worker pool metrics', () => {
     expect(await metric('belay_policy_worker_replacements_total{reason="timeout"}')).toBe(0);
     expect(await metric('belay_policy_worker_replacements_total{reason="crash"}')).toBe(0);
 
-    const review = (labels: Record<string, string>) => JSON.stringify(reviewOf({ ...deploymentRequest(labels), userInfo: { ...TEST_AGENT, username: 'system:serviceaccount:agents:bot' } }));
+    const review = (labels: Record<string, string>) =>
+      JSON.stringify(reviewOf({ ...deploymentRequest(labels), userInfo: { ...TEST_AGENT, username: 'system:serviceaccount:agents:bot' } }));
     const slow = request('POST', '/validate', review({ slow: 'yes' }));
     // While it runs, one worker is busy.
     await expect.poll(() => metric('belay_policy_workers_busy'), { timeout: 2_000, interval: 20 }).toBe(1);

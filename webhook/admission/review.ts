@@ -45,7 +45,9 @@ export function decodeReview(body: unknown): AdmissionRequest {
   };
   if (review.kind !== 'AdmissionReview') fail(`kind must be AdmissionReview, got ${JSON.stringify(review.kind ?? null)}`);
   if (review.apiVersion !== ADMISSION_API_VERSION) {
-    fail(`apiVersion must be ${ADMISSION_API_VERSION}, got ${JSON.stringify(review.apiVersion ?? null)} (register the webhook with admissionReviewVersions: [v1])`);
+    fail(
+      `apiVersion must be ${ADMISSION_API_VERSION}, got ${JSON.stringify(review.apiVersion ?? null)} (register the webhook with admissionReviewVersions: [v1])`,
+    );
   }
   if (typeof request !== 'object' || request === null || Array.isArray(request)) fail('request is missing');
   const r = request as Record<string, unknown>;

@@ -6,11 +6,14 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { denied, patched } from './response.js';
-import { envelope, type AdmissionResponse } from './review.js';
+import { type AdmissionResponse, envelope } from './review.js';
 import { sendReview } from './send.js';
 
 const answers: Record<string, AdmissionResponse> = {
-  denied: denied('uid-1', 403, 'Pod „web“ runs as root — set runAsNonRoot ✓ [rule pss.restricted.run_as_non_root]', { warnings: ['belay: ⚠ privileged'], auditAnnotations: { decision: 'deny', revision: 'r1' } }),
+  denied: denied('uid-1', 403, 'Pod „web“ runs as root — set runAsNonRoot ✓ [rule pss.restricted.run_as_non_root]', {
+    warnings: ['belay: ⚠ privileged'],
+    auditAnnotations: { decision: 'deny', revision: 'r1' },
+  }),
   patched: patched('uid-2', [{ op: 'add', path: '/metadata/labels/fixed', value: 'true' }], { warnings: ['belay fixed: x'] }),
 };
 

@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ON_BEHALF_OF } from '../../src/auth/caller.js';
-import { AGENT, call, startHarness, TOKENS, type Harness } from './testdata/harness.js';
+import { call, type Harness, startHarness, TOKENS } from './testdata/harness.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -18,7 +18,11 @@ const redact = (body: unknown, token: string = TOKENS.agent) => call(h, 'POST', 
 const check = (body: unknown, token: string = TOKENS.agent) => call(h, 'POST', '/v1/prompts:check', { token, body });
 const approval = (url: string, token: string = TOKENS.agent) => call(h, 'GET', url, { token });
 
-const del = (name: string, extra: Record<string, unknown> = {}) => ({ tool: { name: 'resources_delete', arguments: { name } }, target: { kind: 'Pod', namespace: 'team-a', cluster: 'dev' }, ...extra });
+const del = (name: string, extra: Record<string, unknown> = {}) => ({
+  tool: { name: 'resources_delete', arguments: { name } },
+  target: { kind: 'Pod', namespace: 'team-a', cluster: 'dev' },
+  ...extra,
+});
 
 const OPENSHIFT_TOKEN = `sha256~${'Zk9yVGVzdHNPbmx5Tm90QVJlYWxUb2tlbjEyMzQ1Ng'}x`;
 
@@ -33,7 +37,12 @@ describe('routing and authentication', () => {
   });
 
   it('needs a valid bearer token on every endpoint, and says so', async () => {
-    for (const [method, path] of [['POST', '/v1/tool-calls:evaluate'], ['POST', '/v1/tool-results:redact'], ['POST', '/v1/prompts:check'], ['GET', '/v1/approvals/belay/x']] as const) {
+    for (const [method, path] of [
+      ['POST', '/v1/tool-calls:evaluate'],
+      ['POST', '/v1/tool-results:redact'],
+      ['POST', '/v1/prompts:check'],
+      ['GET', '/v1/approvals/belay/x'],
+    ] as const) {
       const none = await call(h, method, path, method === 'POST' ? { body: {} } : {});
       expect(none.status).toBe(401);
       expect(none.headers.get('www-authenticate')).toBe('Bearer realm="belay"');
@@ -79,7 +88,14 @@ describe('routing and authentication', () => {
 describe('POST /v1/tool-calls:evaluate', () => {
   it('allows, denies with the reason, and records the decision', async () => {
     const ok = await evaluate({ tool: { name: 'pods_list', arguments: { namespace: 'team-a' } }, requestId: 'call-1' });
-    expect(ok.body).toMatchObject({ decision: 'allow', reasons: [], approval: null, mode: 'approve', tool: { name: 'pods_list', arguments: { namespace: 'team-a' } }, edited: false });
+    expect(ok.body).toMatchObject({
+      decision: 'allow',
+      reasons: [],
+      approval: null,
+      mode: 'approve',
+      tool: { name: 'pods_list', arguments: { namespace: 'team-a' } },
+      edited: false,
+    });
     expect(ok.headers.get('cache-control')).toBe('no-store');
     expect(h.decisions.at(-1)).toMatchObject({ face: 'toolcall', id: 'call-1', verdict: 'allow' });
     const no = await evaluate({ tool: { name: 'pods_exec', arguments: { namespace: 'team-a', name: 'web-1', command: ['sh'] } } });
@@ -104,7 +120,14 @@ describe('POST /v1/tool-calls:evaluate', () => {
     const { id, url } = deferred.body.approval;
 
     const seen = await approval(url, TOKENS.approver);
-    expect(seen.body).toMatchObject({ id, phase: 'Pending', face: 'toolcall', request: { namespace: 'prod-billing', kind: 'Deployment', name: 'test-web' }, tool: { name: 'resources_delete', target: { cluster: 'prod-billing' } }, arguments: { namespace: 'prod-billing' } });
+    expect(seen.body).toMatchObject({
+      id,
+      phase: 'Pending',
+      face: 'toolcall',
+      request: { namespace: 'prod-billing', kind: 'Deployment', name: 'test-web' },
+      tool: { name: 'resources_delete', target: { cluster: 'prod-billing' } },
+      arguments: { namespace: 'prod-billing' },
+    });
 
     // The agent long-polls; the approver denies meanwhile.
     const waiting = approval(`${url}?wait=3s`);
@@ -118,9 +141,15 @@ describe('POST /v1/tool-calls:evaluate', () => {
   });
 
   it('use case 3: a ClusterRoleBinding defers; the approver edits it to a RoleBinding; the edited call is checked and returned', async () => {
-    const crb = 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: default-admin\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\nsubjects: [{kind: ServiceAccount, name: default, namespace: team-a}]\n';
-    const rb = 'apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: default-admin\n  namespace: team-a\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: admin}\nsubjects: [{kind: ServiceAccount, name: default, namespace: team-a}]\n';
-    const call3 = { tool: { name: 'resources_create_or_update', arguments: { resource: crb } }, target: { verb: 'create', group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding', name: 'default-admin' }, requestId: 'uc3-1' };
+    const crb =
+      'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: default-admin\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\nsubjects: [{kind: ServiceAccount, name: default, namespace: team-a}]\n';
+    const rb =
+      'apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: default-admin\n  namespace: team-a\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: admin}\nsubjects: [{kind: ServiceAccount, name: default, namespace: team-a}]\n';
+    const call3 = {
+      tool: { name: 'resources_create_or_update', arguments: { resource: crb } },
+      target: { verb: 'create', group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding', name: 'default-admin' },
+      requestId: 'uc3-1',
+    };
     const deferred = await evaluate(call3);
     expect(deferred.body).toMatchObject({ decision: 'defer', reasons: [{ rule: 'test.tool.cluster_admin', severity: 'critical' }] });
     const { id, url } = deferred.body.approval;
@@ -130,7 +159,12 @@ describe('POST /v1/tool-calls:evaluate', () => {
     expect(seen.body).toMatchObject({ phase: 'Approved', edited: true, arguments: { resource: rb } });
 
     const run = await evaluate(call3);
-    expect(run.body).toMatchObject({ decision: 'allow', edited: true, approval: { id, phase: 'Approved', decidedBy: 'alice' }, tool: { name: 'resources_create_or_update', arguments: { resource: rb }, target: { kind: 'RoleBinding', namespace: 'team-a' } } });
+    expect(run.body).toMatchObject({
+      decision: 'allow',
+      edited: true,
+      approval: { id, phase: 'Approved', decidedBy: 'alice' },
+      tool: { name: 'resources_create_or_update', arguments: { resource: rb }, target: { kind: 'RoleBinding', namespace: 'team-a' } },
+    });
     expect(h.decisions.at(-1)).toMatchObject({ verdict: 'approved', approvalId: id, request: { kind: 'RoleBinding', namespace: 'team-a' } });
     // Retrying with the same request id is the same use; a new id after use needs a new approval.
     expect((await evaluate(call3)).body.decision).toBe('allow');
@@ -141,19 +175,30 @@ describe('POST /v1/tool-calls:evaluate', () => {
     const crb = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'x' } };
     const call = { tool: { name: 'resources_create_or_update', arguments: { resource: crb } }, requestId: 'edit-deny' };
     const { body } = await evaluate(call);
-    h.approvals.decide(body.approval.id, 'Approved', 'alice', { patch: [{ op: 'replace', path: '/resource', value: { kind: 'RoleBinding', metadata: { name: 'x', namespace: 'kube-system' } } }] });
+    h.approvals.decide(body.approval.id, 'Approved', 'alice', {
+      patch: [{ op: 'replace', path: '/resource', value: { kind: 'RoleBinding', metadata: { name: 'x', namespace: 'kube-system' } } }],
+    });
     const r = await evaluate(call);
-    expect(r.body).toMatchObject({ decision: 'deny', approval: { phase: 'Refused', message: expect.stringMatching(/edit is denied by policy: nothing may be bound in kube-system/) } });
+    expect(r.body).toMatchObject({
+      decision: 'deny',
+      approval: { phase: 'Refused', message: expect.stringMatching(/edit is denied by policy: nothing may be bound in kube-system/) },
+    });
     expect(h.approvals.records.find((x) => `belay/${x.metadata.name}` === body.approval.id)!.status!.phase).toBe('Approved');
   });
 
-  it("replacement arguments that policy denies do not use the approval either", async () => {
+  it('replacement arguments that policy denies do not use the approval either', async () => {
     const crb = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'y' } };
     const call = { tool: { name: 'resources_create_or_update', arguments: { resource: crb } }, requestId: 'edit-args-deny' };
     const { body } = await evaluate(call);
-    h.approvals.decide(body.approval.id, 'Approved', 'alice', { arguments: { resource: { kind: 'RoleBinding', metadata: { name: 'y', namespace: 'kube-system' } } } });
+    h.approvals.decide(body.approval.id, 'Approved', 'alice', {
+      arguments: { resource: { kind: 'RoleBinding', metadata: { name: 'y', namespace: 'kube-system' } } },
+    });
     const r = await evaluate({ ...call, requestId: 'edit-args-deny-2' });
-    expect(r.body).toMatchObject({ decision: 'deny', edited: false, approval: { phase: 'Refused', message: expect.stringMatching(/edit is denied by policy: nothing may be bound in kube-system/) } });
+    expect(r.body).toMatchObject({
+      decision: 'deny',
+      edited: false,
+      approval: { phase: 'Refused', message: expect.stringMatching(/edit is denied by policy: nothing may be bound in kube-system/) },
+    });
     expect(h.approvals.records.find((x) => `belay/${x.metadata.name}` === body.approval.id)!.status!.phase).toBe('Approved');
   });
 
@@ -193,7 +238,13 @@ describe('POST /v1/tool-results:redact', () => {
   it('use case 2: a Secret read defers with values redacted; [Edit] keeps them redacted, [Approve] lets them through', async () => {
     const tool = { name: 'resources_get', arguments: { apiVersion: 'v1', kind: 'Secret', namespace: 'prod-billing', name: 'db-credentials' } };
     const first = await redact({ tool, result: JSON.stringify(secret), requestId: 'uc2-1' });
-    expect(first.body).toMatchObject({ decision: 'defer', reasons: [{ rule: 'test.result.secret' }], approval: { phase: 'Pending' }, format: 'json', redactions: [{ pointer: '/data/password' }] });
+    expect(first.body).toMatchObject({
+      decision: 'defer',
+      reasons: [{ rule: 'test.result.secret' }],
+      approval: { phase: 'Pending' },
+      format: 'json',
+      redactions: [{ pointer: '/data/password' }],
+    });
     expect(JSON.parse(first.body.result).data.password).toBe('[REDACTED]');
 
     h.approvals.decide(first.body.approval.id, 'Approved', 'alice', { arguments: tool.arguments }, 'redact it');
@@ -223,7 +274,11 @@ describe('POST /v1/tool-results:redact', () => {
     const yamlTool = { ...tool, arguments: { ...tool.arguments, output: 'yaml' } };
     const edited = await approvedCall(yamlTool, { arguments: yamlTool.arguments });
     const kept = await redact({ tool: yamlTool, result: secret, approvalId: edited });
-    expect(kept.body).toMatchObject({ decision: 'allow', approval: { id: edited, message: expect.stringMatching(/stays redacted/) }, result: { data: { password: '[REDACTED]' } } });
+    expect(kept.body).toMatchObject({
+      decision: 'allow',
+      approval: { id: edited, message: expect.stringMatching(/stays redacted/) },
+      result: { data: { password: '[REDACTED]' } },
+    });
 
     const other = await redact({ tool: { ...tool, arguments: { ...tool.arguments, name: 'other' } }, result: secret, approvalId: plain });
     // Not this call's approval: the result face's own defer applies, and the caller is told why.

@@ -5,7 +5,7 @@
 
 import type { RequestHandler } from 'express';
 import { parseDuration } from '../../src/approvals/duration.js';
-import { DEFAULT_APPROVALS_NAMESPACE, isLapsed, phaseOf, PHASES, type ApprovalPhase, type ApprovalRequest } from '../../src/approvals/resource.js';
+import { type ApprovalPhase, type ApprovalRequest, DEFAULT_APPROVALS_NAMESPACE, isLapsed, PHASES, phaseOf } from '../../src/approvals/resource.js';
 import type { ApprovalStore } from '../../src/approvals/store.js';
 import type { AuthenticatedUser } from '../../src/auth/authenticator.js';
 import { applyPatchToArguments } from '../../src/decide/edit.js';
@@ -51,7 +51,7 @@ export function approvalHandler({ store, maxWaitMs = 55_000, pollIntervalMs = 50
 
 /** "ns/name", or a bare name in the default approvals namespace. */
 function parseId(params: Record<string, string | undefined>): { namespace: string; name: string } {
-  const raw = params.namespace !== undefined ? `${params.namespace}/${params.name ?? ''}` : params.id ?? '';
+  const raw = params.namespace !== undefined ? `${params.namespace}/${params.name ?? ''}` : (params.id ?? '');
   const parts = raw.split('/');
   const [namespace, name] = parts.length === 2 ? [parts[0]!, parts[1]!] : [DEFAULT_APPROVALS_NAMESPACE, parts[0] ?? ''];
   if (parts.length > 2 || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace) || !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) {
@@ -68,7 +68,8 @@ function waitOf(raw: unknown, max: number): number {
 
 function phaseParam(raw: unknown): string | undefined {
   if (raw === undefined) return undefined;
-  if (typeof raw !== 'string' || !([...PHASES, 'Expired'] as string[]).includes(raw)) throw new BelayError('bad_request', `"phase" must be one of ${PHASES.join(', ')}`);
+  if (typeof raw !== 'string' || !([...PHASES, 'Expired'] as string[]).includes(raw))
+    throw new BelayError('bad_request', `"phase" must be one of ${PHASES.join(', ')}`);
   return raw;
 }
 

@@ -14,7 +14,10 @@ export function requireBearer(authenticator: Authenticator | undefined): Request
   return async function authenticate(req, res, next) {
     try {
       if (!authenticator) {
-        throw new BelayError('unauthorized', 'this gateway has no way to check agent API tokens: run it with --kubeconfig (TokenReview) or --agent-token-file (local mode)');
+        throw new BelayError(
+          'unauthorized',
+          'this gateway has no way to check agent API tokens: run it with --kubeconfig (TokenReview) or --agent-token-file (local mode)',
+        );
       }
       const token = bearerToken(req.get('authorization'));
       (res.locals as AuthLocals).user = await authenticator.authenticate(token);

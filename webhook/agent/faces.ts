@@ -11,7 +11,7 @@ import type { DecisionSink } from '../../src/observe/decisions.js';
 import type { Logger } from '../../src/observe/log.js';
 import type { Metrics } from '../../src/observe/metrics.js';
 import { authorizationRouter } from '../authorization/index.js';
-import { agentApiRouter, type ApprovalReader } from './index.js';
+import { type ApprovalReader, agentApiRouter } from './index.js';
 
 export interface FaceRouterOptions {
   store: PolicyStore;

@@ -6,7 +6,7 @@ import { Router } from 'express';
 import type { Authenticator } from '../../src/auth/authenticator.js';
 import type { GateApiDeps } from '../../src/decide/toolcall.js';
 import { DEFAULT_BODY_LIMIT, jsonBody } from '../body.js';
-import { approvalHandler, type ApprovalReader } from './approvals.js';
+import { type ApprovalReader, approvalHandler } from './approvals.js';
 import { requireBearer } from './auth.js';
 import { promptHandler } from './prompts.js';
 import type { RecordDeps } from './respond.js';

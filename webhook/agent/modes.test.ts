@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT, call, startHarness, TOKENS, type Harness } from './testdata/harness.js';
+import { AGENT, call, type Harness, startHarness, TOKENS } from './testdata/harness.js';
 
 const POLICIES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../policies');
 
@@ -31,11 +31,18 @@ function deleteCall() {
 const secretRead = () => ({
   apiVersion: 'authorization.k8s.io/v1',
   kind: 'SubjectAccessReview',
-  spec: { user: AGENT, groups: ['system:serviceaccounts', 'system:serviceaccounts:agents'], extra: { 'belay.dev/workflow': ['cleanup-v1'] }, resourceAttributes: { verb: 'get', resource: 'secrets', namespace: 'prod-billing', name: `db-credentials-${n}`, version: 'v1' } },
+  spec: {
+    user: AGENT,
+    groups: ['system:serviceaccounts', 'system:serviceaccounts:agents'],
+    extra: { 'belay.dev/workflow': ['cleanup-v1'] },
+    resourceAttributes: { verb: 'get', resource: 'secrets', namespace: 'prod-billing', name: `db-credentials-${n}`, version: 'v1' },
+  },
 });
 
 async function inMode(trust: Record<string, unknown>) {
-  await h.useData({ trust: { global: 'approve', namespaces: {}, agents: {}, workflows: {}, trusted: { workflows: [], agents: [], namespaces: {} }, ...trust } });
+  await h.useData({
+    trust: { global: 'approve', namespaces: {}, agents: {}, workflows: {}, trusted: { workflows: [], agents: [], namespaces: {} }, ...trust },
+  });
   const before = h.approvals.records.length;
   const tool = await call(h, 'POST', '/v1/tool-calls:evaluate', { token: TOKENS.agent, body: deleteCall() });
   const authz = await call(h, 'POST', '/authorize', { body: secretRead() });
@@ -45,7 +52,13 @@ async function inMode(trust: Record<string, unknown>) {
 describe('one request, four trust modes', () => {
   it('observe: never blocks, warns, records what would have happened, asks nobody', async () => {
     const r = await inMode({ global: 'observe' });
-    expect(r.tool).toMatchObject({ decision: 'allow', mode: 'observe', wouldBe: 'defer', approval: null, warnings: expect.arrayContaining([expect.stringMatching(/^belay observe \(workflow "cleanup-v1"\): would defer to an approver: deleting Deployment/)]) });
+    expect(r.tool).toMatchObject({
+      decision: 'allow',
+      mode: 'observe',
+      wouldBe: 'defer',
+      approval: null,
+      warnings: expect.arrayContaining([expect.stringMatching(/^belay observe \(workflow "cleanup-v1"\): would defer to an approver: deleting Deployment/)]),
+    });
     expect(h.decisions.at(-2)).toMatchObject({ face: 'toolcall', verdict: 'allow', decision: { wouldBe: 'defer', mode: 'observe' } });
     expect(r.authz).toEqual({ allowed: false });
     expect(r.approvalsCreated).toBe(0);
@@ -64,17 +77,51 @@ describe('one request, four trust modes', () => {
 
   it('approve: risky actions defer to a human', async () => {
     const r = await inMode({ global: 'approve' });
-    expect(r.tool).toMatchObject({ decision: 'defer', mode: 'approve', wouldBe: null, approval: { phase: 'Pending' }, reasons: expect.arrayContaining([expect.objectContaining({ rule: 'destructive.delete_production' })]) });
+    expect(r.tool).toMatchObject({
+      decision: 'defer',
+      mode: 'approve',
+      wouldBe: null,
+      approval: { phase: 'Pending' },
+      reasons: expect.arrayContaining([expect.objectContaining({ rule: 'destructive.delete_production' })]),
+    });
     expect(r.authz).toMatchObject({ denied: true });
     expect(r.approvalsCreated).toBe(2);
   });
 
   it('automate: a trusted workflow goes ahead without a human; a deny still denies', async () => {
     const r = await inMode({ workflows: { 'cleanup-v1': 'automate' } });
-    expect(r.tool).toMatchObject({ decision: 'allow', mode: 'automate', wouldBe: 'defer', approval: null, warnings: expect.arrayContaining([expect.stringMatching(/^belay automate \(trusted, no approval needed\): deleting Deployment/)]) });
+    expect(r.tool).toMatchObject({
+      decision: 'allow',
+      mode: 'automate',
+      wouldBe: 'defer',
+      approval: null,
+      warnings: expect.arrayContaining([expect.stringMatching(/^belay automate \(trusted, no approval needed\): deleting Deployment/)]),
+    });
     expect(r.authz).toEqual({ allowed: false });
     expect(r.approvalsCreated).toBe(0);
-    const denied = await call(h, 'POST', '/v1/tool-calls:evaluate', { token: TOKENS.agent, body: { ...deleteCall(), tool: { name: 'resources_create_or_update', arguments: { resource: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'anyone' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, subjects: [{ kind: 'Group', name: 'system:unauthenticated', apiGroup: 'rbac.authorization.k8s.io' }] } } }, target: { verb: 'create' } } });
-    expect(denied.body).toMatchObject({ decision: 'deny', mode: 'automate', reasons: expect.arrayContaining([expect.objectContaining({ rule: 'rbac.forbidden_subject' })]) });
+    const denied = await call(h, 'POST', '/v1/tool-calls:evaluate', {
+      token: TOKENS.agent,
+      body: {
+        ...deleteCall(),
+        tool: {
+          name: 'resources_create_or_update',
+          arguments: {
+            resource: {
+              apiVersion: 'rbac.authorization.k8s.io/v1',
+              kind: 'ClusterRoleBinding',
+              metadata: { name: 'anyone' },
+              roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+              subjects: [{ kind: 'Group', name: 'system:unauthenticated', apiGroup: 'rbac.authorization.k8s.io' }],
+            },
+          },
+        },
+        target: { verb: 'create' },
+      },
+    });
+    expect(denied.body).toMatchObject({
+      decision: 'deny',
+      mode: 'automate',
+      reasons: expect.arrayContaining([expect.objectContaining({ rule: 'rbac.forbidden_subject' })]),
+    });
   });
 });

@@ -10,7 +10,7 @@ import { NO_AGENTS } from '../../src/identity/agents.js';
 import { decodeContext, decodeRequestId } from '../../src/input/toolcall.js';
 import { callerOf } from './auth.js';
 import { objectBody } from './body.js';
-import { outcomeBody, record, send, type RecordDeps } from './respond.js';
+import { outcomeBody, type RecordDeps, record, send } from './respond.js';
 
 export function promptHandler(deps: GateApiDeps & RecordDeps): RequestHandler {
   return async function checkPrompt(req, res, next) {

@@ -45,7 +45,20 @@ export function record(deps: RecordDeps, face: Face, id: string, outcome: GateAp
   for (const rule of outcome.rules) deps.metrics.ruleHits.inc({ face, rule, outcome: outcome.verdict });
   const input = outcome.input;
   const log = outcome.verdict === 'error' ? deps.log.error.bind(deps.log) : deps.log.info.bind(deps.log);
-  log({ face, id, user: input?.actor.username, ...summary, verdict: outcome.verdict, rules: outcome.rules, approval: outcome.approval?.id, revision: outcome.revision, ms: seconds * 1e3 }, outcome.message ?? outcome.decision);
+  log(
+    {
+      face,
+      id,
+      user: input?.actor.username,
+      ...summary,
+      verdict: outcome.verdict,
+      rules: outcome.rules,
+      approval: outcome.approval?.id,
+      revision: outcome.revision,
+      ms: seconds * 1e3,
+    },
+    outcome.message ?? outcome.decision,
+  );
   deps.decisions.record({
     time: new Date().toISOString(),
     face,

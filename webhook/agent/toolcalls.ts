@@ -8,7 +8,7 @@ import { NO_AGENTS } from '../../src/identity/agents.js';
 import { decodeToolCallRequest } from '../../src/input/toolcall.js';
 import { callerOf } from './auth.js';
 import { objectBody } from './body.js';
-import { outcomeBody, record, send, type RecordDeps } from './respond.js';
+import { outcomeBody, type RecordDeps, record, send } from './respond.js';
 
 export function toolCallHandler(deps: GateApiDeps & RecordDeps): RequestHandler {
   return async function evaluateToolCall(req, res, next) {

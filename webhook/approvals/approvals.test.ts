@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalApprovalStore } from '../../src/approvals/local-store.js';
-import { phaseOf, type ApprovalRequest } from '../../src/approvals/resource.js';
+import { type ApprovalRequest, phaseOf } from '../../src/approvals/resource.js';
 import type { DecisionRecord, DecisionSink } from '../../src/observe/decisions.js';
 import { silentLogger } from '../../src/observe/log.js';
 import { deploymentRequest, reviewOf, TEST_AGENT } from '../../src/testkit/admission.js';
 import { buildBundle, TEST_POLICY_DIR } from '../../src/testkit/opa-bundle.js';
-import { startGateway, type Gateway } from '../gateway.js';
+import { type Gateway, startGateway } from '../gateway.js';
 
 const AGENT = TEST_AGENT;
 const ALICE = { username: 'alice', groups: ['belay:approvers'] };
@@ -76,7 +76,9 @@ describe('approvals in local mode', () => {
   it('defers, is approved, admits the retry once (mutate and validate), then asks again', async () => {
     const first = await post('/mutate', admission('uid-1', 3));
     expect(first.body.response).toMatchObject({ uid: 'uid-1', allowed: false, status: { code: 403 } });
-    expect(first.body.response.status.message).toMatch(/^approval required: this change needs a human \[rule test\.defer\]\. ApprovalRequest team-a\/belay-[0-9a-f]{20} is Pending until .* belay approvals approve team-a\/belay-[0-9a-f]{20}/);
+    expect(first.body.response.status.message).toMatch(
+      /^approval required: this change needs a human \[rule test\.defer\]\. ApprovalRequest team-a\/belay-[0-9a-f]{20} is Pending until .* belay approvals approve team-a\/belay-[0-9a-f]{20}/,
+    );
     const r = await only();
 
     // 20 concurrent retries while pending: still one request.
@@ -86,21 +88,30 @@ describe('approvals in local mode', () => {
 
     await store.decide('team-a', r.metadata.name, { phase: 'Approved', message: 'go' }, ALICE);
     const mutate = await post('/mutate', admission('uid-2', 3));
-    expect(mutate.body.response).toMatchObject({ uid: 'uid-2', allowed: true, auditAnnotations: { approval: `team-a/${r.metadata.name}`, approvedBy: 'alice' } });
+    expect(mutate.body.response).toMatchObject({
+      uid: 'uid-2',
+      allowed: true,
+      auditAnnotations: { approval: `team-a/${r.metadata.name}`, approvedBy: 'alice' },
+    });
     // The API server gives the validating call of the same request its own uid.
     const validate = await post('/validate', admission('uid-2v', 3));
     expect(validate.body.response).toMatchObject({ uid: 'uid-2v', allowed: true });
-    expect((await store.get('team-a', r.metadata.name))?.status).toMatchObject({ phase: 'Consumed', consumption: { requestUid: 'uid-2', confirmedAt: expect.any(String) } });
+    expect((await store.get('team-a', r.metadata.name))?.status).toMatchObject({
+      phase: 'Consumed',
+      consumption: { requestUid: 'uid-2', confirmedAt: expect.any(String) },
+    });
 
     const again = await post('/mutate', admission('uid-3', 3));
     expect(again.body.response.allowed).toBe(false);
     expect(again.body.response.status.message).toMatch(/already used once \(by request uid-2\)/);
   });
 
-  it('applies an approver\'s edit on mutate and admits only the edited object on validate', async () => {
+  it("applies an approver's edit on mutate and admits only the edited object on validate", async () => {
     const first = await post('/mutate', admission('e-1', 5));
     expect(first.body.response.allowed).toBe(false);
-    const r = (await store.list()).find((x) => x.spec.object && (x.spec.object as { spec: { replicas: number } }).spec.replicas === 5 && phaseOf(x) === 'Pending')!;
+    const r = (await store.list()).find(
+      (x) => x.spec.object && (x.spec.object as { spec: { replicas: number } }).spec.replicas === 5 && phaseOf(x) === 'Pending',
+    )!;
     await store.decide('team-a', r.metadata.name, { phase: 'Approved', override: { patch: [{ op: 'replace', path: '/spec/replicas', value: 2 }] } }, ALICE);
 
     const mutate = await post('/mutate', admission('e-2', 5));
@@ -117,7 +128,12 @@ describe('approvals in local mode', () => {
   it('refuses an edit that policy denies, and leaves the approval unused', async () => {
     await post('/mutate', admission('d-1', 6));
     const r = (await store.list()).find((x) => (x.spec.object as { spec: { replicas: number } } | null)?.spec.replicas === 6 && phaseOf(x) === 'Pending')!;
-    await store.decide('team-a', r.metadata.name, { phase: 'Approved', override: { patch: [{ op: 'replace', path: '/metadata/labels/test~1decision', value: 'deny' }] } }, ALICE);
+    await store.decide(
+      'team-a',
+      r.metadata.name,
+      { phase: 'Approved', override: { patch: [{ op: 'replace', path: '/metadata/labels/test~1decision', value: 'deny' }] } },
+      ALICE,
+    );
     const out = await post('/mutate', admission('d-2', 6));
     expect(out.body.response.allowed).toBe(false);
     expect(out.body.response.status.message).toMatch(/the approver's edit is denied by policy: Deployment web is labelled deny/);
@@ -165,7 +181,9 @@ describe('approvals webhook over HTTPS', () => {
     const v = await post('/validate-approval', statusReview(AGENT, r, 'Approved'));
     expect(v.body.response).toMatchObject({ uid: 'sod-1', allowed: false, status: { code: 403 } });
     expect(v.body.response.status.message).toMatch(/agent identity, and agents may not approve/);
-    expect(decisions.slice(before)).toMatchObject([{ verdict: 'approval-refused', actor: { username: AGENT.username }, approvalId: `team-a/${r.metadata.name}` }]);
+    expect(decisions.slice(before)).toMatchObject([
+      { verdict: 'approval-refused', actor: { username: AGENT.username }, approvalId: `team-a/${r.metadata.name}` },
+    ]);
   });
 
   it('answers a malformed review with 400 and its uid', async () => {

@@ -5,7 +5,7 @@
 // while belay is down.
 
 import type { RequestHandler } from 'express';
-import { reviewApprovalChange, type ApprovalReview } from '../../src/approvals/review.js';
+import { type ApprovalReview, reviewApprovalChange } from '../../src/approvals/review.js';
 import type { ReviewContext } from '../../src/approvals/separation.js';
 import { asBelayError } from '../../src/errors.js';
 import type { AdmissionRequest } from '../../src/input/admission.js';
@@ -14,7 +14,7 @@ import type { Logger } from '../../src/observe/log.js';
 import type { Metrics } from '../../src/observe/metrics.js';
 import { answerMalformed } from '../admission/malformed.js';
 import { allowed, denied, patched } from '../admission/response.js';
-import { decodeReview, envelope, type AdmissionResponse } from '../admission/review.js';
+import { type AdmissionResponse, decodeReview, envelope } from '../admission/review.js';
 
 export interface ApprovalHandlerOptions {
   /** Who is an agent and who the gateway is, as of now; undefined before a bundle is active. */
@@ -62,16 +62,29 @@ function record(options: ApprovalHandlerOptions, request: AdmissionRequest, revi
     if (review.decision) options.log.info({ approval: name, user: request.userInfo.username, decision: review.decision }, 'approval decision admitted');
     return;
   }
-  options.log.warn({ approval: name, user: request.userInfo.username, operation: request.operation, subresource: request.subResource, reason: review.message }, 'approval change refused');
+  options.log.warn(
+    { approval: name, user: request.userInfo.username, operation: request.operation, subresource: request.subResource, reason: review.message },
+    'approval change refused',
+  );
   if (request.dryRun) return;
-  const object = (request.object ?? request.oldObject ?? {}) as { spec?: { face?: string; request?: Record<string, string>; bundleRevision?: string; reasons?: { rule: string }[] } };
+  const object = (request.object ?? request.oldObject ?? {}) as {
+    spec?: { face?: string; request?: Record<string, string>; bundleRevision?: string; reasons?: { rule: string }[] };
+  };
   const r = object.spec?.request ?? {};
   options.decisions.record({
     time: new Date().toISOString(),
     face: object.spec?.face === 'toolcall' ? 'toolcall' : 'admission',
     id: request.uid,
     actor: { username: request.userInfo.username ?? '', groups: request.userInfo.groups ?? [], agent: false },
-    request: { operation: r.operation ?? '', group: r.group ?? '', kind: r.kind ?? '', namespace: r.namespace ?? '', name: r.name ?? '', subresource: r.subresource ?? '', dryRun: false },
+    request: {
+      operation: r.operation ?? '',
+      group: r.group ?? '',
+      kind: r.kind ?? '',
+      namespace: r.namespace ?? '',
+      name: r.name ?? '',
+      subresource: r.subresource ?? '',
+      dryRun: false,
+    },
     verdict: 'approval-refused',
     rules: (object.spec?.reasons ?? []).map((x) => x.rule),
     decision: null,

@@ -3,7 +3,7 @@
 
 import { Router } from 'express';
 import { jsonBody } from '../body.js';
-import { approvalReviewHandler, type ApprovalHandlerOptions } from './handler.js';
+import { type ApprovalHandlerOptions, approvalReviewHandler } from './handler.js';
 
 export function approvalsRouter(options: ApprovalHandlerOptions & { bodyLimit?: number }): Router {
   const router = Router();

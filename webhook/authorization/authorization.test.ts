@@ -2,7 +2,7 @@
 // opinion out, with approvals and their read window.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT, call, startHarness, type Harness } from '../agent/testdata/harness.js';
+import { AGENT, call, type Harness, startHarness } from '../agent/testdata/harness.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -14,11 +14,31 @@ afterAll(async () => {
 
 const AGENT_GROUPS = ['system:serviceaccounts', 'system:serviceaccounts:agents', 'system:authenticated'];
 
-function sar(over: { user?: string; groups?: string[]; verb?: string; resource?: string; namespace?: string; name?: string; group?: string; nonResource?: boolean; extra?: Record<string, string[]> } = {}) {
+function sar(
+  over: {
+    user?: string;
+    groups?: string[];
+    verb?: string;
+    resource?: string;
+    namespace?: string;
+    name?: string;
+    group?: string;
+    nonResource?: boolean;
+    extra?: Record<string, string[]>;
+  } = {},
+) {
   const spec: Record<string, unknown> = { user: over.user ?? AGENT, groups: over.groups ?? AGENT_GROUPS, uid: 'u-1' };
   if (over.extra) spec.extra = over.extra;
   if (over.nonResource) spec.nonResourceAttributes = { path: '/healthz', verb: 'get' };
-  else spec.resourceAttributes = { namespace: over.namespace ?? 'team-a', verb: over.verb ?? 'get', group: over.group ?? '', version: 'v1', resource: over.resource ?? 'secrets', name: over.name ?? 'db-credentials' };
+  else
+    spec.resourceAttributes = {
+      namespace: over.namespace ?? 'team-a',
+      verb: over.verb ?? 'get',
+      group: over.group ?? '',
+      version: 'v1',
+      resource: over.resource ?? 'secrets',
+      name: over.name ?? 'db-credentials',
+    };
   return { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec };
 }
 
@@ -35,7 +55,11 @@ describe('POST /authorize', () => {
 
   it("denies an agent's Secret read that policy denies, with a reason that reads after kubectl's prefix", async () => {
     const r = await authorize(sar({ namespace: 'locked' }));
-    expect(r.body.status).toEqual({ allowed: false, denied: true, reason: 'belay: agents may not read Secrets in namespace "locked" [rule test.secrets.locked]' });
+    expect(r.body.status).toEqual({
+      allowed: false,
+      denied: true,
+      reason: 'belay: agents may not read Secrets in namespace "locked" [rule test.secrets.locked]',
+    });
     expect(h.decisions.at(-1)).toMatchObject({ face: 'authorization', verdict: 'deny', rules: ['test.secrets.locked'], actor: { username: AGENT } });
   });
 
@@ -57,7 +81,9 @@ describe('POST /authorize', () => {
     const name = `db-${Date.now()}`;
     const first = await authorize(sar({ namespace: 'prod-billing', name }));
     expect(first.body.status.denied).toBe(true);
-    expect(first.body.status.reason).toMatch(/^belay: approval required: reading Secret ".*" in a production namespace needs a human \[rule test\.secrets\.production\]\. ask an approver: belay approvals approve belay\/belay-/);
+    expect(first.body.status.reason).toMatch(
+      /^belay: approval required: reading Secret ".*" in a production namespace needs a human \[rule test\.secrets\.production\]\. ask an approver: belay approvals approve belay\/belay-/,
+    );
     const id = h.approvals.records.at(-1)!.metadata;
     const ref = `${id.namespace}/${id.name}`;
 
@@ -78,7 +104,9 @@ describe('POST /authorize', () => {
     const after = await authorize(sar({ namespace: 'prod-billing', name }));
     expect(after.body.status.denied).toBe(true);
     expect(after.body.status.reason).not.toContain(`${ref} `);
-    expect(h.approvals.records.filter((r) => r.spec.fingerprint === h.approvals.records.find((x) => x.metadata.name === id.name)!.spec.fingerprint)).toHaveLength(2);
+    expect(
+      h.approvals.records.filter((r) => r.spec.fingerprint === h.approvals.records.find((x) => x.metadata.name === id.name)!.spec.fingerprint),
+    ).toHaveLength(2);
   });
 
   it('a rejected read stays denied with who rejected it', async () => {
@@ -106,7 +134,10 @@ describe('POST /authorize', () => {
       [{ kind: 'SubjectAccessReview', apiVersion: 'authorization.k8s.io/v1beta1', spec: {} }, /apiVersion must be authorization\.k8s\.io\/v1/],
       [{ kind: 'TokenReview', apiVersion: 'authorization.k8s.io/v1', spec: {} }, /kind must be SubjectAccessReview/],
       [{ kind: 'SubjectAccessReview', apiVersion: 'authorization.k8s.io/v1' }, /spec is missing/],
-      [{ kind: 'SubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', spec: { user: 'x', groups: 'a' , resourceAttributes: {} } }, /groups must be a list/],
+      [
+        { kind: 'SubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', spec: { user: 'x', groups: 'a', resourceAttributes: {} } },
+        /groups must be a list/,
+      ],
       [{ kind: 'SubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', spec: { user: 'x' } }, /needs resourceAttributes or nonResourceAttributes/],
       [{ kind: 'SubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', spec: { user: 'x', resourceAttributes: { verb: 7 } } }, /verb must be a string/],
     ];

@@ -4,7 +4,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { decideAuthorization, type AuthorizationDeps, type AuthorizationOutcome } from '../../src/decide/authorization.js';
+import { type AuthorizationDeps, type AuthorizationOutcome, decideAuthorization } from '../../src/decide/authorization.js';
 import { asBelayError } from '../../src/errors.js';
 import type { SubjectAccessReviewSpec } from '../../src/input/authorization.js';
 import type { DecisionSink } from '../../src/observe/decisions.js';
@@ -41,7 +41,17 @@ export function authorizationHandler(options: AuthorizationHandlerOptions): Requ
       // decideAuthorization never throws by contract; this guards the contract.
       options.log.error({ err }, 'authorization decision crashed');
       const message = asBelayError(err).message;
-      outcome = { status: { allowed: false, denied: true, reason: `belay failed internally and refuses this agent request (fail closed): ${message}`, evaluationError: message }, verdict: 'error', rules: [], revision: '' };
+      outcome = {
+        status: {
+          allowed: false,
+          denied: true,
+          reason: `belay failed internally and refuses this agent request (fail closed): ${message}`,
+          evaluationError: message,
+        },
+        verdict: 'error',
+        rules: [],
+        revision: '',
+      };
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     res.json(encodeSubjectAccessReview(outcome.status));
@@ -57,7 +67,22 @@ function record(options: AuthorizationHandlerOptions, spec: SubjectAccessReviewS
   for (const rule of outcome.rules) options.metrics.ruleHits.inc({ face: FACE, rule, outcome: outcome.verdict });
   const ra = spec.resourceAttributes ?? {};
   const log = outcome.verdict === 'error' ? options.log.error.bind(options.log) : options.log.info.bind(options.log);
-  log({ face: FACE, user: spec.user, verb: ra.verb, resource: ra.resource, namespace: ra.namespace, name: ra.name, verdict: outcome.verdict, rules: outcome.rules, approval: outcome.approvalId, revision: outcome.revision, ms: seconds * 1e3 }, outcome.status.denied ? outcome.status.reason ?? 'denied' : 'no opinion');
+  log(
+    {
+      face: FACE,
+      user: spec.user,
+      verb: ra.verb,
+      resource: ra.resource,
+      namespace: ra.namespace,
+      name: ra.name,
+      verdict: outcome.verdict,
+      rules: outcome.rules,
+      approval: outcome.approvalId,
+      revision: outcome.revision,
+      ms: seconds * 1e3,
+    },
+    outcome.status.denied ? (outcome.status.reason ?? 'denied') : 'no opinion',
+  );
   options.decisions.record({
     time: new Date().toISOString(),
     face: FACE,

@@ -2,7 +2,7 @@
 
 import { Router } from 'express';
 import { jsonBody } from '../body.js';
-import { authorizationHandler, type AuthorizationHandlerOptions } from './handler.js';
+import { type AuthorizationHandlerOptions, authorizationHandler } from './handler.js';
 
 export type { AuthorizationHandlerOptions } from './handler.js';
 

@@ -1,8 +1,8 @@
 // authorization.k8s.io/v1 SubjectAccessReview on the wire: decoding with
 // precise errors, and the envelope of the answer.
 
-import { BelayError } from '../../src/errors.js';
 import type { AuthorizationStatus } from '../../src/decide/authorization.js';
+import { BelayError } from '../../src/errors.js';
 import type { SubjectAccessReviewSpec } from '../../src/input/authorization.js';
 
 export const AUTHORIZATION_API_VERSION = 'authorization.k8s.io/v1';

@@ -11,11 +11,11 @@ import type { AddressInfo } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestKeys } from '../../src/approvals/fingerprint.js';
+import { noApprovals } from '../../src/approvals/gate.js';
 import { newApprovalRequest } from '../../src/approvals/record.js';
 import type { ApprovalRequest } from '../../src/approvals/resource.js';
 import { checkStatusChange, stampedStatus } from '../../src/approvals/separation.js';
 import { deferred, deployment, policyInput } from '../../src/approvals/testing/requests.js';
-import { noApprovals } from '../../src/approvals/gate.js';
 import { PolicyStore } from '../../src/bundle/active.js';
 import { agentSelectorFromData } from '../../src/identity/agents.js';
 import { namesOnly } from '../../src/namespaces/directory.js';
@@ -44,7 +44,9 @@ interface Seen {
 function fakeApiServer(records: Map<string, ApprovalRequest>) {
   const seen: Seen[] = [];
   const status = (res: http.ServerResponse, code: number, reason: string, message: string) =>
-    res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code }));
+    res
+      .writeHead(code, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code }));
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -68,9 +70,21 @@ function fakeApiServer(records: Map<string, ApprovalRequest>) {
       const m = /^\/apis\/belay\.dev\/v1alpha1\/(?:namespaces\/([^/]+)\/)?approvalrequests(?:\/([^/]+))?(\/status)?$/.exec(url.pathname);
       if (!m) return status(res, 404, 'NotFound', 'the server could not find the requested resource');
       // RBAC: carol has no role on approvalrequests.
-      if (user.username === 'carol') return status(res, 403, 'Forbidden', `approvalrequests.belay.dev is forbidden: User "carol" cannot ${m[2] ? 'get' : 'list'} resource "approvalrequests" in API group "belay.dev"${m[1] ? ` in the namespace "${m[1]}"` : ' at the cluster scope'}`);
+      if (user.username === 'carol')
+        return status(
+          res,
+          403,
+          'Forbidden',
+          `approvalrequests.belay.dev is forbidden: User "carol" cannot ${m[2] ? 'get' : 'list'} resource "approvalrequests" in API group "belay.dev"${m[1] ? ` in the namespace "${m[1]}"` : ' at the cluster scope'}`,
+        );
       const [, namespace, name, sub] = m;
-      if (req.method === 'GET' && !name) return json(200, { apiVersion: 'belay.dev/v1alpha1', kind: 'ApprovalRequestList', metadata: {}, items: [...records.values()].filter((r) => !namespace || r.metadata.namespace === namespace) });
+      if (req.method === 'GET' && !name)
+        return json(200, {
+          apiVersion: 'belay.dev/v1alpha1',
+          kind: 'ApprovalRequestList',
+          metadata: {},
+          items: [...records.values()].filter((r) => !namespace || r.metadata.namespace === namespace),
+        });
       const current = records.get(`${namespace}/${name}`);
       if (!current) return status(res, 404, 'NotFound', `approvalrequests.belay.dev "${name}" not found`);
       if (req.method === 'GET' && !sub) return json(200, current);
@@ -144,14 +158,18 @@ afterAll(async () => {
 });
 
 async function call(method: string, path: string, token: string, body?: unknown) {
-  const res = await fetch(`${base}/console/api/${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(`${base}/console/api/${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
   return { status: res.status, body: (await res.json()) as any };
 }
 
 const approvalCalls = () => api.seen.filter((s) => s.path.startsWith('/apis/belay.dev/') || s.path.endsWith('/selfsubjectreviews'));
 
 describe('console in cluster mode', () => {
-  it('asks who a token is with a TokenReview, and reads approvals with the approver\'s own token', async () => {
+  it("asks who a token is with a TokenReview, and reads approvals with the approver's own token", async () => {
     const me = await call('GET', 'session', 'alice-kube-token');
     expect(me).toEqual({ status: 200, body: { user: { username: 'alice', groups: ['belay:approvers', 'system:authenticated'] }, mode: 'cluster' } });
     expect(api.seen.filter((s) => s.path.endsWith('/tokenreviews')).map((s) => s.token)).toEqual([GATEWAY_TOKEN]);
@@ -163,18 +181,27 @@ describe('console in cluster mode', () => {
     expect(approvalCalls().map((s) => s.token)).toEqual(['alice-kube-token', 'alice-kube-token']);
   });
 
-  it('decides with the approver\'s token; the API server records them as the decider', async () => {
-    const r = await call('POST', `approvals/prod/${first.metadata.name}/decision`, 'alice-kube-token', { action: 'approve', message: 'ok', resourceVersion: '10' });
+  it("decides with the approver's token; the API server records them as the decider", async () => {
+    const r = await call('POST', `approvals/prod/${first.metadata.name}/decision`, 'alice-kube-token', {
+      action: 'approve',
+      message: 'ok',
+      resourceVersion: '10',
+    });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ phase: 'Approved', decision: { by: 'alice', message: 'ok' }, resourceVersion: '11' });
     const patch = api.seen.filter((s) => s.method === 'PATCH');
-    expect(patch).toEqual([{ method: 'PATCH', path: `/apis/belay.dev/v1alpha1/namespaces/prod/approvalrequests/${first.metadata.name}/status`, token: 'alice-kube-token' }]);
+    expect(patch).toEqual([
+      { method: 'PATCH', path: `/apis/belay.dev/v1alpha1/namespaces/prod/approvalrequests/${first.metadata.name}/status`, token: 'alice-kube-token' },
+    ]);
   });
 
-  it('surfaces the approvals webhook\'s refusal of a self-approval as 403 with its reason', async () => {
+  it("surfaces the approvals webhook's refusal of a self-approval as 403 with its reason", async () => {
     const r = await call('POST', `approvals/prod/${self.metadata.name}/decision`, 'dana-kube-token', { action: 'approve' });
     expect(r.status).toBe(403);
-    expect(r.body.error).toMatchObject({ code: 'forbidden', message: expect.stringMatching(/admission webhook "validate-approval\.belay\.dev" denied the request: .* on behalf of dana, who may not decide it/) });
+    expect(r.body.error).toMatchObject({
+      code: 'forbidden',
+      message: expect.stringMatching(/admission webhook "validate-approval\.belay\.dev" denied the request: .* on behalf of dana, who may not decide it/),
+    });
     expect(records.get(`prod/${self.metadata.name}`)?.status?.phase).toBe('Pending');
   });
 
@@ -187,7 +214,7 @@ describe('console in cluster mode', () => {
     expect(bad.body.error.message).toMatch(/not valid: invalid bearer token/);
   });
 
-  it('never used the gateway\'s own token for approvals', () => {
+  it("never used the gateway's own token for approvals", () => {
     expect(approvalCalls().length).toBeGreaterThan(0);
     expect(approvalCalls().filter((s) => s.token === GATEWAY_TOKEN)).toEqual([]);
     expect(api.seen.filter((s) => s.token === GATEWAY_TOKEN).every((s) => s.path.endsWith('/tokenreviews'))).toBe(true);

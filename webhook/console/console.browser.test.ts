@@ -11,8 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, HAVE_CHROMIUM, openIsolatedPage, type IsolatedPage } from '../../src/testkit/chromium.js';
-import { admit, AGENT_TOKEN, deferringReview, request, startConsoleGateway, TOKENS, withObject, type ConsoleFixture } from './testdata/fixture.js';
+import { CHROMIUM, HAVE_CHROMIUM, type IsolatedPage, openIsolatedPage } from '../../src/testkit/chromium.js';
+import { AGENT_TOKEN, admit, type ConsoleFixture, deferringReview, request, startConsoleGateway, TOKENS, withObject } from './testdata/fixture.js';
 
 if (!HAVE_CHROMIUM) {
   console.warn(`console.browser.test.ts skipped: ${CHROMIUM} is not installed (apt-get install -y chromium, or make console-deps)`);
@@ -69,17 +69,24 @@ describe.skipIf(!HAVE_CHROMIUM)('approvals console in chromium', () => {
     await expect.poll(() => page.locator('#login-error').textContent()).toMatch(/That token was not accepted: the bearer token is not valid/);
 
     await signIn(TOKENS.alice, 'alice');
-    expect(await page.evaluate(() => ({ session: sessionStorage.getItem('belay.console.token'), local: localStorage.length, cookie: document.cookie }))).toEqual({ session: 'alice-approver-token-0123456789', local: 0, cookie: '' });
+    expect(
+      await page.evaluate(() => ({ session: sessionStorage.getItem('belay.console.token'), local: localStorage.length, cookie: document.cookie })),
+    ).toEqual({ session: 'alice-approver-token-0123456789', local: 0, cookie: '' });
     await page.reload();
     await expect.poll(() => page.locator('#whoami').textContent()).toContain('alice');
   }, 60_000);
 
-  it('shows a deferred request with its reasons, context and fix; approving it admits the agent\'s retry once', async () => {
+  it("shows a deferred request with its reasons, context and fix; approving it admits the agent's retry once", async () => {
     const { id, review } = await defer('b-approve-1', {
       name: 'checkout',
       labels: { 'test/fix': 'yes' },
       onBehalfOf: 'dana',
-      annotations: { 'belay.dev/workflow': HOSTILE_WORKFLOW, 'belay.dev/confidence': '0.62', 'belay.dev/rationale': HOSTILE, 'belay.dev/cluster': 'prod-billing-eu1' },
+      annotations: {
+        'belay.dev/workflow': HOSTILE_WORKFLOW,
+        'belay.dev/confidence': '0.62',
+        'belay.dev/rationale': HOSTILE,
+        'belay.dev/cluster': 'prod-billing-eu1',
+      },
     });
     // Listed live (the page is already open), with the first reason's rule id.
     await expect.poll(() => item(id).textContent(), { timeout: 10_000 }).toContain('test.defer');
@@ -115,7 +122,7 @@ describe.skipIf(!HAVE_CHROMIUM)('approvals console in chromium', () => {
     await expect.poll(() => item(id).locator('.phase').textContent(), { timeout: 10_000 }).toBe('Consumed');
   }, 60_000);
 
-  it('rejects with a message, which the agent\'s retry carries', async () => {
+  it("rejects with a message, which the agent's retry carries", async () => {
     const { id, review } = await defer('b-reject-1', { name: 'cleanup', annotations: { 'belay.dev/cluster': 'prod-billing' } });
     await expect.poll(() => item(id).count(), { timeout: 10_000 }).toBe(1);
     await item(id).click();
@@ -130,7 +137,7 @@ describe.skipIf(!HAVE_CHROMIUM)('approvals console in chromium', () => {
     expect(retry.status?.message).toMatch(/rejected by alice: wrong cluster: this is prod-billing/);
   }, 60_000);
 
-  it('edits the object; the agent\'s retry gets the edit as a patch', async () => {
+  it("edits the object; the agent's retry gets the edit as a patch", async () => {
     const { id, review } = await defer('b-edit-1', { name: 'scale', replicas: 5 });
     await expect.poll(() => item(id).count(), { timeout: 10_000 }).toBe(1);
     await item(id).click();
@@ -141,7 +148,9 @@ describe.skipIf(!HAVE_CHROMIUM)('approvals console in chromium', () => {
     expect(yaml).toContain('replicas: 5');
     await area.fill(yaml.replace('replicas: 5', 'replicas: 2'));
     await page.locator('.actions').getByRole('button', { name: 'Approve with this edit' }).click();
-    await expect.poll(() => page.locator('#detail .notice').textContent()).toMatch(/^Approved with an edit: the agent's retry of the same request is admitted once/);
+    await expect
+      .poll(() => page.locator('#detail .notice').textContent())
+      .toMatch(/^Approved with an edit: the agent's retry of the same request is admitted once/);
     expect(await page.locator('#detail pre.diff .add').allTextContents()).toContain('+  replicas: 2\n');
 
     const mutate = await admit(f, 'mutate', withObject(review, 'b-edit-2', review.request.object));
@@ -149,7 +158,7 @@ describe.skipIf(!HAVE_CHROMIUM)('approvals console in chromium', () => {
     expect(JSON.parse(Buffer.from(mutate.patch!, 'base64').toString())).toEqual([{ op: 'replace', path: '/spec/replicas', value: 2 }]);
   }, 60_000);
 
-  it('edits a tool call\'s arguments (use case 1: the wrong cluster); the agent runs the edited call', async () => {
+  it("edits a tool call's arguments (use case 1: the wrong cluster); the agent runs the edited call", async () => {
     const call = {
       tool: { name: 'resources_delete', arguments: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'prod-billing', name: 'test-web' } },
       target: { verb: 'delete', group: 'apps', kind: 'Deployment', namespace: 'prod-billing', name: 'test-web', cluster: 'prod-billing' },
@@ -167,19 +176,23 @@ describe.skipIf(!HAVE_CHROMIUM)('approvals console in chromium', () => {
     expect(JSON.parse(await area.inputValue())).toEqual(call.tool.arguments);
     await area.fill(JSON.stringify({ ...call.tool.arguments, namespace: 'staging' }, null, 2));
     await page.locator('.actions').getByRole('button', { name: 'Approve with this edit' }).click();
-    await expect.poll(() => page.locator('#detail .notice').textContent()).toMatch(/^Approved with an edit: the agent's retry of the same tool call is allowed once/);
+    await expect
+      .poll(() => page.locator('#detail .notice').textContent())
+      .toMatch(/^Approved with an edit: the agent's retry of the same tool call is allowed once/);
     const retry = await request(f, 'POST', '/v1/tool-calls:evaluate', { token: AGENT_TOKEN, body: call });
     expect(retry.body).toMatchObject({ decision: 'allow', edited: true, tool: { arguments: { namespace: 'staging' } } });
   }, 60_000);
 
-  it('refuses self-approval and shows belay\'s reason', async () => {
+  it("refuses self-approval and shows belay's reason", async () => {
     const { id } = await defer('b-self-1', { name: 'self', onBehalfOf: 'dana' });
     await signIn(TOKENS.dana, 'dana');
     await expect.poll(() => item(id).count(), { timeout: 10_000 }).toBe(1);
     await item(id).click();
     await expect.poll(() => page.locator('.actions .warning').textContent()).toMatch(/on behalf of dana, who may not decide it/);
     await button('Approve').click();
-    await expect.poll(() => page.locator('.actions .error').textContent()).toMatch(/^Refused: system:serviceaccount:agents:bot made this request on behalf of dana, who may not decide it; another member of belay:approvers must/);
+    await expect
+      .poll(() => page.locator('.actions .error').textContent())
+      .toMatch(/^Refused: system:serviceaccount:agents:bot made this request on behalf of dana, who may not decide it; another member of belay:approvers must/);
     expect(await page.locator('#detail .title .phase').textContent()).toBe('Pending');
     await page.screenshot({ path: path.join(SHOTS, 'console-refused.png'), fullPage: true });
   }, 60_000);

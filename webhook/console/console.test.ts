@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../gateway.js';
 import { CONTENT_SECURITY_POLICY } from './assets.js';
-import { admit, AGENT_TOKEN, deferringReview, request, startConsoleGateway, TOKENS, withObject, type ConsoleFixture } from './testdata/fixture.js';
+import { AGENT_TOKEN, admit, type ConsoleFixture, deferringReview, request, startConsoleGateway, TOKENS, withObject } from './testdata/fixture.js';
 
 let f: ConsoleFixture;
 beforeAll(async () => {
@@ -72,7 +72,12 @@ describe('the page', () => {
 
 describe('authentication', () => {
   it('needs a valid approver token on every API route, and says so', async () => {
-    const routes: [string, string][] = [['GET', 'session'], ['GET', 'approvals'], ['GET', 'approvals/team-a/x'], ['POST', 'approvals/team-a/x/decision']];
+    const routes: [string, string][] = [
+      ['GET', 'session'],
+      ['GET', 'approvals'],
+      ['GET', 'approvals/team-a/x'],
+      ['POST', 'approvals/team-a/x/decision'],
+    ];
     for (const [method, path] of routes) {
       const none = await api(method, path, undefined, method === 'POST' ? { action: 'approve' } : undefined);
       expect(none.status, path).toBe(401);
@@ -105,7 +110,12 @@ describe('reviewing a deferred request', () => {
       name: 'checkout',
       labels: { 'test/fix': 'yes' },
       onBehalfOf: 'dana',
-      annotations: { 'belay.dev/workflow': 'crashloop-rollback-v1', 'belay.dev/confidence': '0.62', 'belay.dev/rationale': 'pod checkout-1 in CrashLoopBackOff since the last rollout', 'belay.dev/cluster': 'prod-billing-eu1' },
+      annotations: {
+        'belay.dev/workflow': 'crashloop-rollback-v1',
+        'belay.dev/confidence': '0.62',
+        'belay.dev/rationale': 'pod checkout-1 in CrashLoopBackOff since the last rollout',
+        'belay.dev/cluster': 'prod-billing-eu1',
+      },
     });
     const list = await api('GET', 'approvals', TOKENS.alice);
     expect(list.status).toBe(200);
@@ -115,8 +125,17 @@ describe('reviewing a deferred request', () => {
       summary: 'CREATE Deployment team-a/checkout',
       action: { operation: 'CREATE', kind: 'Deployment', namespace: 'team-a', name: 'checkout', cluster: 'prod-billing-eu1' },
       requester: { user: 'system:serviceaccount:agents:bot', onBehalfOf: 'dana', agent: true },
-      reasons: expect.arrayContaining([{ rule: 'test.defer', message: 'this change needs a human', severity: 'medium' }, expect.objectContaining({ rule: 'test.fix' })]),
-      context: { workflow: 'crashloop-rollback-v1', confidence: 0.62, rationale: 'pod checkout-1 in CrashLoopBackOff since the last rollout', cluster: 'prod-billing-eu1', source: 'annotation' },
+      reasons: expect.arrayContaining([
+        { rule: 'test.defer', message: 'this change needs a human', severity: 'medium' },
+        expect.objectContaining({ rule: 'test.fix' }),
+      ]),
+      context: {
+        workflow: 'crashloop-rollback-v1',
+        confidence: 0.62,
+        rationale: 'pod checkout-1 in CrashLoopBackOff since the last rollout',
+        cluster: 'prod-billing-eu1',
+        source: 'annotation',
+      },
       hasFix: true,
       decision: null,
       you: { mayDecide: true, why: null },
@@ -126,7 +145,12 @@ describe('reviewing a deferred request', () => {
     expect(list.body.items[0].phase).toBe('Pending');
 
     const detail = await api('GET', `approvals/${id}`, TOKENS.alice);
-    expect(detail.body).toMatchObject({ id, fixes: [{ op: 'add', path: '/metadata/labels/fixed', value: 'true' }], fixError: null, bundleRevision: 'console-rev' });
+    expect(detail.body).toMatchObject({
+      id,
+      fixes: [{ op: 'add', path: '/metadata/labels/fixed', value: 'true' }],
+      fixError: null,
+      bundleRevision: 'console-rev',
+    });
     expect(detail.body.fixDiff).toContainEqual({ kind: 'add', text: '    fixed: "true"' });
     expect(detail.body.fixDiff.filter((l: { kind: string }) => l.kind === 'remove')).toEqual([]);
     expect(detail.body.objectYaml).toMatch(/^kind: Deployment$/m);
@@ -163,7 +187,7 @@ describe('reviewing a deferred request', () => {
 });
 
 describe('deciding', () => {
-  it('approve: recorded as the approver, and the agent\'s retry is admitted once', async () => {
+  it("approve: recorded as the approver, and the agent's retry is admitted once", async () => {
     const { id, review } = await deferred('ok-1', { name: 'approve-me' });
     const r = await decide(id, TOKENS.alice, { action: 'approve', message: 'looks right' });
     expect(r.status).toBe(200);
@@ -180,7 +204,10 @@ describe('deciding', () => {
     const seen = f.decisions.length;
     const r = await decide(id, TOKENS.dana, { action: 'approve' });
     expect(r.status).toBe(403);
-    expect(r.body.error).toEqual({ code: 'forbidden', message: expect.stringMatching(/made this request on behalf of dana, who may not decide it; another member of belay:approvers must/) });
+    expect(r.body.error).toEqual({
+      code: 'forbidden',
+      message: expect.stringMatching(/made this request on behalf of dana, who may not decide it; another member of belay:approvers must/),
+    });
     const after = (await api('GET', `approvals/${id}`, TOKENS.alice)).body;
     expect(after).toMatchObject({ phase: 'Pending', resourceVersion: before.resourceVersion, decision: null });
     expect(f.decisions.slice(seen)).toMatchObject([{ verdict: 'approval-refused', actor: { username: 'dana' }, approvalId: id }]);
@@ -195,7 +222,7 @@ describe('deciding', () => {
     expect((await decide(id, TOKENS.carol, { action: 'approve' })).status).toBe(404);
   });
 
-  it('reject needs a message; the agent\'s retries carry it', async () => {
+  it("reject needs a message; the agent's retries carry it", async () => {
     const { id, review } = await deferred('no-1', { name: 'reject-me' });
     const empty = await decide(id, TOKENS.bob, { action: 'reject', message: '   ' });
     expect(empty.status).toBe(400);
@@ -219,13 +246,18 @@ describe('deciding', () => {
     expect(stale.body.error.message).toMatch(/changed since you looked at it/);
   });
 
-  it('edit: the edited object (YAML) is what the agent\'s retry admits', async () => {
+  it("edit: the edited object (YAML) is what the agent's retry admits", async () => {
     const { id, review } = await deferred('edit-1', { name: 'edit-me', replicas: 5 });
     const yaml = (await api('GET', `approvals/${id}`, TOKENS.alice)).body.objectYaml as string;
     const r = await decide(id, TOKENS.alice, { action: 'edit', object: yaml.replace('replicas: 5', 'replicas: 2'), message: 'two is enough' });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ phase: 'Approved', override: { patch: [{ op: 'replace', path: '/spec/replicas', value: 2 }] }, decision: { edited: true } });
-    expect(r.body.overrideDiff).toEqual(expect.arrayContaining([{ kind: 'remove', text: '  replicas: 5' }, { kind: 'add', text: '  replicas: 2' }]));
+    expect(r.body.overrideDiff).toEqual(
+      expect.arrayContaining([
+        { kind: 'remove', text: '  replicas: 5' },
+        { kind: 'add', text: '  replicas: 2' },
+      ]),
+    );
 
     const mutate = await admit(f, 'mutate', withObject(review, 'edit-2', review.request.object));
     expect(mutate.allowed).toBe(true);
@@ -266,7 +298,11 @@ describe('deciding', () => {
     }
     const raw = await request(f, 'POST', `/console/api/approvals/${id}/decision`, { token: TOKENS.alice, raw: '{"action":', contentType: 'application/json' });
     expect(raw.status).toBe(400);
-    const text = await request(f, 'POST', `/console/api/approvals/${id}/decision`, { token: TOKENS.alice, raw: 'action=approve', contentType: 'application/x-www-form-urlencoded' });
+    const text = await request(f, 'POST', `/console/api/approvals/${id}/decision`, {
+      token: TOKENS.alice,
+      raw: 'action=approve',
+      contentType: 'application/x-www-form-urlencoded',
+    });
     expect(text.status).toBe(415);
     expect((await api('GET', `approvals/${id}`, TOKENS.alice)).body).toMatchObject({ phase: 'Pending', resourceVersion: '1' });
   });
@@ -298,14 +334,26 @@ describe('a deferred tool call', () => {
       object: null,
     });
     // A tool call is edited through its arguments, not an object patch.
-    expect((await decide(id, TOKENS.alice, { action: 'edit', patch: [{ op: 'replace', path: '/spec', value: 1 }] })).body.error.message).toMatch(/no object to edit/);
+    expect((await decide(id, TOKENS.alice, { action: 'edit', patch: [{ op: 'replace', path: '/spec', value: 1 }] })).body.error.message).toMatch(
+      /no object to edit/,
+    );
     const edited = await decide(id, TOKENS.alice, { action: 'edit', arguments: 'apiVersion: apps/v1\nkind: Deployment\nnamespace: staging\nname: test-web\n' });
     expect(edited.status).toBe(200);
     expect(edited.body).toMatchObject({ phase: 'Approved', override: { arguments: { namespace: 'staging' } }, decision: { by: 'alice', edited: true } });
-    expect(edited.body.overrideDiff).toEqual(expect.arrayContaining([{ kind: 'remove', text: 'namespace: prod-billing' }, { kind: 'add', text: 'namespace: staging' }]));
+    expect(edited.body.overrideDiff).toEqual(
+      expect.arrayContaining([
+        { kind: 'remove', text: 'namespace: prod-billing' },
+        { kind: 'add', text: 'namespace: staging' },
+      ]),
+    );
 
     const retry = await evaluate(call);
-    expect(retry.body).toMatchObject({ decision: 'allow', edited: true, approval: { id, decidedBy: 'alice' }, tool: { arguments: { namespace: 'staging', name: 'test-web' } } });
+    expect(retry.body).toMatchObject({
+      decision: 'allow',
+      edited: true,
+      approval: { id, decidedBy: 'alice' },
+      tool: { arguments: { namespace: 'staging', name: 'test-web' } },
+    });
   });
 });
 

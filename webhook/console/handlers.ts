@@ -66,11 +66,22 @@ export function decideHandler(deps: ConsoleHandlerDeps): RequestHandler {
     const started = process.hrtime.bigint();
     let who: Caller | undefined;
     const { namespace, name } = idOf(req.params as Record<string, string | undefined>);
-    const action = typeof (req.body as { action?: unknown } | undefined)?.action === 'string' ? String((req.body as { action: string }).action).slice(0, 16) : '';
+    const action =
+      typeof (req.body as { action?: unknown } | undefined)?.action === 'string' ? String((req.body as { action: string }).action).slice(0, 16) : '';
     try {
       who = caller(req.get('authorization'), res);
       const decided = await deps.service.decide(who, namespace, name, req.body);
-      deps.log.info({ approval: `${namespace}/${name}`, user: who.viewer.username, action, phase: decided.phase, edited: decided.decision?.edited ?? false, mode: deps.service.mode }, 'approval decided in the console');
+      deps.log.info(
+        {
+          approval: `${namespace}/${name}`,
+          user: who.viewer.username,
+          action,
+          phase: decided.phase,
+          edited: decided.decision?.edited ?? false,
+          mode: deps.service.mode,
+        },
+        'approval decided in the console',
+      );
       send(res, decided);
     } catch (err) {
       const e = asBelayError(err);
@@ -118,7 +129,8 @@ function idOf(params: Record<string, string | undefined>): { namespace: string; 
 
 function stringParam(raw: unknown, name: string, max: number): string | undefined {
   if (raw === undefined || raw === '') return undefined;
-  if (typeof raw !== 'string' || raw.length > max) throw new BelayError('bad_request', `"${name}" must be given once, as a string of at most ${max} characters`);
+  if (typeof raw !== 'string' || raw.length > max)
+    throw new BelayError('bad_request', `"${name}" must be given once, as a string of at most ${max} characters`);
   return raw;
 }
 

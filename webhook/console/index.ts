@@ -13,15 +13,15 @@ import type { Router } from 'express';
 import type { ApprovalStore } from '../../src/approvals/store.js';
 import type { Authenticator } from '../../src/auth/authenticator.js';
 import { selectAuthenticator } from '../../src/auth/select.js';
-import { clusterAccess, localAccess, type ApprovalAccess } from '../../src/console/access.js';
+import { type ApprovalAccess, clusterAccess, localAccess } from '../../src/console/access.js';
 import { BelayError } from '../../src/errors.js';
 import type { AgentSelector } from '../../src/identity/agents.js';
 import type { DecisionSink } from '../../src/observe/decisions.js';
 import type { Logger } from '../../src/observe/log.js';
 import type { Metrics } from '../../src/observe/metrics.js';
-import { consoleRouter, type ConsoleRouterOptions } from './router.js';
+import { type ConsoleRouterOptions, consoleRouter } from './router.js';
 
-export { consoleRouter, CONSOLE_PATH, type ConsoleRouterOptions } from './router.js';
+export { CONSOLE_PATH, type ConsoleRouterOptions, consoleRouter } from './router.js';
 
 export interface GatewayConsoleOptions {
   /** The gateway's cluster; only its address and CA are used for approvers' calls. */
@@ -40,7 +40,10 @@ export interface GatewayConsoleOptions {
 /** Throws bad_request for a configuration that cannot work (checked before the gateway starts anything). */
 export function checkConsoleOptions(o: { kubeconfig?: string | undefined; approverTokenFile?: string | undefined }): void {
   if (o.kubeconfig && o.approverTokenFile) {
-    throw new BelayError('bad_request', '--approver-token-file is for local mode; with --kubeconfig the console takes each approver\'s own Kubernetes token and decides with it');
+    throw new BelayError(
+      'bad_request',
+      "--approver-token-file is for local mode; with --kubeconfig the console takes each approver's own Kubernetes token and decides with it",
+    );
   }
 }
 

@@ -2,7 +2,7 @@
 // (static files) and its JSON API under /console/api/. Every API route needs
 // the approver's bearer token; it is checked before any body is read.
 
-import { Router, type RequestHandler } from 'express';
+import { type RequestHandler, Router } from 'express';
 import type { Authenticator } from '../../src/auth/authenticator.js';
 import type { ApprovalAccess } from '../../src/console/access.js';
 import { ConsoleService } from '../../src/console/service.js';
@@ -13,7 +13,7 @@ import type { Logger } from '../../src/observe/log.js';
 import type { Metrics } from '../../src/observe/metrics.js';
 import { requireBearer } from '../agent/auth.js';
 import { jsonBody } from '../body.js';
-import { loadAssets, securityHeaders, serveAsset, type Asset } from './assets.js';
+import { type Asset, loadAssets, securityHeaders, serveAsset } from './assets.js';
 import { decideHandler, getHandler, listHandler, sessionHandler } from './handlers.js';
 
 export interface ConsoleRouterOptions {

@@ -9,7 +9,19 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
 
-type Obj = { metadata: { name: string; namespace?: string; resourceVersion?: string; uid?: string; labels?: Record<string, string>; creationTimestamp?: string; generateName?: string }; status?: unknown; [k: string]: unknown };
+type Obj = {
+  metadata: {
+    name: string;
+    namespace?: string;
+    resourceVersion?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    creationTimestamp?: string;
+    generateName?: string;
+  };
+  status?: unknown;
+  [k: string]: unknown;
+};
 
 export interface FakeKube {
   readonly url: string;
@@ -35,7 +47,10 @@ export async function startFakeKube(options: { username?: string } = {}): Promis
 
   const bucket = (resource: string) => {
     let b = store.get(resource);
-    if (!b) store.set(resource, (b = new Map()));
+    if (!b) {
+      b = new Map();
+      store.set(resource, b);
+    }
     return b;
   };
   const send = (res: http.ServerResponse, code: number, body: unknown) => {
@@ -61,7 +76,11 @@ export async function startFakeKube(options: { username?: string } = {}): Promis
       const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Obj) : undefined;
 
       if (url.pathname === '/apis/authentication.k8s.io/v1/selfsubjectreviews' && method === 'POST') {
-        send(res, 201, { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', status: { userInfo: { username: options.username ?? 'fake-user', groups: ['system:authenticated'] } } });
+        send(res, 201, {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'SelfSubjectReview',
+          status: { userInfo: { username: options.username ?? 'fake-user', groups: ['system:authenticated'] } },
+        });
         return;
       }
       const m = /^\/(?:apis\/([^/]+)\/[^/]+|api\/v1)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/(status))?$/.exec(url.pathname);
@@ -72,7 +91,10 @@ export async function startFakeKube(options: { username?: string } = {}): Promis
       const key = `${namespace ?? ''}/${name ?? ''}`;
 
       if (!name && method === 'GET') {
-        const selector = (url.searchParams.get('labelSelector') ?? '').split(',').filter(Boolean).map((s) => s.split('='));
+        const selector = (url.searchParams.get('labelSelector') ?? '')
+          .split(',')
+          .filter(Boolean)
+          .map((s) => s.split('='));
         const items = [...b.values()].filter(
           (o) => (namespace === undefined || o.metadata.namespace === namespace) && selector.every(([k, v]) => o.metadata.labels?.[k!] === v),
         );
@@ -84,7 +106,13 @@ export async function startFakeKube(options: { username?: string } = {}): Promis
         if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = `${obj.metadata.generateName}${(++uid).toString(36)}`;
         const k = `${namespace ?? ''}/${obj.metadata.name}`;
         if (b.has(k)) return status(res, 409, 'AlreadyExists', `${plural} "${obj.metadata.name}" already exists`);
-        obj.metadata = { ...obj.metadata, namespace: namespace ?? '', uid: `uid-${++uid}`, resourceVersion: String(++version), creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+        obj.metadata = {
+          ...obj.metadata,
+          namespace: namespace ?? '',
+          uid: `uid-${++uid}`,
+          resourceVersion: String(++version),
+          creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+        };
         if (STATUS_SUBRESOURCE.has(resource)) obj.status = { phase: 'Pending' };
         b.set(k, obj);
         send(res, 201, obj);
@@ -96,26 +124,47 @@ export async function startFakeKube(options: { username?: string } = {}): Promis
       if (method === 'DELETE') {
         const pre = (body as { preconditions?: { resourceVersion?: string } } | undefined)?.preconditions?.resourceVersion;
         if (pre !== undefined && pre !== current.metadata.resourceVersion) {
-          return status(res, 409, 'Conflict', `Operation cannot be fulfilled on ${plural} "${name}": Precondition failed: ResourceVersion in precondition: ${pre}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+          return status(
+            res,
+            409,
+            'Conflict',
+            `Operation cannot be fulfilled on ${plural} "${name}": Precondition failed: ResourceVersion in precondition: ${pre}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
+          );
         }
         b.delete(key);
         return send(res, 200, current);
       }
       if (method === 'PUT') {
         if (body!.metadata.resourceVersion !== current.metadata.resourceVersion) {
-          return status(res, 409, 'Conflict', `Operation cannot be fulfilled on ${plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+          return status(
+            res,
+            409,
+            'Conflict',
+            `Operation cannot be fulfilled on ${plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+          );
         }
         let next: Obj;
         if (sub === 'status') next = { ...current, status: body!.status };
         else if (STATUS_SUBRESOURCE.has(resource)) next = { ...body!, status: current.status };
         else next = { ...body! };
-        next.metadata = { ...(sub === 'status' ? current.metadata : body!.metadata), uid: current.metadata.uid, creationTimestamp: current.metadata.creationTimestamp, namespace: current.metadata.namespace, name: current.metadata.name, resourceVersion: String(++version) };
+        next.metadata = {
+          ...(sub === 'status' ? current.metadata : body!.metadata),
+          uid: current.metadata.uid,
+          creationTimestamp: current.metadata.creationTimestamp,
+          namespace: current.metadata.namespace,
+          name: current.metadata.name,
+          resourceVersion: String(++version),
+        };
         b.set(key, next);
         return send(res, 200, next);
       }
       if (method === 'PATCH' && sub === 'status') {
         const patch = body as { status?: Record<string, unknown> };
-        const next = { ...current, status: { ...(current.status as object), ...(patch.status ?? {}) }, metadata: { ...current.metadata, resourceVersion: String(++version) } };
+        const next = {
+          ...current,
+          status: { ...(current.status as object), ...(patch.status ?? {}) },
+          metadata: { ...current.metadata, resourceVersion: String(++version) },
+        };
         b.set(key, next);
         return send(res, 200, next);
       }

@@ -36,9 +36,22 @@ export function policyInput(object: JsonObject | null, over: Partial<PolicyInput
   const metadata = (object?.metadata ?? {}) as { name?: string; namespace?: string };
   return {
     face: 'admission',
-    actor: { username: AGENT, groups: ['system:serviceaccounts', 'system:serviceaccounts:agents'], extra: {}, agent: true, serviceAccount: { namespace: 'agents', name: 'remediator' } },
+    actor: {
+      username: AGENT,
+      groups: ['system:serviceaccounts', 'system:serviceaccounts:agents'],
+      extra: {},
+      agent: true,
+      serviceAccount: { namespace: 'agents', name: 'remediator' },
+    },
     action: { operation: 'CREATE', verb: 'create', subresource: '', dryRun: false },
-    resource: { group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments', namespace: metadata.namespace ?? 'prod', name: metadata.name ?? 'web' },
+    resource: {
+      group: 'apps',
+      version: 'v1',
+      kind: 'Deployment',
+      resource: 'deployments',
+      namespace: metadata.namespace ?? 'prod',
+      name: metadata.name ?? 'web',
+    },
     object,
     oldObject: null,
     options: null,

@@ -10,7 +10,7 @@ import { KubeApprovalStore } from '../../approvals/kube-store.js';
 import { ApprovalLifecycle } from '../../approvals/lifecycle.js';
 import { LocalApprovalStore } from '../../approvals/local-store.js';
 import { phaseOf } from '../../approvals/resource.js';
-import { startFakeKube, type FakeKube } from '../../approvals/testing/fake-kube.js';
+import { type FakeKube, startFakeKube } from '../../approvals/testing/fake-kube.js';
 import { AGENT, deferDecision, deferred, deployment } from '../../approvals/testing/requests.js';
 import { belay } from './cli-harness.js';
 
@@ -24,7 +24,9 @@ describe('belay approvals on the local store', () => {
   beforeEach(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'belay-cli-'));
     store = await LocalApprovalStore.open(dir);
-    const out = await new ApprovalLifecycle({ store }).resolve(deferred('uid-1', deployment(), { decision: deferDecision({ fixes: [{ op: 'add', path: '/metadata/labels/reviewed', value: 'true' }] }) }));
+    const out = await new ApprovalLifecycle({ store }).resolve(
+      deferred('uid-1', deployment(), { decision: deferDecision({ fixes: [{ op: 'add', path: '/metadata/labels/reviewed', value: 'true' }] }) }),
+    );
     ref = out.approvalId!;
   });
   afterEach(() => {
@@ -97,7 +99,7 @@ describe('belay approvals on the local store', () => {
     expect((await store.list())[0]!.status).toMatchObject({ phase: 'Approved', override: { patch: [{ op: 'replace', path: '/spec/replicas', value: 1 }] } });
   });
 
-  it('approves with the policy\'s proposed fixes', async () => {
+  it("approves with the policy's proposed fixes", async () => {
     const r = await belay('approvals', 'approve', ref, ...local(), ...asAlice, '--apply-fixes');
     expect(r.code).toBe(0);
     expect((await store.list())[0]!.status?.override).toEqual({ patch: [{ op: 'add', path: '/metadata/labels/reviewed', value: 'true' }] });

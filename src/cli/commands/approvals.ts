@@ -17,11 +17,11 @@ import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { formatDuration } from '../../approvals/duration.js';
 import { KubeApprovalStore } from '../../approvals/kube-store.js';
 import { LocalApprovalStore } from '../../approvals/local-store.js';
-import { DEFAULT_STATE_DIR } from '../../approvals/runtime.js';
-import { DEFAULT_APPROVER_GROUPS, PHASES, isLapsed, phaseOf, refOf, type ApprovalOverride, type ApprovalRequest } from '../../approvals/resource.js';
 import { approvedNote } from '../../approvals/messages.js';
+import { type ApprovalOverride, type ApprovalRequest, DEFAULT_APPROVER_GROUPS, isLapsed, PHASES, phaseOf, refOf } from '../../approvals/resource.js';
+import { DEFAULT_STATE_DIR } from '../../approvals/runtime.js';
 import type { ApprovalStore, HumanDecision } from '../../approvals/store.js';
-import { BelayError, asBelayError } from '../../errors.js';
+import { asBelayError, BelayError } from '../../errors.js';
 import type { UserInfo } from '../../identity/agents.js';
 import type { JsonObject, PatchOperation } from '../../policy/contract.js';
 import { EXIT, usageExitsTwo } from './shared.js';
@@ -51,16 +51,18 @@ export function approvalsCommand(): Command {
       .option('-A, --all-namespaces', 'every namespace (the default without -n)')
       .addOption(new Option('--phase <phase>', 'only requests in this phase').choices([...PHASES]))
       .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'wide', 'json', 'yaml']).default('table'))
-      .action(run(async (opts: StoreOptions & { phase?: string; output: string; allNamespaces?: boolean }) => {
-        const store = await openStore(opts);
-        let items = await store.list(opts.allNamespaces ? undefined : opts.namespace);
-        if (opts.phase) items = items.filter((r) => phaseOf(r) === opts.phase);
-        items.sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') || refOf(a).localeCompare(refOf(b)));
-        if (opts.output === 'json') return print(`${JSON.stringify({ apiVersion: 'v1', kind: 'List', items }, null, 2)}\n`);
-        if (opts.output === 'yaml') return print(toYaml({ apiVersion: 'v1', kind: 'List', items }));
-        if (items.length === 0) return print(`No approval requests${opts.phase ? ` in phase ${opts.phase}` : ''} (${store.location}).\n`);
-        print(table(items, opts.output === 'wide', new Date()));
-      })),
+      .action(
+        run(async (opts: StoreOptions & { phase?: string; output: string; allNamespaces?: boolean }) => {
+          const store = await openStore(opts);
+          let items = await store.list(opts.allNamespaces ? undefined : opts.namespace);
+          if (opts.phase) items = items.filter((r) => phaseOf(r) === opts.phase);
+          items.sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') || refOf(a).localeCompare(refOf(b)));
+          if (opts.output === 'json') return print(`${JSON.stringify({ apiVersion: 'v1', kind: 'List', items }, null, 2)}\n`);
+          if (opts.output === 'yaml') return print(toYaml({ apiVersion: 'v1', kind: 'List', items }));
+          if (items.length === 0) return print(`No approval requests${opts.phase ? ` in phase ${opts.phase}` : ''} (${store.location}).\n`);
+          print(table(items, opts.output === 'wide', new Date()));
+        }),
+      ),
   );
 
   command.addCommand(
@@ -68,75 +70,92 @@ export function approvalsCommand(): Command {
       .description('show one approval request: what was asked, why, by whom, and its decision')
       .argument('<ref>', 'namespace/name (or a name with -n, or a name unique across namespaces)')
       .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'yaml']).default('text'))
-      .action(run(async (ref: string, opts: StoreOptions & { output: string }) => {
-        const store = await openStore(opts);
-        const r = await find(store, ref, opts.namespace);
-        if (opts.output === 'json') return print(`${JSON.stringify(r, null, 2)}\n`);
-        if (opts.output === 'yaml') return print(toYaml(r));
-        print(describe(r, new Date()));
-      })),
+      .action(
+        run(async (ref: string, opts: StoreOptions & { output: string }) => {
+          const store = await openStore(opts);
+          const r = await find(store, ref, opts.namespace);
+          if (opts.output === 'json') return print(`${JSON.stringify(r, null, 2)}\n`);
+          if (opts.output === 'yaml') return print(toYaml(r));
+          print(describe(r, new Date()));
+        }),
+      ),
   );
 
   command.addCommand(
     usageExitsTwo(new Command('approve'))
-      .description('approve a request: the agent\'s next retry of the same request is admitted, once')
-      .argument('<ref>', 'namespace/name (as the agent\'s denial printed it)')
+      .description("approve a request: the agent's next retry of the same request is admitted, once")
+      .argument('<ref>', "namespace/name (as the agent's denial printed it)")
       .option('-m, --message <text>', 'why (recorded with the decision)')
       .option('--apply-fixes', 'approve with the fixes policy proposed applied to the object (spec.fixes)')
-      .action(run(async (ref: string, opts: StoreOptions & { message?: string; applyFixes?: boolean }) => {
-        const store = await openStore(opts);
-        const r = await find(store, ref, opts.namespace);
-        let override: ApprovalOverride | undefined;
-        if (opts.applyFixes) {
-          if (r.spec.fixes.length === 0) throw new BelayError('bad_request', `${refOf(r)} has no proposed fixes; approve it as it is, or use "belay approvals edit"`);
-          override = { patch: r.spec.fixes };
-        }
-        await decide(store, r, { phase: 'Approved', ...(opts.message ? { message: opts.message } : {}), ...(override ? { override } : {}) }, opts);
-      })),
+      .action(
+        run(async (ref: string, opts: StoreOptions & { message?: string; applyFixes?: boolean }) => {
+          const store = await openStore(opts);
+          const r = await find(store, ref, opts.namespace);
+          let override: ApprovalOverride | undefined;
+          if (opts.applyFixes) {
+            if (r.spec.fixes.length === 0)
+              throw new BelayError('bad_request', `${refOf(r)} has no proposed fixes; approve it as it is, or use "belay approvals edit"`);
+            override = { patch: r.spec.fixes };
+          }
+          await decide(store, r, { phase: 'Approved', ...(opts.message ? { message: opts.message } : {}), ...(override ? { override } : {}) }, opts);
+        }),
+      ),
   );
 
   command.addCommand(
     usageExitsTwo(new Command('reject'))
-      .description('reject a request: the agent\'s retries stay refused with your message until the request expires')
+      .description("reject a request: the agent's retries stay refused with your message until the request expires")
       .argument('<ref>', 'namespace/name')
       .requiredOption('-m, --message <text>', 'why: the agent (and the human behind it) reads this')
-      .action(run(async (ref: string, opts: StoreOptions & { message: string }) => {
-        const store = await openStore(opts);
-        const r = await find(store, ref, opts.namespace);
-        await decide(store, r, { phase: 'Rejected', message: opts.message }, opts);
-      })),
+      .action(
+        run(async (ref: string, opts: StoreOptions & { message: string }) => {
+          const store = await openStore(opts);
+          const r = await find(store, ref, opts.namespace);
+          await decide(store, r, { phase: 'Rejected', message: opts.message }, opts);
+        }),
+      ),
   );
 
   command.addCommand(
     usageExitsTwo(new Command('edit'))
-      .description('approve a request with an edit: a changed object (checked by policy again on the retry) or, for a tool call, replacement arguments. Without an option, opens $EDITOR on the object')
+      .description(
+        'approve a request with an edit: a changed object (checked by policy again on the retry) or, for a tool call, replacement arguments. Without an option, opens $EDITOR on the object',
+      )
       .argument('<ref>', 'namespace/name')
       .option('--patch <json>', 'an RFC 6902 JSON patch to the object, e.g. \'[{"op":"replace","path":"/spec/replicas","value":2}]\'')
       .option('--patch-file <file>', 'the JSON patch from a file')
       .option('-f, --file <file>', 'the edited object (YAML or JSON); the patch is computed from the difference')
       .option('--arguments <json>', 'replacement arguments for a tool call (a JSON object)')
       .option('-m, --message <text>', 'why (recorded with the decision)')
-      .action(run(async (ref: string, opts: StoreOptions & { patch?: string; patchFile?: string; file?: string; arguments?: string; message?: string }) => {
-        const store = await openStore(opts);
-        const r = await find(store, ref, opts.namespace);
-        const override = await editOf(r, opts);
-        await decide(store, r, { phase: 'Approved', override, ...(opts.message ? { message: opts.message } : {}) }, opts);
-      })),
+      .action(
+        run(async (ref: string, opts: StoreOptions & { patch?: string; patchFile?: string; file?: string; arguments?: string; message?: string }) => {
+          const store = await openStore(opts);
+          const r = await find(store, ref, opts.namespace);
+          const override = await editOf(r, opts);
+          await decide(store, r, { phase: 'Approved', override, ...(opts.message ? { message: opts.message } : {}) }, opts);
+        }),
+      ),
   );
   return usageExitsTwo(command);
 }
 
 /** The options every subcommand shares: which store, and who is deciding locally. */
 function withStore(command: Command): Command {
-  return (
-    command
-      .option('--kubeconfig <file>', 'work on this cluster\'s ApprovalRequests (default: BELAY_KUBECONFIG; without it, the local store)', process.env.BELAY_KUBECONFIG)
-      .option('--context <name>', 'kubeconfig context (default: its current context)')
-      .option('--state-dir <dir>', 'local store directory (without a kubeconfig)', process.env.BELAY_STATE_DIR ?? DEFAULT_STATE_DIR)
-      .option('-n, --namespace <ns>', 'namespace of the request')
-      .option('--as <user>', 'local store only: who is deciding (default: your login name)')
-      .option('--as-group <group>', `local store only: a group of the decider, repeatable (default: ${DEFAULT_APPROVER_GROUPS.join(', ')})`, (g: string, all: string[] = []) => [...all, g])
-  );
+  return command
+    .option(
+      '--kubeconfig <file>',
+      "work on this cluster's ApprovalRequests (default: BELAY_KUBECONFIG; without it, the local store)",
+      process.env.BELAY_KUBECONFIG,
+    )
+    .option('--context <name>', 'kubeconfig context (default: its current context)')
+    .option('--state-dir <dir>', 'local store directory (without a kubeconfig)', process.env.BELAY_STATE_DIR ?? DEFAULT_STATE_DIR)
+    .option('-n, --namespace <ns>', 'namespace of the request')
+    .option('--as <user>', 'local store only: who is deciding (default: your login name)')
+    .option(
+      '--as-group <group>',
+      `local store only: a group of the decider, repeatable (default: ${DEFAULT_APPROVER_GROUPS.join(', ')})`,
+      (g: string, all: string[] = []) => [...all, g],
+    );
 }
 
 /** Runs an action; a failure prints `belay approvals: …` and sets the catalogue's exit status. */
@@ -158,7 +177,11 @@ function run<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: 
 
 async function openStore(opts: StoreOptions): Promise<ApprovalStore> {
   if (opts.kubeconfig) {
-    if (opts.as || opts.asGroup) throw new BelayError('bad_request', '--as and --as-group are for the local store; in a cluster you decide as your kubeconfig user (choose it with --context)');
+    if (opts.as || opts.asGroup)
+      throw new BelayError(
+        'bad_request',
+        '--as and --as-group are for the local store; in a cluster you decide as your kubeconfig user (choose it with --context)',
+      );
     const kc = new k8s.KubeConfig();
     try {
       kc.loadFromFile(opts.kubeconfig);
@@ -234,10 +257,12 @@ async function editOf(r: ApprovalRequest, opts: { patch?: string; patchFile?: st
     return { patch: patch as PatchOperation[] };
   }
   const original = r.spec.object;
-  if (!original) throw new BelayError('bad_request', `${refOf(r)} has no stored object to edit${r.spec.objectExcerpt ? ' (it was too large to keep); give --patch' : ''}`);
+  if (!original)
+    throw new BelayError('bad_request', `${refOf(r)} has no stored object to edit${r.spec.objectExcerpt ? ' (it was too large to keep); give --patch' : ''}`);
   const edited = opts.file !== undefined ? parseObject(readText(opts.file), opts.file) : editInEditor(original);
   const patch = compare(original, edited) as PatchOperation[];
-  if (patch.length === 0) throw new BelayError('bad_request', 'the edited object is the same as the requested one; use "belay approvals approve" to approve it unchanged');
+  if (patch.length === 0)
+    throw new BelayError('bad_request', 'the edited object is the same as the requested one; use "belay approvals approve" to approve it unchanged');
   return { patch };
 }
 
@@ -333,8 +358,14 @@ function describe(r: ApprovalRequest, now: Date): string {
   const lines: string[] = [];
   const field = (name: string, value: string) => lines.push(`${`${name}:`.padEnd(14)}${value}`);
   field('Name', refOf(r));
-  field('Phase', `${phase}${phase === 'Pending' || phase === 'Approved' ? ` (${isLapsed(r, now) ? 'lapsed' : `expires in ${timeLeft(r, now)}`}, at ${r.spec.requiredBy})` : ''}`);
-  field('Requester', `${r.spec.requester.user}${r.spec.requester.onBehalfOf ? ` on behalf of ${r.spec.requester.onBehalfOf}` : ''}${r.spec.requester.groups.length ? ` (groups: ${r.spec.requester.groups.join(', ')})` : ''}`);
+  field(
+    'Phase',
+    `${phase}${phase === 'Pending' || phase === 'Approved' ? ` (${isLapsed(r, now) ? 'lapsed' : `expires in ${timeLeft(r, now)}`}, at ${r.spec.requiredBy})` : ''}`,
+  );
+  field(
+    'Requester',
+    `${r.spec.requester.user}${r.spec.requester.onBehalfOf ? ` on behalf of ${r.spec.requester.onBehalfOf}` : ''}${r.spec.requester.groups.length ? ` (groups: ${r.spec.requester.groups.join(', ')})` : ''}`,
+  );
   field('Request', `${q.operation} ${[q.group, q.version].filter(Boolean).join('/') || 'v1'} ${target(r)}`);
   field('Approvers', r.spec.approverGroups.join(', '));
   field('Risk', r.spec.risk);
@@ -345,19 +376,41 @@ function describe(r: ApprovalRequest, now: Date): string {
   for (const reason of r.spec.reasons) lines.push(`  - ${reason.message} [rule ${reason.rule}, ${reason.severity}]`);
   if (r.spec.fixes.length) {
     lines.push('Proposed fix (belay approvals approve --apply-fixes):');
-    lines.push(...toYaml(r.spec.fixes).trimEnd().split('\n').map((l) => `  ${l}`));
+    lines.push(
+      ...toYaml(r.spec.fixes)
+        .trimEnd()
+        .split('\n')
+        .map((l) => `  ${l}`),
+    );
   }
   if (r.spec.tool) {
     lines.push('Tool call:');
-    lines.push(...toYaml(r.spec.tool).trimEnd().split('\n').map((l) => `  ${l}`));
+    lines.push(
+      ...toYaml(r.spec.tool)
+        .trimEnd()
+        .split('\n')
+        .map((l) => `  ${l}`),
+    );
   }
   field('Object', r.spec.objectDigest);
-  if (r.spec.object) lines.push(...toYaml(r.spec.object).trimEnd().split('\n').map((l) => `  ${l}`));
+  if (r.spec.object)
+    lines.push(
+      ...toYaml(r.spec.object)
+        .trimEnd()
+        .split('\n')
+        .map((l) => `  ${l}`),
+    );
   else if (r.spec.objectExcerpt) lines.push(`  (too large to keep; first bytes) ${r.spec.objectExcerpt}`);
-  if (s?.decidedBy) field('Decided', `${phase === 'Rejected' ? 'rejected' : 'approved'} by ${s.decidedBy} at ${s.decidedAt ?? '?'}${s.message ? `: ${s.message}` : ''}`);
+  if (s?.decidedBy)
+    field('Decided', `${phase === 'Rejected' ? 'rejected' : 'approved'} by ${s.decidedBy} at ${s.decidedAt ?? '?'}${s.message ? `: ${s.message}` : ''}`);
   if (s?.override) {
     lines.push('Edit:');
-    lines.push(...toYaml(s.override).trimEnd().split('\n').map((l) => `  ${l}`));
+    lines.push(
+      ...toYaml(s.override)
+        .trimEnd()
+        .split('\n')
+        .map((l) => `  ${l}`),
+    );
   }
   if (s?.consumption) field('Used by', `request ${s.consumption.requestUid} at ${s.consumption.at} (${s.consumption.objectDigest})`);
   if (phase === 'Pending') {

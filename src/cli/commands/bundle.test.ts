@@ -8,12 +8,16 @@ import { belay } from './cli-harness.js';
 let dir: string;
 beforeAll(() => {
   dir = writeTree({
-    'src/p.rego': 'package belay.admission\nimport rego.v1\ndecision := {"decision": "allow", "reasons": [{"rule": "r", "message": sprintf("%s", [input.resource.name]), "severity": "low"}]}\n',
+    'src/p.rego':
+      'package belay.admission\nimport rego.v1\ndecision := {"decision": "allow", "reasons": [{"rule": "r", "message": sprintf("%s", [input.resource.name]), "severity": "low"}]}\n',
     'src/toolcall.rego': 'package belay.toolcall\nimport rego.v1\ndecision := {"decision": "allow", "reasons": []}\n',
     'src/data.json': JSON.stringify({ belay: { config: { agents: { groups: ['belay:agents'] } }, trust: { mode: 'observe' } } }),
     'missing/p.rego': 'package belay.admission\nimport rego.v1\ndecision := {"decision": "allow", "reasons": [], "x": crypto.sha256(input.resource.name)}\n',
   });
-  writeFileSync(path.join(dir, 'b.tar.gz'), buildBundle(path.join(dir, 'src'), { revision: 'rev-42', entrypoints: ['belay/admission/decision', 'belay/toolcall/decision'] }));
+  writeFileSync(
+    path.join(dir, 'b.tar.gz'),
+    buildBundle(path.join(dir, 'src'), { revision: 'rev-42', entrypoints: ['belay/admission/decision', 'belay/toolcall/decision'] }),
+  );
   writeFileSync(path.join(dir, 'missing.tar.gz'), buildBundle(path.join(dir, 'missing'), { revision: 'm' }));
   const k = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   writeFileSync(path.join(dir, 'ec.pem'), k.privateKey.export({ type: 'pkcs8', format: 'pem' }));

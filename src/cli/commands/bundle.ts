@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { inspectBundle, renderInspection } from '../../bundle/inspect.js';
 import { readSigningKey, signArchive } from '../../bundle/sign.js';
 import { loadBundle } from '../../bundle/source.js';
-import { readVerificationKey, SIGNING_ALGORITHMS, verificationConfig, type VerificationConfig } from '../../bundle/verify.js';
+import { readVerificationKey, SIGNING_ALGORITHMS, type VerificationConfig, verificationConfig } from '../../bundle/verify.js';
 import { BelayError } from '../../errors.js';
 import { EXIT, fail, usageExitsTwo } from './shared.js';
 
@@ -27,7 +27,9 @@ function readBundleBytes(file: string): Buffer {
 }
 
 function keysFrom(flags: KeyFlags): VerificationConfig | null {
-  const keys = (flags.verificationKey ?? []).map((k) => readVerificationKey(k, { algorithm: flags.signingAlg, ...(flags.scope !== undefined ? { scope: flags.scope } : {}) }));
+  const keys = (flags.verificationKey ?? []).map((k) =>
+    readVerificationKey(k, { algorithm: flags.signingAlg, ...(flags.scope !== undefined ? { scope: flags.scope } : {}) }),
+  );
   if (keys.length === 0) return null;
   return verificationConfig(keys, {
     ...(flags.verificationKeyId ? { keyId: flags.verificationKeyId } : {}),
@@ -52,7 +54,7 @@ export function bundleCommand(): Command {
     usageExitsTwo(
       withKeyFlags(
         new Command('inspect')
-          .description('show a bundle\'s revision, roots, entrypoints, data keys, built-ins, files and signature')
+          .description("show a bundle's revision, roots, entrypoints, data keys, built-ins, files and signature")
           .argument('<bundle>', 'bundle archive (.tar.gz)')
           .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text')),
       ).action(async function inspectAction(this: Command, file: string) {
@@ -72,7 +74,7 @@ export function bundleCommand(): Command {
   bundle.addCommand(
     usageExitsTwo(
       new Command('sign')
-        .description('sign a bundle: write /.signatures.json (a JWT listing every file\'s SHA-256) into the archive')
+        .description("sign a bundle: write /.signatures.json (a JWT listing every file's SHA-256) into the archive")
         .argument('<bundle>', 'bundle archive (.tar.gz)')
         .requiredOption('--signing-key <file>', 'private key (PEM), or the shared secret for HS*')
         .addOption(new Option('--signing-alg <alg>', 'signature algorithm').choices(SIGNING_ALGORITHMS).default('RS256'))
@@ -106,28 +108,32 @@ export function bundleCommand(): Command {
 
   bundle.addCommand(
     usageExitsTwo(
-      withKeyFlags(new Command('verify').description('verify a bundle\'s signature as the gateway does before serving it (exit 1 when refused)').argument('<bundle>', 'bundle archive (.tar.gz)')).action(
-        async function verifyAction(this: Command, file: string) {
-          const opts = this.opts<KeyFlags>();
-          let bytes: Buffer;
-          let keys: VerificationConfig | null;
-          try {
-            bytes = readBundleBytes(file);
-            keys = keysFrom(opts);
-            if (!keys) throw new BelayError('bad_request', 'give --verification-key');
-          } catch (err) {
-            fail('bundle verify', err);
-            return;
-          }
-          try {
-            const { bundle: b, signature } = await loadBundle({ origin: file, archive: bytes }, { verification: keys });
-            process.stdout.write(`verified: revision ${b.manifest.revision || '(none)'}, signed by key ${signature!.keyId} (${signature!.algorithm}), ${signature!.files.length} files\n`);
-            process.exitCode = EXIT.ok;
-          } catch (err) {
-            fail('bundle verify', err, EXIT.failed);
-          }
-        },
-      ),
+      withKeyFlags(
+        new Command('verify')
+          .description("verify a bundle's signature as the gateway does before serving it (exit 1 when refused)")
+          .argument('<bundle>', 'bundle archive (.tar.gz)'),
+      ).action(async function verifyAction(this: Command, file: string) {
+        const opts = this.opts<KeyFlags>();
+        let bytes: Buffer;
+        let keys: VerificationConfig | null;
+        try {
+          bytes = readBundleBytes(file);
+          keys = keysFrom(opts);
+          if (!keys) throw new BelayError('bad_request', 'give --verification-key');
+        } catch (err) {
+          fail('bundle verify', err);
+          return;
+        }
+        try {
+          const { bundle: b, signature } = await loadBundle({ origin: file, archive: bytes }, { verification: keys });
+          process.stdout.write(
+            `verified: revision ${b.manifest.revision || '(none)'}, signed by key ${signature!.keyId} (${signature!.algorithm}), ${signature!.files.length} files\n`,
+          );
+          process.exitCode = EXIT.ok;
+        } catch (err) {
+          fail('bundle verify', err, EXIT.failed);
+        }
+      }),
     ),
   );
   return bundle;

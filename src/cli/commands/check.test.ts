@@ -34,7 +34,11 @@ let bundle: string;
 beforeAll(() => {
   dir = writeTree({
     'deny.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: nope\n  labels: {test/decision: deny}\n',
-    'list.json': JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', labels: { 'test/fix': 'yes' } } }] }),
+    'list.json': JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', labels: { 'test/fix': 'yes' } } }],
+    }),
     'junk.yaml': 'just: a mapping\n',
   });
   bundle = path.join(dir, 'bundle.tar.gz');

@@ -7,10 +7,9 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { BelayError } from '../../errors.js';
-import { ACTORS } from '../../testing/cases.js';
+import { ACTORS, listCaseFiles } from '../../testing/cases.js';
 import { checkManifest, type DocResult } from '../../testing/check.js';
-import { listCaseFiles } from '../../testing/cases.js';
-import { render, totals, type ReportItem } from '../../testing/reporters/index.js';
+import { type ReportItem, render, totals } from '../../testing/reporters/index.js';
 import { loadBundleFile } from '../../testing/suite.js';
 import { EXIT, fail, usageExitsTwo } from './shared.js';
 
@@ -67,7 +66,7 @@ function item(r: DocResult): ReportItem {
 
 export function checkCommand(): Command {
   const command = new Command('check')
-    .description('check Kubernetes manifests as an agent\'s write of them would be checked; --fix writes the compliant YAML back')
+    .description("check Kubernetes manifests as an agent's write of them would be checked; --fix writes the compliant YAML back")
     .argument('<files...>', 'YAML or JSON manifests (several documents per file; directories are searched)')
     .option('-b, --bundle <file>', 'compiled policy bundle', '.build/bundle.tar.gz')
     .option('--fix', 'write the fixes policy makes into the files (YAML comments and layout kept)')
@@ -96,7 +95,12 @@ export function checkCommand(): Command {
         const items: ReportItem[] = [];
         const notes: string[] = [];
         for (const [i, file] of files.entries()) {
-          const result = await checkManifest(file, texts[i]!, active, { user, namespace: opts.namespace, ...(namespaceLabels ? { namespaceLabels } : {}), fix: opts.fix === true });
+          const result = await checkManifest(file, texts[i]!, active, {
+            user,
+            namespace: opts.namespace,
+            ...(namespaceLabels ? { namespaceLabels } : {}),
+            fix: opts.fix === true,
+          });
           items.push(...result.results.map(item));
           if (result.fixed !== undefined) {
             writeFileSync(`${file}.belay-tmp`, result.fixed);
@@ -105,7 +109,12 @@ export function checkCommand(): Command {
           }
         }
         await active.evaluator.close();
-        const report = { bundle: { path: opts.bundle, revision: bundle.manifest.revision, digest: bundle.digest }, items, notes, ms: performance.now() - started };
+        const report = {
+          bundle: { path: opts.bundle, revision: bundle.manifest.revision, digest: bundle.digest },
+          items,
+          notes,
+          ms: performance.now() - started,
+        };
         process.stdout.write(render(opts.output, report, { color: opts.color && process.stdout.isTTY === true }));
         const t = totals(items);
         process.exitCode = t.failed + t.errors > 0 ? EXIT.failed : EXIT.ok;

@@ -8,8 +8,14 @@ export async function belay(...args: string[]): Promise<{ code: number; out: str
   const err: string[] = [];
   const { write: stdout } = process.stdout;
   const { write: stderr } = process.stderr;
-  process.stdout.write = ((s: unknown) => (out.push(String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: unknown) => (err.push(String(s)), true)) as typeof process.stderr.write;
+  process.stdout.write = ((s: unknown) => {
+    out.push(String(s));
+    return true;
+  }) as typeof process.stdout.write;
+  process.stderr.write = ((s: unknown) => {
+    err.push(String(s));
+    return true;
+  }) as typeof process.stderr.write;
   process.exitCode = undefined;
   let code: number;
   try {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { BelayError } from '../../errors.js';
-import { parseDecisionLog, type LoggedDecision } from '../../observe/decision-log.js';
+import { type LoggedDecision, parseDecisionLog } from '../../observe/decision-log.js';
 import { renderReplayMarkdown, renderReplayText, replay } from '../../testing/replay.js';
 import { loadBundleFile } from '../../testing/suite.js';
 import { EXIT, fail, usageExitsTwo } from './shared.js';
@@ -33,7 +33,10 @@ export function replayCommand(): Command {
           const parsed = parseDecisionLog(text);
           if (parsed.errors.length > 0) {
             const e = parsed.errors[0]!;
-            throw new BelayError('bad_request', `${file}:${e.line}: not a decision record (${e.message})${parsed.errors.length > 1 ? ` and ${parsed.errors.length - 1} more` : ''}`);
+            throw new BelayError(
+              'bad_request',
+              `${file}:${e.line}: not a decision record (${e.message})${parsed.errors.length > 1 ? ` and ${parsed.errors.length - 1} more` : ''}`,
+            );
           }
           entries.push(...parsed.entries);
         }
@@ -43,7 +46,13 @@ export function replayCommand(): Command {
         const report = await replay(entries, candidate.active, baseline?.active ?? null);
         await candidate.active.evaluator.close();
         await baseline?.active.evaluator.close();
-        process.stdout.write(opts.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : opts.format === 'markdown' ? renderReplayMarkdown(report, { limit: opts.limit }) : renderReplayText(report));
+        process.stdout.write(
+          opts.format === 'json'
+            ? `${JSON.stringify(report, null, 2)}\n`
+            : opts.format === 'markdown'
+              ? renderReplayMarkdown(report, { limit: opts.limit })
+              : renderReplayText(report),
+        );
         process.exitCode = opts.failOnChange && report.changes.length > 0 ? EXIT.failed : EXIT.ok;
       } catch (err) {
         fail('replay', err);

@@ -2,7 +2,7 @@
 // statuses like conftest's (0 clean, 1 a failure, 2 usage or load error), and
 // one way to report an error.
 
-import { CommanderError, type Command } from 'commander';
+import { type Command, CommanderError } from 'commander';
 import { asBelayError } from '../../errors.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;

@@ -7,7 +7,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildBundle, TEST_POLICY_DIR, writeTree } from '../../testkit/opa-bundle.js';
 import { belay } from './cli-harness.js';
 
-const pod = (labels: Record<string, string>) => JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'a', labels }, spec: { containers: [{ name: 'c', image: 'x' }] } });
+const pod = (labels: Record<string, string>) =>
+  JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'a', labels }, spec: { containers: [{ name: 'c', image: 'x' }] } });
 
 let dir: string;
 beforeAll(() => {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ENTRYPOINTS, FACES } from '../../policy/contract.js';
 import { findOpa } from '../../testing/opa.js';
-import { FORMATS, render, totals, type Format } from '../../testing/reporters/index.js';
+import { FORMATS, type Format, render, totals } from '../../testing/reporters/index.js';
 import { runSuite, stalenessNote } from '../../testing/suite.js';
 import { EXIT, fail, usageExitsTwo } from './shared.js';
 
@@ -37,7 +37,7 @@ export function testCommand(): Command {
     .option('--pod-security <dir>', 'Kubernetes Pod Security fixtures ({baseline,restricted}/{pass,fail}/*.yaml)', '../shared/fixtures/pod-security')
     .option('--no-pod-security', 'skip the Pod Security fixtures')
     .option('--no-opa-test', 'skip the Rego unit tests (opa test)')
-    .option('--differential', 'also ask opa eval every question and fail where its answer differs from the wasm bundle\'s')
+    .option('--differential', "also ask opa eval every question and fail where its answer differs from the wasm bundle's")
     .addOption(new Option('-o, --output <format>', 'output format').choices(FORMATS).default('pretty'))
     .option('--run <regex>', 'only cases whose name or id matches')
     .option('-q, --quiet', 'list failures only (pretty output)')
@@ -105,7 +105,9 @@ export function testCommand(): Command {
 function buildBundle(opa: string, policies: string, out: string): void {
   const revision = gitRevision() ?? 'local';
   try {
-    execFileSync(opa, ['build', '-t', 'wasm', ...FACES.flatMap((f) => ['-e', ENTRYPOINTS[f]]), '--revision', revision, '-o', out, policies], { stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(opa, ['build', '-t', 'wasm', ...FACES.flatMap((f) => ['-e', ENTRYPOINTS[f]]), '--revision', revision, '-o', out, policies], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (err) {
     const e = err as { stderr?: Buffer; stdout?: Buffer; message: string };
     throw new Error(`opa build ${policies} failed: ${(e.stderr?.toString() || e.stdout?.toString() || e.message).trim()}`);
@@ -114,7 +116,11 @@ function buildBundle(opa: string, policies: string, out: string): void {
 
 function gitRevision(): string | null {
   try {
-    return execFileSync('git', ['describe', '--always', '--dirty', '--abbrev=12'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
+    return (
+      execFileSync('git', ['describe', '--always', '--dirty', '--abbrev=12'], { stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim() || null
+    );
   } catch {
     return null;
   }

@@ -13,7 +13,7 @@ import type { ApprovalRequest } from '../../approvals/resource.js';
 import { readBundleFile } from '../../bundle/source.js';
 import { BelayError } from '../../errors.js';
 import type { JsonObject } from '../../policy/contract.js';
-import { approvalEvidence, buildReport, readDecisionLog, renderJson, renderTable, trustConfigFrom, type DecisionEvidence } from '../../trust/index.js';
+import { approvalEvidence, buildReport, type DecisionEvidence, readDecisionLog, renderJson, renderTable, trustConfigFrom } from '../../trust/index.js';
 import { EXIT, fail, usageExitsTwo } from './shared.js';
 
 interface ReportOptions {
@@ -34,7 +34,9 @@ export const DEFAULT_DECISION_LOG = '.belay/decisions.log';
 export function trustCommand(): Command {
   const trust = new Command('trust').description('the trust ladder: evidence per agent and workflow, and what is ready to promote');
   const report = new Command('report')
-    .description('per agent and workflow: decisions, observed-only requests, approvals approved/rejected/expired, and which are ready to promote (as a table and as the data change to make)')
+    .description(
+      'per agent and workflow: decisions, observed-only requests, approvals approved/rejected/expired, and which are ready to promote (as a table and as the data change to make)',
+    )
     .option('--decision-log <file...>', `decision log(s), JSON lines (default ${DEFAULT_DECISION_LOG} when present)`, [])
     .option('--state-dir <dir>', 'local approval store of a gateway run without a cluster', '.belay/state')
     .option('--kubeconfig <file>', 'read the approval history from this cluster instead of the local store', process.env.BELAY_KUBECONFIG)
@@ -43,7 +45,9 @@ export function trustCommand(): Command {
     .option('--bundle <file>', 'the trust settings: a compiled bundle')
     .option('--since <duration>', 'only evidence from this long ago on (e.g. 720h)')
     .addOption(new Option('--min-approvals <n>', 'approvals without a rejection before approve → automate').argParser(count('--min-approvals')).default(5))
-    .addOption(new Option('--min-observed <n>', 'observed requests without a would-be deny before observe → trusted').argParser(count('--min-observed')).default(20))
+    .addOption(
+      new Option('--min-observed <n>', 'observed requests without a would-be deny before observe → trusted').argParser(count('--min-observed')).default(20),
+    )
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(async function reportAction(this: Command) {
       try {
@@ -62,9 +66,16 @@ export function trustCommand(): Command {
           if (read.skipped > 0) notes.push(`${file}: skipped ${read.skipped} line${read.skipped > 1 ? 's' : ''} that were not decision records`);
         }
 
-        const approvals = (await approvalHistory(opts, notes)).filter((r) => !since || !r.metadata.creationTimestamp || Date.parse(r.metadata.creationTimestamp) >= since.getTime());
+        const approvals = (await approvalHistory(opts, notes)).filter(
+          (r) => !since || !r.metadata.creationTimestamp || Date.parse(r.metadata.creationTimestamp) >= since.getTime(),
+        );
         const data = await trustData(opts, notes);
-        const result = buildReport(decisions, approvals.map((a) => approvalEvidence(a, now)), trustConfigFrom(data), { minApprovals: opts.minApprovals, minObserved: opts.minObserved });
+        const result = buildReport(
+          decisions,
+          approvals.map((a) => approvalEvidence(a, now)),
+          trustConfigFrom(data),
+          { minApprovals: opts.minApprovals, minObserved: opts.minObserved },
+        );
         process.stdout.write(opts.output === 'json' ? renderJson(result) : renderTable(result));
         for (const n of notes) process.stderr.write(`belay trust report: ${n}\n`);
         process.exitCode = EXIT.ok;

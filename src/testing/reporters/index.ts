@@ -2,11 +2,11 @@
 
 import { renderJson } from './json.js';
 import { renderJunit } from './junit.js';
-import { renderPretty, type PrettyOptions } from './pretty.js';
+import { type PrettyOptions, renderPretty } from './pretty.js';
 import type { Format, TestReport } from './report.js';
 import { renderTap } from './tap.js';
 
-export { FORMATS, explain, totals, type Format, type ItemStatus, type ReportItem, type TestReport, type Totals } from './report.js';
+export { explain, FORMATS, type Format, type ItemStatus, type ReportItem, type TestReport, type Totals, totals } from './report.js';
 
 export function render(format: Format, report: TestReport, pretty: PrettyOptions = {}): string {
   switch (format) {

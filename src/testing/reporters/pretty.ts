@@ -1,7 +1,7 @@
 // Human output: one line per item, failures explained beneath, totals last.
 
 import path from 'node:path';
-import { explain, totals, type ReportItem, type TestReport } from './report.js';
+import { explain, type ReportItem, type TestReport, totals } from './report.js';
 
 export interface PrettyOptions {
   color?: boolean;
@@ -19,7 +19,10 @@ export function renderPretty(report: TestReport, { color = false, verbose = true
     skip: paint(33, 'SKIP'),
   };
   const out: string[] = [];
-  if (report.bundle) out.push(`bundle ${path.relative(cwd, report.bundle.path) || report.bundle.path} (revision ${report.bundle.revision || 'unversioned'}, sha256 ${report.bundle.digest.slice(0, 12)})`);
+  if (report.bundle)
+    out.push(
+      `bundle ${path.relative(cwd, report.bundle.path) || report.bundle.path} (revision ${report.bundle.revision || 'unversioned'}, sha256 ${report.bundle.digest.slice(0, 12)})`,
+    );
   for (const note of report.notes) out.push(paint(33, `note: ${note}`));
   let suite = '';
   for (const item of report.items) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { render, totals, type TestReport } from './index.js';
+import { render, type TestReport, totals } from './index.js';
 
 const report: TestReport = {
   bundle: { path: '/b/bundle.tar.gz', revision: 'abc123', digest: 'f'.repeat(64) },
@@ -8,8 +8,25 @@ const report: TestReport = {
   ms: 1234,
   items: [
     { suite: 'fixture cases', id: 'cases/a.yaml#1', name: 'root deployment is fixed', file: '/p/cases/a.yaml', line: 1, status: 'pass', ms: 2, mismatches: [] },
-    { suite: 'fixture cases', id: 'cases/a.yaml#2', name: 'exec <is> "denied" & #1', file: '/p/cases/a.yaml', line: 9, status: 'fail', ms: 3, mismatches: [{ field: 'decision', expected: 'deny', actual: 'allow', detail: ['reason x: because\u0007'] }] },
-    { suite: 'opa test', id: 'data.t.test_a', name: 't.test_a', status: 'error', ms: 1, mismatches: [{ field: 'rule', expected: 'to evaluate', actual: 'divide by zero' }], output: 'printed\n' },
+    {
+      suite: 'fixture cases',
+      id: 'cases/a.yaml#2',
+      name: 'exec <is> "denied" & #1',
+      file: '/p/cases/a.yaml',
+      line: 9,
+      status: 'fail',
+      ms: 3,
+      mismatches: [{ field: 'decision', expected: 'deny', actual: 'allow', detail: ['reason x: because\u0007'] }],
+    },
+    {
+      suite: 'opa test',
+      id: 'data.t.test_a',
+      name: 't.test_a',
+      status: 'error',
+      ms: 1,
+      mismatches: [{ field: 'rule', expected: 'to evaluate', actual: 'divide by zero' }],
+      output: 'printed\n',
+    },
     { suite: 'opa test', id: 'data.t.todo_b', name: 't.todo_b', status: 'skip', ms: 0, mismatches: [] },
   ],
 };
@@ -39,7 +56,9 @@ describe('reporters', () => {
     expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="belay test" tests="4" failures="1" errors="1" skipped="1" time="1.234">/);
     expect(xml).toContain('<testsuite name="fixture cases" tests="2" failures="1" errors="0" skipped="0"');
     expect(xml).toContain('name="exec &lt;is&gt; &quot;denied&quot; &amp; #1"');
-    expect(xml).toContain('<failure message="decision: expected deny, got allow" type="ExpectationFailed">decision: expected deny, got allow\n  reason x: because</failure>');
+    expect(xml).toContain(
+      '<failure message="decision: expected deny, got allow" type="ExpectationFailed">decision: expected deny, got allow\n  reason x: because</failure>',
+    );
     expect(xml).toContain('<error message="rule: expected to evaluate, got divide by zero" type="EvaluationError">');
     expect(xml).toContain('<skipped/>');
     expect(xml).not.toContain('\u0007');
@@ -50,7 +69,12 @@ describe('reporters', () => {
     expect(lines.slice(0, 4)).toEqual(['TAP version 13', '1..4', '# bundle may be stale', 'ok 1 - fixture cases: root deployment is fixed']);
     expect(lines[4]).toBe('not ok 2 - fixture cases: exec <is> "denied" & \\#1');
     const end = lines.indexOf('  ...');
-    const block = parse(lines.slice(6, end).map((l) => l.slice(2)).join('\n'));
+    const block = parse(
+      lines
+        .slice(6, end)
+        .map((l) => l.slice(2))
+        .join('\n'),
+    );
     expect(block).toMatchObject({ severity: 'fail', at: { file: '/p/cases/a.yaml', line: 9 } });
     expect(block.message).toContain('decision: expected deny, got allow');
     expect(lines).toContain('ok 4 - opa test: t.todo_b # SKIP');

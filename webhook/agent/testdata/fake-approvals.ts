@@ -20,7 +20,8 @@ export class FakeApprovals implements ApprovalGate {
     if (latest) {
       const phase = latest.status!.phase;
       if (phase === 'Pending') return { kind: 'pending', approvalId: id(latest), message: `ask an approver: belay approvals approve ${id(latest)}` };
-      if (phase === 'Rejected') return { kind: 'rejected', approvalId: id(latest), message: `rejected by ${latest.status!.decidedBy}: ${latest.status!.message ?? ''}` };
+      if (phase === 'Rejected')
+        return { kind: 'rejected', approvalId: id(latest), message: `rejected by ${latest.status!.decidedBy}: ${latest.status!.message ?? ''}` };
       if (phase === 'Consumed' && latest.status!.consumption?.requestUid === req.requestUid) return this.#approved(latest, req);
       const usedAt = Date.parse(latest.status!.consumption?.at ?? '');
       if (phase === 'Consumed' && req.windowMs && Date.now() < usedAt + req.windowMs) return this.#approved(latest, req);
@@ -30,7 +31,12 @@ export class FakeApprovals implements ApprovalGate {
           const check = await req.admit(override?.patch ?? null, override?.arguments ?? null);
           if (!check.ok) return { kind: 'refused', approvalId: id(latest), message: check.message };
         }
-        if (!req.dryRun) latest.status = { ...latest.status!, phase: 'Consumed', consumption: { requestUid: req.requestUid, objectDigest: keys.objectDigest, at: new Date().toISOString() } };
+        if (!req.dryRun)
+          latest.status = {
+            ...latest.status!,
+            phase: 'Consumed',
+            consumption: { requestUid: req.requestUid, objectDigest: keys.objectDigest, at: new Date().toISOString() },
+          };
         return this.#approved(latest, req);
       }
     }
@@ -43,7 +49,15 @@ export class FakeApprovals implements ApprovalGate {
       spec: {
         face: req.input.face,
         requester: { user: req.input.actor.username, groups: req.input.actor.groups },
-        request: { operation: req.input.action.operation, group: req.input.resource.group, kind: req.input.resource.kind, resource: req.input.resource.resource, subresource: req.input.action.subresource, namespace: req.input.resource.namespace, name: req.input.resource.name },
+        request: {
+          operation: req.input.action.operation,
+          group: req.input.resource.group,
+          kind: req.input.resource.kind,
+          resource: req.input.resource.resource,
+          subresource: req.input.action.subresource,
+          namespace: req.input.resource.namespace,
+          name: req.input.resource.name,
+        },
         fingerprint: keys.fingerprint,
         objectDigest: keys.objectDigest,
         object: null,
@@ -66,7 +80,14 @@ export class FakeApprovals implements ApprovalGate {
     const o = r.status!.override ?? null;
     const usedAt = Date.parse(r.status!.consumption?.at ?? '');
     const until = req.windowMs && Number.isFinite(usedAt) ? { until: new Date(usedAt + req.windowMs).toISOString() } : {};
-    return { kind: 'approved', approvalId: `${r.metadata.namespace}/${r.metadata.name}`, override: o?.patch ?? null, arguments: o?.arguments ?? null, decidedBy: r.status!.decidedBy ?? '', ...until };
+    return {
+      kind: 'approved',
+      approvalId: `${r.metadata.namespace}/${r.metadata.name}`,
+      override: o?.patch ?? null,
+      arguments: o?.arguments ?? null,
+      decidedBy: r.status!.decidedBy ?? '',
+      ...until,
+    };
   }
 
   /** A human's decision. */

@@ -98,7 +98,12 @@ export interface Reply {
   headers: Headers;
 }
 
-export async function call(h: Harness, method: string, pathname: string, options: { token?: string; body?: unknown; raw?: string; contentType?: string } = {}): Promise<Reply> {
+export async function call(
+  h: Harness,
+  method: string,
+  pathname: string,
+  options: { token?: string; body?: unknown; raw?: string; contentType?: string } = {},
+): Promise<Reply> {
   const headers: Record<string, string> = {};
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   let body: string | undefined;

@@ -103,7 +103,8 @@ function el(tag, attrs = {}, ...children) {
   if (attrs.type) node.setAttribute('type', attrs.type);
   if (attrs.placeholder) node.setAttribute('placeholder', attrs.placeholder);
   if (attrs.rows) node.setAttribute('rows', String(attrs.rows));
-  if (attrs.value !== undefined && (node instanceof HTMLTextAreaElement || node instanceof HTMLInputElement || node instanceof HTMLOptionElement)) node.value = attrs.value;
+  if (attrs.value !== undefined && (node instanceof HTMLTextAreaElement || node instanceof HTMLInputElement || node instanceof HTMLOptionElement))
+    node.value = attrs.value;
   for (const [k, v] of Object.entries(attrs.data ?? {})) node.dataset[k] = v;
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
@@ -157,7 +158,11 @@ async function api(method, path, body, signal) {
   }
   if (!res.ok) {
     const e = data && typeof data === 'object' ? data.error : undefined;
-    throw new ApiError(res.status, typeof e?.code === 'string' ? e.code : 'error', typeof e?.message === 'string' ? e.message : `the gateway answered HTTP ${res.status}`);
+    throw new ApiError(
+      res.status,
+      typeof e?.code === 'string' ? e.code : 'error',
+      typeof e?.message === 'string' ? e.message : `the gateway answered HTTP ${res.status}`,
+    );
   }
   return data;
 }
@@ -205,7 +210,11 @@ function countdownText(deadline, phase) {
 function countdown(deadline, phase) {
   const t = Date.parse(deadline);
   const urgent = Number.isFinite(t) && t - serverNow() < 2 * 60_000;
-  return el('span', { class: `countdown${urgent ? ' urgent' : ''}`, data: { deadline, phase }, title: `requiredBy ${deadline}` }, countdownText(deadline, phase));
+  return el(
+    'span',
+    { class: `countdown${urgent ? ' urgent' : ''}`, data: { deadline, phase }, title: `requiredBy ${deadline}` },
+    countdownText(deadline, phase),
+  );
 }
 
 function tick() {
@@ -226,7 +235,12 @@ async function signIn() {
   state.session = session;
   const who = byId('whoami');
   who.textContent = '';
-  who.append('signed in as ', el('strong', {}, session.user.username), session.user.groups.length ? ` (${session.user.groups.join(', ')})` : '', ` · ${session.mode === 'cluster' ? 'cluster' : 'local store'}`);
+  who.append(
+    'signed in as ',
+    el('strong', {}, session.user.username),
+    session.user.groups.length ? ` (${session.user.groups.join(', ')})` : '',
+    ` · ${session.mode === 'cluster' ? 'cluster' : 'local store'}`,
+  );
   who.hidden = false;
   byId('signout').hidden = false;
   byId('login').hidden = true;
@@ -337,7 +351,13 @@ function listItem(s) {
   const button = el(
     'button',
     { class: 'item', type: 'button', data: { id: s.id } },
-    el('span', { class: 'row' }, phaseBadge(s.phase), el('span', { class: `risk risk-${safeClass(s.risk)}` }, s.risk), s.phase === 'Pending' || s.phase === 'Approved' ? countdown(s.requiredBy, s.phase) : el('span', { class: 'when' }, decidedLine(s))),
+    el(
+      'span',
+      { class: 'row' },
+      phaseBadge(s.phase),
+      el('span', { class: `risk risk-${safeClass(s.risk)}` }, s.risk),
+      s.phase === 'Pending' || s.phase === 'Approved' ? countdown(s.requiredBy, s.phase) : el('span', { class: 'when' }, decidedLine(s)),
+    ),
     el('span', { class: 'summary' }, s.summary),
     el('span', { class: 'who' }, s.action.cluster ? el('span', { class: 'cluster' }, s.action.cluster) : null, requesterLine(s)),
     first ? el('span', { class: 'reason' }, el('code', { class: 'rule' }, first.rule), ' ', first.message) : null,
@@ -367,7 +387,11 @@ function phaseBadge(phase) {
 
 /** A class-name suffix from data: only [a-z0-9-], so a value cannot add classes. @param {string} s */
 function safeClass(s) {
-  return String(s).toLowerCase().replace(/[^a-z0-9-]/g, '') || 'unknown';
+  return (
+    String(s)
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '') || 'unknown'
+  );
 }
 
 // ---------------------------------------------------------------- one request
@@ -428,47 +452,104 @@ function infoSection(d) {
   return el(
     'div',
     { class: 'info' },
-    el('header', { class: 'title' },
+    el(
+      'header',
+      { class: 'title' },
       el('h2', {}, d.summary),
-      el('p', { class: 'row' }, phaseBadge(d.phase), el('span', { class: `risk risk-${safeClass(d.risk)}` }, `risk ${d.risk}`), d.phase === 'Pending' || d.phase === 'Approved' ? countdown(d.requiredBy, d.phase) : el('span', { class: 'when' }, decidedLine(d)), el('code', { class: 'id' }, d.id))),
+      el(
+        'p',
+        { class: 'row' },
+        phaseBadge(d.phase),
+        el('span', { class: `risk risk-${safeClass(d.risk)}` }, `risk ${d.risk}`),
+        d.phase === 'Pending' || d.phase === 'Approved' ? countdown(d.requiredBy, d.phase) : el('span', { class: 'when' }, decidedLine(d)),
+        el('code', { class: 'id' }, d.id),
+      ),
+    ),
 
-    section('What the agent tried', table([
-      ['Operation', `${q.operation}${q.verb ? ` (${q.verb})` : ''}`],
-      ['Kind', `${q.kind || q.resource}${q.group || q.version ? ` · ${[q.group, q.version].filter(Boolean).join('/')}` : ''}`],
-      ['Namespace / name', where || '—'],
-      q.subresource ? ['Subresource', q.subresource] : null,
-      ['Target cluster', q.cluster ?? 'not stated'],
-      d.tool?.name ? ['Tool', d.tool.name] : null,
-      ['Face', d.face],
-    ])),
+    section(
+      'What the agent tried',
+      table([
+        ['Operation', `${q.operation}${q.verb ? ` (${q.verb})` : ''}`],
+        ['Kind', `${q.kind || q.resource}${q.group || q.version ? ` · ${[q.group, q.version].filter(Boolean).join('/')}` : ''}`],
+        ['Namespace / name', where || '—'],
+        q.subresource ? ['Subresource', q.subresource] : null,
+        ['Target cluster', q.cluster ?? 'not stated'],
+        d.tool?.name ? ['Tool', d.tool.name] : null,
+        ['Face', d.face],
+      ]),
+    ),
 
-    section('Who asked', table([
-      ['Identity', el('span', {}, d.requester.user, d.requester.agent ? el('span', { class: 'tag' }, 'agent') : null)],
-      ['On behalf of', d.requester.onBehalfOf ?? 'not stated'],
-      ['Groups', d.requester.groups.join(', ') || '—'],
-    ])),
+    section(
+      'Who asked',
+      table([
+        ['Identity', el('span', {}, d.requester.user, d.requester.agent ? el('span', { class: 'tag' }, 'agent') : null)],
+        ['On behalf of', d.requester.onBehalfOf ?? 'not stated'],
+        ['Groups', d.requester.groups.join(', ') || '—'],
+      ]),
+    ),
 
-    section('Why policy stopped it', el('ul', { class: 'reasons' }, ...d.reasons.map((r) => el('li', {}, el('span', { class: `sev sev-${safeClass(r.severity)}` }, r.severity), ' ', el('span', { class: 'msg' }, r.message), ' ', el('code', { class: 'rule' }, r.rule))))),
+    section(
+      'Why policy stopped it',
+      el(
+        'ul',
+        { class: 'reasons' },
+        ...d.reasons.map((r) =>
+          el(
+            'li',
+            {},
+            el('span', { class: `sev sev-${safeClass(r.severity)}` }, r.severity),
+            ' ',
+            el('span', { class: 'msg' }, r.message),
+            ' ',
+            el('code', { class: 'rule' }, r.rule),
+          ),
+        ),
+      ),
+    ),
 
-    section('Agent context', Object.keys(ctx).length === 0 ? el('p', { class: 'muted' }, 'The agent gave no context (workflow, confidence, rationale).') : table([
-      ['Workflow', ctx.workflow ?? '—'],
-      ['Confidence', typeof ctx.confidence === 'number' ? `${Math.round(ctx.confidence * 100)}%` : '—'],
-      ['Rationale', ctx.rationale ? el('span', { class: 'rationale' }, ctx.rationale) : '—'],
-      ctx.remediationTarget ? ['Remediation target', ctx.remediationTarget] : null,
-      ctx.source ? ['Source', ctx.source] : null,
-    ])),
+    section(
+      'Agent context',
+      Object.keys(ctx).length === 0
+        ? el('p', { class: 'muted' }, 'The agent gave no context (workflow, confidence, rationale).')
+        : table([
+            ['Workflow', ctx.workflow ?? '—'],
+            ['Confidence', typeof ctx.confidence === 'number' ? `${Math.round(ctx.confidence * 100)}%` : '—'],
+            ['Rationale', ctx.rationale ? el('span', { class: 'rationale' }, ctx.rationale) : '—'],
+            ctx.remediationTarget ? ['Remediation target', ctx.remediationTarget] : null,
+            ctx.source ? ['Source', ctx.source] : null,
+          ]),
+    ),
 
-    d.fixes.length > 0 ? section('Proposed fix', d.fixDiff ? diffView(d.fixDiff) : el('p', { class: 'error' }, `The proposed fix does not apply to the stored object: ${d.fixError ?? 'unknown error'}`), rawPatch(d.fixes)) : null,
+    d.fixes.length > 0
+      ? section(
+          'Proposed fix',
+          d.fixDiff
+            ? diffView(d.fixDiff)
+            : el('p', { class: 'error' }, `The proposed fix does not apply to the stored object: ${d.fixError ?? 'unknown error'}`),
+          rawPatch(d.fixes),
+        )
+      : null,
 
-    d.tool ? section('Tool call', el('pre', { class: 'code' }, JSON.stringify({ name: d.tool.name, arguments: d.tool.arguments, target: d.tool.target }, null, 2))) : null,
+    d.tool
+      ? section('Tool call', el('pre', { class: 'code' }, JSON.stringify({ name: d.tool.name, arguments: d.tool.arguments, target: d.tool.target }, null, 2)))
+      : null,
 
     d.decision || d.override || d.consumption ? section('Decision', decisionView(d)) : null,
 
     d.objectYaml || d.objectExcerpt
-      ? el('details', { class: 'object' }, el('summary', {}, d.objectYaml ? 'Object as submitted (secrets redacted)' : 'Object (too large to keep: first bytes)'), el('pre', { class: 'code' }, d.objectYaml ?? d.objectExcerpt ?? ''))
+      ? el(
+          'details',
+          { class: 'object' },
+          el('summary', {}, d.objectYaml ? 'Object as submitted (secrets redacted)' : 'Object (too large to keep: first bytes)'),
+          el('pre', { class: 'code' }, d.objectYaml ?? d.objectExcerpt ?? ''),
+        )
       : null,
 
-    el('p', { class: 'meta' }, `approvers: ${d.approverGroups.join(', ')} · bundle ${d.bundleRevision || '—'} · created ${d.createdAt ?? '—'} · requiredBy ${d.requiredBy} · object ${d.objectDigest}`),
+    el(
+      'p',
+      { class: 'meta' },
+      `approvers: ${d.approverGroups.join(', ')} · bundle ${d.bundleRevision || '—'} · created ${d.createdAt ?? '—'} · requiredBy ${d.requiredBy} · object ${d.objectDigest}`,
+    ),
   );
 }
 
@@ -476,17 +557,29 @@ function infoSection(d) {
 function decisionView(d) {
   const parts = [];
   if (d.decision) {
-    parts.push(table([
-      ['Decided', `${d.phase === 'Rejected' ? 'rejected' : 'approved'}${d.decision.by ? ` by ${d.decision.by}` : ''}${d.decision.at ? ` at ${d.decision.at}` : ''}`],
-      ['Message', d.decision.message ?? '—'],
-      ['Edited', d.decision.edited ? 'yes' : 'no'],
-    ]));
+    parts.push(
+      table([
+        [
+          'Decided',
+          `${d.phase === 'Rejected' ? 'rejected' : 'approved'}${d.decision.by ? ` by ${d.decision.by}` : ''}${d.decision.at ? ` at ${d.decision.at}` : ''}`,
+        ],
+        ['Message', d.decision.message ?? '—'],
+        ['Edited', d.decision.edited ? 'yes' : 'no'],
+      ]),
+    );
   }
   if (d.override) {
-    parts.push(el('h4', {}, 'The approver\'s edit'));
+    parts.push(el('h4', {}, "The approver's edit"));
     parts.push(d.overrideDiff ? diffView(d.overrideDiff) : el('pre', { class: 'code' }, JSON.stringify(d.override, null, 2)));
   }
-  if (d.consumption) parts.push(el('p', {}, `Used by request ${d.consumption.requestUid} at ${d.consumption.at}${d.consumption.confirmedAt ? '' : ' (not yet confirmed by validation)'}.`));
+  if (d.consumption)
+    parts.push(
+      el(
+        'p',
+        {},
+        `Used by request ${d.consumption.requestUid} at ${d.consumption.at}${d.consumption.confirmedAt ? '' : ' (not yet confirmed by validation)'}.`,
+      ),
+    );
   return el('div', {}, ...parts);
 }
 
@@ -509,7 +602,12 @@ function diffView(lines) {
 
 /** @param {PatchOp[]} ops */
 function rawPatch(ops) {
-  return el('details', { class: 'raw' }, el('summary', {}, `JSON patch (${ops.length} operation${ops.length === 1 ? '' : 's'})`), el('pre', { class: 'code' }, JSON.stringify(ops, null, 2)));
+  return el(
+    'details',
+    { class: 'raw' },
+    el('summary', {}, `JSON patch (${ops.length} operation${ops.length === 1 ? '' : 's'})`),
+    el('pre', { class: 'code' }, JSON.stringify(ops, null, 2)),
+  );
 }
 
 // ---------------------------------------------------------------- actions
@@ -523,7 +621,9 @@ function actionsSection(d) {
   }
   const notice = el('p', { class: 'notice', role: 'status', hidden: true });
   const error = el('p', { class: 'error', role: 'alert', hidden: true });
-  const message = /** @type {HTMLTextAreaElement} */ (el('textarea', { id: 'message', rows: 2, placeholder: 'Why (required to reject; the agent and the human behind it read it)' }));
+  const message = /** @type {HTMLTextAreaElement} */ (
+    el('textarea', { id: 'message', rows: 2, placeholder: 'Why (required to reject; the agent and the human behind it read it)' })
+  );
   const approve = el('button', { type: 'button', class: 'primary' }, 'Approve');
   const approveFix = d.hasFix && d.object ? el('button', { type: 'button', class: 'primary' }, 'Approve and apply fix') : null;
   const reject = el('button', { type: 'button', class: 'danger' }, 'Reject');
@@ -533,14 +633,7 @@ function actionsSection(d) {
 
   box.append(el('h3', {}, 'Decide'));
   if (!d.you.mayDecide) box.append(el('p', { class: 'warning' }, `belay is likely to refuse your decision: ${d.you.why ?? ''}`));
-  box.append(
-    el('label', { for: 'message' }, 'Message'),
-    message,
-    el('div', { class: 'buttons' }, ...buttons),
-    editor.panel,
-    notice,
-    error,
-  );
+  box.append(el('label', { for: 'message' }, 'Message'), message, el('div', { class: 'buttons' }, ...buttons), editor.panel, notice, error);
 
   /** @param {Record<string, unknown>} body */
   async function send(body) {
@@ -553,19 +646,29 @@ function actionsSection(d) {
     try {
       // The version on screen: the info above is re-rendered as the request changes, the form is kept.
       const seen = state.detail?.id === d.id ? state.detail.resourceVersion : d.resourceVersion;
-      const next = /** @type {Detail} */ (await api('POST', `${approvalPath(d.id)}/decision`, { ...body, ...(text ? { message: text } : {}), ...(seen ? { resourceVersion: seen } : {}) }));
+      const next = /** @type {Detail} */ (
+        await api('POST', `${approvalPath(d.id)}/decision`, { ...body, ...(text ? { message: text } : {}), ...(seen ? { resourceVersion: seen } : {}) })
+      );
       renderDetail(next, true);
       const done = byId('detail').querySelector('.actions');
-      if (done) done.prepend(el('p', { class: 'notice', role: 'status' }, next.phase === 'Rejected'
-        ? `Rejected. The agent's retries are refused with your message until ${next.requiredBy}.`
-        : `Approved${next.decision?.edited ? ' with an edit' : ''}: ${next.approvedNote}.`));
+      if (done)
+        done.prepend(
+          el(
+            'p',
+            { class: 'notice', role: 'status' },
+            next.phase === 'Rejected'
+              ? `Rejected. The agent's retries are refused with your message until ${next.requiredBy}.`
+              : `Approved${next.decision?.edited ? ' with an edit' : ''}: ${next.approvedNote}.`,
+          ),
+        );
     } catch (err) {
       const e = err instanceof ApiError ? err : new ApiError(0, 'error', String(err));
       if (e.status === 401) {
         signOut(`Signed out: ${e.message}`);
         return;
       }
-      const label = e.status === 403 ? 'Refused' : e.status === 409 ? 'Conflict' : e.status === 400 ? 'Not accepted' : e.status === 404 ? 'Not found' : 'Failed';
+      const label =
+        e.status === 403 ? 'Refused' : e.status === 409 ? 'Conflict' : e.status === 400 ? 'Not accepted' : e.status === 404 ? 'Not found' : 'Failed';
       showMessage(error, `${label}: ${e.message}`);
       for (const b of [...buttons, ...editor.buttons]) b.removeAttribute('disabled');
     } finally {
@@ -613,18 +716,38 @@ function editPanel(d, submit) {
     panel.append(el('label', { for: 'edit-text' }, 'Replacement arguments for the tool call (YAML or JSON)'));
   } else if (d.object) {
     kind = 'object';
-    select = /** @type {HTMLSelectElement} */ (el('select', { id: 'edit-kind' }, el('option', { value: 'object' }, 'Edited object (YAML or JSON)'), el('option', { value: 'patch' }, 'JSON patch (RFC 6902)')));
+    select = /** @type {HTMLSelectElement} */ (
+      el(
+        'select',
+        { id: 'edit-kind' },
+        el('option', { value: 'object' }, 'Edited object (YAML or JSON)'),
+        el('option', { value: 'patch' }, 'JSON patch (RFC 6902)'),
+      )
+    );
     area.value = d.objectYaml ?? '';
     const sel = select;
     sel.addEventListener('change', () => {
       kind = sel.value === 'patch' ? 'patch' : 'object';
-      area.value = kind === 'patch' ? JSON.stringify(d.fixes.length ? d.fixes : [{ op: 'replace', path: '/spec/replicas', value: 1 }], null, 2) : d.objectYaml ?? '';
+      area.value =
+        kind === 'patch' ? JSON.stringify(d.fixes.length ? d.fixes : [{ op: 'replace', path: '/spec/replicas', value: 1 }], null, 2) : (d.objectYaml ?? '');
     });
-    panel.append(el('label', { for: 'edit-kind' }, 'Edit as'), sel, el('label', { for: 'edit-text' }, 'The object the agent will get (kind, name and namespace cannot change)'));
+    panel.append(
+      el('label', { for: 'edit-kind' }, 'Edit as'),
+      sel,
+      el('label', { for: 'edit-text' }, 'The object the agent will get (kind, name and namespace cannot change)'),
+    );
   } else {
     kind = 'patch';
     area.value = '[]';
-    panel.append(el('p', { class: 'muted' }, d.objectExcerpt ? 'The object was too large to keep; give a JSON patch.' : 'This request has no object to edit (a delete, a connect or a read): approve or reject it as it is.'));
+    panel.append(
+      el(
+        'p',
+        { class: 'muted' },
+        d.objectExcerpt
+          ? 'The object was too large to keep; give a JSON patch.'
+          : 'This request has no object to edit (a delete, a connect or a read): approve or reject it as it is.',
+      ),
+    );
   }
   panel.append(area, el('div', { class: 'buttons' }, go, cancel));
   go.addEventListener('click', () => submit({ action: 'edit', [kind]: area.value }));
@@ -649,7 +772,12 @@ function start() {
         showMessage(byId('login-error'), null);
         if (input instanceof HTMLInputElement) input.value = '';
       },
-      (err) => signOut(err instanceof ApiError && err.status === 401 ? `That token was not accepted: ${err.message}` : `Cannot sign in: ${err instanceof Error ? err.message : String(err)}`),
+      (err) =>
+        signOut(
+          err instanceof ApiError && err.status === 401
+            ? `That token was not accepted: ${err.message}`
+            : `Cannot sign in: ${err instanceof Error ? err.message : String(err)}`,
+        ),
     );
   });
   byId('signout').addEventListener('click', () => signOut(null));
@@ -662,7 +790,9 @@ function start() {
   });
   setInterval(tick, 1000);
   if (state.token) {
-    signIn().catch((err) => signOut(err instanceof ApiError && err.status === 401 ? null : `Cannot sign in: ${err instanceof Error ? err.message : String(err)}`));
+    signIn().catch((err) =>
+      signOut(err instanceof ApiError && err.status === 401 ? null : `Cannot sign in: ${err instanceof Error ? err.message : String(err)}`),
+    );
   } else {
     signOut(null);
   }

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { DecisionRecord, DecisionSink } from '../../../src/observe/decisions.js';
 import { silentLogger } from '../../../src/observe/log.js';
 import { buildBundle, TEST_POLICY_DIR } from '../../../src/testkit/opa-bundle.js';
-import { startGateway, type Gateway } from '../../gateway.js';
+import { type Gateway, startGateway } from '../../gateway.js';
 
 /** Approver-file tokens; dana is the human the agent acts for, carol no approver, the bot an agent. */
 export const TOKENS = {
@@ -27,7 +27,11 @@ export const AGENT_TOKEN = 'bot-gate-api-token-0123456789ab';
 
 const CONSOLE_POLICY_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'policy');
 
-export const AGENT = { username: 'system:serviceaccount:agents:bot', uid: 'u-bot', groups: ['system:serviceaccounts', 'system:serviceaccounts:agents', 'system:authenticated'] };
+export const AGENT = {
+  username: 'system:serviceaccount:agents:bot',
+  uid: 'u-bot',
+  groups: ['system:serviceaccounts', 'system:serviceaccounts:agents', 'system:authenticated'],
+};
 
 export interface ConsoleFixture {
   gateway: Gateway;
@@ -106,7 +110,11 @@ export function deferringReview(uid: string, o: ReviewOptions = {}) {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name, namespace, labels: { 'test/decision': 'defer', ...(o.labels ?? {}) }, ...(o.annotations ? { annotations: o.annotations } : {}) },
-    spec: { replicas: o.replicas ?? 3, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } },
+    spec: {
+      replicas: o.replicas ?? 3,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } },
+    },
   };
   return {
     apiVersion: 'admission.k8s.io/v1',
@@ -138,7 +146,12 @@ export interface Reply {
   body: any;
 }
 
-export function request(f: ConsoleFixture, method: string, pathname: string, o: { token?: string; body?: unknown; raw?: string; contentType?: string } = {}): Promise<Reply> {
+export function request(
+  f: ConsoleFixture,
+  method: string,
+  pathname: string,
+  o: { token?: string; body?: unknown; raw?: string; contentType?: string } = {},
+): Promise<Reply> {
   const text = o.raw ?? (o.body === undefined ? undefined : JSON.stringify(o.body));
   const headers: Record<string, string> = {};
   if (o.token !== undefined) headers.authorization = `Bearer ${o.token}`;
@@ -164,7 +177,11 @@ export function request(f: ConsoleFixture, method: string, pathname: string, o: 
 }
 
 /** Sends an AdmissionReview to /validate or /mutate and returns its response. */
-export async function admit(f: ConsoleFixture, stage: 'validate' | 'mutate', review: unknown): Promise<{ uid: string; allowed: boolean; status?: { code: number; message: string }; patch?: string }> {
+export async function admit(
+  f: ConsoleFixture,
+  stage: 'validate' | 'mutate',
+  review: unknown,
+): Promise<{ uid: string; allowed: boolean; status?: { code: number; message: string }; patch?: string }> {
   const r = await request(f, 'POST', `/${stage}`, { body: review });
   if (r.status !== 200) throw new Error(`/${stage} answered ${r.status}: ${r.text}`);
   return r.body.response;
