@@ -58,9 +58,13 @@ policy-test: opa ## Rego unit tests with opa test
 	$(OPA) test policies/ policy-tests/rego/ -v --format pretty | tail -n 5
 
 # Biome formats and lints the TypeScript, JavaScript and JSON (biome.json);
-# `make format` applies its safe fixes.
-lint: deps ## check formatting and lint (Biome for TypeScript)
+# `make format` applies its safe fixes. tsc type-checks the tests, the e2e
+# suite and the console page too (the build compiles product code only).
+lint: deps ## check formatting, lint and types (Biome, tsc)
 	npx biome ci .
+	npx tsc -p tsconfig.test.json
+	npx tsc -p e2e/tsconfig.json --noEmit
+	npx tsc -p webhook/console/static/tsconfig.json --noEmit
 
 format: deps ## apply the formatter and safe lint fixes
 	npx biome check --write .

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBundle } from '../src/bundle/bundle.js';
-import type { PolicyInput } from '../src/policy/contract.js';
+import type { PolicyInput } from '../src/contract/index.js';
 import { compilePolicy } from '../src/policy/wasm.js';
 import { buildBundle } from '../src/testkit/opa-bundle.js';
 import { writeRulesPolicy } from './rules.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { JsonObject, PolicyInput } from '../policy/contract.js';
+import type { JsonObject, PolicyInput } from '../contract/index.js';
 import { approvalName, canonicalJson, objectDigest, requestKeys, stripVolatile, toolDigest } from './fingerprint.js';
 import { deployment, policyInput, toolCallDeferred } from './testing/requests.js';
 

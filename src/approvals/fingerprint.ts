@@ -4,7 +4,7 @@
 // API server or kubectl change between two tries.
 
 import { createHash } from 'node:crypto';
-import type { JsonObject, PolicyInput } from '../policy/contract.js';
+import type { JsonObject, PolicyInput } from '../contract/index.js';
 
 /** metadata fields that differ between two submissions of the same object. */
 const VOLATILE_METADATA = [

@@ -2,7 +2,7 @@
 // admission (and other) faces only ask the gate; where approvals are stored
 // and how humans decide them lives behind it.
 
-import type { Decision, JsonObject, PatchOperation, PolicyInput } from '../policy/contract.js';
+import type { Decision, JsonObject, PatchOperation, PolicyInput } from '../contract/index.js';
 
 /**
  * What an approval would let through, computed by the face before the gate

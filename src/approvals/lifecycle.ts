@@ -22,9 +22,9 @@
 // Requests for one target are handled one at a time in this process; across
 // replicas the store's exclusive create and resourceVersion checks decide.
 
+import type { JsonObject, PatchOperation } from '../contract/index.js';
 import { asBelayError, BelayError } from '../errors.js';
 import type { Logger } from '../observe/log.js';
-import type { JsonObject, PatchOperation } from '../policy/contract.js';
 import { approvalName, type RequestKeys, requestKeys } from './fingerprint.js';
 import type { AdmitCheck, ApprovalGate, DeferredRequest, GateOutcome } from './gate.js';
 import { alreadyUsed, retryAfterApproval } from './messages.js';

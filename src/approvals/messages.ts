@@ -4,7 +4,7 @@
 // admitted once; a Secret read is allowed for the read window; a tool call,
 // a tool result and a prompt go through once.
 
-import type { Face } from '../policy/contract.js';
+import type { Face } from '../contract/index.js';
 import { formatDuration } from './duration.js';
 import { type ApprovalRequest, refOf } from './resource.js';
 

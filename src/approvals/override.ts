@@ -1,27 +1,28 @@
-// An approver's edit of the requested object (status.override.patch): applied
-// to a copy, and recognised again in the object the API server later admits.
+// An approver's edit (status.override): of the requested object or of a tool
+// call's arguments, applied to a copy; and recognised again in the object the
+// API server later admits.
 
-import fastJsonPatch from 'fast-json-patch';
-import { validateObject } from '../fix/validate.js';
-import type { JsonObject, PatchOperation } from '../policy/contract.js';
+import type { JsonObject, PatchOperation } from '../contract/index.js';
+import { type PatchWording, patchObject } from '../patch/apply.js';
 import { parsePointer } from '../redact/pointer.js';
 
-const { applyPatch, deepClone } = fastJsonPatch;
+export type Edited = { ok: true; object: JsonObject } | { ok: false; message: string };
 
-/** Applies an edit to a copy of `object` and checks the result's schema. */
-export function applyEdit(object: JsonObject, patch: readonly PatchOperation[]): { ok: true; object: JsonObject } | { ok: false; message: string } {
-  let edited: JsonObject;
-  try {
-    edited = applyPatch(deepClone(object), deepClone(patch) as never, true, false).newDocument as JsonObject;
-  } catch (err) {
-    return {
-      ok: false,
-      message: `status.override.patch does not apply to the requested object: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`,
-    };
-  }
-  const schema = validateObject(edited);
-  if (!schema.ok) return { ok: false, message: `the edited object is not a valid ${String(object.kind)}: ${schema.error}` };
-  return { ok: true, object: edited };
+const OBJECT_EDIT: PatchWording = { patch: 'status.override.patch', to: 'the requested object', result: 'the edited object' };
+const ARGUMENTS_EDIT: PatchWording = { patch: "the approver's edit", to: 'the arguments', result: 'the arguments' };
+
+/** An approver's edit of the requested object, applied to a copy; the result's schema checked. */
+export function applyEdit(object: JsonObject, patch: readonly PatchOperation[]): Edited {
+  return edited(patchObject(object, patch, OBJECT_EDIT));
+}
+
+/** An approver's JSON-patch edit of a tool call's arguments, applied to a copy. */
+export function applyArgumentsEdit(args: JsonObject, patch: readonly PatchOperation[]): Edited {
+  return edited(patchObject(args, patch, ARGUMENTS_EDIT));
+}
+
+function edited(result: ReturnType<typeof patchObject>): Edited {
+  return result.ok ? { ok: true, object: result.object } : { ok: false, message: result.error };
 }
 
 /**

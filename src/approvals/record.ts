@@ -2,7 +2,7 @@
 // decide, bounded to what the CRD accepts (a spec the API server refuses
 // would turn every defer into an error), with secrets kept out of it.
 
-import { type AgentContext, DEFAULT_APPROVAL_TTL, type JsonObject, type PolicyInput } from '../policy/contract.js';
+import { type AgentContext, DEFAULT_APPROVAL_TTL, type JsonObject, type PolicyInput } from '../contract/index.js';
 import { fromValue, redactResult } from '../redact/index.js';
 import { parseDuration } from './duration.js';
 import { approvalName, type RequestKeys, stripVolatile } from './fingerprint.js';

@@ -2,7 +2,7 @@
 // cluster (manifests/crd/approvalrequests.yaml) and in the local store, so
 // every reader — gate, controller, CLI, status webhook — handles one type.
 
-import type { AgentContext, Face, JsonObject, PatchOperation, Reason } from '../policy/contract.js';
+import type { AgentContext, Face, JsonObject, PatchOperation, Reason } from '../contract/index.js';
 
 export const APPROVAL_GROUP = 'belay.dev';
 export const APPROVAL_VERSION = 'v1alpha1';

@@ -3,8 +3,8 @@
 // authenticated caller, never from the client); the validating stage enforces
 // separation of duties and the lifecycle's transitions (separation.ts).
 
+import type { PatchOperation } from '../contract/index.js';
 import type { AdmissionRequest } from '../input/admission.js';
-import type { PatchOperation } from '../policy/contract.js';
 import { APPROVAL_GROUP, APPROVAL_PLURAL, type ApprovalRequest } from './resource.js';
 import { type Check, checkCreate, checkDelete, checkMetadataUpdate, checkStatusChange, type ReviewContext, stampedStatus } from './separation.js';
 

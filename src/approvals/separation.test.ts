@@ -2,9 +2,9 @@
 // of approvalrequests and approvalrequests/status.
 
 import { describe, expect, it } from 'vitest';
+import type { JsonObject } from '../contract/index.js';
 import type { AgentSelector, UserInfo } from '../identity/agents.js';
 import type { AdmissionRequest } from '../input/admission.js';
-import type { JsonObject } from '../policy/contract.js';
 import { requestKeys } from './fingerprint.js';
 import { newApprovalRequest } from './record.js';
 import { type ApprovalRequest, type ApprovalStatus, rfc3339 } from './resource.js';

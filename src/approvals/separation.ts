@@ -2,8 +2,8 @@
 // rules run in belay's webhook on approvalrequests(/status), where the API
 // server has authenticated the caller, and in the local store. Pure: no I/O.
 
+import type { PatchOperation } from '../contract/index.js';
 import { type AgentSelector, isAgent, type UserInfo } from '../identity/agents.js';
-import type { PatchOperation } from '../policy/contract.js';
 import { canonicalJson } from './fingerprint.js';
 import { applyEdit } from './override.js';
 import {

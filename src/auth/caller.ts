@@ -4,9 +4,9 @@
 // (that human may not approve the agent's request) and audit; it restricts
 // and never grants, so an unverified claim cannot raise anyone's rights.
 
+import type { Actor } from '../contract/index.js';
 import { BelayError } from '../errors.js';
 import { type AgentSelector, actorFrom } from '../identity/agents.js';
-import type { Actor } from '../policy/contract.js';
 import type { AuthenticatedUser } from './authenticator.js';
 
 /** User-extra key for the human an agent acts for (also settable with kubectl --as-user-extra). */

@@ -2,9 +2,9 @@
 // when a newer bundle turns out bad. A request takes one snapshot and uses it
 // throughout, so no request ever mixes two revisions.
 
+import type { JsonObject } from '../contract/index.js';
 import { asBelayError } from '../errors.js';
 import { type AgentSelector, agentSelectorFromData } from '../identity/agents.js';
-import type { JsonObject } from '../policy/contract.js';
 import { type Evaluator, inProcessEvaluator, type PrepareEvaluator } from '../policy/evaluator.js';
 import type { Bundle } from './bundle.js';
 

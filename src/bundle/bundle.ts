@@ -3,8 +3,8 @@
 // configured); compiling the module is policy/wasm.ts's job.
 
 import { createHash } from 'node:crypto';
+import type { JsonObject } from '../contract/index.js';
 import { BelayError } from '../errors.js';
-import type { JsonObject } from '../policy/contract.js';
 import { type ArchiveFiles, type ArchiveLimits, readArchive } from './archive.js';
 
 export interface BundleManifest {

@@ -3,9 +3,9 @@
 // provide them), the files and the signature.
 
 import { createHash } from 'node:crypto';
+import { entrypointOf, FACES, type Face, type JsonObject } from '../contract/index.js';
 import { asBelayError } from '../errors.js';
 import { customBuiltins, sdkBuiltinNames } from '../policy/builtins.js';
-import { ENTRYPOINTS, FACES, type Face, type JsonObject } from '../policy/contract.js';
 import { moduleBuiltins } from '../policy/wasm.js';
 import { readArchive } from './archive.js';
 import { bundleFromFiles } from './bundle.js';
@@ -103,7 +103,7 @@ export async function inspectBundle(archive: Uint8Array, verification?: Verifica
     }
   }
 
-  const served = FACES.filter((f) => entrypoints.includes(ENTRYPOINTS[f]));
+  const served = FACES.filter((f) => entrypoints.includes(entrypointOf(f)));
   return {
     digest: bundle.digest,
     bytes: archive.byteLength,

@@ -3,15 +3,13 @@
 // and an edit that cannot apply are bad requests (400) and decide nothing;
 // who may decide is left to the store (or, in a cluster, the API server).
 
-import fastJsonPatch from 'fast-json-patch';
 import { parse as parseYaml } from 'yaml';
 import type { ApprovalOverride, ApprovalRequest } from '../approvals/resource.js';
 import { checkOverride } from '../approvals/separation.js';
 import type { HumanDecision } from '../approvals/store.js';
+import type { JsonObject, PatchOperation } from '../contract/index.js';
 import { BelayError } from '../errors.js';
-import type { JsonObject, PatchOperation } from '../policy/contract.js';
-
-const { compare } = fastJsonPatch;
+import { diff } from '../patch/apply.js';
 
 export const CONSOLE_ACTIONS = ['approve', 'reject', 'edit'] as const;
 export type ConsoleAction = (typeof CONSOLE_ACTIONS)[number];
@@ -110,7 +108,7 @@ function editOf(kind: 'patch' | 'object' | 'arguments', raw: unknown, request: A
         : 'this request has no object to edit (a delete, a connect or a read); approve or reject it as it is',
     );
   }
-  const patch = compare(original, value as JsonObject) as PatchOperation[];
+  const patch = diff(original, value as JsonObject);
   if (patch.length === 0) throw bad('the edited object is the same as the requested one; approve it as it is instead');
   return { patch };
 }

@@ -5,7 +5,7 @@
 import { structuredPatch } from 'diff';
 import { stringify } from 'yaml';
 import { applyEdit } from '../approvals/override.js';
-import type { JsonObject, PatchOperation } from '../policy/contract.js';
+import type { JsonObject, PatchOperation } from '../contract/index.js';
 
 export type DiffLineKind = 'context' | 'add' | 'remove' | 'hunk';
 

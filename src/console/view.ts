@@ -7,6 +7,7 @@
 
 import { createHash } from 'node:crypto';
 import { approvedNote } from '../approvals/messages.js';
+import { applyArgumentsEdit } from '../approvals/override.js';
 import {
   type ApprovalConsumption,
   type ApprovalOverride,
@@ -18,9 +19,8 @@ import {
   refOf,
 } from '../approvals/resource.js';
 import { checkDecider, type ReviewContext } from '../approvals/separation.js';
-import { applyPatchToArguments } from '../decide/edit.js';
+import type { AgentContext, JsonObject, PatchOperation, Reason } from '../contract/index.js';
 import { type AgentSelector, isAgent, type UserInfo } from '../identity/agents.js';
-import type { AgentContext, JsonObject, PatchOperation, Reason } from '../policy/contract.js';
 import { type DiffLine, previewPatch, toYaml, yamlDiff } from './diff.js';
 
 /** Who is looking, as the console authenticated them. */
@@ -224,8 +224,8 @@ function overrideDiff(override: ApprovalOverride, object: JsonObject | null, arg
     return preview.ok ? preview.diff : null;
   }
   if (args) {
-    const applied = applyPatchToArguments(args, override.patch);
-    return applied.ok ? yamlDiff(args, applied.arguments) : null;
+    const applied = applyArgumentsEdit(args, override.patch);
+    return applied.ok ? yamlDiff(args, applied.object) : null;
   }
   return null;
 }

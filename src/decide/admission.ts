@@ -2,16 +2,15 @@
 // approval workflow, and run the fix pipeline. Never throws: every failure is
 // an outcome (denied for agents, allowed for everyone else).
 
-import { type Admitted, admitApproved } from '../approvals/admit.js';
 import type { ApprovalGate } from '../approvals/gate.js';
 import type { ActivePolicy } from '../bundle/active.js';
+import type { Decision, PatchOperation, PolicyInput, Reason } from '../contract/index.js';
 import { asBelayError } from '../errors.js';
-import { type FixOutcome, runFixesAsync } from '../fix/pipeline.js';
 import { isAgent } from '../identity/agents.js';
 import { type AdmissionRequest, admissionInput } from '../input/admission.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
-import type { Decision, PatchOperation, PolicyInput, Reason } from '../policy/contract.js';
-import { runsFixes } from '../policy/pool.js';
+import type { Evaluation } from '../policy/evaluator.js';
+import { type Admitted, admitApproved } from './approved.js';
 import { deferMessage, denialMessage, failClosedMessage } from './messages.js';
 
 /** `mutate` may answer with a patch; `validate` may only admit or refuse. */
@@ -61,12 +60,9 @@ export async function decideAdmission(req: AdmissionRequest, stage: AdmissionSta
 
   const input = admissionInput(req, active.agents, deps.namespaces.lookup(req.namespace ?? ''));
   try {
-    // On mutate a worker pool runs the fix pipeline beside the evaluation: one hand-off.
-    let decision: Decision;
-    let fix: FixOutcome | undefined;
-    if (stage === 'mutate' && runsFixes(active.evaluator)) ({ decision, fix } = await active.evaluator.evaluateWithFixes('admission', input));
-    else decision = await active.evaluator.evaluate('admission', input);
-    return await settle(req, stage, input, decision, fix, active, deps);
+    // On mutate the evaluator runs the fix pipeline beside the evaluation: one hand-off.
+    const evaluation = await active.evaluator.evaluate('admission', input, { fix: stage === 'mutate' });
+    return await settle(req, stage, input, evaluation, active, deps);
   } catch (err) {
     const message = failClosedMessage(asBelayError(err).message);
     return {
@@ -87,8 +83,7 @@ async function settle(
   req: AdmissionRequest,
   stage: AdmissionStage,
   input: PolicyInput,
-  decision: Decision,
-  fix: FixOutcome | undefined,
+  { decision, fix }: Evaluation,
   active: ActivePolicy,
   deps: AdmissionDeps,
 ): Promise<AdmissionOutcome> {
@@ -166,33 +161,26 @@ async function settle(
       verdict: 'deny',
     };
   }
-  return withFixes(input, decision.fixes, fix, active, { ...base, auditAnnotations: annotations('fix', rules, revision, decision) });
+  return withFixes(fix, { ...base, auditAnnotations: annotations('fix', rules, revision, decision) });
 }
 
 /**
- * The fix pipeline: apply, validate the schema, evaluate the patched object
- * again, and send the patch only when that is a clean allow. `ran` is the
- * pipeline as a worker already ran it; without it, it runs here. (An
- * approver's edit goes through approvals/admit.ts instead: there a defer is covered.)
+ * What the fix pipeline (run by the evaluator beside the evaluation) means
+ * for the request: the patch is sent only when the fixed object is a clean
+ * allow. (An approver's edit goes through approved.ts: there a defer is covered.)
  */
-async function withFixes(
-  input: PolicyInput,
-  fixes: readonly PatchOperation[],
-  ran: FixOutcome | undefined,
-  active: ActivePolicy,
-  base: Omit<AdmissionOutcome, 'allowed' | 'verdict'>,
-): Promise<AdmissionOutcome> {
-  const applied = ran ?? (await runFixesAsync(input, fixes, (fixed) => active.evaluator.evaluate('admission', fixed)));
-  if (!applied.ok) {
+function withFixes(fix: Evaluation['fix'], base: Omit<AdmissionOutcome, 'allowed' | 'verdict'>): AdmissionOutcome {
+  if (!fix?.ok) {
+    const error = fix?.error ?? 'the evaluator did not run the fix pipeline';
     return {
       ...base,
       allowed: false,
       code: 403,
-      message: `${denialMessage(base.decision?.reasons ?? [], 'the object is not compliant')}; the policy fix could not be used: ${applied.error}`,
+      message: `${denialMessage(base.decision?.reasons ?? [], 'the object is not compliant')}; the policy fix could not be used: ${error}`,
       verdict: 'deny',
     };
   }
-  const again = applied.again;
+  const again = fix.again;
   if (again.decision !== 'allow' || again.fixes.length > 0) {
     const reasons: Reason[] = again.reasons.length > 0 ? again.reasons : (base.decision?.reasons ?? []);
     const still = again.fixes.length > 0 ? 'still needs further fixes' : `is still ${again.decision === 'defer' ? 'deferred' : 'denied'}`;
@@ -205,8 +193,8 @@ async function withFixes(
       verdict: 'deny',
     };
   }
-  const warnings = [...(base.warnings ?? []), ...again.warnings.filter((w) => !base.warnings.includes(w))];
-  return { ...base, warnings, allowed: true, patch: applied.patch, verdict: applied.patch.length > 0 ? 'fix' : 'allow' };
+  const warnings = [...(base.warnings ?? []), ...fix.warnings.filter((w) => !base.warnings.includes(w))];
+  return { ...base, warnings, allowed: true, patch: fix.patch, verdict: fix.patch.length > 0 ? 'fix' : 'allow' };
 }
 
 function annotations(verdict: string, rules: string[], revision: string, decision?: Decision): Record<string, string> {

@@ -11,9 +11,9 @@ import { ApprovalLifecycle } from '../approvals/lifecycle.js';
 import { LocalApprovalStore } from '../approvals/local-store.js';
 import { phaseOf } from '../approvals/resource.js';
 import type { ActivePolicy } from '../bundle/active.js';
+import type { Actor, Decision, Face, PolicyInput } from '../contract/index.js';
 import { agentSelectorFromData } from '../identity/agents.js';
 import { namesOnly } from '../namespaces/directory.js';
-import type { Actor, Decision, Face, PolicyInput } from '../policy/contract.js';
 import { decideAuthorization, ReadGrants } from './authorization.js';
 import { decidePrompt } from './prompt.js';
 import { decideToolCall } from './toolcall.js';
@@ -43,7 +43,7 @@ function policy(evaluate: (face: Face, input: PolicyInput) => Decision): ActiveP
     data,
     source: 'test',
     activatedAt: new Date(),
-    evaluator: { revision: 'r1', builtins: [], evaluate: async (face, input) => evaluate(face, input), close: async () => {} },
+    evaluator: { revision: 'r1', builtins: [], evaluate: async (face, input) => ({ decision: evaluate(face, input as PolicyInput) }), close: async () => {} },
   };
 }
 

@@ -18,11 +18,11 @@ import { parseDuration } from '../approvals/duration.js';
 import { requestKeys } from '../approvals/fingerprint.js';
 import type { ApprovalGate } from '../approvals/gate.js';
 import type { ActivePolicy } from '../bundle/active.js';
+import type { Decision, JsonObject, PolicyInput } from '../contract/index.js';
 import { asBelayError } from '../errors.js';
 import { isAgent } from '../identity/agents.js';
 import { authorizationInput, type SubjectAccessReviewSpec } from '../input/authorization.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
-import type { Decision, JsonObject, PolicyInput } from '../policy/contract.js';
 import { deferMessage, denialMessage, failClosedMessage } from './messages.js';
 
 export const DEFAULT_READ_WINDOW_MS = 5 * 60_000;
@@ -70,7 +70,7 @@ export async function decideAuthorization(spec: SubjectAccessReviewSpec, deps: A
 
   const input = authorizationInput(spec, active.agents, deps.namespaces.lookup(spec.resourceAttributes.namespace ?? ''));
   try {
-    const decision = await active.evaluator.evaluate('authorization', input);
+    const { decision } = await active.evaluator.evaluate('authorization', input);
     return await settle(input, decision, active, deps);
   } catch (err) {
     const message = asBelayError(err).message;

@@ -4,9 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { noApprovals } from '../approvals/gate.js';
 import type { ActivePolicy } from '../bundle/active.js';
+import type { Actor, Decision, Face, PolicyInput } from '../contract/index.js';
 import { agentSelectorFromData } from '../identity/agents.js';
 import { namesOnly } from '../namespaces/directory.js';
-import type { Actor, Decision, Face, PolicyInput } from '../policy/contract.js';
 import { decideAuthorization, ReadGrants, readWindowMs } from './authorization.js';
 import { decidePrompt } from './prompt.js';
 import { decideToolCall } from './toolcall.js';
@@ -28,8 +28,8 @@ function policy(evaluate: (face: Face, input: PolicyInput) => Decision): ActiveP
       revision: 'r1',
       builtins: [],
       evaluate: async (face, input) => {
-        seen.push(input);
-        return evaluate(face, input);
+        seen.push(input as PolicyInput);
+        return { decision: evaluate(face, input as PolicyInput) };
       },
       close: async () => {},
     },

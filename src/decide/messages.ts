@@ -1,7 +1,7 @@
 // The sentences people read: kubectl prints the denial message after
 // `admission webhook "…" denied the request: `.
 
-import type { Decision, Reason } from '../policy/contract.js';
+import type { Decision, Reason } from '../contract/index.js';
 
 /** The first reason, its rule id, and a count of the rest. */
 export function denialMessage(reasons: readonly Reason[], fallback: string): string {

@@ -5,8 +5,8 @@
 // the findings and a redacted text to offer instead ([Edit] in use case 5).
 
 import { randomUUID } from 'node:crypto';
+import type { Actor } from '../contract/index.js';
 import { type PromptRequest, promptInput } from '../input/prompt.js';
-import type { Actor } from '../policy/contract.js';
 import type { Finding } from '../scan/index.js';
 import { denialMessage } from './messages.js';
 import { activeOrThrow, baseOutcome, evaluate, type GateApiDeps, type GateApiOutcome, isOutcome, unresolved } from './toolcall.js';

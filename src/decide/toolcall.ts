@@ -8,12 +8,24 @@
 import { randomUUID } from 'node:crypto';
 import { toolDigest } from '../approvals/fingerprint.js';
 import type { AdmitCheck, ApprovalGate, GateOutcome } from '../approvals/gate.js';
+import { applyArgumentsEdit } from '../approvals/override.js';
 import type { ActivePolicy } from '../bundle/active.js';
+import type {
+  Actor,
+  Decision,
+  Face,
+  JsonObject,
+  PatchOperation,
+  PolicyInput,
+  Reason,
+  ToolCall,
+  ToolCallRequest,
+  TrustMode,
+  Verdict,
+} from '../contract/index.js';
 import { asBelayError, BelayError } from '../errors.js';
-import { resourceOf, retarget, type ToolCall, type ToolCallRequest, toolCallInput } from '../input/toolcall.js';
+import { resourceOf, retarget, toolCallInput } from '../input/toolcall.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
-import type { Actor, Decision, Face, JsonObject, PatchOperation, PolicyInput, Reason, TrustMode, Verdict } from '../policy/contract.js';
-import { applyPatchToArguments } from './edit.js';
 import { deferMessage, denialMessage, failClosedMessage } from './messages.js';
 
 export interface GateApiDeps {
@@ -65,7 +77,7 @@ export function activeOrThrow(deps: Pick<GateApiDeps, 'policy'>): ActivePolicy {
 /** Evaluates, turning any failure into a fail-closed outcome. */
 export async function evaluate(active: ActivePolicy, face: Face, input: PolicyInput): Promise<Decision | GateApiOutcome> {
   try {
-    return await active.evaluator.evaluate(face, input);
+    return (await active.evaluator.evaluate(face, input)).decision;
   } catch (err) {
     const e = asBelayError(err, 'evaluation_failed');
     const message = failClosedMessage(e.message);
@@ -185,9 +197,9 @@ function editedCall(
 ): { ok: true; tool: ToolCall } | { ok: false; message: string } {
   let next = args;
   if (!next && patch && patch.length > 0) {
-    const applied = applyPatchToArguments(original.arguments, patch);
+    const applied = applyArgumentsEdit(original.arguments, patch);
     if (!applied.ok) return applied;
-    next = applied.arguments;
+    next = applied.object;
   }
   if (!next) return { ok: true, tool: original };
   return { ok: true, tool: { name: original.name, arguments: next, target: retarget(original.target, next) } };

@@ -1,7 +1,7 @@
 // Who is an agent is configuration, read from the bundle's data
 // (data.belay.config.agents) so the gateway and the policy agree.
 
-import type { Actor, JsonObject } from '../policy/contract.js';
+import type { Actor, JsonObject } from '../contract/index.js';
 
 export interface AgentSelector {
   /** Every service account in these namespaces. */

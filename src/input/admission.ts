@@ -1,8 +1,8 @@
 // Turns an admission.k8s.io/v1 AdmissionRequest into the policy input.
 
+import type { JsonObject, NamespaceInfo, PolicyInput } from '../contract/index.js';
 import type { AgentSelector, UserInfo } from '../identity/agents.js';
 import { actorFrom } from '../identity/agents.js';
-import type { JsonObject, NamespaceInfo, PolicyInput } from '../policy/contract.js';
 import { contextFrom } from './context.js';
 
 /** The request half of an AdmissionReview, as the API server sends it. */

@@ -1,8 +1,8 @@
 // Turns an authorization.k8s.io/v1 SubjectAccessReview spec into the policy
 // input. Reads carry no object: policy sees who, which verb, which resource.
 
+import type { NamespaceInfo, PolicyInput } from '../contract/index.js';
 import { type AgentSelector, actorFrom } from '../identity/agents.js';
-import type { NamespaceInfo, PolicyInput } from '../policy/contract.js';
 import { contextFrom } from './context.js';
 
 export interface ResourceAttributes {

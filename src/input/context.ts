@@ -3,7 +3,7 @@
 // agent gate API. Annotations win over user extra: they travel with the object
 // and show up in review.
 
-import type { AgentContext, JsonObject } from '../policy/contract.js';
+import type { AgentContext, JsonObject } from '../contract/index.js';
 
 export const CONTEXT_KEYS = {
   workflow: 'belay.dev/workflow',

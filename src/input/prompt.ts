@@ -3,7 +3,7 @@
 // secrets. The HTTP face and the fixture runner both build it with this, so a
 // policy test exercises what the gateway serves.
 
-import type { Actor, AgentContext, PolicyInput } from '../policy/contract.js';
+import type { Actor, AgentContext, PolicyInput } from '../contract/index.js';
 import { type Finding, scanText } from '../scan/index.js';
 import { agentContext } from './toolcall.js';
 

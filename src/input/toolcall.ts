@@ -4,35 +4,9 @@
 // can also work it out from the tool's name and arguments.
 
 import { parse as parseYaml } from 'yaml';
+import type { Actor, AgentContext, JsonObject, NamespaceInfo, PolicyInput, ResourceRef, ToolCall, ToolCallRequest, ToolTarget } from '../contract/index.js';
 import { BelayError } from '../errors.js';
-import type { Actor, AgentContext, JsonObject, NamespaceInfo, PolicyInput, ResourceRef } from '../policy/contract.js';
 import { contextFrom, contextFromApi } from './context.js';
-
-export interface ToolTarget {
-  verb?: string;
-  group?: string;
-  version?: string;
-  kind?: string;
-  resource?: string;
-  subresource?: string;
-  namespace?: string;
-  name?: string;
-  cluster?: string;
-}
-
-export interface ToolCall {
-  name: string;
-  arguments: JsonObject;
-  target: ToolTarget;
-}
-
-export interface ToolCallRequest {
-  tool: ToolCall;
-  context: AgentContext;
-  /** The caller's id for this call (an MCP tool-call id): retrying with it is not a second use of an approval. */
-  requestId?: string;
-  dryRun: boolean;
-}
 
 const TARGET_FIELDS = ['verb', 'group', 'version', 'kind', 'resource', 'subresource', 'namespace', 'name', 'cluster'] as const;
 const MAX_NAME = 256;

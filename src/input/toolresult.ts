@@ -2,10 +2,10 @@
 // (JSON or YAML text, or a JSON value) and handed to policy as content. The
 // HTTP face and the fixture runner both build it with this.
 
-import type { Actor, AgentContext, NamespaceInfo, PolicyInput } from '../policy/contract.js';
+import type { Actor, AgentContext, NamespaceInfo, PolicyInput, ToolCall } from '../contract/index.js';
 import type { ResultDocument, ResultFormat } from '../redact/document.js';
 import { parseResult } from '../redact/redact.js';
-import { agentContext, resourceOf, type ToolCall } from './toolcall.js';
+import { agentContext, resourceOf } from './toolcall.js';
 
 export interface ToolResultRequest {
   /** The call that produced the result. */

@@ -2,7 +2,7 @@
 // cluster implementation keeps it current with a watch, never a request per
 // admission.
 
-import type { NamespaceInfo } from '../policy/contract.js';
+import type { NamespaceInfo } from '../contract/index.js';
 
 export interface NamespaceDirectory {
   lookup(name: string): NamespaceInfo | null;

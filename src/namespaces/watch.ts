@@ -2,7 +2,7 @@
 // @kubernetes/client-node.
 
 import * as k8s from '@kubernetes/client-node';
-import type { NamespaceInfo } from '../policy/contract.js';
+import type { NamespaceInfo } from '../contract/index.js';
 import type { NamespaceDirectory } from './directory.js';
 
 export interface WatchOptions {

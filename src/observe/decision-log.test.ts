@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { Decision, PolicyInput } from '../policy/contract.js';
+import type { Decision, PolicyInput } from '../contract/index.js';
 import { DecisionLog, parseDecisionLog, redactRecord } from './decision-log.js';
 import type { DecisionRecord } from './decisions.js';
 

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import type { Decision, JsonObject, PatchOperation, PolicyInput } from '../policy/contract.js';
+import type { Decision, JsonObject, PatchOperation, PolicyInput } from '../contract/index.js';
 import { parsePointer } from '../redact/pointer.js';
 import { secretValuePaths } from '../redact/secrets.js';
 import { scanText } from '../scan/index.js';

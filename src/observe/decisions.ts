@@ -1,7 +1,7 @@
 // What every face hands to the decision log after answering. The sink decides
 // what to write and how (file, stdout, rotation, redaction).
 
-import type { Decision, Face, PatchOperation, PolicyInput } from '../policy/contract.js';
+import type { Decision, Face, PatchOperation, PolicyInput } from '../contract/index.js';
 
 export interface DecisionRecord {
   time: string;

@@ -8,6 +8,7 @@ import type { AdmissionRequest } from '../input/admission.js';
 import { namesOnly } from '../namespaces/directory.js';
 import { deploymentInput, deploymentRequest } from '../testkit/admission.js';
 import { buildBundle, TEST_POLICY_DIR, writeTree } from '../testkit/opa-bundle.js';
+import type { Evaluation } from './evaluator.js';
 import { EvaluatorPool, type WorkerReplaced, workerPoolEvaluator } from './pool.js';
 import { compilePolicy } from './wasm.js';
 
@@ -63,7 +64,7 @@ describe('EvaluatorPool', () => {
     const cases = ['deny', 'defer', 'allow', 'fix'].flatMap((kind, k) =>
       Array.from({ length: 50 }, (_, i) => input(kind === 'fix' ? { 'test/fix': 'yes' } : kind === 'allow' ? {} : { 'test/decision': kind }, `obj-${k}-${i}`)),
     );
-    const answers = await Promise.all(cases.map((c) => pool.evaluate('admission', c)));
+    const answers = (await Promise.all(cases.map((c) => pool.evaluate('admission', c)))).map((e) => e.decision);
     for (const [i, answer] of answers.entries()) expect(answer).toEqual(inline.evaluate('admission', cases[i]!));
     expect(new Set(answers.map((a) => a.decision))).toEqual(new Set(['deny', 'defer', 'allow']));
     expect(pool.stats()).toMatchObject({ size: 2, busy: 0, queued: 0, replaced: 0 });
@@ -72,19 +73,19 @@ describe('EvaluatorPool', () => {
   it('takes the input as JSON bytes, copying views it cannot move', async () => {
     const pool = await startPool(testBundle, { size: 1 });
     const exact = new TextEncoder().encode(JSON.stringify(input({ 'test/decision': 'deny' })));
-    expect((await pool.evaluateBytes('admission', exact)).decision).toBe('deny');
+    expect((await pool.evaluate('admission', exact)).decision.decision).toBe('deny');
     // A view into a larger buffer (a Node pooled Buffer) is copied, so the caller's buffer stays usable.
     const pooled = Buffer.from(JSON.stringify(input({ 'test/decision': 'defer' })));
     const whole = Buffer.concat([Buffer.from('xx'), pooled]);
     const view = new Uint8Array(whole.buffer, whole.byteOffset + 2, pooled.byteLength);
-    expect((await pool.evaluateBytes('admission', view)).decision).toBe('defer');
+    expect((await pool.evaluate('admission', view)).decision.decision).toBe('defer');
     expect(view.byteLength).toBe(pooled.byteLength);
     expect(Buffer.from(view).toString()).toBe(pooled.toString());
     // A small Buffer lives in a slice of Node's shared pool, and Buffer's own
     // slice() makes a view, not a copy: the pool must not be moved away.
     const small = Buffer.from(JSON.stringify(input({ 'test/decision': 'deny' }, 'x')));
     expect(small.byteLength).toBeLessThan(small.buffer.byteLength);
-    expect((await pool.evaluateBytes('admission', small)).decision).toBe('deny');
+    expect((await pool.evaluate('admission', small)).decision.decision).toBe('deny');
     expect(small.buffer.byteLength).toBeGreaterThan(0);
     expect(JSON.parse(small.toString()).resource.name).toBe('x');
     expect(Buffer.from('still works').toString()).toBe('still works');
@@ -121,7 +122,7 @@ describe('EvaluatorPool', () => {
     expect(err).toBeInstanceOf(BelayError);
     expect((err as BelayError).code).toBe('evaluation_failed');
     expect((err as BelayError).message).toMatch(/no entrypoint belay\/authorization\/decision/);
-    expect((await pool.evaluate('admission', input({}))).decision).toBe('allow');
+    expect((await pool.evaluate('admission', input({}))).decision.decision).toBe('allow');
     expect(pool.stats().replaced).toBe(0);
   });
 
@@ -131,7 +132,7 @@ describe('EvaluatorPool', () => {
     const started = Date.now();
     const slow = pool.evaluate('admission', input({ slow: 'yes' })).catch((e: unknown) => e);
     // The other worker keeps answering while one is stuck.
-    expect((await pool.evaluate('admission', input({}, 'fast'))).warnings).toEqual(['fast']);
+    expect((await pool.evaluate('admission', input({}, 'fast'))).decision.warnings).toEqual(['fast']);
     const err = await slow;
     const took = Date.now() - started;
     expect(err).toBeInstanceOf(BelayError);
@@ -143,7 +144,7 @@ describe('EvaluatorPool', () => {
     // The replacement comes up and the pool is whole again.
     await expect.poll(() => pool.stats().size, { timeout: 10_000 }).toBe(2);
     const after = await Promise.all([1, 2, 3].map((i) => pool.evaluate('admission', input({}, `after-${i}`))));
-    expect(after.map((d) => d.warnings[0])).toEqual(['after-1', 'after-2', 'after-3']);
+    expect(after.map((d) => d.decision.warnings[0])).toEqual(['after-1', 'after-2', 'after-3']);
     expect(pool.stats().replaced).toBe(1);
   });
 
@@ -168,7 +169,7 @@ describe('EvaluatorPool', () => {
         expect(answer.code).toBe('evaluation_failed');
         expect(answer.message).toMatch(/no policy worker became free within the 300 ms/);
       } else {
-        expect(answer).toMatchObject({ decision: 'allow', warnings: [name] });
+        expect((answer as Evaluation).decision).toMatchObject({ decision: 'allow', warnings: [name] });
       }
     }
   });
@@ -179,9 +180,9 @@ describe('EvaluatorPool', () => {
     const medium = pool.evaluate('admission', input({ loops: '20' }, 'medium'));
     // Both workers are busy: this one is posted behind the slow evaluation.
     const behind = pool.evaluate('admission', input({}, 'behind'));
-    expect((await medium).warnings).toEqual(['medium']);
+    expect((await medium).decision.warnings).toEqual(['medium']);
     expect(((await slow) as BelayError).message).toMatch(/ran past its 400 ms budget/);
-    expect(await behind).toMatchObject({ decision: 'allow', warnings: ['behind'] });
+    expect((await behind).decision).toMatchObject({ decision: 'allow', warnings: ['behind'] });
     expect(pool.stats().replaced).toBe(1);
   });
 
@@ -197,7 +198,7 @@ describe('EvaluatorPool', () => {
     const inFlight = Array.from({ length: 20 }, (_, i) => pool.evaluate('admission', input({}, `n${i}`)));
     const closed = pool.close();
     const done = await Promise.all(inFlight);
-    expect(done.map((d) => d.decision)).toEqual(Array(20).fill('allow'));
+    expect(done.map((d) => d.decision.decision)).toEqual(Array(20).fill('allow'));
     await closed;
     const err = await pool.evaluate('admission', input({})).catch((e: unknown) => e);
     expect((err as BelayError).code).toBe('evaluation_failed');
@@ -241,7 +242,7 @@ describe('workerPoolEvaluator with PolicyStore and decideAdmission', () => {
     await store.activate(next, 'two');
     expect(store.current()!.revision).toBe('pool-2');
     // The old evaluator is only closed 30 s after the swap: a slow request still finishes on it.
-    expect((await old.evaluator.evaluate('admission', input({ 'test/decision': 'deny' }))).decision).toBe('deny');
+    expect((await old.evaluator.evaluate('admission', input({ 'test/decision': 'deny' }))).decision.decision).toBe('deny');
     expect(old.evaluator.revision).toBe('pool-1');
     expect(store.current()!.evaluator.revision).toBe('pool-2');
     await old.evaluator.close();

@@ -12,10 +12,9 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Bundle } from '../bundle/bundle.js';
+import type { Decision, Face, PolicyInput } from '../contract/index.js';
 import { BelayError } from '../errors.js';
-import type { FixOutcome } from '../fix/pipeline.js';
-import type { Decision, Face, PolicyInput } from './contract.js';
-import type { Evaluator, PrepareEvaluator } from './evaluator.js';
+import type { EvaluateOptions, Evaluation, Evaluator, PrepareEvaluator } from './evaluator.js';
 import type { EvaluateMessage, WorkerInit, WorkerMessage } from './worker.js';
 
 export interface PoolOptions {
@@ -50,12 +49,6 @@ export interface PoolGauges {
   workers(delta: number): void;
 }
 
-/** An evaluation, with the fix pipeline's outcome when it was asked for and the decision wanted fixes. */
-export interface Evaluated {
-  readonly decision: Decision;
-  readonly fix?: FixOutcome;
-}
-
 export interface WorkerReplaced {
   readonly revision: string;
   readonly reason: 'timeout' | 'crash';
@@ -79,28 +72,12 @@ export function workerPoolEvaluator(options: PoolOptions = {}): PrepareEvaluator
   };
 }
 
-/** Evaluator that also takes the input already serialised as UTF-8 JSON. */
-export interface BytesEvaluator extends Evaluator {
-  /** `input` is transferred to the worker: the caller must not use it afterwards. */
-  evaluateBytes(face: Face, input: Uint8Array): Promise<Decision>;
-}
-
-/** Evaluator that runs the admission fix pipeline beside the evaluation. */
-export interface FixingEvaluator extends Evaluator {
-  /** Evaluates; when the decision is an allow with fixes on an object, also applies them and evaluates the fixed object. */
-  evaluateWithFixes(face: Face, input: PolicyInput): Promise<Evaluated>;
-}
-
-export function runsFixes(evaluator: Evaluator): evaluator is FixingEvaluator {
-  return typeof (evaluator as Partial<FixingEvaluator>).evaluateWithFixes === 'function';
-}
-
 interface Job {
   readonly id: number;
   readonly face: Face;
   readonly fix: boolean;
   input: ArrayBuffer | null;
-  readonly resolve: (r: Evaluated) => void;
+  readonly resolve: (r: Evaluation) => void;
   readonly reject: (e: BelayError) => void;
   timer: NodeJS.Timeout | undefined;
   /** Answered (or refused); a worker may still be running it. */
@@ -122,7 +99,7 @@ interface Slot {
  */
 const DEPTH = 2;
 
-export class EvaluatorPool implements BytesEvaluator, FixingEvaluator {
+export class EvaluatorPool implements Evaluator {
   readonly revision: string;
   readonly builtins: readonly string[];
   readonly faces: ReadonlySet<Face>;
@@ -178,30 +155,13 @@ export class EvaluatorPool implements BytesEvaluator, FixingEvaluator {
     return pool;
   }
 
-  evaluate(face: Face, input: PolicyInput): Promise<Decision> {
-    const bytes = serialise(input);
+  evaluate(face: Face, input: PolicyInput | Uint8Array, options?: EvaluateOptions): Promise<Evaluation> {
+    const bytes = input instanceof Uint8Array ? ownBuffer(input) : serialise(input);
     if (bytes instanceof BelayError) return Promise.reject(bytes);
-    return new Promise<Decision>((resolve, reject) => this.#submit(face, bytes, false, (r) => resolve(r.decision), reject));
+    return new Promise<Evaluation>((resolve, reject) => this.#submit(face, bytes, options?.fix === true, resolve, reject));
   }
 
-  evaluateWithFixes(face: Face, input: PolicyInput): Promise<Evaluated> {
-    const bytes = serialise(input);
-    if (bytes instanceof BelayError) return Promise.reject(bytes);
-    return new Promise<Evaluated>((resolve, reject) => this.#submit(face, bytes, true, resolve, reject));
-  }
-
-  evaluateBytes(face: Face, input: Uint8Array): Promise<Decision> {
-    // Moved to the worker, so it must be a whole ArrayBuffer of its own; a
-    // view (a Buffer from Node's shared pool, say) is copied out first.
-    // (Buffer's own slice would not copy; the constructor always does.)
-    const buffer =
-      input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer
-        ? input.buffer
-        : (new Uint8Array(input).buffer as ArrayBuffer);
-    return new Promise<Decision>((resolve, reject) => this.#submit(face, buffer, false, (r) => resolve(r.decision), reject));
-  }
-
-  #submit(face: Face, input: ArrayBuffer, fix: boolean, resolve: (r: Evaluated) => void, reject: (e: BelayError) => void): void {
+  #submit(face: Face, input: ArrayBuffer, fix: boolean, resolve: (r: Evaluation) => void, reject: (e: BelayError) => void): void {
     if (this.#closing) {
       reject(new BelayError('evaluation_failed', `the evaluator for bundle revision ${this.revision || '(unversioned)'} is closed`));
       return;
@@ -417,6 +377,17 @@ function serialise(input: PolicyInput): ArrayBuffer | BelayError {
   }
   if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes.buffer as ArrayBuffer;
   return new Uint8Array(bytes).buffer as ArrayBuffer;
+}
+
+/**
+ * Bytes to move to a worker: a whole ArrayBuffer of their own. A view (a
+ * Buffer from Node's shared pool, say) is copied out first; Buffer's own
+ * slice would not copy, the constructor always does.
+ */
+function ownBuffer(input: Uint8Array): ArrayBuffer {
+  return input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer
+    ? input.buffer
+    : (new Uint8Array(input).buffer as ArrayBuffer);
 }
 
 interface ReadyInfo {

@@ -3,9 +3,9 @@
 
 import { type LoadedPolicy, loadPolicy } from '@open-policy-agent/opa-wasm';
 import type { Bundle } from '../bundle/bundle.js';
+import { type Decision, entrypointOf, FACES, type Face, type PolicyInput, parseDecision } from '../contract/index.js';
 import { asBelayError, BelayError } from '../errors.js';
 import { type CustomBuiltin, customBuiltins, sdkBuiltinNames } from './builtins.js';
-import { type Decision, ENTRYPOINTS, FACES, type Face, type PolicyInput, parseDecision } from './contract.js';
 
 /** 64 KiB wasm pages; the ceiling keeps one hostile input from taking the host's memory. */
 const MEMORY = { initial: 16, maximum: 4096 };
@@ -51,12 +51,12 @@ export async function compilePolicy(bundle: Bundle, options: CompileOptions = {}
   }
 
   const entrypoints = loaded.entrypoints as Record<string, number>;
-  const faces = new Set<Face>(FACES.filter((f) => ENTRYPOINTS[f] in entrypoints));
+  const faces = new Set<Face>(FACES.filter((f) => entrypointOf(f) in entrypoints));
   const absent = (options.requiredFaces ?? ['admission']).filter((f) => !faces.has(f));
   if (absent.length > 0) {
     throw new BelayError(
       'bundle_invalid',
-      `bundle lacks entrypoint${absent.length > 1 ? 's' : ''} ${absent.map((f) => ENTRYPOINTS[f]).join(', ')} (build with opa build -e …)`,
+      `bundle lacks entrypoint${absent.length > 1 ? 's' : ''} ${absent.map((f) => entrypointOf(f)).join(', ')} (build with opa build -e …)`,
     );
   }
 
@@ -65,7 +65,7 @@ export async function compilePolicy(bundle: Bundle, options: CompileOptions = {}
     faces,
     builtins: needed,
     evaluate(face, input) {
-      const entrypoint = ENTRYPOINTS[face];
+      const entrypoint = entrypointOf(face);
       const id = entrypoints[entrypoint];
       if (id === undefined) throw new BelayError('evaluation_failed', `bundle has no entrypoint ${entrypoint}`);
       let results: unknown;

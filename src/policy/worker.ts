@@ -5,9 +5,9 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Bundle, BundleManifest } from '../bundle/bundle.js';
+import type { Decision, Face, JsonObject, PolicyInput } from '../contract/index.js';
 import { asBelayError, type ErrorCode } from '../errors.js';
-import { type FixOutcome, runFixes, wantsFixes } from '../fix/pipeline.js';
-import type { Decision, Face, JsonObject, PolicyInput } from './contract.js';
+import { type Evaluation, evaluateCompiled } from './evaluator.js';
 import { type CompiledPolicy, compilePolicy } from './wasm.js';
 
 /** What the pool gives a worker at start (workerData). */
@@ -39,7 +39,7 @@ export interface WorkerFailure {
 export type WorkerMessage =
   | { readonly kind: 'ready'; readonly builtins: readonly string[]; readonly faces: readonly Face[] }
   | { readonly kind: 'failed'; readonly error: WorkerFailure }
-  | { readonly kind: 'result'; readonly id: number; readonly decision: Decision; readonly fix?: FixOutcome }
+  | { readonly kind: 'result'; readonly id: number; readonly decision: Decision; readonly fix?: Evaluation['fix'] }
   | { readonly kind: 'error'; readonly id: number; readonly error: WorkerFailure };
 
 function failure(err: unknown, fallback: ErrorCode): WorkerFailure {
@@ -56,18 +56,10 @@ async function run(port: NonNullable<typeof parentPort>, init: WorkerInit): Prom
     port.postMessage({ kind: 'failed', error: failure(err, 'bundle_invalid') } satisfies WorkerMessage);
     return;
   }
-  const decoder = new TextDecoder();
-  port.on('message', function evaluate(msg: EvaluateMessage) {
+  port.on('message', async function evaluate(msg: EvaluateMessage) {
     let reply: WorkerMessage;
     try {
-      const bytes = new Uint8Array(msg.input);
-      const decision = policy.evaluate(msg.face, bytes);
-      let fix: FixOutcome | undefined;
-      // The input is parsed here only when there are fixes to apply to its object.
-      if (msg.fix && decision.fixes.length > 0) {
-        const input = JSON.parse(decoder.decode(bytes)) as PolicyInput;
-        if (wantsFixes(input, decision)) fix = runFixes(input, decision.fixes, (fixed) => policy.evaluate(msg.face, fixed));
-      }
+      const { decision, fix } = await evaluateCompiled(policy, msg.face, new Uint8Array(msg.input), msg.fix ? { fix: true } : undefined);
       reply = fix ? { kind: 'result', id: msg.id, decision, fix } : { kind: 'result', id: msg.id, decision };
     } catch (err) {
       reply = { kind: 'error', id: msg.id, error: failure(err, 'evaluation_failed') };

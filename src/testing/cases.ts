@@ -6,9 +6,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
+import { FACES, type Face, type JsonObject, type TrustMode, type Verdict } from '../contract/index.js';
 import { BelayError } from '../errors.js';
 import type { UserInfo } from '../identity/agents.js';
-import { FACES, type Face, type JsonObject, type TrustMode, type Verdict } from '../policy/contract.js';
 
 export const ACTORS: Readonly<Record<'agent' | 'human' | 'admin', Required<Pick<UserInfo, 'username' | 'groups'>>>> = {
   agent: { username: 'system:serviceaccount:agents:remediator', groups: ['system:serviceaccounts', 'system:serviceaccounts:agents'] },

@@ -7,10 +7,10 @@
 import fastJsonPatch from 'fast-json-patch';
 import { type Document, isMap, isSeq, parseAllDocuments } from 'yaml';
 import type { ActivePolicy } from '../bundle/active.js';
+import type { JsonObject, PatchOperation, Reason } from '../contract/index.js';
 import type { UserInfo } from '../identity/agents.js';
 import type { AdmissionRequest } from '../input/admission.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
-import type { JsonObject, PatchOperation, Reason } from '../policy/contract.js';
 import { caseUid, pluralOf } from './requests.js';
 import { admit, observeAdmission } from './runner.js';
 

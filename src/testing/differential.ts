@@ -8,8 +8,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { type Decision, entrypointOf, type Face, parseDecision } from '../contract/index.js';
 import { asBelayError, BelayError } from '../errors.js';
-import { type Decision, ENTRYPOINTS, type Face, parseDecision } from '../policy/contract.js';
 import type { Mismatch } from './expect.js';
 import { subsetDiff } from './expect.js';
 import { runOpa } from './opa.js';
@@ -25,7 +25,7 @@ type Answer = { decision: Decision } | { error: string };
 export async function opaAnswers(opa: string, sources: readonly string[], evaluations: readonly Evaluation[]): Promise<Map<number, Answer>> {
   const faces = [...new Set(evaluations.map((e) => e.face))];
   const query = faces
-    .map((f) => `${f} := {i: d | some i; item := input.${f}[i]; d := data.${ENTRYPOINTS[f].replace(/\//g, '.')} with input as item}`)
+    .map((f) => `${f} := {i: d | some i; item := input.${f}[i]; d := data.${entrypointOf(f).replace(/\//g, '.')} with input as item}`)
     .join('; ');
   const index = new Map<Face, number[]>();
   const input: Record<string, unknown[]> = {};
@@ -55,7 +55,7 @@ export async function opaAnswers(opa: string, sources: readonly string[], evalua
       (index.get(face) ?? []).forEach((evaluationIndex, i) => {
         const raw = byIndex[String(i)];
         try {
-          answers.set(evaluationIndex, { decision: parseDecision(raw, ENTRYPOINTS[face]) });
+          answers.set(evaluationIndex, { decision: parseDecision(raw, entrypointOf(face)) });
         } catch (err) {
           answers.set(evaluationIndex, { error: asBelayError(err).message });
         }

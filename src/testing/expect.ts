@@ -2,7 +2,7 @@
 // where they differ: a failing policy test is read by a person who needs the
 // field, the expected value and the actual one.
 
-import type { JsonObject, PatchOperation, Reason, TrustMode, Verdict } from '../policy/contract.js';
+import type { JsonObject, PatchOperation, Reason, TrustMode, Verdict } from '../contract/index.js';
 import type { Expectation } from './cases.js';
 
 /** What evaluating one case produced, in the terms expectations use. */

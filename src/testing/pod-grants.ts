@@ -4,7 +4,7 @@
 // oracle independent of the Rego under test; it follows the fields the Pod
 // Security Standards look at (kubernetes.io, "Pod Security Standards").
 
-import type { JsonObject } from '../policy/contract.js';
+import type { JsonObject } from '../contract/index.js';
 
 /** Capabilities a container runtime grants unless dropped (containerd and CRI-O defaults). */
 const DEFAULT_CAPABILITIES = [

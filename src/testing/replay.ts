@@ -5,10 +5,10 @@
 // input (which isolates the policy change from redaction and time).
 
 import type { ActivePolicy } from '../bundle/active.js';
+import type { Decision, PatchOperation } from '../contract/index.js';
 import { asBelayError } from '../errors.js';
 import { isAgent } from '../identity/agents.js';
 import type { LoggedDecision } from '../observe/decision-log.js';
-import type { Decision, PatchOperation } from '../policy/contract.js';
 
 export interface Outcome {
   /** allow | deny | defer, "skip" when the actor is not an agent to this bundle, "error" when evaluation failed. */
@@ -59,7 +59,7 @@ async function evaluate(policy: ActivePolicy, entry: LoggedDecision): Promise<Ou
   }
   try {
     // The actor's agent flag follows the bundle under test, as the gateway computes it.
-    return outcomeOf(await policy.evaluator.evaluate(input.face, { ...input, actor: { ...input.actor, agent: true } }));
+    return outcomeOf((await policy.evaluator.evaluate(input.face, { ...input, actor: { ...input.actor, agent: true } })).decision);
   } catch (err) {
     return { decision: 'error', rules: [], fixes: [], error: asBelayError(err).message };
   }

@@ -4,15 +4,15 @@
 
 import { createHash } from 'node:crypto';
 import { stringify as yamlText } from 'yaml';
+import type { JsonObject, NamespaceInfo, PolicyInput, ToolCall, ToolCallRequest, ToolTarget } from '../contract/index.js';
 import { type AgentSelector, actorFrom, type UserInfo } from '../identity/agents.js';
 import type { AdmissionRequest } from '../input/admission.js';
 import { authorizationInput, type SubjectAccessReviewSpec } from '../input/authorization.js';
 import { CONTEXT_KEYS, contextFromApi } from '../input/context.js';
 import { promptInput } from '../input/prompt.js';
-import { type ToolCall, type ToolCallRequest, type ToolTarget, toolCallInput } from '../input/toolcall.js';
+import { toolCallInput } from '../input/toolcall.js';
 import { toolResultInput } from '../input/toolresult.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
-import type { JsonObject, NamespaceInfo, PolicyInput } from '../policy/contract.js';
 import { type FixtureCase, isObject, type Operation } from './cases.js';
 
 /** Irregular plurals of built-in kinds; the rest follow English rules. */

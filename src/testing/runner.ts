@@ -3,15 +3,16 @@
 // way the API server calls it: the mutating stage first, then the validating
 // stage on the object with the patch applied. No second evaluator stands in.
 
-import fastJsonPatch from 'fast-json-patch';
 import { noApprovals } from '../approvals/gate.js';
 import type { ActivePolicy } from '../bundle/active.js';
+import type { Decision, Face, JsonObject, PatchOperation, PolicyInput, Reason } from '../contract/index.js';
 import { type AdmissionOutcome, decideAdmission } from '../decide/admission.js';
-import { asBelayError } from '../errors.js';
+import { asBelayError, BelayError } from '../errors.js';
 import { isAgent } from '../identity/agents.js';
 import type { AdmissionRequest } from '../input/admission.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
-import type { Decision, Face, JsonObject, PatchOperation, PolicyInput, Reason } from '../policy/contract.js';
+import { applyPatch } from '../patch/apply.js';
+import { runFixPipeline, wantsFixes } from '../patch/pipeline.js';
 import type { Evaluator } from '../policy/evaluator.js';
 import type { FixtureCase } from './cases.js';
 import { checkExpectation, type Mismatch, type Observed } from './expect.js';
@@ -48,15 +49,22 @@ export function recording(policy: ActivePolicy, log: Evaluation[]): ActivePolicy
   const evaluator: Evaluator = {
     revision: inner.revision,
     builtins: inner.builtins,
-    async evaluate(face, input) {
+    async evaluate(face, raw, options) {
+      const input = raw instanceof Uint8Array ? (JSON.parse(new TextDecoder().decode(raw)) as PolicyInput) : raw;
+      let decision: Decision;
       try {
-        const decision = await inner.evaluate(face, input);
+        decision = (await inner.evaluate(face, input)).decision;
         log.push({ face, input, decision });
-        return decision;
       } catch (err) {
         log.push({ face, input, decision: null, error: asBelayError(err).message });
         throw err;
       }
+      // The fix pipeline runs here, through this evaluator, so the fixed object's evaluation is written down too.
+      if (!options?.fix || !wantsFixes(input, decision)) return { decision };
+      const fix = await runFixPipeline(input, { fixes: decision.fixes }, async (fixed) => (await evaluator.evaluate(face, fixed)).decision);
+      if (!fix.ok) return { decision, fix };
+      const { object: _fixed, ...patch } = fix;
+      return { decision, fix: patch };
     },
     close: () => inner.close(),
   };
@@ -81,7 +89,9 @@ export async function admit(req: AdmissionRequest, policy: ActivePolicy, namespa
   const patch = mutate.patch ?? [];
   let object = original;
   if (patch.length > 0 && original) {
-    object = fastJsonPatch.applyPatch(fastJsonPatch.deepClone(original), fastJsonPatch.deepClone(patch) as never, true, false).newDocument as JsonObject;
+    const applied = applyPatch(original, patch);
+    if (!applied.ok) throw new BelayError('internal', `the patch belay sent does not apply to the object: ${applied.reason}`);
+    object = applied.value as JsonObject;
   }
   const validate = await decideAdmission({ ...req, object }, 'validate', deps);
   return { mutate, validate, patch, object };
@@ -179,7 +189,7 @@ async function observeCase(c: FixtureCase, policy: ActivePolicy): Promise<Observ
   // As on the admission face, the authorization face has no opinion on non-agents: RBAC decides.
   if (c.face === 'authorization' && !isAgent(policy.agents, { username: input.actor.username, groups: input.actor.groups })) return notEvaluated();
   try {
-    return observeDecision(await policy.evaluator.evaluate(c.face, input));
+    return observeDecision((await policy.evaluator.evaluate(c.face, input)).decision);
   } catch (err) {
     const error = asBelayError(err).message;
     return { ...notEvaluated(), decision: 'error', evaluated: true, error };

@@ -1,8 +1,8 @@
 // Test support: the admission requests the gateway's own tests send, built in
 // one place. Labels on the object steer src/testkit/policy.
 
+import type { PolicyInput } from '../contract/index.js';
 import type { AdmissionRequest } from '../input/admission.js';
-import type { PolicyInput } from '../policy/contract.js';
 
 export const TEST_AGENT = {
   username: 'system:serviceaccount:agents:bot',

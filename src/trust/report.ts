@@ -6,7 +6,7 @@
 // The recommendation comes with the data change that makes it
 // (data.belay.config.trust), so promoting a workflow is a reviewed pull request.
 
-import type { JsonObject } from '../policy/contract.js';
+import type { JsonObject } from '../contract/index.js';
 import type { ApprovalEvidence, DecisionEvidence } from './evidence.js';
 
 export interface GraduationThresholds {

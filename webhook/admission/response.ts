@@ -1,6 +1,6 @@
 // Pure constructors for admission responses: no I/O, one private builder.
 
-import type { PatchOperation } from '../../src/policy/contract.js';
+import type { PatchOperation } from '../../src/contract/index.js';
 import type { AdmissionResponse } from './review.js';
 
 type Extras = { warnings?: string[]; auditAnnotations?: Record<string, string> };

@@ -5,12 +5,12 @@
 
 import type { RequestHandler } from 'express';
 import { parseDuration } from '../../src/approvals/duration.js';
+import { applyArgumentsEdit } from '../../src/approvals/override.js';
 import { type ApprovalPhase, type ApprovalRequest, DEFAULT_APPROVALS_NAMESPACE, isLapsed, PHASES, phaseOf } from '../../src/approvals/resource.js';
 import type { ApprovalStore } from '../../src/approvals/store.js';
 import type { AuthenticatedUser } from '../../src/auth/authenticator.js';
-import { applyPatchToArguments } from '../../src/decide/edit.js';
+import type { JsonObject } from '../../src/contract/index.js';
 import { BelayError } from '../../src/errors.js';
-import type { JsonObject } from '../../src/policy/contract.js';
 import { callerOf } from './auth.js';
 import { approvalUrl } from './respond.js';
 
@@ -93,8 +93,8 @@ function view(r: ApprovalRequest, now: Date): Record<string, unknown> {
   let args: JsonObject | null = override?.arguments ?? null;
   const tool = r.spec.tool as { arguments?: JsonObject } | null | undefined;
   if (!args && override?.patch && override.patch.length > 0 && r.spec.face === 'toolcall' && tool?.arguments) {
-    const applied = applyPatchToArguments(tool.arguments, override.patch);
-    if (applied.ok) args = applied.arguments;
+    const applied = applyArgumentsEdit(tool.arguments, override.patch);
+    if (applied.ok) args = applied.object;
   }
   return {
     id,

@@ -2,11 +2,11 @@
 // outcome, metrics, a log line and the decision log entry.
 
 import type { Response } from 'express';
+import type { Face } from '../../src/contract/index.js';
 import type { GateApiOutcome } from '../../src/decide/toolcall.js';
 import type { DecisionSink } from '../../src/observe/decisions.js';
 import type { Logger } from '../../src/observe/log.js';
 import type { Metrics } from '../../src/observe/metrics.js';
-import type { Face } from '../../src/policy/contract.js';
 
 export interface RecordDeps {
   metrics: Metrics;

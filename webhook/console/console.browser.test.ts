@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The approvals console in a real browser (Debian's chromium, driven by
 // playwright-core; nothing is downloaded) against a gateway in local mode:
 // an agent's request defers, an approver signs in, sees it with its reasons,

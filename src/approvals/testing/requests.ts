@@ -1,6 +1,6 @@
 // Test support: deferred requests as the admission face hands them to the gate.
 
-import type { Decision, JsonObject, PolicyInput } from '../../policy/contract.js';
+import type { Decision, JsonObject, PolicyInput } from '../../contract/index.js';
 import type { DeferredRequest } from '../gate.js';
 
 export const AGENT = 'system:serviceaccount:agents:remediator';

@@ -12,7 +12,6 @@ import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { Command, Option } from 'commander';
-import fastJsonPatch from 'fast-json-patch';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { formatDuration } from '../../approvals/duration.js';
 import { KubeApprovalStore } from '../../approvals/kube-store.js';
@@ -21,12 +20,11 @@ import { approvedNote } from '../../approvals/messages.js';
 import { type ApprovalOverride, type ApprovalRequest, DEFAULT_APPROVER_GROUPS, isLapsed, PHASES, phaseOf, refOf } from '../../approvals/resource.js';
 import { DEFAULT_STATE_DIR } from '../../approvals/runtime.js';
 import type { ApprovalStore, HumanDecision } from '../../approvals/store.js';
+import type { JsonObject, PatchOperation } from '../../contract/index.js';
 import { asBelayError, BelayError } from '../../errors.js';
 import type { UserInfo } from '../../identity/agents.js';
-import type { JsonObject, PatchOperation } from '../../policy/contract.js';
+import { diff } from '../../patch/apply.js';
 import { EXIT, usageExitsTwo } from './shared.js';
-
-const { compare } = fastJsonPatch;
 
 interface StoreOptions {
   kubeconfig?: string;
@@ -260,7 +258,7 @@ async function editOf(r: ApprovalRequest, opts: { patch?: string; patchFile?: st
   if (!original)
     throw new BelayError('bad_request', `${refOf(r)} has no stored object to edit${r.spec.objectExcerpt ? ' (it was too large to keep); give --patch' : ''}`);
   const edited = opts.file !== undefined ? parseObject(readText(opts.file), opts.file) : editInEditor(original);
-  const patch = compare(original, edited) as PatchOperation[];
+  const patch = diff(original, edited);
   if (patch.length === 0)
     throw new BelayError('bad_request', 'the edited object is the same as the requested one; use "belay approvals approve" to approve it unchanged');
   return { patch };

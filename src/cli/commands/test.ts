@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { ENTRYPOINTS, FACES } from '../../policy/contract.js';
+import { entrypointOf, FACES } from '../../contract/index.js';
 import { findOpa } from '../../testing/opa.js';
 import { FORMATS, type Format, render, totals } from '../../testing/reporters/index.js';
 import { runSuite, stalenessNote } from '../../testing/suite.js';
@@ -105,7 +105,7 @@ export function testCommand(): Command {
 function buildBundle(opa: string, policies: string, out: string): void {
   const revision = gitRevision() ?? 'local';
   try {
-    execFileSync(opa, ['build', '-t', 'wasm', ...FACES.flatMap((f) => ['-e', ENTRYPOINTS[f]]), '--revision', revision, '-o', out, policies], {
+    execFileSync(opa, ['build', '-t', 'wasm', ...FACES.flatMap((f) => ['-e', entrypointOf(f)]), '--revision', revision, '-o', out, policies], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
   } catch (err) {

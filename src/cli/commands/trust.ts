@@ -11,8 +11,8 @@ import { KubeApprovalStore } from '../../approvals/kube-store.js';
 import { LocalApprovalStore } from '../../approvals/local-store.js';
 import type { ApprovalRequest } from '../../approvals/resource.js';
 import { readBundleFile } from '../../bundle/source.js';
+import type { JsonObject } from '../../contract/index.js';
 import { BelayError } from '../../errors.js';
-import type { JsonObject } from '../../policy/contract.js';
 import { approvalEvidence, buildReport, type DecisionEvidence, readDecisionLog, renderJson, renderTable, trustConfigFrom } from '../../trust/index.js';
 import { EXIT, fail, usageExitsTwo } from './shared.js';
 

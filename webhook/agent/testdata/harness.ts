@@ -8,12 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { staticTokens } from '../../../src/auth/static.js';
 import { PolicyStore } from '../../../src/bundle/active.js';
 import { parseBundle } from '../../../src/bundle/bundle.js';
+import { entrypointOf, FACES } from '../../../src/contract/index.js';
 import { ReadGrants } from '../../../src/decide/authorization.js';
 import { namesOnly } from '../../../src/namespaces/directory.js';
 import type { DecisionRecord, DecisionSink } from '../../../src/observe/decisions.js';
 import { silentLogger } from '../../../src/observe/log.js';
 import { Metrics } from '../../../src/observe/metrics.js';
-import { ENTRYPOINTS, FACES } from '../../../src/policy/contract.js';
 import { buildBundle } from '../../../src/testkit/opa-bundle.js';
 import { createApp } from '../../app.js';
 import { authorizationRouter } from '../../authorization/index.js';
@@ -44,7 +44,7 @@ export interface Harness {
 
 export async function startHarness(policyDir: string = POLICY_DIR): Promise<Harness> {
   const store = new PolicyStore();
-  const bundleBytes = buildBundle(policyDir, { entrypoints: FACES.map((f) => ENTRYPOINTS[f]) });
+  const bundleBytes = buildBundle(policyDir, { entrypoints: FACES.map((f) => entrypointOf(f)) });
   const base = await parseBundle(bundleBytes);
   await store.activate(base, 'test');
   const approvals = new FakeApprovals();

@@ -2,7 +2,7 @@
 // check that a policy's fix produced a well-formed object before it is sent.
 
 import { createRequire } from 'node:module';
-import type { JsonObject } from '../policy/contract.js';
+import type { JsonObject } from '../contract/index.js';
 
 const require = createRequire(import.meta.url);
 

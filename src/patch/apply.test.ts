@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import fastJsonPatch from 'fast-json-patch';
 import { describe, expect, it } from 'vitest';
-import { applyFixes } from './apply.js';
+import { patchObject } from './apply.js';
 
 const pod = () => ({
   apiVersion: 'v1',
@@ -10,43 +10,43 @@ const pod = () => ({
   spec: { containers: [{ name: 'c', image: 'nginx' }] },
 });
 
-describe('applyFixes', () => {
+describe('patchObject (the policy fix wording)', () => {
   it('returns the fixed object and a computed patch, leaving the original alone', () => {
     const original = pod();
-    const result = applyFixes(original, [
+    const result = patchObject(original, [
       { op: 'add', path: '/spec/containers/0/securityContext', value: { allowPrivilegeEscalation: false } },
       { op: 'add', path: '/spec/securityContext', value: { runAsNonRoot: true } },
     ]);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(original).toEqual(pod());
-    expect(result.fixed.spec).toMatchObject({
+    expect(result.object.spec).toMatchObject({
       securityContext: { runAsNonRoot: true },
       containers: [{ securityContext: { allowPrivilegeEscalation: false } }],
     });
-    expect(fastJsonPatch.applyPatch(pod(), result.patch as never).newDocument).toEqual(result.fixed);
+    expect(fastJsonPatch.applyPatch(pod(), result.patch as never).newDocument).toEqual(result.object);
   });
 
   it('drops operations that change nothing', () => {
-    const result = applyFixes(pod(), [{ op: 'replace', path: '/metadata/name', value: 'p' }]);
+    const result = patchObject(pod(), [{ op: 'replace', path: '/metadata/name', value: 'p' }]);
     expect(result).toMatchObject({ ok: true, patch: [] });
   });
 
   it('refuses a fix whose parent is missing', () => {
-    const result = applyFixes(pod(), [{ op: 'add', path: '/spec/containers/0/securityContext/runAsNonRoot', value: true }]);
+    const result = patchObject(pod(), [{ op: 'add', path: '/spec/containers/0/securityContext/runAsNonRoot', value: true }]);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error).toMatch(/does not apply/);
   });
 
   it('refuses a fix that breaks the schema', () => {
-    const result = applyFixes(pod(), [{ op: 'add', path: '/spec/containers/0/securityContext', value: { runAsNonRoot: 'yes' } }]);
+    const result = patchObject(pod(), [{ op: 'add', path: '/spec/containers/0/securityContext', value: { runAsNonRoot: 'yes' } }]);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error).toMatch(/not a valid Pod: .*runAsNonRoot must be boolean/);
   });
 
   it('passes objects without a known schema unchecked', () => {
     const crd = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: {} };
-    expect(applyFixes(crd, [{ op: 'add', path: '/spec/size', value: 3 }])).toMatchObject({ ok: true, patch: [{ op: 'add', path: '/spec/size', value: 3 }] });
+    expect(patchObject(crd, [{ op: 'add', path: '/spec/size', value: 3 }])).toMatchObject({ ok: true, patch: [{ op: 'add', path: '/spec/size', value: 3 }] });
   });
 
   it('property: the computed patch always reproduces the fixed object', () => {
@@ -59,10 +59,11 @@ describe('applyFixes', () => {
         (labels) => {
           const fixes = Object.entries(labels).map(([k, v]) => ({ op: 'add' as const, path: `/metadata/labels/${k}`, value: v }));
           const base = { ...pod(), metadata: { name: 'p', labels: {} } };
-          const result = applyFixes(base, fixes);
+          const result = patchObject(base, fixes);
           if (!result.ok) return false;
           return (
-            JSON.stringify(fastJsonPatch.applyPatch(structuredClone(base), structuredClone(result.patch) as never).newDocument) === JSON.stringify(result.fixed)
+            JSON.stringify(fastJsonPatch.applyPatch(structuredClone(base), structuredClone(result.patch) as never).newDocument) ===
+            JSON.stringify(result.object)
           );
         },
       ),

@@ -2,18 +2,15 @@
 // one normalised input for every face and one decision document back.
 
 import { BelayError } from '../errors.js';
+import type { JsonObject, PatchOperation } from './json.js';
 
 export const FACES = ['admission', 'authorization', 'toolcall', 'toolresult', 'prompt'] as const;
 export type Face = (typeof FACES)[number];
 
-/** The entrypoint each face evaluates, as compiled by `opa build -e`. */
-export const ENTRYPOINTS: Readonly<Record<Face, string>> = {
-  admission: 'belay/admission/decision',
-  authorization: 'belay/authorization/decision',
-  toolcall: 'belay/toolcall/decision',
-  toolresult: 'belay/toolresult/decision',
-  prompt: 'belay/prompt/decision',
-};
+/** The entrypoint a face evaluates: `data.belay.<face>.decision`, one per face, declared in the bundle's Rego. */
+export function entrypointOf(face: Face): string {
+  return `belay/${face}/decision`;
+}
 
 export interface Actor {
   username: string;
@@ -54,8 +51,6 @@ export interface NamespaceInfo {
   labels?: Record<string, string>;
 }
 
-export type JsonObject = Record<string, unknown>;
-
 export interface PolicyInput {
   face: Face;
   actor: Actor;
@@ -79,13 +74,6 @@ export interface Reason {
   rule: string;
   message: string;
   severity: Severity;
-}
-
-export interface PatchOperation {
-  op: 'add' | 'remove' | 'replace' | 'move' | 'copy' | 'test';
-  path: string;
-  value?: unknown;
-  from?: string;
 }
 
 export interface ApprovalTerms {
