@@ -94,10 +94,10 @@ beforeAll(async () => {
   gateway = await startGateway({
     host: '127.0.0.1',
     port: 0,
-    bundleSource: { dir, watch: { debounceMs: 10, pollMs: 100 } },
+    bundle: { dir, watch: { debounceMs: 10, pollMs: 100 } },
     tlsDir: path.join(dir, '..', `${path.basename(dir)}-tls`),
     log: silentLogger,
-    approvals: noApprovals,
+    approvalGate: noApprovals,
     evaluation: { mode: 'in-process' },
   });
   ca = readFileSync(gateway.caFile);
@@ -190,10 +190,10 @@ describe('hot reload under continuous requests', () => {
     const late = await startGateway({
       host: '127.0.0.1',
       port: 0,
-      bundleSource: { dir: empty, watch: { debounceMs: 10, pollMs: 100 } },
+      bundle: { dir: empty, watch: { debounceMs: 10, pollMs: 100 } },
       tlsDir: path.join(dir, '..', `${path.basename(dir)}-tls`),
       log: silentLogger,
-      approvals: noApprovals,
+      approvalGate: noApprovals,
       evaluation: { mode: 'in-process' },
     });
     try {

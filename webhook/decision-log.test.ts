@@ -76,10 +76,10 @@ beforeAll(async () => {
   gateway = await startGateway({
     host: '127.0.0.1',
     port: 0,
-    bundlePath: path.join(dir, 'v1.tar.gz'),
+    bundle: { file: path.join(dir, 'v1.tar.gz') },
     tlsDir: path.join(dir, 'tls'),
     log: silentLogger,
-    approvals: noApprovals,
+    approvalGate: noApprovals,
     evaluation: { mode: 'in-process' },
     decisionLog: { destination: logFile },
   });

@@ -1,6 +1,8 @@
 // Wires the core into a running gateway: bundle, approvals, namespace
 // metadata, metrics, logs and the HTTPS server. Used by main.ts, the CLI and
-// the HTTP tests, so all three run the same thing.
+// the HTTP tests, so all three run the same thing. Configuration comes in as
+// one GatewayConfig (config.ts); tests may leave parts out and hand in
+// running parts of their own (a logger, a decision sink, an approval gate).
 
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -8,113 +10,58 @@ import { type ApprovalGate, noApprovals } from '../src/approvals/gate.js';
 import { type Approvals, startApprovals } from '../src/approvals/runtime.js';
 import { selectAuthenticator } from '../src/auth/select.js';
 import { PolicyStore } from '../src/bundle/active.js';
-import { type BundleSourceSpec, isLive, selectSource } from '../src/bundle/select.js';
+import { isLive, selectSource } from '../src/bundle/select.js';
 import { BundleSync } from '../src/bundle/sync.js';
-import type { VerificationConfig } from '../src/bundle/verify.js';
 import { BelayError } from '../src/errors.js';
+import { NO_AGENTS } from '../src/identity/agents.js';
 import { type NamespaceDirectory, namesOnly } from '../src/namespaces/directory.js';
 import { watchNamespaces } from '../src/namespaces/watch.js';
-import { DecisionLog, type DecisionLogOptions } from '../src/observe/decision-log.js';
+import { DecisionLog } from '../src/observe/decision-log.js';
 import { type DecisionSink, discardDecisions } from '../src/observe/decisions.js';
 import { createLogger, type Logger } from '../src/observe/log.js';
 import { Metrics } from '../src/observe/metrics.js';
 import { inProcessEvaluator, type PrepareEvaluator } from '../src/policy/evaluator.js';
 import { workerPoolEvaluator } from '../src/policy/pool.js';
 import { ensureDevCertificates, tlsPaths } from '../src/tls/devcerts.js';
-import { agentFaceRouters } from './agent/faces.js';
 import { createApp } from './app.js';
-import { approvalsRouter } from './approvals/router.js';
-import { checkConsoleOptions, gatewayConsole } from './console/index.js';
+import { type GatewayConfig, type GatewayConfigInput, resolveConfig } from './config.js';
+import { checkConsoleOptions, consoleAccess } from './console/index.js';
+import type { GatewayContext } from './context.js';
 import { type RunningServer, serve } from './server.js';
 
-export interface GatewayOptions {
-  host?: string;
-  port?: number;
-  /** The bundle file; used when `bundleSource` is not given. */
-  bundlePath?: string;
-  /** Where bundles come from: a file, a watched directory or an HTTP bundle server. */
-  bundleSource?: BundleSourceSpec;
-  /** Keys bundles must be signed with; null or absent accepts unsigned bundles only. */
-  verification?: VerificationConfig | null;
-  /** Write decisions as JSON lines (when `decisions` is not given). */
-  decisionLog?: Omit<DecisionLogOptions, 'onError'>;
-  tlsDir?: string;
-  /** When set, the gateway talks to this cluster (namespace labels, approvals). */
-  kubeconfig?: string;
-  bodyLimit?: number;
+/** Running parts a caller may bring instead of the ones the gateway would make (tests, the CLI). */
+export interface GatewayParts {
   log?: Logger;
   metrics?: Metrics;
-  /** A gate to use instead of the approvals this gateway would run (tests). */
-  approvals?: ApprovalGate;
-  /** Approvals: in the cluster with `kubeconfig`, else in a local store. */
-  approvalOptions?: ApprovalOptions;
+  /** Replaces the decision log the configuration asks for. */
   decisions?: DecisionSink;
+  /** An approval gate to use instead of the approvals this gateway would run. */
+  approvalGate?: ApprovalGate;
+  /** Where policy runs, instead of what `evaluation` asks for. */
   prepare?: PrepareEvaluator;
-  /** Where policy runs when `prepare` is not given: a worker pool (default) or the event loop. */
-  evaluation?: EvaluationOptions;
-  /** Agent gate API tokens: a static token file (local mode), else TokenReview with `kubeconfig`. */
-  agentTokenFile?: string;
-  /** Audiences a TokenReview of an agent API token requires. */
-  agentTokenAudiences?: string[];
-  /** Approvals console, local mode: approvers' bearer tokens (with `kubeconfig`, approvers bring their own Kubernetes tokens). */
-  approverTokenFile?: string;
 }
 
-export interface ApprovalOptions {
-  /** Local store directory (default .belay/state). */
-  stateDir?: string;
-  /** The gateway's username to the API server; asked of the API server when absent. */
-  gatewayUser?: string;
-  /** Where approvals for cluster-scoped requests live, and the Lease (default belay). */
-  namespace?: string;
-  /** Who decides when policy names no approver groups (default belay:approvers). */
-  approverGroups?: string[];
-  /** Overrides the policy's approval ttl (tests, drills). */
-  ttlMs?: number;
-  /** How long finished approvals are kept before they are deleted (default 24h). */
-  retentionMs?: number;
-}
-
-export interface EvaluationOptions {
-  /** `in-process` runs wasm on the event loop: no time budget can cut it off; for debugging. */
-  mode?: 'pool' | 'in-process';
-  /** Worker threads per bundle revision (default: the cores). */
-  workers?: number;
-  /** Budget of one evaluation in ms (default 1000); past it the request fails closed. */
-  timeoutMs?: number;
-}
+export type GatewayOptions = GatewayConfigInput & GatewayParts;
 
 export interface Gateway {
   readonly url: string;
   readonly store: PolicyStore;
   readonly metrics: Metrics;
   readonly caFile: string;
+  readonly config: GatewayConfig;
   close(): Promise<void>;
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const config = resolveConfig(options);
   const log = options.log ?? createLogger();
-  checkConsoleOptions(options);
+  checkConsoleOptions({ kubeconfig: config.kubeconfig, approverTokenFile: config.console.approverTokenFile });
   const metrics = options.metrics ?? new Metrics();
-  const tlsDir = options.tlsDir ?? path.resolve('.belay/tls');
+  const tlsDir = path.resolve(config.tlsDir);
   const { files, created } = ensureDevCertificates(tlsDir);
   if (created) log.info({ dir: tlsDir }, 'generated development CA and serving certificate');
 
-  const evaluation = options.evaluation ?? {};
-  const prepare =
-    options.prepare ??
-    (evaluation.mode === 'in-process'
-      ? inProcessEvaluator()
-      : workerPoolEvaluator({
-          ...(evaluation.workers ? { size: evaluation.workers } : {}),
-          ...(evaluation.timeoutMs ? { timeoutMs: evaluation.timeoutMs } : {}),
-          onWorkerReplaced: (e) => {
-            metrics.workerReplaced(e);
-            log.warn({ revision: e.revision, reason: e.reason, err: e.message }, 'policy worker replaced');
-          },
-          gauges: metrics.poolGauges,
-        }));
-  const store = new PolicyStore(prepare);
+  const store = new PolicyStore(options.prepare ?? evaluatorFor(config, log, metrics));
   store.onChange((event) => {
     if ('failure' in event) {
       metrics.bundleActivations.inc({ result: 'failed' });
@@ -130,11 +77,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       );
     }
   });
-  const sourceSpec = options.bundleSource ?? { file: options.bundlePath ?? '.build/bundle.tar.gz' };
   const sync = new BundleSync({
     store,
-    source: selectSource(sourceSpec),
-    verification: options.verification ?? null,
+    source: selectSource(config.bundle),
+    verification: config.verification,
     onVerified: (e) =>
       log.info(
         { source: e.origin, revision: e.revision, digest: e.digest, signedBy: e.signature?.keyId ?? null },
@@ -144,88 +90,52 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   await sync.start();
   if (!store.current()) {
     // A file read once cannot get better; a watched or polled source may, so the gateway waits unready.
-    if (!isLive(sourceSpec)) throw new BelayError('bundle_invalid', store.lastFailure?.message ?? 'no bundle');
+    if (!isLive(config.bundle)) throw new BelayError('bundle_invalid', store.lastFailure?.message ?? 'no bundle');
     log.warn({ source: sync.status.source }, 'no usable bundle yet; not ready until one activates');
   }
 
   let namespaces: NamespaceDirectory = namesOnly;
-  let kc: k8s.KubeConfig | undefined;
-  if (options.kubeconfig) {
-    kc = new k8s.KubeConfig();
-    kc.loadFromFile(options.kubeconfig);
-    namespaces = await watchNamespaces(kc, { onError: (err) => log.warn({ err }, 'namespace watch failed; retrying') });
+  let kubeConfig: k8s.KubeConfig | undefined;
+  if (config.kubeconfig) {
+    kubeConfig = new k8s.KubeConfig();
+    kubeConfig.loadFromFile(config.kubeconfig);
+    namespaces = await watchNamespaces(kubeConfig, { onError: (err) => log.warn({ err }, 'namespace watch failed; retrying') });
   }
 
   const decisions =
     options.decisions ??
-    (options.decisionLog ? new DecisionLog({ ...options.decisionLog, onError: (err) => log.error({ err }, 'decision log write failed') }) : discardDecisions);
-  const ao = options.approvalOptions ?? {};
-  let approvals: Approvals | undefined;
-  if (!options.approvals) {
-    approvals = await startApprovals({
-      ...(kc ? { kubeConfig: kc } : {}),
-      ...(ao.stateDir ? { stateDir: ao.stateDir } : {}),
-      ...(ao.gatewayUser ? { gatewayUser: ao.gatewayUser } : {}),
-      ...(ao.namespace ? { approvalsNamespace: ao.namespace } : {}),
-      ...(ao.approverGroups?.length ? { approverGroups: ao.approverGroups } : {}),
-      ...(ao.ttlMs ? { ttlMs: ao.ttlMs } : {}),
-      ...(ao.retentionMs ? { retentionMs: ao.retentionMs } : {}),
-      agents: () => store.current()?.agents ?? { serviceAccountNamespaces: [], serviceAccounts: [], groups: [], usernames: [] },
-      log,
-      decisions,
-      registry: metrics.registry,
-    });
-  }
-  const gatewayUser = approvals?.gatewayUser ?? ao.gatewayUser;
-  const authenticator = selectAuthenticator({
-    ...(kc ? { kubeConfig: kc } : {}),
-    ...(options.agentTokenFile ? { tokenFile: options.agentTokenFile } : {}),
-    ...(options.agentTokenAudiences ? { audiences: options.agentTokenAudiences } : {}),
+    (config.decisionLog ? new DecisionLog({ ...config.decisionLog, onError: (err) => log.error({ err }, 'decision log write failed') }) : discardDecisions);
+  const agents = () => store.current()?.agents ?? NO_AGENTS;
+  const approvals: Approvals | undefined = options.approvalGate
+    ? undefined
+    : await startApprovals({ ...config.approvals, ...(kubeConfig ? { kubeConfig } : {}), agents, log, decisions, registry: metrics.registry });
+  const gatewayUser = approvals?.gatewayUser ?? config.approvals.gatewayUser;
+  const agentTokens = selectAuthenticator({
+    ...(kubeConfig ? { kubeConfig } : {}),
+    ...(config.agentApi.tokenFile ? { tokenFile: config.agentApi.tokenFile } : {}),
+    audiences: [...config.agentApi.audiences],
   });
-  const app = createApp({
+  const console = consoleAccess({
+    ...(kubeConfig ? { kubeConfig } : {}),
+    ...(approvals ? { approvalStore: approvals.store } : {}),
+    ...(config.console.approverTokenFile ? { approverTokenFile: config.console.approverTokenFile } : {}),
+  });
+  if (console.access) log.info({ mode: console.access.mode, approvers: console.approverTokens?.kind ?? 'none' }, 'approvals console at /console/');
+  const ctx: GatewayContext = {
     store,
-    approvals: options.approvals ?? approvals?.gate ?? noApprovals,
-    routers: [
-      approvalsRouter({
-        context: () => {
-          const active = store.current();
-          return active ? { gatewayUser, agents: active.agents, now: new Date() } : undefined;
-        },
-        log,
-        metrics,
-        decisions,
-        ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
-      }),
-      ...agentFaceRouters({
-        store,
-        approvals: options.approvals ?? approvals?.gate ?? noApprovals,
-        ...(approvals ? { approvalStore: approvals.store } : {}),
-        namespaces,
-        decisions,
-        metrics,
-        log,
-        ...(authenticator ? { authenticator } : {}),
-        ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
-      }),
-      gatewayConsole({
-        ...(kc ? { kubeConfig: kc } : {}),
-        ...(approvals ? { approvalStore: approvals.store } : {}),
-        ...(options.approverTokenFile ? { approverTokenFile: options.approverTokenFile } : {}),
-        agents: () => store.current()?.agents ?? { serviceAccountNamespaces: [], serviceAccounts: [], groups: [], usernames: [] },
-        log,
-        metrics,
-        decisions,
-      }),
-    ],
+    approvals: options.approvalGate ?? approvals?.gate ?? noApprovals,
+    ...(approvals ? { approvalStore: approvals.store } : {}),
     namespaces,
-    decisions,
-    metrics,
-    log,
-    ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
-  });
+    agents,
+    instruments: { metrics, log, decisions },
+    bodyLimit: config.bodyLimit,
+    ...(gatewayUser ? { gatewayUser } : {}),
+    ...(agentTokens ? { agentTokens } : {}),
+    console,
+  };
   let server: RunningServer;
   try {
-    server = await serve(app, { host: options.host ?? '127.0.0.1', port: options.port ?? 8443, tls: files, log });
+    server = await serve(createApp(ctx), { host: config.host, port: config.port, tls: files, log });
   } catch (err) {
     namespaces.close();
     await approvals?.close();
@@ -238,6 +148,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     store,
     metrics,
     caFile: tlsPaths(tlsDir).caCert,
+    config,
     async close() {
       await server.close();
       await sync.stop();
@@ -247,4 +158,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await store.close();
     },
   };
+}
+
+/** Where policy runs: a worker pool (replaced workers logged and counted), or the event loop. */
+function evaluatorFor(config: GatewayConfig, log: Logger, metrics: Metrics): PrepareEvaluator {
+  if (config.evaluation.mode === 'in-process') return inProcessEvaluator();
+  return workerPoolEvaluator({
+    ...(config.evaluation.workers ? { size: config.evaluation.workers } : {}),
+    timeoutMs: config.evaluation.timeoutMs,
+    onWorkerReplaced: (e) => {
+      metrics.workerReplaced(e);
+      log.warn({ revision: e.revision, reason: e.reason, err: e.message }, 'policy worker replaced');
+    },
+    gauges: metrics.poolGauges,
+  });
 }

@@ -76,9 +76,9 @@ beforeAll(async () => {
   gateway = await startGateway({
     host: '127.0.0.1',
     port: 0,
-    bundlePath,
+    bundle: { file: bundlePath },
     tlsDir: path.join(dir, 'tls'),
-    approvalOptions: { stateDir: path.join(dir, 'state') },
+    approvals: { stateDir: path.join(dir, 'state') },
     log: silentLogger,
     bodyLimit: 256 * 1024,
   });

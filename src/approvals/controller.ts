@@ -8,8 +8,9 @@
 
 import * as k8s from '@kubernetes/client-node';
 import { asBelayError } from '../errors.js';
-import type { DecisionSink } from '../observe/decisions.js';
+import { type DecisionSink, discardDecisions } from '../observe/decisions.js';
 import type { Logger } from '../observe/log.js';
+import { observe } from '../observe/observe.js';
 import { type ApprovalEvent, type ApprovalEventSink, noEvents } from './events.js';
 import type { ApprovalMetrics } from './metrics.js';
 import {
@@ -239,35 +240,40 @@ export class ApprovalController {
     if (!event) return;
     const { log, metrics, decisions } = this.#options;
     metrics?.events.inc({ event: event.reason.toLowerCase() });
-    log.info({ approval: refOf(r), phase, decidedBy: r.status?.decidedBy, requester: r.spec.requester.user }, event.message);
     (this.#options.events ?? noEvents)
       .emit(r, event)
       .catch((err) => log.warn({ approval: refOf(r), err: asBelayError(err).message }, 'could not record approval event'));
-    if (created) return; // the defer itself is already in the decision log
     const s = r.status;
-    decisions?.record({
-      time: rfc3339(this.#now()),
-      face: r.spec.face,
-      id: `${refOf(r)}#${phase.toLowerCase()}`,
-      actor: actorFor(r, phase),
-      request: {
-        operation: r.spec.request.operation,
-        group: r.spec.request.group,
-        kind: r.spec.request.kind,
-        namespace: r.spec.request.namespace,
-        name: r.spec.request.name,
-        subresource: r.spec.request.subresource,
-        dryRun: false,
+    observe(
+      { log, decisions: decisions ?? discardDecisions },
+      'approvals',
+      {
+        kind: 'approval',
+        face: r.spec.face,
+        id: `${refOf(r)}#${phase.toLowerCase()}`,
+        actor: actorFor(r, phase),
+        request: {
+          operation: r.spec.request.operation,
+          group: r.spec.request.group,
+          kind: r.spec.request.kind,
+          namespace: r.spec.request.namespace,
+          name: r.spec.request.name,
+          subresource: r.spec.request.subresource,
+          dryRun: false,
+        },
+        verdict: phase.toLowerCase(),
+        rules: r.spec.reasons.map((x) => x.rule),
+        revision: r.spec.bundleRevision,
+        patch: s?.override?.patch ?? null,
+        approvalId: refOf(r),
+        message: event.message,
+        details: { phase, decidedBy: s?.decidedBy, requester: r.spec.requester.user },
+        // The defer itself is already in the decision log.
+        logOnly: created,
+        at: this.#now(),
       },
-      verdict: phase.toLowerCase(),
-      rules: r.spec.reasons.map((x) => x.rule),
-      decision: null,
-      patch: s?.override?.patch ?? null,
-      approvalId: refOf(r),
-      revision: r.spec.bundleRevision,
-      latencyMs: 0,
-      input: null,
-    });
+      0,
+    );
   }
 
   #startTicking(poll: boolean): void {

@@ -48,7 +48,7 @@ describe.each(Object.keys(stores))('approval lifecycle on the %s store', (kind) 
   beforeEach(async () => {
     h = await stores[kind]!();
     clock = Date.now();
-    gate = new ApprovalLifecycle({ store: h.store, approvalsNamespace: 'belay', now });
+    gate = new ApprovalLifecycle({ store: h.store, namespace: 'belay', now });
   });
   afterEach(async () => {
     await h.close();
@@ -93,14 +93,14 @@ describe.each(Object.keys(stores))('approval lifecycle on the %s store', (kind) 
 
   it('maps a retry, and 20 concurrent copies on two replicas, to one request', async () => {
     const first = await gate.resolve(deferred('uid-1'));
-    const replica = new ApprovalLifecycle({ store: await h.other(), approvalsNamespace: 'belay', now });
+    const replica = new ApprovalLifecycle({ store: await h.other(), namespace: 'belay', now });
     const outs = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? gate : replica).resolve(deferred(`uid-${i + 2}`))));
     expect(outs.every((o) => o.kind === 'pending' && o.approvalId === first.approvalId)).toBe(true);
     await only();
   });
 
   it('creates 20 concurrent first requests as exactly one', async () => {
-    const replica = new ApprovalLifecycle({ store: await h.other(), approvalsNamespace: 'belay', now });
+    const replica = new ApprovalLifecycle({ store: await h.other(), namespace: 'belay', now });
     const outs = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? gate : replica).resolve(deferred(`uid-${i}`))));
     const ids = new Set(outs.map((o) => o.approvalId));
     expect(ids.size).toBe(1);
@@ -165,7 +165,7 @@ describe.each(Object.keys(stores))('approval lifecycle on the %s store', (kind) 
   it('admits exactly one of many identical requests racing through mutate and validate', async () => {
     await gate.resolve(deferred('uid-0'));
     await approve(await only());
-    const replica = new ApprovalLifecycle({ store: await h.other(), approvalsNamespace: 'belay', now });
+    const replica = new ApprovalLifecycle({ store: await h.other(), namespace: 'belay', now });
     const flow = async (i: number) => {
       const g = i % 2 ? gate : replica;
       const m = await g.resolve(deferred(`m-${i}`, deployment(), { stage: 'mutate' }));
@@ -327,7 +327,7 @@ describe.each(Object.keys(stores))('approval lifecycle on the %s store', (kind) 
     expect((used as { until: string }).until).toBe(new Date(until).toISOString().replace(/\.\d{3}Z$/, 'Z'));
 
     // Another replica (and a restarted one) has never seen this approval used: the record says it may.
-    const replica = new ApprovalLifecycle({ store: await h.other(), approvalsNamespace: 'belay', now });
+    const replica = new ApprovalLifecycle({ store: await h.other(), namespace: 'belay', now });
     clock += 30_000;
     expect(await read('sar-3', replica)).toMatchObject({ kind: 'approved', approvalId: first.approvalId, until: (used as { until: string }).until });
     expect(await read('sar-4')).toMatchObject({ kind: 'approved' });
@@ -358,7 +358,7 @@ describe.each(Object.keys(stores))('approval lifecycle on the %s store', (kind) 
 
   it('survives a restart: a new gate on the same data finds the pending request', async () => {
     const first = await gate.resolve(deferred('uid-1'));
-    const restarted = new ApprovalLifecycle({ store: await h.other(), approvalsNamespace: 'belay', now });
+    const restarted = new ApprovalLifecycle({ store: await h.other(), namespace: 'belay', now });
     expect((await restarted.resolve(deferred('uid-2'))).approvalId).toBe(first.approvalId);
     await only();
   });

@@ -48,9 +48,9 @@ import type { ApprovalStore } from './store.js';
 export interface LifecycleOptions {
   store: ApprovalStore;
   /** Where requests without a namespace (cluster-scoped objects, tool calls) are kept. */
-  approvalsNamespace?: string;
+  namespace?: string;
   /** Groups that decide when the policy names none. */
-  defaultGroups?: readonly string[];
+  approverGroups?: readonly string[];
   /** Overrides the policy's approval.ttl for new requests (tests, drills). */
   ttlMs?: number;
   now?: () => Date;
@@ -81,7 +81,7 @@ export class ApprovalLifecycle implements ApprovalGate {
 
   /** The namespace an approval for this request lives in. */
   namespaceFor(request: DeferredRequest): string {
-    return request.input.resource.namespace || this.#options.approvalsNamespace || DEFAULT_APPROVALS_NAMESPACE;
+    return request.input.resource.namespace || this.#options.namespace || DEFAULT_APPROVALS_NAMESPACE;
   }
 
   async #resolve(request: DeferredRequest, keys: RequestKeys): Promise<GateOutcome> {
@@ -192,7 +192,7 @@ export class ApprovalLifecycle implements ApprovalGate {
       namespace,
       attempt,
       now: this.#now(),
-      defaultGroups: this.#options.defaultGroups ?? DEFAULT_APPROVER_GROUPS,
+      approverGroups: this.#options.approverGroups ?? DEFAULT_APPROVER_GROUPS,
       ...(this.#options.ttlMs !== undefined ? { ttlMs: this.#options.ttlMs } : {}),
     });
     const { request: stored, created } = await this.store.create(draft);

@@ -5,7 +5,7 @@
 // a tool result and a prompt go through once.
 
 import type { Face } from '../contract/index.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../util/duration.js';
 import { type ApprovalRequest, refOf } from './resource.js';
 
 /** The read window's setting in bundle data, for when the window itself is not known (the CLI). */

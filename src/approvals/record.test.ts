@@ -2,7 +2,7 @@
 // within the CRD's bounds, never a Secret's values.
 
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from '../util/duration.js';
 import { requestKeys } from './fingerprint.js';
 import { newApprovalRequest } from './record.js';
 import { deferDecision, deferred, policyInput } from './testing/requests.js';

@@ -4,7 +4,7 @@
 
 import { type AgentContext, DEFAULT_APPROVAL_TTL, type JsonObject, type PolicyInput } from '../contract/index.js';
 import { fromValue, redactResult } from '../redact/index.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../util/duration.js';
 import { approvalName, type RequestKeys, stripVolatile } from './fingerprint.js';
 import type { DeferredRequest } from './gate.js';
 import { APPROVAL_API_VERSION, APPROVAL_KIND, type ApprovalRequest, DEFAULT_APPROVER_GROUPS, LABELS, type RequestedAction, rfc3339 } from './resource.js';
@@ -14,7 +14,7 @@ export interface RecordOptions {
   attempt: number;
   now: Date;
   /** Groups that decide when the policy names none. */
-  defaultGroups?: readonly string[];
+  approverGroups?: readonly string[];
   /** Overrides the policy's approval.ttl (tests, drills). */
   ttlMs?: number;
   /** Objects larger than this (as JSON) are kept as an excerpt. */
@@ -63,7 +63,7 @@ export function newApprovalRequest(req: DeferredRequest, keys: RequestKeys, opti
       reasons: decision.reasons.slice(0, 64).map((r) => ({ rule: cut(r.rule, 256), message: cut(r.message, 4096), severity: r.severity })),
       fixes: decision.fixes.slice(0, 256),
       bundleRevision: cut(req.revision, 256),
-      approverGroups: groups.length > 0 ? groups : [...(options.defaultGroups ?? DEFAULT_APPROVER_GROUPS)],
+      approverGroups: groups.length > 0 ? groups : [...(options.approverGroups ?? DEFAULT_APPROVER_GROUPS)],
       risk: cut(decision.approval?.risk ?? 'medium', 64),
       context: context(input.context),
       requiredBy: rfc3339(new Date(options.now.getTime() + ttlMs)),

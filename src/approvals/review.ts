@@ -5,6 +5,7 @@
 
 import type { PatchOperation } from '../contract/index.js';
 import type { AdmissionRequest } from '../input/admission.js';
+import type { Observation } from '../observe/observe.js';
 import { APPROVAL_GROUP, APPROVAL_PLURAL, type ApprovalRequest } from './resource.js';
 import { type Check, checkCreate, checkDelete, checkMetadataUpdate, checkStatusChange, type ReviewContext, stampedStatus } from './separation.js';
 
@@ -53,4 +54,43 @@ function asApproval(o: unknown): ApprovalRequest | undefined {
   const r = o as Partial<ApprovalRequest>;
   if (typeof r.metadata !== 'object' || r.metadata === null || typeof r.spec !== 'object' || r.spec === null) return undefined;
   return r as ApprovalRequest;
+}
+
+/**
+ * What the approvals webhook reports: a refused change is audit-worthy (who
+ * tried to decide what, and why not); an admitted decision is logged, and
+ * recorded by the controller once stored. Everything else is only counted.
+ */
+export function approvalReviewObservation(req: AdmissionRequest, stage: 'mutate' | 'validate', review: ApprovalReview): Observation | null {
+  if (stage !== 'validate' || (review.allowed && !review.decision)) return null;
+  const approval = asApproval(req.object) ?? asApproval(req.oldObject);
+  const spec = approval?.spec;
+  const r = spec?.request;
+  const common = {
+    kind: 'approval' as const,
+    face: spec?.face === 'toolcall' ? ('toolcall' as const) : ('admission' as const),
+    id: req.uid,
+    actor: { username: req.userInfo.username ?? '', groups: req.userInfo.groups ?? [], agent: false },
+    request: {
+      operation: r?.operation ?? '',
+      group: r?.group ?? '',
+      kind: r?.kind ?? '',
+      namespace: r?.namespace ?? '',
+      name: r?.name ?? '',
+      subresource: r?.subresource ?? '',
+      dryRun: false,
+    },
+    rules: (spec?.reasons ?? []).map((x) => x.rule),
+    revision: spec?.bundleRevision ?? '',
+    approvalId: `${req.namespace ?? ''}/${req.name ?? ''}`,
+  };
+  if (review.allowed) return { ...common, verdict: review.decision!, message: 'approval decision admitted', logOnly: true };
+  return {
+    ...common,
+    verdict: 'approval-refused',
+    message: 'approval change refused',
+    details: { change: `${req.operation} ${req.subResource ?? ''}`.trim(), reason: review.message },
+    level: 'warn',
+    logOnly: req.dryRun === true,
+  };
 }

@@ -25,7 +25,7 @@ export interface ApprovalsOptions {
   stateDir?: string;
   /** The gateway's username as the API server sees it; asked of the API server (SelfSubjectReview) when absent. */
   gatewayUser?: string;
-  approvalsNamespace?: string;
+  namespace?: string;
   approverGroups?: readonly string[];
   ttlMs?: number;
   agents: () => AgentSelector;
@@ -52,7 +52,7 @@ const LEASE_NAME = 'belay-approvals';
 export async function startApprovals(options: ApprovalsOptions): Promise<Approvals> {
   const { log } = options;
   const metrics = options.registry ? new ApprovalMetrics(options.registry) : undefined;
-  const namespace = options.approvalsNamespace ?? DEFAULT_APPROVALS_NAMESPACE;
+  const namespace = options.namespace ?? DEFAULT_APPROVALS_NAMESPACE;
 
   if (!options.kubeConfig) {
     const store = await LocalApprovalStore.open(options.stateDir ?? DEFAULT_STATE_DIR, {
@@ -120,8 +120,8 @@ export async function startApprovals(options: ApprovalsOptions): Promise<Approva
 function lifecycle(store: ApprovalStore, options: ApprovalsOptions, namespace: string): ApprovalLifecycle {
   return new ApprovalLifecycle({
     store,
-    approvalsNamespace: namespace,
-    defaultGroups: options.approverGroups ?? DEFAULT_APPROVER_GROUPS,
+    namespace,
+    approverGroups: options.approverGroups ?? DEFAULT_APPROVER_GROUPS,
     ...(options.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {}),
     log: options.log,
   });

@@ -5,7 +5,7 @@
 
 import { type ApprovalRequest, isNamespaceName, isObjectName } from '../approvals/resource.js';
 import type { ApprovalStore } from '../approvals/store.js';
-import { BelayError } from '../errors.js';
+import { asBelayError, BelayError } from '../errors.js';
 import type { AgentSelector } from '../identity/agents.js';
 import type { ApprovalAccess } from './access.js';
 import { parseDecisionRequest } from './decision.js';
@@ -39,6 +39,11 @@ export interface ApprovalList {
   mode: ApprovalAccess['mode'];
   pending: number;
   items: ApprovalSummary[];
+}
+
+/** What a refused decision carries in its error's details: the request the approver tried to decide. */
+export interface RefusedDetails {
+  refused: ApprovalRequest;
 }
 
 /** Who is calling, and the bearer token they called with (in a cluster, the credential every store call uses). */
@@ -122,11 +127,19 @@ export class ConsoleService {
       );
     }
     const { viewer } = caller;
-    const stored = await store.decide(namespace, name, request.decision, {
-      username: viewer.username,
-      groups: viewer.groups,
-      ...(viewer.uid ? { uid: viewer.uid } : {}),
-    });
+    let stored: ApprovalRequest;
+    try {
+      stored = await store.decide(namespace, name, request.decision, {
+        username: viewer.username,
+        groups: viewer.groups,
+        ...(viewer.uid ? { uid: viewer.uid } : {}),
+      });
+    } catch (err) {
+      // A refusal names what was refused, for the audit record.
+      const e = asBelayError(err);
+      if (e.code === 'forbidden') throw new BelayError('forbidden', e.message, { cause: err, details: { refused: current } satisfies RefusedDetails });
+      throw err;
+    }
     return detail(stored, this.#now(), viewer, this.#o.agents());
   }
 

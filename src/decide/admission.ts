@@ -9,6 +9,8 @@ import { asBelayError } from '../errors.js';
 import { isAgent } from '../identity/agents.js';
 import { type AdmissionRequest, admissionInput } from '../input/admission.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
+import type { Observation } from '../observe/observe.js';
+import { summaryOf } from '../observe/observe.js';
 import type { Evaluation } from '../policy/evaluator.js';
 import { type Admitted, admitApproved } from './approved.js';
 import { deferMessage, denialMessage, failClosedMessage } from './messages.js';
@@ -203,4 +205,51 @@ function annotations(verdict: string, rules: string[], revision: string, decisio
   if (decision?.mode) out.mode = decision.mode;
   if (decision?.wouldBe) out.wouldBe = decision.wouldBe;
   return out;
+}
+
+/** What a crash while deciding becomes: a refusal (fail closed), as the caller guards it. */
+export function crashedAdmission(error: string): AdmissionOutcome {
+  return {
+    allowed: false,
+    code: 500,
+    message: `belay failed internally and refuses the request (fail closed): ${error}`,
+    warnings: [],
+    auditAnnotations: { decision: 'error' },
+    verdict: 'error',
+    rules: [],
+    revision: '',
+  };
+}
+
+/** An admission outcome, for metrics, the log and the decision log. */
+export function admissionObservation(req: AdmissionRequest, outcome: AdmissionOutcome): Observation {
+  // Before an input exists (no bundle yet) the request says who asked.
+  const summary = outcome.input
+    ? summaryOf(outcome.input)
+    : {
+        actor: { username: req.userInfo.username ?? '', groups: req.userInfo.groups ?? [], agent: true },
+        request: {
+          operation: req.operation,
+          group: req.kind.group,
+          kind: req.kind.kind,
+          namespace: req.namespace ?? '',
+          name: req.name ?? '',
+          subresource: req.subResource ?? '',
+          dryRun: req.dryRun === true,
+        },
+      };
+  return {
+    kind: 'decision',
+    face: 'admission',
+    id: req.uid,
+    ...summary,
+    verdict: outcome.verdict,
+    rules: outcome.rules,
+    revision: outcome.revision,
+    decision: outcome.decision ?? null,
+    patch: outcome.patch ?? null,
+    approvalId: outcome.approvalId ?? null,
+    input: outcome.input ?? null,
+    message: outcome.allowed ? 'admitted' : (outcome.message ?? 'refused'),
+  };
 }

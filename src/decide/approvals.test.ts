@@ -53,7 +53,7 @@ const now = () => new Date(clock);
 /** One gateway replica: its own store handle, lifecycle and read-grant cache, on the shared state. */
 async function replica(p: ActivePolicy) {
   const store = await LocalApprovalStore.open(dir, { now });
-  const approvals = new ApprovalLifecycle({ store, approvalsNamespace: 'belay', now });
+  const approvals = new ApprovalLifecycle({ store, namespace: 'belay', now });
   return { store, approvals, deps: { policy: () => p, approvals, namespaces: namesOnly, grants: new ReadGrants(), now: () => clock, approvalStore: store } };
 }
 

@@ -14,7 +14,6 @@
 // Never throws: every failure is an outcome (denied for agents, fail closed).
 
 import { randomUUID } from 'node:crypto';
-import { parseDuration } from '../approvals/duration.js';
 import { requestKeys } from '../approvals/fingerprint.js';
 import type { ApprovalGate } from '../approvals/gate.js';
 import type { ActivePolicy } from '../bundle/active.js';
@@ -23,6 +22,8 @@ import { asBelayError } from '../errors.js';
 import { isAgent } from '../identity/agents.js';
 import { authorizationInput, type SubjectAccessReviewSpec } from '../input/authorization.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
+import { type Observation, summaryOf } from '../observe/observe.js';
+import { parseDuration } from '../util/duration.js';
 import { deferMessage, denialMessage, failClosedMessage } from './messages.js';
 
 export const DEFAULT_READ_WINDOW_MS = 5 * 60_000;
@@ -108,6 +109,49 @@ async function settle(input: PolicyInput, decision: Decision, active: ActivePoli
   }
   const reason = gate.kind === 'rejected' ? `belay: ${gate.message}` : `belay: ${deferMessage(decision, gate.message)}`;
   return { ...base, status: { allowed: false, denied: true, reason }, verdict: 'defer', approvalId: gate.approvalId };
+}
+
+/** What a crash while deciding becomes: the agent's read is refused (fail closed). */
+export function crashedAuthorization(error: string): AuthorizationOutcome {
+  return {
+    status: { allowed: false, denied: true, reason: `belay failed internally and refuses this agent request (fail closed): ${error}`, evaluationError: error },
+    verdict: 'error',
+    rules: [],
+    revision: '',
+  };
+}
+
+/** An authorization outcome, for metrics, the log and the decision log. */
+export function authorizationObservation(spec: SubjectAccessReviewSpec, outcome: AuthorizationOutcome): Observation {
+  const ra = spec.resourceAttributes ?? {};
+  const summary = outcome.input
+    ? summaryOf(outcome.input)
+    : {
+        actor: { username: spec.user ?? '', groups: spec.groups ?? [], agent: true },
+        request: {
+          operation: (ra.verb ?? '').toUpperCase(),
+          group: ra.group ?? '',
+          kind: '',
+          namespace: ra.namespace ?? '',
+          name: ra.name ?? '',
+          subresource: ra.subresource ?? '',
+          dryRun: false,
+        },
+      };
+  return {
+    kind: 'decision',
+    face: 'authorization',
+    // A skip is only counted: no id to make for it.
+    id: outcome.verdict === 'skip' ? '' : `sar-${randomUUID()}`,
+    ...summary,
+    verdict: outcome.verdict,
+    rules: outcome.rules,
+    revision: outcome.revision,
+    decision: outcome.decision ?? null,
+    approvalId: outcome.approvalId ?? null,
+    input: outcome.input ?? null,
+    message: outcome.status.denied ? (outcome.status.reason ?? 'denied') : 'no opinion',
+  };
 }
 
 /** data.belay.config.authorization.readWindow, a Go duration; malformed or absent means the default. */

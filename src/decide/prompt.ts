@@ -8,18 +8,18 @@ import { randomUUID } from 'node:crypto';
 import type { Actor } from '../contract/index.js';
 import { type PromptRequest, promptInput } from '../input/prompt.js';
 import type { Finding } from '../scan/index.js';
+import { type AgentDeps, type AgentOutcome, activeOrThrow, baseOutcome, evaluate, isOutcome, unresolved } from './agent.js';
 import { denialMessage } from './messages.js';
-import { activeOrThrow, baseOutcome, evaluate, type GateApiDeps, type GateApiOutcome, isOutcome, unresolved } from './toolcall.js';
 
 export type { PromptRequest } from '../input/prompt.js';
 
-export interface PromptOutcome extends GateApiOutcome {
+export interface PromptOutcome extends AgentOutcome {
   findings: Finding[];
   redacted: string;
 }
 
 /** Throws BelayError payload_too_large for text over the scanning limit, not_ready without a bundle. */
-export async function decidePrompt(req: PromptRequest, actor: Actor, deps: GateApiDeps): Promise<PromptOutcome> {
+export async function decidePrompt(req: PromptRequest, actor: Actor, deps: AgentDeps): Promise<PromptOutcome> {
   const active = activeOrThrow(deps);
   const { input, findings, redacted } = await promptInput(req, actor);
   const decided = await evaluate(active, 'prompt', input);

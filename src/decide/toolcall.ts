@@ -1,9 +1,7 @@
-// The agent gate API's decisions, free of HTTP: a tool call before it runs
-// (this file), a tool result before the model sees it (toolresult.ts), a
-// prompt before it leaves (prompt.ts). Every caller of this API is an agent
-// runtime, so evaluation always runs and fails closed: a policy that cannot
-// be evaluated is a deny. The only exception thrown is `not_ready` (no bundle
-// yet), which the HTTP face answers with 503.
+// A tool call before it runs, free of HTTP (the agent API's first face; a
+// tool result before the model sees it is toolresult.ts, a prompt before it
+// leaves prompt.ts, and what they share agent.ts). An approver's edit of the
+// arguments is checked by policy before the approval is used up.
 
 import { randomUUID } from 'node:crypto';
 import { toolDigest } from '../approvals/fingerprint.js';
@@ -26,114 +24,16 @@ import type {
 import { asBelayError, BelayError } from '../errors.js';
 import { resourceOf, retarget, toolCallInput } from '../input/toolcall.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
-import { deferMessage, denialMessage, failClosedMessage } from './messages.js';
+import { type AgentDeps, type AgentOutcome, type ApprovalRef, activeOrThrow, baseOutcome, evaluate, isOutcome, unresolved } from './agent.js';
+import { denialMessage } from './messages.js';
 
-export interface GateApiDeps {
-  policy: () => ActivePolicy | undefined;
-  approvals: ApprovalGate;
-  namespaces: NamespaceDirectory;
-}
-
-/** Where a deferred request stands, as the caller sees it. */
-export interface ApprovalRef {
-  id: string | null;
-  phase: 'Pending' | 'Approved' | 'Rejected' | 'Refused';
-  decidedBy?: string;
-  message?: string;
-}
-
-export interface GateApiOutcome {
-  /** The answer: allow (go ahead), deny (do not), defer (wait for `approval`). */
-  decision: Verdict;
-  reasons: Reason[];
-  warnings: string[];
-  mode: TrustMode | null;
-  wouldBe: Verdict | null;
-  /** One sentence for a person: why it was refused or what to wait for. */
-  message?: string;
-  approval: ApprovalRef | null;
-  /** For metrics and the decision log: approved is an allow through an approval. */
-  verdict: 'allow' | 'deny' | 'defer' | 'approved' | 'error';
-  rules: string[];
-  revision: string;
-  input?: PolicyInput;
-  policyDecision?: Decision;
-  /** Set when evaluation failed (and the answer is a fail-closed deny). */
-  error?: { code: string; message: string };
-}
-
-export interface ToolCallOutcome extends GateApiOutcome {
+export interface ToolCallOutcome extends AgentOutcome {
   /** The call to run: the caller's, or the approver's edit of it. */
   tool: ToolCall;
   edited: boolean;
 }
 
-export function activeOrThrow(deps: Pick<GateApiDeps, 'policy'>): ActivePolicy {
-  const active = deps.policy();
-  if (!active) throw new BelayError('not_ready', 'belay has no active policy bundle yet, so agent requests are refused (fail closed); retry shortly');
-  return active;
-}
-
-/** Evaluates, turning any failure into a fail-closed outcome. */
-export async function evaluate(active: ActivePolicy, face: Face, input: PolicyInput): Promise<Decision | GateApiOutcome> {
-  try {
-    return (await active.evaluator.evaluate(face, input)).decision;
-  } catch (err) {
-    const e = asBelayError(err, 'evaluation_failed');
-    const message = failClosedMessage(e.message);
-    return {
-      decision: 'deny',
-      reasons: [{ rule: 'belay.fail_closed', message, severity: 'high' }],
-      warnings: [],
-      mode: null,
-      wouldBe: null,
-      message,
-      approval: null,
-      verdict: 'error',
-      rules: [],
-      revision: active.revision,
-      input,
-      error: { code: e.code, message: e.message },
-    };
-  }
-}
-
-export function isOutcome(d: Decision | GateApiOutcome): d is GateApiOutcome {
-  return 'verdict' in d;
-}
-
-/** The parts of an outcome every verdict shares. */
-export function baseOutcome(decision: Decision, input: PolicyInput, revision: string): Omit<GateApiOutcome, 'decision' | 'verdict' | 'approval'> {
-  return {
-    reasons: decision.reasons,
-    warnings: decision.warnings,
-    mode: decision.mode,
-    wouldBe: decision.wouldBe,
-    rules: decision.reasons.map((r) => r.rule),
-    revision,
-    input,
-    policyDecision: decision,
-  };
-}
-
-/** A pending, rejected or refused gate outcome as the caller's answer. */
-export function unresolved(
-  gate: Exclude<GateOutcome, { kind: 'approved' }>,
-  decision: Decision,
-): Pick<GateApiOutcome, 'decision' | 'verdict' | 'approval' | 'message'> {
-  if (gate.kind === 'pending') {
-    return {
-      decision: 'defer',
-      verdict: 'defer',
-      approval: { id: gate.approvalId, phase: 'Pending', message: gate.message },
-      message: deferMessage(decision, gate.message),
-    };
-  }
-  const phase = gate.kind === 'rejected' ? 'Rejected' : 'Refused';
-  return { decision: 'deny', verdict: 'deny', approval: { id: gate.approvalId, phase, message: gate.message }, message: gate.message };
-}
-
-export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: GateApiDeps): Promise<ToolCallOutcome> {
+export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: AgentDeps): Promise<ToolCallOutcome> {
   const active = activeOrThrow(deps);
   const input = toolCallInput(req, actor, deps.namespaces.lookup(req.tool.target.namespace ?? ''));
   const decided = await evaluate(active, 'toolcall', input);

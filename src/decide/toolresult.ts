@@ -16,11 +16,11 @@ import type { Actor, JsonObject } from '../contract/index.js';
 import { type ToolResultRequest, toolResultInput } from '../input/toolresult.js';
 import type { ResultFormat } from '../redact/document.js';
 import { type Redaction, redactResult } from '../redact/redact.js';
+import { type AgentDeps, type AgentOutcome, type ApprovalRef, activeOrThrow, baseOutcome, evaluate, isOutcome, unresolved } from './agent.js';
 import { readWindowMs } from './authorization.js';
 import { denialMessage } from './messages.js';
-import { type ApprovalRef, activeOrThrow, baseOutcome, evaluate, type GateApiDeps, type GateApiOutcome, isOutcome, unresolved } from './toolcall.js';
 
-export interface ToolResultDeps extends GateApiDeps {
+export interface ToolResultDeps extends AgentDeps {
   /** Reads the tool call's approval named by the caller. */
   approvalStore?: Pick<ApprovalStore, 'get'>;
   now?: () => Date;
@@ -28,7 +28,7 @@ export interface ToolResultDeps extends GateApiDeps {
 
 export type { ToolResultRequest } from '../input/toolresult.js';
 
-export interface ToolResultOutcome extends GateApiOutcome {
+export interface ToolResultOutcome extends AgentOutcome {
   /** The result to hand to the model; null when policy withholds it. */
   result: unknown;
   format: ResultFormat;

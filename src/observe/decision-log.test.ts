@@ -58,6 +58,7 @@ const decision = (over: Partial<Decision> = {}): Decision => ({
 function record(over: Partial<DecisionRecord> = {}): DecisionRecord {
   return {
     time: '2026-05-01T10:00:00.000Z',
+    kind: 'decision',
     face: 'admission',
     id: 'uid-1',
     actor: { username: 'system:serviceaccount:agents:bot', groups: ['system:serviceaccounts'], agent: true },

@@ -21,6 +21,8 @@ export const REDACTED = '[REDACTED]';
 /** One line of the log, as written. */
 export interface LoggedDecision {
   time: string;
+  /** decision (a face answered) or approval (an event in an approval's life). */
+  kind: DecisionRecord['kind'];
   face: DecisionRecord['face'];
   id: string;
   revision: string;
@@ -126,6 +128,7 @@ export async function redactRecord(entry: DecisionRecord): Promise<LoggedDecisio
   if (policy) policy.fixes = redactPatch(policy.fixes, redacted) ?? [];
   return {
     time: entry.time,
+    kind: entry.kind,
     face: entry.face,
     id: entry.id,
     revision: entry.revision,

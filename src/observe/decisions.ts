@@ -1,10 +1,18 @@
-// What every face hands to the decision log after answering. The sink decides
-// what to write and how (file, stdout, rotation, redaction).
+// What the decision log receives: one record per answered request (kind
+// `decision`), and per event in an approval's life (kind `approval`: a human's
+// decision refused, an approval used, expired…). Records are built in one
+// place (observe.ts); the sink decides what to write and how (file, stdout,
+// rotation, redaction).
 
 import type { Decision, Face, PatchOperation, PolicyInput } from '../contract/index.js';
 
+/** `decision`: a face answered a request. `approval`: something happened to an ApprovalRequest. */
+export type RecordKind = 'decision' | 'approval';
+
 export interface DecisionRecord {
   time: string;
+  kind: RecordKind;
+  /** The policy face of the request (for an approval event: of the request it approves). */
   face: Face;
   /** Admission uid or another request id. */
   id: string;

@@ -93,6 +93,7 @@ beforeAll(async () => {
     log.push(
       await redactRecord({
         time: `2026-05-01T10:00:0${req.uid.slice(-1)}.000Z`,
+        kind: 'decision',
         face: 'admission',
         id: req.uid,
         actor: { username: req.userInfo.username!, groups: req.userInfo.groups!, agent: true },

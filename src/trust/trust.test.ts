@@ -112,6 +112,7 @@ describe('readDecisionLog', () => {
   it('reads decision records, skips torn lines, and filters by time', async () => {
     const record = (time: string, workflow: string): DecisionRecord => ({
       time,
+      kind: 'decision',
       face: 'admission',
       id: 'u',
       actor: { username: AGENT, groups: [], agent: true },
@@ -143,6 +144,7 @@ describe('readDecisionLog', () => {
     const log = new DecisionLog({ destination: file });
     log.record({
       time: '2025-03-01T00:00:00Z',
+      kind: 'decision',
       face: 'toolcall',
       id: 'call-1',
       actor: { username: AGENT, groups: [], agent: true },

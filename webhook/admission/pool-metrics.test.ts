@@ -54,9 +54,9 @@ beforeAll(async () => {
   gateway = await startGateway({
     host: '127.0.0.1',
     port: 0,
-    bundlePath,
+    bundle: { file: bundlePath },
     tlsDir: path.join(dir, 'tls'),
-    approvalOptions: { stateDir: path.join(dir, 'state') },
+    approvals: { stateDir: path.join(dir, 'state') },
     log: silentLogger,
     evaluation: { workers: 2, timeoutMs: 250 },
   });

@@ -4,13 +4,13 @@
 // the wait is over, whichever is first.
 
 import type { RequestHandler } from 'express';
-import { parseDuration } from '../../src/approvals/duration.js';
 import { applyArgumentsEdit } from '../../src/approvals/override.js';
 import { type ApprovalPhase, type ApprovalRequest, DEFAULT_APPROVALS_NAMESPACE, isLapsed, PHASES, phaseOf } from '../../src/approvals/resource.js';
 import type { ApprovalStore } from '../../src/approvals/store.js';
 import type { AuthenticatedUser } from '../../src/auth/authenticator.js';
 import type { JsonObject } from '../../src/contract/index.js';
 import { BelayError } from '../../src/errors.js';
+import { parseDuration } from '../../src/util/duration.js';
 import { callerOf } from './auth.js';
 import { approvalUrl } from './respond.js';
 

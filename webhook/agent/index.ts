@@ -1,27 +1,19 @@
-// The agent gate API for MCP hosts and agent frameworks. Every route needs a
-// bearer token. Routes with a colon (Google API style custom methods) escape
+// The agent API for MCP hosts and agent frameworks: a tool call before it
+// runs, a tool result before the model sees it, a prompt before it leaves,
+// and where a deferred call stands. Every route needs a bearer token, checked
+// before any body is read (an anonymous caller cannot make the gateway parse
+// megabytes). Routes with a colon (Google API style custom methods) escape
 // it: path-to-regexp v8 reads ":evaluate" as a parameter otherwise.
 
 import { Router } from 'express';
-import type { Authenticator } from '../../src/auth/authenticator.js';
-import type { GateApiDeps } from '../../src/decide/toolcall.js';
-import { DEFAULT_BODY_LIMIT, jsonBody } from '../body.js';
-import { type ApprovalReader, approvalHandler } from './approvals.js';
+import { jsonBody } from '../body.js';
+import type { GatewayContext } from '../context.js';
+import { serveFace } from '../face.js';
+import { approvalHandler } from './approvals.js';
 import { requireBearer } from './auth.js';
-import { promptHandler } from './prompts.js';
-import type { RecordDeps } from './respond.js';
-import { toolCallHandler } from './toolcalls.js';
-import { toolResultHandler } from './toolresults.js';
-
-export type { ApprovalReader } from './approvals.js';
-
-export interface AgentApiOptions extends GateApiDeps, RecordDeps {
-  authenticator?: Authenticator;
-  approvalStore?: ApprovalReader;
-  bodyLimit?: number;
-  maxWaitMs?: number;
-  pollIntervalMs?: number;
-}
+import { promptFace } from './prompts.js';
+import { toolCallFace } from './toolcalls.js';
+import { toolResultFace } from './toolresults.js';
 
 export const AGENT_API_ROUTES = {
   toolCalls: '/v1/tool-calls\\:evaluate',
@@ -31,18 +23,17 @@ export const AGENT_API_ROUTES = {
   approvalNamespaced: '/v1/approvals/:namespace/:name',
 } as const;
 
-export function agentApiRouter(options: AgentApiOptions): Router {
+export function agentApiRoutes(ctx: GatewayContext): Router {
   const router = Router();
-  const auth = requireBearer(options.authenticator);
-  // Authenticate before reading a body: an anonymous caller cannot make the gateway parse megabytes.
-  const body = jsonBody(options.bodyLimit ?? DEFAULT_BODY_LIMIT);
-  router.post(AGENT_API_ROUTES.toolCalls, auth, ...body, toolCallHandler(options));
-  router.post(AGENT_API_ROUTES.toolResults, auth, ...body, toolResultHandler(options));
-  router.post(AGENT_API_ROUTES.prompts, auth, ...body, promptHandler(options));
+  const auth = requireBearer(ctx.agentTokens);
+  const body = jsonBody(ctx.bodyLimit);
+  router.post(AGENT_API_ROUTES.toolCalls, auth, ...body, serveFace(toolCallFace(ctx), ctx.instruments));
+  router.post(AGENT_API_ROUTES.toolResults, auth, ...body, serveFace(toolResultFace(ctx), ctx.instruments));
+  router.post(AGENT_API_ROUTES.prompts, auth, ...body, serveFace(promptFace(ctx), ctx.instruments));
   const approvals = approvalHandler({
-    ...(options.approvalStore ? { store: options.approvalStore } : {}),
-    ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
-    ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
+    ...(ctx.approvalStore ? { store: ctx.approvalStore } : {}),
+    ...(ctx.polling?.maxWaitMs !== undefined ? { maxWaitMs: ctx.polling.maxWaitMs } : {}),
+    ...(ctx.polling?.intervalMs !== undefined ? { pollIntervalMs: ctx.polling.intervalMs } : {}),
   });
   router.get(AGENT_API_ROUTES.approval, auth, approvals);
   router.get(AGENT_API_ROUTES.approvalNamespaced, auth, approvals);

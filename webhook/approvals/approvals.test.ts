@@ -33,12 +33,12 @@ beforeAll(async () => {
   gateway = await startGateway({
     host: '127.0.0.1',
     port: 0,
-    bundlePath,
+    bundle: { file: bundlePath },
     tlsDir: path.join(dir, 'tls'),
     log: silentLogger,
     decisions: sink,
     evaluation: { mode: 'in-process' },
-    approvalOptions: { stateDir: path.join(dir, 'state'), gatewayUser: 'belay-gateway' },
+    approvals: { stateDir: path.join(dir, 'state'), gatewayUser: 'belay-gateway' },
   });
   ca = (await import('node:fs')).readFileSync(gateway.caFile);
   store = await LocalApprovalStore.open(path.join(dir, 'state'));

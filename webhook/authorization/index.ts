@@ -1,10 +1,14 @@
-// The authorization webhook's routes: POST /authorize.
+// The authorization face: POST /authorize, SubjectAccessReview in and out.
+// Every outcome, even a crash, is a SubjectAccessReview; only an unreadable
+// body is an HTTP error (which the API server treats per its failurePolicy).
 
 import { Router } from 'express';
+import { type AuthorizationOutcome, authorizationObservation, crashedAuthorization, decideAuthorization, ReadGrants } from '../../src/decide/authorization.js';
+import type { SubjectAccessReviewSpec } from '../../src/input/authorization.js';
 import { jsonBody } from '../body.js';
-import { type AuthorizationHandlerOptions, authorizationHandler } from './handler.js';
-
-export type { AuthorizationHandlerOptions } from './handler.js';
+import { activePolicy, type GatewayContext } from '../context.js';
+import { type Face, type Handled, sendJson, serveFace } from '../face.js';
+import { decodeSubjectAccessReview, encodeSubjectAccessReview, type SubjectAccessReviewOut } from './review.js';
 
 /**
  * A SubjectAccessReview is small (no objects); 64 KiB leaves room for many
@@ -12,8 +16,24 @@ export type { AuthorizationHandlerOptions } from './handler.js';
  */
 export const AUTHORIZATION_BODY_LIMIT = 64 * 1024;
 
-export function authorizationRouter(options: AuthorizationHandlerOptions): Router {
+export function authorizationRoutes(ctx: GatewayContext): Router {
   const router = Router();
-  router.post('/authorize', ...jsonBody(AUTHORIZATION_BODY_LIMIT), authorizationHandler(options));
+  router.post('/authorize', ...jsonBody(AUTHORIZATION_BODY_LIMIT), serveFace(authorizationFace(ctx), ctx.instruments));
   return router;
+}
+
+function authorizationFace(ctx: GatewayContext): Face<SubjectAccessReviewSpec, SubjectAccessReviewOut> {
+  // Approved read windows, cached by request fingerprint for this gateway.
+  const deps = { policy: activePolicy(ctx), approvals: ctx.approvals, namespaces: ctx.namespaces, grants: new ReadGrants() };
+  const answered = (spec: SubjectAccessReviewSpec, outcome: AuthorizationOutcome): Handled<SubjectAccessReviewOut> => ({
+    answer: encodeSubjectAccessReview(outcome.status),
+    observation: authorizationObservation(spec, outcome),
+  });
+  return {
+    name: 'authorization',
+    decode: (req) => decodeSubjectAccessReview(req.body),
+    handle: async (spec) => answered(spec, await decideAuthorization(spec, deps)),
+    crashed: (spec, err) => answered(spec, crashedAuthorization(err.message)),
+    send: (res, answer) => sendJson(res, answer),
+  };
 }

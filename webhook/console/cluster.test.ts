@@ -23,7 +23,8 @@ import { discardDecisions } from '../../src/observe/decisions.js';
 import { silentLogger } from '../../src/observe/log.js';
 import { Metrics } from '../../src/observe/metrics.js';
 import { createApp } from '../app.js';
-import { gatewayConsole } from './index.js';
+import { DEFAULT_BODY_LIMIT } from '../body.js';
+import { consoleAccess, consoleRoutes } from './index.js';
 
 const GATEWAY_TOKEN = 'gateway-service-account-token';
 const USERS: Record<string, { username: string; groups: string[] }> = {
@@ -135,15 +136,18 @@ beforeAll(async () => {
     currentContext: 'c',
   });
   const metrics = new Metrics({ defaultMetrics: false });
-  const express = createApp({
-    store: new PolicyStore(),
-    approvals: noApprovals,
-    namespaces: namesOnly,
-    decisions: discardDecisions,
-    metrics,
-    log: silentLogger,
-    routers: [gatewayConsole({ kubeConfig: kc, agents: () => agents, log: silentLogger, metrics, decisions: discardDecisions })],
-  });
+  const express = createApp(
+    {
+      store: new PolicyStore(),
+      approvals: noApprovals,
+      namespaces: namesOnly,
+      agents: () => agents,
+      instruments: { metrics, log: silentLogger, decisions: discardDecisions },
+      bodyLimit: DEFAULT_BODY_LIMIT,
+      console: consoleAccess({ kubeConfig: kc }),
+    },
+    [consoleRoutes],
+  );
   app = await new Promise((resolve) => {
     const s = express.listen(0, '127.0.0.1', () => resolve(s));
   });

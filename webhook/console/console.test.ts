@@ -90,7 +90,9 @@ describe('authentication', () => {
   });
 
   it('refuses static approver tokens in cluster mode before starting anything', async () => {
-    await expect(startGateway({ port: 0, kubeconfig: '/nonexistent/kubeconfig', approverTokenFile: '/nonexistent/approvers.yaml' })).rejects.toMatchObject({
+    await expect(
+      startGateway({ port: 0, kubeconfig: '/nonexistent/kubeconfig', console: { approverTokenFile: '/nonexistent/approvers.yaml' } }),
+    ).rejects.toMatchObject({
       code: 'bad_request',
       message: expect.stringMatching(/--approver-token-file is for local mode/),
     });

@@ -5,19 +5,19 @@
 // the store's or the API server's reason), 404, 409 already decided.
 
 import type { RequestHandler, Response } from 'express';
-import { parseDuration } from '../../src/approvals/duration.js';
 import type { AuthenticatedUser } from '../../src/auth/authenticator.js';
 import { bearerToken } from '../../src/auth/bearer.js';
-import type { Caller, ConsoleService } from '../../src/console/service.js';
+import type { Caller, ConsoleService, RefusedDetails } from '../../src/console/service.js';
 import { asBelayError, BelayError } from '../../src/errors.js';
-import type { DecisionSink } from '../../src/observe/decisions.js';
 import type { Logger } from '../../src/observe/log.js';
+import type { Observation } from '../../src/observe/observe.js';
+import { parseDuration } from '../../src/util/duration.js';
 import { callerOf } from '../agent/auth.js';
+import type { Face } from '../face.js';
 
 export interface ConsoleHandlerDeps {
   service: ConsoleService;
   log: Logger;
-  decisions: DecisionSink;
 }
 
 export function sessionHandler(deps: ConsoleHandlerDeps): RequestHandler {
@@ -61,60 +61,59 @@ export function getHandler(deps: ConsoleHandlerDeps): RequestHandler {
   };
 }
 
-export function decideHandler(deps: ConsoleHandlerDeps): RequestHandler {
-  return async function decideApproval(req, res, next) {
-    const started = process.hrtime.bigint();
-    let who: Caller | undefined;
-    const { namespace, name } = idOf(req.params as Record<string, string | undefined>);
-    const action =
-      typeof (req.body as { action?: unknown } | undefined)?.action === 'string' ? String((req.body as { action: string }).action).slice(0, 16) : '';
-    try {
-      who = caller(req.get('authorization'), res);
-      const decided = await deps.service.decide(who, namespace, name, req.body);
-      deps.log.info(
-        {
-          approval: `${namespace}/${name}`,
-          user: who.viewer.username,
-          action,
-          phase: decided.phase,
-          edited: decided.decision?.edited ?? false,
-          mode: deps.service.mode,
-        },
-        'approval decided in the console',
-      );
-      send(res, decided);
-    } catch (err) {
-      const e = asBelayError(err);
-      if (e.code === 'forbidden' && who) refused(deps, who, `${namespace}/${name}`, action, e.message, Number(process.hrtime.bigint() - started) / 1e6);
-      next(e);
-    }
+export function decideFace(deps: ConsoleHandlerDeps): Face<{ who: Caller; namespace: string; name: string; action: string; body: unknown }, object> {
+  return {
+    name: 'console-decision',
+    decode(req, res) {
+      const { namespace, name } = idOf(req.params as Record<string, string | undefined>);
+      const action =
+        typeof (req.body as { action?: unknown } | undefined)?.action === 'string' ? String((req.body as { action: string }).action).slice(0, 16) : '';
+      return { who: caller(req.get('authorization'), res), namespace, name, action, body: req.body };
+    },
+    async handle({ who, namespace, name, action, body }) {
+      const id = `${namespace}/${name}`;
+      try {
+        const decided = await deps.service.decide(who, namespace, name, body);
+        deps.log.info(
+          { approval: id, user: who.viewer.username, action, phase: decided.phase, edited: decided.decision?.edited ?? false, mode: deps.service.mode },
+          'approval decided in the console',
+        );
+        return { answer: decided, observation: null };
+      } catch (err) {
+        const e = asBelayError(err);
+        return { error: e, observation: e.code === 'forbidden' ? refusal(deps.service.mode, who, id, action, e) : null };
+      }
+    },
+    send,
   };
 }
 
 /**
- * A refused decision is audit-worthy (who tried to decide what, and why not).
- * In a cluster belay's approvals webhook records the refusals it makes, so
- * only the local store's are recorded here.
+ * A refused decision is audit-worthy (who tried to decide what, and why
+ * not). In a cluster belay's approvals webhook records the refusals it
+ * makes, so here the local store's are recorded and a cluster's only logged.
  */
-function refused(deps: ConsoleHandlerDeps, who: Caller, id: string, action: string, message: string, latencyMs: number): void {
-  deps.log.warn({ approval: id, user: who.viewer.username, action, reason: message }, 'console decision refused');
-  if (deps.service.mode !== 'local') return;
+function refusal(mode: ConsoleService['mode'], who: Caller, id: string, action: string, err: BelayError): Observation {
+  const refused = (err.details as Partial<RefusedDetails> | undefined)?.refused;
   const [namespace = '', name = ''] = id.split('/');
-  deps.decisions.record({
-    time: new Date().toISOString(),
-    face: 'admission',
+  const r = refused?.spec.request;
+  return {
+    kind: 'approval',
+    face: refused?.spec.face ?? 'admission',
     id: `console:${id}:${Date.now()}`,
     actor: { username: who.viewer.username, groups: who.viewer.groups, agent: false },
-    request: { operation: action.toUpperCase(), group: 'belay.dev', kind: 'ApprovalRequest', namespace, name, subresource: 'status', dryRun: false },
+    request: r
+      ? { operation: r.operation, group: r.group, kind: r.kind, namespace: r.namespace, name: r.name, subresource: r.subresource, dryRun: false }
+      : { operation: action.toUpperCase(), group: 'belay.dev', kind: 'ApprovalRequest', namespace, name, subresource: 'status', dryRun: false },
     verdict: 'approval-refused',
-    rules: [],
-    decision: null,
-    patch: null,
+    rules: (refused?.spec.reasons ?? []).map((x) => x.rule),
+    revision: refused?.spec.bundleRevision ?? '',
     approvalId: id,
-    revision: '',
-    latencyMs,
-    input: null,
-  });
+    message: 'console decision refused',
+    details: { action, reason: err.message },
+    level: 'warn',
+    logOnly: mode !== 'local',
+  };
 }
 
 /** The authenticated approver and their token (a cluster store calls the API server with it). */

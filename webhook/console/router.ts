@@ -7,41 +7,31 @@ import type { Authenticator } from '../../src/auth/authenticator.js';
 import type { ApprovalAccess } from '../../src/console/access.js';
 import { ConsoleService } from '../../src/console/service.js';
 import { BelayError } from '../../src/errors.js';
-import type { AgentSelector } from '../../src/identity/agents.js';
-import type { DecisionSink } from '../../src/observe/decisions.js';
-import type { Logger } from '../../src/observe/log.js';
 import type { Metrics } from '../../src/observe/metrics.js';
 import { requireBearer } from '../agent/auth.js';
 import { jsonBody } from '../body.js';
+import type { GatewayContext } from '../context.js';
+import { serveFace } from '../face.js';
 import { type Asset, loadAssets, securityHeaders, serveAsset } from './assets.js';
-import { decideHandler, getHandler, listHandler, sessionHandler } from './handlers.js';
+import { decideFace, getHandler, listHandler, sessionHandler } from './handlers.js';
 
 export interface ConsoleRouterOptions {
-  /** How approvals are reached as the caller; undefined when this gateway runs none (the API answers 503). */
-  access?: ApprovalAccess;
-  /** Who an approver's token belongs to: static tokens locally, a TokenReview in a cluster. */
-  authenticator?: Authenticator;
-  agents: () => AgentSelector;
-  log: Logger;
-  metrics: Metrics;
-  decisions: DecisionSink;
-  /** Largest decision body: an edited object as YAML text, with room to spare. */
-  bodyLimit?: number;
-  pollIntervalMs?: number;
-  maxWaitMs?: number;
   /** Preloaded static files (tests); default: read from webhook/console/static. */
   assets?: Map<string, Asset>;
 }
 
 export const CONSOLE_PATH = '/console';
-const DEFAULT_DECISION_BODY_LIMIT = 1024 * 1024;
+/** Largest decision body: an edited object as YAML text, with room to spare. */
+const DECISION_BODY_LIMIT = 1024 * 1024;
 
-export function consoleRouter(options: ConsoleRouterOptions): Router {
+export function consoleRoutes(ctx: GatewayContext, options: ConsoleRouterOptions = {}): Router {
   const router = Router();
   const assets = options.assets ?? loadAssets();
-  if (!assets.has('index.html')) options.log.warn('the approvals console page is not installed (webhook/console/static); /console/ answers 404');
+  const { access, approverTokens } = ctx.console;
+  const { log, metrics } = ctx.instruments;
+  if (!assets.has('index.html')) log.warn('the approvals console page is not installed (webhook/console/static); /console/ answers 404');
 
-  router.use(CONSOLE_PATH, securityHeaders, countRequests(options.metrics));
+  router.use(CONSOLE_PATH, securityHeaders, countRequests(metrics));
   const page = serveAsset(assets, 'index.html');
   // Routing ignores a trailing slash, so one route serves both and tells them apart.
   router.get(CONSOLE_PATH, function pageOrSlash(req, res, next) {
@@ -52,22 +42,22 @@ export function consoleRouter(options: ConsoleRouterOptions): Router {
   for (const name of ['console.js', 'console.css', 'favicon.svg']) router.get(`${CONSOLE_PATH}/${name}`, serveAsset(assets, name));
 
   const api = `${CONSOLE_PATH}/api`;
-  const auth = approverAuth(options);
-  const available = availability(options.access);
-  const service = options.access
+  const auth = approverAuth(access, approverTokens);
+  const available = availability(access);
+  const service = access
     ? new ConsoleService({
-        access: options.access,
-        agents: options.agents,
-        ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
-        ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
+        access,
+        agents: ctx.agents,
+        ...(ctx.polling?.intervalMs !== undefined ? { pollIntervalMs: ctx.polling.intervalMs } : {}),
+        ...(ctx.polling?.maxWaitMs !== undefined ? { maxWaitMs: ctx.polling.maxWaitMs } : {}),
       })
     : undefined;
   if (service) {
-    const deps = { service, log: options.log, decisions: options.decisions };
+    const deps = { service, log };
     router.get(`${api}/session`, auth, sessionHandler(deps));
     router.get(`${api}/approvals`, auth, listHandler(deps));
     router.get(`${api}/approvals/:namespace/:name`, auth, getHandler(deps));
-    router.post(`${api}/approvals/:namespace/:name/decision`, auth, ...jsonBody(options.bodyLimit ?? DEFAULT_DECISION_BODY_LIMIT), decideHandler(deps));
+    router.post(`${api}/approvals/:namespace/:name/decision`, auth, ...jsonBody(DECISION_BODY_LIMIT), serveFace(decideFace(deps), ctx.instruments));
   } else {
     router.use(api, auth, available);
   }
@@ -78,10 +68,10 @@ export function consoleRouter(options: ConsoleRouterOptions): Router {
  * The approver's bearer token, checked by the console's authenticator. Its
  * own message when there is none: an approver needs to know which flag is missing.
  */
-function approverAuth(options: ConsoleRouterOptions): RequestHandler {
-  if (options.authenticator) return requireBearer(options.authenticator);
+function approverAuth(access: ApprovalAccess | undefined, authenticator: Authenticator | undefined): RequestHandler {
+  if (authenticator) return requireBearer(authenticator);
   const why =
-    options.access?.mode === 'cluster'
+    access?.mode === 'cluster'
       ? 'this gateway cannot check approver tokens against its cluster (no TokenReview)'
       : 'this gateway has no approver tokens: start it with --approver-token-file (a YAML list of {token, username, groups})';
   return function noApprovers(_req, res, next) {

@@ -13,7 +13,6 @@ import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { Command, Option } from 'commander';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { formatDuration } from '../../approvals/duration.js';
 import { KubeApprovalStore } from '../../approvals/kube-store.js';
 import { LocalApprovalStore } from '../../approvals/local-store.js';
 import { approvedNote } from '../../approvals/messages.js';
@@ -24,6 +23,7 @@ import type { JsonObject, PatchOperation } from '../../contract/index.js';
 import { asBelayError, BelayError } from '../../errors.js';
 import type { UserInfo } from '../../identity/agents.js';
 import { diff } from '../../patch/apply.js';
+import { formatDuration } from '../../util/duration.js';
 import { EXIT, usageExitsTwo } from './shared.js';
 
 interface StoreOptions {

@@ -6,7 +6,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseDuration } from '../../approvals/duration.js';
 import { KubeApprovalStore } from '../../approvals/kube-store.js';
 import { LocalApprovalStore } from '../../approvals/local-store.js';
 import type { ApprovalRequest } from '../../approvals/resource.js';
@@ -14,6 +13,7 @@ import { readBundleFile } from '../../bundle/source.js';
 import type { JsonObject } from '../../contract/index.js';
 import { BelayError } from '../../errors.js';
 import { approvalEvidence, buildReport, type DecisionEvidence, readDecisionLog, renderJson, renderTable, trustConfigFrom } from '../../trust/index.js';
+import { parseDuration } from '../../util/duration.js';
 import { EXIT, fail, usageExitsTwo } from './shared.js';
 
 interface ReportOptions {

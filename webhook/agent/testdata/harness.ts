@@ -9,15 +9,15 @@ import { staticTokens } from '../../../src/auth/static.js';
 import { PolicyStore } from '../../../src/bundle/active.js';
 import { parseBundle } from '../../../src/bundle/bundle.js';
 import { entrypointOf, FACES } from '../../../src/contract/index.js';
-import { ReadGrants } from '../../../src/decide/authorization.js';
+import { NO_AGENTS } from '../../../src/identity/agents.js';
 import { namesOnly } from '../../../src/namespaces/directory.js';
 import type { DecisionRecord, DecisionSink } from '../../../src/observe/decisions.js';
 import { silentLogger } from '../../../src/observe/log.js';
 import { Metrics } from '../../../src/observe/metrics.js';
 import { buildBundle } from '../../../src/testkit/opa-bundle.js';
 import { createApp } from '../../app.js';
-import { authorizationRouter } from '../../authorization/index.js';
-import { agentApiRouter } from '../index.js';
+import { authorizationRoutes } from '../../authorization/index.js';
+import { agentApiRoutes } from '../index.js';
 import { FakeApprovals } from './fake-approvals.js';
 
 export const POLICY_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'policy');
@@ -57,19 +57,21 @@ export async function startHarness(policyDir: string = POLICY_DIR): Promise<Harn
     { token: TOKENS.approver, username: 'alice', groups: ['belay:approvers'] },
     { token: TOKENS.human, username: 'bob', groups: ['developers'] },
   ]);
-  const deps = { policy: () => store.current(), approvals, namespaces: namesOnly, metrics, log: silentLogger, decisions: sink };
-  const app = createApp({
-    store,
-    approvals,
-    namespaces: namesOnly,
-    decisions: sink,
-    metrics,
-    log: silentLogger,
-    routers: [
-      authorizationRouter({ ...deps, grants: new ReadGrants() }),
-      agentApiRouter({ ...deps, authenticator, approvalStore: approvals, pollIntervalMs: 20, maxWaitMs: 3_000, bodyLimit: 256 * 1024 }),
-    ],
-  });
+  const app = createApp(
+    {
+      store,
+      approvals,
+      approvalStore: approvals,
+      namespaces: namesOnly,
+      agents: () => store.current()?.agents ?? NO_AGENTS,
+      instruments: { metrics, log: silentLogger, decisions: sink },
+      bodyLimit: 256 * 1024,
+      agentTokens: authenticator,
+      console: {},
+      polling: { intervalMs: 20, maxWaitMs: 3_000 },
+    },
+    [authorizationRoutes, agentApiRoutes],
+  );
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

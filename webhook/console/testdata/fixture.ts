@@ -70,14 +70,14 @@ export async function startConsoleGateway(): Promise<ConsoleFixture> {
   const gateway = await startGateway({
     host: '127.0.0.1',
     port: 0,
-    bundlePath,
+    bundle: { file: bundlePath },
     tlsDir: path.join(dir, 'tls'),
     log: silentLogger,
     decisions: sink,
     evaluation: { mode: 'in-process' },
-    approvalOptions: { stateDir: path.join(dir, 'state'), gatewayUser: 'belay-gateway' },
-    approverTokenFile: tokenFile,
-    agentTokenFile,
+    approvals: { stateDir: path.join(dir, 'state'), gatewayUser: 'belay-gateway' },
+    console: { approverTokenFile: tokenFile },
+    agentApi: { tokenFile: agentTokenFile },
   });
   return {
     gateway,
