@@ -59,9 +59,14 @@ policy-test: opa ## Rego unit tests with opa test (x_test.rego beside x.rego in 
 	set -o pipefail; $(OPA) test policies/ -v --format pretty | tail -n 5
 
 # Biome formats and lints the TypeScript, JavaScript and JSON (biome.json);
-# `make format` applies its safe fixes.
-lint: deps ## check formatting and lint (Biome for TypeScript)
+# `make format` applies its safe fixes. For the Rego in policies/: `opa fmt`
+# in check mode (lists and fails on any file it would reformat; `opa fmt -w
+# policies/` fixes them) and `opa check --strict` as a bundle, with the
+# capabilities and Rego v1 defaults of the pinned opa that `make bundle` uses.
+lint: deps ## check formatting and lint (Biome for TypeScript; opa fmt and opa check --strict for Rego)
 	npx biome ci .
+	$(OPA) fmt --list --fail policies/
+	$(OPA) check --strict --bundle policies/
 
 format: deps ## apply the formatter and safe lint fixes
 	npx biome check --write .
