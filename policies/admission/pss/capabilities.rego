@@ -8,6 +8,7 @@ import rego.v1
 import data.belay.lib.config.cfg
 import data.belay.lib.util
 
+# The capabilities a container adds and drops ([] when unset or malformed).
 add_caps(c) := a if {
 	a := c.sc.capabilities.add
 	is_array(a)
