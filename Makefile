@@ -9,7 +9,6 @@ TOOLS         := $(CURDIR)/.tools/bin
 OPA           := $(TOOLS)/opa
 BUILD         := $(CURDIR)/.build
 BUNDLE        := $(BUILD)/bundle.tar.gz
-ENTRYPOINTS   := belay/admission/decision belay/authorization/decision belay/toolcall/decision belay/toolresult/decision belay/prompt/decision
 # The bundle's revision: the commit, marked dirty when policies/ has uncommitted changes.
 REVISION      ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)$(shell [ -z "$$(git status --porcelain -- policies 2>/dev/null)" ] || echo -dirty)
 LISTEN        ?= 127.0.0.1:8443
@@ -36,10 +35,12 @@ opa: ## install the pinned opa CLI into .tools/bin
 	@if [ "$$(cat $(TOOLS)/.opa.version 2>/dev/null)" != "$(OPA_VERSION)" ]; then rm -f $(OPA); $(MAKE) --no-print-directory $(OPA); fi
 
 # Always rebuilt (it takes well under a second) so the revision stamp is current.
+# The entrypoints are the rules annotated `# METADATA` `entrypoint: true` (each
+# face's `decision`); the Rego tests beside the rules (*_test.rego) stay out.
 # SIGNING_KEY=key.pem [SIGNING_ALG=ES256] signs it in OPA's format.
 bundle: opa ## compile policies/ to .build/bundle.tar.gz (wasm); SIGNING_KEY=… signs it
 	@mkdir -p $(BUILD)
-	$(OPA) build -t wasm $(addprefix -e ,$(ENTRYPOINTS)) --revision "$(REVISION)" -b $(if $(SIGNING_KEY),--signing-key $(SIGNING_KEY) $(if $(SIGNING_ALG),--signing-alg $(SIGNING_ALG))) -o $(BUNDLE).tmp policies/ && mv $(BUNDLE).tmp $(BUNDLE)
+	$(OPA) build -t wasm --ignore '*_test.rego' --revision "$(REVISION)" -b $(if $(SIGNING_KEY),--signing-key $(SIGNING_KEY) $(if $(SIGNING_ALG),--signing-alg $(SIGNING_ALG))) -o $(BUNDLE).tmp policies/ && mv $(BUNDLE).tmp $(BUNDLE)
 	@echo "bundle $(BUNDLE) revision $(REVISION)"
 
 dist/.built: $(TS_FILES) tsconfig.json node_modules/.package-lock.json
@@ -54,23 +55,29 @@ run: deps bundle build ## run the gateway locally (https://127.0.0.1:8443, dev T
 unit: deps bundle build ## unit, HTTP and policy fixture tests
 	npx vitest run
 
-policy-test: opa ## Rego unit tests with opa test
-	$(OPA) test policies/ policy-tests/rego/ -v --format pretty | tail -n 5
+policy-test: opa ## Rego unit tests with opa test (x_test.rego beside x.rego in policies/)
+	set -o pipefail; $(OPA) test policies/ -v --format pretty | tail -n 5
 
 # Biome formats and lints the TypeScript, JavaScript and JSON (biome.json);
 # `make format` applies its safe fixes. tsc type-checks the tests, the e2e
-# suite and the console page too (the build compiles product code only).
-lint: deps ## check formatting, lint and types (Biome, tsc)
+# suite and the console page too (the build compiles product code only). For
+# the Rego: `opa fmt` in check mode (lists and fails on any file it would
+# reformat) and `opa check --strict` as a bundle, with the capabilities and
+# Rego v1 defaults of the pinned opa that `make bundle` uses.
+lint: deps opa ## check formatting, lint and types (Biome and tsc for TypeScript; opa fmt and opa check --strict for Rego)
 	npx biome ci .
 	npx tsc -p tsconfig.test.json
 	npx tsc -p e2e/tsconfig.json --noEmit
 	npx tsc -p webhook/console/static/tsconfig.json --noEmit
+	$(OPA) fmt --list --fail policies/ webhook/agent/testdata/policy/ webhook/console/testdata/policy/ src/testkit/policy/
+	$(OPA) check --strict --bundle policies/
 
 format: deps ## apply the formatter and safe lint fixes
 	npx biome check --write .
+	$(OPA) fmt -w policies/ webhook/agent/testdata/policy/ webhook/console/testdata/policy/ src/testkit/policy/
 
 test: deps lint bundle build ## everything CI runs: lint, opa test, unit and fixture tests, end to end
-	$(OPA) test policies/ policy-tests/rego/
+	$(OPA) test policies/
 	npx vitest run
 	$(MAKE) --no-print-directory e2e
 

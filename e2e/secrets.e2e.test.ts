@@ -19,7 +19,6 @@ import { authzCounters } from './harness/metrics.js';
 import { run, runOk, waitFor } from './harness/proc.js';
 
 const READ_WINDOW_S = 8;
-const ENTRYPOINTS = ['admission', 'authorization', 'toolcall', 'toolresult', 'prompt'].map((f) => `belay/${f}/decision`);
 
 /** policies/ with a short read window, compiled like `make bundle`. */
 async function shortWindowBundle(): Promise<string> {
@@ -31,17 +30,7 @@ async function shortWindowBundle(): Promise<string> {
   writeFileSync(dataFile, JSON.stringify(data, null, 2));
   const out = path.join(paths.out, 'secrets-bundle.tar.gz');
   mkdirSync(paths.out, { recursive: true });
-  await runOk(path.join(paths.bin, 'opa'), [
-    'build',
-    '-t',
-    'wasm',
-    ...ENTRYPOINTS.flatMap((e) => ['-e', e]),
-    '--revision',
-    `e2e-secrets-${runId}`,
-    '-o',
-    out,
-    dir,
-  ]);
+  await runOk(path.join(paths.bin, 'opa'), ['build', '-t', 'wasm', '--ignore', '*_test.rego', '--revision', `e2e-secrets-${runId}`, '-o', out, dir]);
   return out;
 }
 

@@ -16,4 +16,7 @@ import data.belay.lib.decision as doc
 
 violations := ((((((pss.violations | rbac.violations) | destructive.violations) | interactive.violations) | context.violations) | secrets.violations) | sensitive.violations) | tamper.violations
 
+# METADATA
+# title: admission face (AdmissionReview on /validate and /mutate)
+# entrypoint: true
 decision := doc.document(violations)

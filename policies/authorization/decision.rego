@@ -10,4 +10,7 @@ import data.belay.lib.decision as doc
 
 violations := rules.violations
 
+# METADATA
+# title: authorization face (SubjectAccessReview on /authorize)
+# entrypoint: true
 decision := doc.document(violations)

@@ -2,7 +2,7 @@
 # (policies/data.json). The defaults below are the same document; they are
 # merged under the data (data wins, objects merge key by key, arrays are
 # replaced) so that a deployment that overrides only a few keys still gets a
-# complete, fail-safe configuration. policy-tests/rego/config_test.rego checks
+# complete, fail-safe configuration. config_test.rego (beside this file) checks
 # that data.json and these defaults never drift apart.
 package belay.lib.config
 

@@ -8,4 +8,7 @@ import data.belay.prompt.rules
 
 violations := rules.violations
 
+# METADATA
+# title: prompt face (POST /v1/prompts:check)
+# entrypoint: true
 decision := doc.document(violations)

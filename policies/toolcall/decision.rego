@@ -13,4 +13,7 @@ import data.belay.toolcall.rules
 
 violations := (admission.violations | reads.violations) | rules.violations
 
+# METADATA
+# title: tool-call face (POST /v1/tool-calls:evaluate)
+# entrypoint: true
 decision := doc.document(violations)

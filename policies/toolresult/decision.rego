@@ -9,4 +9,7 @@ import data.belay.toolresult.rules
 
 violations := rules.violations
 
+# METADATA
+# title: tool-result face (POST /v1/tool-results:redact)
+# entrypoint: true
 decision := doc.document(violations)

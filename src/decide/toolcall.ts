@@ -5,25 +5,10 @@
 
 import { randomUUID } from 'node:crypto';
 import { toolDigest } from '../approvals/fingerprint.js';
-import type { AdmitCheck, ApprovalGate, GateOutcome } from '../approvals/gate.js';
+import type { AdmitCheck } from '../approvals/gate.js';
 import { applyArgumentsEdit } from '../approvals/override.js';
-import type { ActivePolicy } from '../bundle/active.js';
-import type {
-  Actor,
-  Decision,
-  Face,
-  JsonObject,
-  PatchOperation,
-  PolicyInput,
-  Reason,
-  ToolCall,
-  ToolCallRequest,
-  TrustMode,
-  Verdict,
-} from '../contract/index.js';
-import { asBelayError, BelayError } from '../errors.js';
+import type { Actor, Decision, JsonObject, PatchOperation, PolicyInput, ToolCall, ToolCallRequest } from '../contract/index.js';
 import { resourceOf, retarget, toolCallInput } from '../input/toolcall.js';
-import type { NamespaceDirectory } from '../namespaces/directory.js';
 import { type AgentDeps, type AgentOutcome, type ApprovalRef, activeOrThrow, baseOutcome, evaluate, isOutcome, unresolved } from './agent.js';
 import { denialMessage } from './messages.js';
 

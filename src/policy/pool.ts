@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Bundle } from '../bundle/bundle.js';
-import type { Decision, Face, PolicyInput } from '../contract/index.js';
+import type { Face, PolicyInput } from '../contract/index.js';
 import { BelayError } from '../errors.js';
 import type { EvaluateOptions, Evaluation, Evaluator, PrepareEvaluator } from './evaluator.js';
 import type { EvaluateMessage, WorkerInit, WorkerMessage } from './worker.js';

@@ -5,7 +5,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Bundle, BundleManifest } from '../bundle/bundle.js';
-import type { Decision, Face, JsonObject, PolicyInput } from '../contract/index.js';
+import type { Decision, Face, JsonObject } from '../contract/index.js';
 import { asBelayError, type ErrorCode } from '../errors.js';
 import { type Evaluation, evaluateCompiled } from './evaluator.js';
 import { type CompiledPolicy, compilePolicy } from './wasm.js';

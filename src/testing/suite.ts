@@ -74,7 +74,7 @@ export function stalenessNote(bundlePath: string, policiesDir: string): string |
     for (const e of entries) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (/\.(rego|json|ya?ml)$/.test(e.name)) {
+      else if (/\.(rego|json|ya?ml)$/.test(e.name) && !e.name.endsWith('_test.rego')) {
         const t = statSync(p).mtimeMs;
         if (!newest || t > newest.time) newest = { file: p, time: t };
       }

@@ -24,9 +24,13 @@ export interface BuildOptions {
 export function buildBundle(dir: string, options: BuildOptions = {}): Buffer {
   const out = path.join(mkdtempSync(path.join(tmpdir(), 'belay-bundle-')), 'bundle.tar.gz');
   const entrypoints = options.entrypoints ?? ['belay/admission/decision'];
-  execFileSync(opaBinary(), ['build', '-t', 'wasm', ...entrypoints.flatMap((e) => ['-e', e]), '--revision', options.revision ?? 'test', '-o', out, dir], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  execFileSync(
+    opaBinary(),
+    ['build', '-t', 'wasm', '--ignore', '*_test.rego', ...entrypoints.flatMap((e) => ['-e', e]), '--revision', options.revision ?? 'test', '-o', out, dir],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   return readFileSync(out);
 }
 

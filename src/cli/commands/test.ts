@@ -8,7 +8,6 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { entrypointOf, FACES } from '../../contract/index.js';
 import { findOpa } from '../../testing/opa.js';
 import { FORMATS, type Format, render, totals } from '../../testing/reporters/index.js';
 import { runSuite, stalenessNote } from '../../testing/suite.js';
@@ -30,7 +29,7 @@ interface TestOptions {
 export function testCommand(): Command {
   const command = new Command('test')
     .description('run the policy tests: fixture cases and the Pod Security fixtures through the compiled wasm bundle, and opa test for the Rego unit tests')
-    .argument('[dir]', 'policy test directory: cases in DIR/cases (else DIR itself), Rego tests in DIR/rego', 'policy-tests')
+    .argument('[dir]', 'policy test directory: cases in DIR/cases (else DIR itself); Rego tests (*_test.rego) run from the policies directory', 'policy-tests')
     .option('-b, --bundle <file>', 'the compiled bundle to test (what the gateway serves)', '.build/bundle.tar.gz')
     .option('--build', 'compile --policies with opa into a temporary bundle and test that instead of --bundle')
     .option('--policies <dir>', 'policy sources, for opa test, --build and --differential', 'policies')
@@ -101,11 +100,11 @@ export function testCommand(): Command {
   return usageExitsTwo(command);
 }
 
-/** `opa build -t wasm` with every face's entrypoint, as `make bundle` does. */
+/** `opa build -t wasm` as `make bundle` runs it: entrypoints from their annotations, tests left out. */
 function buildBundle(opa: string, policies: string, out: string): void {
   const revision = gitRevision() ?? 'local';
   try {
-    execFileSync(opa, ['build', '-t', 'wasm', ...FACES.flatMap((f) => ['-e', entrypointOf(f)]), '--revision', revision, '-o', out, policies], {
+    execFileSync(opa, ['build', '-t', 'wasm', '--ignore', '*_test.rego', '--revision', revision, '-o', out, policies], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
   } catch (err) {

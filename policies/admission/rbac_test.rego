@@ -1,3 +1,4 @@
+# RBAC objects written by agents: bindings (by role name and subjects) and roles.
 package belay.admission.rbac_test
 
 import rego.v1

@@ -1,4 +1,6 @@
-# Input builders shared by the unit tests.
+# Input builders shared by the Rego unit tests (data.belay.test). The file is
+# named *_test.rego so that opa build leaves it out of the bundle (make bundle
+# passes --ignore '*_test.rego'), like every test beside the rules.
 package belay.test
 
 import rego.v1
@@ -71,3 +73,22 @@ container_with(patch) := object.union(restricted_container, patch)
 pss(spec, level) := admit(labelled(admission("CREATE", pod(spec), "team-a"), {"pod-security.kubernetes.io/enforce": level}))
 
 pss_rules(spec, level) := rules(pss(spec, level))
+
+# --- one request per outcome (the decision document and trust ladder tests) -----
+
+dep := {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "prod-a"}, "spec": {"replicas": 2}}
+
+# a defer (delete in production), a deny (host PID), a fix (bare pod) and an allow
+defer_input := delete(dep, "prod-a")
+
+deny_input := admission("CREATE", pod({"hostPID": true, "containers": [{"name": "c", "image": "i"}]}), "team-a")
+
+fix_input := admission("CREATE", pod({"containers": [{"name": "c", "image": "i"}]}), "team-a")
+
+allow_input := admission("CREATE", configmap, "team-a")
+
+# --- objects -------------------------------------------------------------------
+
+configmap := {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": "b"}}
+
+scale(n) := {"apiVersion": "autoscaling/v1", "kind": "Scale", "metadata": {"name": "web"}, "spec": {"replicas": n}}

@@ -1,0 +1,139 @@
+# The decision document: every face returns every key, aggregation, rule
+# overrides and approval.
+package belay.lib.decision_test
+
+import rego.v1
+
+import data.belay.lib.decision
+import data.belay.test
+
+keys := {"decision", "reasons", "fixes", "redact", "warnings", "approval", "mode", "wouldBe"}
+
+defer_input := test.defer_input
+
+deny_input := test.deny_input
+
+fix_input := test.fix_input
+
+allow_input := test.allow_input
+
+test_every_face_returns_every_key_for_any_input if {
+	every inp in [{}, {"actor": null}, {"object": "x"}, {"tool": {}}, {"content": {"text": 5}}, allow_input, deny_input] {
+		every face in ["admission", "authorization", "toolcall", "toolresult", "prompt"] {
+			d := data.belay[face].decision with input as inp
+			object.keys(d) == keys
+			is_array(d.reasons)
+			is_array(d.fixes)
+			is_array(d.redact)
+			is_array(d.warnings)
+		}
+	}
+}
+
+test_allow_document if {
+	d := test.admit(allow_input)
+	d == {"decision": "allow", "reasons": [], "fixes": [], "redact": [], "warnings": [], "approval": null, "mode": "approve", "wouldBe": null}
+}
+
+test_defer_document_has_approval if {
+	d := test.admit(defer_input)
+	d.decision == "defer"
+	d.approval == {"groups": ["belay:approvers"], "ttl": "15m", "risk": "high"}
+	d.wouldBe == null
+	d.mode == "approve"
+}
+
+test_deny_beats_defer_and_reasons_are_ordered if {
+	vs := {
+		{"rule": "b.fix", "message": "m3", "severity": "critical", "action": "fix", "fixes": [{"op": "add", "path": "/a", "value": 1}]},
+		{"rule": "a.defer", "message": "m2", "severity": "low", "action": "defer"},
+		{"rule": "c.deny", "message": "m1", "severity": "medium", "action": "deny"},
+		{"rule": "d.deny", "message": "m0", "severity": "critical", "action": "deny"},
+	}
+	d := decision.document(vs) with input as {}
+	d.decision == "deny"
+	[r.rule | some r in d.reasons] == ["d.deny", "c.deny", "a.defer", "b.fix"]
+	d.fixes == []
+	d.approval == null
+}
+
+test_defer_carries_proposed_fixes if {
+	vs := {
+		{"rule": "a", "message": "m", "severity": "high", "action": "defer"},
+		{"rule": "b", "message": "n", "severity": "low", "action": "fix", "fixes": [{"op": "add", "path": "/x", "value": 1}]},
+	}
+	d := decision.document(vs) with input as {}
+	d.decision == "defer"
+	d.fixes == [{"op": "add", "path": "/x", "value": 1}]
+	d.warnings == []
+}
+
+test_fixes_are_deduplicated_and_ordered_by_path if {
+	op1 := {"op": "add", "path": "/spec/securityContext", "value": {"a": 1}}
+	op2 := {"op": "add", "path": "/spec/containers/0/securityContext", "value": {}}
+	vs := {
+		{"rule": "a", "message": "m", "severity": "low", "action": "fix", "fixes": [op1, op2]},
+		{"rule": "b", "message": "n", "severity": "low", "action": "fix", "fixes": [op1]},
+	}
+	d := decision.document(vs) with input as {}
+	d.fixes == [op2, op1]
+	d.warnings == ["belay fixed: m (a)", "belay fixed: n (b)"]
+}
+
+test_duplicate_reasons_collapse if {
+	vs := {
+		{"rule": "a", "message": "m", "severity": "low", "action": "defer", "redact": ["/x"]},
+		{"rule": "a", "message": "m", "severity": "low", "action": "defer", "redact": ["/y"]},
+	}
+	d := decision.document(vs) with input as {}
+	count(d.reasons) == 1
+	d.redact == ["/x", "/y"]
+}
+
+test_unknown_severity_and_action_fail_safe if {
+	d := decision.document({{"rule": "a", "message": "m", "severity": "whatever", "action": "nonsense"}}) with input as {}
+	d.decision == "deny"
+	d.reasons == [{"rule": "a", "message": "m", "severity": "medium"}]
+}
+
+test_rule_override_changes_action if {
+	d := test.admit(defer_input) with data.belay.config.rules as {"destructive.delete_production": {"action": "deny"}}
+	d.decision == "deny"
+}
+
+test_rule_override_off_drops_the_rule if {
+	d := test.admit(defer_input) with data.belay.config.rules as {"destructive.delete_production": {"action": "off"}}
+	d.decision == "allow"
+	d.reasons == []
+}
+
+test_rule_override_warn_allows_with_warning if {
+	d := test.admit(defer_input) with data.belay.config.rules as {"destructive.delete_production": {"action": "warn"}}
+	d.decision == "allow"
+	startswith(d.warnings[0], "belay warning: deleting Deployment \"web\"")
+}
+
+test_rule_override_fix_needs_a_fix if {
+	d := test.admit(defer_input) with data.belay.config.rules as {"destructive.delete_production": {"action": "fix"}}
+	d.decision == "defer"
+}
+
+test_approval_groups_most_specific_scope if {
+	groups := {"global": ["g"], "namespaces": {"prod-a": ["ns"]}, "agents": {}, "workflows": {"wf": ["wf-approvers"]}}
+	d1 := test.admit(defer_input) with data.belay.config.approval.groups as groups
+	d1.approval.groups == ["ns"]
+	d2 := test.admit(test.with_context(defer_input, {"workflow": "wf", "confidence": 0.99, "remediationTarget": "Deployment/web"})) with data.belay.config.approval.groups as groups
+	d2.approval.groups == ["wf-approvers"]
+	d3 := test.admit(defer_input) with data.belay.config.approval.groups as {"global": ["g"], "agents": {"system:serviceaccount:agents:remediator": ["owners"]}}
+	d3.approval.groups == ["owners"]
+}
+
+test_approval_ttl_from_data if {
+	d := test.admit(defer_input) with data.belay.config.approval.ttl as "1h"
+	d.approval.ttl == "1h"
+}
+
+test_approval_risk_is_the_worst_defer if {
+	d := test.admit(test.delete({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "prod-a"}}, ""))
+	d.approval.risk == "critical"
+}

@@ -1,0 +1,189 @@
+# The trust ladder: mode resolution, and each mode on the admission face and
+# on the agent gate faces (one request, four modes).
+package belay.trust_test
+
+import rego.v1
+
+import data.belay.test
+import data.belay.trust
+
+defer_input := test.defer_input
+
+deny_input := test.deny_input
+
+fix_input := test.fix_input
+
+test_default_mode_is_approve if {
+	trust.mode == "approve" with input as {}
+	trust.mode == "approve" with input as {} with data.belay.config.trust.global as "bogus"
+}
+
+test_mode_precedence if {
+	t := {
+		"global": "observe",
+		"namespaces": {"prod-a": "selective"},
+		"agents": {"system:serviceaccount:agents:remediator": "approve"},
+		"workflows": {"wf": "automate"},
+		"trusted": {"workflows": [], "agents": [], "namespaces": {}},
+	}
+	trust.mode == "observe" with input as {} with data.belay.config.trust as t
+	trust.mode == "selective" with input as {"resource": {"namespace": "prod-a"}} with data.belay.config.trust as t
+	trust.mode == "approve" with input as defer_input with data.belay.config.trust as t
+	trust.mode == "automate" with input as test.with_context(defer_input, {"workflow": "wf"}) with data.belay.config.trust as t
+}
+
+test_observe_never_blocks if {
+	every inp in [defer_input, deny_input] {
+		d := test.admit(inp) with data.belay.config.trust.global as "observe"
+		real := test.admit(inp)
+		d.decision == "allow"
+		d.wouldBe == real.decision
+		d.mode == "observe"
+		d.fixes == []
+		d.approval == null
+		d.reasons == real.reasons
+		count(d.warnings) == count(d.reasons)
+		startswith(d.warnings[0], "belay observe (agent \"system:serviceaccount:agents:remediator\"): would ")
+	}
+}
+
+test_observe_applies_no_fixes if {
+	d := test.admit(fix_input) with data.belay.config.trust.global as "observe"
+	d.decision == "allow"
+	d.fixes == []
+	d.wouldBe == null
+	contains(d.warnings[0], "would fix")
+}
+
+test_observe_keeps_redaction if {
+	inp := {"face": "toolresult", "content": {"value": {"kind": "Secret", "metadata": {"name": "s"}, "data": {"k": "dg=="}}}}
+	d := data.belay.toolresult.decision with input as inp with data.belay.config.trust.global as "observe"
+	d.redact == ["/data/k"]
+}
+
+test_selective_observes_untrusted if {
+	d := test.admit(defer_input) with data.belay.config.trust.global as "selective"
+	d.decision == "allow"
+	d.wouldBe == "defer"
+	d.mode == "selective"
+	startswith(d.warnings[0], "belay selective")
+}
+
+test_selective_enforces_trusted_agents_and_workflows if {
+	d1 := test.admit(defer_input) with data.belay.config.trust.global as "selective"
+		with data.belay.config.trust.trusted.agents as ["system:serviceaccount:agents:remediator"]
+	d1.decision == "defer"
+	inp := test.with_context(defer_input, {"workflow": "wf", "confidence": 0.9, "remediationTarget": "Deployment/web"})
+	d2 := test.admit(inp) with data.belay.config.trust.global as "selective"
+		with data.belay.config.trust.trusted.workflows as ["wf"]
+	d2.decision == "defer"
+	d3 := test.admit(inp) with data.belay.config.trust.global as "selective"
+		with data.belay.config.trust.trusted.namespaces as {"prod-a": {"workflows": ["wf"]}}
+	d3.decision == "defer"
+	d4 := test.admit(fix_input) with data.belay.config.trust.global as "selective"
+		with data.belay.config.trust.trusted.agents as ["system:serviceaccount:agents:remediator"]
+	count(d4.fixes) > 0
+}
+
+test_automate_lets_trusted_workflows_through_a_defer if {
+	inp := test.with_context(defer_input, {"workflow": "wf", "confidence": 0.9, "remediationTarget": "Deployment/web"})
+	d := test.admit(inp) with data.belay.config.trust.global as "automate"
+		with data.belay.config.trust.trusted.workflows as ["wf"]
+	d.decision == "allow"
+	d.wouldBe == "defer"
+	d.mode == "automate"
+	d.approval == null
+	startswith(d.warnings[0], "belay automate (trusted, no approval needed): deleting Deployment")
+}
+
+test_automate_by_workflow_scope_is_a_graduation if {
+	inp := test.with_context(defer_input, {"workflow": "wf", "confidence": 0.9, "remediationTarget": "Deployment/web"})
+	d := test.admit(inp) with data.belay.config.trust.workflows as {"wf": "automate"}
+	d.decision == "allow"
+}
+
+test_automate_still_denies if {
+	inp := test.with_context(deny_input, {"workflow": "wf", "confidence": 0.9, "remediationTarget": "Pod/p"})
+	d := test.admit(inp) with data.belay.config.trust.workflows as {"wf": "automate"}
+	d.decision == "deny"
+	d.wouldBe == null
+}
+
+test_automate_untrusted_behaves_like_approve if {
+	d := test.admit(defer_input) with data.belay.config.trust.global as "automate"
+	d.decision == "defer"
+	d.mode == "automate"
+}
+
+test_automate_keeps_fixes if {
+	d := test.admit(fix_input) with data.belay.config.trust.agents as {"system:serviceaccount:agents:remediator": "automate"}
+	d.decision == "allow"
+	count(d.fixes) > 0
+}
+
+# --- the gate faces: one request, four modes -------------------------------------
+
+secret_call := {
+	"face": "toolcall",
+	"actor": test.agent,
+	"tool": {"name": "resources_get", "arguments": {"kind": "Secret", "namespace": "shop", "name": "db"}, "target": {"verb": "get", "kind": "Secret", "namespace": "shop", "name": "db"}},
+	"context": {"workflow": "db-debug-v1"},
+}
+
+in_mode(inp, trust) := d if {
+	d := data.belay.toolcall.decision with input as inp with data.belay.config.trust as trust
+}
+
+test_observe_allows_and_records_what_would_have_happened if {
+	d := in_mode(secret_call, {"global": "observe"})
+	d.decision == "allow"
+	d.wouldBe == "defer"
+	d.mode == "observe"
+	startswith(d.warnings[0], "belay observe (workflow \"db-debug-v1\"): would defer to an approver:")
+}
+
+test_selective_observes_new_workflows_and_enforces_trusted_ones if {
+	new := in_mode(secret_call, {"global": "selective"})
+	new.decision == "allow"
+	new.wouldBe == "defer"
+	trusted := in_mode(secret_call, {"global": "selective", "trusted": {"workflows": ["db-debug-v1"]}})
+	trusted.decision == "defer"
+	trusted.wouldBe == null
+}
+
+test_approve_defers if {
+	d := in_mode(secret_call, {"global": "approve"})
+	d.decision == "defer"
+	d.mode == "approve"
+}
+
+test_automate_lets_a_trusted_workflow_through_but_deny_still_denies if {
+	d := in_mode(secret_call, {"global": "approve", "workflows": {"db-debug-v1": "automate"}})
+	d.decision == "allow"
+	d.wouldBe == "defer"
+	d.mode == "automate"
+	denied := data.belay.toolcall.decision with input as object.union(secret_call, {"tool": {"name": "kubectl_cp"}})
+		with data.belay.config.trust as {"workflows": {"db-debug-v1": "automate"}}
+		with data.belay.config.toolcall.deniedTools as ["kubectl_cp"]
+	denied.decision == "deny"
+}
+
+sar := {
+	"face": "authorization",
+	"actor": object.union(test.agent, {"extra": {"belay.dev/workflow": ["db-debug-v1"]}}),
+	"action": {"operation": "GET", "verb": "get", "subresource": ""},
+	"resource": {"group": "", "version": "v1", "kind": "Secret", "resource": "secrets", "namespace": "shop", "name": "db"},
+	"context": {"workflow": "db-debug-v1", "source": "userinfo"},
+}
+
+authz_in(trust) := d if {
+	d := data.belay.authorization.decision with input as sar with data.belay.config.trust as trust
+}
+
+test_secret_read_per_mode if {
+	authz_in({"global": "observe"}).decision == "allow"
+	authz_in({"global": "selective"}).decision == "allow"
+	authz_in({"global": "selective", "trusted": {"workflows": ["db-debug-v1"]}}).decision == "defer"
+	authz_in({"global": "approve"}).decision == "defer"
+	authz_in({"workflows": {"db-debug-v1": "automate"}}).decision == "allow"
+}
