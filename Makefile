@@ -69,12 +69,12 @@ lint: deps opa ## check formatting, lint and types (Biome and tsc for TypeScript
 	npx tsc -p tsconfig.test.json
 	npx tsc -p e2e/tsconfig.json --noEmit
 	npx tsc -p webhook/console/static/tsconfig.json --noEmit
-	$(OPA) fmt --list --fail policies/ webhook/agent/testdata/policy/ webhook/console/testdata/policy/ src/testkit/policy/
+	$(OPA) fmt --list --fail policies/ src/testkit/policies/
 	$(OPA) check --strict --bundle policies/
 
 format: deps ## apply the formatter and safe lint fixes
 	npx biome check --write .
-	$(OPA) fmt -w policies/ webhook/agent/testdata/policy/ webhook/console/testdata/policy/ src/testkit/policy/
+	$(OPA) fmt -w policies/ src/testkit/policies/
 
 test: deps lint bundle build ## everything CI runs: lint, opa test, unit and fixture tests, end to end
 	$(OPA) test policies/

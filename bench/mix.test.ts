@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isAgent, NO_AGENTS } from '../src/identity/agents.js';
 import { admissionInput } from '../src/input/admission.js';
-import { decodeReview } from '../webhook/admission/review.js';
+import { decodeReview } from '../webhook/admission/codec.js';
 import { buildMix, MIX_WEIGHTS, summariseMix } from './mix.js';
 
 const AGENTS = { ...NO_AGENTS, serviceAccountNamespaces: ['agents'], groups: ['belay:agents'] };

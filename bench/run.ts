@@ -44,7 +44,7 @@ import { namesOnly } from '../src/namespaces/directory.js';
 import { EvaluatorPool, workerPoolEvaluator } from '../src/policy/pool.js';
 import { compilePolicy } from '../src/policy/wasm.js';
 import { ensureDevCertificates, tlsPaths } from '../src/tls/devcerts.js';
-import { decodeReview } from '../webhook/admission/review.js';
+import { decodeReview } from '../webhook/admission/codec.js';
 import type { LoadJob, LoadResult } from './load.js';
 import { buildMix, MIX_WEIGHTS, type MixItem, summariseMix } from './mix.js';
 import { watchProcess } from './procstat.js';

@@ -1,12 +1,12 @@
 // The six human-in-the-loop use cases (shared/seeds/hitl-use-cases.txt),
 // each through the face it belongs to, on the real API server:
-//   1. destructive tool call        agent gate API (tool call), approver denies
-//   2. protecting Secrets           agent gate API (tool call + tool result): [Approve] / [Edit] redaction
-//   3. controlling MCP tools        agent gate API (tool call), approver edits to a RoleBinding
+//   1. destructive tool call        agent API (tool call), approver denies
+//   2. protecting Secrets           agent API (tool call + tool result): [Approve] / [Edit] redaction
+//   3. controlling MCP tools        agent API (tool call), approver edits to a RoleBinding
 //   4. post-processing code         admission (mutating): compliant fix shown, then applied
-//   5. validating prompts           agent gate API (prompt)
+//   5. validating prompts           agent API (prompt)
 //   6. retry after validation fails admission: a low-confidence fix deferred, approved, retried
-// The agent authenticates to the gate API with a real service-account token
+// The agent authenticates to the agent API with a real service-account token
 // (TokenReview), and approvers decide with `belay approvals` as themselves.
 
 import { readFileSync } from 'node:fs';
@@ -76,7 +76,7 @@ async function belayOk(context: string, args: string[]): Promise<string> {
 beforeAll(async () => {
   await gateway.start();
   await installManifests();
-  // The agent's own identity for the gate API: a real service account token, checked with a TokenReview.
+  // The agent's own identity for the agent API: a real service account token, checked with a TokenReview.
   await admin(['apply', '-f', '-'], stringify({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'remediator', namespace: ns.agents } }));
   token = (await admin(['create', 'token', 'remediator', '-n', ns.agents, '--duration', '1h'], undefined, { quiet: true })).trim();
 });
@@ -85,7 +85,7 @@ afterAll(async () => {
   await gateway.stop();
 });
 
-describe('the agent gate API authenticates with TokenReview', () => {
+describe('the agent API authenticates with TokenReview', () => {
   it('accepts the service account token and refuses anything else', async () => {
     const ok = await api('POST', '/v1/prompts:check', { text: 'hello' });
     expect(ok.status).toBe(200);

@@ -12,7 +12,7 @@ import { agentSelectorFromData } from '../../src/identity/agents.js';
 import { admissionInput } from '../../src/input/admission.js';
 import { namesOnly } from '../../src/namespaces/directory.js';
 import { opaBinary } from '../../src/testkit/opa-bundle.js';
-import { decodeReview } from '../../webhook/admission/review.js';
+import { decodeReview } from '../../webhook/admission/codec.js';
 import { buildMix } from '../mix.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

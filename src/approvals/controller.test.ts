@@ -9,6 +9,8 @@ import * as k8s from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DecisionRecord } from '../observe/decisions.js';
 import { createLogger, silentLogger } from '../observe/log.js';
+import { deferred, deployment } from '../testkit/approval-requests.js';
+import { type FakeKube, startFakeKube } from '../testkit/fake-kube.js';
 import { ApprovalController, finishedAt } from './controller.js';
 import type { ApprovalEvent } from './events.js';
 import { KubeApprovalStore } from './kube-store.js';
@@ -16,8 +18,6 @@ import { LeaseElector } from './lease.js';
 import { ApprovalLifecycle } from './lifecycle.js';
 import { LocalApprovalStore } from './local-store.js';
 import { type ApprovalRequest, phaseOf } from './resource.js';
-import { type FakeKube, startFakeKube } from './testing/fake-kube.js';
-import { deferred, deployment } from './testing/requests.js';
 
 const ALICE = { username: 'alice', groups: ['belay:approvers'] };
 

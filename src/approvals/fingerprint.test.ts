@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonObject, PolicyInput } from '../contract/index.js';
-import { approvalName, canonicalJson, objectDigest, requestKeys, stripVolatile, toolDigest } from './fingerprint.js';
-import { deployment, policyInput, toolCallDeferred } from './testing/requests.js';
+import { deployment, policyInput, toolCallDeferred } from '../testkit/approval-requests.js';
+import { canonicalJson } from '../util/canonical.js';
+import { approvalName, objectDigest, requestKeys, stripVolatile, toolDigest } from './fingerprint.js';
 
 describe('request fingerprint', () => {
   it('ignores what the API server and kubectl change between two tries', () => {

@@ -5,6 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import type { JsonObject, PolicyInput } from '../contract/index.js';
+import { canonicalJson } from '../util/canonical.js';
 
 /** metadata fields that differ between two submissions of the same object. */
 const VOLATILE_METADATA = [
@@ -47,17 +48,6 @@ export function stripVolatile(object: JsonObject): JsonObject {
     copy.metadata = m;
   }
   return copy;
-}
-
-/** JSON with object keys sorted at every level, so equal values hash equally. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
-  const entries = Object.keys(value as JsonObject)
-    .filter((k) => (value as JsonObject)[k] !== undefined)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as JsonObject)[k])}`);
-  return `{${entries.join(',')}}`;
 }
 
 export function sha256Hex(text: string): string {

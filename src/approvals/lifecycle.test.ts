@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AGENT, deferred, deployment, secretRead, toolCallDeferred } from '../testkit/approval-requests.js';
+import { type FakeKube, startFakeKube } from '../testkit/fake-kube.js';
 import { objectDigest } from './fingerprint.js';
 import type { AdmitCheck, DeferredRequest, GateOutcome } from './gate.js';
 import { KubeApprovalStore } from './kube-store.js';
@@ -12,8 +14,6 @@ import { ApprovalLifecycle } from './lifecycle.js';
 import { LocalApprovalStore } from './local-store.js';
 import { type ApprovalRequest, phaseOf } from './resource.js';
 import type { ApprovalStore } from './store.js';
-import { type FakeKube, startFakeKube } from './testing/fake-kube.js';
-import { AGENT, deferred, deployment, secretRead, toolCallDeferred } from './testing/requests.js';
 
 const ALICE = { username: 'alice', groups: ['belay:approvers'] };
 

@@ -25,9 +25,9 @@
 import type { JsonObject, PatchOperation } from '../contract/index.js';
 import { asBelayError, BelayError } from '../errors.js';
 import type { Logger } from '../observe/log.js';
+import { alreadyUsed, retryAfterApproval } from './explain.js';
 import { approvalName, type RequestKeys, requestKeys } from './fingerprint.js';
 import type { AdmitCheck, ApprovalGate, DeferredRequest, GateOutcome } from './gate.js';
-import { alreadyUsed, retryAfterApproval } from './messages.js';
 import { editInEffect } from './override.js';
 import { newApprovalRequest } from './record.js';
 import {

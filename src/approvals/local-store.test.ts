@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { deferred } from '../testkit/approval-requests.js';
 import { requestKeys } from './fingerprint.js';
 import { LocalApprovalStore, RACY_MS } from './local-store.js';
 import { newApprovalRequest } from './record.js';
 import { type ApprovalRequest, LABELS, phaseOf } from './resource.js';
-import { deferred } from './testing/requests.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ALICE = { username: 'alice', groups: ['belay:approvers'] };

@@ -2,10 +2,10 @@
 // within the CRD's bounds, never a Secret's values.
 
 import { describe, expect, it } from 'vitest';
+import { deferDecision, deferred, policyInput } from '../testkit/approval-requests.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
 import { requestKeys } from './fingerprint.js';
 import { newApprovalRequest } from './record.js';
-import { deferDecision, deferred, policyInput } from './testing/requests.js';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
 

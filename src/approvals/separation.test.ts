@@ -5,12 +5,12 @@ import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../contract/index.js';
 import type { AgentSelector, UserInfo } from '../identity/agents.js';
 import type { AdmissionRequest } from '../input/admission.js';
+import { AGENT, deferred } from '../testkit/approval-requests.js';
+import { reviewApprovalChange } from './changes.js';
 import { requestKeys } from './fingerprint.js';
 import { newApprovalRequest } from './record.js';
 import { type ApprovalRequest, type ApprovalStatus, rfc3339 } from './resource.js';
-import { reviewApprovalChange } from './review.js';
 import type { ReviewContext } from './separation.js';
-import { AGENT, deferred } from './testing/requests.js';
 
 const AGENTS: AgentSelector = { serviceAccountNamespaces: ['agents'], serviceAccounts: [], groups: ['belay:agents'], usernames: [] };
 const GATEWAY = 'system:serviceaccount:belay:belay';

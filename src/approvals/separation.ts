@@ -4,7 +4,7 @@
 
 import type { PatchOperation } from '../contract/index.js';
 import { type AgentSelector, isAgent, type UserInfo } from '../identity/agents.js';
-import { canonicalJson } from './fingerprint.js';
+import { canonicalJson } from '../util/canonical.js';
 import { applyEdit } from './override.js';
 import {
   type ApprovalOverride,

@@ -1,4 +1,4 @@
-// Who is calling the agent gate API: a bearer token in, a Kubernetes user out.
+// Who is calling the agent API: a bearer token in, a Kubernetes user out.
 // A TokenReview in a cluster, configured static tokens in local mode.
 
 import type { UserInfo } from '../identity/agents.js';

@@ -1,4 +1,4 @@
-// The actor of an agent gate API call. The token's identity is the actor: a
+// The actor of an agent API call. The token's identity is the actor: a
 // body can name the agent only to confirm it, never to become someone else.
 // The human an agent acts for is a claim recorded for separation of duties
 // (that human may not approve the agent's request) and audit; it restricts

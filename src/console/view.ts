@@ -6,7 +6,7 @@
 // cluster the API server and belay's approvals webhook, have the final word.
 
 import { createHash } from 'node:crypto';
-import { approvedNote } from '../approvals/messages.js';
+import { approvedNote } from '../approvals/explain.js';
 import { applyArgumentsEdit } from '../approvals/override.js';
 import {
   type ApprovalConsumption,

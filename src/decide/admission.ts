@@ -9,8 +9,7 @@ import { asBelayError } from '../errors.js';
 import { isAgent } from '../identity/agents.js';
 import { type AdmissionRequest, admissionInput } from '../input/admission.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
-import type { Observation } from '../observe/observe.js';
-import { summaryOf } from '../observe/observe.js';
+import { decisionObservation, type Observation, requestSummary } from '../observe/observe.js';
 import type { Evaluation } from '../policy/evaluator.js';
 import { type Admitted, admitApproved } from './approved.js';
 import { deferMessage, denialMessage, failClosedMessage } from './messages.js';
@@ -223,33 +222,17 @@ export function crashedAdmission(error: string): AdmissionOutcome {
 
 /** An admission outcome, for metrics, the log and the decision log. */
 export function admissionObservation(req: AdmissionRequest, outcome: AdmissionOutcome): Observation {
-  // Before an input exists (no bundle yet) the request says who asked.
-  const summary = outcome.input
-    ? summaryOf(outcome.input)
-    : {
-        actor: { username: req.userInfo.username ?? '', groups: req.userInfo.groups ?? [], agent: true },
-        request: {
-          operation: req.operation,
-          group: req.kind.group,
-          kind: req.kind.kind,
-          namespace: req.namespace ?? '',
-          name: req.name ?? '',
-          subresource: req.subResource ?? '',
-          dryRun: req.dryRun === true,
-        },
-      };
-  return {
-    kind: 'decision',
-    face: 'admission',
-    id: req.uid,
-    ...summary,
-    verdict: outcome.verdict,
-    rules: outcome.rules,
-    revision: outcome.revision,
-    decision: outcome.decision ?? null,
-    patch: outcome.patch ?? null,
-    approvalId: outcome.approvalId ?? null,
-    input: outcome.input ?? null,
-    message: outcome.allowed ? 'admitted' : (outcome.message ?? 'refused'),
-  };
+  const asked = () => ({
+    actor: { username: req.userInfo.username ?? '', groups: req.userInfo.groups ?? [], agent: true },
+    request: requestSummary({
+      operation: req.operation,
+      group: req.kind.group,
+      kind: req.kind.kind,
+      namespace: req.namespace ?? '',
+      name: req.name ?? '',
+      subresource: req.subResource ?? '',
+      dryRun: req.dryRun === true,
+    }),
+  });
+  return decisionObservation('admission', req.uid, outcome, asked, outcome.allowed ? 'admitted' : (outcome.message ?? 'refused'));
 }

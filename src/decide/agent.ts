@@ -10,7 +10,7 @@ import type { ActivePolicy } from '../bundle/active.js';
 import type { Decision, Face, PolicyInput, Reason, TrustMode, Verdict } from '../contract/index.js';
 import { asBelayError, BelayError } from '../errors.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
-import { type Observation, summaryOf } from '../observe/observe.js';
+import { decisionObservation, type Observation, requestSummary } from '../observe/observe.js';
 import { deferMessage, failClosedMessage } from './messages.js';
 
 export interface AgentDeps {
@@ -114,24 +114,7 @@ export function unresolved(
 
 /** An agent API outcome, for metrics, the log and the decision log. `details` go to the log line only. */
 export function agentObservation(face: Face, id: string, outcome: AgentOutcome, details: Record<string, unknown>): Observation {
-  const input = outcome.input;
-  return {
-    kind: 'decision',
-    face,
-    id,
-    ...(input
-      ? summaryOf(input)
-      : {
-          actor: { username: '', groups: [], agent: false },
-          request: { operation: '', group: '', kind: '', namespace: '', name: '', subresource: '', dryRun: false },
-        }),
-    verdict: outcome.verdict,
-    rules: outcome.rules,
-    revision: outcome.revision,
-    decision: outcome.policyDecision ?? null,
-    approvalId: outcome.approval?.id ?? null,
-    input: input ?? null,
-    message: outcome.message ?? outcome.decision,
-    details,
-  };
+  const record = { ...outcome, decision: outcome.policyDecision ?? null, approvalId: outcome.approval?.id ?? null };
+  const nobody = () => ({ actor: { username: '', groups: [], agent: false }, request: requestSummary({}) });
+  return decisionObservation(face, id, record, nobody, outcome.message ?? outcome.decision, details);
 }

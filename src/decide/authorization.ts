@@ -22,7 +22,7 @@ import { asBelayError } from '../errors.js';
 import { isAgent } from '../identity/agents.js';
 import { authorizationInput, type SubjectAccessReviewSpec } from '../input/authorization.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
-import { type Observation, summaryOf } from '../observe/observe.js';
+import { decisionObservation, type Observation, requestSummary } from '../observe/observe.js';
 import { parseDuration } from '../util/duration.js';
 import { deferMessage, denialMessage, failClosedMessage } from './messages.js';
 
@@ -124,34 +124,19 @@ export function crashedAuthorization(error: string): AuthorizationOutcome {
 /** An authorization outcome, for metrics, the log and the decision log. */
 export function authorizationObservation(spec: SubjectAccessReviewSpec, outcome: AuthorizationOutcome): Observation {
   const ra = spec.resourceAttributes ?? {};
-  const summary = outcome.input
-    ? summaryOf(outcome.input)
-    : {
-        actor: { username: spec.user ?? '', groups: spec.groups ?? [], agent: true },
-        request: {
-          operation: (ra.verb ?? '').toUpperCase(),
-          group: ra.group ?? '',
-          kind: '',
-          namespace: ra.namespace ?? '',
-          name: ra.name ?? '',
-          subresource: ra.subresource ?? '',
-          dryRun: false,
-        },
-      };
-  return {
-    kind: 'decision',
-    face: 'authorization',
-    // A skip is only counted: no id to make for it.
-    id: outcome.verdict === 'skip' ? '' : `sar-${randomUUID()}`,
-    ...summary,
-    verdict: outcome.verdict,
-    rules: outcome.rules,
-    revision: outcome.revision,
-    decision: outcome.decision ?? null,
-    approvalId: outcome.approvalId ?? null,
-    input: outcome.input ?? null,
-    message: outcome.status.denied ? (outcome.status.reason ?? 'denied') : 'no opinion',
-  };
+  const asked = () => ({
+    actor: { username: spec.user ?? '', groups: spec.groups ?? [], agent: true },
+    request: requestSummary({
+      operation: (ra.verb ?? '').toUpperCase(),
+      group: ra.group ?? '',
+      namespace: ra.namespace ?? '',
+      name: ra.name ?? '',
+      subresource: ra.subresource ?? '',
+    }),
+  });
+  // A skip is only counted: no id to make for it.
+  const id = outcome.verdict === 'skip' ? '' : `sar-${randomUUID()}`;
+  return decisionObservation('authorization', id, outcome, asked, outcome.status.denied ? (outcome.status.reason ?? 'denied') : 'no opinion');
 }
 
 /** data.belay.config.authorization.readWindow, a Go duration; malformed or absent means the default. */

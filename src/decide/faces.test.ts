@@ -1,4 +1,4 @@
-// The authorization and agent gate API decisions without HTTP: fail closed
+// The authorization and agent API decisions without HTTP: fail closed
 // for agents, never evaluate for non-agents on the authorization face.
 
 import { describe, expect, it } from 'vitest';
@@ -75,7 +75,7 @@ describe('fail closed', () => {
     expect(prompt).toMatchObject({ decision: 'deny', findings: [], redacted: 'hi' });
   });
 
-  it('the gate API without a bundle throws not_ready (503)', async () => {
+  it('the agent API without a bundle throws not_ready (503)', async () => {
     await expect(decideToolCall({ tool: { name: 'x', arguments: {}, target: {} }, context: {}, dryRun: false }, agent, deps(undefined))).rejects.toMatchObject({
       code: 'not_ready',
     });

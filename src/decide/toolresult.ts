@@ -9,13 +9,13 @@
 // short window after it was decided.
 
 import { randomUUID } from 'node:crypto';
-import { canonicalJson } from '../approvals/fingerprint.js';
 import { type ApprovalRequest, isLapsed, phaseOf } from '../approvals/resource.js';
 import type { ApprovalStore } from '../approvals/store.js';
 import type { Actor, JsonObject } from '../contract/index.js';
 import { type ToolResultRequest, toolResultInput } from '../input/toolresult.js';
 import type { ResultFormat } from '../redact/document.js';
 import { type Redaction, redactResult } from '../redact/redact.js';
+import { canonicalJson } from '../util/canonical.js';
 import { type AgentDeps, type AgentOutcome, type ApprovalRef, activeOrThrow, baseOutcome, evaluate, isOutcome, unresolved } from './agent.js';
 import { readWindowMs } from './authorization.js';
 import { denialMessage } from './messages.js';

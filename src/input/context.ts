@@ -1,6 +1,6 @@
 // The agent context (workflow, confidence, rationale…) comes from the
 // object's annotations, the user's extra set through impersonation, or the
-// agent gate API. Annotations win over user extra: they travel with the object
+// agent API. Annotations win over user extra: they travel with the object
 // and show up in review.
 
 import type { AgentContext, JsonObject } from '../contract/index.js';

@@ -1,4 +1,4 @@
-// The agent gate API's tool-call request: decoded and checked here, then
+// The agent API's tool-call request: decoded and checked here, then
 // turned into the policy input. The caller says what the tool does to
 // Kubernetes (`target`: verb, group/kind, namespace, name, cluster); policy
 // can also work it out from the tool's name and arguments.

@@ -14,6 +14,7 @@ import type { Decision, JsonObject, PatchOperation, PolicyInput } from '../contr
 import { parsePointer } from '../redact/pointer.js';
 import { secretValuePaths } from '../redact/secrets.js';
 import { scanText } from '../scan/index.js';
+import { canonicalJson } from '../util/canonical.js';
 import type { DecisionRecord, DecisionSink } from './decisions.js';
 
 export const REDACTED = '[REDACTED]';
@@ -97,18 +98,6 @@ function redactPatch(ops: readonly PatchOperation[] | null | undefined, redacted
   });
 }
 
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (typeof v === 'object' && v !== null) {
-    return `{${Object.keys(v)
-      .sort()
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
-}
-
 /** The line for `entry`, with every secret redacted. */
 export async function redactRecord(entry: DecisionRecord): Promise<LoggedDecision> {
   const input = clone(entry.input);
@@ -134,7 +123,7 @@ export async function redactRecord(entry: DecisionRecord): Promise<LoggedDecisio
     revision: entry.revision,
     actor: entry.actor,
     request: entry.request,
-    inputDigest: input ? `sha256:${createHash('sha256').update(canonical(input)).digest('hex')}` : null,
+    inputDigest: input ? `sha256:${createHash('sha256').update(canonicalJson(input)).digest('hex')}` : null,
     verdict: entry.verdict,
     rules: entry.rules,
     reasons: policy?.reasons ?? [],

@@ -114,3 +114,52 @@ export function summaryOf(input: PolicyInput): Pick<Observation, 'actor' | 'requ
     },
   };
 }
+
+/** Who asked and what about. */
+export type Summary = Pick<Observation, 'actor' | 'request'>;
+
+/** What every face's decision outcome carries for the record. */
+export interface DecidedOutcome {
+  readonly verdict: string;
+  readonly rules: readonly string[];
+  readonly revision: string;
+  readonly input?: PolicyInput | null;
+  readonly decision?: Decision | null;
+  readonly patch?: PatchOperation[] | null;
+  readonly approvalId?: string | null;
+}
+
+/**
+ * A face's decision as an observation. The input says who asked and what
+ * about; `asked` says it from the request itself when no input was built
+ * (no bundle active yet).
+ */
+export function decisionObservation(
+  face: Face,
+  id: string,
+  outcome: DecidedOutcome,
+  asked: () => Summary,
+  message: string,
+  details?: Readonly<Record<string, unknown>>,
+): Observation {
+  return {
+    kind: 'decision',
+    face,
+    id,
+    ...(outcome.input ? summaryOf(outcome.input) : asked()),
+    verdict: outcome.verdict,
+    rules: outcome.rules,
+    revision: outcome.revision,
+    decision: outcome.decision ?? null,
+    patch: outcome.patch ?? null,
+    approvalId: outcome.approvalId ?? null,
+    input: outcome.input ?? null,
+    message,
+    ...(details ? { details } : {}),
+  };
+}
+
+/** A request summary with every field it leaves out empty. */
+export function requestSummary(fields: Partial<DecisionRecord['request']>): DecisionRecord['request'] {
+  return { operation: '', group: '', kind: '', namespace: '', name: '', subresource: '', dryRun: false, ...fields };
+}

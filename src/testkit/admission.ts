@@ -1,5 +1,5 @@
 // Test support: the admission requests the gateway's own tests send, built in
-// one place. Labels on the object steer src/testkit/policy.
+// one place. Labels on the object steer src/testkit/policies/admission.
 
 import type { PolicyInput } from '../contract/index.js';
 import type { AdmissionRequest } from '../input/admission.js';

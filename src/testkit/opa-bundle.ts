@@ -44,5 +44,5 @@ export function writeTree(files: Record<string, string>): string {
   return dir;
 }
 
-/** The gateway tests' own policy (src/testkit/policy). */
-export const TEST_POLICY_DIR = path.join(root, 'src/testkit/policy');
+/** The gateway tests' own policy (src/testkit/policies/admission). */
+export const TEST_POLICY_DIR = path.join(root, 'src/testkit/policies/admission');

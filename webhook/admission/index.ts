@@ -8,9 +8,9 @@ import type { AdmissionRequest } from '../../src/input/admission.js';
 import { jsonBody } from '../body.js';
 import { activePolicy, type GatewayContext } from '../context.js';
 import { type Face, type Handled, serveFace } from '../face.js';
+import { type AdmissionResponse, decodeReview } from './codec.js';
 import { answerMalformed } from './malformed.js';
 import { allowed, denied, patched } from './response.js';
-import { type AdmissionResponse, decodeReview } from './review.js';
 import { sendReview } from './send.js';
 
 export function admissionRoutes(ctx: GatewayContext): Router {

@@ -4,8 +4,8 @@
 import type { Response } from 'express';
 import { asBelayError } from '../../src/errors.js';
 import { sendError } from '../errors.js';
+import { ReviewError } from './codec.js';
 import { denied } from './response.js';
-import { ReviewError } from './review.js';
 import { sendReview } from './send.js';
 
 export function answerMalformed(res: Response, err: unknown): ReviewError {

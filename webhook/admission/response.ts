@@ -1,7 +1,7 @@
 // Pure constructors for admission responses: no I/O, one private builder.
 
 import type { PatchOperation } from '../../src/contract/index.js';
-import type { AdmissionResponse } from './review.js';
+import type { AdmissionResponse } from './codec.js';
 
 type Extras = { warnings?: string[]; auditAnnotations?: Record<string, string> };
 

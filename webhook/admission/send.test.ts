@@ -5,8 +5,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AdmissionResponse, envelope } from './codec.js';
 import { denied, patched } from './response.js';
-import { type AdmissionResponse, envelope } from './review.js';
 import { sendReview } from './send.js';
 
 const answers: Record<string, AdmissionResponse> = {

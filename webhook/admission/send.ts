@@ -4,7 +4,7 @@
 // needs; that costs the event loop a few µs on every request.)
 
 import type { Response } from 'express';
-import { type AdmissionResponse, envelope } from './review.js';
+import { type AdmissionResponse, envelope } from './codec.js';
 
 export function sendReview(res: Response, response: AdmissionResponse): void {
   const body = Buffer.from(JSON.stringify(envelope(response)));

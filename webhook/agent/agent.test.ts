@@ -1,9 +1,9 @@
-// The agent gate API over HTTP: tool calls, tool results, prompts and
-// approvals, with bearer tokens, against the test policy in ./testdata.
+// The agent API over HTTP: tool calls, tool results, prompts and
+// approvals, with bearer tokens, against the test policy in src/testkit/policies/agent.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ON_BEHALF_OF } from '../../src/auth/caller.js';
-import { call, type Harness, startHarness, TOKENS } from './testdata/harness.js';
+import { call, type Harness, startHarness, TOKENS } from '../../src/testkit/agent-api.js';
 
 let h: Harness;
 beforeAll(async () => {

@@ -1,4 +1,4 @@
-// Bearer-token authentication for the agent gate API: every route behind it
+// Bearer-token authentication for the agent API: every route behind it
 // sees the caller's identity in res.locals.user.
 
 import type { RequestHandler } from 'express';

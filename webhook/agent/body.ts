@@ -1,4 +1,4 @@
-// The request body of every agent gate API call is a JSON object.
+// The request body of every agent API call is a JSON object.
 
 import { BelayError } from '../../src/errors.js';
 

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT, call, type Harness, startHarness, TOKENS } from './testdata/harness.js';
+import { AGENT, call, type Harness, startHarness, TOKENS } from '../../src/testkit/agent-api.js';
 
 const POLICIES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../policies');
 

@@ -6,11 +6,11 @@
 // decides while belay is down.
 
 import { Router } from 'express';
-import { type ApprovalReview, approvalReviewObservation, reviewApprovalChange } from '../../src/approvals/review.js';
+import { type ApprovalReview, approvalReviewObservation, reviewApprovalChange } from '../../src/approvals/changes.js';
 import type { AdmissionRequest } from '../../src/input/admission.js';
+import { type AdmissionResponse, decodeReview } from '../admission/codec.js';
 import { answerMalformed } from '../admission/malformed.js';
 import { allowed, denied, patched } from '../admission/response.js';
-import { type AdmissionResponse, decodeReview } from '../admission/review.js';
 import { sendReview } from '../admission/send.js';
 import { jsonBody } from '../body.js';
 import type { GatewayContext } from '../context.js';

@@ -2,7 +2,7 @@
 // opinion out, with approvals and their read window.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT, call, type Harness, startHarness } from '../agent/testdata/harness.js';
+import { AGENT, call, type Harness, startHarness } from '../../src/testkit/agent-api.js';
 
 let h: Harness;
 beforeAll(async () => {

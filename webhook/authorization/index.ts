@@ -8,7 +8,7 @@ import type { SubjectAccessReviewSpec } from '../../src/input/authorization.js';
 import { jsonBody } from '../body.js';
 import { activePolicy, type GatewayContext } from '../context.js';
 import { type Face, type Handled, sendJson, serveFace } from '../face.js';
-import { decodeSubjectAccessReview, encodeSubjectAccessReview, type SubjectAccessReviewOut } from './review.js';
+import { decodeSubjectAccessReview, encodeSubjectAccessReview, type SubjectAccessReviewOut } from './codec.js';
 
 /**
  * A SubjectAccessReview is small (no objects); 64 KiB leaves room for many

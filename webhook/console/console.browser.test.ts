@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, HAVE_CHROMIUM, type IsolatedPage, openIsolatedPage } from '../../src/testkit/chromium.js';
-import { AGENT_TOKEN, admit, type ConsoleFixture, deferringReview, request, startConsoleGateway, TOKENS, withObject } from './testdata/fixture.js';
+import { AGENT_TOKEN, admit, type ConsoleFixture, deferringReview, request, startConsoleGateway, TOKENS, withObject } from '../../src/testkit/console.js';
 
 if (!HAVE_CHROMIUM) {
   console.warn(`console.browser.test.ts skipped: ${CHROMIUM} is not installed (apt-get install -y chromium, or make console-deps)`);

@@ -4,9 +4,9 @@
 // against what the agent's retry then gets from the admission webhook.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_TOKEN, admit, type ConsoleFixture, deferringReview, request, startConsoleGateway, TOKENS, withObject } from '../../src/testkit/console.js';
 import { startGateway } from '../gateway.js';
 import { CONTENT_SECURITY_POLICY } from './assets.js';
-import { AGENT_TOKEN, admit, type ConsoleFixture, deferringReview, request, startConsoleGateway, TOKENS, withObject } from './testdata/fixture.js';
 
 let f: ConsoleFixture;
 beforeAll(async () => {

@@ -10,9 +10,9 @@ import { KubeApprovalStore } from '../../approvals/kube-store.js';
 import { ApprovalLifecycle } from '../../approvals/lifecycle.js';
 import { LocalApprovalStore } from '../../approvals/local-store.js';
 import { phaseOf } from '../../approvals/resource.js';
-import { type FakeKube, startFakeKube } from '../../approvals/testing/fake-kube.js';
-import { AGENT, deferDecision, deferred, deployment } from '../../approvals/testing/requests.js';
-import { belay } from './cli-harness.js';
+import { AGENT, deferDecision, deferred, deployment } from '../../testkit/approval-requests.js';
+import { belay } from '../../testkit/cli.js';
+import { type FakeKube, startFakeKube } from '../../testkit/fake-kube.js';
 
 describe('belay approvals on the local store', () => {
   let dir: string;

@@ -2,8 +2,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { belay } from '../../testkit/cli.js';
 import { buildBundle, writeTree } from '../../testkit/opa-bundle.js';
-import { belay } from './cli-harness.js';
 
 let dir: string;
 beforeAll(() => {

@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { belay } from '../../testkit/cli.js';
 import { buildBundle, TEST_POLICY_DIR, writeTree } from '../../testkit/opa-bundle.js';
-import { belay } from './cli-harness.js';
 
 // The testkit policy: labels pick the answer; test/fix=yes is fixed by adding label fixed=true.
 const MANIFESTS = `# Two documents; the first needs a fix.

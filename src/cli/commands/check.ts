@@ -7,10 +7,10 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { BelayError } from '../../errors.js';
-import { ACTORS, listCaseFiles } from '../../testing/cases.js';
-import { checkManifest, type DocResult } from '../../testing/check.js';
-import { type ReportItem, render, totals } from '../../testing/reporters/index.js';
-import { loadBundleFile } from '../../testing/suite.js';
+import { ACTORS, listCaseFiles } from '../../policytest/cases.js';
+import { checkManifest, type DocResult } from '../../policytest/check.js';
+import { type ReportItem, render, totals } from '../../policytest/reporters/index.js';
+import { loadBundleFile } from '../../policytest/suite.js';
 import { EXIT, fail, usageExitsTwo } from './shared.js';
 
 interface CheckFlags {

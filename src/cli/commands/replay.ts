@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { BelayError } from '../../errors.js';
 import { type LoggedDecision, parseDecisionLog } from '../../observe/decision-log.js';
-import { renderReplayMarkdown, renderReplayText, replay } from '../../testing/replay.js';
-import { loadBundleFile } from '../../testing/suite.js';
+import { renderReplayMarkdown, renderReplayText, replay } from '../../policytest/replay.js';
+import { loadBundleFile } from '../../policytest/suite.js';
 import { EXIT, fail, usageExitsTwo } from './shared.js';
 
 export function replayCommand(): Command {

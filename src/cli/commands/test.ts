@@ -8,9 +8,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { findOpa } from '../../testing/opa.js';
-import { FORMATS, type Format, render, totals } from '../../testing/reporters/index.js';
-import { runSuite, stalenessNote } from '../../testing/suite.js';
+import { findOpa } from '../../policytest/opa.js';
+import { FORMATS, type Format, render, totals } from '../../policytest/reporters/index.js';
+import { runSuite, stalenessNote } from '../../policytest/suite.js';
 import { EXIT, fail, usageExitsTwo } from './shared.js';
 
 interface TestOptions {

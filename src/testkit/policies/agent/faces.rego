@@ -1,4 +1,4 @@
-# A small policy for the authorization and agent gate API tests: each rule
+# A small policy for the authorization and agent API tests: each rule
 # names the case it stands for, so a test states what it exercises.
 package belay.test
 

@@ -1,4 +1,4 @@
-# The console tests' tool-call face (bundled with src/testkit/policy's
+# The console tests' tool-call face (bundled with src/testkit/policies/admission's
 # admission rules): deleting through an MCP tool needs a human (use case 1).
 package belay.toolcall
 

@@ -1,7 +1,7 @@
 // Test support: runs a `belay` subcommand in-process and captures its output
 // and exit status (usage errors arrive as a CommanderError with exitCode).
 
-import { buildProgram } from '../program.js';
+import { buildProgram } from '../cli/program.js';
 
 export async function belay(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];

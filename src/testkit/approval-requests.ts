@@ -1,7 +1,7 @@
 // Test support: deferred requests as the admission face hands them to the gate.
 
-import type { Decision, JsonObject, PolicyInput } from '../../contract/index.js';
-import type { DeferredRequest } from '../gate.js';
+import type { DeferredRequest } from '../approvals/gate.js';
+import type { Decision, JsonObject, PolicyInput } from '../contract/index.js';
 
 export const AGENT = 'system:serviceaccount:agents:remediator';
 

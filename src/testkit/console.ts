@@ -1,5 +1,5 @@
 // Test support for the console: a real gateway in local mode (HTTPS, the
-// gateway tests' policy in src/testkit/policy, a local approval store in a
+// gateway tests' policy in src/testkit/policies/admission, a local approval store in a
 // temp dir, approver tokens from a file), AdmissionReviews that defer, and
 // small HTTPS clients for the webhook and the console API.
 
@@ -8,10 +8,10 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DecisionRecord, DecisionSink } from '../../../src/observe/decisions.js';
-import { silentLogger } from '../../../src/observe/log.js';
-import { buildBundle, TEST_POLICY_DIR } from '../../../src/testkit/opa-bundle.js';
-import { type Gateway, startGateway } from '../../gateway.js';
+import { type Gateway, startGateway } from '../../webhook/gateway.js';
+import type { DecisionRecord, DecisionSink } from '../observe/decisions.js';
+import { silentLogger } from '../observe/log.js';
+import { buildBundle, TEST_POLICY_DIR } from './opa-bundle.js';
 
 /** Approver-file tokens; dana is the human the agent acts for, carol no approver, the bot an agent. */
 export const TOKENS = {
@@ -22,10 +22,10 @@ export const TOKENS = {
   bot: 'bot-agent-token-0123456789abcdef',
 } as const;
 
-/** The agent gate API token of the agent (its --agent-token-file). */
+/** The agent API token of the agent (its --agent-token-file). */
 export const AGENT_TOKEN = 'bot-gate-api-token-0123456789ab';
 
-const CONSOLE_POLICY_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'policy');
+const CONSOLE_POLICY_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'policies', 'console');
 
 export const AGENT = {
   username: 'system:serviceaccount:agents:bot',

@@ -4,9 +4,9 @@
 // face's `admit` before the approval is used up, a request with a window is
 // admitted again until the window after the use ends).
 
-import { requestKeys } from '../../../src/approvals/fingerprint.js';
-import type { ApprovalGate, DeferredRequest, GateOutcome } from '../../../src/approvals/gate.js';
-import { APPROVAL_API_VERSION, APPROVAL_KIND, type ApprovalOverride, type ApprovalPhase, type ApprovalRequest } from '../../../src/approvals/resource.js';
+import { requestKeys } from '../approvals/fingerprint.js';
+import type { ApprovalGate, DeferredRequest, GateOutcome } from '../approvals/gate.js';
+import { APPROVAL_API_VERSION, APPROVAL_KIND, type ApprovalOverride, type ApprovalPhase, type ApprovalRequest } from '../approvals/resource.js';
 
 export class FakeApprovals implements ApprovalGate {
   readonly records: ApprovalRequest[] = [];

@@ -1,26 +1,26 @@
-// Test support: the express app with the authorization and agent gate API
+// Test support: the express app with the authorization and agent API
 // routers over plain HTTP on 127.0.0.1, serving the policy in ./policy.
 
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { staticTokens } from '../../../src/auth/static.js';
-import { PolicyStore } from '../../../src/bundle/active.js';
-import { parseBundle } from '../../../src/bundle/bundle.js';
-import { entrypointOf, FACES } from '../../../src/contract/index.js';
-import { NO_AGENTS } from '../../../src/identity/agents.js';
-import { namesOnly } from '../../../src/namespaces/directory.js';
-import type { DecisionRecord, DecisionSink } from '../../../src/observe/decisions.js';
-import { silentLogger } from '../../../src/observe/log.js';
-import { Metrics } from '../../../src/observe/metrics.js';
-import { buildBundle } from '../../../src/testkit/opa-bundle.js';
-import { createApp } from '../../app.js';
-import { authorizationRoutes } from '../../authorization/index.js';
-import { agentApiRoutes } from '../index.js';
+import { agentApiRoutes } from '../../webhook/agent/index.js';
+import { createApp } from '../../webhook/app.js';
+import { authorizationRoutes } from '../../webhook/authorization/index.js';
+import { staticTokens } from '../auth/static.js';
+import { PolicyStore } from '../bundle/active.js';
+import { parseBundle } from '../bundle/bundle.js';
+import { entrypointOf, FACES } from '../contract/index.js';
+import { NO_AGENTS } from '../identity/agents.js';
+import { namesOnly } from '../namespaces/directory.js';
+import type { DecisionRecord, DecisionSink } from '../observe/decisions.js';
+import { silentLogger } from '../observe/log.js';
+import { Metrics } from '../observe/metrics.js';
 import { FakeApprovals } from './fake-approvals.js';
+import { buildBundle } from './opa-bundle.js';
 
-export const POLICY_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'policy');
+export const POLICY_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'policies', 'agent');
 
 export const TOKENS = {
   agent: 'agent-token-0123456789abcdef',
