@@ -50,7 +50,9 @@ function gitleaks(bin: string): Tool {
     });
     const ms = performance.now() - t0;
     const rows = JSON.parse(readFileSync(report, 'utf8')) as { RuleID: string; File: string; StartLine: number; EndLine: number }[];
-    const version = execFileSync(bin, ['version'], { encoding: 'utf8' }).trim();
+    const reported = execFileSync(bin, ['version'], { encoding: 'utf8' }).trim();
+    // go install leaves the version unstamped; the Makefile passes the pinned one.
+    const version = /^v?\d/.test(reported) ? reported : (process.env.GITLEAKS_VERSION ?? reported);
     return {
       name: 'gitleaks',
       version,
@@ -114,7 +116,7 @@ function main(): void {
   console.log(
     `\nbelay, whole secret span redacted: prompts ${b.total.prompt.covered}/${b.total.prompt.total} (${pct(b.total.prompt, 'covered')}), tool results ${b.total['tool-result'].covered}/${b.total['tool-result'].total} (${pct(b.total['tool-result'], 'covered')})`,
   );
-  if (process.argv.includes('--details')) {
+  if (process.argv.includes('--details') || process.env.ARGS?.includes('--details')) {
     for (const [i, t] of tools.entries()) {
       console.log(`\n${t.name} missed:\n  ${scores[i]!.missed.join('\n  ') || '(none)'}`);
       console.log(`${t.name} false positives:\n  ${scores[i]!.falsePositives.join('\n  ') || '(none)'}`);

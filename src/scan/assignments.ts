@@ -7,6 +7,7 @@
 
 import type { FindingKind, Match } from './findings.js';
 import { classifyKey, isPlaceholder, type KeyClass, looksRandom } from './keys.js';
+import { blockScalarSpan, lineEndWithin, lineStartWithin } from './lines.js';
 
 /** Substrings of every credential-like key; each hit is widened to the whole key. */
 const HINT = /pass|pwd|secret|token|key|cred|auth|bearer|jwt|cookie|dsn/gi;
@@ -78,10 +79,10 @@ function match(kind: FindingKind, rule: string, start: number, end: number, desc
   return { kind, rule, start, end, description, ...(key !== undefined ? { key } : {}) };
 }
 
+/** The line around `at`, at most 512 characters each way. */
 function lineAround(text: string, at: number): string {
-  const s = text.lastIndexOf('\n', at - 1) + 1;
-  const e = text.indexOf('\n', at);
-  return text.slice(s, e === -1 ? text.length : e);
+  const s = lineStartWithin(text, at, 512);
+  return text.slice(s === -1 ? at - 512 : s, lineEndWithin(text, at, 512));
 }
 
 function keyedValues(text: string, out: KeyedMatch[]): void {
@@ -99,6 +100,8 @@ function keyedValues(text: string, out: KeyedMatch[]): void {
     if (!cls) continue;
     const v = readValue(text, ks, ke, cls, key);
     if (!v) continue;
+    // Keys inside this value are part of it: skipping them keeps the scan linear.
+    scannedTo = Math.max(scannedTo, v.end);
     const value = text.slice(v.start, v.end);
     if (!acceptable(value, v.structural)) continue;
     out.push(
@@ -131,9 +134,10 @@ export function acceptable(value: string, structural: boolean): boolean {
 
 /** Reads the value assigned to the key at [ks, ke), or null when no value is assigned there. */
 function readValue(text: string, ks: number, ke: number, cls: KeyClass, key: string): Value | null {
-  const lineStart = text.lastIndexOf('\n', ks - 1) + 1;
-  const prefix = text.slice(Math.max(lineStart, ks - 120), ks);
-  const lineStartKey = ks - lineStart <= 120 && /^[ \t]*(?:-[ \t]+)?(?:export[ \t]+|set[ \t]+)?(?:\\?["'])?$/.test(prefix);
+  const found = lineStartWithin(text, ks, 120);
+  const lineStart = found === -1 ? ks - 120 : found;
+  const prefix = text.slice(lineStart, ks);
+  const lineStartKey = found !== -1 && /^[ \t]*(?:-[ \t]+)?(?:export[ \t]+|set[ \t]+)?(?:\\?["'])?$/.test(prefix);
   const jsonKey = /(?:^|[{,[][ \t]*)\\?"$/.test(prefix) || /[{,][ \t]*\\?"$/.test(prefix);
   let i = ke;
   // The key's closing quote (JSON, or JSON escaped inside a string).
@@ -218,8 +222,7 @@ function findClose(text: string, from: number, open: string): number {
 }
 
 function lineEndAt(text: string, at: number): number {
-  const nl = text.indexOf('\n', at);
-  return nl === -1 ? text.length : nl;
+  return lineEndWithin(text, at, MAX_VALUE);
 }
 
 function restOfLine(text: string, at: number): string {
@@ -229,21 +232,8 @@ function restOfLine(text: string, at: number): string {
 /** A YAML block scalar (`key: |`): its content is every following line indented more than the key. */
 function blockScalar(text: string, lineStart: number, at: number): Value | null {
   const indent = /^[ \t-]*/.exec(text.slice(lineStart, at))![0].length;
-  let pos = lineEndAt(text, at) + 1;
-  let start = -1;
-  let end = -1;
-  while (pos < text.length && pos - at < 64 * 1024) {
-    const e = lineEndAt(text, pos);
-    const line = text.slice(pos, e);
-    const lead = /^ */.exec(line)![0].length;
-    if (line.trim() !== '') {
-      if (lead <= indent) break;
-      if (start === -1) start = pos + lead;
-      end = e;
-    }
-    pos = e + 1;
-  }
-  return start === -1 ? null : { start, end, structural: true };
+  const span = blockScalarSpan(text, lineEndAt(text, at) + 1, indent);
+  return span === null ? null : { start: span[0], end: span[1], structural: true };
 }
 
 function urlPasswords(text: string, out: KeyedMatch[]): void {

@@ -4,6 +4,7 @@
 
 import type { Match } from './findings.js';
 import { classifyKey, isPlaceholder, looksRandom } from './keys.js';
+import { lineStartWithin } from './lines.js';
 
 /** Shannon entropy in bits per character. */
 export function shannonEntropy(s: string): number {
@@ -19,6 +20,7 @@ export function shannonEntropy(s: string): number {
 }
 
 const SECRET_WORDS = /(?:passw(?:or)?d|passwd|pwd|secret|token|(?:api|access|secret|private|signing|client)[_ -]?key|apikey|credential|auth|bearer|cookie)/i;
+const SECRET_WORDS_ALL = new RegExp(SECRET_WORDS.source, 'gi');
 const CANDIDATE = /[A-Za-z0-9+/=_\-.~]{20,}/g;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const HEX = /^[0-9a-f]+$/i;
@@ -39,10 +41,10 @@ export function highEntropyMatches(text: string, { minBase64Entropy = 3.5, minHe
     // Trim punctuation that ends a sentence or a quoted value.
     const value = m[0].replace(/[.\-~]+$/, '');
     if (value.length < 20) continue;
-    if (!nearSecretWord(text, start)) continue;
-    if (isBenign(text, start, value) || isPlaceholder(value) || !looksRandom(value)) continue;
     // Words glued together (InvalidClientTokenId, SignatureDoesNotMatch) have no digits.
-    if (!/\d/.test(value)) continue;
+    if (!/\d/.test(value) || isBenign(text, start, value)) continue;
+    if (!nearSecretWord(text, start)) continue;
+    if (isPlaceholder(value) || !looksRandom(value)) continue;
     const hex = HEX.test(value);
     const bits = shannonEntropy(value);
     if (hex ? value.length < 32 || bits < minHexEntropy : bits < minBase64Entropy || !mixedClasses(value)) continue;
@@ -63,12 +65,13 @@ export function highEntropyMatches(text: string, { minBase64Entropy = 3.5, minHe
  * "/var/run/secrets/…" or "secretRef".
  */
 function nearSecretWord(text: string, start: number): boolean {
-  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const found = lineStartWithin(text, start, WINDOW * 2);
+  const lineStart = found === -1 ? start - WINDOW * 2 : found;
   const from = Math.max(lineStart, start - WINDOW);
   const before = text.slice(from, start);
   let last: RegExpExecArray | null = null;
-  const words = new RegExp(SECRET_WORDS.source, 'gi');
-  for (let m = words.exec(before); m !== null; m = words.exec(before)) last = m;
+  SECRET_WORDS_ALL.lastIndex = 0;
+  for (let m = SECRET_WORDS_ALL.exec(before); m !== null; m = SECRET_WORDS_ALL.exec(before)) last = m;
   if (!last) return false;
   let ks = from + last.index;
   let ke = ks + last[0].length;

@@ -7,6 +7,7 @@
 
 import type { Match } from './findings.js';
 import { isPlaceholder } from './keys.js';
+import { indexWithin, lineEndWithin } from './lines.js';
 
 const B64URL = 'A-Za-z0-9_-';
 /** A PEM block longer than this is not a key (a 16384-bit RSA key is ~13 KB). */
@@ -99,12 +100,12 @@ function pemKeys(text: string): Match[] {
     const after = m.index + m[0].length;
     let end: number;
     if (m[0].startsWith('PuTTY')) {
-      const stop = text.indexOf('Private-MAC:', after);
-      end = stop === -1 || stop - start > MAX_PEM ? bodyEnd(text, after) : lineEnd(text, stop);
+      const stop = indexWithin(text, 'Private-MAC:', after, MAX_PEM);
+      end = stop === -1 ? bodyEnd(text, after) : lineEndWithin(text, stop, 1024);
     } else {
-      const endMark = text.indexOf('END ', after);
-      const close = endMark === -1 ? -1 : text.indexOf('-----', endMark);
-      end = endMark !== -1 && close !== -1 && close - start <= MAX_PEM ? close + 5 : bodyEnd(text, after);
+      const endMark = indexWithin(text, 'END ', after, MAX_PEM);
+      const close = endMark === -1 ? -1 : indexWithin(text, '-----', endMark, 64);
+      end = close !== -1 ? close + 5 : bodyEnd(text, after);
     }
     out.push({ kind: 'private-key', rule: 'belay/private-key', start, end, description: 'a private key (PEM)' });
     PEM_BEGIN.lastIndex = Math.max(after, end);
@@ -118,11 +119,6 @@ function bodyEnd(text: string, from: number): number {
   const limit = Math.min(text.length, from + MAX_PEM);
   while (i < limit && /[A-Za-z0-9+/=\s\\:,-]/.test(text[i]!)) i++;
   return i;
-}
-
-function lineEnd(text: string, from: number): number {
-  const nl = text.indexOf('\n', from);
-  return nl === -1 ? text.length : nl;
 }
 
 /** Base64 of a PEM block ("LS0tLS1CRUdJTi" is "-----BEGIN"): a private key when its header says so. */

@@ -270,11 +270,30 @@ export const FORMAT_RULES: readonly FormatRule[] = [
   ),
 ];
 
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Every hint of every rule in one pattern: one pass over the text says which rules can match. */
+const ALL_HINTS = new RegExp(
+  [...new Set(FORMAT_RULES.flatMap((r) => r.hints))]
+    .sort((a, b) => b.length - a.length)
+    .map(escapeRegExp)
+    .join('|'),
+  'g',
+);
+
+/** The hints present in `lower` (the text in lower case). */
+function presentHints(lower: string): Set<string> {
+  const found = new Set<string>();
+  ALL_HINTS.lastIndex = 0;
+  for (const m of lower.matchAll(ALL_HINTS)) found.add(m[0]);
+  return found;
+}
+
 /** Runs every format rule whose hint occurs in `lower` (the text in lower case) over `text`. */
 export function formatMatches(text: string, lower: string, rules: readonly FormatRule[] = FORMAT_RULES): Match[] {
   const out: Match[] = [];
+  const present = presentHints(lower);
   for (const r of rules) {
-    if (!r.hints.some((h) => lower.includes(h))) continue;
+    if (!r.hints.some((h) => present.has(h) || [...present].some((p) => p.includes(h)))) continue;
     r.pattern.lastIndex = 0;
     for (const m of text.matchAll(r.pattern)) {
       const value = m[r.group ?? 0];

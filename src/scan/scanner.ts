@@ -1,7 +1,7 @@
 // Scans text for secrets with every detector, resolves overlaps (the most
 // specific detector wins), and redacts exactly the spans found.
 //
-// Bounds: the pattern detectors run over windows of the text (256 Ki code
+// Bounds: the pattern detectors run over windows of the text (128 Ki code
 // units, overlapping by 40 Ki so a token or key across a boundary is seen
 // whole) and the structure readers check the clock as they go, so a scan
 // stops within about one window's work of its deadline and says so
@@ -24,7 +24,7 @@ export const MAX_SCAN_LENGTH = 16 * 1024 * 1024;
 export const DEFAULT_TIMEOUT_MS = 2000;
 export const DEFAULT_MAX_FINDINGS = 100_000;
 
-const WINDOW = 256 * 1024;
+const WINDOW = 128 * 1024;
 const OVERLAP = 40 * 1024;
 
 export interface ScanOptions {
@@ -87,6 +87,8 @@ export function scan(text: string, options: ScanOptions = {}): ScanResult {
   }
   const matches: Match[] = [];
   let status = 'ok' as ScanStatus;
+  let kube: boolean | undefined;
+  const kubeconfig = () => (kube ??= looksLikeKubeconfig(text));
   const stop = () => {
     if (status !== 'ok') return true;
     if (budget.expired()) status = 'timeout';
@@ -101,7 +103,7 @@ export function scan(text: string, options: ScanOptions = {}): ScanResult {
     const chunk = text.slice(from, to);
     const lower = chunk.toLowerCase();
     const found = [...formatMatches(chunk, lower), ...kubernetesMatches(chunk, lower)];
-    if (!stop()) found.push(...assignmentMatches(chunk, lower).map((m) => ({ ...m, kind: refineKind(m.kind, m.key, text) })));
+    if (!stop()) found.push(...assignmentMatches(chunk, lower).map((m) => ({ ...m, kind: refineKind(m.kind, m.key, kubeconfig) })));
     if (options.entropy !== false && !stop()) found.push(...highEntropyMatches(chunk, options.entropy || {}));
     for (const m of found) {
       const key = `${m.start + from}:${m.end + from}:${m.rule}`;
@@ -119,7 +121,7 @@ export function scan(text: string, options: ScanOptions = {}): ScanResult {
       // "Bearer …": the scheme word stays readable.
       const skip = /^(?:Bearer|Basic|Token)[ \t]+/i.exec(h.node.value)?.[0].length ?? 0;
       matches.push({
-        kind: refineKind(h.kind, h.path.at(-1), text),
+        kind: refineKind(h.kind, h.path.at(-1), kubeconfig),
         rule: h.rule,
         start: h.node.span[0] + skip,
         end: h.node.span[1],
@@ -148,11 +150,11 @@ const KUBECONFIG_USER_KEYS = /^(?:token|password|client-key-data|client-key|id-t
  * A keyed value's kind, told apart by its key: a cloud provider's key, or a
  * kubeconfig user's credential.
  */
-export function refineKind(kind: Match['kind'], key: string | number | undefined, text: string): Match['kind'] {
+export function refineKind(kind: Match['kind'], key: string | number | undefined, kubeconfig: () => boolean): Match['kind'] {
   if (kind !== 'password' && kind !== 'secret-value') return kind;
   const k = String(key ?? '');
   if (/aws|azure|gcp|google|alibaba|digitalocean/i.test(k)) return 'cloud-key';
-  if (KUBECONFIG_USER_KEYS.test(k) && looksLikeKubeconfig(text)) return 'kubeconfig-credential';
+  if (KUBECONFIG_USER_KEYS.test(k) && kubeconfig()) return 'kubeconfig-credential';
   return kind;
 }
 

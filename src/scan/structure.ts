@@ -8,6 +8,7 @@
 
 import type { FindingKind } from './findings.js';
 import { classifyKey, isPlaceholder } from './keys.js';
+import { blockScalarSpan } from './lines.js';
 
 export type SNode = SMap | SSeq | SStr | { t: 'other' };
 export interface SMap {
@@ -397,25 +398,10 @@ export function yamlLines(text: string, each: (root: SNode) => void, shouldStop:
     const rest = text.slice(valueStart, lineStart + line.length);
     if (/^[|>][-+]?\d?[ \t]*(?:#.*)?$/.test(rest)) {
       // A block scalar: the following lines indented past the key.
-      let p = pos;
-      let s = -1;
-      let e = -1;
-      while (p < text.length) {
-        const n2 = text.indexOf('\n', p);
-        const le = n2 === -1 ? text.length : n2;
-        const l = text.slice(p, le);
-        const lead = /^ */.exec(l)![0].length;
-        if (l.trim() !== '') {
-          if (lead <= col) break;
-          if (s === -1) s = p + lead;
-          e = le;
-        }
-        p = le + 1;
-        if (n2 === -1) break;
-      }
-      if (s !== -1) {
-        (top.node as SMap).entries.push([name, { t: 'str', value: text.slice(s, e), span: [s, e] }]);
-        pos = e + 1;
+      const span = blockScalarSpan(text, pos, col);
+      if (span !== null) {
+        (top.node as SMap).entries.push([name, { t: 'str', value: text.slice(span[0], span[1]), span }]);
+        pos = span[1] + 1;
       }
     } else if (rest.trim() === '' || /^&\S+\s*$/.test(rest)) {
       (top as Frame).pendingKey = name;
