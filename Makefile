@@ -5,6 +5,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 OPA_VERSION   ?= v1.22.0
+# The peers belay's secret scanner is measured against (make secrets-bench only).
+GITLEAKS_VERSION       ?= v8.30.1
+DETECT_SECRETS_VERSION ?= 1.5.0
 TOOLS         := $(CURDIR)/.tools/bin
 OPA           := $(TOOLS)/opa
 BUILD         := $(CURDIR)/.build
@@ -14,7 +17,7 @@ REVISION      ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)$
 LISTEN        ?= 127.0.0.1:8443
 TS_FILES      := $(shell find src webhook bench -name '*.ts' ! -name '*.test.ts' 2>/dev/null)
 
-.PHONY: help deps opa bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench clean console-deps
+.PHONY: help deps opa bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench clean console-deps gitleaks detect-secrets secrets-bench
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -92,6 +95,25 @@ cluster-down: ## stop the local control plane
 
 bench: deps bundle build ## benchmark belay against opa run --server and a bare express ceiling
 	node dist/bench/run.js
+
+# Not part of make test: installs gitleaks (go install, pinned) into .tools/bin
+# and detect-secrets (pip, pinned) into the .tools/venv virtualenv, then scores
+# all three on the corpus in src/scan/corpus/testdata (prompts and tool
+# results apart). The corpus is regenerated with npx tsx src/scan/corpus/generate.ts.
+gitleaks: ## install the pinned gitleaks into .tools/bin (for secrets-bench)
+	@if [ "$$(cat $(TOOLS)/.gitleaks.version 2>/dev/null)" != "$(GITLEAKS_VERSION)" ]; then \
+	  rm -f $(TOOLS)/gitleaks; mkdir -p $(TOOLS); \
+	  echo "installing gitleaks $(GITLEAKS_VERSION) into $(TOOLS) (go install; first time only)"; \
+	  GOBIN=$(TOOLS) go install github.com/zricethezav/gitleaks/v8@$(GITLEAKS_VERSION) && echo $(GITLEAKS_VERSION) > $(TOOLS)/.gitleaks.version; fi
+
+detect-secrets: ## install the pinned detect-secrets into .tools/venv (for secrets-bench)
+	@if [ "$$(cat $(CURDIR)/.tools/venv/.detect-secrets.version 2>/dev/null)" != "$(DETECT_SECRETS_VERSION)" ]; then \
+	  rm -rf $(CURDIR)/.tools/venv; python3 -m venv $(CURDIR)/.tools/venv && \
+	  $(CURDIR)/.tools/venv/bin/pip install -q detect-secrets==$(DETECT_SECRETS_VERSION) && \
+	  echo $(DETECT_SECRETS_VERSION) > $(CURDIR)/.tools/venv/.detect-secrets.version; fi
+
+secrets-bench: deps gitleaks detect-secrets ## belay's secret scanner vs gitleaks and detect-secrets (recall per type, false positives)
+	GITLEAKS=$(TOOLS)/gitleaks GITLEAKS_VERSION=$(GITLEAKS_VERSION) DETECT_SECRETS=$(CURDIR)/.tools/venv/bin/detect-secrets npx tsx bench/secrets.ts $(ARGS)
 
 # The approvals console's browser test drives Debian's chromium (playwright-core
 # never downloads a browser); without it that test is skipped with a message.

@@ -3,6 +3,8 @@
 // are random too); it must sit right after a word like "password" or "token".
 
 import type { Match } from './findings.js';
+import { classifyKey, isPlaceholder, looksRandom } from './keys.js';
+import { lineStartWithin } from './lines.js';
 
 /** Shannon entropy in bits per character. */
 export function shannonEntropy(s: string): number {
@@ -17,8 +19,8 @@ export function shannonEntropy(s: string): number {
   return bits;
 }
 
-const SECRET_WORDS =
-  /(?:passw(?:or)?d|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credential|auth|bearer|session[_-]?id|cookie|signature)/i;
+const SECRET_WORDS = /(?:passw(?:or)?d|passwd|pwd|secret|token|(?:api|access|secret|private|signing|client)[_ -]?key|apikey|credential|auth|bearer|cookie)/i;
+const SECRET_WORDS_ALL = new RegExp(SECRET_WORDS.source, 'gi');
 const CANDIDATE = /[A-Za-z0-9+/=_\-.~]{20,}/g;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const HEX = /^[0-9a-f]+$/i;
@@ -39,8 +41,10 @@ export function highEntropyMatches(text: string, { minBase64Entropy = 3.5, minHe
     // Trim punctuation that ends a sentence or a quoted value.
     const value = m[0].replace(/[.\-~]+$/, '');
     if (value.length < 20) continue;
+    // Words glued together (InvalidClientTokenId, SignatureDoesNotMatch) have no digits.
+    if (!/\d/.test(value) || isBenign(text, start, value)) continue;
     if (!nearSecretWord(text, start)) continue;
-    if (isBenign(text, start, value)) continue;
+    if (isPlaceholder(value) || !looksRandom(value)) continue;
     const hex = HEX.test(value);
     const bits = shannonEntropy(value);
     if (hex ? value.length < 32 || bits < minHexEntropy : bits < minBase64Entropy || !mixedClasses(value)) continue;
@@ -55,10 +59,30 @@ export function highEntropyMatches(text: string, { minBase64Entropy = 3.5, minHe
   return out;
 }
 
+/**
+ * The secret-ish word before the candidate must belong to a key named like a
+ * credential ("api key", "token", "DB_PASSWORD") — not to "checksum/secret",
+ * "/var/run/secrets/…" or "secretRef".
+ */
 function nearSecretWord(text: string, start: number): boolean {
-  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
-  const before = text.slice(Math.max(lineStart, start - WINDOW), start);
-  return SECRET_WORDS.test(before);
+  const found = lineStartWithin(text, start, WINDOW * 2);
+  const lineStart = found === -1 ? start - WINDOW * 2 : found;
+  const from = Math.max(lineStart, start - WINDOW);
+  const before = text.slice(from, start);
+  let last: RegExpExecArray | null = null;
+  SECRET_WORDS_ALL.lastIndex = 0;
+  for (let m = SECRET_WORDS_ALL.exec(before); m !== null; m = SECRET_WORDS_ALL.exec(before)) last = m;
+  if (!last) return false;
+  let ks = from + last.index;
+  let ke = ks + last[0].length;
+  while (ks > lineStart && ks > start - WINDOW * 2 && /[A-Za-z0-9_.\-/]/.test(text[ks - 1]!)) ks--;
+  while (ke < start && /[A-Za-z0-9_.\-/]/.test(text[ke]!)) ke++;
+  // Only separators between the key and the value: "token: …", "api key is …", not "…"key":"token"}],"next":…".
+  if (!/^[\s"'`:=>,(\\]*(?:(?:is|was|of|for)[\s"'`:=>(]*)?$/.test(text.slice(ke, start))) return false;
+  let key = text.slice(ks, ke);
+  // "api key is …": the word before a bare "key" qualifies it.
+  if (/^key$/i.test(key)) key = `${/([A-Za-z]+)[ \t]+$/.exec(text.slice(Math.max(lineStart, ks - 20), ks))?.[1] ?? ''} ${key}`;
+  return classifyKey(key) !== null;
 }
 
 /** Random-looking strings that are not secrets: ids, content digests, paths, URLs. */
@@ -71,6 +95,8 @@ function isBenign(text: string, start: number, value: string): boolean {
   if (value.startsWith('/')) return true;
   // Words glued with dashes or dots (resource names, hostnames) are not random.
   if (/^[a-z0-9]+(?:[-.][a-z0-9]+)+$/.test(value) && value.split(/[-.]/).every((part) => part.length < 12 && !/\d.*[a-z]|[a-z].*\d/.test(part))) return true;
+  // Base64 of a certificate or a public key.
+  if (/^(?:LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS|c3NoLXJzYS|c3NoLWVkMjU1MTk|AAAAB3NzaC1yc2E|AAAAC3NzaC1lZDI1NTE5)/.test(value)) return true;
   return false;
 }
 

@@ -13,14 +13,21 @@ export const FINDING_KINDS = [
   'bearer-token',
   'basic-auth',
   'connection-string',
+  'password',
+  'secret-value',
   'high-entropy',
 ] as const;
 
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
 export interface Finding {
+  /**
+   * What was found. "password" and "secret-value" are values found by where
+   * they stand (under a credential-named key, a Secret's data, a password
+   * flag) rather than by their shape.
+   */
   kind: FindingKind;
-  /** Which detector matched, e.g. "belay/openshift-token" or "@secretlint/secretlint-rule-aws". */
+  /** Which detector matched, e.g. "belay/openshift-token" or "belay/keyed-value". */
   rule: string;
   /** Span [start, end) in UTF-16 code units, as JavaScript and JSON strings index text. */
   start: number;
@@ -55,6 +62,8 @@ export const PRIORITY: Readonly<Record<FindingKind, number>> = {
   'connection-string': 60,
   'basic-auth': 60,
   'kubeconfig-credential': 50,
+  password: 45,
+  'secret-value': 45,
   'bearer-token': 40,
   'high-entropy': 10,
 };

@@ -1,104 +1,139 @@
-// Detectors for the credentials of a Kubernetes or OpenShift cluster, which
-// general rule sets do not know: OpenShift OAuth tokens (sha256~…), service
-// account JWTs, bootstrap tokens, kubeconfig credentials, private keys pasted
-// from JSON (escaped newlines), and cloud keys the rule set leaves out. Every
-// pattern is linear (no nested quantifiers) so hostile text cannot make it
-// backtrack.
+// Detectors that need more than one pattern: PEM private keys (raw, JSON-
+// escaped, or base64-encoded as in a kubeconfig's client-key-data or a
+// Secret's tls.key), JSON Web Tokens (service-account tokens told apart from
+// others, and base64-encoded ones as a Secret's data.token holds them),
+// Kubernetes bootstrap tokens, and bearer or basic Authorization values.
+// Every pattern is linear and every search is bounded.
 
-import type { FindingKind, Match } from './findings.js';
-
-interface Detector {
-  rule: string;
-  kind: FindingKind;
-  pattern: RegExp;
-  description: string;
-  /** Index of the capture group holding the secret (0: the whole match). */
-  group?: number;
-  /** Extra check on the text around a match; false drops it. */
-  accept?: (text: string, start: number, value: string) => boolean;
-  /** Refines the kind from the value (JWTs). */
-  classify?: (value: string) => FindingKind;
-}
+import type { Match } from './findings.js';
+import { isPlaceholder } from './keys.js';
+import { indexWithin, lineEndWithin } from './lines.js';
 
 const B64URL = 'A-Za-z0-9_-';
+/** A PEM block longer than this is not a key (a 16384-bit RSA key is ~13 KB). */
+const MAX_PEM = 32 * 1024;
 
-const DETECTORS: readonly Detector[] = [
-  {
-    rule: 'belay/openshift-token',
-    kind: 'cluster-token',
-    // OpenShift OAuth access and authorize tokens: sha256~ and 43 base64url characters.
-    pattern: new RegExp(`(?<![${B64URL}])sha256~[${B64URL}]{43}(?![${B64URL}])`, 'g'),
-    description: 'an OpenShift OAuth token (sha256~…), which logs in to the cluster',
-  },
-  {
-    rule: 'belay/jwt',
-    kind: 'jwt',
-    pattern: new RegExp(`(?<![${B64URL}])eyJ[${B64URL}]{8,}\\.eyJ[${B64URL}]{8,}\\.[${B64URL}]{8,}`, 'g'),
-    description: 'a signed JSON Web Token',
-    classify: (value) => (isServiceAccountJwt(value) ? 'service-account-token' : 'jwt'),
-  },
-  {
-    rule: 'belay/bootstrap-token',
-    kind: 'bootstrap-token',
-    pattern: /(?<![a-z0-9])[a-z0-9]{6}\.[a-z0-9]{16}(?![a-z0-9])/g,
-    description: 'a Kubernetes bootstrap token (kubeadm join --token)',
-    accept: (text, start) => /token/i.test(text.slice(Math.max(0, start - 32), start)),
-  },
-  {
-    rule: 'belay/kubeconfig-client-key',
-    kind: 'kubeconfig-credential',
-    pattern: /^[ \t-]*client-key-data:[ \t]*["']?([A-Za-z0-9+/=]{16,})/gm,
-    group: 1,
-    description: "a kubeconfig user's client key",
-  },
-  {
-    rule: 'belay/kubeconfig-user-secret',
-    kind: 'kubeconfig-credential',
-    pattern: /^[ \t-]*(?:token|password|id-token|refresh-token|access-token|client-secret):[ \t]*["']?([^\s"'#]{8,})/gm,
-    group: 1,
-    description: "a kubeconfig user's token or password",
-    accept: (text, _start, value) => looksLikeKubeconfig(text) && !isPlaceholder(value),
-  },
-  {
-    rule: 'belay/escaped-private-key',
-    kind: 'private-key',
-    // A PEM key inside a JSON string (a GCP service-account key file, a Secret dumped as JSON).
-    pattern: /-----BEGIN[A-Z ]{0,32} PRIVATE KEY-----(?:\\r)?\\n[A-Za-z0-9+/=\\]{16,}?-----END[A-Z ]{0,32} PRIVATE KEY-----/g,
-    description: 'a PEM private key (JSON-escaped)',
-  },
-  {
-    rule: 'belay/gcp-api-key',
-    kind: 'cloud-key',
-    pattern: /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])/g,
-    description: 'a Google Cloud API key',
-  },
-  {
-    rule: 'belay/azure-storage-key',
-    kind: 'cloud-key',
-    pattern: /AccountKey=([A-Za-z0-9+/]{86}==)/g,
-    group: 1,
-    description: 'an Azure storage account key',
-  },
-  {
-    rule: 'belay/bearer-header',
-    kind: 'bearer-token',
-    pattern: /\bBearer[ \t]+([A-Za-z0-9._~+/-]{20,}=*)/gi,
-    group: 1,
-    description: 'a bearer token from an Authorization header',
-  },
-];
+const PEM_BEGIN = /-{4,5} ?BEGIN ([A-Z0-9 ]{0,40}?)PRIVATE KEY(?: BLOCK)? ?-{4,5}|PuTTY-User-Key-File-[23]: /g;
+const JWT = new RegExp(`(?<![${B64URL}])eyJ[${B64URL}]{8,4096}\\.eyJ[${B64URL}]{8,16384}\\.[${B64URL}]{8,4096}`, 'g');
+const B64_PEM = /(?<![A-Za-z0-9+/])LS0tLS1CRUdJTi[A-Za-z0-9+/]{20,60000}={0,2}/g;
+const B64_JWT = /(?<![A-Za-z0-9+/])ZXlK[A-Za-z0-9+/]{60,40000}={0,2}/g;
+const BOOTSTRAP = /(?<![a-z0-9])[a-z0-9]{6}\.[a-z0-9]{16}(?![a-z0-9])/g;
+const BEARER = /\bBearer[ \t]+([A-Za-z0-9._~+/-]{16,8192}=*)/gi;
+const BASIC = /\bBasic[ \t]+([A-Za-z0-9+/]{8,1024}={0,2})(?![A-Za-z0-9+/=])/g;
 
-export function kubernetesMatches(text: string): Match[] {
+export function kubernetesMatches(text: string, lower: string): Match[] {
   const out: Match[] = [];
-  for (const d of DETECTORS) {
-    d.pattern.lastIndex = 0;
-    for (const m of text.matchAll(d.pattern)) {
-      const value = m[d.group ?? 0];
-      if (value === undefined) continue;
-      const start = m.index + (d.group ? m[0].indexOf(value) : 0);
-      if (d.accept && !d.accept(text, start, value)) continue;
-      out.push({ kind: d.classify ? d.classify(value) : d.kind, rule: d.rule, start, end: start + value.length, description: d.description });
+  if (lower.includes('private key') || lower.includes('putty-user-key')) out.push(...pemKeys(text));
+  if (text.includes('LS0tLS1CRUdJTi')) out.push(...base64PemKeys(text));
+  if (text.includes('eyJ')) {
+    for (const m of text.matchAll(JWT)) out.push(jwtMatch(m[0], m.index, 'belay/jwt'));
+  }
+  if (text.includes('ZXlK')) {
+    for (const m of text.matchAll(B64_JWT)) {
+      const decoded = Buffer.from(m[0], 'base64').toString('latin1');
+      if (/^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\s*$/.test(decoded)) {
+        out.push({ ...jwtMatch(decoded.trim(), m.index, 'belay/jwt-base64'), end: m.index + m[0].length });
+      }
     }
+  }
+  if (lower.includes('token')) {
+    for (const m of text.matchAll(BOOTSTRAP)) {
+      if (!/token/i.test(text.slice(Math.max(0, m.index - 40), m.index))) continue;
+      out.push({
+        kind: 'bootstrap-token',
+        rule: 'belay/bootstrap-token',
+        start: m.index,
+        end: m.index + m[0].length,
+        description: 'a Kubernetes bootstrap token (kubeadm join --token)',
+      });
+    }
+  }
+  if (lower.includes('bearer')) {
+    for (const m of text.matchAll(BEARER)) {
+      const value = m[1]!;
+      if (isPlaceholder(value)) continue;
+      const start = m.index + m[0].length - value.length;
+      out.push({
+        kind: 'bearer-token',
+        rule: 'belay/bearer-token',
+        start,
+        end: start + value.length,
+        description: 'a bearer token from an Authorization header',
+      });
+    }
+  }
+  if (text.includes('Basic')) {
+    for (const m of text.matchAll(BASIC)) {
+      const value = m[1]!;
+      const decoded = Buffer.from(value, 'base64').toString('utf8');
+      if (!/^[^\s:]{1,128}:\S{3,}$/.test(decoded) || decoded.includes('\uFFFD')) continue;
+      const start = m.index + m[0].length - value.length;
+      out.push({
+        kind: 'basic-auth',
+        rule: 'belay/basic-auth-header',
+        start,
+        end: start + value.length,
+        description: 'a user name and password (HTTP basic auth)',
+      });
+    }
+  }
+  return out;
+}
+
+function jwtMatch(value: string, start: number, rule: string): Match {
+  const sa = isServiceAccountJwt(value);
+  return {
+    kind: sa ? 'service-account-token' : 'jwt',
+    rule,
+    start,
+    end: start + value.length,
+    description: sa ? 'a Kubernetes service account token' : 'a signed JSON Web Token',
+  };
+}
+
+/** PEM private keys, raw or with JSON-escaped newlines; a key cut off before its END line is taken to the end of its body. */
+function pemKeys(text: string): Match[] {
+  const out: Match[] = [];
+  PEM_BEGIN.lastIndex = 0;
+  for (let m = PEM_BEGIN.exec(text); m !== null; m = PEM_BEGIN.exec(text)) {
+    const start = m.index;
+    const after = m.index + m[0].length;
+    let end: number;
+    if (m[0].startsWith('PuTTY')) {
+      const stop = indexWithin(text, 'Private-MAC:', after, MAX_PEM);
+      end = stop === -1 ? bodyEnd(text, after) : lineEndWithin(text, stop, 1024);
+    } else {
+      const endMark = indexWithin(text, 'END ', after, MAX_PEM);
+      const close = endMark === -1 ? -1 : indexWithin(text, '-----', endMark, 64);
+      end = close !== -1 ? close + 5 : bodyEnd(text, after);
+    }
+    out.push({ kind: 'private-key', rule: 'belay/private-key', start, end, description: 'a private key (PEM)' });
+    PEM_BEGIN.lastIndex = Math.max(after, end);
+  }
+  return out;
+}
+
+/** Where a PEM body without an END line stops: the first character no base64 body (or its escaped newlines) has. */
+function bodyEnd(text: string, from: number): number {
+  let i = from;
+  const limit = Math.min(text.length, from + MAX_PEM);
+  while (i < limit && /[A-Za-z0-9+/=\s\\:,-]/.test(text[i]!)) i++;
+  return i;
+}
+
+/** Base64 of a PEM block ("LS0tLS1CRUdJTi" is "-----BEGIN"): a private key when its header says so. */
+function base64PemKeys(text: string): Match[] {
+  const out: Match[] = [];
+  for (const m of text.matchAll(B64_PEM)) {
+    const head = Buffer.from(m[0].slice(0, 80), 'base64').toString('latin1');
+    if (!/PRIVATE KEY|PuTTY/.test(head)) continue;
+    out.push({
+      kind: 'private-key',
+      rule: 'belay/private-key-base64',
+      start: m.index,
+      end: m.index + m[0].length,
+      description: 'a base64-encoded private key',
+    });
   }
   return out;
 }
@@ -113,17 +148,10 @@ export function isServiceAccountJwt(jwt: string): boolean {
   } catch {
     return false;
   }
+  if (typeof claims !== 'object' || claims === null) return false;
   return (
     claims.iss === 'kubernetes/serviceaccount' ||
     'kubernetes.io' in claims ||
     (typeof claims.sub === 'string' && claims.sub.startsWith('system:serviceaccount:'))
   );
-}
-
-function looksLikeKubeconfig(text: string): boolean {
-  return /^[ \t]*(?:users|clusters|contexts):[ \t]*$/m.test(text) || /kind:[ \t]*Config\b/.test(text) || text.includes('client-certificate-data');
-}
-
-function isPlaceholder(value: string): boolean {
-  return /^(?:\*+|x+|<[^>]*>?|\$\{?[A-Za-z_]|REDACTED|\[REDACTED\]|changeme|null|none|redacted)/i.test(value);
 }

@@ -72,7 +72,8 @@ describe('scanText finds each kind of secret', () => {
       '    password: correct-horse',
     ].join('\n');
     const { findings, redacted } = await scanText(kubeconfig);
-    expect(findings.map((f) => f.kind)).toEqual(['kubeconfig-credential', 'kubeconfig-credential', 'kubeconfig-credential']);
+    // The client key is also recognised as a base64-encoded PEM key, the more specific finding.
+    expect(findings.map((f) => f.kind)).toEqual(['private-key', 'kubeconfig-credential', 'kubeconfig-credential']);
     expect(redacted).toContain(`client-key-data: ${REDACTED}`);
     expect(redacted).toContain(`token: ${REDACTED}`);
     expect(redacted).toContain(`password: ${REDACTED}`);
@@ -89,9 +90,10 @@ describe('scanText finds each kind of secret', () => {
     expect(await kinds('postgres://admin:hunter2hunter2@db:5432/app')).toEqual(['connection-string']);
   });
 
-  it('high-entropy strings next to secret-ish words', async () => {
-    expect(await kinds('db_password = "x9Kq2LmZ8vR4tW1pN7sY3bH6"')).toEqual(['high-entropy']);
-    expect(await kinds('api_key: 7c4a8d09ca3762af61e59520943dc26494f8941b2d')).toEqual(['high-entropy']);
+  it('values of credential-named keys, and high-entropy strings after one in prose', async () => {
+    expect(await kinds('db_password = "x9Kq2LmZ8vR4tW1pN7sY3bH6"')).toEqual(['password']);
+    expect(await kinds('api_key: 7c4a8d09ca3762af61e59520943dc26494f8941b2d')).toEqual(['secret-value']);
+    expect(await kinds('the api key 7c4a8d09ca3762af61e59520943dc26494f8941b2d was rotated')).toEqual(['high-entropy']);
   });
 
   it('a specific detector wins over a generic one on the same span', async () => {
@@ -120,7 +122,7 @@ describe('scanText leaves look-alikes alone', () => {
     expect(await kinds('the token controller has reconciled everything successfully')).toEqual([]);
   });
 
-  it('cannot be switched off with a secretlint-disable comment', async () => {
+  it('cannot be switched off with a comment', async () => {
     expect(await kinds(`// secretlint-disable\nAWS_SECRET_ACCESS_KEY=Vx7/0h3kq8mN2pL5rT9wY1zA4bC6dE8fG0hJ2kL4`)).toEqual(['cloud-key']);
   });
 });
