@@ -44,7 +44,7 @@ const rule = (
   ...(extra.accept ? { accept: extra.accept } : {}),
 });
 
-const api = (id: string, vendor: string, source: string, hints: readonly string[], extra: Parameters<typeof rule>[5] = {}) =>
+const _api = (id: string, vendor: string, source: string, hints: readonly string[], extra: Parameters<typeof rule>[5] = {}) =>
   rule(id, 'api-token', `a ${vendor}`, source, hints, extra);
 
 export const FORMAT_RULES: readonly FormatRule[] = [

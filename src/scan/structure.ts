@@ -387,7 +387,7 @@ export function yamlLines(text: string, each: (root: SNode) => void, shouldStop:
     )
       stack.pop();
     let top = stack[stack.length - 1];
-    if (!top || top.node.t !== 'map' || top.indent !== col) {
+    if (top?.node.t !== 'map' || top.indent !== col) {
       const map: SMap = { t: 'map', entries: [] };
       attachTo(stack, map, () => (root = map));
       stack.push({ indent: col, node: map, pendingKey: null });
