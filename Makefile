@@ -5,8 +5,12 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 OPA_VERSION   ?= v1.22.0
+# crane (go-containerregistry) makes the image tests' images without a daemon
+# and serves them: `crane registry serve` is a real OCI registry.
+CRANE_VERSION ?= v0.22.1
 TOOLS         := $(CURDIR)/.tools/bin
 OPA           := $(TOOLS)/opa
+CRANE         := $(TOOLS)/crane
 BUILD         := $(CURDIR)/.build
 BUNDLE        := $(BUILD)/bundle.tar.gz
 ENTRYPOINTS   := belay/admission/decision belay/authorization/decision belay/toolcall/decision belay/toolresult/decision belay/prompt/decision
@@ -15,7 +19,7 @@ REVISION      ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)$
 LISTEN        ?= 127.0.0.1:8443
 TS_FILES      := $(shell find src webhook bench -name '*.ts' ! -name '*.test.ts' 2>/dev/null)
 
-.PHONY: help deps opa bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench clean console-deps
+.PHONY: help deps opa crane bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench clean console-deps
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -35,6 +39,15 @@ $(OPA):
 opa: ## install the pinned opa CLI into .tools/bin
 	@if [ "$$(cat $(TOOLS)/.opa.version 2>/dev/null)" != "$(OPA_VERSION)" ]; then rm -f $(OPA); $(MAKE) --no-print-directory $(OPA); fi
 
+$(CRANE):
+	@mkdir -p $(TOOLS)
+	@echo "installing crane $(CRANE_VERSION) into $(TOOLS) (go install; first time only)"
+	GOBIN=$(TOOLS) CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION)
+	@echo $(CRANE_VERSION) > $(TOOLS)/.crane.version
+
+crane: ## install the pinned crane (image tool and OCI registry for the image tests) into .tools/bin
+	@if [ "$$(cat $(TOOLS)/.crane.version 2>/dev/null)" != "$(CRANE_VERSION)" ]; then rm -f $(CRANE); $(MAKE) --no-print-directory $(CRANE); fi
+
 # Always rebuilt (it takes well under a second) so the revision stamp is current.
 # SIGNING_KEY=key.pem [SIGNING_ALG=ES256] signs it in OPA's format.
 bundle: opa ## compile policies/ to .build/bundle.tar.gz (wasm); SIGNING_KEY=… signs it
@@ -51,7 +64,7 @@ build: dist/.built ## compile the TypeScript
 run: deps bundle build ## run the gateway locally (https://127.0.0.1:8443, dev TLS, local approvals)
 	node dist/webhook/main.js --listen $(LISTEN) --bundle $(BUNDLE) --dev-tokens .belay/tokens
 
-unit: deps bundle build ## unit, HTTP and policy fixture tests
+unit: deps crane bundle build ## unit, HTTP and policy fixture tests
 	npx vitest run
 
 policy-test: opa ## Rego unit tests with opa test
@@ -65,7 +78,7 @@ lint: deps ## check formatting and lint (Biome for TypeScript)
 format: deps ## apply the formatter and safe lint fixes
 	npx biome check --write .
 
-test: deps lint bundle build ## everything CI runs: lint, opa test, unit and fixture tests, end to end
+test: deps crane lint bundle build ## everything CI runs: lint, opa test, unit and fixture tests, end to end
 	$(OPA) test policies/ policy-tests/rego/
 	npx vitest run
 	$(MAKE) --no-print-directory e2e
