@@ -78,16 +78,7 @@ export function pullSecretNames(object: unknown): string[] {
 }
 
 /** One image's facts as policy sees them. Unknown images carry only `known: false` and the reason. */
-export interface ImageInput {
-  readonly known: boolean;
-  readonly reason?: string;
-  readonly user?: string;
-  readonly uid?: number | null;
-  readonly named?: boolean;
-  readonly nonRoot?: boolean;
-  readonly digest?: string;
-  readonly platform?: string;
-}
+export type ImageInput = Pick<ImageFacts, 'known' | 'reason' | 'user' | 'uid' | 'named' | 'nonRoot' | 'digest' | 'platform'>;
 
 /** `input.images`: facts keyed by the image exactly as the pod spec writes it. */
 export function imagesInput(facts: Readonly<Record<string, ImageFacts>>): Record<string, ImageInput> {
