@@ -17,7 +17,7 @@ import type { AdmissionRequest } from '../input/admission.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
 import type { JsonObject, PatchOperation, Reason } from '../policy/contract.js';
 import { editJson } from './edit-json.js';
-import { detectStyle, editYamlDocument, InPlaceEditError, PARSE_OPTIONS } from './edit-yaml.js';
+import { detectStyle, editYamlDocument, InPlaceEditError, PARSE_OPTIONS, type YamlStyle } from './edit-yaml.js';
 import { caseUid, pluralOf } from './requests.js';
 import { admit, observeAdmission } from './runner.js';
 
@@ -137,14 +137,18 @@ function duplicateKeys(doc: Document, text: string): string[] {
   const out: string[] = [];
   visit(doc, {
     Map(_, map) {
+      // Offsets, not lines: a line number is counted only for a duplicate.
       const seen = new Map<string, number>();
       for (const pair of map.items) {
         if (!isScalar(pair.key)) continue;
         const key = String(pair.key.value);
-        const line = lineOf(text, pair.key.range?.[0] ?? 0);
+        const at = pair.key.range?.[0] ?? 0;
         const first = seen.get(key);
-        if (first !== undefined) out.push(`duplicate key "${key}" on line ${line} (first on line ${first}): kubectl keeps the last value, and so does belay`);
-        else seen.set(key, line);
+        if (first === undefined) seen.set(key, at);
+        else
+          out.push(
+            `duplicate key "${key}" on line ${lineOf(text, at)} (first on line ${lineOf(text, first)}): kubectl keeps the last value, and so does belay`,
+          );
       }
     },
   });
@@ -171,6 +175,7 @@ export async function checkManifest(file: string, text: string, policy: ActivePo
   const edited: (string | null)[] = list.map(() => null);
   // Each document's own text: from the end of the one before (its `---` and leading comments) to its end.
   const bounds = list.map((d, i) => [i === 0 ? 0 : list[i - 1]!.range[2], d.range[2]] as const);
+  let style: YamlStyle | undefined;
 
   for (const [d, doc] of list.entries()) {
     const base = { file, doc: d + 1, line: lineOf(text, doc.contents?.range?.[0] ?? doc.range[0]), reasons: [], patch: [], warnings: [] };
@@ -243,7 +248,8 @@ export async function checkManifest(file: string, text: string, policy: ActivePo
         if (!isDeepStrictEqual(JSON.parse(out), expected)) throw new InPlaceEditError('the edited JSON does not read back as the fixed object');
         edited[d] = out;
       } else {
-        const out = editYamlDocument(text.slice(start, end), ops, detectStyle(text));
+        style ??= detectStyle(text);
+        const out = editYamlDocument(text.slice(start, end), ops, style);
         const back = parseDocument(out, PARSE_OPTIONS);
         if (back.errors.length > 0 || !isDeepStrictEqual(back.toJS({ maxAliasCount: 100 }), expected)) {
           throw new InPlaceEditError('the edited YAML does not read back as the fixed object');

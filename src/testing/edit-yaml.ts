@@ -33,8 +33,10 @@ export function detectStyle(text: string): YamlStyle {
     const m = /^( *)(?:- )?[^\s#-][^#]*:\s*(?:#.*)?$/.exec(lines[i]!);
     if (!m) continue;
     const keyCol = m[1]!.length + (lines[i]!.trimStart().startsWith('- ') ? 2 : 0);
-    const next = lines.slice(i + 1).find((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
-    if (!next) continue;
+    let j = i + 1;
+    while (j < lines.length && (lines[j]!.trim() === '' || lines[j]!.trimStart().startsWith('#'))) j++;
+    const next = lines[j];
+    if (next === undefined) break;
     const col = next.length - next.trimStart().length;
     if (next.trimStart().startsWith('- ')) {
       indentSeq ??= col > keyCol;
