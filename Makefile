@@ -8,8 +8,12 @@ OPA_VERSION   ?= v1.22.0
 # The peers belay's secret scanner is measured against (make secrets-bench only).
 GITLEAKS_VERSION       ?= v8.30.1
 DETECT_SECRETS_VERSION ?= 1.5.0
+# crane (go-containerregistry) makes the image tests' images without a daemon
+# and serves them: `crane registry serve` is a real OCI registry.
+CRANE_VERSION ?= v0.22.1
 TOOLS         := $(CURDIR)/.tools/bin
 OPA           := $(TOOLS)/opa
+CRANE         := $(TOOLS)/crane
 BUILD         := $(CURDIR)/.build
 BUNDLE        := $(BUILD)/bundle.tar.gz
 # The bundle's revision: the commit, marked dirty when policies/ has uncommitted changes.
@@ -17,7 +21,7 @@ REVISION      ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)$
 LISTEN        ?= 127.0.0.1:8443
 TS_FILES      := $(shell find src webhook bench -name '*.ts' ! -name '*.test.ts' 2>/dev/null)
 
-.PHONY: help deps opa bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench clean console-deps gitleaks detect-secrets secrets-bench
+.PHONY: help deps opa crane bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench clean console-deps gitleaks detect-secrets secrets-bench
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -37,6 +41,15 @@ $(OPA):
 opa: ## install the pinned opa CLI into .tools/bin
 	@if [ "$$(cat $(TOOLS)/.opa.version 2>/dev/null)" != "$(OPA_VERSION)" ]; then rm -f $(OPA); $(MAKE) --no-print-directory $(OPA); fi
 
+$(CRANE):
+	@mkdir -p $(TOOLS)
+	@echo "installing crane $(CRANE_VERSION) into $(TOOLS) (go install; first time only)"
+	GOBIN=$(TOOLS) CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION)
+	@echo $(CRANE_VERSION) > $(TOOLS)/.crane.version
+
+crane: ## install the pinned crane (image tool and OCI registry for the image tests) into .tools/bin
+	@if [ "$$(cat $(TOOLS)/.crane.version 2>/dev/null)" != "$(CRANE_VERSION)" ]; then rm -f $(CRANE); $(MAKE) --no-print-directory $(CRANE); fi
+
 # Always rebuilt (it takes well under a second) so the revision stamp is current.
 # The entrypoints are the rules annotated `# METADATA` `entrypoint: true` (each
 # face's `decision`); the Rego tests beside the rules (*_test.rego) stay out.
@@ -55,7 +68,7 @@ build: dist/.built ## compile the TypeScript
 run: deps bundle build ## run the gateway locally (https://127.0.0.1:8443, dev TLS, local approvals)
 	node dist/webhook/main.js --listen $(LISTEN) --bundle $(BUNDLE) --dev-tokens .belay/tokens
 
-unit: deps bundle build ## unit, HTTP and policy fixture tests
+unit: deps crane bundle build ## unit, HTTP and policy fixture tests
 	npx vitest run
 
 policy-test: opa ## Rego unit tests with opa test (x_test.rego beside x.rego in policies/)
@@ -79,7 +92,7 @@ format: deps ## apply the formatter and safe lint fixes
 	npx biome check --write .
 	$(OPA) fmt -w policies/ src/testkit/policies/
 
-test: deps lint bundle build ## everything CI runs: lint, opa test, unit and fixture tests, end to end
+test: deps crane lint bundle build ## everything CI runs: lint, opa test, unit and fixture tests, end to end
 	$(OPA) test policies/
 	npx vitest run
 	$(MAKE) --no-print-directory e2e

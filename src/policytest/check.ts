@@ -1,20 +1,33 @@
 // `belay check`: manifests checked as an agent's write of them would be — each
 // document of a YAML or JSON file submitted as a CREATE through the webhook's
-// own decision code (mutate, then validate on the patched object) — and,
-// with --fix, the compliant result written back into the YAML with its
-// comments and layout kept (only the documents that change are re-rendered).
+// own decision code (mutate, then validate on the patched object) — and, with
+// --fix, the policy's fixes written into the text in place: only the lines a
+// fix changes are touched (edit-yaml.ts, edit-json.ts), and the edited text is
+// parsed again and must equal the patched object before anything is written.
+// Files are read as kubectl reads them: empty documents and a trailing `---`
+// are skipped, a duplicate key keeps its last value (with a warning).
 
+import { isDeepStrictEqual } from 'node:util';
 import fastJsonPatch from 'fast-json-patch';
-import { type Document, isMap, isSeq, parseAllDocuments } from 'yaml';
+import { type Document, isScalar, parseAllDocuments, parseDocument, visit } from 'yaml';
 import type { ActivePolicy } from '../bundle/active.js';
 import type { JsonObject, PatchOperation, Reason } from '../contract/index.js';
+import { denialMessage } from '../decide/messages.js';
 import type { UserInfo } from '../identity/agents.js';
 import type { AdmissionRequest } from '../input/admission.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
+import { editJson } from './edit-json.js';
+import { detectStyle, editYamlDocument, InPlaceEditError, PARSE_OPTIONS, type YamlStyle } from './edit-yaml.js';
 import { caseUid, pluralOf } from './requests.js';
 import { admit, observeAdmission } from './runner.js';
 
-export type DocStatus = 'pass' | 'fixed' | 'fixable' | 'deny' | 'defer' | 'error';
+/**
+ * pass: admitted unchanged; fixable: admitted only with fixes (not written);
+ * fixed: the fixes were written; deny; defer: needs a human decision; human:
+ * needs a human change (a fix that is not safe to make automatically, e.g.
+ * runAsNonRoot on a root image); error.
+ */
+export type DocStatus = 'pass' | 'fixed' | 'fixable' | 'deny' | 'defer' | 'human' | 'error';
 
 export interface DocResult {
   file: string;
@@ -37,15 +50,24 @@ export interface CheckOptions {
   /** Namespace for namespaced objects that name none. */
   namespace: string;
   namespaceLabels?: Record<string, string>;
-  /** Apply fixes to the text (YAML keeps comments; JSON is re-indented). */
+  /** Write the fixes into the text (in place: untouched lines keep their bytes). */
   fix?: boolean;
+  /** With fix: compute the fixed text to show it, but report the objects as "would fix". */
+  preview?: boolean;
 }
 
 export interface FileCheck {
   results: DocResult[];
-  /** The file with fixes applied, when --fix changed something. */
+  /** The text with the fixes written in, when --fix changed something. */
   fixed?: string;
 }
+
+/**
+ * Defer reasons whose rule is in this family are fixes policy would not make
+ * automatically because they depend on the image (docs/images.md): a person
+ * must change the workload, an approval alone would not make it start.
+ */
+const HUMAN_CHANGE_RULES = /^images\./;
 
 /** Kinds that live outside namespaces (the common built-ins; CRDs say so with --namespace ''). */
 const CLUSTER_SCOPED = new Set([
@@ -100,145 +122,159 @@ function directory(options: CheckOptions): NamespaceDirectory {
   return { lookup: (name) => (name ? (options.namespaceLabels ? { name, labels: { ...options.namespaceLabels } } : { name }) : null), close() {} };
 }
 
-/** Applies RFC 6902 operations to a YAML document's tree, so comments and styles elsewhere stay. */
-export function patchYaml(doc: Document, ops: readonly PatchOperation[], prefix: (string | number)[] = []): void {
-  for (const op of ops) {
-    const path = [
-      ...prefix,
-      ...op.path
-        .split('/')
-        .slice(1)
-        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')),
-    ];
-    const key = path[path.length - 1]!;
-    const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
-    if (op.op === 'remove') {
-      doc.deleteIn(path.map((s) => (isSeq(parent) ? Number(s) : s)));
-      continue;
-    }
-    if (op.op !== 'add' && op.op !== 'replace') throw new Error(`cannot write a "${op.op}" fix into YAML`);
-    const node = doc.createNode(op.value);
-    if (isSeq(parent)) {
-      if (key === '-') parent.items.push(node);
-      else if (op.op === 'add') parent.items.splice(Number(key), 0, node);
-      else parent.set(Number(key), node);
-    } else if (isMap(parent)) {
-      parent.set(key, node);
-    } else {
-      doc.setIn(path, node);
-    }
-  }
+function pointer(path: readonly (string | number)[]): string {
+  return path.map((s) => `/${String(s).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 }
 
-/** Whether the file writes block sequences flush with their key ("key:\n- a") rather than indented. */
-function indentsSequences(text: string): boolean {
-  const m = /^( *)[^\s#-][^\n]*:[ \t]*\n( *)- /m.exec(text);
-  return m ? m[2]!.length > m[1]!.length : true;
+function lineOf(text: string, offset: number): number {
+  let n = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }
 
-function statusOf(o: ReturnType<typeof observeAdmission>): DocStatus {
-  if (o.decision === 'error') return 'error';
-  if (o.decision === 'allow') return o.patch.length > 0 ? 'fixable' : 'pass';
-  return o.decision;
+/** Duplicate keys, as kubectl's decoder reads them: accepted, the last value wins. */
+function duplicateKeys(doc: Document, text: string): string[] {
+  const out: string[] = [];
+  visit(doc, {
+    Map(_, map) {
+      // Offsets, not lines: a line number is counted only for a duplicate.
+      const seen = new Map<string, number>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        const at = pair.key.range?.[0] ?? 0;
+        const first = seen.get(key);
+        if (first === undefined) seen.set(key, at);
+        else
+          out.push(
+            `duplicate key "${key}" on line ${lineOf(text, at)} (first on line ${lineOf(text, first)}): kubectl keeps the last value, and so does belay`,
+          );
+      }
+    },
+  });
+  return out;
+}
+
+/** The policy's "belay fixed: …" warnings, worded for what check actually did. */
+function reword(warnings: readonly string[], fixed: boolean): string[] {
+  return warnings.map((w) => w.replace(/^belay fixed: /, fixed ? 'fixed: ' : 'would fix: '));
+}
+
+interface Pending {
+  result: DocResult;
+  ops: PatchOperation[];
+  /** The policy's warnings as it wrote them. */
+  warnings: string[];
 }
 
 export async function checkManifest(file: string, text: string, policy: ActivePolicy, options: CheckOptions): Promise<FileCheck> {
   const isJson = /\.json$/i.test(file);
-  const parsed = parseAllDocuments(text, { keepSourceTokens: false });
-  const docs = Array.isArray(parsed) ? parsed : [];
+  const docs = parseAllDocuments(text, PARSE_OPTIONS);
+  const list = Array.isArray(docs) ? docs : [];
   const results: DocResult[] = [];
-  const changed = new Set<number>();
-  const values: unknown[] = [];
-  const lineOf = (offset: number) => text.slice(0, offset).split('\n').length;
+  const edited: (string | null)[] = list.map(() => null);
+  // Each document's own text: from the end of the one before (its `---` and leading comments) to its end.
+  const bounds = list.map((d, i) => [i === 0 ? 0 : list[i - 1]!.range[2], d.range[2]] as const);
+  let style: YamlStyle | undefined;
 
-  for (const [d, doc] of docs.entries()) {
-    if (doc.contents === null) continue;
-    const base = { file, doc: d + 1, line: lineOf(doc.contents?.range?.[0] ?? doc.range[0]), reasons: [], patch: [], warnings: [] };
+  for (const [d, doc] of list.entries()) {
+    const base = { file, doc: d + 1, line: lineOf(text, doc.contents?.range?.[0] ?? doc.range[0]), reasons: [], patch: [], warnings: [] };
     if (doc.errors.length > 0) {
       results.push({ ...base, kind: '', name: '', namespace: '', status: 'error', message: `invalid YAML: ${doc.errors[0]!.message}` });
       continue;
     }
     const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
-    values[d] = structuredClone(value);
+    // An empty document (a trailing `---`, comments only) is skipped, as kubectl skips it.
+    if (value === null || value === undefined) continue;
+    const duplicates = duplicateKeys(doc, text);
     const objects: { object: unknown; item?: number; prefix: (string | number)[] }[] = [];
     const v = value as JsonObject;
-    if (typeof v === 'object' && v !== null && typeof v.kind === 'string' && v.kind.endsWith('List') && Array.isArray(v.items)) {
+    if (typeof v === 'object' && !Array.isArray(v) && typeof v.kind === 'string' && v.kind.endsWith('List') && Array.isArray(v.items)) {
       for (const [i, object] of v.items.entries()) objects.push({ object, item: i + 1, prefix: ['items', i] });
     } else objects.push({ object: value, prefix: [] });
 
+    const pending: Pending[] = [];
     for (const { object, item, prefix } of objects) {
       const o = object as JsonObject;
+      const where = { ...base, ...(item ? { item } : {}) };
       if (typeof o !== 'object' || o === null || Array.isArray(o) || typeof o.apiVersion !== 'string' || typeof o.kind !== 'string') {
         results.push({
-          ...base,
-          ...(item ? { item } : {}),
+          ...where,
           kind: '',
           name: '',
           namespace: '',
           status: 'error',
           message: 'not a Kubernetes object (needs apiVersion and kind)',
+          warnings: duplicates,
         });
         continue;
       }
       const req = requestFor(o, `${file}#${d + 1}${item ? `.${item}` : ''}`, options);
       const seen = observeAdmission(await admit(req, policy, directory(options)));
-      let status = statusOf(seen);
-      let message = seen.message ?? seen.error;
-      if (status === 'fixable' && options.fix) {
-        try {
-          if (isJson)
-            values[d] = fastJsonPatch.applyPatch(
-              values[d],
-              seen.patch.map((op) => ({ ...op, path: pointer(prefix) + op.path })) as never,
-              true,
-              true,
-            ).newDocument;
-          else patchYaml(doc, seen.patch, prefix);
-          changed.add(d);
-          status = 'fixed';
-        } catch (err) {
-          status = 'error';
-          message = `the fix cannot be written back: ${(err as Error).message}`;
-        }
-      }
-      results.push({
-        ...base,
-        ...(item ? { item } : {}),
+      const result: DocResult = {
+        ...where,
         kind: o.kind,
         name: req.name ?? '',
         namespace: req.namespace ?? '',
-        status,
-        ...(message ? { message } : {}),
+        status: 'pass',
         reasons: seen.reasons,
         patch: seen.patch,
-        warnings: seen.warnings,
-      });
+        warnings: [...duplicates, ...reword(seen.warnings, false)],
+      };
+      if (seen.decision === 'error') {
+        result.status = 'error';
+        result.message = seen.error ?? seen.message ?? 'evaluation failed';
+      } else if (seen.decision === 'defer') {
+        // Offline there is no approval store: say what a person must do, not how to get an approval.
+        result.status = seen.reasons.some((r) => HUMAN_CHANGE_RULES.test(r.rule)) ? 'human' : 'defer';
+        result.message = denialMessage(seen.reasons, 'policy wants a person to decide this change');
+      } else if (seen.decision === 'deny') {
+        result.status = 'deny';
+        result.message = seen.message ?? denialMessage(seen.reasons, 'denied by policy');
+      } else if (seen.patch.length > 0) {
+        result.status = 'fixable';
+        pending.push({ result, ops: seen.patch.map((op) => ({ ...op, path: pointer(prefix) + op.path }) as PatchOperation), warnings: seen.warnings });
+      }
+      results.push(result);
+    }
+    if (!options.fix || pending.length === 0) continue;
+
+    const ops = pending.flatMap((p) => p.ops);
+    const [start, end] = bounds[d]!;
+    try {
+      const expected = fastJsonPatch.applyPatch(structuredClone(value), structuredClone(ops) as never, true, false).newDocument;
+      if (isJson) {
+        const out = editJson(text, ops);
+        if (!isDeepStrictEqual(JSON.parse(out), expected)) throw new InPlaceEditError('the edited JSON does not read back as the fixed object');
+        edited[d] = out;
+      } else {
+        style ??= detectStyle(text);
+        const out = editYamlDocument(text.slice(start, end), ops, style);
+        const back = parseDocument(out, PARSE_OPTIONS);
+        if (back.errors.length > 0 || !isDeepStrictEqual(back.toJS({ maxAliasCount: 100 }), expected)) {
+          throw new InPlaceEditError('the edited YAML does not read back as the fixed object');
+        }
+        edited[d] = out;
+      }
+      if (!options.preview) {
+        for (const p of pending) {
+          p.result.status = 'fixed';
+          p.result.warnings = [...duplicates, ...reword(p.warnings, true)];
+        }
+      }
+    } catch (err) {
+      const why = err instanceof InPlaceEditError ? err.message : (err as Error).message;
+      for (const p of pending) {
+        p.result.status = 'error';
+        p.result.message = `the fix cannot be written in place (${why}); the file is left as it was for this document: ${JSON.stringify(p.ops)}`;
+      }
     }
   }
 
-  if (changed.size === 0) return { results };
-  if (isJson)
-    return {
-      results,
-      fixed: `${JSON.stringify(
-        values.find((v) => v !== undefined),
-        null,
-        2,
-      )}\n`,
-    };
-  // Untouched documents keep their exact text; changed ones are rendered from their (commented) tree.
-  const indentSeq = indentsSequences(text);
+  if (edited.every((e) => e === null)) return { results };
+  if (isJson) return { results, fixed: edited.find((e) => e !== null)! };
   let out = '';
-  let prev = 0;
-  docs.forEach((doc, i) => {
-    const end = doc.range[2];
-    out += changed.has(i) ? doc.toString({ indentSeq, flowCollectionPadding: false, lineWidth: 0 }) : text.slice(prev, end);
-    prev = end;
-  });
-  out += text.slice(prev);
+  for (const [i, [start, end]] of bounds.entries()) out += edited[i] ?? text.slice(start, end);
+  out += text.slice(bounds.length ? bounds[bounds.length - 1]![1] : 0);
   return { results, fixed: out };
-}
-
-function pointer(path: readonly (string | number)[]): string {
-  return path.map((s) => `/${String(s).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 }

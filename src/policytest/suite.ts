@@ -43,12 +43,15 @@ export interface LoadedBundle {
 }
 
 /** Reads and compiles a bundle file the way the gateway does. */
-export async function loadBundleFile(file: string): Promise<LoadedBundle> {
+export async function loadBundleFile(
+  file: string,
+  hint = 'build it with "make bundle" in the belay checkout, or name one with --bundle',
+): Promise<LoadedBundle> {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    throw new BelayError('bad_request', `cannot read bundle ${file}: ${(err as Error).message}; build it with "make bundle" or pass --build`, { cause: err });
+    throw new BelayError('bad_request', `cannot read bundle ${file}: ${(err as Error).message}; ${hint}`, { cause: err });
   }
   const bundle = await parseBundle(bytes);
   const active = await new PolicyStore().activate(bundle, file);

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // The approvals console in a real browser (Debian's chromium, driven by
 // playwright-core; nothing is downloaded) against a gateway in local mode:
 // an agent's request defers, an approver signs in, sees it with its reasons,
@@ -71,7 +70,15 @@ describe.skipIf(!HAVE_CHROMIUM)('approvals console in chromium', () => {
 
     await signIn(TOKENS.alice, 'alice');
     expect(
-      await page.evaluate(() => ({ session: sessionStorage.getItem('belay.console.token'), local: localStorage.length, cookie: document.cookie })),
+      await page.evaluate(() => {
+        // Runs in the page: the browser's globals, typed for the checker only (the tests compile without the DOM library).
+        const page = globalThis as unknown as {
+          sessionStorage: { getItem(k: string): string | null };
+          localStorage: { length: number };
+          document: { cookie: string };
+        };
+        return { session: page.sessionStorage.getItem('belay.console.token'), local: page.localStorage.length, cookie: page.document.cookie };
+      }),
     ).toEqual({ session: 'alice-approver-token-0123456789', local: 0, cookie: '' });
     await page.reload();
     await expect.poll(() => page.locator('#whoami').textContent()).toContain('alice');
@@ -108,7 +115,7 @@ describe.skipIf(!HAVE_CHROMIUM)('approvals console in chromium', () => {
     expect(await detail.locator('.rationale').textContent()).toBe(HOSTILE);
     expect(text).toContain(HOSTILE_WORKFLOW);
     expect(await page.locator('#detail img, #detail svg, #detail script, .items img, .items svg').count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     // The proposed fix as a diff.
     expect(await detail.locator('pre.diff .add').allTextContents()).toContain('+    fixed: "true"\n');
 

@@ -1,8 +1,12 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, lstatSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { diffLines } from 'diff';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { belay } from '../../testkit/cli.js';
 import { buildBundle, TEST_POLICY_DIR, writeTree } from '../../testkit/opa-bundle.js';
+import { defaultBundle } from './shared.js';
 
 // The testkit policy: labels pick the answer; test/fix=yes is fixed by adding label fixed=true.
 const MANIFESTS = `# Two documents; the first needs a fix.
@@ -51,7 +55,10 @@ describe('belay check', () => {
     const r = await belay('check', '--bundle', bundle, '--no-color', path.join(dir, 'm.yaml'), path.join(dir, 'deny.yaml'));
     expect(r.code).toBe(1);
     expect(r.out).toContain('FAIL Deployment default/web');
-    expect(r.out).toContain('admitted only with fixes (run with --fix to write them)');
+    expect(r.out).toContain('would fix: admitted only with the fixes below (run with --fix to write them, --diff to see them)');
+    expect(r.out).toContain('note: would fix 1 object: run with --fix to write the fixes, --diff to see them');
+    expect(r.out).toContain('warning: would fix: the object needs the fixed label (test.fix)');
+    expect(r.out).not.toMatch(/fixed:|— fixed|note: fixed/);
     expect(r.out).toContain('PASS ConfigMap default/plain');
     expect(r.out).toContain('denied: ConfigMap nope is labelled deny [rule test.deny]');
     expect(readFileSync(path.join(dir, 'm.yaml'), 'utf8')).toBe(MANIFESTS);
@@ -62,10 +69,9 @@ describe('belay check', () => {
     writeFileSync(file, MANIFESTS);
     const r = await belay('check', '--bundle', bundle, '--fix', '-n', 'team-a', file);
     expect(r.code).toBe(0);
-    const fixed = readFileSync(file, 'utf8');
-    expect(fixed).toContain('  name: web # keep this comment\n  labels:\n    test/fix: "yes"\n    fixed: "true"\n');
-    expect(fixed).toContain('      containers:\n      - name: web\n'); // sequences stay flush with their key
-    expect(fixed.endsWith('---\n# untouched, byte for byte\napiVersion: v1\nkind:   ConfigMap\nmetadata: {name: plain}\ndata: {a: "1"}\n')).toBe(true);
+    // One line added; every other byte as it was.
+    expect(readFileSync(file, 'utf8')).toBe(MANIFESTS.replace('    test/fix: "yes"\n', '    test/fix: "yes"\n    fixed: "true"\n'));
+    expect(r.out).toContain('note: fixed 1 object in 1 file');
     const again = await belay('check', '--bundle', bundle, '-n', 'team-a', file);
     expect(again.code).toBe(0);
   });
@@ -85,5 +91,132 @@ describe('belay check', () => {
     expect((await belay('check', '--bundle', path.join(dir, 'none.tar.gz'), path.join(dir, 'deny.yaml'))).code).toBe(2);
     expect((await belay('check', '--bundle', bundle, path.join(dir, 'absent.yaml'))).code).toBe(2);
     expect((await belay('check')).code).toBe(2);
+  });
+});
+
+// Real-world-shaped manifests (src/policytest/testdata/check) through the real
+// policies with --fix: the result must be the reviewed file in check-fixed/,
+// every original line must survive byte for byte (these fixes only add), and
+// a second run must find nothing to fix.
+describe('belay check --fix on real-world manifests', () => {
+  const testdata = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../policytest/testdata');
+  // A variadic option: it goes last, or it would take the files too.
+  const restricted = ['--namespace-label', 'pod-security.kubernetes.io/enforce=restricted'];
+  let policyBundle: string;
+  let work: string;
+
+  beforeAll(() => {
+    policyBundle = path.join(mkdtempSync(path.join(tmpdir(), 'belay-policies-')), 'bundle.tar.gz');
+    writeFileSync(policyBundle, buildBundle(path.resolve(testdata, '../../../policies'), { entrypoints: ['belay/admission/decision'] }));
+    work = mkdtempSync(path.join(tmpdir(), 'belay-check-'));
+    cpSync(path.join(testdata, 'check'), work, { recursive: true });
+    symlinkSync('linked/target.yaml', path.join(work, 'link.yaml'));
+  }, 120_000);
+
+  const files = ['multi-doc.yaml', 'crlf.yaml', 'flow.yaml', 'pod.json', 'list.yaml', 'duplicates.yaml', 'cronjob.yaml', 'compliant.yaml'];
+
+  it('writes minimal diffs that match the reviewed results, through symlinks, and is idempotent', async () => {
+    const before = Object.fromEntries([...files, 'linked/target.yaml'].map((f) => [f, readFileSync(path.join(work, f), 'utf8')]));
+    const r = await belay(
+      'check',
+      '--bundle',
+      policyBundle,
+      '--fix',
+      '--diff',
+      '--no-color',
+      ...files.map((f) => path.join(work, f)),
+      path.join(work, 'link.yaml'),
+      ...restricted,
+    );
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    for (const f of [...files, 'linked/target.yaml']) {
+      const after = readFileSync(path.join(work, f), 'utf8');
+      expect(after, f).toBe(readFileSync(path.join(testdata, 'check-fixed', f), 'utf8'));
+      const removed = diffLines(before[f]!, after).filter((part) => part.removed);
+      // Only JSON must touch an existing line: the comma after the last member.
+      if (f.endsWith('.json')) expect(removed.map((p) => p.value.trim()).join('\n'), f).toBe('"command": ["python", "-m", "worker"]\n]');
+      else if (f === 'flow.yaml')
+        expect(removed.length, f).toBe(1); // its pod spec is one line
+      else expect(removed, f).toEqual([]);
+    }
+    expect(lstatSync(path.join(work, 'link.yaml')).isSymbolicLink()).toBe(true);
+    expect(readFileSync(path.join(work, 'crlf.yaml'), 'utf8')).not.toMatch(/[^\r]\n/);
+    expect(r.out).toContain('+        runAsNonRoot: true\n');
+    expect(r.out).toContain('PASS Deployment shop/web — fixed');
+    expect(r.out).toContain('PASS Deployment shop/static (');
+    expect(r.out).toContain('duplicates.yaml: duplicate key "securityContext" on line 21 (first on line 15): kubectl keeps the last value, and so does belay');
+    expect(r.out).toMatch(/note: fixed 8 objects in 8 files: /);
+
+    const again = await belay('check', '--bundle', policyBundle, '--no-color', work, ...restricted);
+    expect(again.code).toBe(0);
+    expect(again.out).not.toContain('would fix');
+  });
+
+  it('--diff alone shows the change, writes nothing and says "would fix"', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'belay-diff-'));
+    cpSync(path.join(testdata, 'check', 'multi-doc.yaml'), path.join(dir, 'm.yaml'));
+    const before = readFileSync(path.join(dir, 'm.yaml'), 'utf8');
+    const r = await belay('check', '--bundle', policyBundle, '--diff', '--no-color', path.join(dir, 'm.yaml'), ...restricted);
+    expect(r.code).toBe(1);
+    expect(readFileSync(path.join(dir, 'm.yaml'), 'utf8')).toBe(before);
+    expect(r.out).toMatch(/^--- a\/.*m\.yaml\n\+\+\+ b\/.*m\.yaml\n@@ -40,9 \+40,23 @@\n/);
+    expect(r.out).toContain('FAIL Deployment shop/web — would fix');
+    expect(r.out).toContain('note: would fix 1 object: run with --fix to write the fixes\n');
+    expect(r.out).not.toMatch(/fixed:|— fixed|note: fixed/);
+  });
+
+  it('accepts a file of empty documents and a trailing ---, as kubectl does', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'belay-empty-'));
+    writeFileSync(path.join(dir, 'e.yaml'), '---\n# only comments\n---\n---\n');
+    const r = await belay('check', '--bundle', policyBundle, '--no-color', path.join(dir, 'e.yaml'));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('OK: 0 passed, 0 failed, 0 errors of 0');
+  });
+});
+
+describe('belay check messages', () => {
+  let bundleFile: string;
+  beforeAll(() => {
+    // Defer for a person's decision, and defer because a fix depends on the image (rule family images.).
+    const dir = writeTree({
+      'p.rego': `package belay.admission
+import rego.v1
+reasons contains {"rule": "test.defer", "message": "scaling to zero needs a person", "severity": "medium"} if input.object.metadata.labels["test/decision"] == "defer"
+reasons contains {"rule": "images.run_as_non_root", "message": "image nginx:1.27 runs as root, so runAsNonRoot: true would stop container \\"web\\" from starting; use a non-root image or set runAsUser", "severity": "medium"} if input.object.metadata.labels["test/decision"] == "image"
+decision := {"decision": "defer", "reasons": [r | some r in reasons], "fixes": [], "redact": [], "warnings": [], "approval": {"groups": ["belay:approvers"], "ttl": "15m", "risk": "medium"}, "mode": "approve", "wouldBe": null} if count(reasons) > 0
+else := {"decision": "allow", "reasons": [], "fixes": [], "redact": [], "warnings": [], "approval": null, "mode": "approve", "wouldBe": null}
+`,
+      'data.json': readFileSync(path.join(TEST_POLICY_DIR, 'data.json'), 'utf8'),
+      'm.yaml':
+        'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, labels: {test/decision: defer}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, labels: {test/decision: image}}\n',
+    });
+    bundleFile = path.join(dir, 'bundle.tar.gz');
+    writeFileSync(bundleFile, buildBundle(dir));
+  });
+
+  it('offline, a defer needs a human decision or a human change, never an approval store', async () => {
+    const r = await belay('check', '--bundle', bundleFile, '--no-color', path.join(path.dirname(bundleFile), 'm.yaml'));
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('got needs a human decision: scaling to zero needs a person [rule test.defer]');
+    expect(r.out).toContain('got needs a human change: image nginx:1.27 runs as root');
+    expect(r.out).not.toMatch(/approval store|approval required/i);
+  });
+
+  it('a missing bundle names real flags; the default bundle is found beside the installed belay', async () => {
+    const r = await belay('check', '--bundle', path.join(tmpdir(), 'no-such-bundle.tar.gz'), path.join(path.dirname(bundleFile), 'm.yaml'));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('build it with "make bundle" in the belay checkout, or name one with --bundle');
+    expect(r.err).not.toContain('--build');
+    const saved = process.env.BELAY_BUNDLE;
+    delete process.env.BELAY_BUNDLE;
+    try {
+      expect(defaultBundle()).toBe(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..', '.build', 'bundle.tar.gz'));
+      process.env.BELAY_BUNDLE = '/opt/belay/bundle.tar.gz';
+      expect(defaultBundle()).toBe('/opt/belay/bundle.tar.gz');
+    } finally {
+      if (saved === undefined) delete process.env.BELAY_BUNDLE;
+      else process.env.BELAY_BUNDLE = saved;
+    }
   });
 });

@@ -11,7 +11,7 @@ import { Command, Option } from 'commander';
 import { findOpa } from '../../policytest/opa.js';
 import { FORMATS, type Format, render, totals } from '../../policytest/reporters/index.js';
 import { runSuite, stalenessNote } from '../../policytest/suite.js';
-import { EXIT, fail, usageExitsTwo } from './shared.js';
+import { defaultBundle, EXIT, fail, usageExitsTwo } from './shared.js';
 
 interface TestOptions {
   bundle: string;
@@ -30,7 +30,11 @@ export function testCommand(): Command {
   const command = new Command('test')
     .description('run the policy tests: fixture cases and the Pod Security fixtures through the compiled wasm bundle, and opa test for the Rego unit tests')
     .argument('[dir]', 'policy test directory: cases in DIR/cases (else DIR itself); Rego tests (*_test.rego) run from the policies directory', 'policy-tests')
-    .option('-b, --bundle <file>', 'the compiled bundle to test (what the gateway serves)', '.build/bundle.tar.gz')
+    .option(
+      '-b, --bundle <file>',
+      'the compiled bundle to test (what the gateway serves; default: $BELAY_BUNDLE, else the one built beside the installed belay)',
+      defaultBundle(),
+    )
     .option('--build', 'compile --policies with opa into a temporary bundle and test that instead of --bundle')
     .option('--policies <dir>', 'policy sources, for opa test, --build and --differential', 'policies')
     .option('--pod-security <dir>', 'Kubernetes Pod Security fixtures ({baseline,restricted}/{pass,fail}/*.yaml)', '../shared/fixtures/pod-security')
