@@ -7,7 +7,7 @@
 // window (data.belay.config.authorization.readWindow = 8s), so the expiry is
 // observable within the test.
 
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -23,6 +23,8 @@ const READ_WINDOW_S = 8;
 /** policies/ with a short read window, compiled like `make bundle`. */
 async function shortWindowBundle(): Promise<string> {
   const dir = path.join(paths.out, 'secrets-policies');
+  // A fresh copy: files left from an earlier run's layout must not join this build.
+  rmSync(dir, { recursive: true, force: true });
   cpSync(path.join(paths.root, 'policies'), dir, { recursive: true });
   const dataFile = path.join(dir, 'data.json');
   const data = JSON.parse(readFileSync(dataFile, 'utf8')) as { belay: { config: Record<string, Record<string, unknown>> } };
