@@ -10,8 +10,10 @@ import { asBelayError } from '../src/errors.js';
 import { createLogger } from '../src/observe/log.js';
 import { addBundleFlags, type BundleFlags, bundleGatewayOptions } from './bundle-flags.js';
 import { startGateway } from './gateway.js';
+import { addMcpCommand } from './mcp/command.js';
 
 const program = buildProgram();
+addMcpCommand(program);
 const serveCommand = program
   .command('serve', { isDefault: true })
   .description("serve belay's admission webhook and gateway API over HTTPS")

@@ -173,24 +173,24 @@ export class GatewayClient implements GateApi {
     this.#max = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE;
   }
 
-  async evaluate(body: EvaluateRequest, signal?: AbortSignal): Promise<EvaluateResponse> {
-    const r = await this.#call('POST', '/v1/tool-calls:evaluate', { body, signal });
+  async evaluate(body: EvaluateRequest, signal?: AbortSignal, token?: () => string): Promise<EvaluateResponse> {
+    const r = await this.#call('POST', '/v1/tool-calls:evaluate', { body, signal, token });
     if (!isDecision(r.decision)) throw malformed('tool-calls:evaluate', 'decision');
     return { reasons: [], warnings: [], mode: null, approval: null, revision: '', ...r } as unknown as EvaluateResponse;
   }
 
-  async redact(body: RedactRequest, signal?: AbortSignal): Promise<RedactResponse> {
-    const r = await this.#call('POST', '/v1/tool-results:redact', { body, signal });
+  async redact(body: RedactRequest, signal?: AbortSignal, token?: () => string): Promise<RedactResponse> {
+    const r = await this.#call('POST', '/v1/tool-results:redact', { body, signal, token });
     if (!isDecision(r.decision)) throw malformed('tool-results:redact', 'decision');
     return { reasons: [], warnings: [], approval: null, redactions: [], ...r } as unknown as RedactResponse;
   }
 
-  async approval(id: string, { waitMs, phase }: { waitMs: number; phase?: string }, signal?: AbortSignal): Promise<ApprovalView> {
+  async approval(id: string, { waitMs, phase }: { waitMs: number; phase?: string }, signal?: AbortSignal, token?: () => string): Promise<ApprovalView> {
     const query = new URLSearchParams();
     if (waitMs > 0) query.set('wait', `${Math.ceil(waitMs / 1000)}s`);
     if (phase) query.set('phase', phase);
     const path = `/v1/approvals/${id.split('/').map(encodeURIComponent).join('/')}${query.size > 0 ? `?${query}` : ''}`;
-    const r = await this.#call('GET', path, { signal, timeoutMs: this.#timeoutMs + waitMs });
+    const r = await this.#call('GET', path, { signal, token, timeoutMs: this.#timeoutMs + waitMs });
     if (typeof r.phase !== 'string') throw malformed('approvals', 'phase');
     return { decidedBy: null, message: null, arguments: null, edited: false, ...r } as unknown as ApprovalView;
   }
@@ -200,11 +200,21 @@ export class GatewayClient implements GateApi {
     // routes authenticate before anything else, so reading an approval that
     // cannot exist answers 401 for a bad token and 404 for a good one.
     try {
-      await this.#call('GET', '/v1/approvals/belay/belay-token-check', { signal, token });
+      await this.#call('GET', '/v1/approvals/belay/belay-token-check', { signal, token: () => token });
     } catch (err) {
       if (err instanceof GatewayError && err.kind === 'rejected' && err.status === 404) return;
       throw err;
     }
+  }
+
+  /** The same gateway (and connection pool), as the agent whose token this is: one per HTTP session. */
+  as(token: () => string): GateApi {
+    return {
+      evaluate: (body, signal) => this.evaluate(body, signal, token),
+      redact: (body, signal) => this.redact(body, signal, token),
+      approval: (id, o, signal) => this.approval(id, o, signal, token),
+      checkToken: (t, signal) => this.checkToken(t, signal),
+    };
   }
 
   close(): void {
@@ -214,7 +224,7 @@ export class GatewayClient implements GateApi {
   #call(
     method: 'GET' | 'POST',
     path: string,
-    o: { body?: unknown; signal?: AbortSignal | undefined; timeoutMs?: number; token?: string },
+    o: { body?: unknown; signal?: AbortSignal | undefined; timeoutMs?: number; token?: (() => string) | undefined },
   ): Promise<Record<string, unknown>> {
     const url = new URL(path, this.#base);
     const payload = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body), 'utf8');
@@ -223,7 +233,7 @@ export class GatewayClient implements GateApi {
       if (o.signal?.aborted) return reject(new GatewayError('cancelled', 'the call was cancelled'));
       let token: string;
       try {
-        token = o.token ?? this.#token();
+        token = (o.token ?? this.#token)();
       } catch (err) {
         return reject(new GatewayError('unauthorized', `the agent token cannot be read: ${(err as Error).message}`));
       }

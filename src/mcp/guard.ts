@@ -119,7 +119,7 @@ export class ToolGuard {
       const view = await waitForApproval(this.#o.gate, id, waitMs, call.signal, call.progress);
       if (view.phase === 'Rejected') return this.#answer(name, rejected(name, view));
       if (view.phase === 'Expired') return this.#answer(name, expired(name, view));
-      if (view.phase === 'Pending') return this.#answer(name, deferred(name, r, `${Math.round(waitMs / 1000)}s`));
+      if (view.phase === 'Pending') return this.#answer(name, deferred(name, r, waitMs));
       // Approved (or already used by an identical call): ask again under the same id, without waiting twice.
       return this.#decide(call, request, await this.#o.gate.evaluate(request, call.signal), 0);
     }

@@ -234,7 +234,7 @@ describe('tools/call is judged first', () => {
     const { client, state } = await setup({ relay: { callTimeoutMs: 300 } });
     const r = await client.callTool({ name: 'slow_tool', arguments: {} });
     expect(state.calls.map((c) => c.name)).toEqual(['slow_tool']);
-    expect(textOf(r)).toMatch(/did not answer within 0s; belay cancelled it\. It may or may not have taken effect/);
+    expect(textOf(r)).toMatch(/did not answer within 0.3s; belay cancelled it\. It may or may not have taken effect/);
     // The relay keeps serving.
     expect(textOf(await client.callTool({ name: 'pods_list', arguments: {} }))).toContain('web-1');
   });
@@ -300,7 +300,7 @@ describe('--wait', () => {
     gate.decide = () => evaluation('defer', { approval: { id: 'prod-billing/belay-abc', phase: 'Pending' } });
     const { client, state } = await setup({ gate, guard: { waitMs: 300 } });
     const r = await client.callTool({ name: 'pods_delete', arguments: { name: 'web-1', namespace: 'prod-billing' } });
-    expect(textOf(r)).toMatch(/Still pending after waiting 0s\.$/);
+    expect(textOf(r)).toMatch(/Still pending after waiting 0.3s\.$/);
     expect(state.calls).toEqual([]);
   });
 });

@@ -79,6 +79,8 @@ export class McpRelay {
   #ownSeq = 0;
   #initialized = false;
   #gone: string | null = null;
+  /** close() was called: the transports closing is not news. */
+  #closing = false;
 
   constructor(options: RelayOptions) {
     this.#o = options;
@@ -102,6 +104,7 @@ export class McpRelay {
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
     for (const p of this.#pending.values()) {
       p.abort.abort();
       clearTimeout(p.timer);
@@ -276,6 +279,8 @@ export class McpRelay {
   #initializeAnswered(pending: Pending, r: Response): void {
     const info = (r.result?.serverInfo ?? {}) as { name?: unknown; version?: unknown };
     if (typeof info.name === 'string') this.#guard.server = info.name;
+    // A streamable HTTP upstream wants the negotiated version on every later request.
+    if (typeof r.result?.protocolVersion === 'string') this.#upstream.setProtocolVersion?.(r.result.protocolVersion);
     this.#log.info({ server: info.name, version: info.version, protocol: r.result?.protocolVersion }, 'upstream MCP server initialized');
     this.#answer(pending, r as unknown as JSONRPCMessage);
   }
@@ -343,7 +348,7 @@ export class McpRelay {
 
   /** The upstream is gone: every request still waiting gets an error, and the owner is told. */
   upstreamGone(reason: string): void {
-    if (this.#gone) return;
+    if (this.#gone || this.#closing) return;
     this.#gone = reason;
     this.#log.warn({ reason }, 'upstream MCP server gone');
     for (const p of [...this.#pending.values()]) {
@@ -358,6 +363,7 @@ export class McpRelay {
   }
 
   #clientGone(): void {
+    if (this.#closing) return;
     for (const p of this.#pending.values()) p.abort.abort();
     this.#o.onClientGone?.();
   }

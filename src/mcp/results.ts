@@ -46,11 +46,11 @@ export function denied(tool: string, r: EvaluateResponse): ToolResult {
 }
 
 /** Deferred: not run; names the ApprovalRequest and how to get it approved (the gateway's message says how). */
-export function deferred(tool: string, r: EvaluateResponse, waited?: string): ToolResult {
+export function deferred(tool: string, r: EvaluateResponse, waitedMs?: number): ToolResult {
   const id = r.approval?.id ?? null;
   let text = `belay did not run ${tool}: ${r.message ?? `approval required: ${why(r.reasons, 'policy requires a human approval')}`}`;
   if (id && !text.includes(id)) text += ` (ApprovalRequest ${id})`;
-  if (waited) text += ` Still pending after waiting ${waited}.`;
+  if (waitedMs) text += ` Still pending after waiting ${seconds(waitedMs)}.`;
   if (!id) text += ' No ApprovalRequest was recorded, so this call cannot be approved as it is.';
   return refusal(text, { decision: 'defer', rules: rulesOf(r.reasons), approval: id ? { id, phase: 'Pending' } : undefined, revision: r.revision });
 }
@@ -132,7 +132,11 @@ export function resultTooLarge(tool: string, bytes: number, limit: number): Tool
 
 export function upstreamTimeout(tool: string, ms: number): ToolResult {
   return refusal(
-    `belay sent ${tool} to the MCP server, which did not answer within ${Math.round(ms / 1000)}s; belay cancelled it. It may or may not have taken effect: check before calling it again.`,
+    `belay sent ${tool} to the MCP server, which did not answer within ${seconds(ms)}; belay cancelled it. It may or may not have taken effect: check before calling it again.`,
     { decision: 'error', rules: [] },
   );
+}
+
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1).replace(/\.0$/, '')}s` : `${Math.round(ms / 1000)}s`;
 }

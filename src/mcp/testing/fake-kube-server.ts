@@ -55,6 +55,11 @@ export function createFakeKubeServer(state: FakeKubeState = { calls: [] }): Serv
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const args = (req.params.arguments ?? {}) as Record<string, unknown>;
     state.calls.push({ name: req.params.name, arguments: args });
+    // A crash in the middle of a call, for tests of an upstream that dies.
+    if (process.env.FAKE_CRASH_ON === req.params.name) {
+      process.stderr.write(`fake kubernetes-mcp-server: crashing on ${req.params.name}\n`);
+      process.exit(3);
+    }
     const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
     switch (req.params.name) {
       case 'pods_list':
@@ -107,5 +112,4 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const server = createFakeKubeServer();
   await server.connect(new StdioServerTransport());
   process.stderr.write('fake kubernetes-mcp-server ready\n');
-  if (process.env.FAKE_EXIT_AFTER_MS) setTimeout(() => process.exit(3), Number(process.env.FAKE_EXIT_AFTER_MS));
 }
