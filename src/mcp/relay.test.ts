@@ -145,6 +145,33 @@ describe('tools/call is judged first', () => {
     expect(gate.redactions[0]).toMatchObject({ approvalId: 'team-a/belay-1', tool: { arguments: { scale: 2 } } });
   });
 
+  it('hands the agent the compliant manifest when the gateway proposes a fix, and does not run the call', async () => {
+    const gate = new FakeGate();
+    const fixed = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { securityContext: { runAsNonRoot: true } } };
+    gate.decide = () =>
+      evaluation('deny', {
+        reasons: [{ rule: 'pss.restricted.run_as_non_root', message: 'Pod "p" must set runAsNonRoot' }],
+        fix: { patch: [{ op: 'add', path: '/spec/securityContext', value: { runAsNonRoot: true } }], object: fixed, arguments: { resource: 'the fixed yaml' } },
+      });
+    const { client, state } = await setup({ gate });
+    const r = await client.callTool({ name: 'resources_create_or_update', arguments: { resource: 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n' } });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toBe(
+      'belay did not run resources_create_or_update: the manifest is not compliant: Pod "p" must set runAsNonRoot [rule pss.restricted.run_as_non_root]. ' +
+        'Call resources_create_or_update again with this as "resource":\n\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  securityContext:\n    runAsNonRoot: true\n',
+    );
+    expect(state.calls).toEqual([]);
+  });
+
+  it('sends the object a call implies along with it (the Scale of resources_scale)', async () => {
+    const { client, gate } = await setup();
+    await client.callTool({ name: 'resources_scale', arguments: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: 'prod', scale: 0 } });
+    expect(gate.evaluations[0]?.tool).toMatchObject({
+      target: { verb: 'update', subresource: 'scale', kind: 'Deployment', namespace: 'prod', name: 'web' },
+      object: { kind: 'Scale', spec: { replicas: 0 } },
+    });
+  });
+
   it('refuses an approver edit that breaks the input schema', async () => {
     const gate = new FakeGate();
     gate.decide = (req) => evaluation('allow', { edited: true, tool: { name: req.tool.name, arguments: { name: 42 } } });

@@ -134,6 +134,18 @@ describe('Secret values stay out of the model (use case 2)', () => {
     expect(state.calls).toHaveLength(1);
   });
 
+  // Gateway side, next round (the scanner rewrite): a credential in a plain-text result is redacted in
+  // the text. Today the result is withheld (defer, toolresult.credential_in_text): fail closed, but the
+  // agent gets nothing. See src/mcp/README.md, "Plain-text results".
+  it.skip('redacts a credential in a plain-text result (a pod log) instead of withholding it', async () => {
+    const { client, state } = await connect();
+    const r = await client.callTool({ name: 'pods_log', arguments: { name: 'web-1', namespace: 'team-a' } });
+    expect(state.calls).toHaveLength(1);
+    expect(r.isError).toBeFalsy();
+    expect(textOf(r)).toContain('connecting with token [REDACTED]');
+    expect(textOf(r)).not.toContain(SECRET_VALUE);
+  });
+
   it('approved as it is, the values are let through (the approver chose to)', async () => {
     const { client } = await connect();
     const args = { ...READ, name: 'db-approved' };
@@ -170,8 +182,46 @@ describe('tool and privilege control (use cases 3 and 4)', () => {
     expect(state.calls).toEqual([]);
   });
 
-  // Gateway side, next round: the tool-call face answers a policy fix with the compliant manifest (src/mcp/README.md).
-  it.todo('hands back the compliant manifest when policy proposes a fix (a Deployment running as root), instead of running it');
+  // Gateway side, next round: the tool-call face answers a policy fix with the compliant manifest
+  // (src/mcp/README.md, "Proposed fixes"). Today the call is allowed and runs as sent.
+  it.skip('hands back the compliant manifest when policy proposes a fix (a Deployment running as root), instead of running it', async () => {
+    const { client, state } = await connect();
+    const asRoot = [
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata: {name: api, namespace: team-a}',
+      'spec:',
+      '  selector: {matchLabels: {app: api}}',
+      '  template:',
+      '    metadata: {labels: {app: api}}',
+      '    spec:',
+      '      containers:',
+      '      - {name: api, image: "nginx:1.27"}',
+      '',
+    ].join('\n');
+    const r = await client.callTool({ name: 'resources_create_or_update', arguments: { resource: asRoot } });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(/^belay did not run resources_create_or_update: the manifest is not compliant: .*\[rule pss\.restricted\./);
+    expect(textOf(r)).toContain('Call resources_create_or_update again with this as "resource"');
+    expect(state.calls).toEqual([]);
+    const compliant = textOf(r).split('\n\n')[1]!;
+    expect(compliant).toContain('runAsNonRoot: true');
+    const again = await client.callTool({ name: 'resources_create_or_update', arguments: { resource: compliant } });
+    expect(again.isError).toBeFalsy();
+    expect(state.calls).toHaveLength(1);
+  });
+
+  // Gateway side, next round: the gateway reads `tool.object` (the Scale the call writes) as the policy
+  // input's object (src/mcp/README.md, "The object a call writes"). Today scale-to-zero through a tool is allowed.
+  it.skip('defers scaling a production Deployment to zero (destructive.scale_to_zero)', async () => {
+    const { client, state } = await connect();
+    const r = await client.callTool({
+      name: 'resources_scale',
+      arguments: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: 'prod-billing', scale: 0 },
+    });
+    expect(textOf(r)).toMatch(/\[rule destructive\.scale_to_zero\]/);
+    expect(state.calls).toEqual([]);
+  });
 
   it('leaves tools policy denies by name out of tools/list, and denies them when called anyway', async () => {
     const base = await parseBundle(defaultBundle());

@@ -83,6 +83,10 @@ export function createFakeKubeServer(state: FakeKubeState = { calls: [] }): Serv
         return text(`# The following resources (YAML) have been created or updated successfully\n${args.resource}`);
       case 'pods_exec':
         return text('uid=0(root)');
+      case 'pods_log':
+        return text(
+          `2026-12-06T05:00:00Z starting\n2026-12-06T05:00:01Z connecting with token sha256~${SECRET_VALUE}Abc123Def456Ghi789\n2026-12-06T05:00:02Z ready\n`,
+        );
       case 'slow_tool':
         return new Promise(() => undefined);
       case 'big_result':
