@@ -70,36 +70,27 @@ beforeAll(async () => {
   started.push(refHttp);
   await waitListening(gateway, ports.gateway);
   await waitListening(refHttp, ports.reference);
-  const proxyArgs = [
-    main,
-    'mcp',
-    '--gateway',
-    `https://127.0.0.1:${ports.gateway}`,
-    '--ca',
-    path.join(dir, 'gateway-tls', 'ca.crt'),
-    '--token-file',
-    path.join(dir, 'agent-token'),
-    '--tls-dir',
-    path.join(dir, 'proxy-tls'),
-    '--log-level',
-    'warn',
-  ];
-  const viaStdio = startBackground('mcp-proxy-stdio-upstream', process.execPath, [
-    ...proxyArgs,
-    '--listen',
-    `127.0.0.1:${ports.viaStdio}`,
-    '--',
-    process.execPath,
-    reference,
-    '--stdio',
-  ]);
-  const viaHttp = startBackground('mcp-proxy-http-upstream', process.execPath, [
-    ...proxyArgs,
-    '--listen',
-    `127.0.0.1:${ports.viaHttp}`,
-    '--upstream-url',
-    `http://127.0.0.1:${ports.reference}/mcp`,
-  ]);
+  // belay mcp facing the suite over HTTPS; its upstream after the listen address.
+  const proxy = (name: string, port: number, upstream: string[]) =>
+    startBackground(name, process.execPath, [
+      main,
+      'mcp',
+      '--gateway',
+      `https://127.0.0.1:${ports.gateway}`,
+      '--ca',
+      path.join(dir, 'gateway-tls', 'ca.crt'),
+      '--token-file',
+      path.join(dir, 'agent-token'),
+      '--tls-dir',
+      path.join(dir, 'proxy-tls'),
+      '--log-level',
+      'warn',
+      '--listen',
+      `127.0.0.1:${port}`,
+      ...upstream,
+    ]);
+  const viaStdio = proxy('mcp-proxy-stdio-upstream', ports.viaStdio, ['--', process.execPath, reference, '--stdio']);
+  const viaHttp = proxy('mcp-proxy-http-upstream', ports.viaHttp, ['--upstream-url', `http://127.0.0.1:${ports.reference}/mcp`]);
   started.push(viaStdio, viaHttp);
   await waitListening(viaStdio, ports.viaStdio);
   await waitListening(viaHttp, ports.viaHttp);

@@ -5,6 +5,7 @@
 
 import http from 'node:http';
 import https from 'node:https';
+import type { ToolTarget } from '../input/toolcall.js';
 import type { JsonObject } from '../policy/contract.js';
 
 export interface GatewayClientOptions {
@@ -20,18 +21,8 @@ export interface GatewayClientOptions {
   maxResponseBytes?: number;
 }
 
-/** The target a tool call acts on, as the gate API takes it. */
-export interface ToolTarget {
-  verb?: string;
-  group?: string;
-  version?: string;
-  kind?: string;
-  resource?: string;
-  subresource?: string;
-  namespace?: string;
-  name?: string;
-  cluster?: string;
-}
+/** The target a tool call acts on, as the gate API takes it (`target` of POST /v1/tool-calls:evaluate). */
+export type { ToolTarget };
 
 export interface Reason {
   rule: string;

@@ -5,30 +5,18 @@
 
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { Logger } from '../observe/log.js';
-import type { JsonObject } from '../policy/contract.js';
 import { LineTransport } from './framing.js';
-import type { GateApi } from './gateway.js';
-import { ToolGuard } from './guard.js';
+import { type GuardOptions, ToolGuard } from './guard.js';
 import { McpRelay } from './relay.js';
-import type { KubeDefaults } from './tools/index.js';
 import { describeExit, spawnUpstream, type UpstreamProcess } from './upstream.js';
 
 export type UpstreamSpec =
   | { kind: 'command'; command: string; args: readonly string[]; env?: NodeJS.ProcessEnv; stderr?: NodeJS.WritableStream | null }
   | { kind: 'url'; url: string; headers?: Record<string, string> };
 
-export interface SessionOptions {
+export interface SessionOptions extends GuardOptions {
   client: Transport;
   upstream: UpstreamSpec;
-  gate: GateApi;
-  kube: KubeDefaults;
-  log: Logger;
-  waitMs?: number;
-  toolMap?: string;
-  context?: JsonObject;
-  onBehalfOf?: string;
-  maxResultBytes?: number;
   callTimeoutMs?: number;
   maxLineBytes?: number;
 }
@@ -60,16 +48,8 @@ export async function openSession(o: SessionOptions): Promise<Session> {
   const closed = new Promise<string>((r) => (settle = r));
   let code = 0;
   let closing = false;
-  const guard = new ToolGuard({
-    gate: o.gate,
-    kube: o.kube,
-    log: o.log,
-    ...(o.waitMs ? { waitMs: o.waitMs } : {}),
-    ...(o.toolMap ? { toolMap: o.toolMap } : {}),
-    ...(o.context ? { context: o.context } : {}),
-    ...(o.onBehalfOf ? { onBehalfOf: o.onBehalfOf } : {}),
-    ...(o.maxResultBytes ? { maxResultBytes: o.maxResultBytes } : {}),
-  });
+  const { client: _client, upstream: _upstream, callTimeoutMs: _timeout, maxLineBytes: _max, ...guardOptions } = o;
+  const guard = new ToolGuard(guardOptions);
   const relay = new McpRelay({
     client: o.client,
     upstream,

@@ -11,7 +11,7 @@ import type { ToolTarget } from '../gateway.js';
 import { isNamespaced, splitApiVersion } from './kinds.js';
 import type { KubeDefaults } from './kubeconfig.js';
 import { manifestTarget, readManifest } from './manifest.js';
-import { bool, clusterOf, type Mapping, mapped, num, refused, str, type ToolMapper } from './types.js';
+import { bool, clusterOf, type Mapping, mapped, num, refused, scaled, str, type ToolMapper } from './types.js';
 
 /** serverInfo.name in its initialize answer. */
 export const SERVER_NAME = 'kubernetes-mcp-server';
@@ -39,6 +39,17 @@ function pod(verb: string, args: Args, kube: KubeDefaults, subresource?: string)
     subresource,
     namespace: str(args, 'namespace') ?? kube.namespace(str(args, 'context')),
     name: verb === 'list' ? undefined : str(args, 'name'),
+    cluster: clusterOf(args, kube),
+  });
+}
+
+/** A Helm release by name, in the given namespace, else the context's. */
+function release(verb: string, args: Args, kube: KubeDefaults): Mapping {
+  return mapped({
+    verb,
+    kind: 'HelmRelease',
+    namespace: str(args, 'namespace') ?? kube.namespace(str(args, 'context')),
+    name: str(args, 'name'),
     cluster: clusterOf(args, kube),
   });
 }
@@ -102,26 +113,11 @@ export const kubernetesMcpServerTools: Record<string, ToolMapper> = {
   // Without `scale` it only reads the scale subresource.
   resources_scale: (args, kube) => {
     const replicas = num(args, 'scale');
-    const m = byGvk(replicas === undefined ? 'get' : 'update', args, kube, { subresource: 'scale' });
-    if (m.kind !== 'mapped' || replicas === undefined) return m;
-    const t = m.target;
-    return mapped(t, {
-      apiVersion: 'autoscaling/v1',
-      kind: 'Scale',
-      metadata: { name: t.name ?? '', ...(t.namespace ? { namespace: t.namespace } : {}) },
-      spec: { replicas },
-    });
+    return scaled(byGvk(replicas === undefined ? 'get' : 'update', args, kube, { subresource: 'scale' }), replicas);
   },
 
   // --- helm toolset: a release is a set of objects belay cannot see from here; policy judges the release.
-  helm_install: (args, kube) =>
-    mapped({
-      verb: 'create',
-      kind: 'HelmRelease',
-      namespace: str(args, 'namespace') ?? kube.namespace(str(args, 'context')),
-      name: str(args, 'name'),
-      cluster: clusterOf(args, kube),
-    }),
+  helm_install: (args, kube) => release('create', args, kube),
   helm_list: (args, kube) =>
     mapped({
       verb: 'list',
@@ -129,12 +125,5 @@ export const kubernetesMcpServerTools: Record<string, ToolMapper> = {
       namespace: bool(args, 'all_namespaces') ? '' : (str(args, 'namespace') ?? ''),
       cluster: clusterOf(args, kube),
     }),
-  helm_uninstall: (args, kube) =>
-    mapped({
-      verb: 'delete',
-      kind: 'HelmRelease',
-      namespace: str(args, 'namespace') ?? kube.namespace(str(args, 'context')),
-      name: str(args, 'name'),
-      cluster: clusterOf(args, kube),
-    }),
+  helm_uninstall: (args, kube) => release('delete', args, kube),
 };

@@ -11,7 +11,7 @@ import type { ToolTarget } from '../gateway.js';
 import { isNamespaced, resourceInfo } from './kinds.js';
 import type { KubeDefaults } from './kubeconfig.js';
 import { manifestTarget, readManifest } from './manifest.js';
-import { bool, clusterOf, type Mapping, mapped, refused, str, type ToolMapper, UNKNOWN } from './types.js';
+import { bool, clusterOf, type Mapping, mapped, num, refused, scaled, str, type ToolMapper, UNKNOWN } from './types.js';
 
 /** serverInfo.name in its initialize answer. */
 export const SERVER_NAME = 'kubernetes';
@@ -71,18 +71,8 @@ export const mcpServerKubernetesTools: Record<string, ToolMapper> = {
     if (str(args, 'patchFile')) return refused(`"patchFile" ${PATCH_FILE_REFUSAL}`);
     return byType('patch', str(args, 'resourceType'), args, kube);
   },
-  kubectl_scale: (args, kube) => {
-    const m = byType('update', str(args, 'resourceType') ?? 'deployment', args, kube, { subresource: 'scale' });
-    const replicas = args.replicas;
-    if (m.kind !== 'mapped' || typeof replicas !== 'number') return m;
-    const t = m.target;
-    return mapped(t, {
-      apiVersion: 'autoscaling/v1',
-      kind: 'Scale',
-      metadata: { name: t.name ?? '', ...(t.namespace ? { namespace: t.namespace } : {}) },
-      spec: { replicas },
-    });
-  },
+  kubectl_scale: (args, kube) =>
+    scaled(byType('update', str(args, 'resourceType') ?? 'deployment', args, kube, { subresource: 'scale' }), num(args, 'replicas')),
   // history and status read; pause, resume, restart and undo patch the workload.
   kubectl_rollout: (args, kube) =>
     byType(ROLLOUT_WRITES.has(str(args, 'subCommand') ?? 'status') ? 'patch' : 'get', str(args, 'resourceType') ?? 'deployment', args, kube),

@@ -52,3 +52,15 @@ export function num(args: JsonObject, key: string): number | undefined {
 export function clusterOf(args: JsonObject, kube: KubeDefaults): string | undefined {
   return kube.cluster(str(args, 'context'));
 }
+
+/** A call that sets a workload's replicas, with the Scale object it writes (for scale-to-zero rules). */
+export function scaled(m: Mapping, replicas: number | undefined): Mapping {
+  if (m.kind !== 'mapped' || replicas === undefined) return m;
+  const t = m.target;
+  return mapped(t, {
+    apiVersion: 'autoscaling/v1',
+    kind: 'Scale',
+    metadata: { name: t.name ?? '', ...(t.namespace ? { namespace: t.namespace } : {}) },
+    spec: { replicas },
+  });
+}
