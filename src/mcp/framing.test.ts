@@ -49,12 +49,17 @@ describe('LineTransport', () => {
     expect(s.malformed).toEqual([expect.objectContaining({ code: -32600, id: 2 })]);
   });
 
-  it('reports a line that is not JSON as a parse error, and goes on reading', async () => {
+  it('reports a line that is not JSON as a parse error, with the id it still names, and goes on reading', async () => {
     const s = open();
     await s.t.start();
     s.input.write('{"jsonrpc": "2.0", "id": 1, "method": \n{"jsonrpc":"2.0","id":2,"method":"ping"}\n');
+    s.input.write('{"jsonrpc":"2.0","id":"r-7","result":{"content":[{"type":"text","text":"cut\ngarbage\n');
     await tick();
-    expect(s.malformed).toEqual([expect.objectContaining({ code: -32700, id: null, response: false, reason: expect.stringMatching(/^not JSON/) })]);
+    expect(s.malformed).toEqual([
+      expect.objectContaining({ code: -32700, id: 1, response: false, reason: expect.stringMatching(/^not JSON/) }),
+      expect.objectContaining({ code: -32700, id: 'r-7', response: true }),
+      expect.objectContaining({ code: -32700, id: null, response: false }),
+    ]);
     expect(s.messages).toEqual([{ jsonrpc: '2.0', id: 2, method: 'ping' }]);
   });
 

@@ -93,7 +93,11 @@ export function parseLine(line: string): Parsed {
   try {
     json = JSON.parse(line);
   } catch (err) {
-    return { ok: false, malformed: { code: ErrorCode.ParseError, id: null, response: false, reason: `not JSON: ${(err as Error).message}` } };
+    // A cut-off message still names its id, so the request it answers (or asks) is not left waiting.
+    const head = line.slice(0, 4096);
+    const id = idFromFragments(head, line.slice(-4096));
+    const response = id !== null && !/"method"\s*:/.test(head);
+    return { ok: false, malformed: { code: ErrorCode.ParseError, id, response, reason: `not JSON: ${(err as Error).message}` } };
   }
   return checkMessage(json);
 }

@@ -2,11 +2,14 @@
 // either side and a scripted gateway: what passes unchanged, what is judged,
 // what is never sent, and how it fails closed.
 
+import { createInterface } from 'node:readline';
+import { PassThrough } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../observe/log.js';
+import { LineTransport } from './framing.js';
 import { GatewayError } from './gateway.js';
 import { type GuardOptions, ToolGuard } from './guard.js';
 import { McpRelay, type RelayOptions } from './relay.js';
@@ -349,6 +352,46 @@ describe('tools/list', () => {
     gate.failWith = new GatewayError('unreachable', 'down');
     const { client } = await setup({ gate });
     expect((await client.listTools()).tools.length).toBe(28);
+  });
+});
+
+describe('a misbehaving upstream', () => {
+  it('answers a call whose answer cannot be read with an error, and keeps serving', async () => {
+    // A scripted upstream on stdio framing: it answers initialize, then breaks its answers.
+    const toRelay = new PassThrough();
+    const fromRelay = new PassThrough();
+    const upstream = new LineTransport({ input: toRelay, output: fromRelay, maxLineBytes: 4096 });
+    const [clientEnd, toClient] = InMemoryTransport.createLinkedPair();
+    const gate = new FakeGate();
+    const relay = new McpRelay({ client: toClient, upstream, guard: new ToolGuard({ gate, kube, log: silentLogger }), log: silentLogger });
+    upstream.onmalformed = (line) => relay.upstreamMalformed(line);
+    await relay.start();
+    let calls = 0;
+    createInterface({ input: fromRelay }).on('line', (line) => {
+      const m = JSON.parse(line) as { id?: number | string; method?: string };
+      if (m.method === 'initialize') {
+        toRelay.write(
+          `${JSON.stringify({ jsonrpc: '2.0', id: m.id, result: { protocolVersion: '2025-11-25', capabilities: { tools: {} }, serverInfo: { name: 'scripted', version: '0' } } })}\n`,
+        );
+      } else if (m.method === 'tools/list') {
+        toRelay.write(`${JSON.stringify({ jsonrpc: '2.0', id: m.id, result: { tools: [{ name: 'echo', inputSchema: { type: 'object' } }] } })}\n`);
+      } else if (m.method === 'tools/call') {
+        calls++;
+        if (calls === 1) toRelay.write(`{"jsonrpc":"2.0","id":${JSON.stringify(m.id)},"result":{"content":[{"type":"text","text":"unterminated\n`);
+        else if (calls === 2)
+          toRelay.write(`{"jsonrpc":"2.0","result":{"content":[{"type":"text","text":"${'x'.repeat(8000)}"}]},"id":${JSON.stringify(m.id)}}\n`);
+        else toRelay.write(`not json at all\n${JSON.stringify({ jsonrpc: '2.0', id: m.id, result: { content: [{ type: 'text', text: 'fine' }] } })}\n`);
+      }
+    });
+    const client = new Client({ name: 't', version: '1' });
+    await client.connect(clientEnd);
+    open.push(async () => {
+      await client.close();
+      await relay.close();
+    });
+    await expect(client.callTool({ name: 'echo', arguments: {} })).rejects.toThrow(/the MCP server's answer to tools\/call could not be read: not JSON/);
+    await expect(client.callTool({ name: 'echo', arguments: {} })).rejects.toThrow(/over the limit of 4096 bytes; ask for less/);
+    expect(textOf(await client.callTool({ name: 'echo', arguments: {} }))).toBe('fine');
   });
 });
 

@@ -139,7 +139,8 @@ async function runStdio(flags: McpFlags, command: string[], log: Logger): Promis
   const reason = await session.closed;
   gate.close();
   if (session.exitCode() !== 0) process.stderr.write(`belay mcp: ${reason}; stopping\n`);
-  process.exit(session.exitCode());
+  // stdout to a pipe is written asynchronously: the last answers go out before the process ends.
+  process.stdout.write('', () => process.exit(session.exitCode()));
 }
 
 async function runHttp(flags: McpFlags, command: string[], log: Logger): Promise<void> {

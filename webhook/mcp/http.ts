@@ -49,7 +49,6 @@ interface Live {
   transport: StreamableHTTPServerTransport;
   session: Session;
   tokenDigest: Buffer;
-  token: string;
   lastSeen: number;
   checkedAt: number;
 }
@@ -78,6 +77,7 @@ export async function startHttpProxy(o: HttpProxyOptions): Promise<HttpProxy> {
         const live = sessions.get(id);
         if (!live) return rpcError(res, 404, ErrorCode.InvalidRequest, `no MCP session ${id} (it ended or never existed); initialize a new one`);
         const presented = digest(token);
+        // A session stays with the token that opened it; a rotated token opens a new session.
         if (!timingSafeEqual(presented, live.tokenDigest)) return rpcError(res, 403, ErrorCode.InvalidRequest, 'this MCP session belongs to another token');
         if (Date.now() - live.checkedAt > RECHECK_MS) {
           await o.gateFor(() => token).checkToken(token);
@@ -97,7 +97,7 @@ export async function startHttpProxy(o: HttpProxyOptions): Promise<HttpProxy> {
       const transport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (sid) => {
-          sessions.set(sid, { transport, session, tokenDigest: digest(token), token, lastSeen: Date.now(), checkedAt: Date.now() });
+          sessions.set(sid, { transport, session, tokenDigest: digest(token), lastSeen: Date.now(), checkedAt: Date.now() });
           log.info({ session: sid, sessions: sessions.size }, 'MCP session opened');
         },
       });
