@@ -84,8 +84,8 @@ describe('belay mcp on stdio', () => {
       p.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
       p.send('{"jsonrpc": "2.0", "id": 2, "method": "tools/list"');
       expect(await p.next(2)).toEqual({ jsonrpc: '2.0', id: 2, error: { code: -32700, message: expect.stringMatching(/^not JSON/) } });
-    p.send('garbage');
-    expect(await p.next()).toEqual({ jsonrpc: '2.0', error: { code: -32700, message: expect.stringMatching(/^not JSON/) } });
+      p.send('garbage');
+      expect(await p.next()).toEqual({ jsonrpc: '2.0', error: { code: -32700, message: expect.stringMatching(/^not JSON/) } });
       p.send('{"jsonrpc": "2.0", "id": 3, "method": 42}');
       expect(await p.next(3)).toMatchObject({ error: { code: -32600, message: expect.stringMatching(/^not a JSON-RPC 2.0 message/) } });
       p.send(JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'pods_list', arguments: {} } }));
