@@ -21,7 +21,7 @@ REVISION      ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)$
 LISTEN        ?= 127.0.0.1:8443
 TS_FILES      := $(shell find src webhook bench -name '*.ts' ! -name '*.test.ts' 2>/dev/null)
 
-.PHONY: help deps opa crane bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench clean console-deps gitleaks detect-secrets secrets-bench
+.PHONY: help deps opa crane bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench clean console-deps gitleaks detect-secrets secrets-bench mcp-tools
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -97,8 +97,13 @@ test: deps crane lint bundle build ## everything CI runs: lint, opa test, unit a
 	npx vitest run
 	$(MAKE) --no-print-directory e2e
 
-e2e: deps bundle build ## end-to-end on a real kube-apiserver + kubectl (built on first use)
+e2e: deps bundle build mcp-tools ## end-to-end on a real kube-apiserver + kubectl (built on first use)
 	bash e2e/run.sh
+
+# The MCP conformance suite and the Node 22 it needs (npm packages, pinned in
+# the script), for belay mcp's transparency test in the e2e suite.
+mcp-tools: ## install the MCP conformance suite and Node 22 into .tools/mcp-conformance
+	@bash e2e/mcp/tools.sh
 
 cluster-up: ## start kine + kube-apiserver on 127.0.0.1 (kubeconfig in .cluster/)
 	bash e2e/cluster-up.sh

@@ -42,6 +42,7 @@ if [ -z "${MAKELEVEL:-}" ]; then
   step gateway-build make --no-print-directory deps bundle build
 fi
 step binaries bash e2e/controlplane/build.sh
+step mcp-tools bash e2e/mcp/tools.sh
 
 cluster_dir=${BELAY_CLUSTER_DIR:-.cluster}
 if [ -f "$cluster_dir/kubeconfig" ] && .tools/bin/kubectl --kubeconfig "$cluster_dir/kubeconfig" get --raw /readyz >/dev/null 2>&1; then

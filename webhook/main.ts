@@ -10,8 +10,10 @@ import { asBelayError } from '../src/errors.js';
 import { createLogger } from '../src/observe/log.js';
 import { addServeFlags, configFromFlags, type ServeFlags } from './config.js';
 import { startGateway } from './gateway.js';
+import { addMcpCommand } from './mcp/command.js';
 
 const program = buildProgram();
+addMcpCommand(program);
 const serveCommand = addServeFlags(
   program.command('serve', { isDefault: true }).description("serve belay's admission webhook and gateway API over HTTPS").action(serveAction),
 );

@@ -50,7 +50,7 @@ describe('registry credentials', () => {
       {
         metadata: { name: 'noauth' },
         type: 'kubernetes.io/dockerconfigjson',
-        data: { '.dockerconfigjson': b64('{"auths":{"x.io":{"auth":"' + b64('nocolon') + '"}}}') },
+        data: { '.dockerconfigjson': b64(`{"auths":{"x.io":{"auth":"${b64('nocolon')}"}}}`) },
       },
     ]);
     expect(lookup(k, 'quay.io/org/app')).toEqual(['secret ns/quay:robot']);

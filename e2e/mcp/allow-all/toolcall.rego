@@ -1,0 +1,6 @@
+# Entrypoint belay/toolcall/decision of the allow-everything bundle.
+package belay.toolcall
+
+import data.belay.allow
+
+decision := allow.document
