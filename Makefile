@@ -11,9 +11,12 @@ DETECT_SECRETS_VERSION ?= 1.5.0
 # crane (go-containerregistry) makes the image tests' images without a daemon
 # and serves them: `crane registry serve` is a real OCI registry.
 CRANE_VERSION ?= v0.22.1
+HELM_VERSION  ?= v3.21.4
+HELM_K8S_MINOR ?= 36
 TOOLS         := $(CURDIR)/.tools/bin
 OPA           := $(TOOLS)/opa
 CRANE         := $(TOOLS)/crane
+HELM          := $(TOOLS)/helm
 BUILD         := $(CURDIR)/.build
 BUNDLE        := $(BUILD)/bundle.tar.gz
 # The bundle's revision: the commit, marked dirty when policies/ has uncommitted changes.
@@ -21,7 +24,7 @@ REVISION      ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)$
 LISTEN        ?= 127.0.0.1:8443
 TS_FILES      := $(shell find src webhook bench -name '*.ts' ! -name '*.test.ts' 2>/dev/null)
 
-.PHONY: help deps opa crane bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench clean console-deps gitleaks detect-secrets secrets-bench mcp-tools
+.PHONY: help deps opa crane helm bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench clean console-deps gitleaks detect-secrets secrets-bench mcp-tools manifests image-root image
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -30,7 +33,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-deps: node_modules/.package-lock.json opa ## install npm packages and the opa CLI
+deps: node_modules/.package-lock.json opa helm ## install npm packages and the opa and helm CLIs
 
 $(OPA):
 	@mkdir -p $(TOOLS)
@@ -49,6 +52,23 @@ $(CRANE):
 
 crane: ## install the pinned crane (image tool and OCI registry for the image tests) into .tools/bin
 	@if [ "$$(cat $(TOOLS)/.crane.version 2>/dev/null)" != "$(CRANE_VERSION)" ]; then rm -f $(CRANE); $(MAKE) --no-print-directory $(CRANE); fi
+
+# helm renders and lints the chart (manifests/helm/belay). Built like opa, from
+# the Go module proxy, with the ldflags of helm's own release build: the
+# version `helm version` prints, and the Kubernetes version `helm template`
+# and `helm lint` assume (1.<minor of its client-go>; else 1.20, which the
+# chart's kubeVersion refuses).
+HELM_STAMP   := $(HELM_VERSION) k8s 1.$(HELM_K8S_MINOR)
+HELM_LDFLAGS := -s -w -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) -X helm.sh/helm/v3/internal/version.gitTreeState=clean \
+	$(foreach p,chartutil lint/rules,-X helm.sh/helm/v3/pkg/$(p).k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/$(p).k8sVersionMinor=$(HELM_K8S_MINOR))
+$(HELM):
+	@mkdir -p $(TOOLS)
+	@echo "installing helm $(HELM_VERSION) into $(TOOLS) (go install; first time only)"
+	GOBIN=$(TOOLS) CGO_ENABLED=0 go install -trimpath -ldflags "$(HELM_LDFLAGS)" helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	@echo $(HELM_STAMP) > $(TOOLS)/.helm.version
+
+helm: ## install the pinned helm CLI into .tools/bin
+	@if [ "$$(cat $(TOOLS)/.helm.version 2>/dev/null)" != "$(HELM_STAMP)" ]; then rm -f $(HELM); $(MAKE) --no-print-directory $(HELM); fi
 
 # Always rebuilt (it takes well under a second) so the revision stamp is current.
 # The entrypoints are the rules annotated `# METADATA` `entrypoint: true` (each
@@ -85,6 +105,7 @@ lint: deps opa ## check formatting, lint and types (Biome and tsc for TypeScript
 	npx tsc -p tsconfig.test.json
 	npx tsc -p e2e/tsconfig.json --noEmit
 	npx tsc -p webhook/console/static/tsconfig.json --noEmit
+	npx tsc -p manifests/tsconfig.json
 	$(OPA) fmt --list --fail policies/ src/testkit/policies/
 	$(OPA) check --strict --bundle policies/
 
@@ -138,6 +159,22 @@ secrets-bench: deps gitleaks detect-secrets ## belay's secret scanner vs gitleak
 console-deps: ## install chromium for the console's browser test (apt-get; needs root)
 	@if [ -x /usr/bin/chromium ]; then /usr/bin/chromium --version 2>/dev/null; \
 	else apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; fi
+
+# The kustomize tree under manifests/ is rendered from the Helm chart
+# (manifests/helm/kustomize.ts); a unit test fails when it is out of date.
+manifests: deps ## render manifests/ (kustomize) from the Helm chart
+	npx tsx manifests/helm/kustomize.ts
+
+# What the Containerfile's runtime stage adds to its base, assembled on the
+# host by the same script (manifests/image/assemble.sh); manifests/image/image.test.ts runs the
+# gateway from it as uid 65532.
+image-root: deps bundle build ## assemble the container image's runtime tree in .build/image-root
+	bash manifests/image/assemble.sh $(BUILD)/image-root
+	@du -sh $(BUILD)/image-root | sed 's/\t/ /'
+
+IMAGE ?= belay:dev
+image: ## build the container image with podman (or docker): IMAGE=belay:dev
+	$$(command -v podman || command -v docker) build -f Containerfile --build-arg REVISION=$(REVISION) -t $(IMAGE) .
 
 clean: ## remove build output (keeps installed tools)
 	rm -rf dist $(BUILD)

@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // because it needs the real control plane.
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'webhook/**/*.test.ts', 'policy-tests/**/*.test.ts', 'bench/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'webhook/**/*.test.ts', 'policy-tests/**/*.test.ts', 'bench/**/*.test.ts', 'manifests/**/*.test.ts'],
     testTimeout: 20_000,
     pool: 'forks',
   },

@@ -12,6 +12,9 @@ export const paths = {
   root,
   bin: path.join(root, '.tools', 'bin'),
   kubectl: path.join(root, '.tools', 'bin', 'kubectl'),
+  /** The pinned helm (make helm). */
+  helm: path.join(root, '.tools', 'bin', 'helm'),
+  chart: path.join(root, 'manifests', 'helm', 'belay'),
   buildScript: path.join(root, 'e2e', 'controlplane', 'build.sh'),
   clusterUp: path.join(root, 'e2e', 'cluster-up.sh'),
   clusterDown: path.join(root, 'e2e', 'cluster-down.sh'),

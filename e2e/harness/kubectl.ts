@@ -78,6 +78,11 @@ function quote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** Adds a command that is not kubectl (helm, …) and its output to the transcript. */
+export function transcribe(r: KubectlResult, options: KubectlOptions = {}): void {
+  record(r, options);
+}
+
 function record(r: KubectlResult, options: KubectlOptions): void {
   const lines = [`$ ${r.command}${options.stdin ? ' <<EOF (manifest below)' : ''}`];
   if (options.note) lines.unshift(`# ${options.note}`);
