@@ -226,9 +226,7 @@ describe.skipIf(!kms)('belay mcp → kubernetes-mcp-server → kube-apiserver', 
     expect(await getObject(['pod', `mcp-priv-${runId}`], ns.dev)).toBeUndefined();
   });
 
-  // Gateway side, next round (src/mcp/README.md, "Proposed fixes"): the tool-call face answers a policy
-  // fix with the compliant manifest. Today the Deployment is allowed and applied as sent.
-  it.skip('answers a Deployment that runs as root with the compliant manifest instead of applying it', async () => {
+  it('answers a Deployment that runs as root with the compliant manifest instead of applying it', async () => {
     const before = await apiRequests('APPLY', 'deployments');
     const asRoot = deployment({ name: `mcp-root-${runId}`, namespace: ns.dev });
     const r = await call('resources_create_or_update', { resource: asRoot });

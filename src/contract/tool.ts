@@ -20,6 +20,13 @@ export interface ToolCall {
   name: string;
   arguments: JsonObject;
   target: ToolTarget;
+  /**
+   * The object the call writes when its arguments only imply it (the Scale
+   * of a scale tool). Policy sees it as `object` when no manifest argument
+   * gives one; not part of what an approval is keyed on (it follows from the
+   * arguments).
+   */
+  object?: JsonObject;
 }
 
 export interface ToolCallRequest {

@@ -11,11 +11,14 @@ import type { Actor, Decision, JsonObject, PatchOperation, PolicyInput, ToolCall
 import { resourceOf, retarget, toolCallInput } from '../input/toolcall.js';
 import { type AgentDeps, type AgentOutcome, type ApprovalRef, activeOrThrow, baseOutcome, evaluate, isOutcome, unresolved } from './agent.js';
 import { denialMessage } from './messages.js';
+import { type ProposedFix, proposeFix } from './toolfix.js';
 
 export interface ToolCallOutcome extends AgentOutcome {
   /** The call to run: the caller's, or the approver's edit of it. */
   tool: ToolCall;
   edited: boolean;
+  /** A compliant version of a call whose manifest policy wants fixed: send this instead. */
+  fix?: ProposedFix;
 }
 
 export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: AgentDeps): Promise<ToolCallOutcome> {
@@ -25,6 +28,16 @@ export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: A
   if (isOutcome(decided)) return { ...decided, tool: req.tool, edited: false };
   const base = { ...baseOutcome(decided, input, active.revision), tool: req.tool, edited: false };
 
+  // A manifest policy wants fixed is refused as sent; the compliant one comes back to send instead.
+  const fix =
+    decided.decision !== 'deny' && decided.fixes.length > 0 ? await proposeFix(input, req.tool, decided, (i) => decisionOf(active, i)).catch(() => null) : null;
+  if (decided.decision === 'allow' && decided.fixes.length > 0) {
+    const why = denialMessage(decided.reasons, 'the object needs changes');
+    const message = fix
+      ? `${why}; the call was not run: send the compliant manifest in "fix" instead`
+      : `${why}; the call was not run, and belay's fix does not make it compliant: change the manifest`;
+    return { ...base, decision: 'deny', verdict: 'deny', approval: null, message, ...(fix ? { fix } : {}) };
+  }
   if (decided.decision === 'allow') return { ...base, decision: 'allow', verdict: 'allow', approval: null };
   if (decided.decision === 'deny')
     return { ...base, decision: 'deny', verdict: 'deny', approval: null, message: denialMessage(decided.reasons, 'denied by policy') };
@@ -51,7 +64,7 @@ export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: A
     dryRun: req.dryRun,
     admit,
   });
-  if (gate.kind !== 'approved') return { ...base, ...unresolved(gate, decided) };
+  if (gate.kind !== 'approved') return { ...base, ...unresolved(gate, decided), ...(fix ? { fix } : {}) };
 
   const approval: ApprovalRef = { id: gate.approvalId, phase: 'Approved', decidedBy: gate.decidedBy };
   // A gate that hands back an edit without asking `admit` first gets it checked here (too late to keep the approval unused).
@@ -97,4 +110,11 @@ function editedInput(input: PolicyInput, tool: ToolCall): PolicyInput {
 /** The digest the approvals module keys tool calls on (fingerprint.ts): the tool, its arguments and its target. */
 export function callDigest(tool: ToolCall): string {
   return toolDigest(tool);
+}
+
+/** The policy's answer for an input; a failure here makes the fix unavailable, not the call allowed. */
+async function decisionOf(active: Parameters<typeof evaluate>[0], input: PolicyInput): Promise<Decision> {
+  const d = await evaluate(active, 'toolcall', input);
+  if (isOutcome(d)) throw new Error(d.message ?? 'the fixed call could not be evaluated');
+  return d;
 }

@@ -3,7 +3,7 @@
 // Kubernetes (`target`: verb, group/kind, namespace, name, cluster); policy
 // can also work it out from the tool's name and arguments.
 
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import type { Actor, AgentContext, JsonObject, NamespaceInfo, PolicyInput, ResourceRef, ToolCall, ToolCallRequest, ToolTarget } from '../contract/index.js';
 import { BelayError } from '../errors.js';
 import { contextFrom, contextFromApi } from './context.js';
@@ -36,7 +36,10 @@ export function decodeTool(body: Record<string, unknown>, { required = true } = 
   const args = t.arguments ?? {};
   if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new BelayError('bad_request', '"tool.arguments" must be an object');
   const target = decodeTarget(t.target ?? body.target);
-  return { name: t.name, arguments: args as JsonObject, target };
+  if (t.object !== undefined && (typeof t.object !== 'object' || t.object === null || Array.isArray(t.object))) {
+    throw new BelayError('bad_request', '"tool.object" must be the object the call writes (a JSON object)');
+  }
+  return { name: t.name, arguments: args as JsonObject, target, ...(t.object ? { object: t.object as JsonObject } : {}) };
 }
 
 function decodeTarget(raw: unknown): ToolTarget {
@@ -94,7 +97,8 @@ export function toolCallInput(req: ToolCallRequest, actor: Actor, namespace: Nam
     actor,
     action: { operation: OPERATIONS[verb] ?? verb.toUpperCase(), verb, subresource: tool.target.subresource ?? '', dryRun: req.dryRun },
     resource: resourceOf(tool.target),
-    object: null,
+    // A manifest argument is the object (policy reads it from the arguments); else what the caller says the call writes.
+    object: tool.object && !manifestArgument(tool.arguments) ? tool.object : null,
     oldObject: null,
     options: null,
     dryRun: req.dryRun,
@@ -163,4 +167,43 @@ function manifestOf(args: JsonObject): JsonObject | null {
     }
   }
   return null;
+}
+
+/** The arguments that carry the object a tool writes (kubernetes-mcp-server's `resource`, and common names). */
+const MANIFEST_KEYS = ['resource', 'object', 'manifest'] as const;
+
+export interface ManifestArgument {
+  readonly key: string;
+  readonly object: JsonObject;
+  /** How the caller sent it: as an object, or as JSON or YAML text. */
+  readonly encoding: 'object' | 'json' | 'yaml';
+}
+
+/** The object a call writes, read from its arguments as policy reads it (lib/request.rego tool_object). */
+export function manifestArgument(args: JsonObject): ManifestArgument | null {
+  for (const key of MANIFEST_KEYS) {
+    const v = args[key];
+    if (isObject(v)) return { key, object: v, encoding: 'object' };
+  }
+  for (const key of MANIFEST_KEYS) {
+    const v = args[key];
+    if (typeof v !== 'string') continue;
+    try {
+      const parsed = parseYaml(v, { maxAliasCount: 100 }) as unknown;
+      if (isObject(parsed)) return { key, object: parsed, encoding: v.trimStart().startsWith('{') ? 'json' : 'yaml' };
+    } catch {
+      // Not a manifest: policy sees no object either.
+    }
+  }
+  return null;
+}
+
+/** `tool`'s arguments with its manifest replaced by `object`, in the same encoding. */
+export function withManifest(args: JsonObject, manifest: ManifestArgument, object: JsonObject): JsonObject {
+  const value = manifest.encoding === 'object' ? object : manifest.encoding === 'json' ? JSON.stringify(object, null, 2) : toYaml(object);
+  return { ...args, [manifest.key]: value };
+}
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -186,15 +186,8 @@ export class GatewayClient implements GateApi {
   }
 
   async checkToken(token: string, signal?: AbortSignal): Promise<void> {
-    // The gate API has no "who am I" yet (asked for in src/mcp/README.md). Its
-    // routes authenticate before anything else, so reading an approval that
-    // cannot exist answers 401 for a bad token and 404 for a good one.
-    try {
-      await this.#call('GET', '/v1/approvals/belay/belay-token-check', { signal, token: () => token });
-    } catch (err) {
-      if (err instanceof GatewayError && err.kind === 'rejected' && err.status === 404) return;
-      throw err;
-    }
+    const r = await this.#call('GET', '/v1/whoami', { signal, token: () => token });
+    if (typeof r.username !== 'string') throw malformed('whoami', 'username');
   }
 
   /** The same gateway (and connection pool), as the agent whose token this is: one per HTTP session. */

@@ -25,7 +25,7 @@ export function toolCallFace(ctx: GatewayContext): Face<{ request: ToolCallReque
     async handle({ request, actor }) {
       const outcome = await decideToolCall(request, actor, deps);
       return {
-        answer: { ...outcomeBody(outcome), tool: outcome.tool, edited: outcome.edited },
+        answer: { ...outcomeBody(outcome), tool: outcome.tool, edited: outcome.edited, ...(outcome.fix ? { fix: outcome.fix } : {}) },
         observation: agentObservation('toolcall', request.requestId ?? randomUUID(), outcome, { tool: request.tool.name, target: request.tool.target }),
       };
     },

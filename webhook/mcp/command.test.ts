@@ -17,7 +17,7 @@ afterAll(async () => {
   await f?.close();
 });
 
-const FAKE = path.join(ROOT, 'src/mcp/testing/fake-kube-server.ts');
+const FAKE = path.join(ROOT, 'src/testkit/mcp/fake-kube-server.ts');
 /** tsx resolved from here, so a process may run in another directory. */
 const TSX = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const BELAY_MCP = path.join(ROOT, 'src/testkit/mcp/belay-mcp.ts');

@@ -30,7 +30,7 @@ beforeAll(async () => {
     port: 0,
     tlsDir,
     session: {
-      upstream: { kind: 'command', command: process.execPath, args: ['--import', 'tsx', path.join(ROOT, 'src/mcp/testing/fake-kube-server.ts')], stderr: null },
+      upstream: { kind: 'command', command: process.execPath, args: ['--import', 'tsx', path.join(ROOT, 'src/testkit/mcp/fake-kube-server.ts')], stderr: null },
       kube: { namespace: () => 'team-a', cluster: () => 'shared' },
       log: silentLogger,
     },

@@ -182,9 +182,7 @@ describe('tool and privilege control (use cases 3 and 4)', () => {
     expect(state.calls).toEqual([]);
   });
 
-  // Gateway side, next round: the tool-call face answers a policy fix with the compliant manifest
-  // (src/mcp/README.md, "Proposed fixes"). Today the call is allowed and runs as sent.
-  it.skip('hands back the compliant manifest when policy proposes a fix (a Deployment running as root), instead of running it', async () => {
+  it('hands back the compliant manifest when policy proposes a fix (a Deployment running as root), instead of running it', async () => {
     const { client, state } = await connect();
     const asRoot = [
       'apiVersion: apps/v1',
@@ -211,9 +209,7 @@ describe('tool and privilege control (use cases 3 and 4)', () => {
     expect(state.calls).toHaveLength(1);
   });
 
-  // Gateway side, next round: the gateway reads `tool.object` (the Scale the call writes) as the policy
-  // input's object (src/mcp/README.md, "The object a call writes"). Today scale-to-zero through a tool is allowed.
-  it.skip('defers scaling a production Deployment to zero (destructive.scale_to_zero)', async () => {
+  it('defers scaling a production Deployment to zero (destructive.scale_to_zero)', async () => {
     const { client, state } = await connect();
     const r = await client.callTool({
       name: 'resources_scale',

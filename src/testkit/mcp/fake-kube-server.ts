@@ -28,7 +28,7 @@ export interface FakeKubeState {
   calls: { name: string; arguments: Record<string, unknown> }[];
 }
 
-const RECORDED = JSON.parse(readFileSync(path.join(here, '..', 'tools', 'testdata', 'kubernetes-mcp-server-0.0.67.json'), 'utf8')) as {
+const RECORDED = JSON.parse(readFileSync(path.join(here, '..', '..', 'mcp', 'tools', 'testdata', 'kubernetes-mcp-server-0.0.67.json'), 'utf8')) as {
   tools: { name: string }[];
 };
 
