@@ -73,7 +73,7 @@ test: deps lint bundle build ## everything CI runs: lint, opa test, unit and fix
 e2e: deps bundle build ## end-to-end on a real kube-apiserver + kubectl (built on first use)
 	bash e2e/run.sh
 
-cluster-up: ## start kine + kube-apiserver on 127.0.0.1 (kubeconfig in .cluster/)
+cluster-up: ## start the control plane: kine, kube-apiserver, controller-manager, scheduler, kwok (kubeconfig in .cluster/)
 	bash e2e/cluster-up.sh
 
 cluster-down: ## stop the local control plane
