@@ -372,21 +372,22 @@ api_secs=$(awk -v a="$t_api" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a
 mv "$state/kubeconfig.tmp" "$state/kubeconfig"
 log "kube-apiserver ready after ${api_secs}s"
 
-# RBAC for the test identities and for kwok, and the simulated nodes.
-"$bin/kubectl" --kubeconfig "$state/kubeconfig" --context admin apply \
-  -f "$root/e2e/fixtures/identities.yaml" -f "$root/e2e/controlplane/kwok-nodes.yaml" > "$logs/identities.log"
-
 # --- controller-manager, scheduler, kwok ------------------------------------------
-# Started together; each is a client of the API server only. None is an agent,
-# so belay's admission webhooks (matchConditions) and its authorization webhook
-# never see their requests: a belay outage cannot stop them.
+# Each is a client of the API server only. None is an agent, so belay's
+# admission webhooks (matchConditions) and its authorization webhook never see
+# their requests: a belay outage cannot stop them. The controller-manager and
+# the scheduler need only the bootstrap RBAC, so they start at once and get
+# ready while the fixtures are applied; kwok starts after its RBAC and nodes.
 t_rest=$(date +%s.%N)
 log "starting kube-controller-manager, kube-scheduler and kwok"
-# Leader election off (one replica); every default controller (they start in
-# well under a second); each controller with its own service account, as in a
-# real cluster, so the objects they write name them; the token controller
-# signs with the API server's service-account key; the CSR signer uses the
-# cluster CA.
+# Leader election off (one replica). Only the controllers that rollouts, Jobs,
+# garbage collection, namespaces, service accounts and nodes need: the
+# controller-manager makes a service account and token for each before it
+# starts any, which is what its start-up costs. Each controller acts as its own
+# service account (system:serviceaccount:kube-system:<name>), as in a real
+# cluster, so those are the identities belay's matchConditions must let
+# through. The token controller signs with the API server's service-account
+# key; kube-root-ca.crt carries the cluster CA.
 kcm_controllers=$(printf '%s-controller,' \
   deployment replicaset replicationcontroller statefulset daemonset job cronjob ttl-after-finished \
   disruption garbage-collector namespace serviceaccount serviceaccount-token \
@@ -403,8 +404,6 @@ setsid "$bin/kube-controller-manager" \
   --use-service-account-credentials=true \
   --service-account-private-key-file="$pki/sa.key" \
   --root-ca-file="$pki/ca.crt" \
-  --cluster-signing-cert-file="$pki/ca.crt" \
-  --cluster-signing-key-file="$pki/ca.key" \
   --controllers="$kcm_controllers" \
   --profiling=false \
   --v=1 \
@@ -420,6 +419,10 @@ setsid "$bin/kube-scheduler" \
   --v=1 \
   > "$logs/kube-scheduler.log" 2>&1 < /dev/null &
 echo $! > "$state/kube-scheduler.pid"
+
+# RBAC for the test identities and for kwok, and the simulated nodes.
+"$bin/kubectl" --kubeconfig "$state/kubeconfig" --context admin apply \
+  -f "$root/e2e/fixtures/identities.yaml" -f "$root/e2e/controlplane/kwok-nodes.yaml" > "$logs/identities.log"
 
 # kwok plays the kubelet of the nodes annotated kwok.x-k8s.io/node=fake, with
 # the Stages of controlplane/kwok.yaml. The nodes' address is 127.0.0.1 and

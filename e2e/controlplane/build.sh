@@ -42,20 +42,19 @@ build_k8s kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager
 build_k8s kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler
 build_k8s kubectl k8s.io/kubernetes/cmd/kubectl
 
-if ! stamp_ok kine "$kine_version"; then
-  echo "building kine $kine_version (cgo, sqlite)" >&2
+# install_module NAME MODULE@VERSION CGO: `go install` of a module at a version
+# (its own go.mod and go.sum), stamped with the version.
+install_module() {
+  local name=$1 ref=$2 cgo=$3 start
+  if stamp_ok "$name" "${ref##*@}"; then return; fi
+  echo "building $name ${ref##*@}" >&2
   start=$(date +%s)
-  GOBIN="$bin" CGO_ENABLED=1 go install -trimpath -ldflags "-s -w" "github.com/k3s-io/kine@$kine_version"
-  echo "$kine_version" > "$bin/.kine.version"
-  echo "built kine in $(( $(date +%s) - start ))s" >&2
-fi
+  GOBIN="$bin" CGO_ENABLED="$cgo" go install -trimpath -ldflags "-s -w" "$ref"
+  echo "${ref##*@}" > "$bin/.$name.version"
+  echo "built $name in $(( $(date +%s) - start ))s" >&2
+}
 
-# kwok's own module and go.sum (its k8s.io libraries are v0.36.1; it only talks
-# to the API server as a client). Pure Go.
-if ! stamp_ok kwok "$kwok_version"; then
-  echo "building kwok $kwok_version" >&2
-  start=$(date +%s)
-  GOBIN="$bin" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$kwok_version"
-  echo "$kwok_version" > "$bin/.kwok.version"
-  echo "built kwok in $(( $(date +%s) - start ))s" >&2
-fi
+# kine: cgo, for sqlite.
+install_module kine "github.com/k3s-io/kine@$kine_version" 1
+# kwok: pure Go; its k8s.io libraries are v0.36.1 (it is only an API client).
+install_module kwok "sigs.k8s.io/kwok/cmd/kwok@$kwok_version" 0
