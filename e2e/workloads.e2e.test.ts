@@ -44,23 +44,29 @@ describe('workloads on simulated nodes', () => {
   });
 
   it('runs three simulated nodes, Ready, at 127.0.0.1 with kwok as their kubelet', async () => {
-    const list = await getObject<{
-      items: Array<{
-        metadata: { name: string };
-        spec: { taints?: unknown[] };
-        status: {
-          conditions: Array<{ type: string; status: string }>;
-          addresses: Array<{ type: string; address: string }>;
-          nodeInfo: { kubeletVersion: string };
-          daemonEndpoints: { kubeletEndpoint: { Port: number } };
-        };
-      }>;
-    }>(['nodes', '-l', 'type=kwok']);
-    expect(list!.items.map((n) => n.metadata.name).sort()).toEqual(NODES);
-    for (const n of list!.items) {
-      expect(n.status.conditions.find((c) => c.type === 'Ready')?.status, n.metadata.name).toBe('True');
-      // The node lifecycle controller took its not-ready taint away.
-      expect(n.spec.taints ?? []).toEqual([]);
+    interface Node {
+      metadata: { name: string };
+      spec: { taints?: unknown[] };
+      status: {
+        conditions: Array<{ type: string; status: string }>;
+        addresses: Array<{ type: string; address: string }>;
+        nodeInfo: { kubeletVersion: string };
+        daemonEndpoints: { kubeletEndpoint: { Port: number } };
+      };
+    }
+    // Ready, and the node lifecycle controller has taken the not-ready taint
+    // away (moments after kwok made them Ready).
+    const usable = (n: Node) => n.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && !n.spec.taints?.length;
+    const list = await waitFor(
+      'three usable nodes',
+      async () => {
+        const l = await getObject<{ items: Node[] }>(['nodes', '-l', 'type=kwok']);
+        return l && l.items.length === NODES.length && l.items.every(usable) ? l : undefined;
+      },
+      20_000,
+    );
+    expect(list.items.map((n) => n.metadata.name).sort()).toEqual(NODES);
+    for (const n of list.items) {
       expect(n.status.addresses).toContainEqual({ type: 'InternalIP', address: '127.0.0.1' });
       expect(n.status.nodeInfo.kubeletVersion).toMatch(/^kwok-v\d+\.\d+\.\d+$/);
       expect(n.status.daemonEndpoints.kubeletEndpoint.Port).toBe(ports.kwok);
