@@ -13,8 +13,8 @@
 # Writes .cluster/kubeconfig (contexts: admin, agent, alice, bob, carol, belay)
 # and .cluster/belay.kubeconfig (the gateway's own identity), then waits until
 # the API server is ready, the controller-manager, scheduler and kwok answer
-# /healthz and the nodes are Ready. Idempotent: a cluster that is already up
-# is reused.
+# /healthz, the nodes are Ready and the default service account exists.
+# Idempotent: a cluster that is already up is reused.
 #
 # The humans also have bearer tokens (--token-auth-file), one file each in
 # .cluster/tokens/<name> (alice, carol, bob, and approver-bot: an agent by
@@ -249,20 +249,10 @@ EOF
   for c in admin agent alice bob carol belay; do context_entry "$c"; done
   echo "current-context: admin"
 } > "$state/kubeconfig.tmp"
-{
-  echo "apiVersion: v1"
-  echo "kind: Config"
-  cluster_entry
-  echo "users:"
-  user_entry belay belay
-  echo "contexts:"
-  context_entry belay
-  echo "current-context: belay"
-} > "$state/belay.kubeconfig"
-chmod 600 "$state/kubeconfig.tmp" "$state/belay.kubeconfig"
+chmod 600 "$state/kubeconfig.tmp"
 
-# One identity each for the controller-manager, the scheduler and kwok.
-component_kubeconfig() { # NAME
+# A kubeconfig of one identity (certificate NAME): NAME.kubeconfig.
+single_kubeconfig() { # NAME
   {
     echo "apiVersion: v1"
     echo "kind: Config"
@@ -275,7 +265,8 @@ component_kubeconfig() { # NAME
   } > "$state/$1.kubeconfig"
   chmod 600 "$state/$1.kubeconfig"
 }
-for c in kube-controller-manager kube-scheduler kwok; do component_kubeconfig "$c"; done
+# The gateway's, and one each for the controller-manager, the scheduler and kwok.
+for c in belay kube-controller-manager kube-scheduler kwok; do single_kubeconfig "$c"; done
 
 cat > "$state/kube-scheduler.yaml" <<EOF
 apiVersion: kubescheduler.config.k8s.io/v1
