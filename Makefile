@@ -126,7 +126,7 @@ e2e: deps bundle build mcp-tools ## end-to-end on a real kube-apiserver + kubect
 mcp-tools: ## install the MCP conformance suite and Node 22 into .tools/mcp-conformance
 	@bash e2e/mcp/tools.sh
 
-cluster-up: ## start kine + kube-apiserver on 127.0.0.1 (kubeconfig in .cluster/)
+cluster-up: ## start the control plane: kine, kube-apiserver, controller-manager, scheduler, kwok (kubeconfig in .cluster/)
 	bash e2e/cluster-up.sh
 
 cluster-down: ## stop the local control plane

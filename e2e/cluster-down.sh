@@ -7,26 +7,38 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 state=${BELAY_CLUSTER_DIR:-$root/.cluster}
 
-stop() { # NAME: pid file and expected binary
-  local name=$1 pidfile="$state/$1.pid" pid
-  pid=$(cat "$pidfile" 2>/dev/null) || return 0
-  if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -- "$name"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-      [ -e "/proc/$pid" ] || break
-      sleep 0.1
-    done
-    if [ -e "/proc/$pid" ]; then
-      echo "cluster-down: $name ($pid) did not stop in 10s; killing it" >&2
-      kill -KILL "$pid" 2>/dev/null || true
+# stop NAME...: SIGTERM to each recorded process (pid file and expected
+# binary), then wait for all of them together; SIGKILL after 10s.
+stop() {
+  local name pid pids=() names=()
+  for name in "$@"; do
+    pid=$(cat "$state/$name.pid" 2>/dev/null) || continue
+    if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -- "$name"; then
+      kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$pid")
+      names+=("$name")
     fi
-    echo "cluster-down: stopped $name ($pid)" >&2
-  fi
-  rm -f "$pidfile"
+    rm -f "$state/$name.pid"
+  done
+  local i left
+  for _ in $(seq 1 100); do
+    left=0
+    for pid in "${pids[@]}"; do [ -e "/proc/$pid" ] && left=1; done
+    [ "$left" = 0 ] && break
+    sleep 0.1
+  done
+  for i in "${!pids[@]}"; do
+    if [ -e "/proc/${pids[$i]}" ]; then
+      echo "cluster-down: ${names[$i]} (${pids[$i]}) did not stop in 10s; killing it" >&2
+      kill -KILL "${pids[$i]}" 2>/dev/null || true
+    fi
+    echo "cluster-down: stopped ${names[$i]} (${pids[$i]})" >&2
+  done
 }
 
-# The API server first, so it never runs without its storage.
-stop kube-apiserver
+# The API server and its clients first, then its storage, so that it never
+# runs without it.
+stop kwok kube-scheduler kube-controller-manager kube-apiserver
 stop kine
 
 if [ "${BELAY_CLUSTER_KEEP_STATE:-}" != 1 ] && [ -d "$state" ]; then

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # make cluster-up: a local control plane for development and the e2e suite.
 #
-# kine (etcd API on sqlite) and kube-apiserver, both bound to 127.0.0.1, with
-# generated certificates, service-account signing keys, belay's authorization
-# webhook ahead of Node and RBAC (--authorization-config), and client
-# certificates for the test identities. No controller-manager, scheduler or
-# kubelet runs: pods are never scheduled and Deployments create no
-# ReplicaSets — admission and authorization are what this cluster is for.
+# kine (etcd API on sqlite) and kube-apiserver, with generated certificates,
+# service-account signing keys, belay's authorization webhook ahead of Node and
+# RBAC (--authorization-config), and client certificates for the test
+# identities; then kube-controller-manager and kube-scheduler (same release),
+# and kwok playing the kubelet of three simulated nodes (kwok-node-0..2), so
+# that Deployments roll out, Jobs complete and pods become Running and Ready —
+# or fail on purpose (e2e/controlplane/kwok.yaml). Everything binds to
+# 127.0.0.1.
 #
 # Writes .cluster/kubeconfig (contexts: admin, agent, alice, bob, carol, belay)
 # and .cluster/belay.kubeconfig (the gateway's own identity), then waits until
-# /readyz is ok. Idempotent: a cluster that is already up is reused.
+# the API server is ready, the controller-manager, scheduler and kwok answer
+# /healthz, the nodes are Ready and the default service account exists.
+# Idempotent: a cluster that is already up is reused.
 #
 # The humans also have bearer tokens (--token-auth-file), one file each in
 # .cluster/tokens/<name> (alice, carol, bob, and approver-bot: an agent by
@@ -22,6 +26,10 @@
 #   BELAY_APISERVER_PORT=6443   kube-apiserver secure port on 127.0.0.1
 #   BELAY_KINE_PORT=12379       kine (etcd API) on 127.0.0.1
 #   BELAY_GATEWAY_PORT=8443     where the authorization webhook is called
+#   BELAY_CONTROLLER_MANAGER_PORT=10257  kube-controller-manager's /healthz (https)
+#   BELAY_SCHEDULER_PORT=10259  kube-scheduler's /healthz (https)
+#   BELAY_KWOK_PORT=10247       kwok's server: /healthz and the simulated
+#                               nodes' kubelet endpoint (https)
 #   BELAY_CLUSTER_DIR=.cluster  state: pki, sqlite db, logs, kubeconfigs
 #   BELAY_TLS_DIR=.belay/tls    the gateway's dev TLS (created here if absent)
 set -euo pipefail
@@ -33,6 +41,9 @@ bin=$root/.tools/bin
 api_port=${BELAY_APISERVER_PORT:-6443}
 kine_port=${BELAY_KINE_PORT:-12379}
 gw_port=${BELAY_GATEWAY_PORT:-8443}
+kcm_port=${BELAY_CONTROLLER_MANAGER_PORT:-10257}
+sched_port=${BELAY_SCHEDULER_PORT:-10259}
+kwok_port=${BELAY_KWOK_PORT:-10247}
 pki=$state/pki
 logs=$state/logs
 server=https://127.0.0.1:$api_port
@@ -54,16 +65,30 @@ ready() {
     "$server/readyz" >/dev/null 2>&1
 }
 
-if alive kine kine && alive kube-apiserver kube-apiserver && ready; then
+# healthy PORT: a component's /healthz on 127.0.0.1 (serving cert from our CA).
+healthy() {
+  curl -sf --max-time 2 --cacert "$pki/ca.crt" "https://127.0.0.1:$1/healthz" >/dev/null 2>&1
+}
+
+components="kine kube-apiserver kube-controller-manager kube-scheduler kwok"
+all_alive() {
+  local c
+  for c in $components; do alive "$c" "$c" || return 1; done
+}
+
+if all_alive && ready; then
   log "already up at $server (kubeconfig $state/kubeconfig)"
   exit 0
 fi
-if [ -e "$state/kine.pid" ] || [ -e "$state/kube-apiserver.pid" ]; then
-  log "stale or half-started cluster found; stopping it first"
-  "$root/e2e/cluster-down.sh"
-fi
+for c in $components; do
+  if [ -e "$state/$c.pid" ]; then
+    log "stale or half-started cluster found; stopping it first"
+    "$root/e2e/cluster-down.sh"
+    break
+  fi
+done
 
-for port in "$api_port" "$kine_port"; do
+for port in "$api_port" "$kine_port" "$kcm_port" "$sched_port" "$kwok_port"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     die "127.0.0.1:$port is already in use by another process"
   fi
@@ -117,6 +142,13 @@ issue bob "/O=belay-e2e:developers/CN=bob" clientAuth
 issue belay "/O=system:serviceaccounts/O=system:serviceaccounts:belay/CN=system:serviceaccount:belay:belay" clientAuth
 # The API server's client certificate when it calls belay's authorization webhook.
 issue apiserver-authz-client "/CN=kube-apiserver-authz-client" clientAuth
+# The other control-plane components, as the bootstrap RBAC knows them; kwok
+# has its own ClusterRole (controlplane/kwok-nodes.yaml).
+issue kube-controller-manager "/CN=system:kube-controller-manager" clientAuth
+issue kube-scheduler "/CN=system:kube-scheduler" clientAuth
+issue kwok "/CN=kwok-controller" clientAuth
+# Their serving certificate (/healthz; kwok's is also the simulated kubelets').
+issue components-serving "/CN=localhost" serverAuth "IP:127.0.0.1,DNS:localhost"
 
 if [ ! -s "$pki/sa.key" ]; then
   openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
@@ -217,17 +249,34 @@ EOF
   for c in admin agent alice bob carol belay; do context_entry "$c"; done
   echo "current-context: admin"
 } > "$state/kubeconfig.tmp"
-{
-  echo "apiVersion: v1"
-  echo "kind: Config"
-  cluster_entry
-  echo "users:"
-  user_entry belay belay
-  echo "contexts:"
-  context_entry belay
-  echo "current-context: belay"
-} > "$state/belay.kubeconfig"
-chmod 600 "$state/kubeconfig.tmp" "$state/belay.kubeconfig"
+chmod 600 "$state/kubeconfig.tmp"
+
+# A kubeconfig of one identity (certificate NAME): NAME.kubeconfig.
+single_kubeconfig() { # NAME
+  {
+    echo "apiVersion: v1"
+    echo "kind: Config"
+    cluster_entry
+    echo "users:"
+    user_entry "$1" "$1"
+    echo "contexts:"
+    context_entry "$1"
+    echo "current-context: $1"
+  } > "$state/$1.kubeconfig"
+  chmod 600 "$state/$1.kubeconfig"
+}
+# The gateway's, and one each for the controller-manager, the scheduler and kwok.
+for c in belay kube-controller-manager kube-scheduler kwok; do single_kubeconfig "$c"; done
+
+cat > "$state/kube-scheduler.yaml" <<EOF
+apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+clientConnection:
+  kubeconfig: $state/kube-scheduler.kubeconfig
+leaderElection:
+  leaderElect: false
+enableProfiling: false
+EOF
 
 # The API server's connection to belay's authorization webhook.
 cat > "$state/authorization-webhook.kubeconfig" <<EOF
@@ -276,10 +325,10 @@ done
 log "kine listening after $(elapsed)s"
 
 # --- kube-apiserver ---------------------------------------------------------------
-# Flags after envtest's: no controller-manager runs, so the ServiceAccount
-# admission plugin (which needs the token controller's default accounts) is
-# off; privileged pods are allowed by the API server so that policy, not
-# built-in validation, is what answers them.
+# Flags after envtest's; privileged pods are allowed by the API server so that
+# policy, not built-in validation, is what answers them. The default admission
+# plugins run (ServiceAccount included: the controller-manager makes each
+# namespace's default service account).
 log "starting kube-apiserver on $server"
 t_api=$(date +%s.%N)
 setsid "$bin/kube-apiserver" \
@@ -297,7 +346,6 @@ setsid "$bin/kube-apiserver" \
   --service-account-signing-key-file="$pki/sa.key" \
   --service-cluster-ip-range=10.0.0.0/24 \
   --authorization-config="$state/authorization-config.yaml" \
-  --disable-admission-plugins=ServiceAccount \
   --allow-privileged=true \
   --endpoint-reconciler-type=none \
   --profiling=false \
@@ -315,8 +363,96 @@ api_secs=$(awk -v a="$t_api" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a
 mv "$state/kubeconfig.tmp" "$state/kubeconfig"
 log "kube-apiserver ready after ${api_secs}s"
 
-# RBAC for the test identities.
+# --- controller-manager, scheduler, kwok ------------------------------------------
+# Each is a client of the API server only. None is an agent, so belay's
+# admission webhooks (matchConditions) and its authorization webhook never see
+# their requests: a belay outage cannot stop them. The controller-manager and
+# the scheduler need only the bootstrap RBAC, so they start at once and get
+# ready while the fixtures are applied; kwok starts after its RBAC and nodes.
+t_rest=$(date +%s.%N)
+log "starting kube-controller-manager, kube-scheduler and kwok"
+# Leader election off (one replica). Only the controllers that rollouts, Jobs,
+# garbage collection, namespaces, service accounts and nodes need: the
+# controller-manager makes a service account and token for each before it
+# starts any, which is what its start-up costs. Each controller acts as its own
+# service account (system:serviceaccount:kube-system:<name>), as in a real
+# cluster, so those are the identities belay's matchConditions must let
+# through. The token controller signs with the API server's service-account
+# key; kube-root-ca.crt carries the cluster CA.
+kcm_controllers=$(printf '%s-controller,' \
+  deployment replicaset replicationcontroller statefulset daemonset job cronjob ttl-after-finished \
+  disruption garbage-collector namespace serviceaccount serviceaccount-token \
+  root-ca-certificate-publisher pod-garbage-collector node-lifecycle taint-eviction \
+  endpoints endpointslice resourcequota clusterrole-aggregation)
+kcm_controllers=${kcm_controllers%,}
+setsid "$bin/kube-controller-manager" \
+  --kubeconfig="$state/kube-controller-manager.kubeconfig" \
+  --bind-address=127.0.0.1 \
+  --secure-port="$kcm_port" \
+  --tls-cert-file="$pki/components-serving.crt" \
+  --tls-private-key-file="$pki/components-serving.key" \
+  --leader-elect=false \
+  --use-service-account-credentials=true \
+  --service-account-private-key-file="$pki/sa.key" \
+  --root-ca-file="$pki/ca.crt" \
+  --controllers="$kcm_controllers" \
+  --profiling=false \
+  --v=1 \
+  > "$logs/kube-controller-manager.log" 2>&1 < /dev/null &
+echo $! > "$state/kube-controller-manager.pid"
+
+setsid "$bin/kube-scheduler" \
+  --config="$state/kube-scheduler.yaml" \
+  --bind-address=127.0.0.1 \
+  --secure-port="$sched_port" \
+  --tls-cert-file="$pki/components-serving.crt" \
+  --tls-private-key-file="$pki/components-serving.key" \
+  --v=1 \
+  > "$logs/kube-scheduler.log" 2>&1 < /dev/null &
+echo $! > "$state/kube-scheduler.pid"
+
+# RBAC for the test identities and for kwok, and the simulated nodes.
 "$bin/kubectl" --kubeconfig "$state/kubeconfig" --context admin apply \
-  -f "$root/e2e/fixtures/identities.yaml" > "$logs/identities.log"
+  -f "$root/e2e/fixtures/identities.yaml" -f "$root/e2e/controlplane/kwok-nodes.yaml" > "$logs/identities.log"
+
+# kwok plays the kubelet of the nodes annotated kwok.x-k8s.io/node=fake, with
+# the Stages of controlplane/kwok.yaml. The nodes' address is 127.0.0.1 and
+# their kubelet port is kwok's own server, so nothing the API server might
+# dial (logs, exec) leaves loopback; pod IPs are only data. HOME is the state
+# dir so that no ~/.kwok/kwok.yaml of the machine's is merged in.
+mkdir -p "$state/kwok"
+HOME="$state/kwok" setsid "$bin/kwok" \
+  --config="$root/e2e/controlplane/kwok.yaml" \
+  --kubeconfig="$state/kwok.kubeconfig" \
+  --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+  --node-ip=127.0.0.1 \
+  --node-port="$kwok_port" \
+  --server-address="127.0.0.1:$kwok_port" \
+  --tls-cert-file="$pki/components-serving.crt" \
+  --tls-private-key-file="$pki/components-serving.key" \
+  --cidr=10.244.0.1/16 \
+  > "$logs/kwok.log" 2>&1 < /dev/null &
+echo $! > "$state/kwok.pid"
+
+for _ in $(seq 1 300); do
+  healthy "$kcm_port" && healthy "$sched_port" && healthy "$kwok_port" && break
+  for c in kube-controller-manager kube-scheduler kwok; do
+    alive "$c" "$c" || { tail -30 "$logs/$c.log" >&2; die "$c exited"; }
+  done
+  sleep 0.1
+done
+for c in kube-controller-manager:$kcm_port kube-scheduler:$sched_port kwok:$kwok_port; do
+  healthy "${c#*:}" || die "${c%%:*} not healthy within 30s (see $logs/${c%%:*}.log)"
+done
+"$bin/kubectl" --kubeconfig "$state/kubeconfig" --context admin wait --for=condition=Ready \
+  node -l type=kwok --timeout=60s > /dev/null \
+  || die "the simulated nodes are not Ready within 60s (see $logs/kwok.log)"
+# The ServiceAccount admission plugin refuses pods in a namespace whose
+# default service account the controller-manager has not made yet.
+"$bin/kubectl" --kubeconfig "$state/kubeconfig" --context admin wait --for=create \
+  serviceaccount/default -n default --timeout=60s > /dev/null \
+  || die "no default service account within 60s (see $logs/kube-controller-manager.log)"
+rest_secs=$(awk -v a="$t_rest" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+log "controller-manager, scheduler and kwok healthy, nodes Ready, service accounts made after ${rest_secs}s"
 
 log "up in $(elapsed)s: $server  kubeconfig=$state/kubeconfig  (authorization webhook https://127.0.0.1:$gw_port/authorize)"

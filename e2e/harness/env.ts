@@ -45,6 +45,12 @@ export const paths = {
 export const ports = {
   apiserver: Number(env.BELAY_APISERVER_PORT ?? 6443),
   gateway: Number(env.BELAY_GATEWAY_PORT ?? 8443),
+  /** kube-controller-manager's /healthz (https). */
+  controllerManager: Number(env.BELAY_CONTROLLER_MANAGER_PORT ?? 10257),
+  /** kube-scheduler's /healthz (https). */
+  scheduler: Number(env.BELAY_SCHEDULER_PORT ?? 10259),
+  /** kwok's server: /healthz and the simulated nodes' kubelet endpoint (https). */
+  kwok: Number(env.BELAY_KWOK_PORT ?? 10247),
 };
 
 export const gatewayUrl = `https://127.0.0.1:${ports.gateway}`;

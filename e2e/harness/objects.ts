@@ -11,6 +11,8 @@ export function deployment(o: {
   annotations?: Record<string, string>;
   securityContext?: object;
   podSecurityContext?: object;
+  /** How long a rollout may make no progress before it is reported as failed (ProgressDeadlineExceeded). */
+  progressDeadlineSeconds?: number;
 }): string {
   return stringify({
     apiVersion: 'apps/v1',
@@ -18,6 +20,7 @@ export function deployment(o: {
     metadata: { name: o.name, namespace: o.namespace, labels: { app: o.name }, ...(o.annotations ? { annotations: o.annotations } : {}) },
     spec: {
       replicas: o.replicas ?? 1,
+      ...(o.progressDeadlineSeconds !== undefined ? { progressDeadlineSeconds: o.progressDeadlineSeconds } : {}),
       selector: { matchLabels: { app: o.name } },
       template: {
         metadata: { labels: { app: o.name } },
@@ -101,4 +104,54 @@ export function pod(o: { name: string; namespace: string; nodeName?: string; sec
 
 export function configMap(o: { name: string; namespace: string; data?: Record<string, string> }): string {
   return stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: o.name, namespace: o.namespace }, data: o.data ?? { key: 'value' } });
+}
+
+/** A Job of one pod; its container runs `image` (see harness/workloads.ts for what the simulated kubelet does with it). */
+export function job(o: { name: string; namespace: string; image?: string; restartPolicy?: 'Never' | 'OnFailure'; backoffLimit?: number }): string {
+  return stringify({
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: o.name, namespace: o.namespace, labels: { app: o.name } },
+    spec: {
+      backoffLimit: o.backoffLimit ?? 0,
+      template: {
+        metadata: { labels: { app: o.name } },
+        spec: {
+          restartPolicy: o.restartPolicy ?? 'Never',
+          containers: [
+            {
+              name: 'main',
+              image: o.image ?? 'registry.k8s.io/e2e-test-images/agnhost:2.53',
+              resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } },
+            },
+          ],
+        },
+      },
+    },
+  });
+}
+
+/** A StatefulSet (with `replicas`) or a DaemonSet (one pod per node) of one container. */
+export function podSet(o: { kind: 'StatefulSet' | 'DaemonSet'; name: string; namespace: string; image?: string; replicas?: number }): string {
+  return stringify({
+    apiVersion: 'apps/v1',
+    kind: o.kind,
+    metadata: { name: o.name, namespace: o.namespace, labels: { app: o.name } },
+    spec: {
+      ...(o.kind === 'StatefulSet' ? { replicas: o.replicas ?? 1, serviceName: o.name } : {}),
+      selector: { matchLabels: { app: o.name } },
+      template: {
+        metadata: { labels: { app: o.name } },
+        spec: {
+          containers: [
+            {
+              name: 'main',
+              image: o.image ?? 'registry.k8s.io/e2e-test-images/agnhost:2.53',
+              resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } },
+            },
+          ],
+        },
+      },
+    },
+  });
 }
