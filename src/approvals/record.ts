@@ -1,9 +1,12 @@
 // Builds the ApprovalRequest for a deferred request: what a human needs to
 // decide, bounded to what the CRD accepts (a spec the API server refuses
-// would turn every defer into an error), with secrets kept out of it.
+// would turn every defer into an error), with secrets kept out of it: the
+// object and a tool call's arguments are stored redacted (Secret values,
+// policy's paths, and everything the secret scanner finds), the arguments
+// with a digest of them as sent; what cannot be scanned is not stored.
 
 import { type AgentContext, DEFAULT_APPROVAL_TTL, type JsonObject, type PolicyInput } from '../contract/index.js';
-import { fromValue, redactResult } from '../redact/index.js';
+import { fromValue, redactContent, redactResult, storedToolCall } from '../redact/index.js';
 import { parseDuration } from '../util/duration.js';
 import { approvalName, type RequestKeys, stripVolatile } from './fingerprint.js';
 import type { DeferredRequest } from './gate.js';
@@ -59,7 +62,7 @@ export function newApprovalRequest(req: DeferredRequest, keys: RequestKeys, opti
       objectDigest: keys.objectDigest,
       object,
       ...(excerpt !== undefined ? { objectExcerpt: excerpt } : {}),
-      ...(input.tool ? { tool: input.tool } : {}),
+      ...(input.tool ? { tool: storedToolCall(input.tool) } : {}),
       reasons: decision.reasons.slice(0, 64).map((r) => ({ rule: cut(r.rule, 256), message: cut(r.message, 4096), severity: r.severity })),
       fixes: decision.fixes.slice(0, 256),
       bundleRevision: cut(req.revision, 256),
@@ -97,9 +100,9 @@ function action(input: PolicyInput): RequestedAction {
 }
 
 /**
- * The object a human reviews: volatile metadata removed, Secret values and
- * the paths policy asks to hide replaced, and replaced by an excerpt when it
- * is too large to store.
+ * The object a human reviews: volatile metadata removed, Secret values, the
+ * paths policy asks to hide and every secret the scanner finds replaced, and
+ * replaced by an excerpt when it is too large to store.
  */
 function storedObject(input: PolicyInput, redact: readonly string[], maxBytes: number): { object: JsonObject | null; excerpt?: string } {
   const source = input.action.operation === 'DELETE' ? input.oldObject : input.object;
@@ -111,6 +114,9 @@ function storedObject(input: PolicyInput, redact: readonly string[], maxBytes: n
     // A malformed redact path must not put the unredacted object on record.
     return { object: null, excerpt: 'the object could not be redacted and is not stored' };
   }
+  const scanned = redactContent(safe);
+  if (scanned.status !== 'ok') return { object: null, excerpt: `the object could not be scanned for secrets (${scanned.message}) and is not stored` };
+  safe = scanned.value as JsonObject;
   const text = JSON.stringify(safe);
   if (Buffer.byteLength(text) <= maxBytes) return { object: safe };
   return { object: null, excerpt: `${Buffer.from(text).subarray(0, EXCERPT_BYTES).toString('utf8')}…` };

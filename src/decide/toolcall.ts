@@ -1,7 +1,11 @@
 // A tool call before it runs, free of HTTP (the agent API's first face; a
 // tool result before the model sees it is toolresult.ts, a prompt before it
 // leaves prompt.ts, and what they share agent.ts). An approver's edit of the
-// arguments is checked by policy before the approval is used up.
+// arguments is checked by policy before the approval is used up. Approvers
+// see the arguments redacted, so an edit is made on that view: a value left
+// as it was shown ([REDACTED] where it stood) keeps the agent's own value;
+// a value the approver types replaces it; a redacted value moved or changed
+// refuses the edit.
 
 import { randomUUID } from 'node:crypto';
 import { toolDigest } from '../approvals/fingerprint.js';
@@ -9,6 +13,7 @@ import type { AdmitCheck } from '../approvals/gate.js';
 import { applyArgumentsEdit } from '../approvals/override.js';
 import type { Actor, Decision, JsonObject, PatchOperation, PolicyInput, ToolCall, ToolCallRequest } from '../contract/index.js';
 import { resourceOf, retarget, toolCallInput } from '../input/toolcall.js';
+import { restoreRedacted } from '../redact/arguments.js';
 import { type AgentDeps, type AgentOutcome, type ApprovalRef, activeOrThrow, baseOutcome, evaluate, isOutcome, unresolved } from './agent.js';
 import { denialMessage } from './messages.js';
 
@@ -87,6 +92,9 @@ function editedCall(
     next = applied.object;
   }
   if (!next) return { ok: true, tool: original };
+  const restored = restoreRedacted(next, original.arguments);
+  if (!restored.ok) return restored;
+  next = restored.arguments;
   return { ok: true, tool: { name: original.name, arguments: next, target: retarget(original.target, next) } };
 }
 
