@@ -7,6 +7,7 @@
 
 import { type AgentContext, DEFAULT_APPROVAL_TTL, type JsonObject, type PolicyInput } from '../contract/index.js';
 import { fromValue, redactContent, redactResult, storedToolCall } from '../redact/index.js';
+import { redactText } from '../scan/index.js';
 import { parseDuration } from '../util/duration.js';
 import { approvalName, type RequestKeys, stripVolatile } from './fingerprint.js';
 import type { DeferredRequest } from './gate.js';
@@ -127,11 +128,17 @@ function context(ctx: AgentContext): AgentContext {
   const out: AgentContext = {};
   if (ctx.workflow) out.workflow = cut(ctx.workflow, 253);
   if (typeof ctx.confidence === 'number' && ctx.confidence >= 0 && ctx.confidence <= 1) out.confidence = ctx.confidence;
-  if (ctx.rationale) out.rationale = cut(ctx.rationale, 4096);
+  if (ctx.rationale) out.rationale = cut(redactedText(ctx.rationale), 4096);
   if (ctx.remediationTarget) out.remediationTarget = cut(ctx.remediationTarget, 512);
   if (ctx.cluster) out.cluster = cut(ctx.cluster, 253);
   if (ctx.source) out.source = ctx.source;
   return out;
+}
+
+/** Free text an agent wrote may quote a secret: stored redacted, or not at all when it cannot be scanned. */
+function redactedText(text: string): string {
+  const r = redactText(text);
+  return r.status === 'ok' ? r.redacted : '[REDACTED]';
 }
 
 function cut(s: string, max: number): string {

@@ -110,11 +110,11 @@ export function baseOutcome(decision: Decision, input: PolicyInput, revision: st
  * policy's deny stands; anything else becomes a defer (the content withheld
  * until an approver lets it through), with the reason first.
  */
-export function unscannedDecision(decision: Decision, what: string, why: string): Decision {
+export function unscannedDecision(decision: Decision, what: string, why: string, held = 'it is withheld until an approver lets it through'): Decision {
   if (decision.decision === 'deny') return decision;
   const reason: Reason = {
     rule: 'belay.unscanned',
-    message: `belay could not scan ${what} for secrets (${why}), so it is withheld until an approver lets it through`,
+    message: `belay could not scan ${what} for secrets (${why}), so ${held}`,
     severity: 'high',
   };
   return { ...decision, decision: 'defer', reasons: [reason, ...decision.reasons], wouldBe: null };

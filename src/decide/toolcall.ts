@@ -12,9 +12,19 @@ import { toolDigest } from '../approvals/fingerprint.js';
 import type { AdmitCheck } from '../approvals/gate.js';
 import { applyArgumentsEdit } from '../approvals/override.js';
 import type { Actor, Decision, JsonObject, PatchOperation, PolicyInput, ToolCall, ToolCallRequest } from '../contract/index.js';
-import { resourceOf, retarget, toolCallInput } from '../input/toolcall.js';
+import { resourceOf, retarget, toolCallInput, toolInput } from '../input/toolcall.js';
 import { restoreRedacted } from '../redact/arguments.js';
-import { type AgentDeps, type AgentOutcome, type ApprovalRef, activeOrThrow, baseOutcome, evaluate, isOutcome, unresolved } from './agent.js';
+import {
+  type AgentDeps,
+  type AgentOutcome,
+  type ApprovalRef,
+  activeOrThrow,
+  baseOutcome,
+  evaluate,
+  isOutcome,
+  unresolved,
+  unscannedDecision,
+} from './agent.js';
 import { denialMessage } from './messages.js';
 
 export interface ToolCallOutcome extends AgentOutcome {
@@ -25,9 +35,12 @@ export interface ToolCallOutcome extends AgentOutcome {
 
 export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: AgentDeps): Promise<ToolCallOutcome> {
   const active = activeOrThrow(deps);
-  const input = toolCallInput(req, actor, deps.namespaces.lookup(req.tool.target.namespace ?? ''));
-  const decided = await evaluate(active, 'toolcall', input);
-  if (isOutcome(decided)) return { ...decided, tool: req.tool, edited: false };
+  const scan = deps.scanTimeoutMs !== undefined ? { timeoutMs: deps.scanTimeoutMs } : {};
+  const input = toolCallInput(req, actor, deps.namespaces.lookup(req.tool.target.namespace ?? ''), scan);
+  const evaluated = await evaluate(active, 'toolcall', input);
+  if (isOutcome(evaluated)) return { ...evaluated, tool: req.tool, edited: false };
+  const unscanned = (input.tool as { scanMessage?: string }).scanMessage;
+  const decided = unscanned ? unscannedDecision(evaluated, "this tool call's arguments", unscanned, 'it waits for an approver') : evaluated;
   const base = { ...baseOutcome(decided, input, active.revision), tool: req.tool, edited: false };
 
   if (decided.decision === 'allow') return { ...base, decision: 'allow', verdict: 'allow', approval: null };
@@ -42,7 +55,7 @@ export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: A
     const edited = editedCall(req.tool, patch, args ?? null);
     if (!edited.ok) return edited;
     if (edited.tool === req.tool) return { ok: true, objectDigest: callDigest(req.tool) };
-    const again = await evaluate(active, 'toolcall', editedInput(input, edited.tool));
+    const again = await evaluate(active, 'toolcall', editedInput(input, edited.tool, scan));
     if (isOutcome(again)) return { ok: false, message: again.message ?? 'the edited call could not be evaluated' };
     if (again.decision === 'deny') return { ok: false, message: `the approver's edit is denied by policy: ${denialMessage(again.reasons, 'denied')}` };
     checked = { tool: edited.tool, decision: again };
@@ -69,7 +82,7 @@ export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: A
   if (final) {
     return {
       ...base,
-      ...baseOutcome(final.decision, editedInput(input, final.tool), active.revision),
+      ...baseOutcome(final.decision, editedInput(input, final.tool, scan), active.revision),
       decision: 'allow',
       verdict: 'approved',
       approval,
@@ -98,8 +111,8 @@ function editedCall(
   return { ok: true, tool: { name: original.name, arguments: next, target: retarget(original.target, next) } };
 }
 
-function editedInput(input: PolicyInput, tool: ToolCall): PolicyInput {
-  return { ...input, resource: resourceOf(tool.target), tool: { name: tool.name, arguments: tool.arguments, target: { ...tool.target } } };
+function editedInput(input: PolicyInput, tool: ToolCall, scan: { timeoutMs?: number }): PolicyInput {
+  return { ...input, resource: resourceOf(tool.target), tool: toolInput(tool, scan) };
 }
 
 /** The digest the approvals module keys tool calls on (fingerprint.ts): the tool, its arguments and its target. */

@@ -7,8 +7,9 @@
 // policy test exercises what the gateway serves.
 
 import type { Actor, AgentContext, PolicyInput } from '../contract/index.js';
-import { canonicalDigest } from '../redact/record.js';
 import { type Finding, redactSpans, type ScanStatus, scan } from '../scan/index.js';
+import { canonicalDigest } from '../util/canonical.js';
+import { wellFormedText } from '../util/wellformed.js';
 import { agentContext } from './toolcall.js';
 
 export interface PromptRequest {
@@ -51,7 +52,8 @@ export async function promptInput(req: Pick<PromptRequest, 'text' | 'context'>, 
     context: agentContext(req.context, actor),
     tool: null,
     content: {
-      text: redacted,
+      // Lone surrogates as U+FFFD: policy's JSON reader refuses them; offsets stay.
+      text: redacted === null ? null : wellFormedText(redacted),
       length: req.text.length,
       findings: r.findings.map((f) => ({ kind: f.kind, rule: f.rule, start: f.start, end: f.end, line: f.line, description: f.description })),
       digest: canonicalDigest(req.text),

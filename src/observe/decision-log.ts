@@ -18,10 +18,10 @@ import type { Decision, JsonObject, PatchOperation, PolicyInput } from '../contr
 import { storedToolCall } from '../redact/arguments.js';
 import type { ContentFormat, ContentStatus } from '../redact/content.js';
 import { parsePointer } from '../redact/pointer.js';
-import { canonicalDigest, type RecordedValue, recordValue } from '../redact/record.js';
+import { type RecordedValue, recordValue } from '../redact/record.js';
 import { secretValuePaths } from '../redact/secrets.js';
 import { redactText } from '../scan/index.js';
-import { canonicalJson } from '../util/canonical.js';
+import { canonicalDigest, canonicalJson } from '../util/canonical.js';
 import type { DecisionRecord, DecisionSink } from './decisions.js';
 
 export const REDACTED = '[REDACTED]';

@@ -7,9 +7,10 @@
 
 import type { JsonObject } from '../contract/index.js';
 import { REDACTED } from '../scan/index.js';
+import { canonicalDigest } from '../util/canonical.js';
 import { redactContent } from './content.js';
 import { formatPointer } from './pointer.js';
-import { canonicalDigest, recordValue } from './record.js';
+import { recordValue } from './record.js';
 
 /** Largest redacted arguments kept whole, in UTF-8 bytes of their JSON. */
 export const DEFAULT_ARGUMENT_BYTES = 64 * 1024;

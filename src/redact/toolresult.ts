@@ -8,10 +8,11 @@
 
 import type { FindingKind } from '../scan/index.js';
 import { REDACTED } from '../scan/index.js';
+import { canonicalDigest } from '../util/canonical.js';
+import { wellFormed } from '../util/wellformed.js';
 import { type ContentFormat, type ContentStatus, redactContent } from './content.js';
 import { fromText, fromValue } from './document.js';
 import { parsePointer } from './pointer.js';
-import { canonicalDigest } from './record.js';
 import { secretValuePaths } from './secrets.js';
 
 /** How the caller says its result reads; absent: detected (JSON, then YAML, else plain text). */
@@ -57,7 +58,11 @@ export interface ScannedResult {
   format: ContentFormat;
   /** sha256 of the result as received (canonical JSON): names it without keeping it. */
   digest: string;
-  /** The result as policy reads it: the parsed document of JSON or YAML text, else the result as given. Null when it could not be scanned. */
+  /**
+   * The result as policy reads it: the parsed document of JSON or YAML text,
+   * else the result as given; lone surrogates as U+FFFD (offsets unchanged).
+   * Null when it could not be scanned.
+   */
   value: unknown;
   findings: ResultFinding[];
   /** The result in the shape it came in, every finding's span replaced; null when it could not be scanned. */
@@ -99,7 +104,7 @@ export function scanResult(result: unknown, { format, timeoutMs, maxLength }: Sc
     }),
   );
   const value = !document ? result : declared?.format === r.format ? declared.value : fromText(result as string, r.format as 'json' | 'yaml').value;
-  return { status: 'ok', elapsedMs: r.elapsedMs, format: r.format, digest, value, findings, redacted: r.value };
+  return { status: 'ok', elapsedMs: r.elapsedMs, format: r.format, digest, value: wellFormed(value), findings, redacted: r.value };
 }
 
 export interface RedactedToolResult {
