@@ -390,7 +390,7 @@ describe('bad input at the faces', () => {
     const [x] = r.body.redactions;
     expect(x.end - x.start).toBe(GH.length);
     expect((r.body.result as string).slice(x.start, x.start + '[REDACTED]'.length)).toBe('[REDACTED]');
-    expect(r.body.result as string).toMatch(/\u0000\u0001\u001b\[31m binary é🚀 token=\[REDACTED\]\n$/);
+    expect((r.body.result as string).endsWith('\u0000\u0001\u001b[31m binary é🚀 token=[REDACTED]\n')).toBe(true);
     const sent = `\u0000\u0001 binary é🚀 token=${GH}\n`;
     const p = await f.post('/v1/prompts:check', { text: sent });
     expect(sent.slice(p.body.findings[0].start, p.body.findings[0].end)).toBe(GH);
