@@ -11,7 +11,6 @@
 // text, deep nesting, thousands of matches — bounded time, fail closed.
 
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entrypointOf, FACES } from '../src/contract/index.js';
 import { silentLogger } from '../src/observe/log.js';
 import { type CorpusDoc, loadCorpus } from '../src/scan/corpus/corpus.js';
+import { request } from '../src/testkit/console.js';
 import { buildBundle } from '../src/testkit/opa-bundle.js';
 import { type Gateway, startGateway } from './gateway.js';
 
@@ -82,28 +82,11 @@ async function startFixture(scanTimeoutMs?: number): Promise<Fixture> {
     decisionLog: { destination: logFile },
   });
   const ca = readFileSync(gateway.caFile);
-  const send = (method: string, pathname: string, token: string, text?: Buffer): Promise<Reply> =>
-    new Promise((resolve, reject) => {
-      const t0 = performance.now();
-      const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-      if (text) headers['content-type'] = 'application/json';
-      const req = https.request(new URL(pathname, gateway.url), { method, ca, headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const raw = Buffer.concat(chunks).toString('utf8');
-          let body: unknown;
-          try {
-            body = JSON.parse(raw);
-          } catch {
-            body = raw;
-          }
-          resolve({ status: res.statusCode ?? 0, body, ms: performance.now() - t0 });
-        });
-      });
-      req.on('error', reject);
-      req.end(text);
-    });
+  const send = async (method: string, pathname: string, token: string, raw?: Buffer): Promise<Reply> => {
+    const t0 = performance.now();
+    const r = await request({ url: gateway.url, ca }, method, pathname, { token, ...(raw ? { raw } : {}) });
+    return { status: r.status, body: r.body ?? r.text, ms: performance.now() - t0 };
+  };
   return {
     gateway,
     ca,
