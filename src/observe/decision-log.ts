@@ -73,6 +73,8 @@ export const LOGGED_OBJECT_BYTES = 1024 * 1024;
 /** Largest redacted prompt or tool result kept whole. */
 export const LOGGED_CONTENT_BYTES = 64 * 1024;
 const EXCERPT_BYTES = 4 * 1024;
+/** Findings kept per record (policy's, for replay); a replay of a record with more sees the first ones. */
+const MAX_FINDINGS_LOGGED = 1000;
 
 export interface DecisionLogOptions {
   /** A file path, "-" for stdout, or a stream. */
@@ -169,6 +171,7 @@ export async function redactRecord(entry: DecisionRecord): Promise<LoggedDecisio
       recorded[field] = kept.field;
     }
     const content = input.content as JsonObject | null;
+    if (content && Array.isArray(content.findings)) content.findings = content.findings.slice(0, MAX_FINDINGS_LOGGED);
     if (content && 'value' in content) {
       // A tool result: policy read it whole; the log keeps it redacted.
       const digest = typeof content.digest === 'string' ? content.digest : canonicalDigest(content.value);
@@ -185,8 +188,14 @@ export async function redactRecord(entry: DecisionRecord): Promise<LoggedDecisio
     }
     // Tool arguments may carry a manifest (a Secret to create), a password, a token.
     if (input.tool && typeof input.tool === 'object') {
-      const stored = storedToolCall(input.tool as JsonObject);
-      input.tool = stored;
+      const tool = input.tool as JsonObject;
+      const stored = storedToolCall(tool);
+      // What the scan found stays beside the redacted arguments, for replay (findings hold no values).
+      input.tool = {
+        ...stored,
+        ...(Array.isArray(tool.findings) ? { findings: tool.findings.slice(0, MAX_FINDINGS_LOGGED) } : {}),
+        ...(tool.scanStatus !== undefined ? { scanStatus: tool.scanStatus, scanMessage: tool.scanMessage ?? null } : {}),
+      };
       recorded['tool.arguments'] = {
         digest: stored.argumentsDigest,
         status: (stored.argumentsStatus as ContentStatus | undefined) ?? 'ok',

@@ -35,6 +35,8 @@ describe('storedToolCall', () => {
     expect(a.resource as string).toContain(REDACTED);
     const pointers = (stored.redactions as { pointer: string; kind: string; rule: string }[]).map((r) => r.pointer);
     expect(pointers).toEqual(expect.arrayContaining(['/password', '/command', '/object/data/token', '/resource']));
+    // The policy input's findings are not stored (redactions, capped, say the same).
+    expect(storedToolCall({ ...tool, findings: [{ pointer: '/password' }], scanStatus: 'ok' })).toEqual(stored);
     // Stored once, stored for good: showing a stored call does not change it.
     expect(storedToolCall(stored)).toEqual(stored);
   });

@@ -26,7 +26,7 @@ export interface StoredToolCall extends JsonObject {
 
 /**
  * `tool` ({name, arguments, target}) as it may be stored and shown: every
- * other member kept, the arguments replaced by their redacted form, with
+ * other member but the scan's findings kept, the arguments replaced by their redacted form, with
  * `argumentsDigest`, and when anything was hidden `redactions` (pointer,
  * kind, rule, description — never a value); `argumentsStatus` when they could
  * not be scanned (only the digest is kept), `argumentsExcerpt` when they are
@@ -34,7 +34,8 @@ export interface StoredToolCall extends JsonObject {
  */
 export function storedToolCall(tool: JsonObject, { maxBytes = DEFAULT_ARGUMENT_BYTES }: { maxBytes?: number } = {}): StoredToolCall {
   if (typeof tool.argumentsDigest === 'string' && (tool.arguments === null || isObject(tool.arguments))) return tool as StoredToolCall;
-  const { arguments: args, redactions: _r, argumentsStatus: _s, argumentsExcerpt: _e, ...rest } = tool;
+  // The scan's own findings (policy input) are left out: `redactions` says the same, capped.
+  const { arguments: args, redactions: _r, argumentsStatus: _s, argumentsExcerpt: _e, findings: _f, scanStatus: _ss, scanMessage: _sm, ...rest } = tool;
   const r = recordValue(args ?? {}, { maxBytes });
   const stored: StoredToolCall = { ...rest, arguments: null, argumentsDigest: r.digest };
   if (r.redactions.length > 0) stored.redactions = r.redactions.map((x) => ({ ...x }));
