@@ -10,6 +10,7 @@ import { readVerificationKey, type VerificationConfig, verificationConfig } from
 import { asBelayError } from '../src/errors.js';
 import type { DecisionLogOptions } from '../src/observe/decision-log.js';
 import { DEFAULT_EVAL_TIMEOUT_MS } from '../src/policy/pool.js';
+import { DEFAULT_TIMEOUT_MS as DEFAULT_SCAN_TIMEOUT_MS } from '../src/scan/index.js';
 import { parseDuration } from '../src/util/duration.js';
 import { DEFAULT_BODY_LIMIT } from './body.js';
 
@@ -53,6 +54,8 @@ export interface GatewayConfig {
     readonly tokenFile: string | undefined;
     /** Audiences a TokenReview of an agent API token requires. */
     readonly audiences: readonly string[];
+    /** Time budget of the secret scan of one prompt or tool result; past it the content is withheld and deferred. */
+    readonly scanTimeoutMs: number;
   };
   readonly console: {
     /** Local mode: approvers' bearer tokens (in a cluster approvers bring their own Kubernetes tokens). */
@@ -90,7 +93,7 @@ export const DEFAULTS: GatewayConfig = {
     ttlMs: undefined,
     retentionMs: undefined,
   },
-  agentApi: { tokenFile: undefined, audiences: [] },
+  agentApi: { tokenFile: undefined, audiences: [], scanTimeoutMs: DEFAULT_SCAN_TIMEOUT_MS },
   console: { approverTokenFile: undefined },
   decisionLog: null,
 };
@@ -153,6 +156,7 @@ export interface ServeFlags {
   approvalRetention?: number;
   agentTokenFile?: string;
   agentTokenAudience?: string[];
+  scanTimeout: number;
   approverTokenFile?: string;
   devTokens?: string;
 }
@@ -237,6 +241,11 @@ export function addServeFlags(command: Command): Command {
       env.BELAY_AGENT_TOKEN_FILE,
     )
     .option('--agent-token-audience <aud...>', 'audiences a TokenReview of an agent API token must be valid for', env.BELAY_AGENT_TOKEN_AUDIENCE?.split(','))
+    .addOption(
+      new Option('--scan-timeout <duration>', 'time budget of the secret scan of one prompt or tool result; past it the content is withheld and deferred')
+        .argParser(durationMs)
+        .default(env.BELAY_SCAN_TIMEOUT ? durationMs(env.BELAY_SCAN_TIMEOUT) : d.agentApi.scanTimeoutMs, '2s'),
+    )
     .option(
       '--dev-tokens <dir>',
       'local mode: make (once) and use an approver and an agent token in this directory, for the console and the agent API (make run uses .belay/tokens)',
@@ -292,7 +301,7 @@ export function configFromFlags(flags: ServeFlags, devTokens?: { agents: string;
       ttlMs: flags.approvalTtl,
       retentionMs: flags.approvalRetention,
     },
-    agentApi: { tokenFile: flags.agentTokenFile ?? devTokens?.agents, audiences: flags.agentTokenAudience ?? [] },
+    agentApi: { tokenFile: flags.agentTokenFile ?? devTokens?.agents, audiences: flags.agentTokenAudience ?? [], scanTimeoutMs: flags.scanTimeout },
     console: { approverTokenFile: flags.approverTokenFile ?? devTokens?.approvers },
     decisionLog: flags.decisionLog ? { destination: flags.decisionLog, maxBytes: flags.decisionLogMaxBytes, maxFiles: flags.decisionLogMaxFiles } : null,
   });

@@ -32,6 +32,8 @@ export interface GatewayContext {
   readonly agentTokens?: Authenticator;
   /** How the console reaches approvals as the approver, and who an approver token belongs to. */
   readonly console: { readonly access?: ApprovalAccess; readonly approverTokens?: Authenticator };
+  /** Time budget of the secret scan of one prompt or tool result (default: the scanner's, 2 s). */
+  readonly scanTimeoutMs?: number;
   /** Long polls (agent API, console): the longest wait and how often to look again. */
   readonly polling?: { readonly maxWaitMs?: number; readonly intervalMs?: number };
 }

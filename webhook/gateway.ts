@@ -131,6 +131,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     bodyLimit: config.bodyLimit,
     ...(gatewayUser ? { gatewayUser } : {}),
     ...(agentTokens ? { agentTokens } : {}),
+    scanTimeoutMs: config.agentApi.scanTimeoutMs,
     console,
   };
   let server: RunningServer;

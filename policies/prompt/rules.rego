@@ -14,27 +14,16 @@ package belay.prompt.rules
 
 import rego.v1
 
-scanned if is_array(input.content.findings)
+import data.belay.lib.findings as gateway
 
-findings := [f | some f in input.content.findings; is_object(f); is_string(f.kind)] if scanned
+scanned if gateway.scanned(input.content)
 
-# What each finding kind of the gateway's scanner is, for people.
-finding_text := {
-	"cluster-token": "an OpenShift OAuth access token (sha256~…)",
-	"service-account-token": "a Kubernetes service account token",
-	"jwt": "a JSON Web Token",
-	"bootstrap-token": "a Kubernetes bootstrap token",
-	"private-key": "a PEM private key",
-	"cloud-key": "a cloud provider key",
-	"kubeconfig-credential": "a kubeconfig credential",
-	"api-token": "an API token",
-	"bearer-token": "a bearer token",
-	"basic-auth": "a password in a URL",
-	"connection-string": "a database connection string with a password",
-	"high-entropy": "a high-entropy string next to a secret-ish word",
-}
+findings := gateway.well_formed(input.content.findings) if scanned
 
-described := concat(", ", sort({object.get(finding_text, f.kind, f.kind) | some f in findings}))
+# What each finding kind of the gateway's scanner is, for people (lib/findings.rego).
+finding_text := gateway.kinds
+
+described := gateway.describe(findings)
 
 where := concat("", [" (line", plural_s, " ", concat(", ", [format_int(l, 10) | some l in lines]), ")"]) if {
 	count(lines) > 0

@@ -66,3 +66,12 @@ test_malformed_findings_are_ignored if {
 	d := data.belay.prompt.decision with input as {"face": "prompt", "actor": test.human, "content": {"text": "x", "findings": [5, {"kind": 7}]}}
 	d.decision == "allow"
 }
+
+test_passwords_and_secret_values_are_named if {
+	d := gateway_prompt("DB_PASSWORD=[REDACTED]\napiKey: [REDACTED]", [
+		{"kind": "password", "rule": "belay/assignment", "start": 12, "end": 22, "line": 1},
+		{"kind": "secret-value", "rule": "belay/keyed-value", "start": 31, "end": 41, "line": 2},
+	])
+	d.decision == "defer"
+	startswith(d.reasons[0].message, "the prompt contains a password, a secret value (under a credential-named key, or in a Secret's data) (lines 1, 2);")
+}

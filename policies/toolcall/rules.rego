@@ -3,12 +3,15 @@
 # judge (lib/request.rego), so deleting, exec-ing, binding or reading Secrets
 # through a tool gets the same answer as through the API server. On top:
 # unknown tools fail closed (defer by default), denied tools are denied, and
-# credentials in a call's arguments defer.
+# credentials in a call's arguments defer: the gateway scans the arguments
+# (src/scan) and hands policy its findings (input.tool.findings); an input
+# that did not come through the gateway falls back to lib/scan.rego.
 package belay.toolcall.rules
 
 import rego.v1
 
 import data.belay.lib.config.cfg
+import data.belay.lib.findings as gateway
 import data.belay.lib.request as req
 import data.belay.lib.scan
 import data.belay.lib.util
@@ -48,7 +51,25 @@ violations contains {
 	req.tool_name in cfg.toolcall.deniedTools
 }
 
-argument_leaks := scan.leaks(req.args)
+scanned if gateway.scanned(input.tool)
+
+argument_findings := gateway.well_formed(input.tool.findings) if scanned
+
+violations contains {
+	"rule": "toolcall.secret_in_arguments",
+	"message": concat("", [
+		"the arguments of tool ", util.q(req.tool_name), " contain ", gateway.describe(argument_findings),
+		"; check that the agent should be handling this credential, and pass a reference instead",
+	]),
+	"severity": "high",
+	"action": "defer",
+	"redact": sort({concat("", ["/arguments", f.pointer]) | some f in argument_findings; is_string(f.pointer)}),
+} if {
+	req.is_toolcall
+	count(argument_findings) > 0
+}
+
+argument_leaks := scan.leaks(req.args) if not scanned
 
 violations contains {
 	"rule": "toolcall.secret_in_arguments",

@@ -67,6 +67,25 @@ test_tool_pod_security_fixes_the_resource_argument if {
 	{f.path | some f in d.fixes} == {"/spec/securityContext", "/spec/containers/0/securityContext"}
 }
 
+test_gateway_findings_in_arguments_defer if {
+	# The gateway scanned the arguments: its findings decide, pointers into the arguments.
+	inp := {"face": "toolcall", "actor": test.agent, "tool": {
+		"name": "resources_create_or_update",
+		"arguments": {"resource": "kind: ConfigMap\ndata:\n  db.password: [REDACTED]\n", "namespace": "a"},
+		"findings": [{"pointer": "/resource", "documentPointer": "/data/db.password", "kind": "password", "rule": "belay/keyed-value", "start": 0, "end": 9}],
+	}}
+	d := tool(inp)
+	d.decision == "defer"
+	"toolcall.secret_in_arguments" in test.rules(d)
+	d.redact == ["/arguments/resource"]
+	contains(d.reasons[0].message, "contain a password;")
+}
+
+test_gateway_without_findings_does_not_detect_again if {
+	inp := {"face": "toolcall", "actor": test.agent, "tool": {"name": "pods_list", "arguments": {"token": "sha256~abcdefghijklmnopqrstuvwxyz0123456789"}, "findings": []}}
+	not "toolcall.secret_in_arguments" in test.rules(tool(inp))
+}
+
 test_tool_credentials_in_arguments if {
 	d := tool(call("resources_create_or_update", {"resource": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"note": "ok"}}, "header": "Authorization: Bearer sha256~abcdefghijklmnopqrstuvwxyz0123456789"}, null))
 	d.decision == "defer"

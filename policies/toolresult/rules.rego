@@ -1,13 +1,22 @@
 # Tool results on their way to the model (use case 2): Secret values are
 # redacted (each value of data/stringData, and the last-applied annotation
-# that repeats them), as are other string values that contain credentials.
-# Text results cannot be redacted by pointer: credentials in them defer.
+# that repeats them). The gateway scans every result itself (src/scan: JSON,
+# YAML, plain text and MCP content alike), replaces exactly the secret spans
+# before the model sees them, and hands policy its findings
+# (input.content.findings); policy explains them (toolresult.credential, a
+# warning; an operator may make it defer with data.belay.config.rules).
+# An input that did not come through the gateway has no findings: policy
+# then falls back to its own patterns (lib/scan.rego), redacting string
+# values by pointer and deferring text it cannot redact.
 package belay.toolresult.rules
 
 import rego.v1
 
+import data.belay.lib.findings as gateway
 import data.belay.lib.scan
 import data.belay.lib.util
+
+scanned if gateway.scanned(input.content)
 
 default value := null
 
@@ -64,7 +73,30 @@ violations contains {
 	"redact": sort(secret_redactions),
 } if count(secret_redactions) > 0
 
+# --- the gateway's findings ----------------------------------------------------
+
+# Secrets in a Secret's values are told by toolresult.secret_data.
+secret_value_rules := {"belay/secret-data", "belay/secret-last-applied"}
+
+credentials := [f |
+	some f in gateway.well_formed(input.content.findings)
+	not f.rule in secret_value_rules
+] if scanned
+
+violations contains {
+	"rule": "toolresult.credential",
+	"message": concat("", [
+		"the result contains ", gateway.describe(credentials),
+		"; belay replaced ", util.plural(count(credentials), "it", "them"), " with [REDACTED] before the result reached the model",
+	]),
+	"severity": "high",
+	"action": "warn",
+} if count(credentials) > 0
+
+# --- without the gateway's scan --------------------------------------------------
+
 value_leaks := {l |
+	not scanned
 	some l in scan.leaks(value)
 	not util.pointer(l[0]) in secret_redactions
 	not inside_secret(l[0])
@@ -87,7 +119,7 @@ violations contains {
 	"redact": sort({util.pointer(l[0]) | some l in value_leaks}),
 } if count(value_leaks) > 0
 
-text_findings := scan.findings(text)
+text_findings := scan.findings(text) if not scanned
 
 violations contains {
 	"rule": "toolresult.credential_in_text",

@@ -2,9 +2,10 @@
 // within the CRD's bounds, never a Secret's values.
 
 import { describe, expect, it } from 'vitest';
-import { deferDecision, deferred, policyInput } from '../testkit/approval-requests.js';
+import { canonicalDigest } from '../redact/index.js';
+import { deferDecision, deferred, policyInput, toolCallDeferred } from '../testkit/approval-requests.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
-import { requestKeys } from './fingerprint.js';
+import { requestKeys, toolDigest } from './fingerprint.js';
 import { newApprovalRequest } from './record.js';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
@@ -44,6 +45,44 @@ describe('approval record', () => {
     expect(r.spec.object).toMatchObject({ data: { password: '[REDACTED]' }, stringData: { token: '[REDACTED]' } });
     const hidden = build({ ...deferred('u'), decision: deferDecision({ redact: ['/spec/template/spec/containers/0/image'] }) });
     expect((hidden.spec.object as any).spec.template.spec.containers[0].image).toBe('[REDACTED]');
+  });
+
+  it("stores a tool call's arguments redacted — objects, YAML text, plain strings — with their digest as sent", () => {
+    const PASS = 'Harbor4821!kube';
+    const GH = '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';
+    const args = {
+      resource: `apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: ${PASS}\n`,
+      object: { kind: 'Secret', metadata: { name: 'db' }, stringData: { token: GH } },
+      password: PASS,
+    };
+    const req = toolCallDeferred('u', args);
+    const keys = requestKeys(req.input);
+    const r = build(req);
+    expect(JSON.stringify(r)).not.toContain(PASS);
+    expect(JSON.stringify(r)).not.toContain(GH);
+    expect(r.spec.tool).toMatchObject({
+      name: 'resources_create_or_update',
+      argumentsDigest: canonicalDigest(args),
+      arguments: { password: '[REDACTED]', object: { stringData: { token: '[REDACTED]' } } },
+    });
+    expect((r.spec.tool as { arguments: { resource: string } }).arguments.resource).toContain('password: [REDACTED]');
+    // The approval is still named after the call as sent, so an identical retry finds it.
+    expect(r.spec.objectDigest).toBe(toolDigest(req.input.tool!));
+    expect(keys.objectDigest).toBe(r.spec.objectDigest);
+  });
+
+  it('scans the object and the agent’s rationale for secrets as well', () => {
+    const cm = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'app', namespace: 'prod' },
+      data: { 'app.env': 'MODE=fast\nDB_PASSWORD=Harbor4821!kube\n' },
+    };
+    const input = policyInput(cm, { context: { rationale: 'rotating the key 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 that leaked', source: 'api' } });
+    const r = build({ ...deferred('u'), input });
+    expect(JSON.stringify(r)).not.toMatch(/Harbor4821|ghp_wWPw/);
+    expect(r.spec.object).toMatchObject({ data: { 'app.env': 'MODE=fast\nDB_PASSWORD=[REDACTED]\n' } });
+    expect(r.spec.context.rationale).toBe('rotating the key [REDACTED] that leaked');
   });
 
   it('keeps an excerpt of an object too large to store', () => {

@@ -1,9 +1,13 @@
 // Builds the ApprovalRequest for a deferred request: what a human needs to
 // decide, bounded to what the CRD accepts (a spec the API server refuses
-// would turn every defer into an error), with secrets kept out of it.
+// would turn every defer into an error), with secrets kept out of it: the
+// object and a tool call's arguments are stored redacted (Secret values,
+// policy's paths, and everything the secret scanner finds), the arguments
+// with a digest of them as sent; what cannot be scanned is not stored.
 
 import { type AgentContext, DEFAULT_APPROVAL_TTL, type JsonObject, type PolicyInput } from '../contract/index.js';
-import { fromValue, redactResult } from '../redact/index.js';
+import { fromValue, redactContent, redactResult, storedToolCall } from '../redact/index.js';
+import { redactText } from '../scan/index.js';
 import { parseDuration } from '../util/duration.js';
 import { approvalName, type RequestKeys, stripVolatile } from './fingerprint.js';
 import type { DeferredRequest } from './gate.js';
@@ -59,7 +63,7 @@ export function newApprovalRequest(req: DeferredRequest, keys: RequestKeys, opti
       objectDigest: keys.objectDigest,
       object,
       ...(excerpt !== undefined ? { objectExcerpt: excerpt } : {}),
-      ...(input.tool ? { tool: input.tool } : {}),
+      ...(input.tool ? { tool: storedToolCall(input.tool) } : {}),
       reasons: decision.reasons.slice(0, 64).map((r) => ({ rule: cut(r.rule, 256), message: cut(r.message, 4096), severity: r.severity })),
       fixes: decision.fixes.slice(0, 256),
       bundleRevision: cut(req.revision, 256),
@@ -97,9 +101,9 @@ function action(input: PolicyInput): RequestedAction {
 }
 
 /**
- * The object a human reviews: volatile metadata removed, Secret values and
- * the paths policy asks to hide replaced, and replaced by an excerpt when it
- * is too large to store.
+ * The object a human reviews: volatile metadata removed, Secret values, the
+ * paths policy asks to hide and every secret the scanner finds replaced, and
+ * replaced by an excerpt when it is too large to store.
  */
 function storedObject(input: PolicyInput, redact: readonly string[], maxBytes: number): { object: JsonObject | null; excerpt?: string } {
   const source = input.action.operation === 'DELETE' ? input.oldObject : input.object;
@@ -111,6 +115,9 @@ function storedObject(input: PolicyInput, redact: readonly string[], maxBytes: n
     // A malformed redact path must not put the unredacted object on record.
     return { object: null, excerpt: 'the object could not be redacted and is not stored' };
   }
+  const scanned = redactContent(safe);
+  if (scanned.status !== 'ok') return { object: null, excerpt: `the object could not be scanned for secrets (${scanned.message}) and is not stored` };
+  safe = scanned.value as JsonObject;
   const text = JSON.stringify(safe);
   if (Buffer.byteLength(text) <= maxBytes) return { object: safe };
   return { object: null, excerpt: `${Buffer.from(text).subarray(0, EXCERPT_BYTES).toString('utf8')}…` };
@@ -121,11 +128,17 @@ function context(ctx: AgentContext): AgentContext {
   const out: AgentContext = {};
   if (ctx.workflow) out.workflow = cut(ctx.workflow, 253);
   if (typeof ctx.confidence === 'number' && ctx.confidence >= 0 && ctx.confidence <= 1) out.confidence = ctx.confidence;
-  if (ctx.rationale) out.rationale = cut(ctx.rationale, 4096);
+  if (ctx.rationale) out.rationale = cut(redactedText(ctx.rationale), 4096);
   if (ctx.remediationTarget) out.remediationTarget = cut(ctx.remediationTarget, 512);
   if (ctx.cluster) out.cluster = cut(ctx.cluster, 253);
   if (ctx.source) out.source = ctx.source;
   return out;
+}
+
+/** Free text an agent wrote may quote a secret: stored redacted, or not at all when it cannot be scanned. */
+function redactedText(text: string): string {
+  const r = redactText(text);
+  return r.status === 'ok' ? r.redacted : '[REDACTED]';
 }
 
 function cut(s: string, max: number): string {

@@ -144,6 +144,29 @@ describe('view', () => {
     );
   });
 
+  it('never shows a secret, not even of a record written before records were redacted, and says what was hidden', () => {
+    const PASS = 'Harbor4821!kube';
+    const r = record({ tool: true });
+    // A record from an older gateway: the arguments and object as they were sent.
+    const old: ApprovalRequest = {
+      ...r,
+      spec: {
+        ...r.spec,
+        tool: { name: 'resources_create_or_update', arguments: { namespace: 'prod', password: PASS }, target: { verb: 'create' } },
+        object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { 'db.url': `postgres://app:${PASS}@db/app` } },
+        objectExcerpt: `{"password":"${PASS}"`,
+      },
+    };
+    const d = detail(old, T0, ALICE, agents);
+    expect(JSON.stringify(d)).not.toContain(PASS);
+    expect(d.tool).toMatchObject({
+      arguments: { namespace: 'prod', password: '[REDACTED]' },
+      redactions: [{ pointer: '/password', kind: 'password', rule: 'belay/keyed-value', description: expect.stringMatching(/a password/) }],
+      argumentsDigest: expect.stringMatching(/^sha256:/),
+    });
+    expect(d.object).toMatchObject({ data: { 'db.url': 'postgres://app:[REDACTED]@db/app' } });
+  });
+
   it('shows the proposed fix as a YAML diff, and says when it does not apply', () => {
     const ok = detail(record({ fixes: [{ op: 'add', path: '/spec/template/spec/securityContext', value: { runAsNonRoot: true } }] }), T0, ALICE, agents);
     expect(ok.fixError).toBeNull();

@@ -21,6 +21,8 @@ import {
 import { checkDecider, type ReviewContext } from '../approvals/separation.js';
 import type { AgentContext, JsonObject, PatchOperation, Reason } from '../contract/index.js';
 import { type AgentSelector, isAgent, type UserInfo } from '../identity/agents.js';
+import { redactedObject, storedToolCall } from '../redact/arguments.js';
+import { redactText } from '../scan/index.js';
 import { type DiffLine, previewPatch, toYaml, yamlDiff } from './diff.js';
 
 /** Who is looking, as the console authenticated them. */
@@ -63,7 +65,14 @@ export interface ApprovalDetail extends ApprovalSummary {
   object: JsonObject | null;
   objectYaml: string | null;
   objectExcerpt: string | null;
-  tool: { name: string | null; arguments: JsonObject | null; target: JsonObject | null } | null;
+  /** The tool call, its arguments redacted (`redactions` says what was hidden and why; never a value). */
+  tool: {
+    name: string | null;
+    arguments: JsonObject | null;
+    target: JsonObject | null;
+    argumentsDigest: string | null;
+    redactions: { pointer: string; kind: string; rule: string; description: string }[];
+  } | null;
   fixes: PatchOperation[];
   /** The object before and after the proposed fix; null without a fix, or when it does not apply. */
   fixDiff: DiffLine[] | null;
@@ -123,7 +132,8 @@ export function summarize(r: ApprovalRequest, now: Date, viewer: Viewer, agents:
 export function detail(r: ApprovalRequest, now: Date, viewer: Viewer, agents: AgentSelector): ApprovalDetail {
   const spec = r.spec;
   const fixes = spec.fixes ?? [];
-  const object = spec.object ?? null;
+  // Records are stored redacted; one written before that is redacted as it is shown.
+  const object = spec.object ? redactedObject(spec.object) : null;
   const tool = toolOf(r);
   let fixDiff: DiffLine[] | null = null;
   let fixError: string | null = null;
@@ -139,7 +149,7 @@ export function detail(r: ApprovalRequest, now: Date, viewer: Viewer, agents: Ag
     objectDigest: spec.objectDigest,
     object,
     objectYaml: object ? toYaml(object) : null,
-    objectExcerpt: spec.objectExcerpt ?? null,
+    objectExcerpt: excerptOf(spec.objectExcerpt, spec.object, object),
     tool,
     fixes,
     fixDiff,
@@ -206,10 +216,25 @@ function clusterOf(r: ApprovalRequest): string | null {
 }
 
 function toolOf(r: ApprovalRequest): ApprovalDetail['tool'] {
-  const t = r.spec.tool as { name?: unknown; arguments?: unknown; target?: unknown } | null | undefined;
-  if (!t) return null;
+  if (!r.spec.tool) return null;
+  const t = storedToolCall(r.spec.tool);
   const obj = (v: unknown): JsonObject | null => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as JsonObject) : null);
-  return { name: typeof t.name === 'string' ? t.name : null, arguments: obj(t.arguments), target: obj(t.target) };
+  return {
+    name: typeof t.name === 'string' ? t.name : null,
+    arguments: t.arguments,
+    target: obj(t.target),
+    argumentsDigest: t.argumentsDigest,
+    redactions: Array.isArray(t.redactions) ? (t.redactions as unknown as NonNullable<ApprovalDetail['tool']>['redactions']) : [],
+  };
+}
+
+/** The excerpt of an object too large to keep, redacted; a note when a stored object cannot be shown. */
+function excerptOf(excerpt: string | undefined, stored: JsonObject | null | undefined, shown: JsonObject | null): string | null {
+  if (excerpt) {
+    const r = redactText(excerpt);
+    return r.status === 'ok' ? r.redacted : 'the excerpt could not be scanned for secrets and is not shown';
+  }
+  return stored && !shown ? 'the object could not be scanned for secrets and is not shown' : null;
 }
 
 function isEdit(o: ApprovalOverride | null | undefined): boolean {

@@ -17,6 +17,16 @@ export interface AgentDeps {
   policy: () => ActivePolicy | undefined;
   approvals: ApprovalGate;
   namespaces: NamespaceDirectory;
+  /** Time budget of the secret scan of one prompt or tool result (default: the scanner's, 2 s). */
+  scanTimeoutMs?: number;
+}
+
+/** How far a prompt or tool result was scanned for secrets, as the caller is told. */
+export interface ScanReport {
+  /** ok, or why the scan could not finish: timeout, too-large, too-many-findings, too-deep. */
+  status: string;
+  elapsedMs: number;
+  message?: string;
 }
 
 /** Where a deferred request stands, as the caller sees it. */
@@ -93,6 +103,21 @@ export function baseOutcome(decision: Decision, input: PolicyInput, revision: st
     input,
     policyDecision: decision,
   };
+}
+
+/**
+ * Content belay could not scan for secrets within its bounds fails closed:
+ * policy's deny stands; anything else becomes a defer (the content withheld
+ * until an approver lets it through), with the reason first.
+ */
+export function unscannedDecision(decision: Decision, what: string, why: string, held = 'it is withheld until an approver lets it through'): Decision {
+  if (decision.decision === 'deny') return decision;
+  const reason: Reason = {
+    rule: 'belay.unscanned',
+    message: `belay could not scan ${what} for secrets (${why}), so ${held}`,
+    severity: 'high',
+  };
+  return { ...decision, decision: 'defer', reasons: [reason, ...decision.reasons], wouldBe: null };
 }
 
 /** A pending, rejected or refused gate outcome as the caller's answer. */

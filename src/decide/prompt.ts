@@ -1,30 +1,41 @@
 // A prompt before it leaves for the model: scanned for cluster tokens,
-// service-account JWTs, private keys, cloud keys, kubeconfig credentials and
-// high-entropy strings next to secret-ish words. Policy sees the findings and
-// the redacted text — never the secrets — and decides; the caller always gets
-// the findings and a redacted text to offer instead ([Edit] in use case 5).
+// service-account JWTs, private keys, cloud keys, kubeconfig credentials,
+// passwords and the other credentials src/scan knows. Policy sees the
+// findings and the redacted text — never the secrets — and decides; the
+// caller always gets the findings and a redacted text to offer instead
+// ([Edit] in use case 5). A prompt that cannot be scanned within the bounds
+// (time, size, findings) fails closed: a defer, with no redacted text.
 
 import { randomUUID } from 'node:crypto';
 import type { Actor } from '../contract/index.js';
 import { type PromptRequest, promptInput } from '../input/prompt.js';
 import type { Finding } from '../scan/index.js';
-import { type AgentDeps, type AgentOutcome, activeOrThrow, baseOutcome, evaluate, isOutcome, unresolved } from './agent.js';
+import { type AgentDeps, type AgentOutcome, activeOrThrow, baseOutcome, evaluate, isOutcome, type ScanReport, unresolved, unscannedDecision } from './agent.js';
 import { denialMessage } from './messages.js';
 
 export type { PromptRequest } from '../input/prompt.js';
 
 export interface PromptOutcome extends AgentOutcome {
   findings: Finding[];
-  redacted: string;
+  /** The text with every finding replaced; null when it could not be scanned. */
+  redacted: string | null;
+  scan: ScanReport;
 }
 
-/** Throws BelayError payload_too_large for text over the scanning limit, not_ready without a bundle. */
+/** Throws not_ready without a bundle. */
 export async function decidePrompt(req: PromptRequest, actor: Actor, deps: AgentDeps): Promise<PromptOutcome> {
   const active = activeOrThrow(deps);
-  const { input, findings, redacted } = await promptInput(req, actor);
-  const decided = await evaluate(active, 'prompt', input);
-  if (isOutcome(decided)) return { ...decided, findings, redacted };
-  const base = { ...baseOutcome(decided, input, active.revision), findings, redacted };
+  const scanned = await promptInput(req, actor, deps.scanTimeoutMs !== undefined ? { timeoutMs: deps.scanTimeoutMs } : {});
+  const { input, findings, redacted } = scanned;
+  const scan: ScanReport = {
+    status: scanned.status,
+    elapsedMs: Math.round(scanned.elapsedMs * 10) / 10,
+    ...(scanned.message ? { message: scanned.message } : {}),
+  };
+  const evaluated = await evaluate(active, 'prompt', input);
+  if (isOutcome(evaluated)) return { ...evaluated, findings, redacted, scan };
+  const decided = scanned.status === 'ok' ? evaluated : unscannedDecision(evaluated, 'this prompt', scanned.message ?? scanned.status);
+  const base = { ...baseOutcome(decided, input, active.revision), findings, redacted, scan };
   if (decided.decision === 'allow') return { ...base, decision: 'allow', verdict: 'allow', approval: null };
   if (decided.decision === 'deny') {
     return { ...base, decision: 'deny', verdict: 'deny', approval: null, message: denialMessage(decided.reasons, 'policy refuses to send this prompt') };

@@ -1,15 +1,30 @@
 // A tool call before it runs, free of HTTP (the agent API's first face; a
 // tool result before the model sees it is toolresult.ts, a prompt before it
 // leaves prompt.ts, and what they share agent.ts). An approver's edit of the
-// arguments is checked by policy before the approval is used up.
+// arguments is checked by policy before the approval is used up. Approvers
+// see the arguments redacted, so an edit is made on that view: a value left
+// as it was shown ([REDACTED] where it stood) keeps the agent's own value;
+// a value the approver types replaces it; a redacted value moved or changed
+// refuses the edit.
 
 import { randomUUID } from 'node:crypto';
 import { toolDigest } from '../approvals/fingerprint.js';
 import type { AdmitCheck } from '../approvals/gate.js';
 import { applyArgumentsEdit } from '../approvals/override.js';
 import type { Actor, Decision, JsonObject, PatchOperation, PolicyInput, ToolCall, ToolCallRequest } from '../contract/index.js';
-import { resourceOf, retarget, toolCallInput } from '../input/toolcall.js';
-import { type AgentDeps, type AgentOutcome, type ApprovalRef, activeOrThrow, baseOutcome, evaluate, isOutcome, unresolved } from './agent.js';
+import { resourceOf, retarget, toolCallInput, toolInput } from '../input/toolcall.js';
+import { restoreRedacted } from '../redact/arguments.js';
+import {
+  type AgentDeps,
+  type AgentOutcome,
+  type ApprovalRef,
+  activeOrThrow,
+  baseOutcome,
+  evaluate,
+  isOutcome,
+  unresolved,
+  unscannedDecision,
+} from './agent.js';
 import { denialMessage } from './messages.js';
 import { type ProposedFix, proposeFix } from './toolfix.js';
 
@@ -23,9 +38,12 @@ export interface ToolCallOutcome extends AgentOutcome {
 
 export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: AgentDeps): Promise<ToolCallOutcome> {
   const active = activeOrThrow(deps);
-  const input = toolCallInput(req, actor, deps.namespaces.lookup(req.tool.target.namespace ?? ''));
-  const decided = await evaluate(active, 'toolcall', input);
-  if (isOutcome(decided)) return { ...decided, tool: req.tool, edited: false };
+  const scan = deps.scanTimeoutMs !== undefined ? { timeoutMs: deps.scanTimeoutMs } : {};
+  const input = toolCallInput(req, actor, deps.namespaces.lookup(req.tool.target.namespace ?? ''), scan);
+  const evaluated = await evaluate(active, 'toolcall', input);
+  if (isOutcome(evaluated)) return { ...evaluated, tool: req.tool, edited: false };
+  const unscanned = (input.tool as { scanMessage?: string }).scanMessage;
+  const decided = unscanned ? unscannedDecision(evaluated, "this tool call's arguments", unscanned, 'it waits for an approver') : evaluated;
   const base = { ...baseOutcome(decided, input, active.revision), tool: req.tool, edited: false };
 
   // A manifest policy wants fixed is refused as sent; the compliant one comes back to send instead.
@@ -50,7 +68,7 @@ export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: A
     const edited = editedCall(req.tool, patch, args ?? null);
     if (!edited.ok) return edited;
     if (edited.tool === req.tool) return { ok: true, objectDigest: callDigest(req.tool) };
-    const again = await evaluate(active, 'toolcall', editedInput(input, edited.tool));
+    const again = await evaluate(active, 'toolcall', editedInput(input, edited.tool, scan));
     if (isOutcome(again)) return { ok: false, message: again.message ?? 'the edited call could not be evaluated' };
     if (again.decision === 'deny') return { ok: false, message: `the approver's edit is denied by policy: ${denialMessage(again.reasons, 'denied')}` };
     checked = { tool: edited.tool, decision: again };
@@ -77,7 +95,7 @@ export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: A
   if (final) {
     return {
       ...base,
-      ...baseOutcome(final.decision, editedInput(input, final.tool), active.revision),
+      ...baseOutcome(final.decision, editedInput(input, final.tool, scan), active.revision),
       decision: 'allow',
       verdict: 'approved',
       approval,
@@ -100,11 +118,14 @@ function editedCall(
     next = applied.object;
   }
   if (!next) return { ok: true, tool: original };
+  const restored = restoreRedacted(next, original.arguments);
+  if (!restored.ok) return restored;
+  next = restored.arguments;
   return { ok: true, tool: { name: original.name, arguments: next, target: retarget(original.target, next) } };
 }
 
-function editedInput(input: PolicyInput, tool: ToolCall): PolicyInput {
-  return { ...input, resource: resourceOf(tool.target), tool: { name: tool.name, arguments: tool.arguments, target: { ...tool.target } } };
+function editedInput(input: PolicyInput, tool: ToolCall, scan: { timeoutMs?: number }): PolicyInput {
+  return { ...input, resource: resourceOf(tool.target), tool: toolInput(tool, scan) };
 }
 
 /** The digest the approvals module keys tool calls on (fingerprint.ts): the tool, its arguments and its target. */

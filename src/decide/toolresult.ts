@@ -1,22 +1,37 @@
-// A tool result before it reaches the model. Secret values and the paths
-// policy lists are redacted; policy may also withhold the result (deny) or
-// ask a human (defer). An approval without an edit lets the values through
-// (use case 2's [Approve]); an approval with an edit keeps them redacted
-// ([Edit]: go ahead, but redacted); pending or rejected, the caller gets the
-// redacted result and the approval to wait for. The approval is either this
-// face's own (a `defer` from policy), or the tool call's: the caller names it
-// (`approvalId`) and it counts for the same call by the same agent, for a
-// short window after it was decided.
+// A tool result before it reaches the model. It is scanned for secrets in
+// its own shape (JSON or YAML text keep their structure, plain text and MCP
+// content arrays have exactly the secret spans replaced), and Secret values
+// and the paths policy lists are redacted on top; policy may also withhold
+// the result (deny) or ask a human (defer). Whatever the answer, `result`
+// never holds a secret belay found: a deferred or refused result is returned
+// redacted or not at all. An approval without an edit lets the values
+// through (use case 2's [Approve]); an approval with an edit keeps them
+// redacted ([Edit]: go ahead, but redacted). A result that cannot be scanned
+// within the time and size bounds is withheld (null) and deferred. The
+// approval is either this face's own (a `defer` from policy), or the tool
+// call's: the caller names it (`approvalId`) and it counts for the same call
+// by the same agent, for a short window after it was decided.
 
 import { randomUUID } from 'node:crypto';
 import { type ApprovalRequest, isLapsed, phaseOf } from '../approvals/resource.js';
 import type { ApprovalStore } from '../approvals/store.js';
 import type { Actor, JsonObject } from '../contract/index.js';
 import { type ToolResultRequest, toolResultInput } from '../input/toolresult.js';
-import type { ResultFormat } from '../redact/document.js';
-import { type Redaction, redactResult } from '../redact/redact.js';
-import { canonicalJson } from '../util/canonical.js';
-import { type AgentDeps, type AgentOutcome, type ApprovalRef, activeOrThrow, baseOutcome, evaluate, isOutcome, unresolved } from './agent.js';
+import { sameArguments } from '../redact/arguments.js';
+import type { ContentFormat } from '../redact/content.js';
+import { type ResultRedaction, redactScanned, type ScannedResult } from '../redact/toolresult.js';
+import {
+  type AgentDeps,
+  type AgentOutcome,
+  type ApprovalRef,
+  activeOrThrow,
+  baseOutcome,
+  evaluate,
+  isOutcome,
+  type ScanReport,
+  unresolved,
+  unscannedDecision,
+} from './agent.js';
 import { readWindowMs } from './authorization.js';
 import { denialMessage } from './messages.js';
 
@@ -29,35 +44,40 @@ export interface ToolResultDeps extends AgentDeps {
 export type { ToolResultRequest } from '../input/toolresult.js';
 
 export interface ToolResultOutcome extends AgentOutcome {
-  /** The result to hand to the model; null when policy withholds it. */
+  /** The result to hand to the model, in the shape it came in; null when it is withheld. */
   result: unknown;
-  format: ResultFormat;
-  redactions: Redaction[];
+  format: ContentFormat;
+  /** What was hidden from the model, and why (never the values). */
+  redactions: ResultRedaction[];
+  /** True when `result` is null: policy withholds it, or it could not be scanned. */
+  withheld: boolean;
+  scan: ScanReport;
 }
 
-/** Throws BelayError bad_request when the result is not JSON or YAML, not_ready without a bundle. */
+/** Throws not_ready without a bundle. */
 export async function decideToolResult(req: ToolResultRequest, actor: Actor, deps: ToolResultDeps): Promise<ToolResultOutcome> {
   const active = activeOrThrow(deps);
-  const { input, doc } = toolResultInput(req, actor, deps.namespaces.lookup(req.tool.target.namespace ?? ''));
-  const decided = await evaluate(active, 'toolresult', input);
-  if (isOutcome(decided)) return { ...decided, result: null, format: doc.format, redactions: [] };
+  const { input, scanned } = toolResultInput(
+    req,
+    actor,
+    deps.namespaces.lookup(req.tool.target.namespace ?? ''),
+    deps.scanTimeoutMs !== undefined ? { timeoutMs: deps.scanTimeoutMs } : {},
+  );
+  const report = scanReport(scanned);
+  const withheld = { result: null, format: scanned.format, redactions: [], withheld: true, scan: report };
+  const evaluated = await evaluate(active, 'toolresult', input);
+  if (isOutcome(evaluated)) return { ...evaluated, ...withheld };
+  const decided = scanned.status === 'ok' ? evaluated : unscannedDecision(evaluated, 'this tool result', scanned.message ?? scanned.status);
   const base = baseOutcome(decided, input, active.revision);
-  const redacted = (reveal: boolean) => {
-    const r = redactResult(doc, { policyPaths: decided.redact, reveal });
-    return { result: r.result, format: r.format, redactions: r.redactions };
+  const shown = (reveal: boolean) => {
+    if (reveal) return { result: req.result, format: scanned.format, redactions: [], withheld: false, scan: report };
+    if (scanned.status !== 'ok') return withheld;
+    const r = redactScanned(scanned, { policyPaths: decided.redact });
+    return { result: r.result, format: scanned.format, redactions: r.redactions, withheld: false, scan: report };
   };
 
   if (decided.decision === 'deny') {
-    return {
-      ...base,
-      decision: 'deny',
-      verdict: 'deny',
-      approval: null,
-      message: denialMessage(decided.reasons, 'policy withholds this result'),
-      result: null,
-      format: doc.format,
-      redactions: [],
-    };
+    return { ...base, decision: 'deny', verdict: 'deny', approval: null, message: denialMessage(decided.reasons, 'policy withholds this result'), ...withheld };
   }
   // The tool call's approval, when the caller names one, answers for this result too.
   const granted = req.approvalId ? await callApproval(req, actor, deps, active.data) : null;
@@ -66,10 +86,10 @@ export async function decideToolResult(req: ToolResultRequest, actor: Actor, dep
     const reveal = granted.phase === 'Approved' && !granted.edited;
     const warnings = base.warnings;
     if (granted.phase === 'Approved' || decided.decision === 'allow') {
-      return { ...base, warnings, decision: 'allow', verdict: granted.phase === 'Approved' ? 'approved' : 'allow', approval: granted.ref, ...redacted(reveal) };
+      return { ...base, warnings, decision: 'allow', verdict: granted.phase === 'Approved' ? 'approved' : 'allow', approval: granted.ref, ...shown(reveal) };
     }
   } else if (decided.decision === 'allow') {
-    return { ...base, decision: 'allow', verdict: 'allow', approval: null, ...redacted(false) };
+    return { ...base, decision: 'allow', verdict: 'allow', approval: null, ...shown(false) };
   }
 
   const gate = await deps.approvals.resolve({
@@ -91,10 +111,14 @@ export async function decideToolResult(req: ToolResultRequest, actor: Actor, dep
         decidedBy: gate.decidedBy,
         message: edited ? 'approved with an edit: the result stays redacted' : 'approved: the values are let through',
       },
-      ...redacted(!edited),
+      ...shown(!edited),
     };
   }
-  return { ...base, ...unresolved(gate, decided), ...redacted(false) };
+  return { ...base, ...unresolved(gate, decided), ...shown(false) };
+}
+
+function scanReport(s: ScannedResult): ScanReport {
+  return { status: s.status, elapsedMs: Math.round(s.elapsedMs * 10) / 10, ...(s.message ? { message: s.message } : {}) };
 }
 
 /**
@@ -117,8 +141,8 @@ async function callApproval(
     return refused(`approval ${id} could not be read, so the values stay redacted`);
   }
   if (!r || r.spec.requester.user !== actor.username) return refused(`there is no approval ${id} for this agent, so the values stay redacted`);
-  const tool = r.spec.tool as { name?: unknown; arguments?: unknown } | null | undefined;
-  if (r.spec.face !== 'toolcall' || tool?.name !== req.tool.name || canonicalJson(tool?.arguments ?? {}) !== canonicalJson(req.tool.arguments)) {
+  const tool = r.spec.tool as { name?: unknown; arguments?: unknown; argumentsDigest?: unknown } | null | undefined;
+  if (r.spec.face !== 'toolcall' || tool?.name !== req.tool.name || !sameArguments(tool ?? {}, req.tool.arguments)) {
     return refused(`approval ${id} is for another call, so the values stay redacted`);
   }
   const phase = phaseOf(r);

@@ -1,11 +1,13 @@
 // The agent API's tool-call request: decoded and checked here, then
 // turned into the policy input. The caller says what the tool does to
 // Kubernetes (`target`: verb, group/kind, namespace, name, cluster); policy
-// can also work it out from the tool's name and arguments.
+// can also work it out from the tool's name and arguments. The arguments are
+// scanned for secrets (src/scan) and policy gets the findings beside them.
 
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import type { Actor, AgentContext, JsonObject, NamespaceInfo, PolicyInput, ResourceRef, ToolCall, ToolCallRequest, ToolTarget } from '../contract/index.js';
 import { BelayError } from '../errors.js';
+import { scanResult } from '../redact/toolresult.js';
 import { contextFrom, contextFromApi } from './context.js';
 
 const TARGET_FIELDS = ['verb', 'group', 'version', 'kind', 'resource', 'subresource', 'namespace', 'name', 'cluster'] as const;
@@ -88,7 +90,24 @@ export function agentContext(given: AgentContext, actor: Actor): AgentContext {
   return Object.keys(given).length > 0 ? given : contextFrom(null, actor.extra);
 }
 
-export function toolCallInput(req: ToolCallRequest, actor: Actor, namespace: NamespaceInfo | null): PolicyInput {
+/**
+ * The tool as policy sees it: name, arguments and target, and what the
+ * secret scan found in the arguments (`findings`: kind, rule, pointer into
+ * the arguments, span; never a value), or `scanStatus` and `scanMessage`
+ * when they could not be scanned within the bounds.
+ */
+export function toolInput(tool: ToolCall, { timeoutMs }: { timeoutMs?: number } = {}): JsonObject {
+  const s = scanResult(tool.arguments, timeoutMs !== undefined ? { timeoutMs } : {});
+  return {
+    name: tool.name,
+    arguments: tool.arguments,
+    target: { ...tool.target },
+    findings: s.findings as never,
+    ...(s.status !== 'ok' ? { scanStatus: s.status, scanMessage: s.message ?? s.status } : {}),
+  };
+}
+
+export function toolCallInput(req: ToolCallRequest, actor: Actor, namespace: NamespaceInfo | null, scan: { timeoutMs?: number } = {}): PolicyInput {
   const { tool } = req;
   const verb = tool.target.verb ?? '';
   const context = agentContext(req.context, actor);
@@ -104,7 +123,7 @@ export function toolCallInput(req: ToolCallRequest, actor: Actor, namespace: Nam
     dryRun: req.dryRun,
     namespace,
     context: tool.target.cluster && !context.cluster ? { ...context, cluster: tool.target.cluster } : context,
-    tool: { name: tool.name, arguments: tool.arguments, target: { ...tool.target } },
+    tool: toolInput(tool, scan),
     content: null,
   };
 }

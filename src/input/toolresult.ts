@@ -1,18 +1,21 @@
-// The tool-result face's request and its policy input: the result parsed
-// (JSON or YAML text, or a JSON value) and handed to policy as content. The
-// HTTP face and the fixture runner both build it with this.
+// The tool-result face's request and its policy input: the result scanned
+// for secrets in its own shape (JSON or YAML text, plain text, an MCP
+// `content` array, a JSON value; src/redact/toolresult.ts) and handed to
+// policy as content — the parsed value, the scanner's findings as pointers
+// into it, and a digest of the result as received. The HTTP face and the
+// fixture runner both build it with this.
 
-import type { Actor, AgentContext, NamespaceInfo, PolicyInput, ToolCall } from '../contract/index.js';
-import type { ResultDocument, ResultFormat } from '../redact/document.js';
-import { parseResult } from '../redact/redact.js';
+import type { Actor, AgentContext, JsonObject, NamespaceInfo, PolicyInput, ToolCall } from '../contract/index.js';
+import { type ResultFormatHint, type ScannedResult, scanResult } from '../redact/toolresult.js';
 import { agentContext, resourceOf } from './toolcall.js';
 
 export interface ToolResultRequest {
   /** The call that produced the result. */
   tool: ToolCall;
-  /** JSON or YAML text, or a JSON value. */
+  /** JSON or YAML text, plain text, an MCP `content` array, or a JSON value. */
   result: unknown;
-  format?: ResultFormat;
+  /** How text reads; absent: detected. */
+  format?: ResultFormatHint;
   context: AgentContext;
   requestId?: string;
   /** The tool call's approval ("namespace/name"), when the call was approved. */
@@ -21,17 +24,22 @@ export interface ToolResultRequest {
 
 export interface ToolResultInput {
   input: PolicyInput;
-  /** The parsed result, to redact. */
-  doc: ResultDocument;
+  /** The result scanned: its redacted form, the findings, or why it could not be scanned. */
+  scanned: ScannedResult;
 }
 
-/** Throws BelayError bad_request when the result is not JSON or YAML. */
+export interface ToolResultScan {
+  /** Time budget of the scan (default: the scanner's). */
+  timeoutMs?: number;
+}
+
 export function toolResultInput(
   req: Pick<ToolResultRequest, 'tool' | 'result' | 'format' | 'context'>,
   actor: Actor,
   namespace: NamespaceInfo | null,
+  { timeoutMs }: ToolResultScan = {},
 ): ToolResultInput {
-  const doc = parseResult(req.result, req.format);
+  const scanned = scanResult(req.result, { ...(req.format ? { format: req.format } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
   const verb = req.tool.target.verb ?? '';
   const input: PolicyInput = {
     face: 'toolresult',
@@ -45,7 +53,22 @@ export function toolResultInput(
     namespace,
     context: agentContext(req.context, actor),
     tool: { name: req.tool.name, arguments: req.tool.arguments, target: { ...req.tool.target } },
-    content: { value: doc.value as never, format: doc.format },
+    content: resultContent(scanned),
   };
-  return { input, doc };
+  return { input, scanned };
+}
+
+/**
+ * `content` for policy: {value, format, findings, digest, status} and, when
+ * the result could not be scanned, a null value and the message why.
+ */
+function resultContent(s: ScannedResult): JsonObject {
+  return {
+    value: s.value as never,
+    format: s.format,
+    findings: s.findings as never,
+    digest: s.digest,
+    status: s.status,
+    ...(s.message ? { message: s.message } : {}),
+  };
 }

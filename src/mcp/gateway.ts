@@ -78,7 +78,7 @@ export interface EvaluateResponse {
 export interface RedactRequest {
   tool: { name: string; arguments: JsonObject; target: ToolTarget };
   result: unknown;
-  format?: 'json' | 'yaml';
+  format?: 'json' | 'yaml' | 'text';
   context?: JsonObject;
   requestId: string;
   approvalId?: string;

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { Decision, PolicyInput } from '../contract/index.js';
-import { DecisionLog, parseDecisionLog, redactRecord } from './decision-log.js';
+import type { Decision, JsonObject, PolicyInput } from '../contract/index.js';
+import { canonicalDigest } from '../redact/index.js';
+import { DecisionLog, LOGGED_CONTENT_BYTES, parseDecisionLog, redactRecord } from './decision-log.js';
 import type { DecisionRecord } from './decisions.js';
 
 const TOKEN = 'sha256~Xk3v9QqLr0aZ8mN2pT5wY7uB1cD4eF6gH8jK0lM2nP4';
@@ -111,6 +112,88 @@ describe('redactRecord', () => {
     const p = await redactRecord(record({ face: 'prompt', input: prompt, patch: null, decision: decision({ decision: 'defer' }) }));
     expect(JSON.stringify(p)).not.toContain(TOKEN);
     expect((p.input!.content as { text: string }).text).toContain('[REDACTED]');
+  });
+
+  it('keeps a tool result as its digest and redacted form: plain text span by span, every secret the scanner finds', async () => {
+    const PASS = 'Harbor4821!kube';
+    const GH = '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';
+    const log = `I0501 dial postgres://app:${PASS}@db:5432/app\nI0501 token ${GH}\nI0501 ready`;
+    const tr = input({
+      face: 'toolresult',
+      object: null,
+      oldObject: null,
+      tool: { name: 'pods_log', arguments: { name: 'web-1', token: GH }, target: {} },
+      content: { value: log, format: 'text', findings: [], digest: canonicalDigest(log), status: 'ok' },
+      context: { rationale: `reading logs with --token=${GH}` },
+    });
+    const out = await redactRecord(record({ face: 'toolresult', input: tr, patch: null, decision: decision() }));
+    const line = JSON.stringify(out);
+    for (const secret of [PASS, GH]) expect(line).not.toContain(secret);
+    expect((out.input!.content as JsonObject).value).toBe(log.replace(PASS, '[REDACTED]').replace(GH, '[REDACTED]'));
+    expect(out.recorded.content).toMatchObject({ digest: canonicalDigest(log), status: 'ok', truncated: false, format: 'text' });
+    expect(out.recorded.content!.redactions.map((r) => r.kind)).toEqual(['connection-string', 'api-token']);
+    expect(out.input!.tool).toMatchObject({
+      name: 'pods_log',
+      arguments: { name: 'web-1', token: '[REDACTED]' },
+      argumentsDigest: canonicalDigest({ name: 'web-1', token: GH }),
+    });
+    expect(out.recorded['tool.arguments']).toMatchObject({ status: 'ok', redactions: [{ pointer: '/token' }] });
+    expect(out.input!.context.rationale).toBe('reading logs with --token=[REDACTED]');
+  });
+
+  it('a tool result over the cap keeps a redacted excerpt; one that cannot be scanned keeps its digest only', async () => {
+    const GH = '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';
+    const big = `token ${GH}\n${'I0501 reconciled\n'.repeat(LOGGED_CONTENT_BYTES / 8)}`;
+    const capped = await redactRecord(
+      record({
+        face: 'toolresult',
+        patch: null,
+        decision: decision(),
+        input: input({ face: 'toolresult', object: null, oldObject: null, content: { value: big, format: 'text' } }),
+      }),
+    );
+    expect((capped.input!.content as JsonObject).value).toBeNull();
+    expect(capped.recorded.content).toMatchObject({ truncated: true, status: 'ok', digest: canonicalDigest(big) });
+    expect(capped.recorded.content!.excerpt).toMatch(/^token \[REDACTED\]\nI0501/);
+    expect(JSON.stringify(capped)).not.toContain(GH);
+    let deep: unknown = `token ${GH}`;
+    for (let i = 0; i < 600; i++) deep = [deep];
+    const unscannable = await redactRecord(
+      record({
+        face: 'toolresult',
+        patch: null,
+        decision: decision(),
+        input: input({ face: 'toolresult', object: null, oldObject: null, content: { value: deep as never, format: 'json' } }),
+      }),
+    );
+    expect((unscannable.input!.content as JsonObject).value).toBeNull();
+    expect(unscannable.recorded.content).toMatchObject({ status: 'too-deep', digest: canonicalDigest(deep) });
+    expect(JSON.stringify(unscannable)).not.toContain(GH);
+  });
+
+  it('scans objects too: a ConfigMap holding a password, a Pod with a literal token in its env', async () => {
+    const cm = input({
+      resource: { group: '', version: 'v1', kind: 'ConfigMap', resource: 'configmaps', namespace: 'a', name: 'c' },
+      object: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'c' },
+        data: { 'application.properties': 'spring.datasource.password=Harbor4821!kube\nmode=x' },
+      },
+      oldObject: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'p' },
+        spec: { containers: [{ name: 'c', env: [{ name: 'API_TOKEN', value: 'tok-4d3f9a8b7c6e5d4f' }] }] },
+      },
+    });
+    const out = await redactRecord(record({ input: cm, patch: null, decision: decision() }));
+    const line = JSON.stringify(out);
+    expect(line).not.toContain('Harbor4821!kube');
+    expect(line).not.toContain('tok-4d3f9a8b7c6e5d4f');
+    expect(out.input!.object!.data).toEqual({ 'application.properties': 'spring.datasource.password=[REDACTED]\nmode=x' });
+    expect(out.recorded.object!.digest).toBe(canonicalDigest(cm.object));
+    expect(out.recorded.oldObject!.redactions).toEqual([expect.objectContaining({ pointer: '/spec/containers/0/env/0/value' })]);
   });
 
   it('keeps what replay needs: the summary, the digest of the logged input, the policy answer', async () => {

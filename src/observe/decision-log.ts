@@ -2,19 +2,26 @@
 // `belay replay` needs to ask a candidate bundle the same question — the
 // policy input — and what was answered. Secrets are never written in clear:
 // Secret values (data, stringData, last-applied), anything under the
-// decision's `redact` paths, and secrets found in prompt or tool-result text
-// become "[REDACTED]" before the line is written. A file is bounded in size
-// and rotated (decisions.log → .1 → .2 …); when the disk cannot keep up,
-// records are dropped and counted rather than held without bound.
+// decision's `redact` paths, and every secret the scanner finds in objects,
+// prompts, tool results, tool-call arguments and the agent's rationale
+// become "[REDACTED]" before the line is written. Each of those is kept as
+// a digest of the value as received plus its redacted form within a size
+// cap (`recorded` says which, and what was hidden); a value that cannot be
+// scanned within bounds is kept as its digest only. A file is bounded in
+// size and rotated (decisions.log → .1 → .2 …); when the disk cannot keep
+// up, records are dropped and counted rather than held without bound.
 
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import type { Decision, JsonObject, PatchOperation, PolicyInput } from '../contract/index.js';
+import { storedToolCall } from '../redact/arguments.js';
+import type { ContentFormat, ContentStatus } from '../redact/content.js';
 import { parsePointer } from '../redact/pointer.js';
+import { type RecordedValue, recordValue } from '../redact/record.js';
 import { secretValuePaths } from '../redact/secrets.js';
-import { scanText } from '../scan/index.js';
-import { canonicalJson } from '../util/canonical.js';
+import { redactText } from '../scan/index.js';
+import { canonicalDigest, canonicalJson } from '../util/canonical.js';
 import type { DecisionRecord, DecisionSink } from './decisions.js';
 
 export const REDACTED = '[REDACTED]';
@@ -41,8 +48,33 @@ export interface LoggedDecision {
   policy: Decision | null;
   approvalId: string | null;
   latencyMs: number;
+  /** The policy input, redacted; a field too large or unscannable is null here and described in `recorded`. */
   input: PolicyInput | null;
+  /** What was kept of each content-bearing input field (object, oldObject, content, tool.arguments). */
+  recorded: Record<string, RecordedField>;
 }
+
+/** What the log kept of one input field: never the value, only its digest, its fate and what was hidden. */
+export interface RecordedField {
+  /** sha256 of the value as received (canonical JSON). */
+  digest: string;
+  /** ok, or why only the digest was kept (timeout, too-large, too-deep, too-many-findings). */
+  status: ContentStatus;
+  format: ContentFormat;
+  /** The redacted form was over the cap: the input field is null and `excerpt` holds its start. */
+  truncated: boolean;
+  excerpt?: string;
+  /** What was hidden and where (pointer, kind, rule), without the values. */
+  redactions: RecordedValue['redactions'];
+}
+
+/** Largest redacted object (admission) kept whole, in bytes of its JSON; replay needs objects whole. */
+export const LOGGED_OBJECT_BYTES = 1024 * 1024;
+/** Largest redacted prompt or tool result kept whole. */
+export const LOGGED_CONTENT_BYTES = 64 * 1024;
+const EXCERPT_BYTES = 4 * 1024;
+/** Findings kept per record (policy's, for replay); a replay of a record with more sees the first ones. */
+const MAX_FINDINGS_LOGGED = 1000;
 
 export interface DecisionLogOptions {
   /** A file path, "-" for stdout, or a stream. */
@@ -98,20 +130,85 @@ function redactPatch(ops: readonly PatchOperation[] | null | undefined, redacted
   });
 }
 
+/**
+ * Keeps `value` (already stripped of what pointers name) in its redacted
+ * form when it can be scanned and fits `maxBytes`; else null. `digest` is of
+ * the value as received.
+ */
+function keep(value: unknown, digest: string, maxBytes: number): { value: unknown; field: RecordedField } {
+  const r = recordValue(value, { maxBytes });
+  const field: RecordedField = { digest, status: r.status, format: r.format, truncated: r.truncated, redactions: r.redactions };
+  if (r.status !== 'ok') return { value: null, field };
+  if (r.truncated) {
+    const text = String(r.redacted);
+    return {
+      value: null,
+      field: {
+        ...field,
+        excerpt: Buffer.from(text)
+          .subarray(0, EXCERPT_BYTES)
+          .toString('utf8')
+          .replace(/\uFFFD$/, ''),
+      },
+    };
+  }
+  return { value: r.redacted, field };
+}
+
 /** The line for `entry`, with every secret redacted. */
 export async function redactRecord(entry: DecisionRecord): Promise<LoggedDecision> {
   const input = clone(entry.input);
   const policyPaths = entry.decision?.redact ?? [];
   const redacted: string[] = [];
+  const recorded: Record<string, RecordedField> = {};
   if (input) {
     for (const field of ['object', 'oldObject'] as const) {
-      if (input[field]) redacted.push(...redactSecretsIn(input[field], policyPaths));
+      if (!input[field]) continue;
+      const digest = canonicalDigest(input[field]);
+      redacted.push(...redactSecretsIn(input[field], policyPaths));
+      const kept = keep(input[field], digest, LOGGED_OBJECT_BYTES);
+      input[field] = kept.value as JsonObject | null;
+      recorded[field] = kept.field;
     }
     const content = input.content as JsonObject | null;
-    if (content && 'value' in content) redactSecretsIn(content.value, policyPaths);
-    if (content && typeof content.text === 'string') content.text = (await scanText(content.text).catch(() => ({ redacted: REDACTED }))).redacted;
-    // Tool arguments may carry a manifest (a Secret to create) or a value.
-    if (input.tool && typeof input.tool === 'object') redactSecretsIn((input.tool as JsonObject).arguments, []);
+    if (content && Array.isArray(content.findings)) content.findings = content.findings.slice(0, MAX_FINDINGS_LOGGED);
+    if (content && 'value' in content) {
+      // A tool result: policy read it whole; the log keeps it redacted.
+      const digest = typeof content.digest === 'string' ? content.digest : canonicalDigest(content.value);
+      redactSecretsIn(content.value, policyPaths);
+      const kept = keep(content.value, digest, LOGGED_CONTENT_BYTES);
+      content.value = kept.value as never;
+      recorded.content = kept.field;
+    } else if (content && 'text' in content) {
+      // A prompt: policy saw it redacted already; scanned again all the same.
+      const digest = typeof content.digest === 'string' ? content.digest : canonicalDigest(content.text);
+      const kept = keep(content.text ?? '', digest, LOGGED_CONTENT_BYTES);
+      content.text = content.text === null ? null : (kept.value as never);
+      recorded.content = kept.field;
+    }
+    // Tool arguments may carry a manifest (a Secret to create), a password, a token.
+    if (input.tool && typeof input.tool === 'object') {
+      const tool = input.tool as JsonObject;
+      const stored = storedToolCall(tool);
+      // What the scan found stays beside the redacted arguments, for replay (findings hold no values).
+      input.tool = {
+        ...stored,
+        ...(Array.isArray(tool.findings) ? { findings: tool.findings.slice(0, MAX_FINDINGS_LOGGED) } : {}),
+        ...(tool.scanStatus !== undefined ? { scanStatus: tool.scanStatus, scanMessage: tool.scanMessage ?? null } : {}),
+      };
+      recorded['tool.arguments'] = {
+        digest: stored.argumentsDigest,
+        status: (stored.argumentsStatus as ContentStatus | undefined) ?? 'ok',
+        format: 'json',
+        truncated: typeof stored.argumentsExcerpt === 'string',
+        redactions: (stored.redactions as unknown as RecordedValue['redactions'] | undefined) ?? [],
+      };
+    }
+    // The agent's own words may quote a secret too.
+    if (typeof input.context?.rationale === 'string') {
+      const r = redactText(input.context.rationale);
+      input.context.rationale = r.status === 'ok' ? r.redacted : REDACTED;
+    }
   }
   const policy = clone(entry.decision);
   if (policy) policy.fixes = redactPatch(policy.fixes, redacted) ?? [];
@@ -132,6 +229,7 @@ export async function redactRecord(entry: DecisionRecord): Promise<LoggedDecisio
     approvalId: entry.approvalId,
     latencyMs: Math.round(entry.latencyMs * 1000) / 1000,
     input: input as PolicyInput | null,
+    recorded,
   };
 }
 

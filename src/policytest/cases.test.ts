@@ -152,7 +152,7 @@ describe('requests from cases', () => {
       content: { format: 'yaml', value: { kind: 'Secret', data: { a: 'b' } } },
     });
     expect(text).toMatchObject({ content: { format: 'yaml', value: { kind: 'ConfigMap', data: { x: 'y' } } } });
-    // Text that is neither a JSON nor a YAML document reaches policy as a string value, as through the gateway.
-    expect(plain).toMatchObject({ content: { format: 'yaml', value: 'login ok' } });
+    // Text that is neither a JSON nor a YAML document reaches policy as plain text, scanned, as through the gateway.
+    expect(plain).toMatchObject({ content: { format: 'text', value: 'login ok', findings: [], status: 'ok' } });
   });
 });

@@ -1,6 +1,16 @@
 // Redaction: any content in its own shape (redactContent), what a record may
-// keep of it (recordValue), and the tool-result face's document editing by
-// JSON pointer (Secret values and policy paths).
+// keep of it (recordValue) and of a tool call (storedToolCall), the
+// tool-result face's scan and redaction (scanResult, redactScanned), and
+// document editing by JSON pointer (Secret values and policy paths).
+export {
+  DEFAULT_ARGUMENT_BYTES,
+  type Restored,
+  redactedObject,
+  restoreRedacted,
+  type StoredToolCall,
+  sameArguments,
+  storedToolCall,
+} from './arguments.js';
 export {
   type ContentFinding,
   type ContentFormat,
@@ -15,3 +25,13 @@ export { formatPointer, parsePointer } from './pointer.js';
 export { canonicalDigest, DEFAULT_RECORD_BYTES, type RecordedValue, type RecordOptions, recordValue } from './record.js';
 export { parseResult, REDACTED, type RedactedResult, type Redaction, type RedactOptions, redactResult } from './redact.js';
 export { secretValuePaths } from './secrets.js';
+export {
+  type RedactedToolResult,
+  type ResultFinding,
+  type ResultFormatHint,
+  type ResultRedaction,
+  redactScanned,
+  type ScannedResult,
+  type ScanResultOptions,
+  scanResult,
+} from './toolresult.js';

@@ -4,8 +4,10 @@
 // value that cannot be scanned within bounds (too large, too deep, out of
 // time) is kept as the digest only: nothing unscanned is written down.
 
-import { createHash } from 'node:crypto';
+import { canonicalDigest } from '../util/canonical.js';
 import { type ContentFormat, type ContentStatus, type RedactContentOptions, redactContent } from './content.js';
+
+export { canonicalDigest };
 
 export interface RecordOptions extends RedactContentOptions {
   /** Largest redacted form kept, in UTF-8 bytes of its JSON (default 16 KiB). */
@@ -54,48 +56,4 @@ function cutUtf8(text: string, maxBytes: number): string {
   let cut = Buffer.from(text).subarray(0, maxBytes).toString('utf8');
   if (cut.endsWith('\uFFFD')) cut = cut.slice(0, -1);
   return cut;
-}
-
-/**
- * sha256 of the canonical JSON (keys sorted, undefined members left out),
- * streamed into the hash with an explicit stack: no depth limit, no copy.
- * Matches approvals' canonicalJson for the values both accept.
- */
-export function canonicalDigest(value: unknown): string {
-  const hash = createHash('sha256');
-  const stack: unknown[] = [value];
-  const CLOSE_ARRAY = Symbol('close-array');
-  const CLOSE_OBJECT = Symbol('close-object');
-  const COMMA = Symbol('comma');
-  const KEY = Symbol('key');
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (v === CLOSE_ARRAY) hash.update(']');
-    else if (v === CLOSE_OBJECT) hash.update('}');
-    else if (v === COMMA) hash.update(',');
-    else if (Array.isArray(v) && v[0] === KEY) hash.update(`${JSON.stringify(v[1])}:`);
-    else if (Array.isArray(v)) {
-      hash.update('[');
-      stack.push(CLOSE_ARRAY);
-      for (let i = v.length - 1; i >= 0; i--) {
-        stack.push(v[i] === undefined ? null : v[i]);
-        if (i > 0) stack.push(COMMA);
-      }
-    } else if (typeof v === 'object' && v !== null) {
-      hash.update('{');
-      stack.push(CLOSE_OBJECT);
-      const o = v as Record<string, unknown>;
-      const keys = Object.keys(o)
-        .filter((k) => o[k] !== undefined)
-        .sort();
-      for (let i = keys.length - 1; i >= 0; i--) {
-        stack.push(o[keys[i]!]);
-        stack.push([KEY, keys[i]]);
-        if (i > 0) stack.push(COMMA);
-      }
-    } else {
-      hash.update(JSON.stringify(v ?? null) ?? 'null');
-    }
-  }
-  return `sha256:${hash.digest('hex')}`;
 }

@@ -42,7 +42,12 @@ export interface Harness {
   useData(config: Record<string, unknown>): Promise<void>;
 }
 
-export async function startHarness(policyDir: string = POLICY_DIR): Promise<Harness> {
+export interface HarnessOptions {
+  /** The gateway's time budget for scanning one prompt or tool result. */
+  scanTimeoutMs?: number;
+}
+
+export async function startHarness(policyDir: string = POLICY_DIR, options: HarnessOptions = {}): Promise<Harness> {
   const store = new PolicyStore();
   const bundleBytes = buildBundle(policyDir, { entrypoints: FACES.map((f) => entrypointOf(f)) });
   const base = await parseBundle(bundleBytes);
@@ -69,6 +74,7 @@ export async function startHarness(policyDir: string = POLICY_DIR): Promise<Harn
       agentTokens: authenticator,
       console: {},
       polling: { intervalMs: 20, maxWaitMs: 3_000 },
+      ...(options.scanTimeoutMs !== undefined ? { scanTimeoutMs: options.scanTimeoutMs } : {}),
     },
     [authorizationRoutes, agentApiRoutes],
   );

@@ -146,11 +146,12 @@ export interface Reply {
   body: any;
 }
 
+/** A request to a gateway over HTTPS (its URL and CA); `raw` is sent as it is (bytes that are not UTF-8 included). */
 export function request(
-  f: ConsoleFixture,
+  f: Pick<ConsoleFixture, 'url' | 'ca'>,
   method: string,
   pathname: string,
-  o: { token?: string; body?: unknown; raw?: string; contentType?: string } = {},
+  o: { token?: string; body?: unknown; raw?: string | Buffer; contentType?: string } = {},
 ): Promise<Reply> {
   const text = o.raw ?? (o.body === undefined ? undefined : JSON.stringify(o.body));
   const headers: Record<string, string> = {};

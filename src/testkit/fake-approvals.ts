@@ -7,6 +7,7 @@
 import { requestKeys } from '../approvals/fingerprint.js';
 import type { ApprovalGate, DeferredRequest, GateOutcome } from '../approvals/gate.js';
 import { APPROVAL_API_VERSION, APPROVAL_KIND, type ApprovalOverride, type ApprovalPhase, type ApprovalRequest } from '../approvals/resource.js';
+import { storedToolCall } from '../redact/arguments.js';
 
 export class FakeApprovals implements ApprovalGate {
   readonly records: ApprovalRequest[] = [];
@@ -61,7 +62,8 @@ export class FakeApprovals implements ApprovalGate {
         fingerprint: keys.fingerprint,
         objectDigest: keys.objectDigest,
         object: null,
-        ...(req.input.tool ? { tool: req.input.tool } : {}),
+        // Stored as the real record is (src/approvals/record.ts): the arguments redacted, with their digest.
+        ...(req.input.tool ? { tool: storedToolCall(req.input.tool) } : {}),
         reasons: req.decision.reasons,
         fixes: [],
         bundleRevision: req.revision,

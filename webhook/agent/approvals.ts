@@ -1,7 +1,10 @@
 // GET /v1/approvals/{id} — where a deferred call stands, and the approver's
 // edit once decided. `?wait=30s` long-polls: the answer comes when the phase
 // differs from `?phase=` (default: the phase at the time of the call) or when
-// the wait is over, whichever is first.
+// the wait is over, whichever is first. A tool call's arguments are shown as
+// stored: redacted, with what was hidden and why; to run an approved call,
+// retry it (POST /v1/tool-calls), whose answer carries the arguments to run
+// with the agent's own values put back.
 
 import type { RequestHandler } from 'express';
 import { applyArgumentsEdit } from '../../src/approvals/override.js';
@@ -10,6 +13,7 @@ import type { ApprovalStore } from '../../src/approvals/store.js';
 import type { AuthenticatedUser } from '../../src/auth/authenticator.js';
 import type { JsonObject } from '../../src/contract/index.js';
 import { BelayError } from '../../src/errors.js';
+import { REDACTED, storedToolCall } from '../../src/redact/index.js';
 import { parseDuration } from '../../src/util/duration.js';
 import { callerOf } from './auth.js';
 import { approvalUrl } from './respond.js';
@@ -91,11 +95,13 @@ function view(r: ApprovalRequest, now: Date): Record<string, unknown> {
   const status = r.status ?? { phase: 'Pending' as const };
   const override = status.override ?? null;
   let args: JsonObject | null = override?.arguments ?? null;
-  const tool = r.spec.tool as { arguments?: JsonObject } | null | undefined;
+  // Records are stored redacted; one written before that is redacted as it is shown.
+  const tool = r.spec.tool ? storedToolCall(r.spec.tool) : null;
   if (!args && override?.patch && override.patch.length > 0 && r.spec.face === 'toolcall' && tool?.arguments) {
     const applied = applyArgumentsEdit(tool.arguments, override.patch);
     if (applied.ok) args = applied.object;
   }
+  const shown = args ?? tool?.arguments ?? null;
   return {
     id,
     url: approvalUrl(id),
@@ -103,7 +109,7 @@ function view(r: ApprovalRequest, now: Date): Record<string, unknown> {
     face: r.spec.face,
     requester: r.spec.requester,
     request: r.spec.request,
-    ...(r.spec.tool ? { tool: r.spec.tool } : {}),
+    ...(tool ? { tool } : {}),
     reasons: r.spec.reasons,
     risk: r.spec.risk,
     approverGroups: r.spec.approverGroups,
@@ -112,8 +118,10 @@ function view(r: ApprovalRequest, now: Date): Record<string, unknown> {
     decidedAt: status.decidedAt ?? null,
     message: status.message ?? null,
     override,
-    // The arguments to run with once approved: the approver's edit, else the original.
-    arguments: args ?? tool?.arguments ?? null,
+    // The arguments once approved (the approver's edit, else the original) as stored: redacted.
+    arguments: shown,
+    // True when `arguments` hold a redacted value: run the call by retrying it, not with these.
+    argumentsRedacted: shown !== null && JSON.stringify(shown).includes(REDACTED),
     edited: override !== null && (override.arguments !== undefined || (override.patch?.length ?? 0) > 0),
   };
 }

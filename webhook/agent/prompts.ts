@@ -28,8 +28,11 @@ export function promptFace(ctx: GatewayContext): Face<{ request: PromptRequest; 
     async handle({ request, actor }) {
       const outcome = await decidePrompt(request, actor, deps);
       return {
-        answer: { ...outcomeBody(outcome), findings: outcome.findings, redacted: outcome.redacted },
-        observation: agentObservation('prompt', request.requestId ?? randomUUID(), outcome, { findings: outcome.findings.map((f) => f.kind) }),
+        answer: { ...outcomeBody(outcome), findings: outcome.findings, redacted: outcome.redacted, scan: outcome.scan },
+        observation: agentObservation('prompt', request.requestId ?? randomUUID(), outcome, {
+          findings: outcome.findings.map((f) => f.kind),
+          scan: outcome.scan.status,
+        }),
       };
     },
     send: sendAnswer,

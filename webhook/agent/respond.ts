@@ -10,7 +10,12 @@ import { sendJson } from '../face.js';
 export type AgentAnswer = Record<string, unknown>;
 
 export function agentDeps(ctx: GatewayContext): AgentDeps {
-  return { policy: activePolicy(ctx), approvals: ctx.approvals, namespaces: ctx.namespaces };
+  return {
+    policy: activePolicy(ctx),
+    approvals: ctx.approvals,
+    namespaces: ctx.namespaces,
+    ...(ctx.scanTimeoutMs !== undefined ? { scanTimeoutMs: ctx.scanTimeoutMs } : {}),
+  };
 }
 
 /** The fields every agent API answer has. */

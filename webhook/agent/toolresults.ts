@@ -1,4 +1,6 @@
-// POST /v1/tool-results:redact — the tool result as the model may see it.
+// POST /v1/tool-results:redact — the tool result as the model may see it:
+// JSON or YAML text, plain text (logs, describe output), an MCP `content`
+// array or a JSON value, with the secrets in it redacted.
 
 import { randomUUID } from 'node:crypto';
 import { callerActor, claimsFrom } from '../../src/auth/caller.js';
@@ -21,10 +23,10 @@ export function toolResultFace(ctx: GatewayContext): Face<{ request: ToolResultR
     decode(req, res) {
       const body = objectBody(req.body);
       if (body.result === undefined || body.result === null) {
-        throw new BelayError('bad_request', '"result" is required: the tool result as JSON or YAML text, or as a JSON value');
+        throw new BelayError('bad_request', '"result" is required: the tool result as text (JSON, YAML or plain), an MCP content array, or a JSON value');
       }
-      if (body.format !== undefined && body.format !== 'json' && body.format !== 'yaml') {
-        throw new BelayError('bad_request', '"format" must be "json" or "yaml" (or absent to detect it)');
+      if (body.format !== undefined && body.format !== 'json' && body.format !== 'yaml' && body.format !== 'text') {
+        throw new BelayError('bad_request', '"format" must be "json", "yaml" or "text" (or absent to detect it)');
       }
       if (body.approvalId !== undefined && (typeof body.approvalId !== 'string' || body.approvalId === '' || body.approvalId.length > 320)) {
         throw new BelayError('bad_request', '"approvalId" must be the tool call\'s approval id ("namespace/name")');
@@ -33,7 +35,7 @@ export function toolResultFace(ctx: GatewayContext): Face<{ request: ToolResultR
       const request: ToolResultRequest = {
         tool: decodeTool(body)!,
         result: body.result,
-        ...(body.format ? { format: body.format as 'json' | 'yaml' } : {}),
+        ...(body.format ? { format: body.format as 'json' | 'yaml' | 'text' } : {}),
         context: decodeContext(body),
         ...(requestId ? { requestId } : {}),
         ...(body.approvalId ? { approvalId: body.approvalId as string } : {}),
@@ -43,10 +45,18 @@ export function toolResultFace(ctx: GatewayContext): Face<{ request: ToolResultR
     async handle({ request, actor }) {
       const outcome = await decideToolResult(request, actor, deps);
       return {
-        answer: { ...outcomeBody(outcome), result: outcome.result, format: outcome.format, redactions: outcome.redactions },
+        answer: {
+          ...outcomeBody(outcome),
+          result: outcome.result,
+          format: outcome.format,
+          redactions: outcome.redactions,
+          withheld: outcome.withheld,
+          scan: outcome.scan,
+        },
         observation: agentObservation('toolresult', request.requestId ?? randomUUID(), outcome, {
           tool: request.tool.name,
           redactions: outcome.redactions.length,
+          scan: outcome.scan.status,
         }),
       };
     },

@@ -134,10 +134,7 @@ describe('Secret values stay out of the model (use case 2)', () => {
     expect(state.calls).toHaveLength(1);
   });
 
-  // Gateway side, next round (the scanner rewrite): a credential in a plain-text result is redacted in
-  // the text. Today the result is withheld (defer, toolresult.credential_in_text): fail closed, but the
-  // agent gets nothing. See src/mcp/README.md, "Plain-text results".
-  it.skip('redacts a credential in a plain-text result (a pod log) instead of withholding it', async () => {
+  it('redacts a credential in a plain-text result (a pod log) instead of withholding it', async () => {
     const { client, state } = await connect();
     const r = await client.callTool({ name: 'pods_log', arguments: { name: 'web-1', namespace: 'team-a' } });
     expect(state.calls).toHaveLength(1);

@@ -33,7 +33,8 @@ const LONG_POLL = '25s';
  * @typedef {Summary & {
  *   bundleRevision: string, objectDigest: string, object: object | null, objectYaml: string | null,
  *   objectExcerpt: string | null,
- *   tool: {name: string | null, arguments: object | null, target: object | null} | null,
+ *   tool: {name: string | null, arguments: object | null, target: object | null, argumentsDigest: string | null,
+ *          redactions: {pointer: string, kind: string, rule: string, description: string}[]} | null,
  *   fixes: PatchOp[], fixDiff: DiffLine[] | null, fixError: string | null,
  *   override: {patch?: PatchOp[], arguments?: object} | null, overrideDiff: DiffLine[] | null,
  *   consumption: {requestUid: string, objectDigest: string, at: string, confirmedAt?: string} | null
@@ -531,7 +532,11 @@ function infoSection(d) {
       : null,
 
     d.tool
-      ? section('Tool call', el('pre', { class: 'code' }, JSON.stringify({ name: d.tool.name, arguments: d.tool.arguments, target: d.tool.target }, null, 2)))
+      ? section(
+          'Tool call',
+          el('pre', { class: 'code' }, JSON.stringify({ name: d.tool.name, arguments: d.tool.arguments, target: d.tool.target }, null, 2)),
+          redactedList(d.tool.redactions ?? []),
+        )
       : null,
 
     d.decision || d.override || d.consumption ? section('Decision', decisionView(d)) : null,
@@ -550,6 +555,20 @@ function infoSection(d) {
       { class: 'meta' },
       `approvers: ${d.approverGroups.join(', ')} · bundle ${d.bundleRevision || '—'} · created ${d.createdAt ?? '—'} · requiredBy ${d.requiredBy} · object ${d.objectDigest}`,
     ),
+  );
+}
+
+/**
+ * What belay hid from everyone (approvers included), and why; never the values.
+ * @param {{pointer: string, kind: string, rule: string, description: string}[]} redactions
+ */
+function redactedList(redactions) {
+  if (redactions.length === 0) return null;
+  return el(
+    'div',
+    { class: 'redactions' },
+    el('p', { class: 'meta' }, 'Secrets in the arguments are shown as [REDACTED] to everyone; the agent keeps its own values:'),
+    el('ul', {}, ...redactions.map((r) => el('li', {}, `${r.pointer || '/'} — ${r.description} (${r.kind}, rule ${r.rule})`))),
   );
 }
 
@@ -713,7 +732,13 @@ function editPanel(d, submit) {
   if (d.tool) {
     kind = 'arguments';
     area.value = JSON.stringify(d.tool.arguments ?? {}, null, 2);
-    panel.append(el('label', { for: 'edit-text' }, 'Replacement arguments for the tool call (YAML or JSON)'));
+    panel.append(
+      el(
+        'label',
+        { for: 'edit-text' },
+        'Replacement arguments for the tool call (YAML or JSON). A value left as [REDACTED] where it stands keeps the agent’s own value; type a value to replace it.',
+      ),
+    );
   } else if (d.object) {
     kind = 'object';
     select = /** @type {HTMLSelectElement} */ (

@@ -17,6 +17,8 @@ reasons contains {"rule": "test.tool.secret_read", "message": "raw Secret values
 	input.tool.arguments.kind == "Secret"
 }
 
+reasons contains {"rule": "test.tool.credential", "message": "the arguments carry a credential", "severity": "high"} if count(input.tool.findings) > 0
+
 reasons contains {"rule": "test.tool.cluster_admin", "message": "binding cluster-wide rights needs a human", "severity": "critical"} if manifest.kind == "ClusterRoleBinding"
 
 reasons contains {"rule": "test.tool.no_system", "message": "nothing may be bound in kube-system", "severity": "critical"} if manifest.metadata.namespace == "kube-system"

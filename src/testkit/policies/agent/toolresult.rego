@@ -20,6 +20,11 @@ reasons contains {"rule": "test.result.secret", "message": "raw Secret values wo
 
 reasons contains {"rule": "test.result.withheld", "message": "node logs never reach the model", "severity": "high"} if input.tool.name == "nodes_log"
 
+reasons contains {"rule": "test.result.private_key", "message": "a private key in a result needs a human", "severity": "high"} if {
+	some f in input.content.findings
+	f.kind == "private-key"
+}
+
 redact contains "/data/api.key" if input.content.value.kind == "ConfigMap"
 
 verdict := "deny" if {
