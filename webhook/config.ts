@@ -8,6 +8,7 @@ import { DEFAULT_APPROVER_GROUPS } from '../src/approvals/resource.js';
 import type { BundleSourceSpec } from '../src/bundle/select.js';
 import { readVerificationKey, type VerificationConfig, verificationConfig } from '../src/bundle/verify.js';
 import { asBelayError } from '../src/errors.js';
+import { checkImageLookupConfig, type ImageLookupConfig, PUBLIC_REGISTRIES, parseHostList, parseRegistryList } from '../src/images/config.js';
 import type { DecisionLogOptions } from '../src/observe/decision-log.js';
 import { DEFAULT_EVAL_TIMEOUT_MS } from '../src/policy/pool.js';
 import { parseDuration } from '../src/util/duration.js';
@@ -60,9 +61,11 @@ export interface GatewayConfig {
   };
   /** Decisions as JSON lines; null: no decision log. */
   readonly decisionLog: Omit<DecisionLogOptions, 'onError'> | null;
+  /** Image facts for fixes whose safety depends on the image (docs/images.md). */
+  readonly images: ImageLookupConfig;
 }
 
-type Sections = 'evaluation' | 'approvals' | 'agentApi' | 'console' | 'decisionLog';
+type Sections = 'evaluation' | 'approvals' | 'agentApi' | 'console' | 'decisionLog' | 'images';
 
 /** A GatewayConfig with any part left out, sections member by member: the defaults fill it. */
 export type GatewayConfigInput = Partial<Omit<GatewayConfig, Sections>> & {
@@ -93,6 +96,8 @@ export const DEFAULTS: GatewayConfig = {
   agentApi: { tokenFile: undefined, audiences: [] },
   console: { approverTokenFile: undefined },
   decisionLog: null,
+  // The webhook answers well inside the API server's 5 s timeout: 2 s for all of a request's lookups.
+  images: { registries: PUBLIC_REGISTRIES, insecureRegistries: [], dockerConfig: undefined, pullSecrets: true, platform: 'linux/amd64', timeoutMs: 2_000 },
 };
 
 /** `input` with every part it leaves out taken from DEFAULTS. */
@@ -111,6 +116,7 @@ export function resolveConfig(input: GatewayConfigInput): GatewayConfig {
     agentApi: { ...d.agentApi, ...defined(input.agentApi) },
     console: { ...d.console, ...defined(input.console) },
     decisionLog: input.decisionLog ?? null,
+    images: { ...d.images, ...defined(input.images) },
   };
 }
 
@@ -155,6 +161,12 @@ export interface ServeFlags {
   agentTokenAudience?: string[];
   approverTokenFile?: string;
   devTokens?: string;
+  imageRegistries: string[] | null;
+  insecureRegistries: string[];
+  dockerConfig?: string;
+  imagePullSecrets: boolean;
+  imagePlatform: string;
+  imageTimeout: number;
 }
 
 /** Adds the serve command's flags; each defaults to its BELAY_* variable, then to DEFAULTS. */
@@ -245,6 +257,27 @@ export function addServeFlags(command: Command): Command {
       '--approver-token-file <file>',
       "approvals console (/console/) in local mode: approvers' bearer tokens (YAML list of {token, username, groups}); with --kubeconfig approvers use their own Kubernetes tokens instead",
       env.BELAY_APPROVER_TOKEN_FILE,
+    )
+    .addOption(
+      new Option(
+        '--image-registries <list>',
+        'registries belay may read image facts from (comma-separated host[:port], "*." for one DNS label; "*" any, "none" no lookups)',
+      )
+        .argParser(registryList('--image-registries'))
+        .default(registryList('BELAY_IMAGE_REGISTRIES')(env.BELAY_IMAGE_REGISTRIES ?? d.images.registries?.join(',') ?? '*'), 'the public registries'),
+    )
+    .addOption(
+      new Option('--insecure-registries <list>', 'registries (comma-separated host[:port]) read over plain HTTP; loopback ones always are')
+        .argParser(parseHostList)
+        .default(parseHostList(env.BELAY_INSECURE_REGISTRIES ?? '')),
+    )
+    .option('--docker-config <file>', 'a docker config.json whose auths belay uses to read images (credential helpers are not run)', env.BELAY_DOCKER_CONFIG)
+    .option('--no-image-pull-secrets', "with --kubeconfig: do not read the pod's and its service account's pull secrets")
+    .option('--image-platform <os/arch>', 'platform read from multi-platform images', env.BELAY_IMAGE_PLATFORM ?? d.images.platform)
+    .addOption(
+      new Option('--image-timeout <duration>', "budget of one request's image lookups (past it the images are unknown)")
+        .argParser(durationMs)
+        .default(durationMs(env.BELAY_IMAGE_TIMEOUT ?? `${d.images.timeoutMs}ms`), '2s'),
     );
 }
 
@@ -295,7 +328,35 @@ export function configFromFlags(flags: ServeFlags, devTokens?: { agents: string;
     agentApi: { tokenFile: flags.agentTokenFile ?? devTokens?.agents, audiences: flags.agentTokenAudience ?? [] },
     console: { approverTokenFile: flags.approverTokenFile ?? devTokens?.approvers },
     decisionLog: flags.decisionLog ? { destination: flags.decisionLog, maxBytes: flags.decisionLogMaxBytes, maxFiles: flags.decisionLogMaxFiles } : null,
+    images: imagesFromFlags(flags),
   });
+}
+
+function imagesFromFlags(flags: ServeFlags): ImageLookupConfig {
+  const images: ImageLookupConfig = {
+    registries: flags.imageRegistries,
+    insecureRegistries: flags.insecureRegistries,
+    dockerConfig: flags.dockerConfig,
+    pullSecrets: flags.imagePullSecrets,
+    platform: flags.imagePlatform,
+    timeoutMs: flags.imageTimeout,
+  };
+  try {
+    checkImageLookupConfig(images);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return images;
+}
+
+function registryList(flag: string): (value: string) => string[] | null {
+  return function parse(value) {
+    try {
+      return parseRegistryList(value);
+    } catch (err) {
+      throw new InvalidArgumentError(`${flag}: ${(err as Error).message}`);
+    }
+  };
 }
 
 function pollRange(value: string): [number, number] {

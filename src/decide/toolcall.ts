@@ -8,7 +8,8 @@ import { toolDigest } from '../approvals/fingerprint.js';
 import type { AdmitCheck } from '../approvals/gate.js';
 import { applyArgumentsEdit } from '../approvals/override.js';
 import type { Actor, Decision, JsonObject, PatchOperation, PolicyInput, ToolCall, ToolCallRequest } from '../contract/index.js';
-import { resourceOf, retarget, toolCallInput } from '../input/toolcall.js';
+import { evaluateWithImageFacts } from '../images/source.js';
+import { resourceOf, retarget, toolCallInput, toolManifest } from '../input/toolcall.js';
 import { type AgentDeps, type AgentOutcome, type ApprovalRef, activeOrThrow, baseOutcome, evaluate, isOutcome, unresolved } from './agent.js';
 import { denialMessage } from './messages.js';
 
@@ -20,8 +21,15 @@ export interface ToolCallOutcome extends AgentOutcome {
 
 export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: AgentDeps): Promise<ToolCallOutcome> {
   const active = activeOrThrow(deps);
-  const input = toolCallInput(req, actor, deps.namespaces.lookup(req.tool.target.namespace ?? ''));
-  const decided = await evaluate(active, 'toolcall', input);
+  // A manifest whose fix depends on its images gets their facts, as on the admission face.
+  const manifest = toolManifest(req.tool.arguments);
+  const namespace = req.tool.target.namespace || (typeof manifest?.metadata === 'object' ? String((manifest.metadata as JsonObject).namespace ?? '') : '');
+  const { input, answer: decided } = await evaluateWithImageFacts(
+    toolCallInput(req, actor, deps.namespaces.lookup(req.tool.target.namespace ?? '')),
+    { object: manifest, namespace, source: deps.images },
+    (next) => evaluate(active, 'toolcall', next),
+    (answer) => (isOutcome(answer) ? null : answer),
+  );
   if (isOutcome(decided)) return { ...decided, tool: req.tool, edited: false };
   const base = { ...baseOutcome(decided, input, active.revision), tool: req.tool, edited: false };
 

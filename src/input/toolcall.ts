@@ -123,7 +123,7 @@ export function resourceOf(target: ToolTarget): ResourceRef {
  */
 export function retarget(target: ToolTarget, args: JsonObject): ToolTarget {
   const next: ToolTarget = { ...target };
-  const manifest = manifestOf(args);
+  const manifest = toolManifest(args);
   const source: Record<string, unknown> = manifest
     ? {
         kind: manifest.kind,
@@ -147,7 +147,8 @@ export function retarget(target: ToolTarget, args: JsonObject): ToolTarget {
   return next;
 }
 
-function manifestOf(args: JsonObject): JsonObject | null {
+/** The manifest a tool call writes: an object argument, or a YAML/JSON text one (resource, object, manifest). */
+export function toolManifest(args: JsonObject): JsonObject | null {
   for (const key of ['resource', 'object', 'manifest']) {
     const v = args[key];
     if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as JsonObject;

@@ -118,8 +118,8 @@ export interface TestImages {
   repositories: string[];
 }
 
-/** Pushes the test images into the registry at `host` with crane (no daemon). */
-export function makeTestImages(crane: string, host: string): TestImages {
+/** Runs crane against the registry at `host` with a one-file layer at hand; `use` gets the runner and the layer. */
+function withCrane<T>(crane: string, use: (run: (...args: string[]) => string, layer: string) => T): T {
   const dir = mkdtempSync(path.join(tmpdir(), 'belay-images-'));
   try {
     mkdirSync(path.join(dir, 'layer'));
@@ -129,7 +129,34 @@ export function makeTestImages(crane: string, host: string): TestImages {
       execFileSync(crane, [...args, '--insecure'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 })
         .toString()
         .trim();
-    const layer = path.join(dir, 'layer.tar');
+    return use(run, path.join(dir, 'layer.tar'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Pushes one linux/amd64 image per entry, `repository:tag` → the config's
+ * User ("" for none, i.e. root), into the registry at `host`; returns the
+ * references, keyed like the input.
+ */
+export function pushImages(crane: string, host: string, users: Record<string, string>): Record<string, string> {
+  return withCrane(crane, (run, layer) => {
+    run('append', '-f', layer, '-t', `${host}/test/oci-base:1`, '--oci-empty-base');
+    const out: Record<string, string> = {};
+    for (const [name, user] of Object.entries(users)) {
+      const ref = `${host}/${name}`;
+      if (user === '') run('append', '-f', layer, '-t', ref);
+      else run('mutate', `${host}/test/oci-base:1`, '--user', user, '--set-platform', 'linux/amd64', '-t', ref);
+      out[name] = ref;
+    }
+    return out;
+  });
+}
+
+/** Pushes the test images into the registry at `host` with crane (no daemon). */
+export function makeTestImages(crane: string, host: string): TestImages {
+  return withCrane(crane, (run, layer) => {
     run('append', '-f', layer, '-t', `${host}/test/no-user:1`);
     run('append', '-f', layer, '-t', `${host}/test/oci-base:1`, '--oci-empty-base');
     const mutate = (user: string, to: string, platform = 'linux/amd64') =>
@@ -152,9 +179,7 @@ export function makeTestImages(crane: string, host: string): TestImages {
       byDigest: `${host}/test/numeric@${digest}`,
       repositories: ['test/no-user', 'test/root', 'test/numeric', 'test/numeric-group', 'test/named', 'test/multi'],
     };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 export interface AuthFrontOptions {
