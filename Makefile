@@ -97,7 +97,7 @@ test: deps crane lint bundle build ## everything CI runs: lint, opa test, unit a
 	npx vitest run
 	$(MAKE) --no-print-directory e2e
 
-e2e: deps bundle build ## end-to-end on a real kube-apiserver + kubectl (built on first use)
+e2e: deps crane bundle build ## end-to-end on a real kube-apiserver + kubectl (built on first use), images from a local crane registry
 	bash e2e/run.sh
 
 cluster-up: ## start kine + kube-apiserver on 127.0.0.1 (kubeconfig in .cluster/)

@@ -4,9 +4,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diffLines } from 'diff';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveTestdataImages } from '../../testkit/check-images.js';
 import { belay } from '../../testkit/cli.js';
 import { buildBundle, TEST_POLICY_DIR, writeTree } from '../../testkit/opa-bundle.js';
-import { craneBinary, pushImages, type Registry, startRegistry } from '../../testkit/registry.js';
+import { craneBinary, type Registry, startRegistry } from '../../testkit/registry.js';
 import { defaultBundle } from './shared.js';
 
 // The testkit policy: labels pick the answer; test/fix=yes is fixed by adding label fixed=true.
@@ -106,20 +107,6 @@ describe('belay check', () => {
 const crane = craneBinary();
 if (crane.path === null) console.warn(`skipping belay check against a registry: ${crane.why}`);
 
-/** Each image as the testdata writes it → the User its config sets ("" for none: root). */
-const IMAGE_USERS: Record<string, string> = {
-  'registry.example.com/shop/web:2.4.1': '65532',
-  'registry.example.com/tools/shipper:1.0': '65532:65532',
-  'redis:7.4': '',
-  'bitnami/postgresql:16': '1001',
-  'cgr.dev/chainguard/busybox:latest': '65532',
-  'registry.example.com/batch/worker:5': '10001',
-  'ghcr.io/example/migrate:v5': '1000:1000',
-  'registry.example.com/finance/report:3': '10001',
-  'registry.example.com/app:1': '65532',
-  'jenkins/jenkins:lts-jdk17': 'jenkins',
-};
-
 describe.skipIf(crane.path === null)('belay check --fix on real-world manifests', () => {
   const testdata = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../policytest/testdata');
   // A variadic option: it goes last, or it would take the files too.
@@ -128,18 +115,16 @@ describe.skipIf(crane.path === null)('belay check --fix on real-world manifests'
   let work: string;
   let registry: Registry;
   /** Each image of the testdata → where the local registry serves it. */
-  let local: Record<string, string>;
+  let local: Readonly<Record<string, string>>;
+  let localise: (text: string) => string;
   /** Only the local registry may be asked: the others' images are unknown. */
   let lookups: string[];
-  const localise = (text: string) => Object.entries(local).reduce((t, [from, to]) => t.split(from).join(to), text);
 
   beforeAll(async () => {
     policyBundle = path.join(mkdtempSync(path.join(tmpdir(), 'belay-policies-')), 'bundle.tar.gz');
     writeFileSync(policyBundle, buildBundle(path.resolve(testdata, '../../../policies'), { entrypoints: ['belay/admission/decision'] }));
     registry = await startRegistry(crane.path!);
-    const names = Object.fromEntries(Object.keys(IMAGE_USERS).map((image) => [image, image.replace(/^[^/]+\.[^/]+\//, '')]));
-    const pushed = pushImages(crane.path!, registry.host, Object.fromEntries(Object.entries(names).map(([image, name]) => [name, IMAGE_USERS[image]!])));
-    local = Object.fromEntries(Object.entries(names).map(([image, name]) => [image, pushed[name]!]));
+    ({ local, localise } = serveTestdataImages(crane.path!, registry.host));
     lookups = ['--image-registries', registry.host, '--image-timeout', '20s'];
     work = mkdtempSync(path.join(tmpdir(), 'belay-check-'));
     cpSync(path.join(testdata, 'check'), work, { recursive: true });
