@@ -21,7 +21,7 @@ REVISION      ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)$
 LISTEN        ?= 127.0.0.1:8443
 TS_FILES      := $(shell find src webhook bench -name '*.ts' ! -name '*.test.ts' 2>/dev/null)
 
-.PHONY: help deps opa crane bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench clean console-deps gitleaks detect-secrets secrets-bench
+.PHONY: help deps opa crane bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench image-latency clean console-deps gitleaks detect-secrets secrets-bench
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -105,6 +105,9 @@ cluster-up: ## start kine + kube-apiserver on 127.0.0.1 (kubeconfig in .cluster/
 
 cluster-down: ## stop the local control plane
 	bash e2e/cluster-down.sh
+
+image-latency: deps crane ## what image facts add to an admission request (cold and warm cache, an unreachable registry), against a local registry
+	npx tsx src/testkit/image-latency.ts
 
 bench: deps bundle build ## benchmark belay against opa run --server and a bare express ceiling
 	node dist/bench/run.js

@@ -8,7 +8,7 @@
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -66,16 +66,26 @@ export async function startRegistry(crane: string): Promise<Registry> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const host = `127.0.0.1:${port}`;
-    const child = spawn(crane, ['registry', 'serve', '--address', host], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-2000);
-    });
+    // The registry logs every request: to a file, as a pipe would fill (and stall it) while a
+    // synchronous crane call blocks this process's event loop.
+    const logDir = mkdtempSync(path.join(tmpdir(), 'belay-registry-'));
+    const log = openSync(path.join(logDir, 'registry.log'), 'a');
+    const child = spawn(crane, ['registry', 'serve', '--address', host], { stdio: ['ignore', 'ignore', log] });
+    closeSync(log);
+    // A registry never outlives the process that started it.
+    const kill = () => child.kill('SIGKILL');
+    process.once('exit', kill);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const stop = async () => {
+      process.off('exit', kill);
+      await stopChild(child, exited);
+      rmSync(logDir, { recursive: true, force: true });
+    };
     const up = await waitFor(`http://${host}/v2/`, child, 10_000);
-    if (up) return { host, stop: () => stopChild(child, exited) };
-    await stopChild(child, exited);
-    if (attempt >= 2) throw new Error(`crane registry serve did not start on ${host}: ${stderr.trim()}`);
+    if (up) return { host, stop };
+    const tail = readFileSync(path.join(logDir, 'registry.log'), 'utf8').slice(-2000).trim();
+    await stop();
+    if (attempt >= 2) throw new Error(`crane registry serve did not start on ${host}: ${tail}`);
   }
 }
 
