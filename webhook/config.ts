@@ -161,7 +161,8 @@ export interface ServeFlags {
   agentTokenAudience?: string[];
   approverTokenFile?: string;
   devTokens?: string;
-  imageRegistries: string[] | null;
+  /** The registries flag: host patterns, ["*"] for any (commander turns a parsed null into ""). */
+  imageRegistries: string[];
   insecureRegistries: string[];
   dockerConfig?: string;
   imagePullSecrets: boolean;
@@ -334,7 +335,7 @@ export function configFromFlags(flags: ServeFlags, devTokens?: { agents: string;
 
 function imagesFromFlags(flags: ServeFlags): ImageLookupConfig {
   const images: ImageLookupConfig = {
-    registries: flags.imageRegistries,
+    registries: flags.imageRegistries.includes('*') ? null : flags.imageRegistries,
     insecureRegistries: flags.insecureRegistries,
     dockerConfig: flags.dockerConfig,
     pullSecrets: flags.imagePullSecrets,
@@ -349,10 +350,10 @@ function imagesFromFlags(flags: ServeFlags): ImageLookupConfig {
   return images;
 }
 
-function registryList(flag: string): (value: string) => string[] | null {
+function registryList(flag: string): (value: string) => string[] {
   return function parse(value) {
     try {
-      return parseRegistryList(value);
+      return parseRegistryList(value) ?? ['*'];
     } catch (err) {
       throw new InvalidArgumentError(`${flag}: ${(err as Error).message}`);
     }

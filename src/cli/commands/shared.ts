@@ -55,7 +55,8 @@ export function defaultBundle(): string {
 
 /** The image lookup flags, as commander parses them. */
 export interface ImageFlags {
-  imageRegistries: string[] | null;
+  /** The registries flag: host patterns, ["*"] for any (commander turns a parsed null into ""). */
+  imageRegistries: string[];
   insecureRegistries: string[];
   dockerConfig?: string;
   imagePlatform: string;
@@ -97,7 +98,7 @@ export function addImageOptions(command: Command, defaults: { registries: string
 /** The flags as an ImageLookupConfig (no pull secrets: the CLI reads no cluster). */
 export function imageLookupFromFlags(flags: ImageFlags): ImageLookupConfig {
   const config: ImageLookupConfig = {
-    registries: flags.imageRegistries,
+    registries: flags.imageRegistries.includes('*') ? null : flags.imageRegistries,
     insecureRegistries: flags.insecureRegistries,
     dockerConfig: flags.dockerConfig ?? defaultDockerConfig(),
     pullSecrets: false,
@@ -112,9 +113,9 @@ export function imageLookupFromFlags(flags: ImageFlags): ImageLookupConfig {
   return config;
 }
 
-function registryList(value: string): string[] | null {
+function registryList(value: string): string[] {
   try {
-    return parseRegistryList(value);
+    return parseRegistryList(value) ?? ['*'];
   } catch (err) {
     throw new InvalidArgumentError(`--image-registries: ${(err as Error).message}`);
   }

@@ -110,8 +110,7 @@ export function testCommand(): Command {
 
 /** Whether images a case does not state are looked up (only with --image-registries). */
 function lookups(opts: TestOptions): boolean {
-  imageLookupFromFlags(opts);
-  return opts.imageRegistries === null || opts.imageRegistries.length > 0;
+  return imageLookupFromFlags(opts).registries?.length !== 0;
 }
 
 /** `opa build -t wasm` as `make bundle` runs it: entrypoints from their annotations, tests left out. */
