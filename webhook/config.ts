@@ -8,7 +8,7 @@ import { DEFAULT_APPROVER_GROUPS } from '../src/approvals/resource.js';
 import type { BundleSourceSpec } from '../src/bundle/select.js';
 import { readVerificationKey, type VerificationConfig, verificationConfig } from '../src/bundle/verify.js';
 import { asBelayError } from '../src/errors.js';
-import { checkImageLookupConfig, type ImageLookupConfig, PUBLIC_REGISTRIES, parseHostList, parseRegistryList } from '../src/images/config.js';
+import { checkImageLookupConfig, type ImageLookupConfig, PUBLIC_REGISTRIES, parseHostList, parseRegistryFlag, registriesOf } from '../src/images/config.js';
 import type { DecisionLogOptions } from '../src/observe/decision-log.js';
 import { DEFAULT_EVAL_TIMEOUT_MS } from '../src/policy/pool.js';
 import { parseDuration } from '../src/util/duration.js';
@@ -335,29 +335,27 @@ export function configFromFlags(flags: ServeFlags, devTokens?: { agents: string;
 
 function imagesFromFlags(flags: ServeFlags): ImageLookupConfig {
   const images: ImageLookupConfig = {
-    registries: flags.imageRegistries.includes('*') ? null : flags.imageRegistries,
+    registries: registriesOf(flags.imageRegistries),
     insecureRegistries: flags.insecureRegistries,
     dockerConfig: flags.dockerConfig,
     pullSecrets: flags.imagePullSecrets,
     platform: flags.imagePlatform,
     timeoutMs: flags.imageTimeout,
   };
-  try {
-    checkImageLookupConfig(images);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
+  asUsage('--image-platform/--image-timeout', () => checkImageLookupConfig(images));
   return images;
 }
 
 function registryList(flag: string): (value: string) => string[] {
-  return function parse(value) {
-    try {
-      return parseRegistryList(value) ?? ['*'];
-    } catch (err) {
-      throw new InvalidArgumentError(`${flag}: ${(err as Error).message}`);
-    }
-  };
+  return (value) => asUsage(flag, () => parseRegistryFlag(value));
+}
+
+function asUsage<T>(flag: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new InvalidArgumentError(`${flag}: ${(err as Error).message}`);
+  }
 }
 
 function pollRange(value: string): [number, number] {

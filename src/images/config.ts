@@ -61,6 +61,19 @@ export function parseRegistryList(text: string): string[] | null {
   return list;
 }
 
+/**
+ * The registries flag as commander keeps it: parseRegistryList's answer with
+ * ["*"] for any (commander turns a parser's null into ""). `registriesOf`
+ * turns it back.
+ */
+export function parseRegistryFlag(text: string): string[] {
+  return parseRegistryList(text) ?? ['*'];
+}
+
+export function registriesOf(flag: readonly string[]): string[] | null {
+  return flag.includes('*') ? null : [...flag];
+}
+
 /** A comma-separated list of hosts, lower-cased, empty entries dropped. */
 export function parseHostList(text: string): string[] {
   return text

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startGateway } from '../../webhook/gateway.js';
 import { silentLogger } from '../observe/log.js';
-import { TEST_AGENT } from './admission.js';
+import { deploymentRequest, reviewOf } from './admission.js';
 import { buildBundle } from './opa-bundle.js';
 import { craneBinary, pushImages, startAuthFront, startRegistry } from './registry.js';
 
@@ -35,23 +35,9 @@ function deployment(image: string, podSecurityContext: object = {}): object {
   };
 }
 
+/** An agent's CREATE of `object`, as the API server sends it (a new uid each time). */
 function review(object: object, i: number): string {
-  return JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`,
-      kind: { group: 'apps', version: 'v1', kind: 'Deployment' },
-      resource: { group: 'apps', version: 'v1', resource: 'deployments' },
-      name: 'web',
-      namespace: 'team-a',
-      operation: 'CREATE',
-      userInfo: TEST_AGENT,
-      object,
-      oldObject: null,
-      dryRun: true,
-    },
-  });
+  return JSON.stringify(reviewOf({ ...deploymentRequest({}), uid: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`, object, dryRun: true }));
 }
 
 async function main(): Promise<void> {

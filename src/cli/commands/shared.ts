@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { asBelayError } from '../../errors.js';
-import { checkImageLookupConfig, defaultDockerConfig, type ImageLookupConfig, parseHostList, parseRegistryList } from '../../images/config.js';
+import { checkImageLookupConfig, defaultDockerConfig, type ImageLookupConfig, parseHostList, parseRegistryFlag, registriesOf } from '../../images/config.js';
 import { parseDuration } from '../../util/duration.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -98,7 +98,7 @@ export function addImageOptions(command: Command, defaults: { registries: string
 /** The flags as an ImageLookupConfig (no pull secrets: the CLI reads no cluster). */
 export function imageLookupFromFlags(flags: ImageFlags): ImageLookupConfig {
   const config: ImageLookupConfig = {
-    registries: flags.imageRegistries.includes('*') ? null : flags.imageRegistries,
+    registries: registriesOf(flags.imageRegistries),
     insecureRegistries: flags.insecureRegistries,
     dockerConfig: flags.dockerConfig ?? defaultDockerConfig(),
     pullSecrets: false,
@@ -115,7 +115,7 @@ export function imageLookupFromFlags(flags: ImageFlags): ImageLookupConfig {
 
 function registryList(value: string): string[] {
   try {
-    return parseRegistryList(value) ?? ['*'];
+    return parseRegistryFlag(value);
   } catch (err) {
     throw new InvalidArgumentError(`--image-registries: ${(err as Error).message}`);
   }
