@@ -24,7 +24,7 @@ REVISION      ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)$
 LISTEN        ?= 127.0.0.1:8443
 TS_FILES      := $(shell find src webhook bench -name '*.ts' ! -name '*.test.ts' 2>/dev/null)
 
-.PHONY: help deps opa crane helm bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench clean console-deps gitleaks detect-secrets secrets-bench mcp-tools manifests image-root image
+.PHONY: help deps opa crane helm bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench image-latency clean console-deps gitleaks detect-secrets secrets-bench mcp-tools manifests image-root image
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -118,7 +118,7 @@ test: deps crane lint bundle build ## everything CI runs: lint, opa test, unit a
 	npx vitest run
 	$(MAKE) --no-print-directory e2e
 
-e2e: deps bundle build mcp-tools ## end-to-end on a real kube-apiserver + kubectl (built on first use)
+e2e: deps crane bundle build mcp-tools ## end-to-end on a real kube-apiserver + kubectl (built on first use), images from a local crane registry
 	bash e2e/run.sh
 
 # The MCP conformance suite and the Node 22 it needs (npm packages, pinned in
@@ -131,6 +131,9 @@ cluster-up: ## start the control plane: kine, kube-apiserver, controller-manager
 
 cluster-down: ## stop the local control plane
 	bash e2e/cluster-down.sh
+
+image-latency: deps crane ## what image facts add to an admission request (cold and warm cache, an unreachable registry), against a local registry
+	npx tsx src/testkit/image-latency.ts
 
 bench: deps bundle build ## benchmark belay against opa run --server and a bare express ceiling
 	node dist/bench/run.js

@@ -11,6 +11,7 @@ import { admin, getObject, kubectl, transcriptSection } from './harness/kubectl.
 import { installManifests } from './harness/manifests.js';
 import { authzCounters } from './harness/metrics.js';
 import { configMap, deployment, pod } from './harness/objects.js';
+import { e2eImages } from './harness/registry.js';
 
 interface PodSpec {
   securityContext?: { runAsNonRoot?: boolean; seccompProfile?: { type?: string } };
@@ -50,12 +51,12 @@ afterAll(async () => {
   await gateway.stop();
 });
 
-describe('an agent applies a Deployment whose containers run as root', () => {
+describe('an agent applies a Deployment with no securityContext', () => {
   const name = `rooty-${runId}`;
 
-  it("is admitted with belay's fixes in the stored object", async () => {
-    transcriptSection('1. Agent applies a Deployment that runs as root (team-a) → admitted, fixed');
-    const r = await kubectl('agent', ['apply', '-f', '-'], { stdin: deployment({ name, namespace: ns.dev }) });
+  it("is admitted with belay's fixes in the stored object (its image runs as a non-root UID)", async () => {
+    transcriptSection('1. Agent applies a Deployment with no securityContext, image user 65532 (team-a) → admitted, fixed');
+    const r = await kubectl('agent', ['apply', '-f', '-'], { stdin: deployment({ name, namespace: ns.dev, image: e2eImages().nonRoot }) });
     expectOk(r, new RegExp(`deployment.apps/${name} created`));
 
     const stored = await getObject<{ spec: { template: { spec: PodSpec } } }>(['deployment', name], ns.dev);

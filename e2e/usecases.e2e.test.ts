@@ -21,6 +21,7 @@ import { admin, getObject, kubectl, transcriptSection } from './harness/kubectl.
 import { installManifests } from './harness/manifests.js';
 import { deployment } from './harness/objects.js';
 import { run } from './harness/proc.js';
+import { e2eImages } from './harness/registry.js';
 
 const gateway = new Gateway();
 let token = '';
@@ -233,16 +234,17 @@ describe('use case 3: controlling MCP tools (privilege escalation)', () => {
 
 describe('use case 4: post-processing generated code', () => {
   const name = `node-app-${runId}`;
-  const manifest = deployment({ name, namespace: ns.dev, image: 'node:22' });
+  // The team's own image, whose Dockerfile ends with a numeric USER: so runAsNonRoot is a safe fix.
+  const manifest = () => deployment({ name, namespace: ns.dev, image: e2eImages().nonRoot });
 
   it('shows the compliant object before anything is stored, then applies it fixed', async () => {
-    transcriptSection('Use case 4. Agent drafts a Deployment that runs as root → belay shows the fix (dry run), then applies it');
-    const preview = await kubectl('agent', ['apply', '--dry-run=server', '-o', 'yaml', '-f', '-'], { stdin: manifest });
+    transcriptSection('Use case 4. Agent drafts a Deployment with no securityContext → belay shows the fix (dry run), then applies it');
+    const preview = await kubectl('agent', ['apply', '--dry-run=server', '-o', 'yaml', '-f', '-'], { stdin: manifest() });
     expectOk(preview, /runAsNonRoot: true/);
     expect(preview.stderr).toMatch(/Warning: belay/);
     expect(await getObject(['deployment', name], ns.dev)).toBeUndefined();
 
-    expectOk(await kubectl('agent', ['apply', '-f', '-'], { stdin: manifest }));
+    expectOk(await kubectl('agent', ['apply', '-f', '-'], { stdin: manifest() }));
     const stored = await getObject<{
       spec: { template: { spec: { securityContext?: { runAsNonRoot?: boolean }; containers: { securityContext?: { runAsNonRoot?: boolean } }[] } } };
     }>(['deployment', name], ns.dev);

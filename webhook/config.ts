@@ -8,6 +8,7 @@ import { DEFAULT_APPROVER_GROUPS } from '../src/approvals/resource.js';
 import type { BundleSourceSpec } from '../src/bundle/select.js';
 import { readVerificationKey, type VerificationConfig, verificationConfig } from '../src/bundle/verify.js';
 import { asBelayError } from '../src/errors.js';
+import { checkImageLookupConfig, type ImageLookupConfig, PUBLIC_REGISTRIES, parseHostList, parseRegistryFlag, registriesOf } from '../src/images/config.js';
 import type { DecisionLogOptions } from '../src/observe/decision-log.js';
 import { DEFAULT_EVAL_TIMEOUT_MS } from '../src/policy/pool.js';
 import { DEFAULT_TIMEOUT_MS as DEFAULT_SCAN_TIMEOUT_MS } from '../src/scan/index.js';
@@ -63,9 +64,11 @@ export interface GatewayConfig {
   };
   /** Decisions as JSON lines; null: no decision log. */
   readonly decisionLog: Omit<DecisionLogOptions, 'onError'> | null;
+  /** Image facts for fixes whose safety depends on the image (docs/images.md). */
+  readonly images: ImageLookupConfig;
 }
 
-type Sections = 'evaluation' | 'approvals' | 'agentApi' | 'console' | 'decisionLog';
+type Sections = 'evaluation' | 'approvals' | 'agentApi' | 'console' | 'decisionLog' | 'images';
 
 /** A GatewayConfig with any part left out, sections member by member: the defaults fill it. */
 export type GatewayConfigInput = Partial<Omit<GatewayConfig, Sections>> & {
@@ -96,6 +99,8 @@ export const DEFAULTS: GatewayConfig = {
   agentApi: { tokenFile: undefined, audiences: [], scanTimeoutMs: DEFAULT_SCAN_TIMEOUT_MS },
   console: { approverTokenFile: undefined },
   decisionLog: null,
+  // The webhook answers well inside the API server's 5 s timeout: 2 s for all of a request's lookups.
+  images: { registries: PUBLIC_REGISTRIES, insecureRegistries: [], dockerConfig: undefined, pullSecrets: true, platform: 'linux/amd64', timeoutMs: 2_000 },
 };
 
 /** `input` with every part it leaves out taken from DEFAULTS. */
@@ -114,6 +119,7 @@ export function resolveConfig(input: GatewayConfigInput): GatewayConfig {
     agentApi: { ...d.agentApi, ...defined(input.agentApi) },
     console: { ...d.console, ...defined(input.console) },
     decisionLog: input.decisionLog ?? null,
+    images: { ...d.images, ...defined(input.images) },
   };
 }
 
@@ -159,6 +165,13 @@ export interface ServeFlags {
   scanTimeout: number;
   approverTokenFile?: string;
   devTokens?: string;
+  /** The registries flag: host patterns, ["*"] for any (commander turns a parsed null into ""). */
+  imageRegistries: string[];
+  insecureRegistries: string[];
+  dockerConfig?: string;
+  imagePullSecrets: boolean;
+  imagePlatform: string;
+  imageTimeout: number;
 }
 
 /** Adds the serve command's flags; each defaults to its BELAY_* variable, then to DEFAULTS. */
@@ -254,6 +267,27 @@ export function addServeFlags(command: Command): Command {
       '--approver-token-file <file>',
       "approvals console (/console/) in local mode: approvers' bearer tokens (YAML list of {token, username, groups}); with --kubeconfig approvers use their own Kubernetes tokens instead",
       env.BELAY_APPROVER_TOKEN_FILE,
+    )
+    .addOption(
+      new Option(
+        '--image-registries <list>',
+        'registries belay may read image facts from (comma-separated host[:port], "*." for one DNS label; "*" any, "none" no lookups)',
+      )
+        .argParser(registryList('--image-registries'))
+        .default(registryList('BELAY_IMAGE_REGISTRIES')(env.BELAY_IMAGE_REGISTRIES ?? d.images.registries?.join(',') ?? '*'), 'the public registries'),
+    )
+    .addOption(
+      new Option('--insecure-registries <list>', 'registries (comma-separated host[:port]) read over plain HTTP; loopback ones always are')
+        .argParser(parseHostList)
+        .default(parseHostList(env.BELAY_INSECURE_REGISTRIES ?? '')),
+    )
+    .option('--docker-config <file>', 'a docker config.json whose auths belay uses to read images (credential helpers are not run)', env.BELAY_DOCKER_CONFIG)
+    .option('--no-image-pull-secrets', "with --kubeconfig: do not read the pod's and its service account's pull secrets")
+    .option('--image-platform <os/arch>', 'platform read from multi-platform images', env.BELAY_IMAGE_PLATFORM ?? d.images.platform)
+    .addOption(
+      new Option('--image-timeout <duration>', "budget of one request's image lookups (past it the images are unknown)")
+        .argParser(durationMs)
+        .default(durationMs(env.BELAY_IMAGE_TIMEOUT ?? `${d.images.timeoutMs}ms`), '2s'),
     );
 }
 
@@ -304,7 +338,33 @@ export function configFromFlags(flags: ServeFlags, devTokens?: { agents: string;
     agentApi: { tokenFile: flags.agentTokenFile ?? devTokens?.agents, audiences: flags.agentTokenAudience ?? [], scanTimeoutMs: flags.scanTimeout },
     console: { approverTokenFile: flags.approverTokenFile ?? devTokens?.approvers },
     decisionLog: flags.decisionLog ? { destination: flags.decisionLog, maxBytes: flags.decisionLogMaxBytes, maxFiles: flags.decisionLogMaxFiles } : null,
+    images: imagesFromFlags(flags),
   });
+}
+
+function imagesFromFlags(flags: ServeFlags): ImageLookupConfig {
+  const images: ImageLookupConfig = {
+    registries: registriesOf(flags.imageRegistries),
+    insecureRegistries: flags.insecureRegistries,
+    dockerConfig: flags.dockerConfig,
+    pullSecrets: flags.imagePullSecrets,
+    platform: flags.imagePlatform,
+    timeoutMs: flags.imageTimeout,
+  };
+  asUsage('--image-platform/--image-timeout', () => checkImageLookupConfig(images));
+  return images;
+}
+
+function registryList(flag: string): (value: string) => string[] {
+  return (value) => asUsage(flag, () => parseRegistryFlag(value));
+}
+
+function asUsage<T>(flag: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new InvalidArgumentError(`${flag}: ${(err as Error).message}`);
+  }
 }
 
 function pollRange(value: string): [number, number] {

@@ -9,6 +9,7 @@ import type { Authenticator } from '../src/auth/authenticator.js';
 import type { ActivePolicy, PolicyStore } from '../src/bundle/active.js';
 import type { ApprovalAccess } from '../src/console/access.js';
 import type { AgentSelector } from '../src/identity/agents.js';
+import type { ImageFactsSource } from '../src/images/source.js';
 import type { NamespaceDirectory } from '../src/namespaces/directory.js';
 import type { FaceInstruments } from './face.js';
 
@@ -34,6 +35,8 @@ export interface GatewayContext {
   readonly console: { readonly access?: ApprovalAccess; readonly approverTokens?: Authenticator };
   /** Time budget of the secret scan of one prompt or tool result (default: the scanner's, 2 s). */
   readonly scanTimeoutMs?: number;
+  /** Image facts for fixes whose safety depends on the image, with their cache; absent: images stay unknown. */
+  readonly images?: ImageFactsSource;
   /** Long polls (agent API, console): the longest wait and how often to look again. */
   readonly polling?: { readonly maxWaitMs?: number; readonly intervalMs?: number };
 }

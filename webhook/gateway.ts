@@ -14,6 +14,7 @@ import { isLive, selectSource } from '../src/bundle/select.js';
 import { BundleSync } from '../src/bundle/sync.js';
 import { BelayError } from '../src/errors.js';
 import { NO_AGENTS } from '../src/identity/agents.js';
+import { imageFactsSource } from '../src/images/config.js';
 import { type NamespaceDirectory, namesOnly } from '../src/namespaces/directory.js';
 import { watchNamespaces } from '../src/namespaces/watch.js';
 import { DecisionLog } from '../src/observe/decision-log.js';
@@ -121,6 +122,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(config.console.approverTokenFile ? { approverTokenFile: config.console.approverTokenFile } : {}),
   });
   if (console.access) log.info({ mode: console.access.mode, approvers: console.approverTokens?.kind ?? 'none' }, 'approvals console at /console/');
+  const images = imageFactsSource(config.images, kubeConfig ? { kubeConfig } : {});
+  log.info(
+    {
+      registries: config.images.registries ?? 'any',
+      dockerConfig: config.images.dockerConfig ?? null,
+      pullSecrets: config.images.pullSecrets && !!kubeConfig,
+      platform: config.images.platform,
+      timeoutMs: config.images.timeoutMs,
+    },
+    'image facts for image-aware fixes',
+  );
   const ctx: GatewayContext = {
     store,
     approvals: options.approvalGate ?? approvals?.gate ?? noApprovals,
@@ -133,6 +145,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(agentTokens ? { agentTokens } : {}),
     scanTimeoutMs: config.agentApi.scanTimeoutMs,
     console,
+    images,
   };
   let server: RunningServer;
   try {

@@ -1,6 +1,7 @@
 // The belay gateway as a child process of the test run:
 //   node dist/webhook/main.js --listen 127.0.0.1:<port> --bundle .build/bundle.tar.gz
 //        --tls-dir .belay/tls --kubeconfig .cluster/belay.kubeconfig
+//        --image-registries <the e2e registry and its auth front>
 // It runs with the gateway's in-cluster identity (system:serviceaccount:belay:belay,
 // a client certificate made by cluster-up.sh), so the RBAC in manifests/rbac is
 // what it gets.
@@ -13,6 +14,7 @@ import path from 'node:path';
 import { log } from './cluster.js';
 import { gatewayUrl, paths, ports } from './env.js';
 import { runOk, seconds, waitFor } from './proc.js';
+import { gatewayImageArgs } from './registry.js';
 
 const pidFile = () => path.join(paths.out, 'gateway.pid');
 export const gatewayLog = () => path.join(paths.out, 'gateway.log');
@@ -73,6 +75,8 @@ export class Gateway {
       paths.tls,
       '--kubeconfig',
       paths.gatewayKubeconfig,
+      // Image facts from the e2e registry only (every other image is unknown).
+      ...gatewayImageArgs(),
     ];
     const child = spawn(process.execPath, args, { cwd: paths.root, stdio: ['ignore', out, out] });
     closeSync(out);

@@ -1,6 +1,7 @@
 // Once per `vitest run`: the control plane (started, or reused when already
-// up), the test identities' RBAC and namespaces, and manifests/ installed
-// through the local overlay. Each test file starts the gateway it needs.
+// up), the test identities' RBAC and namespaces, manifests/ installed through
+// the local overlay, and the image registry the workloads come from. Each
+// test file starts the gateway it needs.
 
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { ensureCluster, log, stopCluster } from './cluster.js';
 import { paths } from './env.js';
 import { installFixtures, installManifests } from './manifests.js';
 import { seconds } from './proc.js';
+import { startE2eRegistry } from './registry.js';
 
 export default async function setup(): Promise<() => Promise<void>> {
   const t = Date.now();
@@ -22,8 +24,11 @@ export default async function setup(): Promise<() => Promise<void>> {
       .map(([n, u]) => `${n} → ${u}`)
       .join(', ')}; dropped ${overlay.dropped.join(', ')})`,
   );
+  const registry = await startE2eRegistry();
+  log(`image registry at ${registry.images.registry} (auth front ${registry.images.front})`);
   log(`setup done in ${seconds(t)}s`);
   return async function teardown() {
+    await registry.stop();
     if (cluster.started && process.env.BELAY_E2E_KEEP_CLUSTER !== '1') {
       await stopCluster();
       log('cluster stopped (set BELAY_E2E_KEEP_CLUSTER=1 to keep it)');

@@ -29,6 +29,8 @@ function destination(template: string, kind: string): string | undefined {
       return kind.startsWith('Cluster') ? 'rbac/clusterrole.yaml' : 'rbac/role.yaml';
     case 'approver-rbac.yaml':
       return 'rbac/approver.yaml';
+    case 'pull-secrets-rbac.yaml':
+      return 'rbac/pull-secrets.yaml';
     case 'deployment.yaml':
       return 'deploy/deployment.yaml';
     case 'service.yaml':

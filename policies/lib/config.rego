@@ -99,6 +99,11 @@ defaults := {
 		],
 		"seLinuxTypes": ["container_t", "container_init_t", "container_kvm_t"],
 	},
+	# Fixes whose safety depends on the image (docs/images.md). runAsUser: a
+	# UID above 0 that the runAsNonRoot fix may set when an image runs as
+	# root, as a named user, or is unknown (each such fix warns that the
+	# image must tolerate it); null: no opt-in, such a workload needs a person.
+	"images": {"runAsUser": null},
 	# Destructive operations.
 	"destructive": {
 		"kinds": [

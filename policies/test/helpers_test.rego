@@ -15,6 +15,14 @@ agent := {
 
 human := {"username": "alice@example.com", "groups": ["developers", "system:authenticated"], "agent": false}
 
+# The images the builders use run as a numeric non-root UID, as
+# registry.k8s.io/pause does (its Dockerfile: USER 65535:65535), so the
+# runAsNonRoot fix is safe for them; the image-aware tests state other facts
+# (pss/run_as_test.rego).
+non_root_image := {"known": true, "user": "65535:65535", "uid": 65535, "named": false, "nonRoot": true}
+
+images := {"i": non_root_image, "registry.k8s.io/pause": non_root_image}
+
 # admission(op, obj, ns) is an admission input for an agent writing obj.
 admission(op, obj, ns) := {
 	"face": "admission",
@@ -28,6 +36,7 @@ admission(op, obj, ns) := {
 	"oldObject": null,
 	"dryRun": false,
 	"namespace": {"name": ns},
+	"images": images,
 }
 
 # update(old, new, ns) is an UPDATE of old into new.

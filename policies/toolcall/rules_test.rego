@@ -6,7 +6,7 @@ import rego.v1
 
 import data.belay.test
 
-call(name, args, target) := {"face": "toolcall", "actor": test.agent, "tool": {"name": name, "arguments": args, "target": target}}
+call(name, args, target) := {"face": "toolcall", "actor": test.agent, "tool": {"name": name, "arguments": args, "target": target}, "images": test.images}
 
 tool(inp) := d if {
 	d := data.belay.toolcall.decision with input as inp

@@ -51,6 +51,25 @@ export interface NamespaceInfo {
   labels?: Record<string, string>;
 }
 
+/**
+ * What policy may know about one container image (docs/images.md), read from
+ * its registry. Unknown images carry only `known: false` and the reason.
+ */
+export interface ImageFactsInput {
+  known: boolean;
+  reason?: string;
+  /** The config's User as written ("" when the image sets none, which means root). */
+  user?: string;
+  /** Numeric UID (0 for no User); null when the user is a name. */
+  uid?: number | null;
+  /** A non-numeric user the kubelet cannot verify as non-root. */
+  named?: boolean;
+  /** True only for a numeric UID above 0. */
+  nonRoot?: boolean;
+  digest?: string;
+  platform?: string;
+}
+
 export interface PolicyInput {
   face: Face;
   actor: Actor;
@@ -64,6 +83,12 @@ export interface PolicyInput {
   context: AgentContext;
   tool: JsonObject | null;
   content: JsonObject | null;
+  /**
+   * Facts about the images of the object's pod spec, keyed by the image as
+   * written; present only once a rule in the `images.` family asked for them
+   * (src/images/source.ts). Absent facts mean unknown.
+   */
+  images?: Record<string, ImageFactsInput>;
 }
 
 export type Verdict = 'allow' | 'deny' | 'defer';

@@ -7,6 +7,7 @@ import type { ActivePolicy } from '../bundle/active.js';
 import type { Decision, PatchOperation, PolicyInput, Reason } from '../contract/index.js';
 import { asBelayError } from '../errors.js';
 import { isAgent } from '../identity/agents.js';
+import { evaluateWithImageFacts, type ImageFactsSource } from '../images/source.js';
 import { type AdmissionRequest, admissionInput } from '../input/admission.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
 import { decisionObservation, type Observation, requestSummary } from '../observe/observe.js';
@@ -38,6 +39,8 @@ export interface AdmissionDeps {
   policy: () => ActivePolicy | undefined;
   approvals: ApprovalGate;
   namespaces: NamespaceDirectory;
+  /** Image facts, asked for when a reason is in the `images.` family; absent: images stay unknown. */
+  images?: ImageFactsSource;
 }
 
 export async function decideAdmission(req: AdmissionRequest, stage: AdmissionStage, deps: AdmissionDeps): Promise<AdmissionOutcome> {
@@ -59,11 +62,18 @@ export async function decideAdmission(req: AdmissionRequest, stage: AdmissionSta
     return { allowed: true, warnings: [], auditAnnotations: {}, verdict: 'skip', rules: [], revision };
   }
 
-  const input = admissionInput(req, active.agents, deps.namespaces.lookup(req.namespace ?? ''));
+  let input = admissionInput(req, active.agents, deps.namespaces.lookup(req.namespace ?? ''));
   try {
     // On mutate the evaluator runs the fix pipeline beside the evaluation: one hand-off.
-    const evaluation = await active.evaluator.evaluate('admission', input, { fix: stage === 'mutate' });
-    return await settle(req, stage, input, evaluation, active, deps);
+    // A reason in the images. family was decided without image facts: they are looked up and the policy asked again.
+    const looked = await evaluateWithImageFacts(
+      input,
+      { object: input.object, namespace: req.namespace ?? '', source: deps.images },
+      (next) => active.evaluator.evaluate('admission', next, { fix: stage === 'mutate' }),
+      (evaluation) => evaluation.decision,
+    );
+    input = looked.input;
+    return await settle(req, stage, input, looked.answer, active, deps);
   } catch (err) {
     const message = failClosedMessage(asBelayError(err).message);
     return {

@@ -9,6 +9,7 @@ import type { ApprovalGate, GateOutcome } from '../approvals/gate.js';
 import type { ActivePolicy } from '../bundle/active.js';
 import type { Decision, Face, PolicyInput, Reason, TrustMode, Verdict } from '../contract/index.js';
 import { asBelayError, BelayError } from '../errors.js';
+import type { ImageFactsSource } from '../images/source.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
 import { decisionObservation, type Observation, requestSummary } from '../observe/observe.js';
 import { deferMessage, failClosedMessage } from './messages.js';
@@ -19,6 +20,8 @@ export interface AgentDeps {
   namespaces: NamespaceDirectory;
   /** Time budget of the secret scan of one prompt or tool result (default: the scanner's, 2 s). */
   scanTimeoutMs?: number;
+  /** Image facts for a tool call's manifest, as on the admission face; absent: images stay unknown. */
+  images?: ImageFactsSource;
 }
 
 /** How far a prompt or tool result was scanned for secrets, as the caller is told. */

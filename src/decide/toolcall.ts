@@ -12,7 +12,8 @@ import { toolDigest } from '../approvals/fingerprint.js';
 import type { AdmitCheck } from '../approvals/gate.js';
 import { applyArgumentsEdit } from '../approvals/override.js';
 import type { Actor, Decision, JsonObject, PatchOperation, PolicyInput, ToolCall, ToolCallRequest } from '../contract/index.js';
-import { resourceOf, retarget, toolCallInput, toolInput } from '../input/toolcall.js';
+import { evaluateWithImageFacts } from '../images/source.js';
+import { resourceOf, retarget, toolCallInput, toolInput, toolManifest } from '../input/toolcall.js';
 import { restoreRedacted } from '../redact/arguments.js';
 import {
   type AgentDeps,
@@ -39,8 +40,15 @@ export interface ToolCallOutcome extends AgentOutcome {
 export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: AgentDeps): Promise<ToolCallOutcome> {
   const active = activeOrThrow(deps);
   const scan = deps.scanTimeoutMs !== undefined ? { timeoutMs: deps.scanTimeoutMs } : {};
-  const input = toolCallInput(req, actor, deps.namespaces.lookup(req.tool.target.namespace ?? ''), scan);
-  const evaluated = await evaluate(active, 'toolcall', input);
+  // A manifest whose fix depends on its images gets their facts, as on the admission face.
+  const manifest = toolManifest(req.tool.arguments);
+  const namespace = req.tool.target.namespace || (typeof manifest?.metadata === 'object' ? String((manifest.metadata as JsonObject).namespace ?? '') : '');
+  const { input, answer: evaluated } = await evaluateWithImageFacts(
+    toolCallInput(req, actor, deps.namespaces.lookup(req.tool.target.namespace ?? ''), scan),
+    { object: manifest, namespace, source: deps.images },
+    (next) => evaluate(active, 'toolcall', next),
+    (answer) => (isOutcome(answer) ? null : answer),
+  );
   if (isOutcome(evaluated)) return { ...evaluated, tool: req.tool, edited: false };
   const unscanned = (input.tool as { scanMessage?: string }).scanMessage;
   const decided = unscanned ? unscannedDecision(evaluated, "this tool call's arguments", unscanned, 'it waits for an approver') : evaluated;

@@ -129,6 +129,21 @@ export class ImageFactsResolver {
     }
   }
 
+  /**
+   * A known answer already in the cache, without asking anyone (so a caller
+   * can skip fetching credentials when every image is cached).
+   */
+  cached(image: string): ImageFacts | undefined {
+    let ref: ImageReference;
+    try {
+      ref = parseImageReference(image);
+    } catch {
+      return undefined;
+    }
+    const hit = this.#cache.get(`ref ${ref.canonical} ${platformText(this.#platform)}`);
+    return hit ? { ...hit, image } : undefined;
+  }
+
   /** Facts for several images at once, keyed by the image as written. */
   async lookupAll(images: readonly string[], keyring?: Keyring, signal?: AbortSignal): Promise<Record<string, ImageFacts>> {
     const unique = [...new Set(images)];

@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ImageFacts } from './facts.js';
-import { decideReadOnlyRootFilesystem, decideRunAsNonRoot, type NonRootAnswer } from './nonroot.js';
+import { known, NONROOT_TABLE as TABLE, unknown } from '../testkit/nonroot-table.js';
+import { decideReadOnlyRootFilesystem, decideRunAsNonRoot } from './nonroot.js';
 import { parseImageUser } from './user.js';
-
-const known = (image: string, user: string): ImageFacts => ({ image, known: true, ...parseImageUser(user), digest: `sha256:${'1'.repeat(64)}` });
-const unknown: ImageFacts = { image: 'private.example.com/app:1', known: false, reason: 'private.example.com refused to serve app anonymously' };
 
 describe('the image user', () => {
   it.each([
@@ -24,24 +21,6 @@ describe('the image user', () => {
     expect(parseImageUser(user)).toEqual({ user, uid, named, nonRoot });
   });
 });
-
-// The decision table: [case, image facts, effective runAsUser, opt-in UID, action, row].
-const TABLE: [string, ImageFacts, number | null, number | null, NonRootAnswer['action'], string][] = [
-  ['numeric non-root image', known('distroless:nonroot', '65532'), null, null, 'fix', 'image-non-root'],
-  ['numeric non-root image, opt-in ignored', known('distroless:nonroot', '65532'), null, 1000, 'fix', 'image-non-root'],
-  ['runAsUser already non-zero, root image', known('nginx:1.27', ''), 1000, null, 'fix', 'run-as-user-set'],
-  ['runAsUser 0', known('distroless:nonroot', '65532'), 0, 1000, 'human', 'run-as-user-zero'],
-  ['root image (no User)', known('nginx:1.27', ''), null, null, 'human', 'image-root'],
-  ['root image (User 0)', known('redis:7', '0'), null, null, 'human', 'image-root'],
-  ['root image, opt-in UID', known('nginx:1.27', ''), null, 10001, 'fix-with-uid', 'image-root'],
-  ['named user', known('nginx-unprivileged', 'nginx'), null, null, 'human', 'image-named'],
-  ['named user "root"', known('app', 'root'), null, null, 'human', 'image-named'],
-  ['named user, opt-in UID', known('nginx-unprivileged', 'nginx'), null, 101, 'fix-with-uid', 'image-named'],
-  ['unknown image', unknown, null, null, 'human', 'image-unknown'],
-  ['unknown image, opt-in UID', unknown, null, 10001, 'fix-with-uid', 'image-unknown'],
-  ['negative UID', known('odd', '-1'), null, null, 'human', 'image-named'],
-  ['opt-in 0 is no opt-in', known('nginx:1.27', ''), null, 0, 'human', 'image-root'],
-];
 
 describe('runAsNonRoot: the decision table', () => {
   it.each(TABLE)('%s', (_name, facts, runAsUser, optInUid, action, row) => {

@@ -2,6 +2,7 @@
 // template, of a CronJob's job template) and the shape image facts take in the
 // policy input: `input.images["<image as written>"]` (see docs/images.md).
 
+import type { ImageFactsInput } from '../contract/index.js';
 import type { ImageFacts } from './facts.js';
 
 export type ContainerList = 'containers' | 'initContainers' | 'ephemeralContainers';
@@ -50,6 +51,12 @@ function specAt(object: unknown, pointer: string): Obj | null {
     .reduce<Obj | null>((v, k) => (v ? obj(v[k]) : null), obj(object));
 }
 
+/** The pod spec of a Pod, a workload, a CronJob or a PodTemplate; null when there is none. */
+export function podSpecOf(object: unknown): Obj | null {
+  const pointer = podSpecPointer(object);
+  return pointer === null ? null : specAt(object, pointer);
+}
+
 /** Every container's image, in pod spec order (init containers first, as they run). */
 export function containerImages(object: unknown): ContainerImage[] {
   const pointer = podSpecPointer(object);
@@ -77,8 +84,8 @@ export function pullSecretNames(object: unknown): string[] {
   return refs.map((r) => obj(r)?.name).filter((n): n is string => typeof n === 'string' && n !== '');
 }
 
-/** One image's facts as policy sees them. Unknown images carry only `known: false` and the reason. */
-export type ImageInput = Pick<ImageFacts, 'known' | 'reason' | 'user' | 'uid' | 'named' | 'nonRoot' | 'digest' | 'platform'>;
+/** One image's facts as policy sees them (the contract's type). Unknown images carry only `known: false` and the reason. */
+export type ImageInput = ImageFactsInput;
 
 /** `input.images`: facts keyed by the image exactly as the pod spec writes it. */
 export function imagesInput(facts: Readonly<Record<string, ImageFacts>>): Record<string, ImageInput> {

@@ -146,7 +146,7 @@ export function resourceOf(target: ToolTarget): ResourceRef {
  */
 export function retarget(target: ToolTarget, args: JsonObject): ToolTarget {
   const next: ToolTarget = { ...target };
-  const manifest = manifestOf(args);
+  const manifest = toolManifest(args);
   const source: Record<string, unknown> = manifest
     ? {
         kind: manifest.kind,
@@ -170,22 +170,9 @@ export function retarget(target: ToolTarget, args: JsonObject): ToolTarget {
   return next;
 }
 
-function manifestOf(args: JsonObject): JsonObject | null {
-  for (const key of ['resource', 'object', 'manifest']) {
-    const v = args[key];
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as JsonObject;
-    if (typeof v === 'string') {
-      // A YAML or JSON manifest passed as text (kubernetes-mcp-server's resources_create_or_update).
-      let parsed: unknown;
-      try {
-        parsed = parseYaml(v, { maxAliasCount: 100 });
-      } catch {
-        continue;
-      }
-      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as JsonObject;
-    }
-  }
-  return null;
+/** The object a call writes, from its arguments (see manifestArgument). */
+export function toolManifest(args: JsonObject): JsonObject | null {
+  return manifestArgument(args)?.object ?? null;
 }
 
 /** The arguments that carry the object a tool writes (kubernetes-mcp-server's `resource`, and common names). */

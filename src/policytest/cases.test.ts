@@ -47,6 +47,31 @@ describe('loadCases', () => {
     ]);
   });
 
+  it('reads the image facts a case states, the way a registry answer reads, and refuses mistakes', () => {
+    const dir = suite({
+      'cases/a.yaml': `name: facts\nobject: ${DEPLOY}\nimages:\n  nginx:1.27: {user: ""}\n  app:2: {user: 65532, digest: "sha256:ab"}\n  named:1: {user: nginx}\n  private/x:1: {known: false, reason: refused}\nexpect: {decision: allow}\n`,
+      'cases/b.yaml': `name: typo\nobject: ${DEPLOY}\nimages: {app:1: {uid: 1000}}\nexpect: {decision: allow}\n`,
+      'cases/c.yaml': `name: no user\nobject: ${DEPLOY}\nimages: {app:1: {digest: "sha256:ab"}}\nexpect: {decision: allow}\n`,
+      'cases/d.yaml': `name: unknown with a user\nobject: ${DEPLOY}\nimages: {app:1: {known: false, user: "0"}}\nexpect: {decision: allow}\n`,
+      'cases/e.yaml': `name: wrong face\nface: prompt\ntext: hi\nimages: {app:1: {user: "0"}}\nexpect: {decision: allow}\n`,
+    });
+    const { cases, problems } = loadCases(path.join(dir, 'cases'), dir);
+    expect(cases.map((c) => c.images)).toEqual([
+      {
+        'nginx:1.27': { known: true, user: '', uid: 0, named: false, nonRoot: false },
+        'app:2': { known: true, user: '65532', uid: 65532, named: false, nonRoot: true, digest: 'sha256:ab' },
+        'named:1': { known: true, user: 'nginx', uid: null, named: true, nonRoot: false },
+        'private/x:1': { known: false, reason: 'refused' },
+      },
+    ]);
+    expect(problems.map((p) => p.message)).toEqual([
+      expect.stringMatching(/unknown key "images\.app:1\.uid" \(allowed: user, known, reason, digest, platform\)/),
+      expect.stringMatching(/"images\.app:1\.user" must be the User the image config sets/),
+      expect.stringMatching(/"images\.app:1": an unknown image has no user; give a reason instead/),
+      expect.stringMatching(/"images" applies to admission and toolcall cases/),
+    ]);
+  });
+
   it('resolves objectFile relative to the case and skips files of plain Kubernetes objects', () => {
     const dir = suite({
       'cases/objects/web.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: from-file}\n',

@@ -6,9 +6,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { FACES, type Face, type JsonObject, type TrustMode, type Verdict } from '../contract/index.js';
+import { FACES, type Face, type ImageFactsInput, type JsonObject, type TrustMode, type Verdict } from '../contract/index.js';
 import { BelayError } from '../errors.js';
 import type { UserInfo } from '../identity/agents.js';
+import { statedFacts } from '../images/source.js';
 
 export const ACTORS: Readonly<Record<'agent' | 'human' | 'admin', Required<Pick<UserInfo, 'username' | 'groups'>>>> = {
   agent: { username: 'system:serviceaccount:agents:remediator', groups: ['system:serviceaccounts', 'system:serviceaccounts:agents'] },
@@ -70,6 +71,8 @@ export interface FixtureCase {
   tool?: JsonObject;
   content?: JsonObject;
   text?: string;
+  /** Facts about the images the object runs, as a registry would give them (docs/images.md). */
+  images?: Record<string, ImageFactsInput>;
   expect: Expectation;
 }
 
@@ -96,8 +99,10 @@ const CASE_KEYS = new Set([
   'tool',
   'content',
   'text',
+  'images',
   'expect',
 ]);
+const IMAGE_KEYS = new Set(['user', 'known', 'reason', 'digest', 'platform']);
 const EXPECT_KEYS = new Set(['decision', 'rules', 'notRules', 'message', 'patched', 'fixed', 'warnings', 'mode', 'wouldBe', 'redact']);
 
 /** A case file that cannot be used; the suite stops (exit 2), as a broken test is no test. */
@@ -273,8 +278,42 @@ export function parseCase(raw: unknown, origin: Origin): FixtureCase {
     c.content = raw.content as JsonObject;
   }
 
+  if (raw.images !== undefined) c.images = imagesOf(raw.images, fail);
+
   checkFaceFields(c, fail);
   return c;
+}
+
+/**
+ * `images:` maps an image, as the object writes it, to what its config says:
+ * `{user: "65532"}` (the config's User; "" for none, which is root) or
+ * `{known: false, reason: "…"}` for an image a registry could not answer for.
+ */
+function imagesOf(raw: unknown, fail: (m: string) => never): Record<string, ImageFactsInput> {
+  if (!isObject(raw)) return fail('"images" must map each image, as the object writes it, to {user} or {known: false, reason}');
+  const out: Record<string, ImageFactsInput> = {};
+  for (const [image, v] of Object.entries(raw)) {
+    const where = `images.${image}`;
+    if (!isObject(v)) fail(`"${where}" must be a mapping: {user: "65532"} or {known: false, reason: "…"}`);
+    const f = v as Record<string, unknown>;
+    for (const key of Object.keys(f)) if (!IMAGE_KEYS.has(key)) fail(`unknown key "${where}.${key}" (allowed: ${[...IMAGE_KEYS].join(', ')})`);
+    if (f.known !== undefined && typeof f.known !== 'boolean') fail(`"${where}.known" must be true or false`);
+    // YAML reads `user: 65532` as a number; the image config's User is text.
+    const user = typeof f.user === 'number' && Number.isInteger(f.user) ? String(f.user) : f.user;
+    if (f.known === false) {
+      if (user !== undefined) fail(`"${where}": an unknown image has no user; give a reason instead`);
+      out[image] = statedFacts({ known: false, ...(f.reason !== undefined ? { reason: str(f.reason, `${where}.reason`, fail) } : {}) });
+      continue;
+    }
+    if (typeof user !== 'string') fail(`"${where}.user" must be the User the image config sets ("" when it sets none, which runs as root)`);
+    if (f.reason !== undefined) fail(`"${where}.reason" is for unknown images (known: false)`);
+    out[image] = statedFacts({
+      user: user as string,
+      ...(f.digest !== undefined ? { digest: str(f.digest, `${where}.digest`, fail) } : {}),
+      ...(f.platform !== undefined ? { platform: str(f.platform, `${where}.platform`, fail) } : {}),
+    });
+  }
+  return out;
 }
 
 function checkFaceFields(c: FixtureCase, fail: (m: string) => never): void {
@@ -303,6 +342,7 @@ function checkFaceFields(c: FixtureCase, fail: (m: string) => never): void {
       if (!has('text') && !has('content')) fail('a prompt case needs "text"');
       break;
   }
+  if (c.images && c.face !== 'admission' && c.face !== 'toolcall') fail('"images" applies to admission and toolcall cases (the faces that see pods)');
   if (c.face !== 'admission') {
     if (c.expect.patched || c.expect.fixed !== undefined)
       fail('"expect.patched" and "expect.fixed" apply to admission cases only (only the admission face patches objects)');

@@ -14,6 +14,7 @@ import type { ActivePolicy } from '../bundle/active.js';
 import type { JsonObject, PatchOperation, Reason } from '../contract/index.js';
 import { denialMessage } from '../decide/messages.js';
 import type { UserInfo } from '../identity/agents.js';
+import { IMAGE_RULES, type ImageFactsSource } from '../images/source.js';
 import type { AdmissionRequest } from '../input/admission.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
 import { editJson } from './edit-json.js';
@@ -54,6 +55,8 @@ export interface CheckOptions {
   fix?: boolean;
   /** With fix: compute the fixed text to show it, but report the objects as "would fix". */
   preview?: boolean;
+  /** Image facts, asked for when a fix depends on the image (as the webhook asks); absent: unknown. */
+  images?: ImageFactsSource;
 }
 
 export interface FileCheck {
@@ -61,13 +64,6 @@ export interface FileCheck {
   /** The text with the fixes written in, when --fix changed something. */
   fixed?: string;
 }
-
-/**
- * Defer reasons whose rule is in this family are fixes policy would not make
- * automatically because they depend on the image (docs/images.md): a person
- * must change the workload, an approval alone would not make it start.
- */
-const HUMAN_CHANGE_RULES = /^images\./;
 
 /** Kinds that live outside namespaces (the common built-ins; CRDs say so with --namespace ''). */
 const CLUSTER_SCOPED = new Set([
@@ -210,7 +206,7 @@ export async function checkManifest(file: string, text: string, policy: ActivePo
         continue;
       }
       const req = requestFor(o, `${file}#${d + 1}${item ? `.${item}` : ''}`, options);
-      const seen = observeAdmission(await admit(req, policy, directory(options)));
+      const seen = observeAdmission(await admit(req, policy, directory(options), options.images));
       const result: DocResult = {
         ...where,
         kind: o.kind,
@@ -226,7 +222,9 @@ export async function checkManifest(file: string, text: string, policy: ActivePo
         result.message = seen.error ?? seen.message ?? 'evaluation failed';
       } else if (seen.decision === 'defer') {
         // Offline there is no approval store: say what a person must do, not how to get an approval.
-        result.status = seen.reasons.some((r) => HUMAN_CHANGE_RULES.test(r.rule)) ? 'human' : 'defer';
+        // A reason in the images. family is a fix that depends on the image: a person must change
+        // the workload (image or runAsUser); an approval alone would not make it start.
+        result.status = seen.reasons.some((r) => IMAGE_RULES.test(r.rule)) ? 'human' : 'defer';
         result.message = denialMessage(seen.reasons, 'policy wants a person to decide this change');
       } else if (seen.decision === 'deny') {
         result.status = 'deny';

@@ -11,6 +11,7 @@ import { parse } from 'yaml';
 import type { ActivePolicy } from '../bundle/active.js';
 import type { JsonObject } from '../contract/index.js';
 import { asBelayError } from '../errors.js';
+import { StatedImageFacts, statedFacts } from '../images/source.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
 import { ACTORS } from './cases.js';
 import type { Mismatch } from './expect.js';
@@ -54,6 +55,16 @@ export function loadPodSecurityFixtures(dir: string): PssFixture[] {
   return out;
 }
 
+/**
+ * The fixtures all run registry.k8s.io/pause, whose Dockerfile sets USER
+ * 65535:65535: so runAsNonRoot is a safe fix for them, as a registry would say.
+ */
+export const FIXTURE_IMAGES = new StatedImageFacts(
+  { 'registry.k8s.io/pause': statedFacts({ user: '65535:65535' }) },
+  null,
+  'the Pod Security fixtures state facts for registry.k8s.io/pause only',
+);
+
 export function namespaceFor(level: PssLevel): { name: string; directory: NamespaceDirectory } {
   const name = `pss-${level}`;
   return {
@@ -95,7 +106,7 @@ export async function runPodSecurityFixture(f: PssFixture, policy: ActivePolicy)
     evaluations,
   };
   try {
-    const first = await admit(createRequest(f, f.pod, ns.name), recorded, ns.directory);
+    const first = await admit(createRequest(f, f.pod, ns.name), recorded, ns.directory, FIXTURE_IMAGES);
     const observed = observeAdmission(first);
     const mismatches = f.outcome === 'pass' ? checkPass(observed) : await checkFail(f, first, recorded, ns);
     return { ...base, status: mismatches.length === 0 ? 'pass' : 'fail', mismatches, observed, ms: performance.now() - started };
@@ -149,7 +160,7 @@ async function checkFail(f: PssFixture, first: Admitted, policy: ActivePolicy, n
   const changed = workloadChanges(f.pod, fixed);
   if (changed.length > 0) out.push({ field: 'pod-security', expected: 'a patch that leaves what runs alone', actual: changed.join('; '), detail: describe(o) });
   // The patched pod, submitted afresh, must pass the level on its own.
-  const again = observeAdmission(await admit(createRequest(f, fixed, ns.name, '#patched'), policy, ns.directory));
+  const again = observeAdmission(await admit(createRequest(f, fixed, ns.name, '#patched'), policy, ns.directory, FIXTURE_IMAGES));
   if (again.decision !== 'allow' || again.patch.length > 0) {
     out.push({
       field: 'pod-security',

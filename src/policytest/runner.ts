@@ -9,7 +9,9 @@ import type { Decision, Face, JsonObject, PatchOperation, PolicyInput, Reason } 
 import { type AdmissionOutcome, decideAdmission } from '../decide/admission.js';
 import { asBelayError, BelayError } from '../errors.js';
 import { isAgent } from '../identity/agents.js';
+import { evaluateWithImageFacts, type ImageFactsSource, StatedImageFacts } from '../images/source.js';
 import type { AdmissionRequest } from '../input/admission.js';
+import { toolManifest } from '../input/toolcall.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
 import { applyPatch } from '../patch/apply.js';
 import { runFixPipeline, wantsFixes } from '../patch/pipeline.js';
@@ -81,8 +83,8 @@ export interface Admitted {
   object: JsonObject | null;
 }
 
-export async function admit(req: AdmissionRequest, policy: ActivePolicy, namespaces: NamespaceDirectory): Promise<Admitted> {
-  const deps = { policy: () => policy, approvals: noApprovals, namespaces };
+export async function admit(req: AdmissionRequest, policy: ActivePolicy, namespaces: NamespaceDirectory, images?: ImageFactsSource): Promise<Admitted> {
+  const deps = { policy: () => policy, approvals: noApprovals, namespaces, ...(images ? { images } : {}) };
   const mutate = await decideAdmission(req, 'mutate', deps);
   const original = req.object ?? null;
   if (!mutate.allowed) return { mutate, validate: null, patch: [], object: original };
@@ -160,15 +162,29 @@ function notEvaluated(): Observed {
   };
 }
 
+export interface RunOptions {
+  /** Where facts about images a case does not state come from; absent: they are unknown. */
+  images?: ImageFactsSource;
+}
+
+/** The facts a case's images get: what the case states, then the lookup the run allows. */
+export function caseImages(c: FixtureCase, options: RunOptions = {}): ImageFactsSource {
+  return new StatedImageFacts(
+    c.images ?? {},
+    options.images ?? null,
+    'the case states no facts about it (give them under "images:") and belay test looks no registry up without --image-registries',
+  );
+}
+
 /** Evaluates one case and checks it. Never throws: a case that cannot run is an `error` result. */
-export async function runCase(c: FixtureCase, policy: ActivePolicy): Promise<CaseResult> {
+export async function runCase(c: FixtureCase, policy: ActivePolicy, options: RunOptions = {}): Promise<CaseResult> {
   const started = performance.now();
   const evaluations: Evaluation[] = [];
   const recorded = recording(policy, evaluations);
   const base = { id: c.id, name: c.name, suite: 'cases' as const, file: c.file, line: c.line, face: c.face, evaluations };
   let observed: Observed;
   try {
-    observed = await observeCase(c, recorded);
+    observed = await observeCase(c, recorded, caseImages(c, options));
   } catch (err) {
     const message = asBelayError(err).message;
     return {
@@ -183,13 +199,21 @@ export async function runCase(c: FixtureCase, policy: ActivePolicy): Promise<Cas
   return { ...base, status: mismatches.length === 0 ? 'pass' : 'fail', mismatches, observed, ms: performance.now() - started };
 }
 
-async function observeCase(c: FixtureCase, policy: ActivePolicy): Promise<Observed> {
-  if (c.face === 'admission') return observeAdmission(await admit(admissionRequestOf(c), policy, namespacesOf(c)));
+async function observeCase(c: FixtureCase, policy: ActivePolicy, images: ImageFactsSource): Promise<Observed> {
+  if (c.face === 'admission') return observeAdmission(await admit(admissionRequestOf(c), policy, namespacesOf(c), images));
   const input = await faceInputOf(c, policy.agents);
   // As on the admission face, the authorization face has no opinion on non-agents: RBAC decides.
   if (c.face === 'authorization' && !isAgent(policy.agents, { username: input.actor.username, groups: input.actor.groups })) return notEvaluated();
   try {
-    return observeDecision((await policy.evaluator.evaluate(c.face, input)).decision);
+    // A tool call's manifest gets image facts as the agent gate gives them.
+    const manifest = c.face === 'toolcall' ? toolManifest((input.tool?.arguments ?? {}) as JsonObject) : null;
+    const { answer } = await evaluateWithImageFacts(
+      input,
+      { object: manifest, namespace: input.resource.namespace, source: images },
+      (next) => policy.evaluator.evaluate(c.face, next),
+      (evaluation) => evaluation.decision,
+    );
+    return observeDecision(answer.decision);
   } catch (err) {
     const error = asBelayError(err).message;
     return { ...notEvaluated(), decision: 'error', evaluated: true, error };

@@ -8,6 +8,7 @@ import { type ActivePolicy, PolicyStore } from '../bundle/active.js';
 import { type Bundle, parseBundle } from '../bundle/bundle.js';
 import { asBelayError, BelayError } from '../errors.js';
 import { agentSelectorFromData } from '../identity/agents.js';
+import type { ImageFactsSource } from '../images/source.js';
 import { admissionInput } from '../input/admission.js';
 import { type FixtureCase, loadCases } from './cases.js';
 import { differential } from './differential.js';
@@ -35,6 +36,8 @@ export interface SuiteOptions {
   opa?: string;
   cwd?: string;
   notes?: string[];
+  /** Facts about images a case does not state; absent: unknown. */
+  images?: ImageFactsSource;
 }
 
 export interface LoadedBundle {
@@ -198,7 +201,7 @@ export async function runSuite(options: SuiteOptions): Promise<TestReport> {
   let results: CaseResult[];
   if (active) {
     results = [];
-    for (const c of cases) results.push(await runCase(c, active));
+    for (const c of cases) results.push(await runCase(c, active, options.images ? { images: options.images } : {}));
     for (const f of fixtures) results.push(await runPodSecurityFixture(f, active));
     items.push(...results.map(toItem));
   } else {

@@ -8,7 +8,7 @@
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -66,16 +66,26 @@ export async function startRegistry(crane: string): Promise<Registry> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const host = `127.0.0.1:${port}`;
-    const child = spawn(crane, ['registry', 'serve', '--address', host], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-2000);
-    });
+    // The registry logs every request: to a file, as a pipe would fill (and stall it) while a
+    // synchronous crane call blocks this process's event loop.
+    const logDir = mkdtempSync(path.join(tmpdir(), 'belay-registry-'));
+    const log = openSync(path.join(logDir, 'registry.log'), 'a');
+    const child = spawn(crane, ['registry', 'serve', '--address', host], { stdio: ['ignore', 'ignore', log] });
+    closeSync(log);
+    // A registry never outlives the process that started it.
+    const kill = () => child.kill('SIGKILL');
+    process.once('exit', kill);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const stop = async () => {
+      process.off('exit', kill);
+      await stopChild(child, exited);
+      rmSync(logDir, { recursive: true, force: true });
+    };
     const up = await waitFor(`http://${host}/v2/`, child, 10_000);
-    if (up) return { host, stop: () => stopChild(child, exited) };
-    await stopChild(child, exited);
-    if (attempt >= 2) throw new Error(`crane registry serve did not start on ${host}: ${stderr.trim()}`);
+    if (up) return { host, stop };
+    const tail = readFileSync(path.join(logDir, 'registry.log'), 'utf8').slice(-2000).trim();
+    await stop();
+    if (attempt >= 2) throw new Error(`crane registry serve did not start on ${host}: ${tail}`);
   }
 }
 
@@ -118,8 +128,8 @@ export interface TestImages {
   repositories: string[];
 }
 
-/** Pushes the test images into the registry at `host` with crane (no daemon). */
-export function makeTestImages(crane: string, host: string): TestImages {
+/** Runs crane against the registry at `host` with a one-file layer at hand; `use` gets the runner and the layer. */
+function withCrane<T>(crane: string, use: (run: (...args: string[]) => string, layer: string) => T): T {
   const dir = mkdtempSync(path.join(tmpdir(), 'belay-images-'));
   try {
     mkdirSync(path.join(dir, 'layer'));
@@ -129,7 +139,34 @@ export function makeTestImages(crane: string, host: string): TestImages {
       execFileSync(crane, [...args, '--insecure'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 })
         .toString()
         .trim();
-    const layer = path.join(dir, 'layer.tar');
+    return use(run, path.join(dir, 'layer.tar'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Pushes one linux/amd64 image per entry, `repository:tag` → the config's
+ * User ("" for none, i.e. root), into the registry at `host`; returns the
+ * references, keyed like the input.
+ */
+export function pushImages(crane: string, host: string, users: Record<string, string>): Record<string, string> {
+  return withCrane(crane, (run, layer) => {
+    run('append', '-f', layer, '-t', `${host}/test/oci-base:1`, '--oci-empty-base');
+    const out: Record<string, string> = {};
+    for (const [name, user] of Object.entries(users)) {
+      const ref = `${host}/${name}`;
+      if (user === '') run('append', '-f', layer, '-t', ref);
+      else run('mutate', `${host}/test/oci-base:1`, '--user', user, '--set-platform', 'linux/amd64', '-t', ref);
+      out[name] = ref;
+    }
+    return out;
+  });
+}
+
+/** Pushes the test images into the registry at `host` with crane (no daemon). */
+export function makeTestImages(crane: string, host: string): TestImages {
+  return withCrane(crane, (run, layer) => {
     run('append', '-f', layer, '-t', `${host}/test/no-user:1`);
     run('append', '-f', layer, '-t', `${host}/test/oci-base:1`, '--oci-empty-base');
     const mutate = (user: string, to: string, platform = 'linux/amd64') =>
@@ -152,9 +189,7 @@ export function makeTestImages(crane: string, host: string): TestImages {
       byDigest: `${host}/test/numeric@${digest}`,
       repositories: ['test/no-user', 'test/root', 'test/numeric', 'test/numeric-group', 'test/named', 'test/multi'],
     };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 export interface AuthFrontOptions {

@@ -15,6 +15,7 @@ export function agentDeps(ctx: GatewayContext): AgentDeps {
     approvals: ctx.approvals,
     namespaces: ctx.namespaces,
     ...(ctx.scanTimeoutMs !== undefined ? { scanTimeoutMs: ctx.scanTimeoutMs } : {}),
+    ...(ctx.images ? { images: ctx.images } : {}),
   };
 }
 

@@ -6,13 +6,22 @@ package belay.admission.pss
 
 import rego.v1
 
+import data.belay.lib.images
 import data.belay.lib.podspec as ps
 
-pod_desired contains "runAsNonRoot" if rnr_fixable
+pod_desired contains "runAsNonRoot" if rnr_safe_fix
+
+pod_desired contains "runAsNonRoot" if rnr_uid_fix
+
+pod_desired contains "runAsUser" if rnr_uid_fix
 
 pod_desired contains "seccompProfile" if seccomp_fixable
 
-pod_values := {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}}
+pod_values := object.union({"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}}, opt_in_values)
+
+opt_in_values := {"runAsUser": images.opt_in_uid} if images.opt_in_uid
+
+opt_in_values := {} if not images.opt_in_uid
 
 pod_fix(_) := [{
 	"op": "add",
@@ -25,6 +34,11 @@ pod_fix(field) := [{
 	"path": concat("", [ps.base, "/securityContext/", field]),
 	"value": pod_values[field],
 }] if pod_has_sc
+
+# pod_fix_all(fields): the operations that set several pod-level fields.
+pod_fix_all(fields) := pod_fix(fields[0]) if not pod_has_sc
+
+pod_fix_all(fields) := [op | some f in fields; some op in pod_fix(f)] if pod_has_sc
 
 container_desired(c) := {f |
 	some f in ["allowPrivilegeEscalation", "capabilities"]

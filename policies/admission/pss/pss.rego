@@ -10,7 +10,9 @@
 # ever adding restrictions, and only fields that are unset; see fixes.rego):
 #   allowPrivilegeEscalation=false, capabilities.drop=[ALL],
 #   seccompProfile.type=RuntimeDefault (pod level), runAsNonRoot=true (pod
-#   level, when nothing asks for root).
+#   level, when nothing asks for root and every container will still start:
+#   its runAsUser or its image's user is a non-zero UID; see run_as.rego and
+#   docs/images.md).
 # Everything else is denied.
 #
 # This file: which level applies and when the checks run. The level comes

@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diffLines } from 'diff';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveTestdataImages } from '../../testkit/check-images.js';
 import { belay } from '../../testkit/cli.js';
 import { buildBundle, TEST_POLICY_DIR, writeTree } from '../../testkit/opa-bundle.js';
+import { craneBinary, type Registry, startRegistry } from '../../testkit/registry.js';
 import { defaultBundle } from './shared.js';
 
 // The testkit policy: labels pick the answer; test/fix=yes is fixed by adding label fixed=true.
@@ -95,28 +97,51 @@ describe('belay check', () => {
 });
 
 // Real-world-shaped manifests (src/policytest/testdata/check) through the real
-// policies with --fix: the result must be the reviewed file in check-fixed/,
-// every original line must survive byte for byte (these fixes only add), and
-// a second run must find nothing to fix.
-describe('belay check --fix on real-world manifests', () => {
+// policies with --fix, their images served by a real registry (crane's, on
+// 127.0.0.1) with the users their real counterparts run as: the result must
+// be the reviewed file in check-fixed/, every original line must survive byte
+// for byte (these fixes only add), a workload whose image runs as root or as
+// a named user, or whose registry belay may not ask, must be reported as
+// needing a human change and left alone, and a second run must find nothing
+// to fix.
+const crane = craneBinary();
+if (crane.path === null) console.warn(`skipping belay check against a registry: ${crane.why}`);
+
+describe.skipIf(crane.path === null)('belay check --fix on real-world manifests', () => {
   const testdata = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../policytest/testdata');
   // A variadic option: it goes last, or it would take the files too.
   const restricted = ['--namespace-label', 'pod-security.kubernetes.io/enforce=restricted'];
   let policyBundle: string;
   let work: string;
+  let registry: Registry;
+  /** Each image of the testdata → where the local registry serves it. */
+  let local: Readonly<Record<string, string>>;
+  let localise: (text: string) => string;
+  /** Only the local registry may be asked: the others' images are unknown. */
+  let lookups: string[];
 
-  beforeAll(() => {
+  beforeAll(async () => {
     policyBundle = path.join(mkdtempSync(path.join(tmpdir(), 'belay-policies-')), 'bundle.tar.gz');
     writeFileSync(policyBundle, buildBundle(path.resolve(testdata, '../../../policies'), { entrypoints: ['belay/admission/decision'] }));
+    registry = await startRegistry(crane.path!);
+    ({ local, localise } = serveTestdataImages(crane.path!, registry.host));
+    lookups = ['--image-registries', registry.host, '--image-timeout', '20s'];
     work = mkdtempSync(path.join(tmpdir(), 'belay-check-'));
     cpSync(path.join(testdata, 'check'), work, { recursive: true });
+    for (const f of [...files, 'needs-a-person.yaml', 'linked/target.yaml'])
+      writeFileSync(path.join(work, f), localise(readFileSync(path.join(work, f), 'utf8')));
     symlinkSync('linked/target.yaml', path.join(work, 'link.yaml'));
-  }, 120_000);
+  }, 180_000);
+
+  afterAll(async () => {
+    await registry?.stop();
+  });
 
   const files = ['multi-doc.yaml', 'crlf.yaml', 'flow.yaml', 'pod.json', 'list.yaml', 'duplicates.yaml', 'cronjob.yaml', 'compliant.yaml'];
 
-  it('writes minimal diffs that match the reviewed results, through symlinks, and is idempotent', async () => {
-    const before = Object.fromEntries([...files, 'linked/target.yaml'].map((f) => [f, readFileSync(path.join(work, f), 'utf8')]));
+  it('writes minimal diffs that match the reviewed results, through symlinks, and is idempotent; root and named images need a person', async () => {
+    const all = [...files, 'needs-a-person.yaml', 'linked/target.yaml'];
+    const before = Object.fromEntries(all.map((f) => [f, readFileSync(path.join(work, f), 'utf8')]));
     const r = await belay(
       'check',
       '--bundle',
@@ -124,15 +149,17 @@ describe('belay check --fix on real-world manifests', () => {
       '--fix',
       '--diff',
       '--no-color',
-      ...files.map((f) => path.join(work, f)),
+      ...lookups,
+      ...[...files, 'needs-a-person.yaml'].map((f) => path.join(work, f)),
       path.join(work, 'link.yaml'),
       ...restricted,
     );
     expect(r.err).toBe('');
-    expect(r.code).toBe(0);
-    for (const f of [...files, 'linked/target.yaml']) {
+    // The workloads that need a person fail the run; everything else is fixed.
+    expect(r.code).toBe(1);
+    for (const f of all) {
       const after = readFileSync(path.join(work, f), 'utf8');
-      expect(after, f).toBe(readFileSync(path.join(testdata, 'check-fixed', f), 'utf8'));
+      expect(after, f).toBe(localise(readFileSync(path.join(testdata, 'check-fixed', f), 'utf8')));
       const removed = diffLines(before[f]!, after).filter((part) => part.removed);
       // Only JSON must touch an existing line: the comma after the last member.
       if (f.endsWith('.json')) expect(removed.map((p) => p.value.trim()).join('\n'), f).toBe('"command": ["python", "-m", "worker"]\n]');
@@ -140,6 +167,7 @@ describe('belay check --fix on real-world manifests', () => {
         expect(removed.length, f).toBe(1); // its pod spec is one line
       else expect(removed, f).toEqual([]);
     }
+    expect(readFileSync(path.join(work, 'needs-a-person.yaml'), 'utf8')).toBe(before['needs-a-person.yaml']);
     expect(lstatSync(path.join(work, 'link.yaml')).isSymbolicLink()).toBe(true);
     expect(readFileSync(path.join(work, 'crlf.yaml'), 'utf8')).not.toMatch(/[^\r]\n/);
     expect(r.out).toContain('+        runAsNonRoot: true\n');
@@ -147,23 +175,44 @@ describe('belay check --fix on real-world manifests', () => {
     expect(r.out).toContain('PASS Deployment shop/static (');
     expect(r.out).toContain('duplicates.yaml: duplicate key "securityContext" on line 21 (first on line 15): kubectl keeps the last value, and so does belay');
     expect(r.out).toMatch(/note: fixed 8 objects in 8 files: /);
+    // Never a silent runAsNonRoot: the root, named and unknown images each need a person, with why and what to do.
+    expect(r.out).toContain('FAIL Deployment shop/cache');
+    expect(r.out).toContain(`got needs a human change: Deployment "cache": image ${local['redis:7.4']} runs as root (its config sets no User, so root)`);
+    expect(r.out).toContain(`image ${local['jenkins/jenkins:lts-jdk17']} runs as user "jenkins", a name the kubelet cannot verify as non-root`);
+    expect(r.out).toMatch(
+      /belay could not read the user of image registry\.internal\.example\/tools\/seed:2 \(registry registry\.internal\.example is not in the allowed registries/,
+    );
+    expect(r.out).toContain('or set securityContext.runAsUser to a non-zero UID the image can run as');
+    expect(r.out.match(/^\s*FAIL /gm)).toHaveLength(3);
 
-    const again = await belay('check', '--bundle', policyBundle, '--no-color', work, ...restricted);
-    expect(again.code).toBe(0);
+    const again = await belay('check', '--bundle', policyBundle, '--no-color', ...lookups, work, ...restricted);
     expect(again.out).not.toContain('would fix');
+    expect(again.out.match(/needs a human change/g)).toHaveLength(3);
+    expect(again.out.match(/^\s*FAIL /gm)).toHaveLength(3);
   });
 
   it('--diff alone shows the change, writes nothing and says "would fix"', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'belay-diff-'));
-    cpSync(path.join(testdata, 'check', 'multi-doc.yaml'), path.join(dir, 'm.yaml'));
+    writeFileSync(path.join(dir, 'm.yaml'), localise(readFileSync(path.join(testdata, 'check', 'multi-doc.yaml'), 'utf8')));
     const before = readFileSync(path.join(dir, 'm.yaml'), 'utf8');
-    const r = await belay('check', '--bundle', policyBundle, '--diff', '--no-color', path.join(dir, 'm.yaml'), ...restricted);
+    const r = await belay('check', '--bundle', policyBundle, '--diff', '--no-color', ...lookups, path.join(dir, 'm.yaml'), ...restricted);
     expect(r.code).toBe(1);
     expect(readFileSync(path.join(dir, 'm.yaml'), 'utf8')).toBe(before);
     expect(r.out).toMatch(/^--- a\/.*m\.yaml\n\+\+\+ b\/.*m\.yaml\n@@ -40,9 \+40,23 @@\n/);
     expect(r.out).toContain('FAIL Deployment shop/web — would fix');
+    expect(r.out).toContain('FAIL Deployment shop/cache (');
     expect(r.out).toContain('note: would fix 1 object: run with --fix to write the fixes\n');
     expect(r.out).not.toMatch(/fixed:|— fixed|note: fixed/);
+  });
+
+  it('without registry access the same images are unknown: nothing is fixed that depends on them', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'belay-offline-'));
+    writeFileSync(path.join(dir, 'm.yaml'), localise(readFileSync(path.join(testdata, 'check', 'multi-doc.yaml'), 'utf8')));
+    const r = await belay('check', '--bundle', policyBundle, '--no-color', '--image-registries', 'none', path.join(dir, 'm.yaml'), ...restricted);
+    expect(r.code).toBe(1);
+    expect(r.out).not.toContain('would fix');
+    expect(r.out).toContain('FAIL Deployment shop/web (');
+    expect(r.out).toContain('belay contacts no registry (image lookups are off: --image-registries none)');
   });
 
   it('accepts a file of empty documents and a trailing ---, as kubectl does', async () => {

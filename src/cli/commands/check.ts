@@ -11,13 +11,14 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { createTwoFilesPatch } from 'diff';
 import { BelayError } from '../../errors.js';
+import { imageFactsSource } from '../../images/config.js';
 import { ACTORS, listCaseFiles } from '../../policytest/cases.js';
 import { checkManifest, type DocResult } from '../../policytest/check.js';
 import { type ReportItem, render, totals } from '../../policytest/reporters/index.js';
 import { loadBundleFile } from '../../policytest/suite.js';
-import { defaultBundle, EXIT, fail, usageExitsTwo } from './shared.js';
+import { addImageOptions, defaultBundle, EXIT, fail, type ImageFlags, imageLookupFromFlags, usageExitsTwo } from './shared.js';
 
-interface CheckFlags {
+interface CheckFlags extends ImageFlags {
   bundle?: string;
   fix?: boolean;
   diff?: boolean;
@@ -134,6 +135,8 @@ export function checkCommand(): Command {
             throw new BelayError('bad_request', `cannot read ${f}: ${(err as Error).message}`);
           }
         });
+        // Image facts are read the way the gateway reads them, with this machine's docker config.
+        const images = imageFactsSource(imageLookupFromFlags(opts));
         const bundlePath = opts.bundle ?? defaultBundle();
         const { active, bundle } = await loadBundleFile(bundlePath);
         const started = performance.now();
@@ -151,6 +154,7 @@ export function checkCommand(): Command {
             // --diff alone computes the edit to show it, and writes nothing.
             fix: opts.fix === true || opts.diff === true,
             preview: opts.fix !== true,
+            images,
           });
           items.push(...result.results.map(item));
           // Shown even when the object passes: the file does not say what kubectl will read.
@@ -183,5 +187,7 @@ export function checkCommand(): Command {
         fail('check', err);
       }
     });
+  // Any registry by default: check reads what the manifests really run.
+  addImageOptions(command, { registries: '*', timeout: '5s' });
   return usageExitsTwo(command);
 }

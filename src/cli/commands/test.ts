@@ -8,12 +8,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
+import { imageFactsSource } from '../../images/config.js';
 import { findOpa } from '../../policytest/opa.js';
 import { FORMATS, type Format, render, totals } from '../../policytest/reporters/index.js';
 import { runSuite, stalenessNote } from '../../policytest/suite.js';
-import { defaultBundle, EXIT, fail, usageExitsTwo } from './shared.js';
+import { addImageOptions, defaultBundle, EXIT, fail, type ImageFlags, imageLookupFromFlags, usageExitsTwo } from './shared.js';
 
-interface TestOptions {
+interface TestOptions extends ImageFlags {
   bundle: string;
   build?: boolean;
   policies: string;
@@ -91,6 +92,7 @@ export function testCommand(): Command {
           opaTestPaths,
           differential: opts.differential ? { sources: [opts.policies] } : null,
           notes,
+          ...(lookups(opts) ? { images: imageFactsSource(imageLookupFromFlags(opts)) } : {}),
         });
         process.stdout.write(render(opts.output, report, { color: opts.color && process.stdout.isTTY === true, verbose: !opts.quiet }));
         const t = totals(report.items);
@@ -101,7 +103,14 @@ export function testCommand(): Command {
         if (built) rmSync(built, { recursive: true, force: true });
       }
     });
+  // No registry by default: a case states the facts it depends on, so a run repeats offline.
+  addImageOptions(command, { registries: 'none', timeout: '5s' });
   return usageExitsTwo(command);
+}
+
+/** Whether images a case does not state are looked up (only with --image-registries). */
+function lookups(opts: TestOptions): boolean {
+  return imageLookupFromFlags(opts).registries?.length !== 0;
 }
 
 /** `opa build -t wasm` as `make bundle` runs it: entrypoints from their annotations, tests left out. */
