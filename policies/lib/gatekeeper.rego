@@ -1,0 +1,277 @@
+# Gatekeeper's side of the bundle: the AdmissionRequest a template sees as
+# input.review, Gatekeeper's match semantics for a Constraint's spec.match,
+# and how a Constraint's enforcementAction becomes a belay violation.
+#
+# `make bundle` compiles each ConstraintTemplate under policies/gatekeeper/
+# into a module (package belay.gatekeeper.eval.<template>) that, for every
+# Constraint of its kind that `matches` the request, evaluates the template's
+# `violation` rules `with input as {"review": review, "parameters": …}` and
+# turns each result into `violation(constraint, result)`. The Constraints are
+# data: data.gatekeeper.constraints[<Kind>] (see src/gatekeeper/compile.ts).
+package belay.lib.gatekeeper
+
+import rego.v1
+
+# --- input.review --------------------------------------------------------------
+
+# The AdmissionRequest as Gatekeeper's webhook passes it: on DELETE, `object`
+# is the object being deleted (Gatekeeper copies oldObject there).
+review := object.remove(full_review, [k | some k in ["name", "namespace", "subResource"]; full_review[k] == ""])
+
+full_review := {
+	"kind": {"group": input.resource.group, "version": input.resource.version, "kind": input.resource.kind},
+	"resource": {"group": input.resource.group, "version": input.resource.version, "resource": input.resource.resource},
+	"subResource": object.get(input.action, "subresource", ""),
+	"name": object.get(input.resource, "name", ""),
+	"namespace": object.get(input.resource, "namespace", ""),
+	"operation": input.action.operation,
+	"userInfo": user_info,
+	"object": reviewed_object,
+	"oldObject": object.get(input, "oldObject", null),
+	"dryRun": object.get(input, "dryRun", false),
+	"options": object.get(input, "options", null),
+}
+
+user_info := object.remove(
+	{
+		"username": object.get(input.actor, "username", ""),
+		"uid": object.get(input.actor, "uid", ""),
+		"groups": object.get(input.actor, "groups", []),
+		"extra": object.get(input.actor, "extra", {}),
+	},
+	[k | some k in ["uid"]; object.get(input.actor, k, "") == ""],
+)
+
+reviewed_object := input.oldObject if {
+	input.action.operation == "DELETE"
+	is_object(input.oldObject)
+} else := object.get(input, "object", null)
+
+# --- match ---------------------------------------------------------------------
+
+# The objects whose labels a labelSelector is held against: the object, and
+# on UPDATE the stored one too (either matching is a match, so removing a
+# label cannot take an object out of a constraint's reach).
+labelled := [o | some o in [reviewed_object, object.get(input, "oldObject", null)]; is_object(o)]
+
+is_namespace if {
+	input.resource.kind == "Namespace"
+	input.resource.group == ""
+}
+
+# The namespace an object lives in, "" for cluster-scoped objects; a Namespace
+# is its own namespace for `namespaces`, `excludedNamespaces` and
+# `namespaceSelector`.
+object_namespace := "" if is_namespace
+
+object_namespace := object.get(input.resource, "namespace", "") if not is_namespace
+
+namespace_name := input.resource.name if is_namespace
+
+namespace_name := object_namespace if not is_namespace
+
+object_name := n if {
+	some o in labelled
+	n := o.metadata.name
+	is_string(n)
+	n != ""
+} else := object.get(input.resource, "name", "")
+
+# matches(m) is Gatekeeper's match for spec.match `m` (every given criterion holds).
+matches(m) if {
+	kinds_match(object.get(m, "kinds", []))
+	scope_match(object.get(m, "scope", "*"))
+	namespaces_match(m)
+	excluded_namespaces_match(m)
+	label_selector_match(m)
+	namespace_selector_match(m)
+	name_match(m)
+}
+
+kinds_match(kinds) if count(kinds) == 0
+
+kinds_match(kinds) if {
+	some k in kinds
+	listed(object.get(k, "apiGroups", []), input.resource.group)
+	listed(object.get(k, "kinds", []), input.resource.kind)
+}
+
+# An empty list, "*", or the value itself.
+listed(values, _) if count(values) == 0
+
+listed(values, _) if "*" in values
+
+listed(values, v) if v in values
+
+scope_match("*")
+
+scope_match("Cluster") if object_namespace == ""
+
+scope_match("Namespaced") if object_namespace != ""
+
+# `namespaces` and `excludedNamespaces` say nothing about cluster-scoped
+# objects other than Namespaces.
+namespaces_match(m) if count(object.get(m, "namespaces", [])) == 0
+
+namespaces_match(m) if {
+	count(object.get(m, "namespaces", [])) > 0
+	namespace_name == ""
+}
+
+namespaces_match(m) if {
+	namespace_name != ""
+	some pattern in object.get(m, "namespaces", [])
+	wildcard_match(pattern, namespace_name)
+}
+
+excluded_namespaces_match(_) if namespace_name == ""
+
+excluded_namespaces_match(m) if {
+	namespace_name != ""
+	not excluded(object.get(m, "excludedNamespaces", []))
+}
+
+excluded(patterns) if {
+	some pattern in patterns
+	wildcard_match(pattern, namespace_name)
+}
+
+name_match(m) if not m.name
+
+name_match(m) if wildcard_match(m.name, object_name)
+
+# Gatekeeper's wildcard: a leading and/or trailing "*" (prefix, suffix or
+# substring match), else equality.
+wildcard_match(pattern, s) if {
+	startswith(pattern, "*")
+	endswith(pattern, "*")
+	count(pattern) > 1
+	contains(s, substring(pattern, 1, count(pattern) - 2))
+}
+
+wildcard_match("*", _)
+
+wildcard_match(pattern, s) if {
+	startswith(pattern, "*")
+	not endswith(pattern, "*")
+	endswith(s, trim_prefix(pattern, "*"))
+}
+
+wildcard_match(pattern, s) if {
+	endswith(pattern, "*")
+	not startswith(pattern, "*")
+	startswith(s, trim_suffix(pattern, "*"))
+}
+
+wildcard_match(pattern, s) if {
+	not contains(pattern, "*")
+	pattern == s
+}
+
+label_selector_match(m) if not m.labelSelector
+
+label_selector_match(m) if {
+	some o in labelled
+	selects(m.labelSelector, object.get(o.metadata, "labels", {}))
+}
+
+# A namespaceSelector is held against the labels of the object's namespace
+# (input.namespace.labels, kept current by the gateway's namespace watch), or
+# of the Namespace itself; it says nothing about other cluster-scoped objects.
+namespace_selector_match(m) if not m.namespaceSelector
+
+namespace_selector_match(m) if {
+	m.namespaceSelector
+	namespace_name == ""
+}
+
+namespace_selector_match(m) if {
+	not is_namespace
+	namespace_name != ""
+	selects(m.namespaceSelector, object.get(object.get(input, "namespace", {}), "labels", {}))
+}
+
+namespace_selector_match(m) if {
+	is_namespace
+	some o in labelled
+	selects(m.namespaceSelector, object.get(o.metadata, "labels", {}))
+}
+
+# A Kubernetes label selector (matchLabels and matchExpressions, all must hold).
+selects(selector, labels) if {
+	every k, v in object.get(selector, "matchLabels", {}) {
+		labels[k] == v
+	}
+	every e in object.get(selector, "matchExpressions", []) {
+		expression_holds(e, labels)
+	}
+}
+
+expression_holds(e, labels) if {
+	e.operator == "In"
+	labels[e.key] in object.get(e, "values", [])
+}
+
+expression_holds(e, labels) if {
+	e.operator == "NotIn"
+	not labels[e.key] in object.get(e, "values", [])
+}
+
+expression_holds(e, labels) if {
+	e.operator == "Exists"
+	_ = labels[e.key]
+}
+
+expression_holds(e, labels) if {
+	e.operator == "DoesNotExist"
+	not has_key(labels, e.key)
+}
+
+has_key(o, k) if _ = o[k]
+
+# When input.belayGatekeeperConstraint names one Constraint ("Kind/name"),
+# only that one is evaluated: how the gateway finds the Constraint whose
+# template failed an evaluation.
+selected(_) if not input.belayGatekeeperConstraint
+
+selected(c) if input.belayGatekeeperConstraint == concat("/", [c.kind, c.name])
+
+# --- enforcement -----------------------------------------------------------------
+
+# The enforcement points whose scoped actions apply to the gateway: Gatekeeper's
+# admission webhook, belay itself, or all of them.
+enforcement_points := {"validation.gatekeeper.sh", "belay.dev", "*"}
+
+# The actions a Constraint takes at admission: deny, warn, dryrun or belay's
+# defer; `scoped` takes the scoped actions whose enforcement points include
+# the webhook's.
+actions(c) := {a |
+	some s in object.get(c, "scopedEnforcementActions", [])
+	some p in object.get(s, "enforcementPoints", [])
+	p.name in enforcement_points
+	a := lower(s.action)
+} if c.enforcementAction == "scoped"
+
+actions(c) := {lower(c.enforcementAction)} if c.enforcementAction != "scoped"
+
+# The action names belay's decision document knows.
+belay_action := {"deny": "deny", "warn": "warn", "dryrun": "dryrun", "defer": "defer"}
+
+# The belay violations of one template result `r` for Constraint `c`: the
+# rule id names the Constraint, the message is the template's msg. A result
+# without a string msg is itself a violation (Gatekeeper refuses it too).
+violation(c, r) := {v |
+	some a in actions(c)
+	v := {
+		"rule": concat("", ["gatekeeper.", c.kind, "/", c.name]),
+		"message": message(c, r),
+		"severity": c.severity,
+		"action": object.get(belay_action, a, "deny"),
+	}
+}
+
+message(_, r) := r.msg if is_string(r.msg)
+
+message(c, r) := concat("", ["constraint ", c.kind, "/", c.name, ": template ", c.template, " returned a violation without a string msg"]) if {
+	not is_string(r.msg)
+}
