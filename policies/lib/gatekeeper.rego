@@ -14,11 +14,17 @@ import rego.v1
 
 # --- input.review --------------------------------------------------------------
 
-# The AdmissionRequest as Gatekeeper's webhook passes it: on DELETE, `object`
-# is the object being deleted (Gatekeeper copies oldObject there).
-review := object.remove(full_review, [k | some k in ["name", "namespace", "subResource"]; full_review[k] == ""])
+# The AdmissionRequest as Gatekeeper's webhook passes it to templates, built
+# from belay's input; `belay test` gives it as input.review (as gator does).
+# On DELETE, `object` is the object being deleted (Gatekeeper copies
+# oldObject there).
+review := with_object(input.review) if is_object(input.review)
 
-full_review := {
+review := with_object(object.remove(built_review, [k | some k in ["name", "namespace", "subResource"]; built_review[k] == ""])) if {
+	not is_object(input.review)
+}
+
+built_review := {
 	"kind": {"group": input.resource.group, "version": input.resource.version, "kind": input.resource.kind},
 	"resource": {"group": input.resource.group, "version": input.resource.version, "resource": input.resource.resource},
 	"subResource": object.get(input.action, "subresource", ""),
@@ -26,7 +32,7 @@ full_review := {
 	"namespace": object.get(input.resource, "namespace", ""),
 	"operation": input.action.operation,
 	"userInfo": user_info,
-	"object": reviewed_object,
+	"object": object.get(input, "object", null),
 	"oldObject": object.get(input, "oldObject", null),
 	"dryRun": object.get(input, "dryRun", false),
 	"options": object.get(input, "options", null),
@@ -42,21 +48,28 @@ user_info := object.remove(
 	[k | some k in ["uid"]; object.get(input.actor, k, "") == ""],
 )
 
-reviewed_object := input.oldObject if {
-	input.action.operation == "DELETE"
-	is_object(input.oldObject)
-} else := object.get(input, "object", null)
+with_object(r) := object.union(r, {"object": r.oldObject}) if {
+	r.operation == "DELETE"
+	not is_object(object.get(r, "object", null))
+	is_object(object.get(r, "oldObject", null))
+} else := r
 
 # --- match ---------------------------------------------------------------------
+
+reviewed_object := object.get(review, "object", null)
 
 # The objects whose labels a labelSelector is held against: the object, and
 # on UPDATE the stored one too (either matching is a match, so removing a
 # label cannot take an object out of a constraint's reach).
-labelled := [o | some o in [reviewed_object, object.get(input, "oldObject", null)]; is_object(o)]
+labelled := [o | some o in [reviewed_object, object.get(review, "oldObject", null)]; is_object(o)]
+
+review_group := object.get(review.kind, "group", "")
+
+review_kind := object.get(review.kind, "kind", "")
 
 is_namespace if {
-	input.resource.kind == "Namespace"
-	input.resource.group == ""
+	review_kind == "Namespace"
+	review_group == ""
 }
 
 # The namespace an object lives in, "" for cluster-scoped objects; a Namespace
@@ -64,18 +77,38 @@ is_namespace if {
 # `namespaceSelector`.
 object_namespace := "" if is_namespace
 
-object_namespace := object.get(input.resource, "namespace", "") if not is_namespace
+object_namespace := n if {
+	not is_namespace
+	n := namespace_of_review
+}
 
-namespace_name := input.resource.name if is_namespace
+namespace_of_review := n if {
+	n := review.namespace
+	is_string(n)
+	n != ""
+} else := n if {
+	some o in labelled
+	n := o.metadata.namespace
+	is_string(n)
+} else := ""
+
+namespace_name := object_name if is_namespace
 
 namespace_name := object_namespace if not is_namespace
 
 object_name := n if {
+	n := review.name
+	is_string(n)
+	n != ""
+} else := n if {
 	some o in labelled
 	n := o.metadata.name
 	is_string(n)
-	n != ""
-} else := object.get(input.resource, "name", "")
+} else := ""
+
+# The labels of the object's namespace: input.namespace.labels (the gateway's
+# namespace watch; `belay test`: the Namespace among the case's inventory).
+namespace_labels := input.namespace.labels if is_object(input.namespace.labels)
 
 # matches(m) is Gatekeeper's match for spec.match `m` (every given criterion holds).
 matches(m) if {
@@ -92,8 +125,8 @@ kinds_match(kinds) if count(kinds) == 0
 
 kinds_match(kinds) if {
 	some k in kinds
-	listed(object.get(k, "apiGroups", []), input.resource.group)
-	listed(object.get(k, "kinds", []), input.resource.kind)
+	listed(object.get(k, "apiGroups", []), review_group)
+	listed(object.get(k, "kinds", []), review_kind)
 }
 
 # An empty list, "*", or the value itself.
@@ -188,7 +221,27 @@ namespace_selector_match(m) if {
 namespace_selector_match(m) if {
 	not is_namespace
 	namespace_name != ""
-	selects(m.namespaceSelector, object.get(object.get(input, "namespace", {}), "labels", {}))
+	selects(m.namespaceSelector, namespace_labels)
+}
+
+# A namespaceSelector cannot be decided for a namespaced object whose
+# namespace's labels are unknown (local mode without the Namespace among the
+# inventory files): Gatekeeper fails such a review, and so does belay, with a
+# violation naming the Constraint, rather than guess.
+undecidable contains v if {
+	some _, cs in data.gatekeeper.constraints
+	some c in cs
+	selected(c)
+	c.match.namespaceSelector
+	not is_namespace
+	namespace_name != ""
+	not namespace_labels
+	other := object.remove(c.match, ["namespaceSelector"])
+	matches(other)
+	some v in violation(c, {"msg": concat("", [
+		"cannot tell whether Constraint ", c.kind, "/", c.name, " applies: the labels of namespace ", namespace_name,
+		" are not known (give the gateway a cluster, or the Namespace among its inventory files)",
+	])})
 }
 
 namespace_selector_match(m) if {

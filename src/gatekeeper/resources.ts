@@ -190,6 +190,9 @@ export function parseConstraint(doc: JsonObject, file: string): Constraint {
   const where = `${file}: Constraint ${kind || '(no kind)'}/${name || '(unnamed)'}`;
   if (!kind) throw new GatekeeperError(`${where}: kind is required`);
   if (!name) throw new GatekeeperError(`${where}: metadata.name is required`);
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name) || name.length > 253) {
+    throw new GatekeeperError(`${where}: metadata.name must be a lower-case RFC 1123 subdomain (letters, digits, '-' and '.')`);
+  }
   const spec = obj(doc.spec);
   const action = spec.enforcementAction === undefined || spec.enforcementAction === '' ? 'deny' : spec.enforcementAction;
   if (typeof action !== 'string' || !KNOWN_ACTIONS.has(action.toLowerCase())) {

@@ -30,6 +30,8 @@ export interface CompiledPolicy {
    * own data. Takes the inventory as JSON text; null removes it.
    */
   setInventory(inventoryJson: string | null): void;
+  /** Replaces the bundle's own data (belay test: a case's Constraints); the inventory is set apart. */
+  replaceData(data: JsonObject): void;
 }
 
 export interface CompileOptions {
@@ -62,7 +64,7 @@ export async function compilePolicy(bundle: Bundle, options: CompileOptions = {}
   }
 
   // The bundle's data as JSON once; the inventory is spliced in front of it on each change.
-  const baseJson = JSON.stringify(bundle.data);
+  let baseJson = JSON.stringify(bundle.data);
   const setData = (inventoryJson: string | null) => {
     const text = inventoryJson === null ? baseJson : `{"inventory":${inventoryJson}${baseJson === '{}' ? '}' : `,${baseJson.slice(1)}`}`;
     const bytes = Buffer.from(text);
@@ -84,6 +86,32 @@ export async function compilePolicy(bundle: Bundle, options: CompileOptions = {}
     );
   }
 
+  /**
+   * When an evaluation fails inside a Gatekeeper template (the wasm error
+   * names the generated file), evaluates that template's Constraints one at a
+   * time to name the one that fails: " in Constraint K/name (ConstraintTemplate t)".
+   */
+  function failingConstraint(message: string, input: PolicyInput | Uint8Array): string {
+    const m = /belay-gatekeeper\/([a-z0-9]+)\//.exec(message);
+    const allId = entrypoints['belay/gatekeeper/all/violations'];
+    if (!m || allId === undefined) return '';
+    const template = m[1]!;
+    const constraints = (bundle.data.gatekeeper as JsonObject | undefined)?.constraints as Record<string, JsonObject[]> | undefined;
+    const ofTemplate = Object.values(constraints ?? {})
+      .flat()
+      .filter((c) => c.template === template);
+    const parsed = (input instanceof Uint8Array ? JSON.parse(new TextDecoder().decode(input)) : input) as JsonObject;
+    for (const c of ofTemplate) {
+      const id = `${String(c.kind)}/${String(c.name)}`;
+      try {
+        loaded.evaluate({ ...parsed, belayGatekeeperConstraint: id }, allId);
+      } catch {
+        return ` in Constraint ${id} (ConstraintTemplate ${template})`;
+      }
+    }
+    return ` in ConstraintTemplate ${template}`;
+  }
+
   return {
     revision: bundle.manifest.revision,
     faces,
@@ -96,7 +124,8 @@ export async function compilePolicy(bundle: Bundle, options: CompileOptions = {}
       try {
         results = loaded.evaluate(input instanceof Uint8Array ? toArrayBuffer(input) : input, id);
       } catch (err) {
-        throw new BelayError('evaluation_failed', `evaluating ${entrypoint} failed: ${asBelayError(err).message}`, { cause: err });
+        const culprit = failingConstraint(asBelayError(err).message, input);
+        throw new BelayError('evaluation_failed', `evaluating ${entrypoint} failed${culprit}: ${asBelayError(err).message}`, { cause: err });
       }
       const first = Array.isArray(results) ? (results[0] as { result?: unknown } | undefined) : undefined;
       return parseDecision(first?.result, entrypoint);
@@ -111,6 +140,10 @@ export async function compilePolicy(bundle: Bundle, options: CompileOptions = {}
         throw new BelayError('evaluation_failed', `evaluating ${entrypoint} failed: ${asBelayError(err).message}`, { cause: err });
       }
       return Array.isArray(results) ? (results[0] as { result?: unknown } | undefined)?.result : undefined;
+    },
+    replaceData(data) {
+      baseJson = JSON.stringify(data);
+      setData(null);
     },
     setInventory(inventoryJson) {
       try {
