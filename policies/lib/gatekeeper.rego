@@ -265,9 +265,16 @@ expression_holds(e, labels) if {
 	labels[e.key] in object.get(e, "values", [])
 }
 
+# NotIn holds for an object without the key (Kubernetes' semantics).
 expression_holds(e, labels) if {
 	e.operator == "NotIn"
-	not labels[e.key] in object.get(e, "values", [])
+	not has_key(labels, e.key)
+}
+
+expression_holds(e, labels) if {
+	e.operator == "NotIn"
+	value := labels[e.key]
+	not value in object.get(e, "values", [])
 }
 
 expression_holds(e, labels) if {

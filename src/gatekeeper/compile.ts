@@ -55,7 +55,7 @@ const PACKAGE_LINE = /^([ \t]*)package[ \t]+([^\s#]+)/m;
 /** `data.<x>` references other than data.lib and data.inventory (which Gatekeeper forbids too). */
 function foreignDataRefs(text: string): string[] {
   const out = new Set<string>();
-  for (const m of stripComments(text).matchAll(/\bdata\s*(?:\.\s*([A-Za-z_][\w]*)|\[\s*"([^"]*)"\s*\])/g)) {
+  for (const m of stripComments(text).matchAll(/(?<![\w.$])data\s*(?:\.\s*([A-Za-z_][\w]*)|\[\s*"([^"]*)"\s*\])/g)) {
     const root = m[1] ?? m[2] ?? '';
     if (root !== 'lib' && root !== 'inventory') out.add(`data.${root}`);
   }
@@ -89,8 +89,8 @@ function rewrite(template: Template, text: string, what: string, newPackage: (ol
     throw new GatekeeperError(`${where(template)}: ${what} reads ${foreign.join(', ')}; a template may only read data.inventory and its libs (data.lib…)`);
   }
   let out = text.replace(PACKAGE_LINE, `$1package ${pkg}`);
-  out = out.replace(/\bdata(\s*)\.(\s*)lib\b/g, `data$1.$2${libPrefix(template)}.lib`);
-  out = out.replace(/\bdata(\s*)\[(\s*)"lib"(\s*)\]/g, `data$1.$2${libPrefix(template)}.lib$3`);
+  out = out.replace(/(?<![\w.$])data(\s*)\.(\s*)lib\b/g, `data$1.$2${libPrefix(template)}.lib`);
+  out = out.replace(/(?<![\w.$])data(\s*)\[(\s*)"lib"(\s*)\]/g, `data$1.$2${libPrefix(template)}.lib$3`);
   let insertedAfterLine: number | undefined;
   if (template.regoVersion === 'v1' && !/^\s*import\s+rego\.v1\b/m.test(out)) {
     // The bundle is built in v0-compatible mode (Gatekeeper's default); a v1 module says so with rego.v1.

@@ -62,8 +62,9 @@ function valueText(a: GoArg): string {
   }
 }
 
+/** Go's badVerb: the value printed as %v with the verb's own flags, width and precision. */
 function bad(spec: Spec, a: GoArg): string {
-  return `%!${spec.verb}(${typeName(a)}=${valueText(a)})`;
+  return `%!${spec.verb}(${typeName(a)}=${formatOne({ ...spec, verb: 'v' }, a)})`;
 }
 
 /** Go's strconv.Quote: printable runes kept, the rest escaped. */

@@ -313,6 +313,7 @@ function runCase(policy: CompiledPolicy, l: Loaded, dir: string, c: SuiteCase): 
       mismatches: [{ field: 'violations', expected: 'a result', actual: 'error: namespace selector for namespace-scoped object but missing Namespace' }],
     };
   }
+  if (!appliesToGator(l.constraint)) return countAssertions(c, []);
   let results: unknown;
   try {
     policy.replaceData({ gatekeeper: { constraints: { [l.constraint.kind]: [constraintData(l.constraint, l.template)] } } });
@@ -325,6 +326,19 @@ function runCase(policy: CompiledPolicy, l: Loaded, dir: string, c: SuiteCase): 
     const r = Array.isArray(pair) ? (pair[1] as JsonObject | undefined) : undefined;
     return typeof r?.msg === 'string' ? r.msg : '';
   });
+  return countAssertions(c, messages);
+}
+
+/** gator's enforcement point: a scoped Constraint counts only where its actions name it (or "*"). */
+function appliesToGator(c: Constraint): boolean {
+  if (c.enforcementAction !== 'scoped') return true;
+  return c.scopedEnforcementActions.some((s) => {
+    const points = (s as JsonObject).enforcementPoints;
+    return Array.isArray(points) && points.some((p) => ['gator.gatekeeper.sh', '*'].includes(String((p as JsonObject).name)));
+  });
+}
+
+function countAssertions(c: SuiteCase, messages: string[]): CaseOutcome {
   const mismatches: ReportItem['mismatches'] = [];
   for (const a of c.assertions) {
     let re: RegExp | null = null;
