@@ -176,13 +176,12 @@ function sign(n: bigint | number, spec: Spec): string {
   return neg ? '' : spec.plus ? '+' : spec.space ? ' ' : '';
 }
 
+/** Go's fmtSbx: hex of the bytes; # adds 0x once (before each byte with the space flag). */
 function hexOfString(s: string, upper: boolean, spec: Spec): string {
-  const bytes = Buffer.from(s, 'utf8');
-  const parts = [...bytes].map((b) => b.toString(16).padStart(2, '0'));
-  const sep = spec.space ? ' ' : '';
+  const parts = [...Buffer.from(s, 'utf8')].map((b) => b.toString(16).padStart(2, '0'));
   const prefix = spec.sharp ? '0x' : '';
-  const out = parts.map((p) => prefix + p).join(sep) || '';
-  return upper ? out.toUpperCase().replace(/0X/g, '0X') : out;
+  const out = spec.space ? parts.map((p) => prefix + p).join(' ') : prefix + parts.join('');
+  return upper ? out.toUpperCase() : out;
 }
 
 function formatInt(n: bigint, spec: Spec): string | null {
