@@ -94,7 +94,7 @@ defaults := {
 		# Without data the list is empty, i.e. every sysctl is refused.
 		"safeSysctls": [],
 		"restrictedVolumeTypes": [
-			"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
+			"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image",
 			"persistentVolumeClaim", "projected", "secret",
 		],
 		"seLinuxTypes": ["container_t", "container_init_t", "container_kvm_t"],

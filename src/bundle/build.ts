@@ -59,6 +59,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     options.gatekeeper ??
     (existsSync(gatekeeperDir(options.policies)) ? loadGatekeeperSources(gatekeeperDir(options.policies)) : { templates: [], constraints: [], sync: [] });
   const compiled = compileGatekeeper(sources);
+  mkdirSync(path.dirname(path.resolve(options.out)), { recursive: true });
   const work = options.workDir ?? mkdtempSync(path.join(path.dirname(path.resolve(options.out)), '.gatekeeper-'));
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
