@@ -83,7 +83,7 @@ defaults := {
 		"namespaces": {},
 		"honorNamespaceLabel": true,
 		"labelKey": "pod-security.kubernetes.io/enforce",
-		"relaxRunAsForUserNamespaces": false,
+		"relaxRunAsForUserNamespaces": true,
 		"baselineCapabilities": [
 			"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
 			"NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
@@ -97,7 +97,7 @@ defaults := {
 			"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image",
 			"persistentVolumeClaim", "projected", "secret",
 		],
-		"seLinuxTypes": ["container_t", "container_init_t", "container_kvm_t"],
+		"seLinuxTypes": ["container_t", "container_init_t", "container_kvm_t", "container_engine_t"],
 	},
 	# Destructive operations.
 	"destructive": {
