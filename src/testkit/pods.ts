@@ -123,6 +123,8 @@ const volume = fc.oneof(
   fc.constant({ name: 'v', gitRepo: { repository: 'r' } }),
   fc.constant({ name: 'v', iscsi: { targetPortal: 't', iqn: 'i', lun: 0 } }),
   fc.constant({ name: 'v', image: { reference: 'img' } }),
+  // No source: the API server defaults it to emptyDir before admission (the oracle does the same).
+  fc.constant({ name: 'v' }),
 );
 
 const sysctl = fc.record({

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"reflect"
 	"runtime/debug"
 
 	corev1 "k8s.io/api/core/v1"
@@ -45,6 +46,17 @@ func libraryVersion() string {
 	return "unknown"
 }
 
+// defaultVolumes does what the API server's defaulting does before any
+// admission runs: a volume with no source becomes an emptyDir
+// (SetDefaults_Volume). Admission never sees a source-less volume.
+func defaultVolumes(pod *corev1.Pod) {
+	for i := range pod.Spec.Volumes {
+		if reflect.DeepEqual(pod.Spec.Volumes[i].VolumeSource, corev1.VolumeSource{}) {
+			pod.Spec.Volumes[i].EmptyDir = &corev1.EmptyDirVolumeSource{}
+		}
+	}
+}
+
 func evaluate(evaluator policy.Evaluator, level api.Level, pod *corev1.Pod) *verdict {
 	results := evaluator.EvaluatePod(api.LevelVersion{Level: level, Version: api.LatestVersion()}, &pod.ObjectMeta, &pod.Spec)
 	agg := policy.AggregateCheckResults(results)
@@ -63,7 +75,7 @@ func evaluate(evaluator policy.Evaluator, level api.Level, pod *corev1.Pod) *ver
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "-version" {
-		fmt.Printf("k8s.io/pod-security-admission %s (policy version %s)\n", libraryVersion(), api.LatestVersion().String())
+		fmt.Printf("k8s.io/pod-security-admission %s (policy version: latest)\n", libraryVersion())
 		return
 	}
 	evaluator, err := policy.NewEvaluator(policy.DefaultChecks(), nil)
@@ -86,6 +98,7 @@ func main() {
 		if err := json.Unmarshal(line, &pod); err != nil {
 			a.Error = err.Error()
 		} else {
+			defaultVolumes(&pod)
 			a.Baseline = evaluate(evaluator, api.LevelBaseline, &pod)
 			a.Restricted = evaluate(evaluator, api.LevelRestricted, &pod)
 		}

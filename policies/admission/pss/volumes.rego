@@ -35,8 +35,9 @@ violations contains violation(
 
 # restrictedVolumes, as upstream: a volume is allowed when one of the allowed
 # sources is set (whatever else it sets); otherwise it is reported under the
-# first restricted source it sets, or "unknown" (no source of the Volume API
-# at all: upstream judges the pod as sent, before any defaulting).
+# first restricted source it sets, or "unknown". An entry with no source at
+# all is an implicit emptyDir: the API server defaults it so before admission
+# (the differential gives the oracle the defaulted pod too).
 restricted_volume_sources := [
 	"hostPath", "gcePersistentDisk", "awsElasticBlockStore", "gitRepo", "nfs", "iscsi", "glusterfs", "rbd",
 	"flexVolume", "cinder", "cephfs", "flocker", "fc", "azureFile", "vsphereVolume", "quobyte", "azureDisk",
@@ -47,6 +48,14 @@ bad_volumes := {[util.first([object.get(vol, "name", ""), "(unnamed)"]), volume_
 	some vol in spec.volumes
 	is_object(vol)
 	not allowed_volume_source(vol)
+	has_volume_source(vol)
+}
+
+# Any key besides the name: a source of the Volume API, or one it does not know (upstream's "unknown").
+has_volume_source(vol) if {
+	some k, src in vol
+	k != "name"
+	src != null
 }
 
 allowed_volume_source(vol) if {

@@ -16,8 +16,8 @@ test_restricted_volumes if {
 	"pss.restricted.restricted_volumes" in test.pss_rules(restricted_volumes_vol({"name": "g", "gitRepo": {"repository": "x"}}), r)
 	test.pss_rules(restricted_volumes_vol({"name": "n", "nfs": {"server": "s", "path": "/"}}), b) == set()
 
-	# As upstream judges the pod as sent: no source at all is an "unknown" type.
-	"pss.restricted.restricted_volumes" in test.pss_rules(restricted_volumes_vol({"name": "no-source"}), r)
+	# No source at all: the API server defaults it to emptyDir before admission.
+	test.pss_rules(restricted_volumes_vol({"name": "implicit-empty-dir"}), r) == set()
 
 	# An allowed source makes the volume allowed at restricted, as upstream (whose
 	# restrictedVolumes replaces hostPathVolumes there); baseline still refuses the hostPath.
