@@ -18,11 +18,14 @@ import rego.v1
 # from belay's input; `belay test` gives it as input.review (as gator does).
 # On DELETE, `object` is the object being deleted (Gatekeeper copies
 # oldObject there).
-review := with_object(input.review) if is_object(input.review)
+review := with_object(input.review) if given_review
 
 review := with_object(object.remove(built_review, [k | some k in ["name", "namespace", "subResource"]; built_review[k] == ""])) if {
-	not is_object(input.review)
+	not given_review
 }
+
+# (`not is_object(input.review)` would be undefined, not true, without a review.)
+given_review if is_object(input.review)
 
 built_review := {
 	"kind": {"group": input.resource.group, "version": input.resource.version, "kind": input.resource.kind},
@@ -330,8 +333,10 @@ violation(c, r) := {v |
 	}
 }
 
-message(_, r) := r.msg if is_string(r.msg)
+message(_, r) := r.msg if string_msg(r)
 
 message(c, r) := concat("", ["constraint ", c.kind, "/", c.name, ": template ", c.template, " returned a violation without a string msg"]) if {
-	not is_string(r.msg)
+	not string_msg(r)
 }
+
+string_msg(r) if is_string(r.msg)
