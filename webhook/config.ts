@@ -8,6 +8,7 @@ import { DEFAULT_APPROVER_GROUPS } from '../src/approvals/resource.js';
 import type { BundleSourceSpec } from '../src/bundle/select.js';
 import { readVerificationKey, type VerificationConfig, verificationConfig } from '../src/bundle/verify.js';
 import { asBelayError } from '../src/errors.js';
+import { DEFAULT_INVENTORY_MAX_BYTES } from '../src/gatekeeper/sync.js';
 import type { DecisionLogOptions } from '../src/observe/decision-log.js';
 import { DEFAULT_EVAL_TIMEOUT_MS } from '../src/policy/pool.js';
 import { parseDuration } from '../src/util/duration.js';
@@ -58,11 +59,18 @@ export interface GatewayConfig {
     /** Local mode: approvers' bearer tokens (in a cluster approvers bring their own Kubernetes tokens). */
     readonly approverTokenFile: string | undefined;
   };
+  /** Gatekeeper's data.inventory: watched in the cluster (the bundle's sync set), or read from files. */
+  readonly inventory: {
+    /** Local mode: YAML objects (a file or folder); with a kubeconfig the cluster is watched instead. */
+    readonly files: string | undefined;
+    /** Bound on the serialised inventory (bytes). */
+    readonly maxBytes: number;
+  };
   /** Decisions as JSON lines; null: no decision log. */
   readonly decisionLog: Omit<DecisionLogOptions, 'onError'> | null;
 }
 
-type Sections = 'evaluation' | 'approvals' | 'agentApi' | 'console' | 'decisionLog';
+type Sections = 'evaluation' | 'approvals' | 'agentApi' | 'console' | 'inventory' | 'decisionLog';
 
 /** A GatewayConfig with any part left out, sections member by member: the defaults fill it. */
 export type GatewayConfigInput = Partial<Omit<GatewayConfig, Sections>> & {
@@ -92,6 +100,7 @@ export const DEFAULTS: GatewayConfig = {
   },
   agentApi: { tokenFile: undefined, audiences: [] },
   console: { approverTokenFile: undefined },
+  inventory: { files: undefined, maxBytes: DEFAULT_INVENTORY_MAX_BYTES },
   decisionLog: null,
 };
 
@@ -110,6 +119,7 @@ export function resolveConfig(input: GatewayConfigInput): GatewayConfig {
     approvals: { ...d.approvals, ...defined(input.approvals) },
     agentApi: { ...d.agentApi, ...defined(input.agentApi) },
     console: { ...d.console, ...defined(input.console) },
+    inventory: { ...d.inventory, ...defined(input.inventory) },
     decisionLog: input.decisionLog ?? null,
   };
 }
@@ -136,6 +146,8 @@ export interface ServeFlags {
   scope?: string;
   excludeFilesVerify?: string[];
   decisionLog?: string;
+  inventory?: string;
+  inventoryMaxBytes: number;
   decisionLogMaxBytes: number;
   decisionLogMaxFiles: number;
   tlsDir: string;
@@ -192,6 +204,12 @@ export function addServeFlags(command: Command): Command {
     .addOption(new Option('--decision-log-max-files <n>', 'rotated decision logs kept').argParser(nonNegativeInt('--decision-log-max-files')).default(5))
     .option('--tls-dir <dir>', 'directory holding ca.crt, tls.crt, tls.key (a development CA is made there when absent)', env.BELAY_TLS_DIR ?? d.tlsDir)
     .option('--kubeconfig <file>', 'kubeconfig of the cluster to watch namespaces and store approvals in (local mode without it)', env.BELAY_KUBECONFIG)
+    .option('--inventory <path>', "local mode: YAML objects (file or folder) that make up Gatekeeper's data.inventory", env.BELAY_INVENTORY)
+    .addOption(
+      new Option('--inventory-max-bytes <bytes>', "bound on Gatekeeper's data.inventory; objects past it are left out (logged)")
+        .argParser(positiveInt('--inventory-max-bytes'))
+        .default(d.inventory.maxBytes),
+    )
     .addOption(new Option('--body-limit <bytes>', 'largest request body accepted').argParser(positiveInt('--body-limit')).default(d.bodyLimit))
     .option('--log-level <level>', 'log level', env.BELAY_LOG_LEVEL ?? 'info')
     .addOption(
@@ -294,6 +312,7 @@ export function configFromFlags(flags: ServeFlags, devTokens?: { agents: string;
     },
     agentApi: { tokenFile: flags.agentTokenFile ?? devTokens?.agents, audiences: flags.agentTokenAudience ?? [] },
     console: { approverTokenFile: flags.approverTokenFile ?? devTokens?.approvers },
+    inventory: { files: flags.inventory, maxBytes: flags.inventoryMaxBytes },
     decisionLog: flags.decisionLog ? { destination: flags.decisionLog, maxBytes: flags.decisionLogMaxBytes, maxFiles: flags.decisionLogMaxFiles } : null,
   });
 }
