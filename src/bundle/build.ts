@@ -8,6 +8,7 @@
 
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { compileGatekeeper, explainOpaErrors, type GeneratedFile, templatesCalling } from '../gatekeeper/compile.js';
 import { type GatekeeperSources, loadGatekeeperSources } from '../gatekeeper/resources.js';
@@ -60,7 +61,8 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     (existsSync(gatekeeperDir(options.policies)) ? loadGatekeeperSources(gatekeeperDir(options.policies)) : { templates: [], constraints: [], sync: [] });
   const compiled = compileGatekeeper(sources);
   mkdirSync(path.dirname(path.resolve(options.out)), { recursive: true });
-  const work = options.workDir ?? mkdtempSync(path.join(path.dirname(path.resolve(options.out)), '.gatekeeper-'));
+  // Never inside the policies being copied (the output may well be there).
+  const work = options.workDir ?? mkdtempSync(path.join(tmpdir(), 'belay-bundle-'));
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const tmpOut = `${options.out}.tmp`;

@@ -110,8 +110,9 @@ export function startInventorySync(options: InventorySyncOptions): InventorySync
             schedule();
           });
           informer.on('error', (err) => {
+            if (closed || !informers.has(key)) return;
             options.log.warn({ err, apiVersion, kind: kind.kind }, 'Gatekeeper inventory watch failed; retrying');
-            if (!closed && informers.has(key)) setTimeout(() => void informer.start().catch(() => undefined), 3_000).unref();
+            setTimeout(() => void informer.start().catch(() => undefined), 3_000).unref();
           });
           informers.set(key, { stop: () => void informer.stop() });
           await informer.start();
@@ -139,7 +140,12 @@ export function startInventorySync(options: InventorySyncOptions): InventorySync
       void watchKinds(next).catch((err) => options.log.warn({ err }, 'Gatekeeper inventory watch could not start'));
     }
   });
-  void ready.then(() => push(true)).catch((err) => options.log.warn({ err }, 'Gatekeeper inventory watch could not start'));
+  void ready
+    .then(() => {
+      push(true);
+      options.log.info({ kinds: [...informers.keys()], ...inventory.stats() }, 'Gatekeeper inventory synced');
+    })
+    .catch((err) => options.log.warn({ err }, 'Gatekeeper inventory watch could not start'));
 
   return {
     inventory,
