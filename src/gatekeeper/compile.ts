@@ -234,7 +234,7 @@ export function compileGatekeeper(sources: GatekeeperSources): GatekeeperBuild {
     const id = `${c.kind}/${c.name}`;
     if (seen.has(id)) throw new GatekeeperError(`${c.file}: Constraint ${id} is defined twice`);
     seen.add(id);
-    (constraints[c.kind] ??= []).push(constraintData(c, template));
+    constraints[c.kind] = [...(constraints[c.kind] ?? []), constraintData(c, template)];
   }
   const templates: JsonObject = {};
   for (const t of sources.templates) templates[t.name] = { kind: t.kind, file: t.file };

@@ -66,7 +66,9 @@ export function schemaErrors(schema: JsonObject, value: JsonValue, at = 'paramet
     if (typeof schema.minItems === 'number' && value.length < schema.minItems) errors.push(`${at}: needs at least ${schema.minItems} items`);
     if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) errors.push(`${at}: takes at most ${schema.maxItems} items`);
     const items = schemaObject(schema.items);
-    if (items) value.forEach((v, i) => errors.push(...schemaErrors(items, v, `${at}[${i}]`)));
+    if (items) {
+      for (const [i, v] of value.entries()) errors.push(...schemaErrors(items, v, `${at}[${i}]`));
+    }
   }
   if (actual === 'object') {
     const o = value as JsonObject;

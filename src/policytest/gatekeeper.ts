@@ -211,7 +211,10 @@ export async function runGatekeeperSuites(files: readonly string[], options: Gat
       const template = l.template;
       let group = groups.find((g) => g.some((x) => x.name === template.name && sameTemplate(x, template)));
       group ??= groups.find((g) => !g.some((x) => x.name === template.name));
-      if (!group) groups.push((group = []));
+      if (!group) {
+        group = [];
+        groups.push(group);
+      }
       if (!group.some((x) => x.name === template.name)) group.push(template);
     }
   }

@@ -258,7 +258,8 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
         const c = pick(containersOf(p), i);
         if (!c) return;
         const key = Object.keys(sc)[0];
-        const current = (c.securityContext ??= {}) as JsonObject;
+        c.securityContext ??= {};
+        const current = c.securityContext as JsonObject;
         if (remove) {
           const keys = Object.keys(current);
           const k = pick(keys, i);
