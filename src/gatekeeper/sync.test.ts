@@ -10,6 +10,7 @@ import { PolicyStore } from '../bundle/active.js';
 import { parseBundle } from '../bundle/bundle.js';
 import { admissionInput } from '../input/admission.js';
 import { workerPoolEvaluator } from '../policy/pool.js';
+import { agentCreate } from '../testkit/admission.js';
 import { startInventorySync } from './sync.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -24,21 +25,7 @@ const ingress = (name: string, namespace: string, host: string) => ({
 });
 
 function createIngress(active: NonNullable<ReturnType<PolicyStore['current']>>, host: string) {
-  const object = ingress('web', 'gk-shop', host);
-  return admissionInput(
-    {
-      uid: 'u',
-      kind: { group: 'networking.k8s.io', version: 'v1', kind: 'Ingress' },
-      resource: { group: 'networking.k8s.io', version: 'v1', resource: 'ingresses' },
-      name: 'web',
-      namespace: 'gk-shop',
-      operation: 'CREATE',
-      userInfo: { username: 'system:serviceaccount:agents:remediator', groups: ['system:serviceaccounts', 'system:serviceaccounts:agents'] },
-      object,
-    },
-    active.agents,
-    { name: 'gk-shop', labels: {} },
-  );
+  return admissionInput(agentCreate(ingress('web', 'gk-shop', host), 'ingresses'), active.agents, { name: 'gk-shop', labels: {} });
 }
 
 const quiet = { info: () => {}, warn: () => {} };

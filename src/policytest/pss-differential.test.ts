@@ -15,6 +15,7 @@ import { agentSelectorFromData } from '../identity/agents.js';
 import { admissionInput } from '../input/admission.js';
 import { applyPatch } from '../patch/apply.js';
 import { type CompiledPolicy, compilePolicy } from '../policy/wasm.js';
+import { agentCreate } from '../testkit/admission.js';
 import { differentialPod } from '../testkit/pods.js';
 import { loadPodSecurityFixtures, PSS_LEVELS, type PssLevel } from './pod-security.js';
 import { findPssOracle, judgePods, type OracleAnswer, oracleVersion } from './pss-oracle.js';
@@ -25,6 +26,8 @@ const bundlePath = path.join(root, '.build/bundle.tar.gz');
 const mustRun = process.env.CI === 'true';
 const COUNT = Number(process.env.BELAY_PSS_PODS ?? 3000);
 const SEED = Number(process.env.BELAY_PSS_SEED ?? 20261206);
+
+const AGENT = { username: 'system:serviceaccount:agents:remediator', groups: ['system:serviceaccounts', 'system:serviceaccounts:agents'] };
 
 let policy: CompiledPolicy;
 let agents: ReturnType<typeof agentSelectorFromData>;
@@ -46,20 +49,7 @@ interface BelayVerdict {
 function belay(pod: JsonObject, level: PssLevel): BelayVerdict {
   const namespace = `pss-${level}`;
   const object = { ...pod, metadata: { ...(pod.metadata as JsonObject), namespace } };
-  const input = admissionInput(
-    {
-      uid: 'pss-differential',
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      name: 'generated',
-      namespace,
-      operation: 'CREATE',
-      userInfo: { username: 'system:serviceaccount:agents:remediator', groups: ['system:serviceaccounts', 'system:serviceaccounts:agents'] },
-      object,
-    },
-    agents,
-    { name: namespace, labels: { 'pod-security.kubernetes.io/enforce': level } },
-  );
+  const input = admissionInput(agentCreate(object, 'pods', AGENT), agents, { name: namespace, labels: { 'pod-security.kubernetes.io/enforce': level } });
   const d = policy.evaluate('admission', input);
   const rules = d.reasons.map((r) => r.rule).filter((r) => r.startsWith('pss.'));
   return { allowed: rules.length === 0, rules, fixes: d.fixes as unknown as JsonObject[] };
