@@ -112,3 +112,41 @@ describe('make bundle with Gatekeeper sources', () => {
     expect(bad.error).toMatch(/Constraint K8sMax\/c1: parameters do not fit the schema of ConstraintTemplate k8smax: parameters\.max: must be a integer/);
   }, 120_000);
 });
+
+describe('a template whose evaluation fails', () => {
+  it('fails the evaluation (closed) with an error naming the Constraint', async () => {
+    const { cpSync, readFileSync } = await import('node:fs');
+    const { parseBundle } = await import('./bundle.js');
+    const { compilePolicy } = await import('../policy/wasm.js');
+    const dir = path.join(work, 'conflict');
+    cpSync(path.join(root, 'policies'), dir, {
+      recursive: true,
+      filter: (s) => !s.includes(`${path.sep}gatekeeper${path.sep}`) && !s.endsWith(`${path.sep}gatekeeper`),
+    });
+    mkdirSync(path.join(dir, 'gatekeeper'));
+    // Two values for one complete rule: an evaluation error at run time, as in OPA.
+    const rego = 'package k\nname = n { n := input.review.object.metadata.name }\nname = "other" { true }\nviolation[{"msg": name}] { true }';
+    writeFileSync(path.join(dir, 'gatekeeper', 't.yaml'), template('K8sConflict', rego));
+    writeFileSync(path.join(dir, 'gatekeeper', 'c.yaml'), constraint('K8sConflict'));
+    const out = path.join(dir, 'b.tar.gz');
+    await buildBundle({ opa, policies: dir, out, revision: 't' });
+    const policy = await compilePolicy(await parseBundle(readFileSync(out)));
+    const input = {
+      face: 'admission',
+      actor: { username: 'system:serviceaccount:agents:bot', groups: [], extra: {}, agent: true, serviceAccount: null },
+      action: { operation: 'CREATE', verb: 'create', subresource: '', dryRun: false },
+      resource: { group: '', version: 'v1', kind: 'ConfigMap', resource: 'configmaps', namespace: 'default', name: 'cm' },
+      object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'default' } },
+      oldObject: null,
+      options: null,
+      dryRun: false,
+      namespace: { name: 'default', labels: {} },
+      context: {},
+      tool: null,
+      content: null,
+    } as const;
+    expect(() => policy.evaluate('admission', input as never)).toThrow(
+      /evaluating belay\/admission\/decision failed in Constraint K8sConflict\/c1 \(ConstraintTemplate k8sconflict\)/,
+    );
+  }, 120_000);
+});
