@@ -10,6 +10,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildBundle } from '../bundle/build.js';
 import { parseBundle } from '../bundle/bundle.js';
 import type { JsonObject } from '../contract/index.js';
@@ -191,8 +192,7 @@ export interface GatekeeperRunOptions {
 
 /** Runs every suite; one report item per case (a test that cannot load is one failing item). */
 export async function runGatekeeperSuites(files: readonly string[], options: GatekeeperRunOptions): Promise<ReportItem[]> {
-  const lib = path.join(options.policies, 'lib', 'gatekeeper.rego');
-  if (!existsSync(lib)) throw new Error(`Gatekeeper suites need belay's ${lib} (pass --policies <belay's policies folder>)`);
+  const lib = gatekeeperLib(options.policies);
   const suites = files.map(readSuite);
   const loaded = new Map<SuiteTest, Loaded | Error>();
   // Templates go into as few bundles as names allow (two different templates of one name need two).
@@ -271,6 +271,20 @@ function item(
   observed: GatorObserved,
 ): ReportItem {
   return { suite: `gatekeeper ${s.file}`, id: `${s.file}//${t.name}/${c.name}`, name: `${t.name}/${c.name}`, file: s.file, status, ms, mismatches, observed };
+}
+
+/**
+ * belay's Gatekeeper library (policies/lib/gatekeeper.rego): from --policies,
+ * else from the belay checkout this code runs from, so suites anywhere run
+ * from any directory.
+ */
+function gatekeeperLib(policies: string): string {
+  const rel = path.join('lib', 'gatekeeper.rego');
+  if (existsSync(path.join(policies, rel))) return path.join(policies, rel);
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'policies', rel))) return path.join(dir, 'policies', rel);
+  }
+  throw new Error(`Gatekeeper suites need belay's policies/${rel} (pass --policies <belay's policies folder>)`);
 }
 
 async function compileGroup(templates: Template[], lib: string, opa: string): Promise<CompiledPolicy> {
