@@ -24,7 +24,7 @@ REVISION      ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)$
 LISTEN        ?= 127.0.0.1:8443
 TS_FILES      := $(shell find src webhook bench -name '*.ts' ! -name '*.test.ts' 2>/dev/null)
 
-.PHONY: help deps opa crane helm bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench image-latency clean console-deps gitleaks detect-secrets secrets-bench mcp-tools manifests image-root image
+.PHONY: tools gator pss-oracle help deps opa crane helm bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench image-latency clean console-deps gitleaks detect-secrets secrets-bench mcp-tools manifests image-root image
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -74,10 +74,13 @@ helm: ## install the pinned helm CLI into .tools/bin
 # The entrypoints are the rules annotated `# METADATA` `entrypoint: true` (each
 # face's `decision`); the Rego tests beside the rules (*_test.rego) stay out.
 # SIGNING_KEY=key.pem [SIGNING_ALG=ES256] signs it in OPA's format.
-bundle: opa ## compile policies/ to .build/bundle.tar.gz (wasm); SIGNING_KEY=… signs it
+# The ConstraintTemplates and Constraints under policies/gatekeeper/ are
+# compiled into the same bundle (src/bundle/build.ts; --v0-compatible, as
+# Gatekeeper runs templates), and a template that does not compile or calls a
+# built-in belay lacks fails the build with its name.
+bundle: opa node_modules/.package-lock.json ## compile policies/ (and its Gatekeeper templates) to .build/bundle.tar.gz (wasm); SIGNING_KEY=… signs it
 	@mkdir -p $(BUILD)
-	$(OPA) build -t wasm --ignore '*_test.rego' --revision "$(REVISION)" -b $(if $(SIGNING_KEY),--signing-key $(SIGNING_KEY) $(if $(SIGNING_ALG),--signing-alg $(SIGNING_ALG))) -o $(BUNDLE).tmp policies/ && mv $(BUNDLE).tmp $(BUNDLE)
-	@echo "bundle $(BUNDLE) revision $(REVISION)"
+	npx tsx src/bundle/build-main.ts --opa $(OPA) --policies policies --out $(BUNDLE) --revision "$(REVISION)" $(if $(SIGNING_KEY),--signing-key $(SIGNING_KEY) $(if $(SIGNING_ALG),--signing-alg $(SIGNING_ALG)))
 
 dist/.built: $(TS_FILES) tsconfig.json node_modules/.package-lock.json
 	npx tsc -p tsconfig.json
@@ -91,8 +94,18 @@ run: deps bundle build ## run the gateway locally (https://127.0.0.1:8443, dev T
 unit: deps crane bundle build ## unit, HTTP and policy fixture tests
 	npx vitest run
 
+# Oracles built from the Go module proxy, pinned in tools/build.sh: gator
+# (Gatekeeper's own suite runner) and pss-oracle (k8s.io/pod-security-admission).
+tools: gator pss-oracle ## build the pinned gator and the Pod Security oracle into .tools/bin
+
+gator: ## build gator (pinned) into .tools/bin
+	bash tools/build.sh gator
+
+pss-oracle: ## build the Pod Security oracle (k8s.io/pod-security-admission, pinned) into .tools/bin
+	bash tools/build.sh pss-oracle
+
 policy-test: opa ## Rego unit tests with opa test (x_test.rego beside x.rego in policies/)
-	set -o pipefail; $(OPA) test policies/ -v --format pretty | tail -n 5
+	set -o pipefail; $(OPA) test policies/ --ignore gatekeeper -v --format pretty | tail -n 5
 
 # Biome formats and lints the TypeScript, JavaScript and JSON (biome.json);
 # `make format` applies its safe fixes. tsc type-checks the tests, the e2e
@@ -113,8 +126,8 @@ format: deps ## apply the formatter and safe lint fixes
 	npx biome check --write .
 	$(OPA) fmt -w policies/ src/testkit/policies/
 
-test: deps crane lint bundle build ## everything CI runs: lint, opa test, unit and fixture tests, end to end
-	$(OPA) test policies/
+test: deps crane lint bundle build tools ## everything CI runs: lint, opa test, unit and fixture tests, gator and Pod Security cross-checks, end to end
+	$(OPA) test policies/ --ignore gatekeeper
 	npx vitest run
 	$(MAKE) --no-print-directory e2e
 

@@ -161,6 +161,9 @@ export async function startOpa(paths: Paths, dirs: string[], name = 'opa'): Prom
     // on, which would write every 2-30 KB input; left off, to OPA's advantage.
     '--log-level',
     'error',
+    // policies/gatekeeper/ holds Gatekeeper YAML that make bundle compiles; opa would load it as data.
+    '--ignore',
+    'gatekeeper',
     ...dirs,
   ];
   const { child, log } = launch(name, paths.opa, args, paths);

@@ -226,9 +226,10 @@ describe.skipIf(!kms)('belay mcp → kubernetes-mcp-server → kube-apiserver', 
     expect(await getObject(['pod', `mcp-priv-${runId}`], ns.dev)).toBeUndefined();
   });
 
-  it('answers a Deployment that runs as root with the compliant manifest instead of applying it', async () => {
+  it('answers a Deployment without a restricted security context with the compliant manifest instead of applying it', async () => {
     const before = await apiRequests('APPLY', 'deployments');
-    const asRoot = deployment({ name: `mcp-root-${runId}`, namespace: ns.dev });
+    // runAsUser set: the runAsNonRoot fix is safe whatever the image runs as (image-aware fixes need no registry here).
+    const asRoot = deployment({ name: `mcp-root-${runId}`, namespace: ns.dev, podSecurityContext: { runAsUser: 1000 } });
     const r = await call('resources_create_or_update', { resource: asRoot });
     expect(r.isError).toBe(true);
     expect(r.text).toMatch(/the manifest is not compliant: .*\[rule pss\.restricted\./);

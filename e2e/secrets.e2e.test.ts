@@ -32,7 +32,20 @@ async function shortWindowBundle(): Promise<string> {
   writeFileSync(dataFile, JSON.stringify(data, null, 2));
   const out = path.join(paths.out, 'secrets-bundle.tar.gz');
   mkdirSync(paths.out, { recursive: true });
-  await runOk(path.join(paths.bin, 'opa'), ['build', '-t', 'wasm', '--ignore', '*_test.rego', '--revision', `e2e-secrets-${runId}`, '-o', out, dir]);
+  await runOk(path.join(paths.bin, 'opa'), [
+    'build',
+    '-t',
+    'wasm',
+    '--ignore',
+    '*_test.rego',
+    '--ignore',
+    'gatekeeper',
+    '--revision',
+    `e2e-secrets-${runId}`,
+    '-o',
+    out,
+    dir,
+  ]);
   return out;
 }
 

@@ -9,6 +9,7 @@ import type { BundleSourceSpec } from '../src/bundle/select.js';
 import { readVerificationKey, type VerificationConfig, verificationConfig } from '../src/bundle/verify.js';
 import { asBelayError } from '../src/errors.js';
 import { checkImageLookupConfig, type ImageLookupConfig, PUBLIC_REGISTRIES, parseHostList, parseRegistryFlag, registriesOf } from '../src/images/config.js';
+import { DEFAULT_INVENTORY_MAX_BYTES } from '../src/gatekeeper/sync.js';
 import type { DecisionLogOptions } from '../src/observe/decision-log.js';
 import { DEFAULT_EVAL_TIMEOUT_MS } from '../src/policy/pool.js';
 import { DEFAULT_TIMEOUT_MS as DEFAULT_SCAN_TIMEOUT_MS } from '../src/scan/index.js';
@@ -62,13 +63,20 @@ export interface GatewayConfig {
     /** Local mode: approvers' bearer tokens (in a cluster approvers bring their own Kubernetes tokens). */
     readonly approverTokenFile: string | undefined;
   };
+  /** Gatekeeper's data.inventory: watched in the cluster (the bundle's sync set), or read from files. */
+  readonly inventory: {
+    /** Local mode: YAML objects (a file or folder); with a kubeconfig the cluster is watched instead. */
+    readonly files: string | undefined;
+    /** Bound on the serialised inventory (bytes). */
+    readonly maxBytes: number;
+  };
   /** Decisions as JSON lines; null: no decision log. */
   readonly decisionLog: Omit<DecisionLogOptions, 'onError'> | null;
   /** Image facts for fixes whose safety depends on the image (docs/images.md). */
   readonly images: ImageLookupConfig;
 }
 
-type Sections = 'evaluation' | 'approvals' | 'agentApi' | 'console' | 'decisionLog' | 'images';
+type Sections = 'evaluation' | 'approvals' | 'agentApi' | 'console' | 'inventory' | 'decisionLog' | 'images';
 
 /** A GatewayConfig with any part left out, sections member by member: the defaults fill it. */
 export type GatewayConfigInput = Partial<Omit<GatewayConfig, Sections>> & {
@@ -98,6 +106,7 @@ export const DEFAULTS: GatewayConfig = {
   },
   agentApi: { tokenFile: undefined, audiences: [], scanTimeoutMs: DEFAULT_SCAN_TIMEOUT_MS },
   console: { approverTokenFile: undefined },
+  inventory: { files: undefined, maxBytes: DEFAULT_INVENTORY_MAX_BYTES },
   decisionLog: null,
   // The webhook answers well inside the API server's 5 s timeout: 2 s for all of a request's lookups.
   images: { registries: PUBLIC_REGISTRIES, insecureRegistries: [], dockerConfig: undefined, pullSecrets: true, platform: 'linux/amd64', timeoutMs: 2_000 },
@@ -118,6 +127,7 @@ export function resolveConfig(input: GatewayConfigInput): GatewayConfig {
     approvals: { ...d.approvals, ...defined(input.approvals) },
     agentApi: { ...d.agentApi, ...defined(input.agentApi) },
     console: { ...d.console, ...defined(input.console) },
+    inventory: { ...d.inventory, ...defined(input.inventory) },
     decisionLog: input.decisionLog ?? null,
     images: { ...d.images, ...defined(input.images) },
   };
@@ -145,6 +155,8 @@ export interface ServeFlags {
   scope?: string;
   excludeFilesVerify?: string[];
   decisionLog?: string;
+  inventory?: string;
+  inventoryMaxBytes: number;
   decisionLogMaxBytes: number;
   decisionLogMaxFiles: number;
   tlsDir: string;
@@ -209,6 +221,12 @@ export function addServeFlags(command: Command): Command {
     .addOption(new Option('--decision-log-max-files <n>', 'rotated decision logs kept').argParser(nonNegativeInt('--decision-log-max-files')).default(5))
     .option('--tls-dir <dir>', 'directory holding ca.crt, tls.crt, tls.key (a development CA is made there when absent)', env.BELAY_TLS_DIR ?? d.tlsDir)
     .option('--kubeconfig <file>', 'kubeconfig of the cluster to watch namespaces and store approvals in (local mode without it)', env.BELAY_KUBECONFIG)
+    .option('--inventory <path>', "local mode: YAML objects (file or folder) that make up Gatekeeper's data.inventory", env.BELAY_INVENTORY)
+    .addOption(
+      new Option('--inventory-max-bytes <bytes>', "bound on Gatekeeper's data.inventory; objects past it are left out (logged)")
+        .argParser(positiveInt('--inventory-max-bytes'))
+        .default(d.inventory.maxBytes),
+    )
     .addOption(new Option('--body-limit <bytes>', 'largest request body accepted').argParser(positiveInt('--body-limit')).default(d.bodyLimit))
     .option('--log-level <level>', 'log level', env.BELAY_LOG_LEVEL ?? 'info')
     .addOption(
@@ -337,6 +355,7 @@ export function configFromFlags(flags: ServeFlags, devTokens?: { agents: string;
     },
     agentApi: { tokenFile: flags.agentTokenFile ?? devTokens?.agents, audiences: flags.agentTokenAudience ?? [], scanTimeoutMs: flags.scanTimeout },
     console: { approverTokenFile: flags.approverTokenFile ?? devTokens?.approvers },
+    inventory: { files: flags.inventory, maxBytes: flags.inventoryMaxBytes },
     decisionLog: flags.decisionLog ? { destination: flags.decisionLog, maxBytes: flags.decisionLogMaxBytes, maxFiles: flags.decisionLogMaxFiles } : null,
     images: imagesFromFlags(flags),
   });

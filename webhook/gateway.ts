@@ -13,6 +13,7 @@ import { PolicyStore } from '../src/bundle/active.js';
 import { isLive, selectSource } from '../src/bundle/select.js';
 import { BundleSync } from '../src/bundle/sync.js';
 import { BelayError } from '../src/errors.js';
+import { startInventorySync } from '../src/gatekeeper/sync.js';
 import { NO_AGENTS } from '../src/identity/agents.js';
 import { imageFactsSource } from '../src/images/config.js';
 import { type NamespaceDirectory, namesOnly } from '../src/namespaces/directory.js';
@@ -102,6 +103,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     kubeConfig.loadFromFile(config.kubeconfig);
     namespaces = await watchNamespaces(kubeConfig, { onError: (err) => log.warn({ err }, 'namespace watch failed; retrying') });
   }
+  // Gatekeeper's data.inventory: the bundle's sync set watched in the cluster, or files in local mode.
+  const inventory =
+    kubeConfig || config.inventory.files
+      ? startInventorySync({
+          store,
+          ...(kubeConfig ? { kubeConfig } : { files: config.inventory.files! }),
+          maxBytes: config.inventory.maxBytes,
+          log,
+        })
+      : undefined;
+  await inventory?.ready.catch((err) => log.warn({ err }, 'Gatekeeper inventory not ready; referential templates see what has arrived'));
 
   const decisions =
     options.decisions ??
@@ -152,6 +164,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     server = await serve(createApp(ctx), { host: config.host, port: config.port, tls: files, log });
   } catch (err) {
     namespaces.close();
+    inventory?.close();
     await approvals?.close();
     await sync.stop();
     await store.close();
@@ -168,6 +181,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await sync.stop();
       await approvals?.close();
       namespaces.close();
+      inventory?.close();
       await decisions.close();
       await store.close();
     },

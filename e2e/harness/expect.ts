@@ -20,7 +20,7 @@ export function expectDeferred(r: KubectlResult): void {
   expect(r.code, `${r.command} should fail\n${r.stdout}`).not.toBe(0);
   expect(r.stderr).toMatch(BELAY_DENIED);
   expect(r.stderr).toMatch(/approv/i);
-  expect(r.stderr).toMatch(/\[rule [\w.:-]+\]/);
+  expect(r.stderr).toMatch(/\[rule [\w.:/-]+\]/);
 }
 
 export function expectOk(r: KubectlResult, stdout?: RegExp): void {
@@ -30,7 +30,7 @@ export function expectOk(r: KubectlResult, stdout?: RegExp): void {
 
 /** The rule ids a belay message names (`[rule a.b.c]`, `(also: d.e, f.g)`). */
 export function rulesIn(text: string): string[] {
-  const first = [...text.matchAll(/\[rule ([\w.:-]+)\]/g)].map((m) => m[1]!);
+  const first = [...text.matchAll(/\[rule ([\w.:/-]+)\]/g)].map((m) => m[1]!);
   const also = [...text.matchAll(/\(also: ([^)]*)\)/g)].flatMap((m) => m[1]!.split(/,\s*/));
   return [...first, ...also].filter((r) => r && r !== '…');
 }

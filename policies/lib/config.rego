@@ -83,7 +83,7 @@ defaults := {
 		"namespaces": {},
 		"honorNamespaceLabel": true,
 		"labelKey": "pod-security.kubernetes.io/enforce",
-		"relaxRunAsForUserNamespaces": false,
+		"relaxRunAsForUserNamespaces": true,
 		"baselineCapabilities": [
 			"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
 			"NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
@@ -94,10 +94,10 @@ defaults := {
 		# Without data the list is empty, i.e. every sysctl is refused.
 		"safeSysctls": [],
 		"restrictedVolumeTypes": [
-			"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
+			"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image",
 			"persistentVolumeClaim", "projected", "secret",
 		],
-		"seLinuxTypes": ["container_t", "container_init_t", "container_kvm_t"],
+		"seLinuxTypes": ["container_t", "container_init_t", "container_kvm_t", "container_engine_t"],
 	},
 	# Fixes whose safety depends on the image (docs/images.md). runAsUser: a
 	# UID above 0 that the runAsNonRoot fix may set when an image runs as

@@ -2,7 +2,9 @@
 # ladder. Every face's entrypoint is `decision := decision.document(violations)`.
 #
 # A violation is {rule, message, severity, action, fixes?, redact?} with
-# action "deny" | "defer" | "fix" | "warn". data.belay.config.rules[<rule>]
+# action "deny" | "defer" | "fix" | "warn" | "dryrun" (recorded in reasons and
+# the decision log only: no warning, no effect on the decision; Gatekeeper
+# constraints with enforcementAction dryrun). data.belay.config.rules[<rule>]
 # .action overrides a rule's action ("off" drops it; "fix" only applies to
 # violations that carry fixes or redactions).
 #
@@ -19,9 +21,9 @@ import data.belay.lib.config.cfg
 import data.belay.lib.util
 import data.belay.trust
 
-actions := {"deny", "defer", "fix", "warn", "off"}
+actions := {"deny", "defer", "fix", "warn", "dryrun", "off"}
 
-action_rank := {"deny": 0, "defer": 1, "fix": 2, "warn": 3}
+action_rank := {"deny": 0, "defer": 1, "fix": 2, "warn": 3, "dryrun": 4}
 
 severities := {"critical", "high", "medium", "low"}
 
@@ -83,7 +85,7 @@ ordered(vs) := [e |
 	}
 ]
 
-action_by_rank := {0: "deny", 1: "defer", 2: "fix", 3: "warn"}
+action_by_rank := {0: "deny", 1: "defer", 2: "fix", 3: "warn", 4: "dryrun"}
 
 severity_by_rank := {0: "critical", 1: "high", 2: "medium", 3: "low"}
 
@@ -130,6 +132,7 @@ observe_verb := {"deny": "would deny", "defer": "would defer to an approver", "f
 
 warnings(app, ovs, _) := [line(concat("", ["belay ", trust.mode, " (", trust.subject, "): ", observe_verb[v.action], ": "]), v) |
 	some v in ovs
+	v.action != "dryrun"
 ] if app == "observe"
 
 warnings(app, ovs, _) := array.concat(

@@ -137,3 +137,22 @@ test_approval_risk_is_the_worst_defer if {
 	d := test.admit(test.delete({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "prod-a"}}, ""))
 	d.approval.risk == "critical"
 }
+
+test_dryrun_is_recorded_without_warning_or_effect if {
+	vs := {
+		{"rule": "gatekeeper.K/dry", "message": "would be refused", "severity": "medium", "action": "dryrun"},
+		{"rule": "w", "message": "careful", "severity": "low", "action": "warn"},
+	}
+	d := decision.document(vs) with input as {}
+	d.decision == "allow"
+	[r.rule | some r in d.reasons] == ["w", "gatekeeper.K/dry"]
+	d.warnings == ["belay warning: careful (w)"]
+}
+
+test_dryrun_adds_no_warning_in_observe_mode if {
+	vs := {{"rule": "gatekeeper.K/dry", "message": "m", "severity": "medium", "action": "dryrun"}}
+	d := decision.document(vs) with input as {} with data.belay.config.trust.global as "observe"
+	d.decision == "allow"
+	d.warnings == []
+	count(d.reasons) == 1
+}

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { entrypointOf, FACES, type Face, type JsonObject } from '../contract/index.js';
 import { asBelayError } from '../errors.js';
-import { customBuiltins, sdkBuiltinNames } from '../policy/builtins.js';
+import { customBuiltins, regoBuiltins, sdkBuiltinNames } from '../policy/builtins.js';
 import { moduleBuiltins } from '../policy/wasm.js';
 import { readArchive } from './archive.js';
 import { bundleFromFiles } from './bundle.js';
@@ -68,11 +68,12 @@ export async function inspectBundle(archive: Uint8Array, verification?: Verifica
     // bundleFromFiles already refused a broken manifest
   }
   const entrypoints = bundle.manifest.wasm.map((w) => w.entrypoint);
-  const custom = customBuiltins();
+  // belay's own implementations win over the SDK's (src/policy/instantiate.ts).
+  const own = new Set([...Object.keys(customBuiltins()), ...Object.keys(regoBuiltins())]);
   const sdk = sdkBuiltinNames();
   const builtins = (await moduleBuiltins(bundle.wasm)).map((name) => ({
     name,
-    provider: sdk.has(name) ? ('sdk' as const) : name in custom ? ('belay' as const) : ('missing' as const),
+    provider: own.has(name) ? ('belay' as const) : sdk.has(name) ? ('sdk' as const) : ('missing' as const),
   }));
 
   let signature: BundleInspection['signature'] = null;

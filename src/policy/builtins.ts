@@ -3,8 +3,9 @@
 // OPA's Go implementation; an invalid argument throws, which fails the
 // evaluation (and so fails closed) rather than guessing.
 
-import { createRequire } from 'node:module';
-import path from 'node:path';
+import { moreBuiltins } from './builtins-more.js';
+import { opaSprintf } from './gofmt.js';
+import { type RegoBuiltin, sdkBuiltins } from './instantiate.js';
 
 export type CustomBuiltin = (...args: unknown[]) => unknown;
 
@@ -143,21 +144,18 @@ export function customBuiltins(now: () => bigint = () => BigInt(Date.now()) * 1_
     'time.parse_duration_ns': (s) => exactInteger(parseDurationNs(requireString(s, 'time.parse_duration_ns'))),
     'units.parse_bytes': (s) => parseBytes(requireString(s, 'units.parse_bytes')),
     'units.parse': (s) => parseUnits(requireString(s, 'units.parse')),
+    ...moreBuiltins(),
   };
 }
 
-let sdkNames: ReadonlySet<string> | undefined;
+/** Built-ins that read their arguments as Rego values (sets stay sets): OPA's sprintf, in place of the SDK's. */
+export function regoBuiltins(): Record<string, RegoBuiltin> {
+  return {
+    sprintf: (format, values) => opaSprintf(format!, values!),
+  };
+}
 
-/**
- * Names of the built-ins the opa-wasm SDK implements in JS. The SDK does not
- * export its table, so it is read from the package's own files.
- */
+/** Names of the built-ins the opa-wasm SDK implements in JS. */
 export function sdkBuiltinNames(): ReadonlySet<string> {
-  if (!sdkNames) {
-    const require = createRequire(import.meta.url);
-    const entry = require.resolve('@open-policy-agent/opa-wasm');
-    const table = require(path.join(path.dirname(entry), 'builtins', 'index.js')) as Record<string, unknown>;
-    sdkNames = new Set(Object.keys(table));
-  }
-  return sdkNames;
+  return new Set(Object.keys(sdkBuiltins()));
 }

@@ -39,6 +39,13 @@ export interface Evaluator {
    * (evaluation_failed) when the policy cannot answer.
    */
   evaluate(face: Face, input: PolicyInput | Uint8Array, options?: EvaluateOptions): Promise<Evaluation>;
+  /**
+   * Replaces data.inventory (Gatekeeper's synced objects, JSON text; null
+   * clears it) for the evaluations that start after it. A pool hands it to
+   * every worker, in order with the jobs it posts. Optional: an evaluator
+   * without it has no inventory (a test fake, a wrapper).
+   */
+  setInventory?(inventoryJson: string | null): void;
   /** Releases threads or memory held for this bundle. */
   close(): Promise<void>;
 }
@@ -68,6 +75,7 @@ export function inProcessEvaluator(options: CompileOptions = {}): PrepareEvaluat
       revision: policy.revision,
       builtins: policy.builtins,
       evaluate: (face, input, evalOptions) => evaluateCompiled(policy, face, input, evalOptions),
+      setInventory: (json) => policy.setInventory(json),
       close: async () => {},
     };
   };

@@ -15,7 +15,7 @@ import type { Bundle } from '../bundle/bundle.js';
 import type { Face, PolicyInput } from '../contract/index.js';
 import { BelayError } from '../errors.js';
 import type { EvaluateOptions, Evaluation, Evaluator, PrepareEvaluator } from './evaluator.js';
-import type { EvaluateMessage, WorkerInit, WorkerMessage } from './worker.js';
+import type { EvaluateMessage, InventoryMessage, WorkerInit, WorkerMessage } from './worker.js';
 
 export interface PoolOptions {
   /** Worker threads (wasm instances) per bundle revision; defaults to the cores. */
@@ -116,6 +116,8 @@ export class EvaluatorPool implements Evaluator {
   #replaced = 0;
   #closing: Promise<void> | undefined;
   #drained: (() => void) | undefined;
+  /** The latest data.inventory, also given to workers started later. */
+  #inventory: string | null = null;
 
   private constructor(init: WorkerInit, ready: ReadyInfo, options: Required<Pick<PoolOptions, 'size' | 'timeoutMs' | 'maxQueue'>> & PoolOptions) {
     this.#init = init;
@@ -179,6 +181,12 @@ export class EvaluatorPool implements Evaluator {
       this.#queue.push(job);
       this.#gauges?.queued(1);
     }
+  }
+
+  setInventory(inventoryJson: string | null): void {
+    this.#inventory = inventoryJson;
+    const msg: InventoryMessage = { inventory: inventoryJson };
+    for (const s of this.#slots) s.worker.postMessage(msg);
   }
 
   stats(): PoolStats {
@@ -347,6 +355,7 @@ export class EvaluatorPool implements Evaluator {
     worker.on('message', (msg: WorkerMessage) => this.#onMessage(slot, msg));
     worker.on('error', (err) => this.#onCrash(slot, err.message));
     worker.on('exit', (code) => this.#onCrash(slot, `exit code ${code}`));
+    if (this.#inventory !== null) worker.postMessage({ inventory: this.#inventory } satisfies InventoryMessage);
     this.#fill();
   }
 

@@ -1,11 +1,13 @@
 // Prepare once, evaluate many: a bundle's wasm module is instantiated and its
 // data loaded when the bundle is activated; each request only evaluates.
 
-import { type LoadedPolicy, loadPolicy } from '@open-policy-agent/opa-wasm';
+import type { LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import type { Bundle } from '../bundle/bundle.js';
-import { type Decision, entrypointOf, FACES, type Face, type PolicyInput, parseDecision } from '../contract/index.js';
+import { type Decision, entrypointOf, FACES, type Face, type JsonObject, type PolicyInput, parseDecision } from '../contract/index.js';
 import { asBelayError, BelayError } from '../errors.js';
-import { type CustomBuiltin, customBuiltins, sdkBuiltinNames } from './builtins.js';
+import { templatesCalling } from '../gatekeeper/compile.js';
+import { type CustomBuiltin, customBuiltins, regoBuiltins, sdkBuiltinNames } from './builtins.js';
+import { instantiatePolicy } from './instantiate.js';
 
 /** 64 KiB wasm pages; the ceiling keeps one hostile input from taking the host's memory. */
 const MEMORY = { initial: 16, maximum: 4096 };
@@ -18,6 +20,18 @@ export interface CompiledPolicy {
   readonly builtins: readonly string[];
   /** Synchronous: the caller decides on which thread it runs. */
   evaluate(face: Face, input: PolicyInput | Uint8Array): Decision;
+  /**
+   * Evaluates another entrypoint of the bundle (e.g. belay/gatekeeper/all/violations)
+   * and returns its raw value (undefined when the rule is undefined).
+   */
+  evaluateEntrypoint(entrypoint: string, input: unknown): unknown;
+  /**
+   * Replaces data.inventory (Gatekeeper's synced objects) under the bundle's
+   * own data. Takes the inventory as JSON text; null removes it.
+   */
+  setInventory(inventoryJson: string | null): void;
+  /** Replaces the bundle's own data (belay test: a case's Constraints); the inventory is set apart. */
+  replaceData(data: JsonObject): void;
 }
 
 export interface CompileOptions {
@@ -28,24 +42,36 @@ export interface CompileOptions {
 
 export async function compilePolicy(bundle: Bundle, options: CompileOptions = {}): Promise<CompiledPolicy> {
   const custom = options.builtins ?? customBuiltins();
+  const rego = regoBuiltins();
   let loaded: LoadedPolicy;
   try {
-    loaded = await loadPolicy(bundle.wasm, MEMORY, custom);
+    loaded = await instantiatePolicy(bundle.wasm, { ...MEMORY }, { json: custom, rego });
   } catch (err) {
     throw new BelayError('bundle_invalid', `bundle policy.wasm cannot be loaded: ${asBelayError(err).message}`, { cause: err });
   }
 
   const needed = requiredBuiltins(loaded);
   const provided = sdkBuiltinNames();
-  const missing = needed.filter((name) => !provided.has(name) && !(name in custom));
+  const missing = needed.filter((name) => !provided.has(name) && !(name in custom) && !(name in rego));
   if (missing.length > 0) {
-    throw new BelayError('bundle_invalid', `bundle needs built-in${missing.length > 1 ? 's' : ''} that belay does not provide: ${missing.join(', ')}`, {
-      details: { missing },
-    });
+    throw new BelayError(
+      'bundle_invalid',
+      `bundle needs built-in${missing.length > 1 ? 's' : ''} that belay does not provide: ${missing.map((m) => explainMissing(m, bundle)).join('; ')}`,
+      {
+        details: { missing },
+      },
+    );
   }
 
+  // The bundle's data as JSON once; the inventory is spliced in front of it on each change.
+  let baseJson = JSON.stringify(bundle.data);
+  const setData = (inventoryJson: string | null) => {
+    const text = inventoryJson === null ? baseJson : `{"inventory":${inventoryJson}${baseJson === '{}' ? '}' : `,${baseJson.slice(1)}`}`;
+    const bytes = Buffer.from(text);
+    loaded.setData(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  };
   try {
-    loaded.setData(bundle.data);
+    setData(null);
   } catch (err) {
     throw new BelayError('bundle_invalid', `bundle data cannot be loaded: ${asBelayError(err).message}`, { cause: err });
   }
@@ -60,6 +86,32 @@ export async function compilePolicy(bundle: Bundle, options: CompileOptions = {}
     );
   }
 
+  /**
+   * When an evaluation fails inside a Gatekeeper template (the wasm error
+   * names the generated file), evaluates that template's Constraints one at a
+   * time to name the one that fails: " in Constraint K/name (ConstraintTemplate t)".
+   */
+  function failingConstraint(message: string, input: PolicyInput | Uint8Array): string {
+    const m = /belay-gatekeeper\/([a-z0-9]+)\//.exec(message);
+    const allId = entrypoints['belay/gatekeeper/all/violations'];
+    if (!m || allId === undefined) return '';
+    const template = m[1]!;
+    const constraints = (bundle.data.gatekeeper as JsonObject | undefined)?.constraints as Record<string, JsonObject[]> | undefined;
+    const ofTemplate = Object.values(constraints ?? {})
+      .flat()
+      .filter((c) => c.template === template);
+    const parsed = (input instanceof Uint8Array ? JSON.parse(new TextDecoder().decode(input)) : input) as JsonObject;
+    for (const c of ofTemplate) {
+      const id = `${String(c.kind)}/${String(c.name)}`;
+      try {
+        loaded.evaluate({ ...parsed, belayGatekeeperConstraint: id }, allId);
+      } catch {
+        return ` in Constraint ${id} (ConstraintTemplate ${template})`;
+      }
+    }
+    return ` in ConstraintTemplate ${template}`;
+  }
+
   return {
     revision: bundle.manifest.revision,
     faces,
@@ -72,17 +124,61 @@ export async function compilePolicy(bundle: Bundle, options: CompileOptions = {}
       try {
         results = loaded.evaluate(input instanceof Uint8Array ? toArrayBuffer(input) : input, id);
       } catch (err) {
-        throw new BelayError('evaluation_failed', `evaluating ${entrypoint} failed: ${asBelayError(err).message}`, { cause: err });
+        const culprit = failingConstraint(asBelayError(err).message, input);
+        throw new BelayError('evaluation_failed', `evaluating ${entrypoint} failed${culprit}: ${asBelayError(err).message}`, { cause: err });
       }
       const first = Array.isArray(results) ? (results[0] as { result?: unknown } | undefined) : undefined;
       return parseDecision(first?.result, entrypoint);
     },
+    evaluateEntrypoint(entrypoint, input) {
+      const id = entrypoints[entrypoint];
+      if (id === undefined) throw new BelayError('evaluation_failed', `bundle has no entrypoint ${entrypoint}`);
+      let results: unknown;
+      try {
+        results = loaded.evaluate(input, id);
+      } catch (err) {
+        throw new BelayError('evaluation_failed', `evaluating ${entrypoint} failed: ${asBelayError(err).message}`, { cause: err });
+      }
+      return Array.isArray(results) ? (results[0] as { result?: unknown } | undefined)?.result : undefined;
+    },
+    replaceData(data) {
+      baseJson = JSON.stringify(data);
+      setData(null);
+    },
+    setInventory(inventoryJson) {
+      try {
+        setData(inventoryJson);
+      } catch (err) {
+        // The previous data is gone once setData starts: put the bundle's own back before reporting.
+        setData(null);
+        throw new BelayError('evaluation_failed', `inventory cannot be loaded: ${asBelayError(err).message}`, { cause: err });
+      }
+    },
   };
+}
+
+/** A missing built-in, with the Gatekeeper templates that call it when the bundle has them. */
+function explainMissing(name: string, bundle: Bundle): string {
+  const files = [...bundle.files].filter(([p]) => p.endsWith('.rego')).map(([p, b]) => ({ path: p, text: b.toString('utf8') }));
+  const templates = templatesCalling(name, files);
+  const data = bundle.data.gatekeeper as JsonObject | undefined;
+  const known = (data?.templates ?? {}) as JsonObject;
+  return templates.length > 0
+    ? `${name} (called by ${templates.map((t) => `ConstraintTemplate ${t}${known[t] ? ` from ${(known[t] as JsonObject).file}` : ''}`).join(', ')})`
+    : name;
 }
 
 /** The host built-ins a wasm module calls, for inspection without activating it. */
 export async function moduleBuiltins(wasm: Uint8Array): Promise<string[]> {
-  return requiredBuiltins(await loadPolicy(wasm, MEMORY, customBuiltins()));
+  return requiredBuiltins(await instantiatePolicy(wasm, { ...MEMORY }, { json: customBuiltins(), rego: regoBuiltins() }));
+}
+
+/** The host built-ins a wasm module calls that neither the SDK nor belay provides. */
+export async function missingBuiltins(wasm: Uint8Array): Promise<string[]> {
+  const custom = customBuiltins();
+  const rego = regoBuiltins();
+  const sdk = sdkBuiltinNames();
+  return (await moduleBuiltins(wasm)).filter((n) => !sdk.has(n) && !(n in custom) && !(n in rego));
 }
 
 /** The names of the host built-ins a module imports, read from the module itself. */

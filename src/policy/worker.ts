@@ -30,6 +30,11 @@ export interface EvaluateMessage {
   readonly fix?: boolean;
 }
 
+/** Pool → worker: replace data.inventory (JSON text; null clears it) before the next evaluation. */
+export interface InventoryMessage {
+  readonly inventory: string | null;
+}
+
 export interface WorkerFailure {
   readonly code: ErrorCode;
   readonly message: string;
@@ -56,7 +61,15 @@ async function run(port: NonNullable<typeof parentPort>, init: WorkerInit): Prom
     port.postMessage({ kind: 'failed', error: failure(err, 'bundle_invalid') } satisfies WorkerMessage);
     return;
   }
-  port.on('message', async function evaluate(msg: EvaluateMessage) {
+  port.on('message', async function evaluate(msg: EvaluateMessage | InventoryMessage) {
+    if ('inventory' in msg) {
+      try {
+        policy.setInventory(msg.inventory);
+      } catch {
+        // setInventory put the bundle's own data back; the pool logs the size it sent.
+      }
+      return;
+    }
     let reply: WorkerMessage;
     try {
       const { decision, fix } = await evaluateCompiled(policy, msg.face, new Uint8Array(msg.input), msg.fix ? { fix: true } : undefined);

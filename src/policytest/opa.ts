@@ -4,14 +4,19 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BelayError } from '../errors.js';
 import type { ReportItem } from './reporters/report.js';
 
-/** BELAY_OPA, else the project's pinned install (.tools/bin/opa), else opa on PATH. */
+/** BELAY_OPA, else the project's pinned install (.tools/bin/opa, in the working directory or belay's checkout), else opa on PATH. */
 export function findOpa(cwd: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): string {
   if (env.BELAY_OPA) return env.BELAY_OPA;
   const pinned = path.join(cwd, '.tools/bin/opa');
   if (existsSync(pinned)) return pinned;
+  // The pinned install of the belay checkout this code runs from (belay test run from another directory).
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, '.tools/bin/opa'))) return path.join(dir, '.tools/bin/opa');
+  }
   for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
     const candidate = path.join(dir, 'opa');
     try {
@@ -57,7 +62,8 @@ interface OpaTestResult {
 
 /** `opa test` over `paths` (policies and Rego tests), one report item per test rule. */
 export async function opaTest(opa: string, paths: string[], cwd: string = process.cwd()): Promise<ReportItem[]> {
-  const run = await runOpa(opa, ['test', '--format', 'json', ...paths], { cwd });
+  // Gatekeeper YAML (policies/gatekeeper/) is compiled by make bundle, not Rego or data opa should load.
+  const run = await runOpa(opa, ['test', '--format', 'json', '--ignore', 'gatekeeper', ...paths], { cwd });
   let results: OpaTestResult[];
   try {
     results = JSON.parse(run.stdout) as OpaTestResult[];

@@ -206,22 +206,21 @@ describe('differential mode', () => {
 
   it('flags a policy that uses a built-in the SDK lacks', async () => {
     const report = await differential(
-      `package belay.admission\nimport rego.v1\ndecision := {"decision": "deny", "reasons": [{"rule": "x", "message": crypto.sha256(input.object.metadata.name), "severity": "low"}]}\n`,
+      `package belay.admission\nimport rego.v1\ndecision := {"decision": "deny", "reasons": [{"rule": "x", "message": time.format(0), "severity": "low"}]}\n`,
     );
     const bundle = report.items.find((i) => i.suite === 'bundle')!;
-    expect(bundle.mismatches[0]!.actual).toMatch(/needs built-in that belay does not provide: crypto\.sha256/);
+    expect(bundle.mismatches[0]!.actual).toMatch(/needs built-in that belay does not provide: time\.format/);
     const diff = report.items.find((i) => i.suite.startsWith('differential'))!;
     expect(diff.status).toBe('fail');
     expect(diff.mismatches[0]!.expected).toBe('opa eval: deny [x]');
-    expect(diff.mismatches[0]!.actual).toMatch(/^wasm: error \(bundle needs built-in .*crypto\.sha256/);
+    expect(diff.mismatches[0]!.actual).toMatch(/^wasm: error \(bundle needs built-in .*time\.format/);
   });
 
-  it('flags a built-in the SDK implements differently from OPA (sprintf of a list)', async () => {
+  it('agrees on sprintf of a list, which belay formats as OPA does (not as the SDK would)', async () => {
     const report = await differential(
       `package belay.admission\nimport rego.v1\ndecision := {"decision": "deny", "reasons": [{"rule": "x", "message": sprintf("ports %s", [input.object.spec.containers[0].ports]), "severity": "low"}]}\n`,
     );
     const diff = report.items.find((i) => i.suite.startsWith('differential'))!;
-    expect(diff.status).toBe('fail');
-    expect(diff.mismatches[0]!.detail!.join('\n')).toContain('reasons[0].message: expected "ports [{\\"containerPort\\": 80}]", got "ports [object Object]"');
+    expect(diff.status).toBe('pass');
   });
 });

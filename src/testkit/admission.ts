@@ -1,7 +1,7 @@
 // Test support: the admission requests the gateway's own tests send, built in
 // one place. Labels on the object steer src/testkit/policies/admission.
 
-import type { PolicyInput } from '../contract/index.js';
+import type { JsonObject, PolicyInput } from '../contract/index.js';
 import type { AdmissionRequest } from '../input/admission.js';
 
 export const TEST_AGENT = {
@@ -34,6 +34,23 @@ export function deploymentRequest(labels: Record<string, string>, over: Partial<
       },
     },
     ...rest,
+  };
+}
+
+/** An agent's CREATE of `object` (group, version, kind, name and namespace read from it), as the API server sends it. */
+export function agentCreate(object: JsonObject, resource: string, userInfo: AdmissionRequest['userInfo'] = TEST_AGENT): AdmissionRequest {
+  const apiVersion = String(object.apiVersion ?? '');
+  const [group, version] = apiVersion.includes('/') ? (apiVersion.split('/') as [string, string]) : ['', apiVersion];
+  const meta = (object.metadata ?? {}) as { name?: string; namespace?: string };
+  return {
+    uid: '705ab4f5-6393-11e8-b7cc-42010a800003',
+    kind: { group, version, kind: String(object.kind ?? '') },
+    resource: { group, version, resource },
+    name: meta.name ?? '',
+    ...(meta.namespace ? { namespace: meta.namespace } : {}),
+    operation: 'CREATE',
+    userInfo,
+    object,
   };
 }
 

@@ -26,7 +26,21 @@ export function buildBundle(dir: string, options: BuildOptions = {}): Buffer {
   const entrypoints = options.entrypoints ?? ['belay/admission/decision'];
   execFileSync(
     opaBinary(),
-    ['build', '-t', 'wasm', '--ignore', '*_test.rego', ...entrypoints.flatMap((e) => ['-e', e]), '--revision', options.revision ?? 'test', '-o', out, dir],
+    [
+      'build',
+      '-t',
+      'wasm',
+      '--ignore',
+      '*_test.rego',
+      '--ignore',
+      'gatekeeper',
+      ...entrypoints.flatMap((e) => ['-e', e]),
+      '--revision',
+      options.revision ?? 'test',
+      '-o',
+      out,
+      dir,
+    ],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
     },

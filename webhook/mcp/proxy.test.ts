@@ -179,7 +179,7 @@ describe('tool and privilege control (use cases 3 and 4)', () => {
     expect(state.calls).toEqual([]);
   });
 
-  it('hands back the compliant manifest when policy proposes a fix (a Deployment running as root), instead of running it', async () => {
+  it('hands back the compliant manifest when policy proposes a fix (a Deployment without a restricted security context), instead of running it', async () => {
     const { client, state } = await connect();
     const asRoot = [
       'apiVersion: apps/v1',
@@ -190,6 +190,8 @@ describe('tool and privilege control (use cases 3 and 4)', () => {
       '  template:',
       '    metadata: {labels: {app: api}}',
       '    spec:',
+      // runAsUser set: the runAsNonRoot fix is safe whatever the image runs as.
+      '      securityContext: {runAsUser: 1000}',
       '      containers:',
       '      - {name: api, image: "nginx:1.27"}',
       '',

@@ -37,6 +37,7 @@ violations contains violation(
 ) if {
 	applies
 	baseline_on
+	not overridden_for_windows
 	count(baseline_caps_bad) > 0
 }
 

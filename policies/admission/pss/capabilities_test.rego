@@ -39,3 +39,10 @@ capabilities_baseline_caps(add) := test.restricted_with({"containers": [test.con
 capabilities_drop_variants_caps(sc) := test.restricted_with({"containers": [{"name": "c1", "image": "i", "securityContext": sc}]})
 
 capabilities_restricted_add_caps(add) := test.restricted_with({"containers": [test.container_with({"securityContext": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"], "add": add}}})]})
+
+# At restricted the restricted check replaces the baseline one and exempts Windows pods (upstream).
+test_capabilities_windows_pod_at_restricted if {
+	s := test.restricted_with({"os": {"name": "windows"}, "containers": [test.container_with({"securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}}})]})
+	test.pss_rules(s, r) == set()
+	"pss.baseline.capabilities_baseline" in test.pss_rules(s, b)
+}

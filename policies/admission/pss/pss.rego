@@ -52,6 +52,14 @@ baseline_on if level in {"baseline", "restricted"}
 
 restricted_on if level == "restricted"
 
+# At restricted, upstream's restricted seccomp and capabilities checks take
+# the place of the baseline ones (OverrideCheckIDs), and they exempt Windows
+# pods (spec.os.name: windows): so do the baseline rules then.
+overridden_for_windows if {
+	restricted_on
+	windows
+}
+
 # --- when the checks run -------------------------------------------------------
 
 applies if {

@@ -1,8 +1,9 @@
 # Running as non-root: restricted runAsNonRoot (an explicit false is denied;
 # unset is fixed at pod level unless something asks for root, and only when
 # every container it reaches will still start: see "image-aware" below) and
-# runAsUser (no UID 0). Both are relaxed for user namespaces when
-# podSecurity.relaxRunAsForUserNamespaces is set.
+# runAsUser (no UID 0). Both are relaxed for user namespaces (hostUsers:
+# false), as upstream does from v1.35, unless
+# podSecurity.relaxRunAsForUserNamespaces is set to false.
 package belay.admission.pss
 
 import rego.v1

@@ -49,12 +49,14 @@ test_run_as_user if {
 	test.pss_rules(ctr_root, b) == set()
 }
 
-test_user_namespace_relaxation_is_opt_in if {
+# Upstream relaxes runAsNonRoot and runAsUser for user-namespace pods from
+# v1.35 unconditionally; the tunable (on by default) can still turn it off.
+test_user_namespace_relaxation_is_on_by_default if {
 	spec := test.restricted_with({"hostUsers": false, "securityContext": {"runAsUser": 0, "seccompProfile": {"type": "RuntimeDefault"}}})
-	test.pss(spec, r).decision == "deny"
-	d := test.pss(spec, r) with data.belay.config.podSecurity.relaxRunAsForUserNamespaces as true
+	d := test.pss(spec, r)
 	d.decision == "allow"
 	d.reasons == []
+	test.pss(spec, r).decision == "deny" with data.belay.config.podSecurity.relaxRunAsForUserNamespaces as false
 }
 
 test_windows_pods_still_need_run_as_non_root if {

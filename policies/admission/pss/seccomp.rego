@@ -34,6 +34,7 @@ violations contains violation(
 ) if {
 	applies
 	baseline_on
+	not overridden_for_windows
 	any_bad_seccomp
 }
 

@@ -40,3 +40,10 @@ test_seccomp_unconfined_is_denied_at_restricted if {
 }
 
 seccomp_on_every_container_passes_c(t) := test.container_with({"securityContext": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": t}}})
+
+# At restricted the restricted check replaces the baseline one and exempts Windows pods (upstream).
+test_seccomp_unconfined_windows_pod_at_restricted if {
+	s := test.restricted_with({"os": {"name": "windows"}, "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "Unconfined"}}})
+	test.pss_rules(s, r) == set()
+	"pss.baseline.seccomp_profile_baseline" in test.pss_rules(s, b)
+}

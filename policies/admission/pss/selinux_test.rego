@@ -15,3 +15,9 @@ test_se_linux_options if {
 }
 
 se_linux_options_sel(o) := test.restricted_with({"containers": [test.container_with({"securityContext": {"seLinuxOptions": o}})]})
+
+# container_engine_t is allowed from v1.31 (upstream's selinuxAllowedTypes1_31).
+test_selinux_container_engine_t_is_allowed if {
+	s := test.restricted_with({"securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}, "seLinuxOptions": {"type": "container_engine_t"}}})
+	test.pss_rules(s, b) == set()
+}

@@ -12,7 +12,8 @@ beforeAll(() => {
       'package belay.admission\nimport rego.v1\ndecision := {"decision": "allow", "reasons": [{"rule": "r", "message": sprintf("%s", [input.resource.name]), "severity": "low"}]}\n',
     'src/toolcall.rego': 'package belay.toolcall\nimport rego.v1\ndecision := {"decision": "allow", "reasons": []}\n',
     'src/data.json': JSON.stringify({ belay: { config: { agents: { groups: ['belay:agents'] } }, trust: { mode: 'observe' } } }),
-    'missing/p.rego': 'package belay.admission\nimport rego.v1\ndecision := {"decision": "allow", "reasons": [], "x": crypto.sha256(input.resource.name)}\n',
+    'missing/p.rego':
+      'package belay.admission\nimport rego.v1\ndecision := {"decision": "allow", "reasons": [], "x": crypto.x509.parse_certificates(input.resource.name)}\n',
   });
   writeFileSync(
     path.join(dir, 'b.tar.gz'),
@@ -34,18 +35,18 @@ describe('belay bundle inspect', () => {
     expect(r.out).toContain('roots        (all of data)');
     expect(r.out).toContain('entrypoints  belay/admission/decision, belay/toolcall/decision');
     expect(r.out).toContain('faces        admission, toolcall   (no entrypoint for authorization, toolresult, prompt)');
-    expect(r.out).toContain('built-ins    sprintf (sdk)');
+    expect(r.out).toContain('built-ins    sprintf (belay)');
     expect(r.out).toContain('data keys    belay.config.agents, belay.trust.mode');
     expect(r.out).toContain('signature    unsigned');
     expect(r.out).toMatch(/\/policy\.wasm/);
     const json = JSON.parse((await belay('bundle', 'inspect', '-o', 'json', path.join(dir, 'b.tar.gz'))).out);
-    expect(json).toMatchObject({ revision: 'rev-42', builtins: [{ name: 'sprintf', provider: 'sdk' }], faces: { served: ['admission', 'toolcall'] } });
+    expect(json).toMatchObject({ revision: 'rev-42', builtins: [{ name: 'sprintf', provider: 'belay' }], faces: { served: ['admission', 'toolcall'] } });
   });
 
   it('names a built-in belay cannot provide and exits 1', async () => {
     const r = await belay('bundle', 'inspect', path.join(dir, 'missing.tar.gz'));
     expect(r.code).toBe(1);
-    expect(r.out).toContain('crypto.sha256 (MISSING: belay cannot run this bundle)');
+    expect(r.out).toContain('crypto.x509.parse_certificates (MISSING: belay cannot run this bundle)');
   });
 });
 

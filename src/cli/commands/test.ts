@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { imageFactsSource } from '../../images/config.js';
+import { buildBundle } from '../../bundle/build.js';
+import { findSuites, runGatekeeperSuites } from '../../policytest/gatekeeper.js';
 import { findOpa } from '../../policytest/opa.js';
 import { FORMATS, type Format, render, totals } from '../../policytest/reporters/index.js';
 import { runSuite, stalenessNote } from '../../policytest/suite.js';
@@ -24,6 +26,7 @@ interface TestOptions extends ImageFlags {
   output: Format;
   run?: string;
   quiet?: boolean;
+  verbose?: boolean;
   color: boolean;
 }
 
@@ -45,11 +48,34 @@ export function testCommand(): Command {
     .addOption(new Option('-o, --output <format>', 'output format').choices(FORMATS).default('pretty'))
     .option('--run <regex>', 'only cases whose name or id matches')
     .option('-q, --quiet', 'list failures only (pretty output)')
+    .option('-v, --verbose', 'gator output: every test and case, as gator verify -v')
     .option('--no-color', 'plain pretty output')
     .action(async function testAction(this: Command, dir: string) {
       const opts = this.opts<TestOptions>();
       let built: string | null = null;
       try {
+        // Gatekeeper suites (test.gatekeeper.sh Suite files): alone in DIR they run as `gator verify DIR` would.
+        const suiteFiles = findSuites(dir);
+        let filter: RegExp | undefined;
+        if (opts.run) {
+          try {
+            filter = new RegExp(opts.run);
+          } catch (err) {
+            throw new Error(`--run is not a valid regular expression: ${(err as Error).message}`);
+          }
+        }
+        if (suiteFiles.length > 0 && !existsSync(path.join(dir, 'cases'))) {
+          const start = performance.now();
+          const items = await runGatekeeperSuites(suiteFiles, { opa: findOpa(), policies: opts.policies, ...(filter ? { filter } : {}) });
+          const format = this.getOptionValueSource('output') === 'cli' ? opts.output : 'gator';
+          const report = { bundle: null, items, notes: [], ms: performance.now() - start };
+          process.stdout.write(
+            render(format, report, { color: opts.color && process.stdout.isTTY === true, verbose: format === 'gator' ? opts.verbose === true : !opts.quiet }),
+          );
+          const t = totals(items);
+          process.exitCode = t.failed + t.errors > 0 ? EXIT.failed : EXIT.ok;
+          return;
+        }
         const casesDir = existsSync(path.join(dir, 'cases')) ? path.join(dir, 'cases') : dir;
         if (!existsSync(casesDir)) throw new Error(`no policy tests at ${dir}`);
         const notes: string[] = [];
@@ -58,7 +84,7 @@ export function testCommand(): Command {
         if (opts.build) {
           built = mkdtempSync(path.join(tmpdir(), 'belay-test-'));
           bundlePath = path.join(built, 'bundle.tar.gz');
-          buildBundle(findOpa(), opts.policies, bundlePath);
+          await buildPolicies(findOpa(), opts.policies, bundlePath);
           notes.push(`built ${opts.policies} into a temporary bundle`);
         } else {
           const stale = stalenessNote(bundlePath, opts.policies);
@@ -74,14 +100,6 @@ export function testCommand(): Command {
         }
 
         const opaTestPaths = opts.opaTest ? [opts.policies, path.join(dir, 'rego')].filter((p) => existsSync(p)) : null;
-        let filter: RegExp | undefined;
-        if (opts.run) {
-          try {
-            filter = new RegExp(opts.run);
-          } catch (err) {
-            throw new Error(`--run is not a valid regular expression: ${(err as Error).message}`);
-          }
-        }
 
         const report = await runSuite({
           bundlePath,
@@ -94,7 +112,15 @@ export function testCommand(): Command {
           notes,
           ...(lookups(opts) ? { images: imageFactsSource(imageLookupFromFlags(opts)) } : {}),
         });
-        process.stdout.write(render(opts.output, report, { color: opts.color && process.stdout.isTTY === true, verbose: !opts.quiet }));
+        if (suiteFiles.length > 0) {
+          report.items.push(...(await runGatekeeperSuites(suiteFiles, { opa: findOpa(), policies: opts.policies, ...(filter ? { filter } : {}) })));
+        }
+        process.stdout.write(
+          render(opts.output, report, {
+            color: opts.color && process.stdout.isTTY === true,
+            verbose: opts.output === 'gator' ? opts.verbose === true : !opts.quiet,
+          }),
+        );
         const t = totals(report.items);
         process.exitCode = t.failed + t.errors > 0 ? EXIT.failed : EXIT.ok;
       } catch (err) {
@@ -114,16 +140,8 @@ function lookups(opts: TestOptions): boolean {
 }
 
 /** `opa build -t wasm` as `make bundle` runs it: entrypoints from their annotations, tests left out. */
-function buildBundle(opa: string, policies: string, out: string): void {
-  const revision = gitRevision() ?? 'local';
-  try {
-    execFileSync(opa, ['build', '-t', 'wasm', '--ignore', '*_test.rego', '--revision', revision, '-o', out, policies], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-  } catch (err) {
-    const e = err as { stderr?: Buffer; stdout?: Buffer; message: string };
-    throw new Error(`opa build ${policies} failed: ${(e.stderr?.toString() || e.stdout?.toString() || e.message).trim()}`);
-  }
+async function buildPolicies(opa: string, policies: string, out: string): Promise<void> {
+  await buildBundle({ opa, policies, out, revision: gitRevision() ?? 'local' });
 }
 
 function gitRevision(): string | null {

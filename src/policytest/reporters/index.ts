@@ -1,5 +1,6 @@
 // The output formats of `belay test`.
 
+import { renderGator } from './gator.js';
 import { renderJson } from './json.js';
 import { renderJunit } from './junit.js';
 import { type PrettyOptions, renderPretty } from './pretty.js';
@@ -18,5 +19,7 @@ export function render(format: Format, report: TestReport, pretty: PrettyOptions
       return renderTap(report);
     case 'pretty':
       return renderPretty(report, pretty);
+    case 'gator':
+      return renderGator(report, { verbose: pretty.verbose === true });
   }
 }

@@ -53,5 +53,5 @@ export function explain(item: ReportItem): string[] {
   return lines;
 }
 
-export type Format = 'pretty' | 'json' | 'junit' | 'tap';
-export const FORMATS: readonly Format[] = ['pretty', 'json', 'junit', 'tap'];
+export type Format = 'pretty' | 'json' | 'junit' | 'tap' | 'gator';
+export const FORMATS: readonly Format[] = ['pretty', 'json', 'junit', 'tap', 'gator'];

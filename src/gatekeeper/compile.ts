@@ -1,0 +1,286 @@
+// ConstraintTemplates and Constraints → Rego modules and data for the bundle.
+//
+// Each template's Rego (and libs) keeps its own text, moved to a package of
+// its own (belay.gatekeeper.code.<template>; libs under
+// belay.gatekeeper.libs.<template>.lib…, with the template's data.lib refs
+// rewritten to match), so templates never collide with each other or with
+// belay's rules. A generated module per template,
+// belay.gatekeeper.eval.<template>, evaluates the template's `violation` for
+// every Constraint of its kind that matches the request (data.belay.lib
+// .gatekeeper `matches`), `with input as {review, parameters}`, and
+// belay.gatekeeper.all.violations (an entrypoint) is their union, which the
+// admission decision includes: a request is still one evaluation.
+//
+// Constraints become data (data.gatekeeper.constraints[<Kind>]), checked
+// first: a Constraint of an unknown kind, or whose parameters break its
+// template's schema, is refused with the file and the reason.
+
+import type { JsonObject } from '../contract/index.js';
+
+type JsonValue = unknown;
+
+import { type Constraint, GatekeeperError, type GatekeeperSources, type Template } from './resources.js';
+import { schemaErrors } from './schema.js';
+
+/** Where generated files live inside the generated source tree (and so in the bundle). */
+export const GENERATED_DIR = 'belay-gatekeeper';
+
+export interface GeneratedFile {
+  /** Path relative to the generated source root. */
+  path: string;
+  text: string;
+  /** The template this file came from, for error messages. */
+  template?: Template;
+  /** Lines the generator inserted before `line` of the template's text (for mapping error lines back). */
+  insertedAfterLine?: number;
+}
+
+export interface GatekeeperBuild {
+  files: GeneratedFile[];
+  /** data.gatekeeper: constraints by kind, the sync set, the templates. */
+  data: JsonObject;
+}
+
+/** The Rego a template's code is moved to. */
+export function codePackage(template: Pick<Template, 'name'>): string {
+  return `belay.gatekeeper.code.${template.name}`;
+}
+
+function libPrefix(template: Pick<Template, 'name'>): string {
+  return `belay.gatekeeper.libs.${template.name}`;
+}
+
+const PACKAGE_LINE = /^([ \t]*)package[ \t]+([^\s#]+)/m;
+
+/** `data.<x>` references other than data.lib and data.inventory (which Gatekeeper forbids too). */
+function foreignDataRefs(text: string): string[] {
+  const out = new Set<string>();
+  for (const m of stripComments(text).matchAll(/(?<![\w.$])data\s*(?:\.\s*([A-Za-z_][\w]*)|\[\s*"([^"]*)"\s*\])/g)) {
+    const root = m[1] ?? m[2] ?? '';
+    if (root !== 'lib' && root !== 'inventory') out.add(`data.${root}`);
+  }
+  return [...out];
+}
+
+function stripComments(text: string): string {
+  // Comments start with # outside strings; a rough cut is enough to keep prose out of the checks.
+  return text
+    .split('\n')
+    .map((line) => {
+      let inString = false;
+      for (let i = 0; i < line.length; i++) {
+        const c = line[i];
+        if (c === '"' && line[i - 1] !== '\\') inString = !inString;
+        else if (c === '`') inString = !inString;
+        else if (c === '#' && !inString) return line.slice(0, i);
+      }
+      return line;
+    })
+    .join('\n');
+}
+
+/** A template's module or lib with its package moved and its data.lib refs rewritten. */
+function rewrite(template: Template, text: string, what: string, newPackage: (old: string) => string): GeneratedFile & { pkg: string } {
+  const m = PACKAGE_LINE.exec(text);
+  if (!m) throw new GatekeeperError(`${where(template)}: ${what} has no package`);
+  const pkg = newPackage(m[2]!);
+  const foreign = foreignDataRefs(text);
+  if (foreign.length > 0) {
+    throw new GatekeeperError(`${where(template)}: ${what} reads ${foreign.join(', ')}; a template may only read data.inventory and its libs (data.lib…)`);
+  }
+  let out = text.replace(PACKAGE_LINE, `$1package ${pkg}`);
+  out = out.replace(/(?<![\w.$])data(\s*)\.(\s*)lib\b/g, `data$1.$2${libPrefix(template)}.lib`);
+  out = out.replace(/(?<![\w.$])data(\s*)\[(\s*)"lib"(\s*)\]/g, `data$1.$2${libPrefix(template)}.lib$3`);
+  let insertedAfterLine: number | undefined;
+  if (template.regoVersion === 'v1' && !/^\s*import\s+rego\.v1\b/m.test(out)) {
+    // The bundle is built in v0-compatible mode (Gatekeeper's default); a v1 module says so with rego.v1.
+    const line = out.slice(0, m.index).split('\n').length;
+    const lines = out.split('\n');
+    lines.splice(line, 0, 'import rego.v1');
+    out = lines.join('\n');
+    insertedAfterLine = line;
+  }
+  return { path: '', text: out, template, pkg, ...(insertedAfterLine !== undefined ? { insertedAfterLine } : {}) };
+}
+
+export function where(template: Pick<Template, 'name' | 'file'>): string {
+  return `ConstraintTemplate ${template.name} (${template.file})`;
+}
+
+/** The generated module that evaluates `template` for every matching Constraint of its kind. */
+function evalModule(template: Template): string {
+  return `# Generated by belay from ${where(template)}; do not edit.
+package belay.gatekeeper.eval.${template.name}
+
+import rego.v1
+
+import data.belay.lib.gatekeeper as gk
+
+# [Constraint, result] for every result of the template's violation rules,
+# whatever the Constraint's enforcement action (what gator counts).
+results contains [c, r] if {
+	some c in data.gatekeeper.constraints[${JSON.stringify(template.kind)}]
+	gk.selected(c)
+	gk.matches(c.match)
+	review := gk.review
+	parameters := c.parameters
+	rs := data.${codePackage(template)}.violation with input as {"review": review, "parameters": parameters}
+	some r in rs
+}
+
+violations contains v if {
+	some [c, r] in results
+	some v in gk.violation(c, r)
+}
+`;
+}
+
+function allModule(templates: Template[]): string {
+  const union = (rule: string) => (templates.length === 0 ? 'set()' : templates.map((t) => `data.belay.gatekeeper.eval.${t.name}.${rule}`).join(' | '));
+  return `# Generated by belay: the violations of every Gatekeeper Constraint; do not edit.
+package belay.gatekeeper.all
+
+import rego.v1
+
+# METADATA
+# title: Gatekeeper Constraints (every matching Constraint's violations as belay's)
+# entrypoint: true
+violations := (${union('violations')}) | data.belay.lib.gatekeeper.undecidable
+
+# METADATA
+# title: Gatekeeper results ([Constraint, violation result] pairs, what belay test counts)
+# entrypoint: true
+results := ${union('results')}
+`;
+}
+
+/** The Constraint as data: what the generated modules and belay.lib.gatekeeper read. */
+export function constraintData(c: Constraint, template: Template): JsonObject {
+  return {
+    kind: c.kind,
+    name: c.name,
+    template: template.name,
+    enforcementAction: c.enforcementAction,
+    scopedEnforcementActions: c.scopedEnforcementActions,
+    match: c.match,
+    parameters: c.parameters,
+    severity: c.severity,
+  };
+}
+
+/** Checks a Constraint against the templates: its kind must be defined and its parameters fit the schema. */
+export function checkConstraint(c: Constraint, byKind: ReadonlyMap<string, Template>): Template {
+  const template = byKind.get(c.kind);
+  const where = `${c.file}: Constraint ${c.kind}/${c.name}`;
+  if (!template) {
+    const known = [...byKind.keys()].sort();
+    throw new GatekeeperError(
+      `${where}: no ConstraintTemplate defines kind ${c.kind}${known.length > 0 ? ` (known kinds: ${known.join(', ')})` : ' (there are no templates)'}`,
+    );
+  }
+  if (template.schema) {
+    const errors = schemaErrors(template.schema, c.parameters as JsonValue);
+    if (errors.length > 0) {
+      throw new GatekeeperError(`${where}: parameters do not fit the schema of ${where_(template)}: ${errors.slice(0, 5).join('; ')}`);
+    }
+  }
+  return template;
+}
+
+function where_(t: Template): string {
+  return `ConstraintTemplate ${t.name}`;
+}
+
+/** Indexes templates by kind, refusing two templates of one name or kind. */
+export function templatesByKind(templates: readonly Template[]): Map<string, Template> {
+  const byKind = new Map<string, Template>();
+  const byName = new Map<string, Template>();
+  for (const t of templates) {
+    const other = byName.get(t.name) ?? byKind.get(t.kind);
+    if (other) throw new GatekeeperError(`${where(t)}: ${where(other)} defines the same template (name ${t.name}, kind ${t.kind})`);
+    byKind.set(t.kind, t);
+    byName.set(t.name, t);
+  }
+  return byKind;
+}
+
+/** Everything the bundle needs from the Gatekeeper sources: modules and data. */
+export function compileGatekeeper(sources: GatekeeperSources): GatekeeperBuild {
+  const byKind = templatesByKind(sources.templates);
+  const files: GeneratedFile[] = [];
+  for (const t of sources.templates) {
+    const main = rewrite(t, t.rego, 'its rego', () => codePackage(t));
+    if (!/^[ \t]*violation\b/m.test(stripComments(t.rego))) {
+      throw new GatekeeperError(`${where(t)}: its rego has no violation rule (Gatekeeper requires violation[{"msg": …}])`);
+    }
+    files.push({ ...main, path: `${GENERATED_DIR}/${t.name}/template.rego` });
+    t.libs.forEach((lib, i) => {
+      const file = rewrite(t, lib, `lib ${i + 1}`, (old) => {
+        if (old !== 'lib' && !old.startsWith('lib.')) {
+          throw new GatekeeperError(`${where(t)}: lib ${i + 1} has package ${old}; a lib's package must start with lib (Gatekeeper's rule)`);
+        }
+        return `${libPrefix(t)}.${old}`;
+      });
+      files.push({ ...file, path: `${GENERATED_DIR}/${t.name}/lib-${i + 1}.rego` });
+    });
+    files.push({ path: `${GENERATED_DIR}/${t.name}/eval.rego`, text: evalModule(t) });
+  }
+  files.push({ path: `${GENERATED_DIR}/all.rego`, text: allModule(sources.templates) });
+
+  const constraints: Record<string, JsonObject[]> = {};
+  const seen = new Set<string>();
+  for (const c of sources.constraints) {
+    const template = checkConstraint(c, byKind);
+    const id = `${c.kind}/${c.name}`;
+    if (seen.has(id)) throw new GatekeeperError(`${c.file}: Constraint ${id} is defined twice`);
+    seen.add(id);
+    constraints[c.kind] = [...(constraints[c.kind] ?? []), constraintData(c, template)];
+  }
+  const templates: JsonObject = {};
+  for (const t of sources.templates) templates[t.name] = { kind: t.kind, file: t.file };
+  return {
+    files,
+    data: {
+      constraints,
+      templates,
+      sync: sources.sync.map((s) => ({ group: s.group, version: s.version, kind: s.kind })),
+    },
+  };
+}
+
+/**
+ * Maps opa's error lines about generated files back to their templates:
+ * "<root>/belay-gatekeeper/k8sx/template.rego:12: rego_parse_error: …" →
+ * "ConstraintTemplate k8sx (policies/gatekeeper/x.yaml), rego line 12: rego_parse_error: …".
+ */
+export function explainOpaErrors(output: string, files: readonly GeneratedFile[]): string {
+  return output
+    .split('\n')
+    .map((line) => {
+      for (const f of files) {
+        if (!f.template) continue;
+        const i = line.indexOf(f.path);
+        if (i < 0) continue;
+        const rest = line.slice(i + f.path.length);
+        const m = /^:(\d+)(.*)$/.exec(rest);
+        const what = f.path.endsWith('template.rego') ? 'rego' : `lib ${/lib-(\d+)\.rego$/.exec(f.path)?.[1] ?? '?'}`;
+        if (!m) return `${where(f.template)}, ${what}${rest}`;
+        let n = Number(m[1]);
+        if (f.insertedAfterLine !== undefined && n > f.insertedAfterLine) n -= 1;
+        return `${line.slice(0, line.slice(0, i).lastIndexOf(' ') + 1)}${where(f.template)}, ${what} line ${n}${m[2]}`;
+      }
+      return line;
+    })
+    .join('\n');
+}
+
+/** Templates whose code calls `builtin` (for naming the template behind a missing built-in). */
+export function templatesCalling(builtin: string, files: Iterable<{ path: string; text: string }>): string[] {
+  const names = new Set<string>();
+  const call = new RegExp(`(^|[^\\w.])${builtin.replace(/\./g, '\\.')}\\s*\\(`);
+  for (const f of files) {
+    const m = new RegExp(`${GENERATED_DIR}/([a-z0-9]+)/(template|lib-\\d+)\\.rego$`).exec(f.path);
+    if (m && call.test(stripComments(f.text))) names.add(m[1]!);
+  }
+  return [...names].sort();
+}
