@@ -94,15 +94,15 @@ run: deps bundle build ## run the gateway locally (https://127.0.0.1:8443, dev T
 unit: deps crane bundle build ## unit, HTTP and policy fixture tests
 	npx vitest run
 
-# Oracles built from the Go module proxy, pinned in tools/build.sh: gator
+# Oracles built from the Go module proxy, pinned in policy-tests/oracles/build.sh: gator
 # (Gatekeeper's own suite runner) and pss-oracle (k8s.io/pod-security-admission).
 tools: gator pss-oracle ## build the pinned gator and the Pod Security oracle into .tools/bin
 
 gator: ## build gator (pinned) into .tools/bin
-	bash tools/build.sh gator
+	bash policy-tests/oracles/build.sh gator
 
 pss-oracle: ## build the Pod Security oracle (k8s.io/pod-security-admission, pinned) into .tools/bin
-	bash tools/build.sh pss-oracle
+	bash policy-tests/oracles/build.sh pss-oracle
 
 policy-test: opa ## Rego unit tests with opa test (x_test.rego beside x.rego in policies/)
 	set -o pipefail; $(OPA) test policies/ --ignore gatekeeper -v --format pretty | tail -n 5

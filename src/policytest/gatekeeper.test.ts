@@ -1,6 +1,6 @@
 // belay test on Gatekeeper suites, held to gator: every suite under
 // policy-tests/gatekeeper runs through belay's wasm and through the pinned
-// gator (tools/build.sh; `make test` builds it), and the two must pass and
+// gator (policy-tests/oracles/build.sh; `make test` builds it), and the two must pass and
 // fail the very same cases — the suites as written, and a copy whose
 // assertions are all inverted (so every case must fail in both).
 

@@ -1,5 +1,5 @@
 // Pod Security exactly as upstream: belay's compiled bundle and
-// k8s.io/pod-security-admission (pss-oracle, pinned in tools/pss-oracle) judge
+// k8s.io/pod-security-admission (pss-oracle, pinned in policy-tests/oracles/pss-oracle) judge
 // the same pods at baseline and restricted — the Kubernetes fixtures, the
 // policy-tests pods, and thousands of generated ones (BELAY_PSS_PODS, default
 // 3000; BELAY_PSS_SEED to replay) — and must agree on every verdict. Where

@@ -1,5 +1,5 @@
 // Kubernetes' own Pod Security library as an oracle: .tools/bin/pss-oracle
-// (tools/pss-oracle, k8s.io/pod-security-admission at the version its go.mod
+// (policy-tests/oracles/pss-oracle, k8s.io/pod-security-admission at the version its go.mod
 // pins; `make pss-oracle` builds it) judges pods at baseline and restricted,
 // and belay's compiled bundle is held to the same verdicts (pss-differential.test.ts).
 

@@ -2,12 +2,12 @@
 # Builds the pinned oracles the tests hold belay to, from the Go module proxy,
 # into .tools/bin with a version stamp (reused while the stamp matches):
 #   gator       Gatekeeper's suite runner (`gator verify`), cross-checks `belay test` on Gatekeeper suites
-#   pss-oracle  k8s.io/pod-security-admission at the version tools/pss-oracle/go.mod pins
+#   pss-oracle  k8s.io/pod-security-admission at the version policy-tests/oracles/pss-oracle/go.mod pins
 #
-#   bash tools/build.sh [gator|pss-oracle]...   (no argument: both)
+#   bash policy-tests/oracles/build.sh [gator|pss-oracle]...   (no argument: both)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
+root=$(cd "$here/../.." && pwd)
 bin="$root/.tools/bin"
 mkdir -p "$bin"
 
@@ -27,7 +27,7 @@ build_gator() {
 build_pss_oracle() {
   local version
   version=$(awk '$1 == "k8s.io/pod-security-admission" && $2 ~ /^v[0-9]/ {print $2; exit}' "$here/pss-oracle/go.mod")
-  [ -n "$version" ] || { echo "build.sh: no k8s.io/pod-security-admission version in tools/pss-oracle/go.mod" >&2; exit 1; }
+  [ -n "$version" ] || { echo "build.sh: no k8s.io/pod-security-admission version in policy-tests/oracles/pss-oracle/go.mod" >&2; exit 1; }
   # The stamp covers the source too, so a change to main.go rebuilds.
   local stamp; stamp="$version $(cat "$here/pss-oracle/main.go" "$here/pss-oracle/go.sum" | sha256sum | cut -c1-12)"
   stamp_ok pss-oracle "$stamp" && return

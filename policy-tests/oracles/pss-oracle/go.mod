@@ -1,5 +1,5 @@
 // Module that pins the Pod Security library belay's Rego is checked against.
-module belay.dev/tools/pss-oracle
+module belay.dev/policy-tests/oracles/pss-oracle
 
 go 1.26.0
 
