@@ -11,7 +11,7 @@ import { asBelayError } from '../src/errors.js';
 import type { DecisionLogOptions } from '../src/observe/decision-log.js';
 import { DEFAULT_EVAL_TIMEOUT_MS } from '../src/policy/pool.js';
 import { parseDuration } from '../src/util/duration.js';
-import { DEFAULT_BODY_LIMIT } from './body.js';
+import { DEFAULT_BODY_LIMIT, DEFAULT_JSON_SHAPE, type JsonShapeLimits } from './body.js';
 
 export interface GatewayConfig {
   readonly host: string;
@@ -26,6 +26,8 @@ export interface GatewayConfig {
   readonly kubeconfig: string | undefined;
   /** Largest request body of the admission and agent faces. */
   readonly bodyLimit: number;
+  /** How deep, and how many objects, arrays and members, a JSON body may hold (checked before it is parsed). */
+  readonly bodyShape: JsonShapeLimits;
   readonly evaluation: {
     /** `in-process` runs wasm on the event loop: no time budget can cut it off; for debugging. */
     readonly mode: 'pool' | 'in-process';
@@ -62,7 +64,7 @@ export interface GatewayConfig {
   readonly decisionLog: Omit<DecisionLogOptions, 'onError'> | null;
 }
 
-type Sections = 'evaluation' | 'approvals' | 'agentApi' | 'console' | 'decisionLog';
+type Sections = 'bodyShape' | 'evaluation' | 'approvals' | 'agentApi' | 'console' | 'decisionLog';
 
 /** A GatewayConfig with any part left out, sections member by member: the defaults fill it. */
 export type GatewayConfigInput = Partial<Omit<GatewayConfig, Sections>> & {
@@ -81,6 +83,7 @@ export const DEFAULTS: GatewayConfig = {
   verification: null,
   kubeconfig: undefined,
   bodyLimit: DEFAULT_BODY_LIMIT,
+  bodyShape: DEFAULT_JSON_SHAPE,
   evaluation: { mode: 'pool', workers: undefined, timeoutMs: DEFAULT_EVAL_TIMEOUT_MS },
   approvals: {
     stateDir: '.belay/state',
@@ -106,6 +109,7 @@ export function resolveConfig(input: GatewayConfigInput): GatewayConfig {
     verification: input.verification ?? d.verification,
     kubeconfig: input.kubeconfig ?? d.kubeconfig,
     bodyLimit: input.bodyLimit ?? d.bodyLimit,
+    bodyShape: { ...d.bodyShape, ...defined(input.bodyShape) },
     evaluation: { ...d.evaluation, ...defined(input.evaluation) },
     approvals: { ...d.approvals, ...defined(input.approvals) },
     agentApi: { ...d.agentApi, ...defined(input.agentApi) },
@@ -141,6 +145,9 @@ export interface ServeFlags {
   tlsDir: string;
   kubeconfig?: string;
   bodyLimit: number;
+  bodyMaxDepth: number;
+  bodyMaxContainers: number;
+  bodyMaxMembers: number;
   logLevel: string;
   evaluator: 'pool' | 'in-process';
   evalWorkers?: number;
@@ -193,6 +200,21 @@ export function addServeFlags(command: Command): Command {
     .option('--tls-dir <dir>', 'directory holding ca.crt, tls.crt, tls.key (a development CA is made there when absent)', env.BELAY_TLS_DIR ?? d.tlsDir)
     .option('--kubeconfig <file>', 'kubeconfig of the cluster to watch namespaces and store approvals in (local mode without it)', env.BELAY_KUBECONFIG)
     .addOption(new Option('--body-limit <bytes>', 'largest request body accepted').argParser(positiveInt('--body-limit')).default(d.bodyLimit))
+    .addOption(
+      new Option('--body-max-depth <n>', 'deepest nesting of objects and arrays a JSON body may have')
+        .argParser(positiveInt('--body-max-depth'))
+        .default(d.bodyShape.maxDepth),
+    )
+    .addOption(
+      new Option('--body-max-containers <n>', 'objects and arrays a JSON body may hold in all')
+        .argParser(positiveInt('--body-max-containers'))
+        .default(d.bodyShape.maxContainers),
+    )
+    .addOption(
+      new Option('--body-max-members <n>', 'object keys and array elements a JSON body may hold in all')
+        .argParser(positiveInt('--body-max-members'))
+        .default(d.bodyShape.maxMembers),
+    )
     .option('--log-level <level>', 'log level', env.BELAY_LOG_LEVEL ?? 'info')
     .addOption(
       new Option('--evaluator <mode>', 'where policy runs: a pool of worker threads, or in-process on the event loop (debugging; no time budget)')
@@ -283,6 +305,7 @@ export function configFromFlags(flags: ServeFlags, devTokens?: { agents: string;
         : null,
     kubeconfig: flags.kubeconfig,
     bodyLimit: flags.bodyLimit,
+    bodyShape: { maxDepth: flags.bodyMaxDepth, maxContainers: flags.bodyMaxContainers, maxMembers: flags.bodyMaxMembers },
     evaluation: { mode: flags.evaluator, workers: flags.evalWorkers, timeoutMs: flags.evalTimeoutMs },
     approvals: {
       stateDir: flags.stateDir,

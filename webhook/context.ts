@@ -10,6 +10,7 @@ import type { ActivePolicy, PolicyStore } from '../src/bundle/active.js';
 import type { ApprovalAccess } from '../src/console/access.js';
 import type { AgentSelector } from '../src/identity/agents.js';
 import type { NamespaceDirectory } from '../src/namespaces/directory.js';
+import type { JsonShapeLimits } from '../src/util/json-shape.js';
 import type { FaceInstruments } from './face.js';
 
 export interface GatewayContext {
@@ -26,6 +27,8 @@ export interface GatewayContext {
   readonly instruments: FaceInstruments;
   /** Largest request body of the admission and agent faces. */
   readonly bodyLimit: number;
+  /** How deep and how large in members a JSON body may be (every face); absent: DEFAULT_JSON_SHAPE. */
+  readonly bodyShape?: JsonShapeLimits;
   /** The gateway's own username to the API server (its writes to approvals are told apart by it). */
   readonly gatewayUser?: string;
   /** Who an agent API bearer token belongs to; absent: the agent API answers 401. */

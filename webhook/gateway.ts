@@ -129,6 +129,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     agents,
     instruments: { metrics, log, decisions },
     bodyLimit: config.bodyLimit,
+    bodyShape: config.bodyShape,
     ...(gatewayUser ? { gatewayUser } : {}),
     ...(agentTokens ? { agentTokens } : {}),
     console,

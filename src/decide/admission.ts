@@ -62,7 +62,7 @@ export async function decideAdmission(req: AdmissionRequest, stage: AdmissionSta
   const input = admissionInput(req, active.agents, deps.namespaces.lookup(req.namespace ?? ''));
   try {
     // On mutate the evaluator runs the fix pipeline beside the evaluation: one hand-off.
-    const evaluation = await active.evaluator.evaluate('admission', input, { fix: stage === 'mutate' });
+    const evaluation = await active.evaluator.evaluate('admission', input, { fix: stage === 'mutate', requester: input.actor.username });
     return await settle(req, stage, input, evaluation, active, deps);
   } catch (err) {
     const message = failClosedMessage(asBelayError(err).message);

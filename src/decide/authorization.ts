@@ -71,7 +71,7 @@ export async function decideAuthorization(spec: SubjectAccessReviewSpec, deps: A
 
   const input = authorizationInput(spec, active.agents, deps.namespaces.lookup(spec.resourceAttributes.namespace ?? ''));
   try {
-    const { decision } = await active.evaluator.evaluate('authorization', input);
+    const { decision } = await active.evaluator.evaluate('authorization', input, { requester: input.actor.username });
     return await settle(input, decision, active, deps);
   } catch (err) {
     const message = asBelayError(err).message;

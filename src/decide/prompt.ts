@@ -22,7 +22,7 @@ export interface PromptOutcome extends AgentOutcome {
 export async function decidePrompt(req: PromptRequest, actor: Actor, deps: AgentDeps): Promise<PromptOutcome> {
   const active = activeOrThrow(deps);
   const { input, findings, redacted } = await promptInput(req, actor);
-  const decided = await evaluate(active, 'prompt', input);
+  const decided = await evaluate(active, 'prompt', input, actor.username);
   if (isOutcome(decided)) return { ...decided, findings, redacted };
   const base = { ...baseOutcome(decided, input, active.revision), findings, redacted };
   if (decided.decision === 'allow') return { ...base, decision: 'allow', verdict: 'allow', approval: null };

@@ -21,7 +21,7 @@ export interface ToolCallOutcome extends AgentOutcome {
 export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: AgentDeps): Promise<ToolCallOutcome> {
   const active = activeOrThrow(deps);
   const input = toolCallInput(req, actor, deps.namespaces.lookup(req.tool.target.namespace ?? ''));
-  const decided = await evaluate(active, 'toolcall', input);
+  const decided = await evaluate(active, 'toolcall', input, actor.username);
   if (isOutcome(decided)) return { ...decided, tool: req.tool, edited: false };
   const base = { ...baseOutcome(decided, input, active.revision), tool: req.tool, edited: false };
 
@@ -37,7 +37,7 @@ export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: A
     const edited = editedCall(req.tool, patch, args ?? null);
     if (!edited.ok) return edited;
     if (edited.tool === req.tool) return { ok: true, objectDigest: callDigest(req.tool) };
-    const again = await evaluate(active, 'toolcall', editedInput(input, edited.tool));
+    const again = await evaluate(active, 'toolcall', editedInput(input, edited.tool), actor.username);
     if (isOutcome(again)) return { ok: false, message: again.message ?? 'the edited call could not be evaluated' };
     if (again.decision === 'deny') return { ok: false, message: `the approver's edit is denied by policy: ${denialMessage(again.reasons, 'denied')}` };
     checked = { tool: edited.tool, decision: again };

@@ -39,7 +39,7 @@ export interface ToolResultOutcome extends AgentOutcome {
 export async function decideToolResult(req: ToolResultRequest, actor: Actor, deps: ToolResultDeps): Promise<ToolResultOutcome> {
   const active = activeOrThrow(deps);
   const { input, doc } = toolResultInput(req, actor, deps.namespaces.lookup(req.tool.target.namespace ?? ''));
-  const decided = await evaluate(active, 'toolresult', input);
+  const decided = await evaluate(active, 'toolresult', input, actor.username);
   if (isOutcome(decided)) return { ...decided, result: null, format: doc.format, redactions: [] };
   const base = baseOutcome(decided, input, active.revision);
   const redacted = (reveal: boolean) => {

@@ -42,6 +42,8 @@ export interface LoggedDecision {
   approvalId: string | null;
   latencyMs: number;
   input: PolicyInput | null;
+  /** Set when the input (and the policy's document) could not be redacted and were left out: why. */
+  inputOmitted?: string;
 }
 
 export interface DecisionLogOptions {
@@ -135,6 +137,33 @@ export async function redactRecord(entry: DecisionRecord): Promise<LoggedDecisio
   };
 }
 
+/**
+ * The line for an entry whose input could not be redacted (or written): what
+ * was decided and about whom, with the input and the policy's document left
+ * out — nothing unredacted is ever written.
+ */
+export function withoutInput(entry: DecisionRecord, err: unknown): LoggedDecision {
+  return {
+    time: entry.time,
+    kind: entry.kind,
+    face: entry.face,
+    id: entry.id,
+    revision: entry.revision,
+    actor: entry.actor,
+    request: entry.request,
+    inputDigest: null,
+    verdict: entry.verdict,
+    rules: entry.rules,
+    reasons: (entry.decision?.reasons ?? []).map((r) => ({ rule: r.rule, message: r.message, severity: r.severity })),
+    fixesApplied: null,
+    policy: null,
+    approvalId: entry.approvalId,
+    latencyMs: Math.round(entry.latencyMs * 1000) / 1000,
+    input: null,
+    inputOmitted: `the input could not be redacted for the log: ${err instanceof Error ? err.message : String(err)}`.slice(0, 512),
+  };
+}
+
 /** Writes JSON lines in the background; `record` never blocks a request. */
 export class DecisionLog implements DecisionSink {
   readonly #options: Required<Omit<DecisionLogOptions, 'onError' | 'destination'>> & Pick<DecisionLogOptions, 'onError'>;
@@ -205,7 +234,9 @@ export class DecisionLog implements DecisionSink {
           try {
             lines.push(`${JSON.stringify(await redactRecord(entry))}\n`);
           } catch (err) {
+            // Every decision is on record whatever its input's shape: without the input, if that is what failed.
             this.#options.onError?.(err);
+            lines.push(`${JSON.stringify(withoutInput(entry, err))}\n`);
           }
         }
         await this.#write(lines);

@@ -150,12 +150,12 @@ export function request(
   f: ConsoleFixture,
   method: string,
   pathname: string,
-  o: { token?: string; body?: unknown; raw?: string; contentType?: string } = {},
+  o: { token?: string; body?: unknown; raw?: string | Buffer; contentType?: string; headers?: Record<string, string> } = {},
 ): Promise<Reply> {
   const text = o.raw ?? (o.body === undefined ? undefined : JSON.stringify(o.body));
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...o.headers };
   if (o.token !== undefined) headers.authorization = `Bearer ${o.token}`;
-  if (text !== undefined) headers['content-type'] = o.contentType ?? 'application/json';
+  if (text !== undefined) headers['content-type'] ??= o.contentType ?? 'application/json';
   return new Promise((resolve, reject) => {
     const req = https.request(new URL(pathname, f.url), { method, ca: f.ca, headers }, (res) => {
       const chunks: Buffer[] = [];

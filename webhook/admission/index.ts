@@ -15,7 +15,7 @@ import { sendReview } from './send.js';
 
 export function admissionRoutes(ctx: GatewayContext): Router {
   const router = Router();
-  const body = jsonBody(ctx.bodyLimit);
+  const body = jsonBody(ctx.bodyLimit, ctx.bodyShape);
   router.post('/validate', ...body, serveFace(admissionFace('validate', ctx), ctx.instruments));
   router.post('/mutate', ...body, serveFace(admissionFace('mutate', ctx), ctx.instruments));
   return router;

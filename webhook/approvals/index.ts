@@ -18,7 +18,7 @@ import { type Face, type Handled, serveFace } from '../face.js';
 
 export function approvalWebhookRoutes(ctx: GatewayContext): Router {
   const router = Router();
-  const body = jsonBody(ctx.bodyLimit);
+  const body = jsonBody(ctx.bodyLimit, ctx.bodyShape);
   router.post('/mutate-approval', ...body, serveFace(approvalFace('mutate', ctx), ctx.instruments));
   router.post('/validate-approval', ...body, serveFace(approvalFace('validate', ctx), ctx.instruments));
   return router;

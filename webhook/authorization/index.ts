@@ -18,7 +18,7 @@ export const AUTHORIZATION_BODY_LIMIT = 64 * 1024;
 
 export function authorizationRoutes(ctx: GatewayContext): Router {
   const router = Router();
-  router.post('/authorize', ...jsonBody(AUTHORIZATION_BODY_LIMIT), serveFace(authorizationFace(ctx), ctx.instruments));
+  router.post('/authorize', ...jsonBody(AUTHORIZATION_BODY_LIMIT, ctx.bodyShape), serveFace(authorizationFace(ctx), ctx.instruments));
   return router;
 }
 
