@@ -15,8 +15,15 @@ export interface DeferredRequest {
   readonly input: PolicyInput;
   readonly decision: Decision;
   readonly revision: string;
-  /** The admission uid (or another idempotency key): seeing it twice is not a second use. */
+  /** The admission uid, or the caller's id for the request (recorded with a use, for the audit trail). */
   readonly requestUid: string;
+  /**
+   * `requestUid` is the API server's uid of an admission review: seeing it
+   * again moments after a use is the same call retried, not a second use.
+   * An id the caller picks (the agent API's requestId) never counts as one:
+   * whatever it is, an approval is used once.
+   */
+  readonly idempotent?: boolean;
   /** Dry runs get the same answer but must create and consume nothing. */
   readonly dryRun: boolean;
   /**

@@ -305,8 +305,8 @@ describe.each(Object.keys(stores))('approval lifecycle on the %s store', (kind) 
       phase: 'Consumed',
       consumption: { requestUid: 'call-3', objectDigest: `sha256:${JSON.stringify(rb).length}` },
     });
-    // The same call id again is the same use, checked again with the same edit.
-    expect((await gate.resolve(toolCallDeferred('call-3', crb, { admit }))).kind).toBe('approved');
+    // The same call id again is a new call: an agent's id is not the API server's uid, and an approval is used once.
+    expect((await gate.resolve(toolCallDeferred('call-3', crb, { admit }))).kind).toBe('pending');
   });
 
   it('keeps a read window on the record: every replica admits the same read until the use plus the window, then asks anew', async () => {

@@ -5,7 +5,8 @@
 //   Approved, before requiredBy       → use it up for this request (Consumed), admit once
 //   Consumed, inside the request's    → admit again (Secret reads: one use covers the same read
 //   window                              for a window, counted from the use on record)
-//   Consumed by this review's uid     → admit again (an idempotent retry of the same call)
+//   Consumed by this review's uid,    → admit again (the API server retrying the same call);
+//   moments ago (admission only)        an id an agent picks never counts: its call is a new use
 //   Consumed moments ago by belay's   → the same API request at a later stage (a reinvocation, or
 //   mutating webhook, same object       validation, which confirms the use once)
 //   Rejected, before requiredBy       → refuse with the approver's message
@@ -88,7 +89,7 @@ export class ApprovalLifecycle implements ApprovalGate {
     const namespace = this.namespaceFor(request);
     for (let race = 0; ; race++) {
       const records = await this.store.listByTarget(namespace, keys.target);
-      const used = records.find((r) => phaseOf(r) === 'Consumed' && r.status?.consumption?.requestUid === request.requestUid);
+      const used = request.idempotent ? this.#retried(records, request) : undefined;
       const inFlight = !used && request.stage ? this.#inFlight(records, request, keys) : undefined;
       const current = records
         .filter((r) => r.metadata.labels?.[LABELS.fingerprint] === keys.fingerprint)
@@ -106,6 +107,19 @@ export class ApprovalLifecycle implements ApprovalGate {
         throw new BelayError('conflict', `approval for this request kept changing while belay tried to use it; retry the request`);
       }
     }
+  }
+
+  /**
+   * The use this very review made, if it is seen again while its request can
+   * still be in flight: the API server retrying one call. Later, the same uid
+   * is no excuse for a second use.
+   */
+  #retried(records: readonly ApprovalRequest[], request: DeferredRequest): ApprovalRequest | undefined {
+    const now = this.#now().getTime();
+    return records.find((r) => {
+      const c = r.status?.consumption;
+      return phaseOf(r) === 'Consumed' && c?.requestUid === request.requestUid && now - Date.parse(c.at) <= IN_FLIGHT_MS;
+    });
   }
 
   /**

@@ -65,7 +65,7 @@ export function policyInput(object: JsonObject | null, over: Partial<PolicyInput
 }
 
 export function deferred(uid: string, object: JsonObject | null = deployment(), over: Partial<DeferredRequest> = {}): DeferredRequest {
-  return { input: policyInput(object), decision: deferDecision(), revision: 'rev-1', requestUid: uid, dryRun: false, ...over };
+  return { input: policyInput(object), decision: deferDecision(), revision: 'rev-1', requestUid: uid, idempotent: true, dryRun: false, ...over };
 }
 
 /** A deferred tool call (the agent gate's tool-call face): no object, the tool and its arguments. */

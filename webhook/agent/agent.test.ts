@@ -166,8 +166,8 @@ describe('POST /v1/tool-calls:evaluate', () => {
       tool: { name: 'resources_create_or_update', arguments: { resource: rb }, target: { kind: 'RoleBinding', namespace: 'team-a' } },
     });
     expect(h.decisions.at(-1)).toMatchObject({ verdict: 'approved', approvalId: id, request: { kind: 'RoleBinding', namespace: 'team-a' } });
-    // Retrying with the same request id is the same use; a new id after use needs a new approval.
-    expect((await evaluate(call3)).body.decision).toBe('allow');
+    // The approval was used once: the same request id again is not a free replay, it asks anew (issue 12).
+    expect((await evaluate(call3)).body).toMatchObject({ decision: 'defer', approval: { phase: 'Pending' } });
     expect((await evaluate({ ...call3, requestId: 'uc3-2' })).body).toMatchObject({ decision: 'defer', approval: { phase: 'Pending' } });
   });
 
