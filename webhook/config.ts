@@ -3,11 +3,15 @@
 // every default lives here. startGateway takes the same shape with any part
 // left out (tests), filled from the same defaults.
 
+import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { parse as parseYaml } from 'yaml';
 import { DEFAULT_APPROVER_GROUPS } from '../src/approvals/resource.js';
-import type { BundleSourceSpec } from '../src/bundle/select.js';
+import { type BundleSourceSpec, DEFAULT_BUNDLE } from '../src/bundle/select.js';
 import { readVerificationKey, type VerificationConfig, verificationConfig } from '../src/bundle/verify.js';
+import type { JsonObject } from '../src/contract/index.js';
 import { asBelayError } from '../src/errors.js';
+import { type AgentSelector, agentSelectorFromData, DEFAULT_AGENTS } from '../src/identity/agents.js';
 import type { DecisionLogOptions } from '../src/observe/decision-log.js';
 import { DEFAULT_EVAL_TIMEOUT_MS } from '../src/policy/pool.js';
 import { parseDuration } from '../src/util/duration.js';
@@ -24,6 +28,8 @@ export interface GatewayConfig {
   readonly verification: VerificationConfig | null;
   /** The cluster to watch namespaces in and keep approvals in; local mode without it. */
   readonly kubeconfig: string | undefined;
+  /** Who is an agent until a bundle is active: refused then (fail closed), while everyone else passes untouched. */
+  readonly agentsBeforeBundle: AgentSelector;
   /** Largest request body of the admission and agent faces. */
   readonly bodyLimit: number;
   /** How deep, and how many objects, arrays and members, a JSON body may hold (checked before it is parsed). */
@@ -73,7 +79,7 @@ export type GatewayConfigInput = Partial<Omit<GatewayConfig, Sections>> & {
   readonly decisionLog?: (Partial<NonNullable<GatewayConfig['decisionLog']>> & Pick<NonNullable<GatewayConfig['decisionLog']>, 'destination'>) | null;
 };
 
-export const DEFAULT_BUNDLE = '.build/bundle.tar.gz';
+export { DEFAULT_BUNDLE };
 
 export const DEFAULTS: GatewayConfig = {
   host: '127.0.0.1',
@@ -82,6 +88,7 @@ export const DEFAULTS: GatewayConfig = {
   bundle: { file: DEFAULT_BUNDLE },
   verification: null,
   kubeconfig: undefined,
+  agentsBeforeBundle: DEFAULT_AGENTS,
   bodyLimit: DEFAULT_BODY_LIMIT,
   bodyShape: DEFAULT_JSON_SHAPE,
   evaluation: { mode: 'pool', workers: undefined, timeoutMs: DEFAULT_EVAL_TIMEOUT_MS },
@@ -108,6 +115,7 @@ export function resolveConfig(input: GatewayConfigInput): GatewayConfig {
     bundle: input.bundle ?? d.bundle,
     verification: input.verification ?? d.verification,
     kubeconfig: input.kubeconfig ?? d.kubeconfig,
+    agentsBeforeBundle: input.agentsBeforeBundle ?? d.agentsBeforeBundle,
     bodyLimit: input.bodyLimit ?? d.bodyLimit,
     bodyShape: { ...d.bodyShape, ...defined(input.bodyShape) },
     evaluation: { ...d.evaluation, ...defined(input.evaluation) },
@@ -144,6 +152,7 @@ export interface ServeFlags {
   decisionLogMaxFiles: number;
   tlsDir: string;
   kubeconfig?: string;
+  agentsFile?: string;
   bodyLimit: number;
   bodyMaxDepth: number;
   bodyMaxContainers: number;
@@ -199,6 +208,11 @@ export function addServeFlags(command: Command): Command {
     .addOption(new Option('--decision-log-max-files <n>', 'rotated decision logs kept').argParser(nonNegativeInt('--decision-log-max-files')).default(5))
     .option('--tls-dir <dir>', 'directory holding ca.crt, tls.crt, tls.key (a development CA is made there when absent)', env.BELAY_TLS_DIR ?? d.tlsDir)
     .option('--kubeconfig <file>', 'kubeconfig of the cluster to watch namespaces and store approvals in (local mode without it)', env.BELAY_KUBECONFIG)
+    .option(
+      '--agents-file <file>',
+      "who is an agent until a policy bundle is active (YAML like data.belay.config.agents: serviceAccountNamespaces, serviceAccounts, groups, usernames); agents are refused then and everyone else passes (default: the default bundle's, service accounts in namespace agents and group belay:agents)",
+      env.BELAY_AGENTS_FILE,
+    )
     .addOption(new Option('--body-limit <bytes>', 'largest request body accepted').argParser(positiveInt('--body-limit')).default(d.bodyLimit))
     .addOption(
       new Option('--body-max-depth <n>', 'deepest nesting of objects and arrays a JSON body may have')
@@ -304,6 +318,7 @@ export function configFromFlags(flags: ServeFlags, devTokens?: { agents: string;
           })
         : null,
     kubeconfig: flags.kubeconfig,
+    ...(flags.agentsFile ? { agentsBeforeBundle: readAgentsFile(flags.agentsFile) } : {}),
     bodyLimit: flags.bodyLimit,
     bodyShape: { maxDepth: flags.bodyMaxDepth, maxContainers: flags.bodyMaxContainers, maxMembers: flags.bodyMaxMembers },
     evaluation: { mode: flags.evaluator, workers: flags.evalWorkers, timeoutMs: flags.evalTimeoutMs },
@@ -319,6 +334,19 @@ export function configFromFlags(flags: ServeFlags, devTokens?: { agents: string;
     console: { approverTokenFile: flags.approverTokenFile ?? devTokens?.approvers },
     decisionLog: flags.decisionLog ? { destination: flags.decisionLog, maxBytes: flags.decisionLogMaxBytes, maxFiles: flags.decisionLogMaxFiles } : null,
   });
+}
+
+/** An agents file: the `agents` block of policies/data.json as YAML or JSON (or that block under belay.config). */
+function readAgentsFile(file: string): AgentSelector {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new InvalidArgumentError(`--agents-file ${file}: ${asBelayError(err).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidArgumentError(`--agents-file ${file} must hold a mapping`);
+  const block = parsed as JsonObject;
+  return agentSelectorFromData(block.belay ? block : { belay: { config: { agents: block } } });
 }
 
 function pollRange(value: string): [number, number] {

@@ -23,6 +23,12 @@ export interface GatewayContext {
   readonly namespaces: NamespaceDirectory;
   /** Who is an agent, as of the active bundle (nobody before one is active). */
   readonly agents: () => AgentSelector;
+  /**
+   * Who is an agent until a bundle is active (the gateway's --agents-file):
+   * agents are refused then, everyone else passes untouched. Absent, nobody
+   * can be told apart before a bundle, and admission refuses everyone.
+   */
+  readonly agentsBeforeBundle?: AgentSelector;
   /** Metrics, logs and the decision log: written by the face wrapper only. */
   readonly instruments: FaceInstruments;
   /** Largest request body of the admission and agent faces. */

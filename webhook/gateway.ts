@@ -63,7 +63,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const store = new PolicyStore(options.prepare ?? evaluatorFor(config, log, metrics));
   store.onChange((event) => {
-    if ('failure' in event) {
+    if ('recovered' in event) {
+      metrics.bundleLastFailure.set(0);
+      log.info(
+        { revision: event.recovered.revision, digest: event.recovered.digest },
+        'the bundle source serves the active bundle again; the refusal is cleared',
+      );
+    } else if ('failure' in event) {
       metrics.bundleActivations.inc({ result: 'failed' });
       metrics.bundleLastFailure.set(1);
       log.error({ source: event.failure.source, err: event.failure.message }, 'bundle refused; the previous bundle keeps serving');
@@ -108,7 +114,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const agents = () => store.current()?.agents ?? NO_AGENTS;
   const approvals: Approvals | undefined = options.approvalGate
     ? undefined
-    : await startApprovals({ ...config.approvals, ...(kubeConfig ? { kubeConfig } : {}), agents, log, decisions, registry: metrics.registry });
+    : await startApprovals({
+        ...config.approvals,
+        ...(kubeConfig ? { kubeConfig } : {}),
+        // No bundle, no decisions: the local store refuses them until one is active.
+        agents: () => store.current()?.agents,
+        log,
+        decisions,
+        registry: metrics.registry,
+      });
   const gatewayUser = approvals?.gatewayUser ?? config.approvals.gatewayUser;
   const agentTokens = selectAuthenticator({
     ...(kubeConfig ? { kubeConfig } : {}),
@@ -127,6 +141,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(approvals ? { approvalStore: approvals.store } : {}),
     namespaces,
     agents,
+    agentsBeforeBundle: config.agentsBeforeBundle,
     instruments: { metrics, log, decisions },
     bodyLimit: config.bodyLimit,
     bodyShape: config.bodyShape,

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AGENT, deferred, deployment, secretRead, toolCallDeferred } from '../testkit/approval-requests.js';
+import { AGENT, deferred, deployment, secretRead, toolCallDeferred, withAgents } from '../testkit/approval-requests.js';
 import { type FakeKube, startFakeKube } from '../testkit/fake-kube.js';
 import { objectDigest } from './fingerprint.js';
 import type { AdmitCheck, DeferredRequest, GateOutcome } from './gate.js';
@@ -28,8 +28,8 @@ const stores: Record<string, () => Promise<Harness>> = {
   local: async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'belay-approvals-'));
     return {
-      store: await LocalApprovalStore.open(dir),
-      other: () => LocalApprovalStore.open(dir),
+      store: await LocalApprovalStore.open(dir, withAgents),
+      other: () => LocalApprovalStore.open(dir, withAgents),
       close: async () => rmSync(dir, { recursive: true, force: true }),
     };
   },

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { deferred } from '../testkit/approval-requests.js';
+import { deferred, withAgents } from '../testkit/approval-requests.js';
 import { requestKeys } from './fingerprint.js';
 import { LocalApprovalStore, RACY_MS } from './local-store.js';
 import { newApprovalRequest } from './record.js';
@@ -191,9 +191,28 @@ for (let i = 0; ; i++) {
     expect(onDisk.status?.phase).toBe('Approved');
   });
 
+  it('decides nothing while it cannot tell agents from approvers (no bundle active)', async () => {
+    let active = false;
+    const store = await LocalApprovalStore.open(dir, { agents: () => (active ? withAgents.agents() : undefined) });
+    const { request } = await store.create(draft());
+    const { namespace, name } = request.metadata;
+    for (const who of [ALICE, { username: 'system:serviceaccount:agents:bot', groups: ['belay:approvers'] }]) {
+      await expect(store.decide(namespace, name, { phase: 'Approved' }, who)).rejects.toMatchObject({
+        code: 'not_ready',
+        message: expect.stringMatching(/no active policy bundle, so it cannot tell agents from approvers/),
+      });
+    }
+    // A store opened without a selector at all (the CLI before it read a bundle) refuses too.
+    const bare = await LocalApprovalStore.open(dir);
+    await expect(bare.decide(namespace, name, { phase: 'Approved' }, ALICE)).rejects.toMatchObject({ code: 'not_ready' });
+    expect(phaseOf((await store.get(namespace, name))!)).toBe('Pending');
+    active = true;
+    expect((await store.decide(namespace, name, { phase: 'Approved' }, ALICE)).status?.phase).toBe('Approved');
+  });
+
   it('answers lookups from its index, and sees at once what another store on the same directory writes', async () => {
     const a = await LocalApprovalStore.open(dir, { clock: settledClock });
-    const b = await LocalApprovalStore.open(dir, { clock: settledClock });
+    const b = await LocalApprovalStore.open(dir, { clock: settledClock, ...withAgents });
     const { request } = await b.create(draft());
     const target = targetOf(request);
     expect((await a.listByTarget('prod', target)).map(phaseOf)).toEqual(['Pending']);
@@ -226,7 +245,7 @@ for (let i = 0; ; i++) {
     writeFileSync(
       script,
       `import { LocalApprovalStore } from ${JSON.stringify(path.join(here, 'local-store.ts'))};
-const store = await LocalApprovalStore.open(${JSON.stringify(dir)});
+const store = await LocalApprovalStore.open(${JSON.stringify(dir)}, { agents: () => (${JSON.stringify(withAgents.agents())}) });
 await store.decide('prod', ${JSON.stringify(request.metadata.name)}, { phase: 'Rejected', message: 'not today' }, ${JSON.stringify(ALICE)});
 `,
     );

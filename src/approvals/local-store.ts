@@ -24,14 +24,18 @@ import type { BigIntStats } from 'node:fs';
 import { type FileHandle, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BelayError } from '../errors.js';
-import { type AgentSelector, NO_AGENTS, type UserInfo } from '../identity/agents.js';
+import type { AgentSelector, UserInfo } from '../identity/agents.js';
 import { type ApprovalRequest, isNamespaceName, isObjectName, LABELS, rfc3339 } from './resource.js';
 import { checkStatusChange, decidedStatus, type ReviewContext } from './separation.js';
 import type { ApprovalStore, HumanDecision } from './store.js';
 
 export interface LocalStoreOptions {
-  /** Who counts as an agent when a decision is checked (the active bundle's selector). */
-  agents?: () => AgentSelector;
+  /**
+   * Who counts as an agent when a decision is checked: the active bundle's
+   * selector. Undefined (no bundle active, or none given) refuses every
+   * decision: without it an agent could approve.
+   */
+  agents?: () => AgentSelector | undefined;
   now?: () => Date;
   /** How long to wait for another writer's lock before giving up. */
   lockTimeoutMs?: number;
@@ -190,8 +194,15 @@ export class LocalApprovalStore implements ApprovalStore {
   }
 
   async decide(namespace: string, name: string, decision: HumanDecision, as: UserInfo): Promise<ApprovalRequest> {
+    const agents = this.#options.agents?.();
+    if (!agents) {
+      throw new BelayError(
+        'not_ready',
+        'belay has no active policy bundle, so it cannot tell agents from approvers: no approval can be decided until one is active',
+      );
+    }
     return this.#update(namespace, name, (current) => {
-      const ctx: ReviewContext = { gatewayUser: undefined, agents: this.#options.agents?.() ?? NO_AGENTS, now: this.#now() };
+      const ctx: ReviewContext = { gatewayUser: undefined, agents, now: this.#now() };
       const status = decidedStatus(current, decision, as, ctx);
       const check = checkStatusChange(current, { ...current, status }, as, ctx);
       if (!check.ok) throw new BelayError('forbidden', check.message);

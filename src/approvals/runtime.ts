@@ -28,7 +28,8 @@ export interface ApprovalsOptions {
   namespace?: string;
   approverGroups?: readonly string[];
   ttlMs?: number;
-  agents: () => AgentSelector;
+  /** Who is an agent, as of the active bundle; undefined while none is (no approval can be decided then). */
+  agents: () => AgentSelector | undefined;
   log: Logger;
   decisions?: DecisionSink;
   registry?: Registry;

@@ -6,7 +6,7 @@ import type { ApprovalGate } from '../approvals/gate.js';
 import type { ActivePolicy } from '../bundle/active.js';
 import type { Decision, PatchOperation, PolicyInput, Reason } from '../contract/index.js';
 import { asBelayError } from '../errors.js';
-import { isAgent } from '../identity/agents.js';
+import { type AgentSelector, isAgent } from '../identity/agents.js';
 import { type AdmissionRequest, admissionInput } from '../input/admission.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
 import { decisionObservation, type Observation, requestSummary } from '../observe/observe.js';
@@ -38,22 +38,13 @@ export interface AdmissionDeps {
   policy: () => ActivePolicy | undefined;
   approvals: ApprovalGate;
   namespaces: NamespaceDirectory;
+  /** Who is an agent while no bundle is active (the gateway's configuration); absent, nobody can be told apart. */
+  agentsBeforeBundle?: AgentSelector;
 }
 
 export async function decideAdmission(req: AdmissionRequest, stage: AdmissionStage, deps: AdmissionDeps): Promise<AdmissionOutcome> {
   const active = deps.policy();
-  if (!active) {
-    return {
-      allowed: false,
-      code: 503,
-      message: 'belay has no active policy bundle yet, so agent requests are refused (fail closed); check the gateway log',
-      warnings: [],
-      auditAnnotations: { decision: 'error' },
-      verdict: 'error',
-      rules: [],
-      revision: '',
-    };
-  }
+  if (!active) return withoutBundle(req, deps.agentsBeforeBundle);
   const revision = active.revision;
   if (!isAgent(active.agents, req.userInfo)) {
     return { allowed: true, warnings: [], auditAnnotations: {}, verdict: 'skip', rules: [], revision };
@@ -78,6 +69,20 @@ export async function decideAdmission(req: AdmissionRequest, stage: AdmissionSta
       input,
     };
   }
+}
+
+/**
+ * No bundle yet: agents are refused (fail closed), everyone else passes
+ * untouched, as always. Without a selector nobody can be told apart, so the
+ * request is refused, and the message says why rather than calling a human an agent.
+ */
+function withoutBundle(req: AdmissionRequest, agents: AgentSelector | undefined): AdmissionOutcome {
+  const base = { warnings: [], rules: [], revision: '' };
+  if (agents && !isAgent(agents, req.userInfo)) return { ...base, allowed: true, auditAnnotations: {}, verdict: 'skip' };
+  const message = agents
+    ? 'belay has no active policy bundle yet, so requests from agents are refused (fail closed); retry shortly, or ask a platform admin to check the gateway log'
+    : `belay has no active policy bundle yet and cannot tell whether ${JSON.stringify(req.userInfo.username ?? '')} is an agent, so it refuses the request (fail closed); retry shortly, or ask a platform admin to check the gateway log`;
+  return { ...base, allowed: false, code: 503, message, auditAnnotations: { decision: 'error' }, verdict: 'error' };
 }
 
 async function settle(

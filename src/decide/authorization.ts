@@ -19,7 +19,7 @@ import type { ApprovalGate } from '../approvals/gate.js';
 import type { ActivePolicy } from '../bundle/active.js';
 import type { Decision, JsonObject, PolicyInput } from '../contract/index.js';
 import { asBelayError } from '../errors.js';
-import { isAgent } from '../identity/agents.js';
+import { type AgentSelector, isAgent } from '../identity/agents.js';
 import { authorizationInput, type SubjectAccessReviewSpec } from '../input/authorization.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
 import { decisionObservation, type Observation, requestSummary } from '../observe/observe.js';
@@ -52,6 +52,8 @@ export interface AuthorizationDeps {
   namespaces: NamespaceDirectory;
   grants: ReadGrants;
   now?: () => number;
+  /** Who is an agent while no bundle is active (the gateway's configuration). */
+  agentsBeforeBundle?: AgentSelector;
 }
 
 /** No opinion: the next authorizer (RBAC) decides. */
@@ -61,8 +63,18 @@ export async function decideAuthorization(spec: SubjectAccessReviewSpec, deps: A
   const active = deps.policy();
   const user = { username: spec.user ?? '', groups: spec.groups ?? [], extra: spec.extra ?? {} };
   if (!active) {
-    // Without a bundle nobody can tell agents apart; the API server's failurePolicy decides for the rest.
-    return { status: { allowed: false, denied: false, evaluationError: 'belay has no active policy bundle yet' }, verdict: 'error', rules: [], revision: '' };
+    const agents = deps.agentsBeforeBundle;
+    // Without a selector nobody can be told apart: no opinion with the error, the API server's failurePolicy decides.
+    if (!agents)
+      return { status: { allowed: false, denied: false, evaluationError: 'belay has no active policy bundle yet' }, verdict: 'error', rules: [], revision: '' };
+    if (!spec.resourceAttributes || !isAgent(agents, user)) return { status: NO_OPINION, verdict: 'skip', rules: [], revision: '' };
+    const reason = 'belay: no active policy bundle yet, so reads by agents are refused (fail closed); retry shortly';
+    return {
+      status: { allowed: false, denied: true, reason, evaluationError: 'belay has no active policy bundle yet' },
+      verdict: 'error',
+      rules: [],
+      revision: '',
+    };
   }
   const revision = active.revision;
   if (!spec.resourceAttributes || !isAgent(active.agents, user)) {

@@ -20,6 +20,7 @@ import type { Actor, Decision, ToolCallRequest } from '../contract/index.js';
 import { agentSelectorFromData } from '../identity/agents.js';
 import type { AdmissionRequest } from '../input/admission.js';
 import { namesOnly } from '../namespaces/directory.js';
+import { withAgents } from '../testkit/approval-requests.js';
 import { startFakeKube } from '../testkit/fake-kube.js';
 import { decideAdmission } from './admission.js';
 import { decideAuthorization, ReadGrants } from './authorization.js';
@@ -67,7 +68,7 @@ const now = () => new Date(clock);
 const STORES: Record<string, () => Promise<Stores>> = {
   local: async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'belay-single-use-'));
-    return { open: () => LocalApprovalStore.open(dir, { now }), close: async () => rmSync(dir, { recursive: true, force: true }) };
+    return { open: () => LocalApprovalStore.open(dir, { now, ...withAgents }), close: async () => rmSync(dir, { recursive: true, force: true }) };
   },
   cluster: async () => {
     const kube = await startFakeKube({ username: 'belay-gateway' });
@@ -79,7 +80,11 @@ const deployment = {
   apiVersion: 'apps/v1',
   kind: 'Deployment',
   metadata: { name: 'web', namespace: 'prod-billing' },
-  spec: { replicas: 5, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } },
+  spec: {
+    replicas: 5,
+    selector: { matchLabels: { app: 'web' } },
+    template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } },
+  },
 };
 const review = (uid: string): AdmissionRequest => ({
   uid,
@@ -94,13 +99,21 @@ const review = (uid: string): AdmissionRequest => ({
   dryRun: false,
 });
 const call = (requestId?: string): ToolCallRequest => ({
-  tool: { name: 'resources_delete', arguments: { kind: 'Deployment', namespace: 'prod-billing', name: 'web' }, target: { verb: 'delete', kind: 'Deployment', namespace: 'prod-billing', name: 'web' } },
+  tool: {
+    name: 'resources_delete',
+    arguments: { kind: 'Deployment', namespace: 'prod-billing', name: 'web' },
+    target: { verb: 'delete', kind: 'Deployment', namespace: 'prod-billing', name: 'web' },
+  },
   context: {},
   ...(requestId ? { requestId } : {}),
   dryRun: false,
 });
 const secretResult = { kind: 'Secret', apiVersion: 'v1', metadata: { name: 'db' }, data: { password: 'czNjcjN0' } };
-const sar = { user: AGENT, groups: ['system:serviceaccounts'], resourceAttributes: { verb: 'get', version: 'v1', resource: 'secrets', namespace: 'prod-billing', name: 'db' } };
+const sar = {
+  user: AGENT,
+  groups: ['system:serviceaccounts'],
+  resourceAttributes: { verb: 'get', version: 'v1', resource: 'secrets', namespace: 'prod-billing', name: 'db' },
+};
 
 /**
  * Each face as a function of (replica, n): one request, and whether it was let
@@ -135,7 +148,10 @@ describe.each(Object.keys(STORES))('single use on the %s store', (kind) => {
     for (let i = 0; i < 2; i++) {
       const s = await stores.open();
       const approvals = new ApprovalLifecycle({ store: s, namespace: 'belay', now });
-      replicas.push({ approvals, deps: { policy: () => policy, approvals, namespaces: namesOnly, approvalStore: s, now, grants: new ReadGrants({ maxAgeMs: 0 }) } });
+      replicas.push({
+        approvals,
+        deps: { policy: () => policy, approvals, namespaces: namesOnly, approvalStore: s, now, grants: new ReadGrants({ maxAgeMs: 0 }) },
+      });
     }
     store = await stores.open();
   });
@@ -191,7 +207,7 @@ describe.each(Object.keys(STORES))('single use on the %s store', (kind) => {
   }, 60_000);
 
   it('authorization: reads in the window after the one use pass, on either replica; the window ends, and so do they', async () => {
-    const read = (n: number) => decideAuthorization(sar, replicas[n % 2]!.deps);
+    const read = (n: number) => decideAuthorization(sar, { ...replicas[n % 2]!.deps, now: () => clock });
     expect((await read(0)).verdict).toBe('defer');
     await approveAll();
     const outcomes = await Promise.all(Array.from({ length: REPLAYS }, (_, n) => read(n)));

@@ -164,7 +164,12 @@ export async function startFakeKube(options: { username?: string } = {}): Promis
         // A merge patch that names a resourceVersion is a precondition, as on the real API server.
         const pre = patch.metadata?.resourceVersion;
         if (pre !== undefined && pre !== current.metadata.resourceVersion) {
-          return status(res, 409, 'Conflict', `Operation cannot be fulfilled on ${plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+          return status(
+            res,
+            409,
+            'Conflict',
+            `Operation cannot be fulfilled on ${plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+          );
         }
         const next = {
           ...current,

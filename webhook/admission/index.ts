@@ -22,7 +22,12 @@ export function admissionRoutes(ctx: GatewayContext): Router {
 }
 
 function admissionFace(stage: AdmissionStage, ctx: GatewayContext): Face<AdmissionRequest, AdmissionResponse> {
-  const deps = { policy: activePolicy(ctx), approvals: ctx.approvals, namespaces: ctx.namespaces };
+  const deps = {
+    policy: activePolicy(ctx),
+    approvals: ctx.approvals,
+    namespaces: ctx.namespaces,
+    ...(ctx.agentsBeforeBundle ? { agentsBeforeBundle: ctx.agentsBeforeBundle } : {}),
+  };
   const answered = (request: AdmissionRequest, outcome: AdmissionOutcome): Handled<AdmissionResponse> => ({
     answer: toResponse(request.uid, outcome),
     observation: admissionObservation(request, outcome),
