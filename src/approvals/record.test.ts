@@ -2,7 +2,7 @@
 // within the CRD's bounds, never a Secret's values.
 
 import { describe, expect, it } from 'vitest';
-import { deferDecision, deferred, policyInput } from '../testkit/approval-requests.js';
+import { deferDecision, deferred, policyInput, toolCallDeferred } from '../testkit/approval-requests.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
 import { requestKeys } from './fingerprint.js';
 import { newApprovalRequest } from './record.js';
@@ -52,6 +52,21 @@ describe('approval record', () => {
     expect(r.spec.object).toBeNull();
     expect(r.spec.objectExcerpt!.length).toBeLessThan(9_000);
     expect(r.spec.objectDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it("keeps an excerpt of a tool call's arguments too large to store", () => {
+    const huge = { resource: 'x'.repeat(2 * 1024 * 1024) };
+    const r = build(toolCallDeferred('t-1', huge));
+    const tool = r.spec.tool as { name: string; arguments: unknown; argumentsExcerpt: string; target: unknown };
+    expect(tool).toMatchObject({ name: 'resources_create_or_update', arguments: null, target: { kind: 'ClusterRoleBinding' } });
+    expect(tool.argumentsExcerpt.length).toBeLessThan(9 * 1024);
+    expect(Buffer.byteLength(JSON.stringify(r))).toBeLessThan(64 * 1024);
+    // The request is still the one that was asked: same digest, so an approval of it is found.
+    expect(r.spec.objectDigest).toBe(requestKeys(toolCallDeferred('t-1', huge).input).objectDigest);
+    // A small one is kept whole.
+    expect((build(toolCallDeferred('t-2', { resource: 'kind: RoleBinding' })).spec.tool as { arguments: unknown }).arguments).toEqual({
+      resource: 'kind: RoleBinding',
+    });
   });
 
   it("stays inside the CRD's bounds for what agents control", () => {

@@ -5,7 +5,7 @@
 import { type AgentContext, DEFAULT_APPROVAL_TTL, type JsonObject, type PolicyInput } from '../contract/index.js';
 import { fromValue, redactResult } from '../redact/index.js';
 import { parseDuration } from '../util/duration.js';
-import { approvalName, type RequestKeys, stripVolatile } from './fingerprint.js';
+import { approvalName, type RequestKeys, requesterKey, stripVolatile } from './fingerprint.js';
 import type { DeferredRequest } from './gate.js';
 import { APPROVAL_API_VERSION, APPROVAL_KIND, type ApprovalRequest, DEFAULT_APPROVER_GROUPS, LABELS, type RequestedAction, rfc3339 } from './resource.js';
 
@@ -43,6 +43,7 @@ export function newApprovalRequest(req: DeferredRequest, keys: RequestKeys, opti
         [LABELS.target]: keys.target,
         [LABELS.fingerprint]: keys.fingerprint,
         [LABELS.attempt]: String(options.attempt),
+        [LABELS.requester]: requesterKey(input.actor.username),
         [LABELS.managedBy]: 'belay',
       },
     },
@@ -59,7 +60,7 @@ export function newApprovalRequest(req: DeferredRequest, keys: RequestKeys, opti
       objectDigest: keys.objectDigest,
       object,
       ...(excerpt !== undefined ? { objectExcerpt: excerpt } : {}),
-      ...(input.tool ? { tool: input.tool } : {}),
+      ...(input.tool ? { tool: storedTool(input.tool, options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES) } : {}),
       reasons: decision.reasons.slice(0, 64).map((r) => ({ rule: cut(r.rule, 256), message: cut(r.message, 4096), severity: r.severity })),
       fixes: decision.fixes.slice(0, 256),
       bundleRevision: cut(req.revision, 256),
@@ -114,6 +115,23 @@ function storedObject(input: PolicyInput, redact: readonly string[], maxBytes: n
   const text = JSON.stringify(safe);
   if (Buffer.byteLength(text) <= maxBytes) return { object: safe };
   return { object: null, excerpt: `${Buffer.from(text).subarray(0, EXCERPT_BYTES).toString('utf8')}…` };
+}
+
+/**
+ * The tool call a human reviews, bounded like the object: arguments too large
+ * to keep are replaced by an excerpt (the approval still matches the call by
+ * its digest; an edit of them is made on the retried call's own arguments).
+ */
+function storedTool(tool: JsonObject, maxBytes: number): JsonObject {
+  const text = JSON.stringify(tool);
+  if (Buffer.byteLength(text) <= maxBytes) return tool;
+  const args = JSON.stringify(tool.arguments ?? null);
+  return {
+    name: typeof tool.name === 'string' ? cut(tool.name, 253) : null,
+    target: tool.target ?? null,
+    arguments: null,
+    argumentsExcerpt: `${Buffer.from(args).subarray(0, EXCERPT_BYTES).toString('utf8')}…`,
+  };
 }
 
 /** The CRD's bounds for agent context; values outside them are dropped, not refused. */
