@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
+import { DEFAULT_MAX_OPEN_PER_REQUESTER, DEFAULT_MAX_OPEN_PER_TARGET } from '../src/approvals/lifecycle.js';
 import { DEFAULT_APPROVER_GROUPS } from '../src/approvals/resource.js';
 import { type BundleSourceSpec, DEFAULT_BUNDLE } from '../src/bundle/select.js';
 import { readVerificationKey, type VerificationConfig, verificationConfig } from '../src/bundle/verify.js';
@@ -55,6 +56,9 @@ export interface GatewayConfig {
     readonly ttlMs: number | undefined;
     /** How long finished approvals are kept before they are deleted; undefined: 24h. */
     readonly retentionMs: number | undefined;
+    /** Requests that may wait for a human at once for one target (different content), and from one requester. */
+    readonly maxOpenPerTarget: number;
+    readonly maxOpenPerRequester: number;
   };
   readonly agentApi: {
     /** Static bearer tokens (local mode); without it tokens are checked with a TokenReview in a cluster. */
@@ -99,6 +103,8 @@ export const DEFAULTS: GatewayConfig = {
     gatewayUser: undefined,
     ttlMs: undefined,
     retentionMs: undefined,
+    maxOpenPerTarget: DEFAULT_MAX_OPEN_PER_TARGET,
+    maxOpenPerRequester: DEFAULT_MAX_OPEN_PER_REQUESTER,
   },
   agentApi: { tokenFile: undefined, audiences: [] },
   console: { approverTokenFile: undefined },
@@ -167,6 +173,8 @@ export interface ServeFlags {
   approverGroup: string[];
   approvalTtl?: number;
   approvalRetention?: number;
+  maxOpenApprovalsPerTarget: number;
+  maxOpenApprovalsPerRequester: number;
   agentTokenFile?: string;
   agentTokenAudience?: string[];
   approverTokenFile?: string;
@@ -267,6 +275,16 @@ export function addServeFlags(command: Command): Command {
         .argParser(durationMs)
         .default(env.BELAY_APPROVAL_RETENTION ? durationMs(env.BELAY_APPROVAL_RETENTION) : undefined, '24h'),
     )
+    .addOption(
+      new Option('--max-open-approvals-per-target <n>', 'approval requests (of different content) that may wait for a human at once for one target')
+        .argParser(positiveInt('--max-open-approvals-per-target'))
+        .default(d.approvals.maxOpenPerTarget),
+    )
+    .addOption(
+      new Option('--max-open-approvals-per-requester <n>', 'approval requests one agent may have waiting for a human at once')
+        .argParser(positiveInt('--max-open-approvals-per-requester'))
+        .default(d.approvals.maxOpenPerRequester),
+    )
     .option(
       '--agent-token-file <file>',
       'agent API bearer tokens (YAML list of {token, username, groups}); without it, tokens are checked with a TokenReview against --kubeconfig',
@@ -329,6 +347,8 @@ export function configFromFlags(flags: ServeFlags, devTokens?: { agents: string;
       gatewayUser: flags.gatewayUser,
       ttlMs: flags.approvalTtl,
       retentionMs: flags.approvalRetention,
+      maxOpenPerTarget: flags.maxOpenApprovalsPerTarget,
+      maxOpenPerRequester: flags.maxOpenApprovalsPerRequester,
     },
     agentApi: { tokenFile: flags.agentTokenFile ?? devTokens?.agents, audiences: flags.agentTokenAudience ?? [] },
     console: { approverTokenFile: flags.approverTokenFile ?? devTokens?.approvers },

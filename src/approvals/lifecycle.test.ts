@@ -356,6 +356,45 @@ describe.each(Object.keys(stores))('approval lifecycle on the %s store', (kind) 
     expect(messages.prompt).toMatch(/then send the same prompt again, which is let through once\.$/);
   });
 
+  it('records no more than the cap of open requests per target and per requester, and says why', async () => {
+    const capped = new ApprovalLifecycle({ store: h.store, namespace: 'belay', now, maxOpenPerTarget: 3, maxOpenPerRequester: 5 });
+    // One target (Deployment prod/web), ever new content: three wait, the fourth is refused.
+    const outs = [];
+    for (let i = 1; i <= 4; i++) outs.push(await capped.resolve(deferred(`t-${i}`, deployment(i))));
+    expect(outs.slice(0, 3).map((o) => o.kind)).toEqual(['pending', 'pending', 'pending']);
+    expect(outs[3]!.kind).toBe('refused');
+    expect(outs.slice(0, 3).map((o) => o.approvalId)).toContain(outs[3]!.approvalId);
+    expect((outs[3] as { message: string }).message).toMatch(
+      /^3 approval requests for CREATE of Deployment prod\/web by system:serviceaccount:agents:remediator already wait for a decision \(prod\/belay-.*\), so belay records no more until one is decided or expires \(the first at .*\)\. Ask an approver to decide them \(belay approvals list\)/,
+    );
+    // Retrying one that waits still answers from it.
+    expect((await capped.resolve(deferred('t-1-again', deployment(1)))).kind).toBe('pending');
+    // Other targets of the same requester: two more fit under its cap of five, then it is refused everywhere.
+    const other = (n: number) => deferred(`o-${n}`, deployment(1, { name: `web-${n}` }));
+    const more = [];
+    for (let i = 1; i <= 3; i++)
+      more.push(await capped.resolve({ ...other(i), input: { ...other(i).input, resource: { ...other(i).input.resource, name: `web-${i}` } } }));
+    expect(more.map((o) => o.kind)).toEqual(['pending', 'pending', 'refused']);
+    expect((more[2] as { message: string }).message).toMatch(/^5 approval requests from system:serviceaccount:agents:remediator already wait/);
+    expect(await records()).toHaveLength(5);
+    // A decision (or an expiry) makes room.
+    const [first] = await records();
+    await approve(first!);
+    expect((await capped.resolve({ ...other(3), input: { ...other(3).input, resource: { ...other(3).input.resource, name: 'web-3' } } })).kind).toBe('pending');
+  });
+
+  it('a flood of distinct deferred requests from one requester cannot grow the store past its cap', async () => {
+    const capped = new ApprovalLifecycle({ store: h.store, namespace: 'belay', now, maxOpenPerTarget: 10, maxOpenPerRequester: 20 });
+    const outs = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => {
+        const req = deferred(`flood-${i}`, deployment(1, { name: `f-${i}` }));
+        return capped.resolve({ ...req, input: { ...req.input, resource: { ...req.input.resource, name: `f-${i}` } } });
+      }),
+    );
+    expect(outs.filter((o) => o.kind === 'pending')).toHaveLength(20);
+    expect(await records()).toHaveLength(20);
+  }, 60_000);
+
   it('survives a restart: a new gate on the same data finds the pending request', async () => {
     const first = await gate.resolve(deferred('uid-1'));
     const restarted = new ApprovalLifecycle({ store: await h.other(), namespace: 'belay', now });

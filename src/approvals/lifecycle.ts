@@ -27,7 +27,7 @@ import type { JsonObject, PatchOperation } from '../contract/index.js';
 import { asBelayError, BelayError } from '../errors.js';
 import type { Logger } from '../observe/log.js';
 import { alreadyUsed, retryAfterApproval } from './explain.js';
-import { approvalName, type RequestKeys, requestKeys } from './fingerprint.js';
+import { approvalName, type RequestKeys, requesterKey, requestKeys } from './fingerprint.js';
 import type { AdmitCheck, ApprovalGate, DeferredRequest, GateOutcome } from './gate.js';
 import { editInEffect } from './override.js';
 import { newApprovalRequest } from './record.js';
@@ -56,7 +56,14 @@ export interface LifecycleOptions {
   ttlMs?: number;
   now?: () => Date;
   log?: Logger;
+  /** Requests with different content for one target that may wait for a human at once (default 10). */
+  maxOpenPerTarget?: number;
+  /** Requests one requester may have waiting for a human at once, over every target (default 100). */
+  maxOpenPerRequester?: number;
 }
+
+export const DEFAULT_MAX_OPEN_PER_TARGET = 10;
+export const DEFAULT_MAX_OPEN_PER_REQUESTER = 100;
 
 /** How long a use by the mutating webhook waits for its validation: the API server's default request timeout. */
 export const IN_FLIGHT_MS = 60_000;
@@ -100,8 +107,8 @@ export class ApprovalLifecycle implements ApprovalGate {
         : inFlight
           ? await this.#continue(inFlight, request)
           : current
-            ? await this.#answer(current, request, keys, namespace)
-            : await this.#ask(request, keys, namespace, 1, null);
+            ? await this.#answer(current, request, keys, namespace, records)
+            : await this.#ask(request, keys, namespace, 1, null, records);
       if (outcome !== RACED) return outcome;
       if (race >= MAX_RACES) {
         throw new BelayError('conflict', `approval for this request kept changing while belay tried to use it; retry the request`);
@@ -163,7 +170,13 @@ export class ApprovalLifecycle implements ApprovalGate {
   }
 
   /** What the latest request with this fingerprint means for this one. */
-  async #answer(current: ApprovalRequest, request: DeferredRequest, keys: RequestKeys, namespace: string): Promise<GateOutcome | typeof RACED> {
+  async #answer(
+    current: ApprovalRequest,
+    request: DeferredRequest,
+    keys: RequestKeys,
+    namespace: string,
+    records: readonly ApprovalRequest[],
+  ): Promise<GateOutcome | typeof RACED> {
     const now = this.#now();
     const phase = phaseOf(current);
     const lapsed = isLapsed(current, now);
@@ -174,7 +187,7 @@ export class ApprovalLifecycle implements ApprovalGate {
       const until = windowEnd(current, request);
       if (until && now < until) return this.#within(current, request, until);
     }
-    return this.#ask(request, keys, namespace, attemptOf(current) + 1, current);
+    return this.#ask(request, keys, namespace, attemptOf(current) + 1, current, records);
   }
 
   /** A use inside the request's window: admitted again, nothing written (the use on record is the truth). */
@@ -185,13 +198,19 @@ export class ApprovalLifecycle implements ApprovalGate {
     return approved(used, override, until);
   }
 
-  /** Records a new request (attempt `attempt`) and answers pending; a dry run only says what would happen. */
+  /**
+   * Records a new request (attempt `attempt`) and answers pending; a dry run
+   * only says what would happen. A target, and a requester, with too many
+   * requests already waiting for a human get a refusal instead: a flood of
+   * distinct requests cannot grow the store without bound.
+   */
   async #ask(
     request: DeferredRequest,
     keys: RequestKeys,
     namespace: string,
     attempt: number,
     previous: ApprovalRequest | null,
+    records: readonly ApprovalRequest[],
   ): Promise<GateOutcome | typeof RACED> {
     const after = previous ? `${previousSummary(previous, this.#now(), request)}. ` : '';
     if (request.dryRun) {
@@ -202,6 +221,26 @@ export class ApprovalLifecycle implements ApprovalGate {
         message: `${after}This is a dry run, so nothing was recorded; the same request without --dry-run creates ApprovalRequest ${namespace}/${name} for an approver to decide.`,
       };
     }
+    const perTarget = this.#options.maxOpenPerTarget ?? DEFAULT_MAX_OPEN_PER_TARGET;
+    const openForTarget = this.#open(records).filter((r) => r.metadata.labels?.[LABELS.fingerprint] !== keys.fingerprint);
+    if (openForTarget.length >= perTarget) return tooMany(openForTarget, `for ${describeTarget(request)}`, request);
+    // Counting a requester's open requests and adding one happen one at a time per requester in this process.
+    const requester = requesterKey(request.input.actor.username);
+    return this.#serial(`requester:${requester}`, async () => {
+      const perRequester = this.#options.maxOpenPerRequester ?? DEFAULT_MAX_OPEN_PER_REQUESTER;
+      const open = this.#open(await this.store.listByRequester(requester));
+      if (open.length >= perRequester) return tooMany(open, `from ${request.input.actor.username}`, request);
+      return this.#create(request, keys, namespace, attempt, after);
+    });
+  }
+
+  /** Requests still waiting for a human: Pending, before their deadline. */
+  #open(records: readonly ApprovalRequest[]): ApprovalRequest[] {
+    const now = this.#now();
+    return records.filter((r) => phaseOf(r) === 'Pending' && !isLapsed(r, now));
+  }
+
+  async #create(request: DeferredRequest, keys: RequestKeys, namespace: string, attempt: number, after: string): Promise<GateOutcome | typeof RACED> {
     const draft = newApprovalRequest(request, keys, {
       namespace,
       attempt,
@@ -309,6 +348,31 @@ export class ApprovalLifecycle implements ApprovalGate {
   #now(): Date {
     return this.#options.now?.() ?? new Date();
   }
+}
+
+/** A refusal to record one more request for `whose` while `open` wait for a decision. */
+function tooMany(open: readonly ApprovalRequest[], whose: string, request: DeferredRequest): GateOutcome {
+  const oldest = [...open].sort((a, b) => a.spec.requiredBy.localeCompare(b.spec.requiredBy));
+  const first = oldest[0]!;
+  const listed = oldest
+    .slice(0, 3)
+    .map((r) => refOf(r))
+    .join(', ');
+  return {
+    kind: 'refused',
+    approvalId: refOf(first),
+    message:
+      `${open.length} approval requests ${whose} already wait for a decision (${listed}${open.length > 3 ? ', …' : ''}), ` +
+      `so belay records no more until one is decided or expires (the first at ${first.spec.requiredBy}). ` +
+      `Ask an approver to decide them (belay approvals list), or ${request.input.face === 'admission' ? 'retry the request' : 'retry the call'} later`,
+  };
+}
+
+function describeTarget(request: DeferredRequest): string {
+  const r = request.input.resource;
+  const tool = (request.input.tool as { name?: unknown } | null)?.name;
+  const what = typeof tool === 'string' ? `tool ${tool} on ` : `${request.input.action.operation} of `;
+  return `${what}${r.kind || r.resource || 'an object'} ${r.namespace ? `${r.namespace}/` : ''}${r.name || '(unnamed)'} by ${request.input.actor.username}`;
 }
 
 function editOf(override: { patch?: PatchOperation[] } | null): PatchOperation[] | null {

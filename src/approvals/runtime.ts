@@ -37,6 +37,9 @@ export interface ApprovalsOptions {
   tickMs?: number;
   /** How long finished requests are kept before the controller deletes them (default 24h). */
   retentionMs?: number;
+  /** Caps on requests waiting for a human: per target, per requester. */
+  maxOpenPerTarget?: number;
+  maxOpenPerRequester?: number;
 }
 
 export interface Approvals {
@@ -124,6 +127,8 @@ function lifecycle(store: ApprovalStore, options: ApprovalsOptions, namespace: s
     namespace,
     approverGroups: options.approverGroups ?? DEFAULT_APPROVER_GROUPS,
     ...(options.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {}),
+    ...(options.maxOpenPerTarget !== undefined ? { maxOpenPerTarget: options.maxOpenPerTarget } : {}),
+    ...(options.maxOpenPerRequester !== undefined ? { maxOpenPerRequester: options.maxOpenPerRequester } : {}),
     log: options.log,
   });
 }
