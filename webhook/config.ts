@@ -23,6 +23,12 @@ export interface GatewayConfig {
   readonly port: number;
   /** ca.crt, tls.crt, tls.key; a development CA is made here when absent. */
   readonly tlsDir: string;
+  /**
+   * Only the API server may call the admission, approvals and authorization
+   * faces: its client certificate must be signed by `caFile` and carry one of
+   * `names` (any name when empty). Off without `caFile`.
+   */
+  readonly webhookClients: { readonly caFile: string | undefined; readonly names: readonly string[] };
   /** Where bundles come from: a file, a watched directory or an HTTP bundle server. */
   readonly bundle: BundleSourceSpec;
   /** Keys bundles must be signed with; null accepts unsigned bundles only. */
@@ -74,7 +80,7 @@ export interface GatewayConfig {
   readonly decisionLog: Omit<DecisionLogOptions, 'onError'> | null;
 }
 
-type Sections = 'bodyShape' | 'evaluation' | 'approvals' | 'agentApi' | 'console' | 'decisionLog';
+type Sections = 'webhookClients' | 'bodyShape' | 'evaluation' | 'approvals' | 'agentApi' | 'console' | 'decisionLog';
 
 /** A GatewayConfig with any part left out, sections member by member: the defaults fill it. */
 export type GatewayConfigInput = Partial<Omit<GatewayConfig, Sections>> & {
@@ -89,6 +95,7 @@ export const DEFAULTS: GatewayConfig = {
   host: '127.0.0.1',
   port: 8443,
   tlsDir: '.belay/tls',
+  webhookClients: { caFile: undefined, names: [] },
   bundle: { file: DEFAULT_BUNDLE },
   verification: null,
   kubeconfig: undefined,
@@ -118,6 +125,7 @@ export function resolveConfig(input: GatewayConfigInput): GatewayConfig {
     host: input.host ?? d.host,
     port: input.port ?? d.port,
     tlsDir: input.tlsDir ?? d.tlsDir,
+    webhookClients: { ...d.webhookClients, ...defined(input.webhookClients) },
     bundle: input.bundle ?? d.bundle,
     verification: input.verification ?? d.verification,
     kubeconfig: input.kubeconfig ?? d.kubeconfig,
@@ -157,6 +165,8 @@ export interface ServeFlags {
   decisionLogMaxBytes: number;
   decisionLogMaxFiles: number;
   tlsDir: string;
+  webhookClientCa?: string;
+  webhookClientName?: string[];
   kubeconfig?: string;
   agentsFile?: string;
   bodyLimit: number;
@@ -215,6 +225,16 @@ export function addServeFlags(command: Command): Command {
     )
     .addOption(new Option('--decision-log-max-files <n>', 'rotated decision logs kept').argParser(nonNegativeInt('--decision-log-max-files')).default(5))
     .option('--tls-dir <dir>', 'directory holding ca.crt, tls.crt, tls.key (a development CA is made there when absent)', env.BELAY_TLS_DIR ?? d.tlsDir)
+    .option(
+      '--webhook-client-ca <file>',
+      "only the API server may call the admission, approvals and authorization webhooks: the CA (PEM) that signs its client certificate (its admission configuration's and authorization webhook's kubeconfig carry it)",
+      env.BELAY_WEBHOOK_CLIENT_CA,
+    )
+    .option(
+      '--webhook-client-name <name...>',
+      "with --webhook-client-ca: the common or DNS names the API server's client certificate may carry (default: any certificate from that CA)",
+      env.BELAY_WEBHOOK_CLIENT_NAMES?.split(','),
+    )
     .option('--kubeconfig <file>', 'kubeconfig of the cluster to watch namespaces and store approvals in (local mode without it)', env.BELAY_KUBECONFIG)
     .option(
       '--agents-file <file>',
@@ -326,6 +346,7 @@ export function configFromFlags(flags: ServeFlags, devTokens?: { agents: string;
     host: listen[1]!.replace(/^\[|\]$/g, ''),
     port: Number(listen[2]),
     tlsDir: flags.tlsDir,
+    webhookClients: { caFile: flags.webhookClientCa, names: flags.webhookClientName ?? [] },
     bundle,
     verification:
       keys.length > 0

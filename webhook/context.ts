@@ -11,6 +11,7 @@ import type { ApprovalAccess } from '../src/console/access.js';
 import type { AgentSelector } from '../src/identity/agents.js';
 import type { NamespaceDirectory } from '../src/namespaces/directory.js';
 import type { JsonShapeLimits } from '../src/util/json-shape.js';
+import type { WebhookClients } from './client-cert.js';
 import type { FaceInstruments } from './face.js';
 
 export interface GatewayContext {
@@ -31,6 +32,12 @@ export interface GatewayContext {
   readonly agentsBeforeBundle?: AgentSelector;
   /** Metrics, logs and the decision log: written by the face wrapper only. */
   readonly instruments: FaceInstruments;
+  /**
+   * Set when only the API server may call the admission, approvals and
+   * authorization faces (its client certificate verified against a CA):
+   * the names it may carry. Absent: every caller is unverified.
+   */
+  readonly webhookClients?: WebhookClients;
   /** Largest request body of the admission and agent faces. */
   readonly bodyLimit: number;
   /** How deep and how large in members a JSON body may be (every face); absent: DEFAULT_JSON_SHAPE. */

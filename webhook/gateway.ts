@@ -143,6 +143,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     agents,
     agentsBeforeBundle: config.agentsBeforeBundle,
     instruments: { metrics, log, decisions },
+    ...(config.webhookClients.caFile ? { webhookClients: { names: config.webhookClients.names } } : {}),
     bodyLimit: config.bodyLimit,
     bodyShape: config.bodyShape,
     ...(gatewayUser ? { gatewayUser } : {}),
@@ -151,7 +152,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
   let server: RunningServer;
   try {
-    server = await serve(createApp(ctx), { host: config.host, port: config.port, tls: files, log });
+    server = await serve(createApp(ctx), {
+      host: config.host,
+      port: config.port,
+      tls: files,
+      ...(config.webhookClients.caFile ? { clientCaFile: config.webhookClients.caFile } : {}),
+      log,
+    });
   } catch (err) {
     namespaces.close();
     await approvals?.close();

@@ -11,6 +11,12 @@ import type { Decision, JsonObject, PatchOperation, PolicyInput } from '../contr
  */
 export type AdmitCheck = { readonly ok: true; readonly objectDigest: string } | { readonly ok: false; readonly message: string };
 
+/**
+ * Who sent an admission review: the API server (its client certificate
+ * verified), or a caller nobody verified (verification is off).
+ */
+export type Caller = 'apiserver' | 'unverified';
+
 export interface DeferredRequest {
   readonly input: PolicyInput;
   readonly decision: Decision;
@@ -24,6 +30,13 @@ export interface DeferredRequest {
    * whatever it is, an approval is used once.
    */
   readonly idempotent?: boolean;
+  /**
+   * Who sent it (admission): a review from an unverified caller could be
+   * forged, so its use of an approval is provisional until the API server's
+   * own view shows the request happened (lifecycle.ts). Absent: a caller the
+   * face authenticated itself (the agent API's bearer token).
+   */
+  readonly caller?: Caller;
   /** Dry runs get the same answer but must create and consume nothing. */
   readonly dryRun: boolean;
   /**

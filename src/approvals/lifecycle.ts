@@ -30,9 +30,12 @@ import { alreadyUsed, retryAfterApproval } from './explain.js';
 import { approvalName, type RequestKeys, requesterKey, requestKeys } from './fingerprint.js';
 import type { AdmitCheck, ApprovalGate, DeferredRequest, GateOutcome } from './gate.js';
 import { editInEffect } from './override.js';
+import { beforeOf, canReserve, inUse, type Reservation, released, reservationOf, type UseEvidence } from './provisional.js';
 import { newApprovalRequest } from './record.js';
 import {
   APPROVAL_PLURAL,
+  type ApprovalConsumption,
+  type ApprovalOverride,
   type ApprovalRequest,
   attemptOf,
   DEFAULT_APPROVALS_NAMESPACE,
@@ -60,6 +63,12 @@ export interface LifecycleOptions {
   maxOpenPerTarget?: number;
   /** Requests one requester may have waiting for a human at once, over every target (default 100). */
   maxOpenPerRequester?: number;
+  /**
+   * The API server's own view of objects (cluster mode): with it, a use by a
+   * review nobody verified is held until that view shows the request
+   * happened (provisional.ts). Without it such a use counts at once.
+   */
+  evidence?: UseEvidence;
 }
 
 export const DEFAULT_MAX_OPEN_PER_TARGET = 10;
@@ -124,8 +133,8 @@ export class ApprovalLifecycle implements ApprovalGate {
   #retried(records: readonly ApprovalRequest[], request: DeferredRequest): ApprovalRequest | undefined {
     const now = this.#now().getTime();
     return records.find((r) => {
-      const c = r.status?.consumption;
-      return phaseOf(r) === 'Consumed' && c?.requestUid === request.requestUid && now - Date.parse(c.at) <= IN_FLIGHT_MS;
+      const c = useOf(r);
+      return c?.requestUid === request.requestUid && now - Date.parse(c.at) <= IN_FLIGHT_MS;
     });
   }
 
@@ -137,8 +146,8 @@ export class ApprovalLifecycle implements ApprovalGate {
   #inFlight(records: readonly ApprovalRequest[], request: DeferredRequest, keys: RequestKeys): ApprovalRequest | undefined {
     const now = this.#now().getTime();
     return records.find((r) => {
-      const c = r.status?.consumption;
-      if (phaseOf(r) !== 'Consumed' || !c || c.confirmedAt || now - Date.parse(c.at) > IN_FLIGHT_MS) return false;
+      const c = useOf(r);
+      if (!c || c.confirmedAt || now - Date.parse(c.at) > IN_FLIGHT_MS) return false;
       if (c.objectDigest === keys.objectDigest) return true;
       const patch = r.status?.override?.patch;
       return !!patch && patch.length > 0 && editInEffect(request.input.object, patch);
@@ -152,16 +161,16 @@ export class ApprovalLifecycle implements ApprovalGate {
    */
   async #continue(used: ApprovalRequest, request: DeferredRequest): Promise<GateOutcome | typeof RACED> {
     const override = used.status?.override ?? null;
-    const recorded = used.status!.consumption!;
+    const recorded = useOf(used)!;
     // The object already carries the edit: nothing to apply again.
     const check = await this.#admit(request, null);
     if (!check.ok) return refused(used, check.message);
     if (request.dryRun || (request.stage === 'mutate' && check.objectDigest === recorded.objectDigest)) return approved(used, override);
     const at = rfc3339(this.#now());
-    const consumption =
+    const use =
       request.stage === 'validate' ? { ...recorded, objectDigest: check.objectDigest, confirmedAt: at } : { ...recorded, objectDigest: check.objectDigest };
     try {
-      const stored = await this.store.replaceStatus({ ...used, status: { ...used.status!, consumption } });
+      const stored = await this.store.replaceStatus(withUse(used, use));
       return approved(stored, override);
     } catch (err) {
       if (asBelayError(err).code === 'conflict') return RACED;
@@ -181,7 +190,10 @@ export class ApprovalLifecycle implements ApprovalGate {
     const phase = phaseOf(current);
     const lapsed = isLapsed(current, now);
     if (phase === 'Pending' && !lapsed) return pending(current, this.store.kind, request);
-    if (phase === 'Approved' && !lapsed) return this.#use(current, request);
+    if (phase === 'Approved' && !lapsed) {
+      const held = reservationOf(current);
+      return held ? this.#held(current, held, request) : this.#use(current, request);
+    }
     if (phase === 'Rejected' && !lapsed) return rejected(current);
     if (phase === 'Consumed') {
       const until = windowEnd(current, request);
@@ -277,6 +289,7 @@ export class ApprovalLifecycle implements ApprovalGate {
     if (request.dryRun) return approved(current, override);
 
     const now = rfc3339(this.#now());
+    if (this.#options.evidence && canReserve(request)) return this.#reserve(current, request, check.objectDigest, now, override);
     const next: ApprovalRequest = {
       ...current,
       status: {
@@ -303,10 +316,96 @@ export class ApprovalLifecycle implements ApprovalGate {
     }
   }
 
+  /**
+   * A use by a review nobody verified: held on the approval (still Approved)
+   * until the API server shows the request happened (provisional.ts).
+   */
+  async #reserve(
+    current: ApprovalRequest,
+    request: DeferredRequest,
+    objectDigest: string,
+    now: string,
+    override: ApprovalOverride | null,
+  ): Promise<GateOutcome | typeof RACED> {
+    const before = beforeOf(request);
+    const reservation: Reservation = {
+      requestUid: request.requestUid,
+      objectDigest,
+      at: now,
+      ...(request.stage === 'mutate' ? {} : { confirmedAt: now }),
+      operation: request.input.action.operation,
+      ...(before ? { before } : {}),
+    };
+    const status = current.status ?? { phase: 'Approved' as const };
+    try {
+      const stored = await this.store.replaceStatus({ ...current, status: { ...status, conditions: withCondition(status.conditions, inUse(reservation)) } });
+      this.#options.log?.info({ approval: refOf(stored), uid: request.requestUid }, 'approval held by an unverified review until the API server shows it');
+      return approved(stored, override);
+    } catch (err) {
+      if (asBelayError(err).code === 'conflict') return RACED;
+      throw err;
+    }
+  }
+
+  /**
+   * An approval another review holds provisionally. Shown by the API server
+   * (or past knowing): it is used, and this request asks anew. Not shown yet:
+   * refused while that review could still be in flight; after that the hold
+   * is void, and this request uses the approval.
+   */
+  async #held(current: ApprovalRequest, held: Reservation, request: DeferredRequest): Promise<GateOutcome | typeof RACED> {
+    const now = this.#now();
+    const at = rfc3339(now);
+    const shown = this.#options.evidence ? await this.#options.evidence.shows(current.spec.request, held) : 'unknown';
+    const status = current.status ?? { phase: 'Approved' as const };
+    if (shown !== 'not-shown') {
+      const why = shown === 'shown' ? 'the API server shows the request it admitted' : 'the API server cannot show whether it happened, so it counts as used';
+      const settled: ApprovalRequest = {
+        ...current,
+        status: {
+          ...status,
+          phase: 'Consumed',
+          consumption: { requestUid: held.requestUid, objectDigest: held.objectDigest, at: held.at, confirmedAt: held.confirmedAt ?? at },
+          conditions: withCondition(released(status.conditions, shown === 'shown' ? 'Shown' : 'Unconfirmable', why, at), {
+            type: 'Consumed',
+            status: 'True',
+            reason: 'Admitted',
+            message: `used by request ${held.requestUid}`,
+            lastTransitionTime: at,
+          }),
+        },
+      };
+      try {
+        await this.store.replaceStatus(settled);
+      } catch (err) {
+        if (asBelayError(err).code !== 'conflict') throw err;
+      }
+      return RACED;
+    }
+    const until = new Date(Date.parse(held.at) + IN_FLIGHT_MS);
+    if (now < until) {
+      return refused(
+        current,
+        `it is held by request ${held.requestUid}, which a caller belay could not verify sent at ${held.at}, and the API server does not show that request yet; if it never goes through, the approval can be used from ${rfc3339(until)}`,
+      );
+    }
+    const voided = released(
+      status.conditions,
+      'NeverShown',
+      `request ${held.requestUid} never showed in the API server: its hold on this approval is void`,
+      at,
+    );
+    this.#options.log?.warn(
+      { approval: refOf(current), uid: held.requestUid },
+      'an unverified review held this approval and never showed in the API server; the hold is void',
+    );
+    return this.#use({ ...current, status: { ...status, conditions: voided } }, request);
+  }
+
   /** The same request again (validate after mutate, a reinvocation): admitted if it is still the approved object. */
   async #reuse(used: ApprovalRequest, request: DeferredRequest): Promise<GateOutcome | typeof RACED> {
     const override = used.status?.override ?? null;
-    const recorded = used.status!.consumption!;
+    const recorded = useOf(used)!;
     const check = await this.#admit(request, editOf(override), override?.arguments ?? null);
     if (!check.ok) return refused(used, check.message);
     if (check.objectDigest === recorded.objectDigest) return approved(used, override, windowEnd(used, request));
@@ -320,7 +419,7 @@ export class ApprovalLifecycle implements ApprovalGate {
     }
     // A reinvocation after another mutating webhook changed the object: record what will now be admitted.
     try {
-      const stored = await this.store.replaceStatus({ ...used, status: { ...used.status!, consumption: { ...recorded, objectDigest: check.objectDigest } } });
+      const stored = await this.store.replaceStatus(withUse(used, { ...recorded, objectDigest: check.objectDigest }));
       return approved(stored, override);
     } catch (err) {
       if (asBelayError(err).code === 'conflict') return RACED;
@@ -373,6 +472,23 @@ function describeTarget(request: DeferredRequest): string {
   const tool = (request.input.tool as { name?: unknown } | null)?.name;
   const what = typeof tool === 'string' ? `tool ${tool} on ` : `${request.input.action.operation} of `;
   return `${what}${r.kind || r.resource || 'an object'} ${r.namespace ? `${r.namespace}/` : ''}${r.name || '(unnamed)'} by ${request.input.actor.username}`;
+}
+
+/** The use on record: a Consumed record's, or the hold an unverified review has on an Approved one. */
+function useOf(r: ApprovalRequest): ApprovalConsumption | undefined {
+  const phase = phaseOf(r);
+  if (phase === 'Consumed') return r.status?.consumption;
+  const held = phase === 'Approved' ? reservationOf(r) : undefined;
+  if (!held) return undefined;
+  return { requestUid: held.requestUid, objectDigest: held.objectDigest, at: held.at, ...(held.confirmedAt ? { confirmedAt: held.confirmedAt } : {}) };
+}
+
+/** `r` with its use on record replaced: the consumption, or the hold. */
+function withUse(r: ApprovalRequest, use: ApprovalConsumption): ApprovalRequest {
+  const status = r.status ?? { phase: 'Approved' as const };
+  const held = phaseOf(r) === 'Approved' ? reservationOf(r) : undefined;
+  if (!held) return { ...r, status: { ...status, consumption: use } };
+  return { ...r, status: { ...status, conditions: withCondition(status.conditions, inUse({ ...held, ...use })) } };
 }
 
 function editOf(override: { patch?: PatchOperation[] } | null): PatchOperation[] | null {

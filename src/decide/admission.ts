@@ -2,7 +2,7 @@
 // approval workflow, and run the fix pipeline. Never throws: every failure is
 // an outcome (denied for agents, allowed for everyone else).
 
-import type { ApprovalGate } from '../approvals/gate.js';
+import type { ApprovalGate, Caller } from '../approvals/gate.js';
 import type { ActivePolicy } from '../bundle/active.js';
 import type { Decision, PatchOperation, PolicyInput, Reason } from '../contract/index.js';
 import { asBelayError } from '../errors.js';
@@ -42,7 +42,12 @@ export interface AdmissionDeps {
   agentsBeforeBundle?: AgentSelector;
 }
 
-export async function decideAdmission(req: AdmissionRequest, stage: AdmissionStage, deps: AdmissionDeps): Promise<AdmissionOutcome> {
+export async function decideAdmission(
+  req: AdmissionRequest,
+  stage: AdmissionStage,
+  deps: AdmissionDeps,
+  caller: Caller = 'unverified',
+): Promise<AdmissionOutcome> {
   const active = deps.policy();
   if (!active) return withoutBundle(req, deps.agentsBeforeBundle);
   const revision = active.revision;
@@ -54,7 +59,7 @@ export async function decideAdmission(req: AdmissionRequest, stage: AdmissionSta
   try {
     // On mutate the evaluator runs the fix pipeline beside the evaluation: one hand-off.
     const evaluation = await active.evaluator.evaluate('admission', input, { fix: stage === 'mutate', requester: input.actor.username });
-    return await settle(req, stage, input, evaluation, active, deps);
+    return await settle(req, stage, input, evaluation, active, deps, caller);
   } catch (err) {
     const message = failClosedMessage(asBelayError(err).message);
     return {
@@ -92,6 +97,7 @@ async function settle(
   { decision, fix }: Evaluation,
   active: ActivePolicy,
   deps: AdmissionDeps,
+  caller: Caller,
 ): Promise<AdmissionOutcome> {
   const revision = active.revision;
   const rules = decision.reasons.map((r) => r.rule);
@@ -112,7 +118,7 @@ async function settle(
     // The gate asks what an approval would admit (the approver's edit applied and checked) before using it up.
     let admitted: Admitted | undefined;
     const admit = async (edit: PatchOperation[] | null) => (admitted = await admitApproved(input, edit, stage, active.evaluator));
-    const gate = await deps.approvals.resolve({ input, decision, revision, requestUid: req.uid, idempotent: true, dryRun: input.dryRun, stage, admit });
+    const gate = await deps.approvals.resolve({ input, decision, revision, requestUid: req.uid, idempotent: true, caller, dryRun: input.dryRun, stage, admit });
     if (gate.kind === 'approved') {
       admitted ??= await admitApproved(input, gate.override, stage, active.evaluator);
       const approved = { ...annotations('allow', rules, revision, decision), approval: gate.approvalId, approvedBy: gate.decidedBy };

@@ -15,7 +15,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { requestKeys } from '../approvals/fingerprint.js';
-import type { ApprovalGate } from '../approvals/gate.js';
+import type { ApprovalGate, Caller } from '../approvals/gate.js';
 import type { ActivePolicy } from '../bundle/active.js';
 import type { Decision, JsonObject, PolicyInput } from '../contract/index.js';
 import { asBelayError } from '../errors.js';
@@ -59,7 +59,11 @@ export interface AuthorizationDeps {
 /** No opinion: the next authorizer (RBAC) decides. */
 const NO_OPINION: AuthorizationStatus = { allowed: false, denied: false };
 
-export async function decideAuthorization(spec: SubjectAccessReviewSpec, deps: AuthorizationDeps): Promise<AuthorizationOutcome> {
+export async function decideAuthorization(
+  spec: SubjectAccessReviewSpec,
+  deps: AuthorizationDeps,
+  caller: Caller = 'unverified',
+): Promise<AuthorizationOutcome> {
   const active = deps.policy();
   const user = { username: spec.user ?? '', groups: spec.groups ?? [], extra: spec.extra ?? {} };
   if (!active) {
@@ -84,7 +88,7 @@ export async function decideAuthorization(spec: SubjectAccessReviewSpec, deps: A
   const input = authorizationInput(spec, active.agents, deps.namespaces.lookup(spec.resourceAttributes.namespace ?? ''));
   try {
     const { decision } = await active.evaluator.evaluate('authorization', input, { requester: input.actor.username });
-    return await settle(input, decision, active, deps);
+    return await settle(input, decision, active, deps, caller);
   } catch (err) {
     const message = asBelayError(err).message;
     return {
@@ -97,7 +101,7 @@ export async function decideAuthorization(spec: SubjectAccessReviewSpec, deps: A
   }
 }
 
-async function settle(input: PolicyInput, decision: Decision, active: ActivePolicy, deps: AuthorizationDeps): Promise<AuthorizationOutcome> {
+async function settle(input: PolicyInput, decision: Decision, active: ActivePolicy, deps: AuthorizationDeps, caller: Caller): Promise<AuthorizationOutcome> {
   const now = (deps.now ?? Date.now)();
   const base = { input, decision, revision: active.revision, rules: decision.reasons.map((r) => r.rule) };
   if (decision.decision === 'allow') return { ...base, status: NO_OPINION, verdict: 'allow' };
@@ -112,7 +116,7 @@ async function settle(input: PolicyInput, decision: Decision, active: ActivePoli
   // Each call is its own request: the first after an approval uses it, and
   // the same read is allowed again until the window after that use ends.
   const windowMs = readWindowMs(active.data);
-  const gate = await deps.approvals.resolve({ input, decision, revision: active.revision, requestUid: `sar-${randomUUID()}`, dryRun: false, windowMs });
+  const gate = await deps.approvals.resolve({ input, decision, revision: active.revision, requestUid: `sar-${randomUUID()}`, caller, dryRun: false, windowMs });
   if (gate.kind === 'approved') {
     // A gate that keeps no record of windows has just used the approval: the window starts now.
     const until = gate.until ? Date.parse(gate.until) : now + windowMs;
