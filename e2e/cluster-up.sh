@@ -10,7 +10,10 @@
 #
 # Writes .cluster/kubeconfig (contexts: admin, agent, alice, bob, carol, belay)
 # and .cluster/belay.kubeconfig (the gateway's own identity), then waits until
-# /readyz is ok. Idempotent: a cluster that is already up is reused.
+# /readyz is ok. Idempotent: a cluster that is already up is reused. The API
+# server presents client certificates to belay's webhooks (CNs
+# kube-apiserver-webhook-client and kube-apiserver-authz-client, from
+# .cluster/pki/ca.crt), so the gateway can insist on them.
 #
 # The humans also have bearer tokens (--token-auth-file), one file each in
 # .cluster/tokens/<name> (alice, carol, bob, and approver-bot: an agent by
@@ -117,6 +120,8 @@ issue bob "/O=belay-e2e:developers/CN=bob" clientAuth
 issue belay "/O=system:serviceaccounts/O=system:serviceaccounts:belay/CN=system:serviceaccount:belay:belay" clientAuth
 # The API server's client certificate when it calls belay's authorization webhook.
 issue apiserver-authz-client "/CN=kube-apiserver-authz-client" clientAuth
+# ... and when it calls belay's admission webhooks (admission-webhooks.kubeconfig below).
+issue apiserver-webhook-client "/CN=kube-apiserver-webhook-client" clientAuth
 
 if [ ! -s "$pki/sa.key" ]; then
   openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
@@ -258,6 +263,34 @@ grep -q 'kubeConfigFile:' "$src_authz" || die "no kubeConfigFile in $src_authz"
 sed "s#kubeConfigFile: .*#kubeConfigFile: $state/authorization-webhook.kubeconfig#" "$src_authz" \
   > "$state/authorization-config.yaml"
 
+# The API server presents a client certificate to every admission webhook
+# (kubeconfig user '*': any webhook host), so belay can refuse anyone else
+# (the gateway's --webhook-client-ca; e2e/harness/gateway.ts turns it on).
+cat > "$state/admission-webhooks.kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+users:
+  - name: '*'
+    user:
+      client-certificate-data: $(b64 "$pki/apiserver-webhook-client.crt")
+      client-key-data: $(b64 "$pki/apiserver-webhook-client.key")
+EOF
+cat > "$state/admission-config.yaml" <<EOF
+apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+  - name: ValidatingAdmissionWebhook
+    configuration:
+      apiVersion: apiserver.config.k8s.io/v1
+      kind: WebhookAdmissionConfiguration
+      kubeConfigFile: $state/admission-webhooks.kubeconfig
+  - name: MutatingAdmissionWebhook
+    configuration:
+      apiVersion: apiserver.config.k8s.io/v1
+      kind: WebhookAdmissionConfiguration
+      kubeConfigFile: $state/admission-webhooks.kubeconfig
+EOF
+
 # --- kine -----------------------------------------------------------------------
 log "starting kine on 127.0.0.1:$kine_port"
 setsid "$bin/kine" \
@@ -297,6 +330,7 @@ setsid "$bin/kube-apiserver" \
   --service-account-signing-key-file="$pki/sa.key" \
   --service-cluster-ip-range=10.0.0.0/24 \
   --authorization-config="$state/authorization-config.yaml" \
+  --admission-control-config-file="$state/admission-config.yaml" \
   --disable-admission-plugins=ServiceAccount \
   --allow-privileged=true \
   --endpoint-reconciler-type=none \
