@@ -118,8 +118,16 @@ export class JsonShapeScanner {
           if (++members > maxMembers) throw tooManyMembers(maxMembers);
         }
         if (kind === STRING) {
-          this.#inString = true;
-          i = this.#skipString(chunk, i);
+          // Most strings are short: a byte loop to the closing quote beats a native
+          // call per string; an escape, or a long string, goes to #skipString.
+          let j = i;
+          const stop = Math.min(n, i + 64);
+          while (j < stop && chunk[j] !== QUOTE && chunk[j] !== BACKSLASH) j++;
+          if (j < stop && chunk[j] === QUOTE) i = j + 1;
+          else {
+            this.#inString = true;
+            i = this.#skipString(chunk, i);
+          }
         } else if (kind === OPEN) {
           if (++depth > maxDepth) throw new JsonShapeError('depth', `nests deeper than ${maxDepth} levels of objects and arrays`);
           if (++containers > maxContainers) throw new JsonShapeError('containers', `holds more than ${maxContainers} objects and arrays`);
