@@ -18,6 +18,11 @@ export class FairQueue<T extends Queued> {
     return this.#size;
   }
 
+  /** Requesters with something waiting. */
+  get requesters(): number {
+    return this.#turns.length;
+  }
+
   /** Jobs `requester` has waiting. */
   waiting(requester: string): number {
     return this.#queues.get(requester)?.length ?? 0;

@@ -224,11 +224,11 @@ export class EvaluatorPool implements Evaluator {
   }
 
   /** A worker with room for another job, the emptiest first; undefined when all are full. */
-  #leastBusy(): Slot | undefined {
+  #leastBusy(depth: number = DEPTH): Slot | undefined {
     let best: Slot | undefined;
     for (const s of this.#slots) {
       if (s.jobs.length === 0) return s;
-      if (s.jobs.length < DEPTH && (!best || s.jobs.length < best.jobs.length)) best = s;
+      if (s.jobs.length < depth && (!best || s.jobs.length < best.jobs.length)) best = s;
     }
     return best;
   }
@@ -259,7 +259,9 @@ export class EvaluatorPool implements Evaluator {
   /** Moves waiting jobs onto workers with room. */
   #fill(): void {
     while (this.#queue.size > 0) {
-      const slot = this.#leastBusy();
+      // With several requesters waiting, a job goes to an idle worker only: one posted behind a
+      // running job would make whoever is served after it wait for both.
+      const slot = this.#leastBusy(this.#queue.requesters > 1 ? 1 : DEPTH);
       if (!slot) break;
       this.#gauges?.queued(-1);
       this.#post(slot, this.#queue.shift()!);
