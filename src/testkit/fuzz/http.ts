@@ -143,17 +143,13 @@ const json = (v: unknown) => JSON.stringify(v);
 const nothing = () => null;
 const agentHeaders = (token: string | null) => ({ 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) });
 
-/** Paths that keep a review what it was (an agent's privileged Pod): an allow of it would be wrong. */
-const KEEPS_THE_REQUEST = new Set([
-  'request.dryRun',
-  'request.namespace',
-  'request.name',
-  'request.subResource',
-  'request.oldObject',
-  'kind',
-  'apiVersion',
-  'request.uid',
-]);
+/**
+ * Paths that keep a review what it was (an agent's privileged Pod): an allow
+ * of it would be wrong. Not the subresource: a review that names one (a
+ * status update, an eviction) is another request, whose object policy does
+ * not judge as a Pod — as Kubernetes' own Pod Security admission.
+ */
+const KEEPS_THE_REQUEST = new Set(['request.dryRun', 'request.namespace', 'request.name', 'request.oldObject', 'kind', 'apiVersion', 'request.uid']);
 
 const probes: fc.Arbitrary<Probe> = fc.oneof(
   // AdmissionReviews as the API server sends them: an agent's privileged Pod is never allowed.
