@@ -235,7 +235,8 @@ interface Change {
 
 /** Lists `agent` as a claimant of `workflow` in the change (a service account as ns/name). */
 function claimFor(change: Change, workflow: string, agent: string): void {
-  const entry = (change.claimants[workflow] ??= { serviceAccounts: [], users: [] });
+  change.claimants[workflow] ??= { serviceAccounts: [], users: [] };
+  const entry = change.claimants[workflow]!;
   const sa = serviceAccountOf(agent);
   if (sa) entry.serviceAccounts.push(`${sa.namespace}/${sa.name}`);
   else entry.users.push(agent);
