@@ -38,6 +38,7 @@ import {
   type ApprovalOverride,
   type ApprovalRequest,
   attemptOf,
+  type Condition,
   DEFAULT_APPROVALS_NAMESPACE,
   DEFAULT_APPROVER_GROUPS,
   isLapsed,
@@ -297,13 +298,7 @@ export class ApprovalLifecycle implements ApprovalGate {
         phase: 'Consumed',
         // Confirmed at once unless belay's validating webhook is still to see this request.
         consumption: { requestUid: request.requestUid, objectDigest: check.objectDigest, at: now, ...(request.stage === 'mutate' ? {} : { confirmedAt: now }) },
-        conditions: withCondition(current.status?.conditions, {
-          type: 'Consumed',
-          status: 'True',
-          reason: 'Admitted',
-          message: `used by request ${request.requestUid}`,
-          lastTransitionTime: now,
-        }),
+        conditions: withCondition(current.status?.conditions, consumedBy(request.requestUid, now)),
       },
     };
     try {
@@ -366,13 +361,7 @@ export class ApprovalLifecycle implements ApprovalGate {
           ...status,
           phase: 'Consumed',
           consumption: { requestUid: held.requestUid, objectDigest: held.objectDigest, at: held.at, confirmedAt: held.confirmedAt ?? at },
-          conditions: withCondition(released(status.conditions, shown === 'shown' ? 'Shown' : 'Unconfirmable', why, at), {
-            type: 'Consumed',
-            status: 'True',
-            reason: 'Admitted',
-            message: `used by request ${held.requestUid}`,
-            lastTransitionTime: at,
-          }),
+          conditions: withCondition(released(status.conditions, shown === 'shown' ? 'Shown' : 'Unconfirmable', why, at), consumedBy(held.requestUid, at)),
         },
       };
       try {
@@ -472,6 +461,11 @@ function describeTarget(request: DeferredRequest): string {
   const tool = (request.input.tool as { name?: unknown } | null)?.name;
   const what = typeof tool === 'string' ? `tool ${tool} on ` : `${request.input.action.operation} of `;
   return `${what}${r.kind || r.resource || 'an object'} ${r.namespace ? `${r.namespace}/` : ''}${r.name || '(unnamed)'} by ${request.input.actor.username}`;
+}
+
+/** The condition a use leaves on the record. */
+function consumedBy(requestUid: string, at: string): Condition {
+  return { type: 'Consumed', status: 'True', reason: 'Admitted', message: `used by request ${requestUid}`, lastTransitionTime: at };
 }
 
 /** The use on record: a Consumed record's, or the hold an unverified review has on an Approved one. */

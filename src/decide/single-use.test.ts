@@ -20,7 +20,7 @@ import type { Actor, Decision, ToolCallRequest } from '../contract/index.js';
 import { agentSelectorFromData } from '../identity/agents.js';
 import type { AdmissionRequest } from '../input/admission.js';
 import { namesOnly } from '../namespaces/directory.js';
-import { withAgents } from '../testkit/approval-requests.js';
+import { deferDecision, withAgents } from '../testkit/approval-requests.js';
 import { startFakeKube } from '../testkit/fake-kube.js';
 import { decideAdmission } from './admission.js';
 import { decideAuthorization, ReadGrants } from './authorization.js';
@@ -34,16 +34,7 @@ const agent: Actor = { username: AGENT, groups: ['system:serviceaccounts'], extr
 const data = { belay: { config: { agents: { serviceAccountNamespaces: ['agents'] }, authorization: { readWindow: '10m' } } } };
 const REPLAYS = 50;
 
-const defer: Decision = {
-  decision: 'defer',
-  reasons: [{ rule: 'test.human', message: 'needs a human', severity: 'high' }],
-  fixes: [],
-  redact: [],
-  warnings: [],
-  approval: { groups: ['belay:approvers'], ttl: '15m', risk: 'high' },
-  mode: 'approve',
-  wouldBe: null,
-};
+const defer: Decision = deferDecision({ reasons: [{ rule: 'test.human', message: 'needs a human', severity: 'high' }] });
 
 /** A bundle that defers everything, on every face. */
 const policy: ActivePolicy = {

@@ -118,6 +118,18 @@ export async function redactRecord(entry: DecisionRecord): Promise<LoggedDecisio
   const policy = clone(entry.decision);
   if (policy) policy.fixes = redactPatch(policy.fixes, redacted) ?? [];
   return {
+    ...summaryOf(entry),
+    inputDigest: input ? `sha256:${createHash('sha256').update(canonicalJson(input)).digest('hex')}` : null,
+    reasons: policy?.reasons ?? [],
+    fixesApplied: redactPatch(entry.patch, redacted),
+    policy,
+    input: input as PolicyInput | null,
+  };
+}
+
+/** What every line says of its entry, the input and the policy's document aside. */
+function summaryOf(entry: DecisionRecord): Omit<LoggedDecision, 'inputDigest' | 'reasons' | 'fixesApplied' | 'policy' | 'input' | 'inputOmitted'> {
+  return {
     time: entry.time,
     kind: entry.kind,
     face: entry.face,
@@ -125,15 +137,10 @@ export async function redactRecord(entry: DecisionRecord): Promise<LoggedDecisio
     revision: entry.revision,
     actor: entry.actor,
     request: entry.request,
-    inputDigest: input ? `sha256:${createHash('sha256').update(canonicalJson(input)).digest('hex')}` : null,
     verdict: entry.verdict,
     rules: entry.rules,
-    reasons: policy?.reasons ?? [],
-    fixesApplied: redactPatch(entry.patch, redacted),
-    policy,
     approvalId: entry.approvalId,
     latencyMs: Math.round(entry.latencyMs * 1000) / 1000,
-    input: input as PolicyInput | null,
   };
 }
 
@@ -144,21 +151,11 @@ export async function redactRecord(entry: DecisionRecord): Promise<LoggedDecisio
  */
 export function withoutInput(entry: DecisionRecord, err: unknown): LoggedDecision {
   return {
-    time: entry.time,
-    kind: entry.kind,
-    face: entry.face,
-    id: entry.id,
-    revision: entry.revision,
-    actor: entry.actor,
-    request: entry.request,
+    ...summaryOf(entry),
     inputDigest: null,
-    verdict: entry.verdict,
-    rules: entry.rules,
     reasons: (entry.decision?.reasons ?? []).map((r) => ({ rule: r.rule, message: r.message, severity: r.severity })),
     fixesApplied: null,
     policy: null,
-    approvalId: entry.approvalId,
-    latencyMs: Math.round(entry.latencyMs * 1000) / 1000,
     input: null,
     inputOmitted: `the input could not be redacted for the log: ${err instanceof Error ? err.message : String(err)}`.slice(0, 512),
   };
