@@ -92,7 +92,7 @@ cluster-down: ## stop the local control plane
 
 # `make test` runs a bounded fuzz run (webhook/fuzz.test.ts, 3,000 requests);
 # this one runs longer: FUZZ_REQUESTS requests (default 30000), FUZZ_SEED.
-fuzz: deps opa ## fuzz every face of a real gateway over HTTPS; prints requests, 5xx, wrong allows, peak RSS
+fuzz: deps opa build ## fuzz every face of a real gateway over HTTPS; prints requests, 5xx, wrong allows, peak RSS
 	npx tsx src/testkit/fuzz/run.ts $(or $(FUZZ_REQUESTS),30000) $(or $(FUZZ_SEED),1)
 
 bench: deps bundle build ## benchmark belay against opa run --server and a bare express ceiling

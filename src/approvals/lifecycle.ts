@@ -9,9 +9,12 @@
 //   moments ago (admission only)        an id an agent picks never counts: its call is a new use
 //   Consumed moments ago by belay's   → the same API request at a later stage (a reinvocation, or
 //   mutating webhook, same object       validation, which confirms the use once)
+//   Approved, held by a review nobody → the API server's view shows that request: used (ask anew);
+//   verified (InUse; provisional.ts)    not yet: refused while it may be in flight, then the hold is void
 //   Rejected, before requiredBy       → refuse with the approver's message
 //   Consumed by another, Expired, or
-//   lapsed                            → a new request (attempt n+1), Pending
+//   lapsed                            → a new request (attempt n+1), Pending — unless the target or
+//                                       the requester has too many waiting already: refused
 //
 // The API server gives every webhook call its own uid, so the mutating and
 // validating reviews of one request cannot be linked by uid: a use recorded

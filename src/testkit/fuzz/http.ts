@@ -43,8 +43,12 @@ export interface FuzzGateway {
   close(): Promise<void>;
 }
 
-/** Starts a gateway from source in a child process: local mode, the default policies, tokens for the agent API and console. */
-export async function startFuzzGateway(extraArgs: string[] = []): Promise<FuzzGateway> {
+/**
+ * Starts a gateway in a child process — from source, or the compiled one in
+ * dist/ (`compiled`: what is deployed, so its memory is what counts) — in
+ * local mode, with the default policies and tokens for the agent API and console.
+ */
+export async function startFuzzGateway({ compiled = false, extraArgs = [] }: { compiled?: boolean; extraArgs?: string[] } = {}): Promise<FuzzGateway> {
   const dir = mkdtempSync(path.join(tmpdir(), 'belay-fuzz-'));
   const bundle = path.join(dir, 'bundle.tar.gz');
   writeFileSync(bundle, buildBundle(path.join(root, 'policies'), { revision: 'fuzz', entrypoints: FACES.map(entrypointOf) }));
@@ -60,9 +64,7 @@ export async function startFuzzGateway(extraArgs: string[] = []): Promise<FuzzGa
     ].join('\n'),
   );
   const args = [
-    '--import',
-    'tsx',
-    path.join(root, 'webhook/main.ts'),
+    ...(compiled ? [path.join(root, 'dist/webhook/main.js')] : ['--import', 'tsx', path.join(root, 'webhook/main.ts')]),
     'serve',
     '--listen',
     '127.0.0.1:0',
