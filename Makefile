@@ -24,7 +24,7 @@ REVISION      ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)$
 LISTEN        ?= 127.0.0.1:8443
 TS_FILES      := $(shell find src webhook bench -name '*.ts' ! -name '*.test.ts' 2>/dev/null)
 
-.PHONY: tools gator pss-oracle help deps opa crane helm bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench image-latency clean console-deps gitleaks detect-secrets secrets-bench mcp-tools manifests image-root image
+.PHONY: tools gator pss-oracle help deps opa crane helm bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench image-latency clean console-deps gitleaks detect-secrets secrets-bench mcp-tools manifests image-root image fuzz
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -147,6 +147,11 @@ cluster-down: ## stop the local control plane
 
 image-latency: deps crane ## what image facts add to an admission request (cold and warm cache, an unreachable registry), against a local registry
 	npx tsx src/testkit/image-latency.ts
+
+# `make test` runs a bounded fuzz run (webhook/fuzz.test.ts, 3,000 requests);
+# this one runs longer: FUZZ_REQUESTS requests (default 30000), FUZZ_SEED.
+fuzz: deps opa build ## fuzz every face of a real gateway over HTTPS; prints requests, 5xx, wrong allows, peak RSS
+	npx tsx src/testkit/fuzz/run.ts $(or $(FUZZ_REQUESTS),30000) $(or $(FUZZ_SEED),1)
 
 bench: deps bundle build ## benchmark belay against opa run --server and a bare express ceiling
 	node dist/bench/run.js

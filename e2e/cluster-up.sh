@@ -14,7 +14,10 @@
 # and .cluster/belay.kubeconfig (the gateway's own identity), then waits until
 # the API server is ready, the controller-manager, scheduler and kwok answer
 # /healthz, the nodes are Ready and the default service account exists.
-# Idempotent: a cluster that is already up is reused.
+# Idempotent: a cluster that is already up is reused. The API server presents
+# client certificates to belay's webhooks (CNs kube-apiserver-webhook-client
+# and kube-apiserver-authz-client, from .cluster/pki/ca.crt), so the gateway
+# can insist on them.
 #
 # The humans also have bearer tokens (--token-auth-file), one file each in
 # .cluster/tokens/<name> (alice, carol, bob, and approver-bot: an agent by
@@ -149,6 +152,8 @@ issue kube-scheduler "/CN=system:kube-scheduler" clientAuth
 issue kwok "/CN=kwok-controller" clientAuth
 # Their serving certificate (/healthz; kwok's is also the simulated kubelets').
 issue components-serving "/CN=localhost" serverAuth "IP:127.0.0.1,DNS:localhost"
+# ... and when it calls belay's admission webhooks (admission-webhooks.kubeconfig below).
+issue apiserver-webhook-client "/CN=kube-apiserver-webhook-client" clientAuth
 
 if [ ! -s "$pki/sa.key" ]; then
   openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
@@ -307,6 +312,34 @@ grep -q 'kubeConfigFile:' "$src_authz" || die "no kubeConfigFile in $src_authz"
 sed "s#kubeConfigFile: .*#kubeConfigFile: $state/authorization-webhook.kubeconfig#" "$src_authz" \
   > "$state/authorization-config.yaml"
 
+# The API server presents a client certificate to every admission webhook
+# (kubeconfig user '*': any webhook host), so belay can refuse anyone else
+# (the gateway's --webhook-client-ca; e2e/harness/gateway.ts turns it on).
+cat > "$state/admission-webhooks.kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+users:
+  - name: '*'
+    user:
+      client-certificate-data: $(b64 "$pki/apiserver-webhook-client.crt")
+      client-key-data: $(b64 "$pki/apiserver-webhook-client.key")
+EOF
+cat > "$state/admission-config.yaml" <<EOF
+apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+  - name: ValidatingAdmissionWebhook
+    configuration:
+      apiVersion: apiserver.config.k8s.io/v1
+      kind: WebhookAdmissionConfiguration
+      kubeConfigFile: $state/admission-webhooks.kubeconfig
+  - name: MutatingAdmissionWebhook
+    configuration:
+      apiVersion: apiserver.config.k8s.io/v1
+      kind: WebhookAdmissionConfiguration
+      kubeConfigFile: $state/admission-webhooks.kubeconfig
+EOF
+
 # --- kine -----------------------------------------------------------------------
 log "starting kine on 127.0.0.1:$kine_port"
 setsid "$bin/kine" \
@@ -346,6 +379,7 @@ setsid "$bin/kube-apiserver" \
   --service-account-signing-key-file="$pki/sa.key" \
   --service-cluster-ip-range=10.0.0.0/24 \
   --authorization-config="$state/authorization-config.yaml" \
+  --admission-control-config-file="$state/admission-config.yaml" \
   --allow-privileged=true \
   --endpoint-reconciler-type=none \
   --profiling=false \

@@ -7,7 +7,6 @@ import { admissionRoutes } from './admission/index.js';
 import { agentApiRoutes } from './agent/index.js';
 import { approvalWebhookRoutes } from './approvals/index.js';
 import { authorizationRoutes } from './authorization/index.js';
-import { bodyErrors } from './body.js';
 import { consoleRoutes } from './console/index.js';
 import type { FaceRoutes, GatewayContext } from './context.js';
 import { errorHandler } from './errors.js';
@@ -25,7 +24,6 @@ export function createApp(ctx: GatewayContext, faces: readonly FaceRoutes[] = AL
   app.get('/metrics', metricsEndpoint(ctx.instruments.metrics));
   for (const routes of faces) app.use(routes(ctx));
   app.use((req, _res, next) => next(new BelayError('not_found', `no route for ${req.method} ${req.path}`)));
-  app.use(bodyErrors);
   app.use(errorHandler(ctx.instruments.log));
   return app;
 }

@@ -3,32 +3,47 @@
 // every default lives here. startGateway takes the same shape with any part
 // left out (tests), filled from the same defaults.
 
+import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { DEFAULT_MAX_OPEN_PER_REQUESTER, DEFAULT_MAX_OPEN_PER_TARGET } from '../src/approvals/lifecycle.js';
 import { DEFAULT_APPROVER_GROUPS } from '../src/approvals/resource.js';
-import type { BundleSourceSpec } from '../src/bundle/select.js';
+import { type BundleSourceSpec, DEFAULT_BUNDLE } from '../src/bundle/select.js';
 import { readVerificationKey, type VerificationConfig, verificationConfig } from '../src/bundle/verify.js';
+import type { JsonObject } from '../src/contract/index.js';
 import { asBelayError } from '../src/errors.js';
 import { DEFAULT_INVENTORY_MAX_BYTES } from '../src/gatekeeper/sync.js';
+import { type AgentSelector, agentSelectorFromData, DEFAULT_AGENTS } from '../src/identity/agents.js';
 import { checkImageLookupConfig, type ImageLookupConfig, PUBLIC_REGISTRIES, parseHostList, parseRegistryFlag, registriesOf } from '../src/images/config.js';
 import type { DecisionLogOptions } from '../src/observe/decision-log.js';
 import { DEFAULT_EVAL_TIMEOUT_MS } from '../src/policy/pool.js';
 import { DEFAULT_TIMEOUT_MS as DEFAULT_SCAN_TIMEOUT_MS } from '../src/scan/index.js';
 import { parseDuration } from '../src/util/duration.js';
-import { DEFAULT_BODY_LIMIT } from './body.js';
+import { DEFAULT_BODY_LIMIT, DEFAULT_JSON_SHAPE, type JsonShapeLimits } from './body.js';
 
 export interface GatewayConfig {
   readonly host: string;
   readonly port: number;
   /** ca.crt, tls.crt, tls.key; a development CA is made here when absent. */
   readonly tlsDir: string;
+  /**
+   * Only the API server may call the admission, approvals and authorization
+   * faces: its client certificate must be signed by `caFile` and carry one of
+   * `names` (any name when empty). Off without `caFile`.
+   */
+  readonly webhookClients: { readonly caFile: string | undefined; readonly names: readonly string[] };
   /** Where bundles come from: a file, a watched directory or an HTTP bundle server. */
   readonly bundle: BundleSourceSpec;
   /** Keys bundles must be signed with; null accepts unsigned bundles only. */
   readonly verification: VerificationConfig | null;
   /** The cluster to watch namespaces in and keep approvals in; local mode without it. */
   readonly kubeconfig: string | undefined;
+  /** Who is an agent until a bundle is active: refused then (fail closed), while everyone else passes untouched. */
+  readonly agentsBeforeBundle: AgentSelector;
   /** Largest request body of the admission and agent faces. */
   readonly bodyLimit: number;
+  /** How deep, and how many objects, arrays and members, a JSON body may hold (checked before it is parsed). */
+  readonly bodyShape: JsonShapeLimits;
   readonly evaluation: {
     /** `in-process` runs wasm on the event loop: no time budget can cut it off; for debugging. */
     readonly mode: 'pool' | 'in-process';
@@ -50,6 +65,9 @@ export interface GatewayConfig {
     readonly ttlMs: number | undefined;
     /** How long finished approvals are kept before they are deleted; undefined: 24h. */
     readonly retentionMs: number | undefined;
+    /** Requests that may wait for a human at once for one target (different content), and from one requester. */
+    readonly maxOpenPerTarget: number;
+    readonly maxOpenPerRequester: number;
   };
   readonly agentApi: {
     /** Static bearer tokens (local mode); without it tokens are checked with a TokenReview in a cluster. */
@@ -76,7 +94,7 @@ export interface GatewayConfig {
   readonly images: ImageLookupConfig;
 }
 
-type Sections = 'evaluation' | 'approvals' | 'agentApi' | 'console' | 'inventory' | 'decisionLog' | 'images';
+type Sections = 'webhookClients' | 'bodyShape' | 'evaluation' | 'approvals' | 'agentApi' | 'console' | 'inventory' | 'decisionLog' | 'images';
 
 /** A GatewayConfig with any part left out, sections member by member: the defaults fill it. */
 export type GatewayConfigInput = Partial<Omit<GatewayConfig, Sections>> & {
@@ -85,16 +103,19 @@ export type GatewayConfigInput = Partial<Omit<GatewayConfig, Sections>> & {
   readonly decisionLog?: (Partial<NonNullable<GatewayConfig['decisionLog']>> & Pick<NonNullable<GatewayConfig['decisionLog']>, 'destination'>) | null;
 };
 
-export const DEFAULT_BUNDLE = '.build/bundle.tar.gz';
+export { DEFAULT_BUNDLE };
 
 export const DEFAULTS: GatewayConfig = {
   host: '127.0.0.1',
   port: 8443,
   tlsDir: '.belay/tls',
+  webhookClients: { caFile: undefined, names: [] },
   bundle: { file: DEFAULT_BUNDLE },
   verification: null,
   kubeconfig: undefined,
+  agentsBeforeBundle: DEFAULT_AGENTS,
   bodyLimit: DEFAULT_BODY_LIMIT,
+  bodyShape: DEFAULT_JSON_SHAPE,
   evaluation: { mode: 'pool', workers: undefined, timeoutMs: DEFAULT_EVAL_TIMEOUT_MS },
   approvals: {
     stateDir: '.belay/state',
@@ -103,6 +124,8 @@ export const DEFAULTS: GatewayConfig = {
     gatewayUser: undefined,
     ttlMs: undefined,
     retentionMs: undefined,
+    maxOpenPerTarget: DEFAULT_MAX_OPEN_PER_TARGET,
+    maxOpenPerRequester: DEFAULT_MAX_OPEN_PER_REQUESTER,
   },
   agentApi: { tokenFile: undefined, audiences: [], scanTimeoutMs: DEFAULT_SCAN_TIMEOUT_MS },
   console: { approverTokenFile: undefined },
@@ -119,10 +142,13 @@ export function resolveConfig(input: GatewayConfigInput): GatewayConfig {
     host: input.host ?? d.host,
     port: input.port ?? d.port,
     tlsDir: input.tlsDir ?? d.tlsDir,
+    webhookClients: { ...d.webhookClients, ...defined(input.webhookClients) },
     bundle: input.bundle ?? d.bundle,
     verification: input.verification ?? d.verification,
     kubeconfig: input.kubeconfig ?? d.kubeconfig,
+    agentsBeforeBundle: input.agentsBeforeBundle ?? d.agentsBeforeBundle,
     bodyLimit: input.bodyLimit ?? d.bodyLimit,
+    bodyShape: { ...d.bodyShape, ...defined(input.bodyShape) },
     evaluation: { ...d.evaluation, ...defined(input.evaluation) },
     approvals: { ...d.approvals, ...defined(input.approvals) },
     agentApi: { ...d.agentApi, ...defined(input.agentApi) },
@@ -160,8 +186,14 @@ export interface ServeFlags {
   decisionLogMaxBytes: number;
   decisionLogMaxFiles: number;
   tlsDir: string;
+  webhookClientCa?: string;
+  webhookClientName?: string[];
   kubeconfig?: string;
+  agentsFile?: string;
   bodyLimit: number;
+  bodyMaxDepth: number;
+  bodyMaxContainers: number;
+  bodyMaxMembers: number;
   logLevel: string;
   evaluator: 'pool' | 'in-process';
   evalWorkers?: number;
@@ -172,6 +204,8 @@ export interface ServeFlags {
   approverGroup: string[];
   approvalTtl?: number;
   approvalRetention?: number;
+  maxOpenApprovalsPerTarget: number;
+  maxOpenApprovalsPerRequester: number;
   agentTokenFile?: string;
   agentTokenAudience?: string[];
   scanTimeout: number;
@@ -220,6 +254,16 @@ export function addServeFlags(command: Command): Command {
     )
     .addOption(new Option('--decision-log-max-files <n>', 'rotated decision logs kept').argParser(nonNegativeInt('--decision-log-max-files')).default(5))
     .option('--tls-dir <dir>', 'directory holding ca.crt, tls.crt, tls.key (a development CA is made there when absent)', env.BELAY_TLS_DIR ?? d.tlsDir)
+    .option(
+      '--webhook-client-ca <file>',
+      "only the API server may call the admission, approvals and authorization webhooks: the CA (PEM) that signs its client certificate (its admission configuration's and authorization webhook's kubeconfig carry it)",
+      env.BELAY_WEBHOOK_CLIENT_CA,
+    )
+    .option(
+      '--webhook-client-name <name...>',
+      "with --webhook-client-ca: the common or DNS names the API server's client certificate may carry (default: any certificate from that CA)",
+      env.BELAY_WEBHOOK_CLIENT_NAMES?.split(','),
+    )
     .option('--kubeconfig <file>', 'kubeconfig of the cluster to watch namespaces and store approvals in (local mode without it)', env.BELAY_KUBECONFIG)
     .option('--inventory <path>', "local mode: YAML objects (file or folder) that make up Gatekeeper's data.inventory", env.BELAY_INVENTORY)
     .addOption(
@@ -227,7 +271,27 @@ export function addServeFlags(command: Command): Command {
         .argParser(positiveInt('--inventory-max-bytes'))
         .default(d.inventory.maxBytes),
     )
+    .option(
+      '--agents-file <file>',
+      "who is an agent until a policy bundle is active (YAML like data.belay.config.agents: serviceAccountNamespaces, serviceAccounts, groups, usernames); agents are refused then and everyone else passes (default: the default bundle's, service accounts in namespace agents and group belay:agents)",
+      env.BELAY_AGENTS_FILE,
+    )
     .addOption(new Option('--body-limit <bytes>', 'largest request body accepted').argParser(positiveInt('--body-limit')).default(d.bodyLimit))
+    .addOption(
+      new Option('--body-max-depth <n>', 'deepest nesting of objects and arrays a JSON body may have')
+        .argParser(positiveInt('--body-max-depth'))
+        .default(d.bodyShape.maxDepth),
+    )
+    .addOption(
+      new Option('--body-max-containers <n>', 'objects and arrays a JSON body may hold in all')
+        .argParser(positiveInt('--body-max-containers'))
+        .default(d.bodyShape.maxContainers),
+    )
+    .addOption(
+      new Option('--body-max-members <n>', 'object keys and array elements a JSON body may hold in all')
+        .argParser(positiveInt('--body-max-members'))
+        .default(d.bodyShape.maxMembers),
+    )
     .option('--log-level <level>', 'log level', env.BELAY_LOG_LEVEL ?? 'info')
     .addOption(
       new Option('--evaluator <mode>', 'where policy runs: a pool of worker threads, or in-process on the event loop (debugging; no time budget)')
@@ -265,6 +329,16 @@ export function addServeFlags(command: Command): Command {
       new Option('--approval-retention <duration>', 'how long finished approval requests (consumed, rejected, expired) are kept before they are deleted')
         .argParser(durationMs)
         .default(env.BELAY_APPROVAL_RETENTION ? durationMs(env.BELAY_APPROVAL_RETENTION) : undefined, '24h'),
+    )
+    .addOption(
+      new Option('--max-open-approvals-per-target <n>', 'approval requests (of different content) that may wait for a human at once for one target')
+        .argParser(positiveInt('--max-open-approvals-per-target'))
+        .default(d.approvals.maxOpenPerTarget),
+    )
+    .addOption(
+      new Option('--max-open-approvals-per-requester <n>', 'approval requests one agent may have waiting for a human at once')
+        .argParser(positiveInt('--max-open-approvals-per-requester'))
+        .default(d.approvals.maxOpenPerRequester),
     )
     .option(
       '--agent-token-file <file>',
@@ -333,6 +407,7 @@ export function configFromFlags(flags: ServeFlags, devTokens?: { agents: string;
     host: listen[1]!.replace(/^\[|\]$/g, ''),
     port: Number(listen[2]),
     tlsDir: flags.tlsDir,
+    webhookClients: { caFile: flags.webhookClientCa, names: flags.webhookClientName ?? [] },
     bundle,
     verification:
       keys.length > 0
@@ -343,7 +418,9 @@ export function configFromFlags(flags: ServeFlags, devTokens?: { agents: string;
           })
         : null,
     kubeconfig: flags.kubeconfig,
+    ...(flags.agentsFile ? { agentsBeforeBundle: readAgentsFile(flags.agentsFile) } : {}),
     bodyLimit: flags.bodyLimit,
+    bodyShape: { maxDepth: flags.bodyMaxDepth, maxContainers: flags.bodyMaxContainers, maxMembers: flags.bodyMaxMembers },
     evaluation: { mode: flags.evaluator, workers: flags.evalWorkers, timeoutMs: flags.evalTimeoutMs },
     approvals: {
       stateDir: flags.stateDir,
@@ -352,6 +429,8 @@ export function configFromFlags(flags: ServeFlags, devTokens?: { agents: string;
       gatewayUser: flags.gatewayUser,
       ttlMs: flags.approvalTtl,
       retentionMs: flags.approvalRetention,
+      maxOpenPerTarget: flags.maxOpenApprovalsPerTarget,
+      maxOpenPerRequester: flags.maxOpenApprovalsPerRequester,
     },
     agentApi: { tokenFile: flags.agentTokenFile ?? devTokens?.agents, audiences: flags.agentTokenAudience ?? [], scanTimeoutMs: flags.scanTimeout },
     console: { approverTokenFile: flags.approverTokenFile ?? devTokens?.approvers },
@@ -384,6 +463,19 @@ function asUsage<T>(flag: string, parse: () => T): T {
   } catch (err) {
     throw new InvalidArgumentError(`${flag}: ${(err as Error).message}`);
   }
+}
+
+/** An agents file: the `agents` block of policies/data.json as YAML or JSON (or that block under belay.config). */
+function readAgentsFile(file: string): AgentSelector {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new InvalidArgumentError(`--agents-file ${file}: ${asBelayError(err).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidArgumentError(`--agents-file ${file} must hold a mapping`);
+  const block = parsed as JsonObject;
+  return agentSelectorFromData(block.belay ? block : { belay: { config: { agents: block } } });
 }
 
 function pollRange(value: string): [number, number] {

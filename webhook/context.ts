@@ -11,6 +11,8 @@ import type { ApprovalAccess } from '../src/console/access.js';
 import type { AgentSelector } from '../src/identity/agents.js';
 import type { ImageFactsSource } from '../src/images/source.js';
 import type { NamespaceDirectory } from '../src/namespaces/directory.js';
+import type { JsonShapeLimits } from '../src/util/json-shape.js';
+import type { WebhookClients } from './client-cert.js';
 import type { FaceInstruments } from './face.js';
 
 export interface GatewayContext {
@@ -23,10 +25,24 @@ export interface GatewayContext {
   readonly namespaces: NamespaceDirectory;
   /** Who is an agent, as of the active bundle (nobody before one is active). */
   readonly agents: () => AgentSelector;
+  /**
+   * Who is an agent until a bundle is active (the gateway's --agents-file):
+   * agents are refused then, everyone else passes untouched. Absent, nobody
+   * can be told apart before a bundle, and admission refuses everyone.
+   */
+  readonly agentsBeforeBundle?: AgentSelector;
   /** Metrics, logs and the decision log: written by the face wrapper only. */
   readonly instruments: FaceInstruments;
+  /**
+   * Set when only the API server may call the admission, approvals and
+   * authorization faces (its client certificate verified against a CA):
+   * the names it may carry. Absent: every caller is unverified.
+   */
+  readonly webhookClients?: WebhookClients;
   /** Largest request body of the admission and agent faces. */
   readonly bodyLimit: number;
+  /** How deep and how large in members a JSON body may be (every face); absent: DEFAULT_JSON_SHAPE. */
+  readonly bodyShape?: JsonShapeLimits;
   /** The gateway's own username to the API server (its writes to approvals are told apart by it). */
   readonly gatewayUser?: string;
   /** Who an agent API bearer token belongs to; absent: the agent API answers 401. */

@@ -65,7 +65,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const store = new PolicyStore(options.prepare ?? evaluatorFor(config, log, metrics));
   store.onChange((event) => {
-    if ('failure' in event) {
+    if ('recovered' in event) {
+      metrics.bundleLastFailure.set(0);
+      log.info(
+        { revision: event.recovered.revision, digest: event.recovered.digest },
+        'the bundle source serves the active bundle again; the refusal is cleared',
+      );
+    } else if ('failure' in event) {
       metrics.bundleActivations.inc({ result: 'failed' });
       metrics.bundleLastFailure.set(1);
       log.error({ source: event.failure.source, err: event.failure.message }, 'bundle refused; the previous bundle keeps serving');
@@ -121,7 +127,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const agents = () => store.current()?.agents ?? NO_AGENTS;
   const approvals: Approvals | undefined = options.approvalGate
     ? undefined
-    : await startApprovals({ ...config.approvals, ...(kubeConfig ? { kubeConfig } : {}), agents, log, decisions, registry: metrics.registry });
+    : await startApprovals({
+        ...config.approvals,
+        ...(kubeConfig ? { kubeConfig } : {}),
+        // No bundle, no decisions: the local store refuses them until one is active.
+        agents: () => store.current()?.agents,
+        log,
+        decisions,
+        registry: metrics.registry,
+      });
   const gatewayUser = approvals?.gatewayUser ?? config.approvals.gatewayUser;
   const agentTokens = selectAuthenticator({
     ...(kubeConfig ? { kubeConfig } : {}),
@@ -151,8 +165,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(approvals ? { approvalStore: approvals.store } : {}),
     namespaces,
     agents,
+    agentsBeforeBundle: config.agentsBeforeBundle,
     instruments: { metrics, log, decisions },
+    ...(config.webhookClients.caFile ? { webhookClients: { names: config.webhookClients.names } } : {}),
     bodyLimit: config.bodyLimit,
+    bodyShape: config.bodyShape,
     ...(gatewayUser ? { gatewayUser } : {}),
     ...(agentTokens ? { agentTokens } : {}),
     scanTimeoutMs: config.agentApi.scanTimeoutMs,
@@ -161,7 +178,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
   let server: RunningServer;
   try {
-    server = await serve(createApp(ctx), { host: config.host, port: config.port, tls: files, log });
+    server = await serve(createApp(ctx), {
+      host: config.host,
+      port: config.port,
+      tls: files,
+      ...(config.webhookClients.caFile ? { clientCaFile: config.webhookClients.caFile } : {}),
+      log,
+    });
   } catch (err) {
     namespaces.close();
     inventory?.close();

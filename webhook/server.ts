@@ -1,7 +1,7 @@
-// HTTPS serving: TLS with certificate reload, and graceful shutdown. Nothing
-// about admission lives here.
+// HTTPS serving: TLS with certificate reload (the serving pair and the CA of
+// client certificates), and graceful shutdown. Nothing about admission lives here.
 
-import { type FSWatcher, watch } from 'node:fs';
+import { type FSWatcher, readFileSync, watch } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
@@ -12,6 +12,12 @@ export interface ServeOptions {
   host: string;
   port: number;
   tls: TlsFiles;
+  /**
+   * The CA of client certificates to ask for (the API server's, for the
+   * webhook faces). A certificate is requested, never required: the faces
+   * that need one check it (client-cert.ts); bearer-token faces share the listener.
+   */
+  clientCaFile?: string;
   log: Logger;
 }
 
@@ -23,7 +29,8 @@ export interface RunningServer {
 
 export async function serve(app: Express, options: ServeOptions): Promise<RunningServer> {
   const { cert, key } = readTls(options.tls);
-  const server = https.createServer({ cert, key }, app);
+  const clientCa = () => (options.clientCaFile ? { ca: readFileSync(options.clientCaFile), requestCert: true, rejectUnauthorized: false } : {});
+  const server = https.createServer({ cert, key, ...clientCa() }, app);
   // The API server's webhook client keeps connections alive; match its expectations.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
@@ -32,7 +39,7 @@ export async function serve(app: Express, options: ServeOptions): Promise<Runnin
   // Reload the serving pair when it is rotated on disk (cert-manager, a Secret update).
   let reloadTimer: NodeJS.Timeout | undefined;
   const watchers: FSWatcher[] = [];
-  for (const file of [options.tls.cert, options.tls.key]) {
+  for (const file of [options.tls.cert, options.tls.key, ...(options.clientCaFile ? [options.clientCaFile] : [])]) {
     try {
       watchers.push(
         watch(file, () => {
@@ -40,7 +47,8 @@ export async function serve(app: Express, options: ServeOptions): Promise<Runnin
           reloadTimer = setTimeout(() => {
             try {
               const next = readTls(options.tls);
-              server.setSecureContext({ cert: next.cert, key: next.key });
+              const { ca } = clientCa();
+              server.setSecureContext({ cert: next.cert, key: next.key, ...(ca ? { ca } : {}) });
               options.log.info({ cert: options.tls.cert }, 'reloaded TLS certificate');
             } catch (err) {
               options.log.error({ err }, 'TLS certificate reload failed; keeping the previous one');

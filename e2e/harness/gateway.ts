@@ -77,6 +77,12 @@ export class Gateway {
       paths.gatewayKubeconfig,
       // Image facts from the e2e registry only (every other image is unknown).
       ...gatewayImageArgs(),
+      // Only the API server may call the webhooks: its client certificates come from the cluster CA (cluster-up.sh).
+      '--webhook-client-ca',
+      path.join(paths.cluster, 'pki', 'ca.crt'),
+      '--webhook-client-name',
+      'kube-apiserver-webhook-client',
+      'kube-apiserver-authz-client',
     ];
     const child = spawn(process.execPath, args, { cwd: paths.root, stdio: ['ignore', out, out] });
     closeSync(out);

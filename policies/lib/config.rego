@@ -51,11 +51,15 @@ defaults := {
 	# Agent context (trust-ladder starter policy).
 	"confidenceThreshold": 0.8,
 	# Trust ladder: mode per scope, most specific wins
-	# (workflow > agent > namespace > global).
+	# (workflow > agent > namespace > global). A workflow these settings
+	# mention is trusted only for the identities `claimants` lists for it
+	# ({"serviceAccounts": ["ns/name"], "users": [...], "groups": [...]}); a
+	# claim by anyone else counts as an unknown workflow.
 	"trust": {
 		"global": "approve",
 		"namespaces": {},
 		"agents": {},
+		"claimants": {},
 		"workflows": {},
 		"trusted": {
 			"workflows": [],

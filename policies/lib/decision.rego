@@ -168,10 +168,11 @@ document(violations) := doc if {
 		"reasons": reasons(ovs),
 		"fixes": fixes_for(vs, app, final),
 		"redact": redactions(vs),
-		"warnings": warnings(app, ovs, final),
+		"warnings": array.concat(trust.claim_warnings, warnings(app, ovs, final)),
 		"approval": approval(vs, final),
 		"mode": trust.mode,
 		"wouldBe": would_be(real, final),
+		"claim": trust.claim,
 	}
 }
 

@@ -7,7 +7,7 @@ import rego.v1
 import data.belay.lib.decision
 import data.belay.test
 
-keys := {"decision", "reasons", "fixes", "redact", "warnings", "approval", "mode", "wouldBe"}
+keys := {"decision", "reasons", "fixes", "redact", "warnings", "approval", "mode", "wouldBe", "claim"}
 
 defer_input := test.defer_input
 
@@ -32,7 +32,7 @@ test_every_face_returns_every_key_for_any_input if {
 
 test_allow_document if {
 	d := test.admit(allow_input)
-	d == {"decision": "allow", "reasons": [], "fixes": [], "redact": [], "warnings": [], "approval": null, "mode": "approve", "wouldBe": null}
+	d == {"decision": "allow", "reasons": [], "fixes": [], "redact": [], "warnings": [], "approval": null, "mode": "approve", "wouldBe": null, "claim": null}
 }
 
 test_defer_document_has_approval if {
@@ -123,6 +123,7 @@ test_approval_groups_most_specific_scope if {
 	d1 := test.admit(defer_input) with data.belay.config.approval.groups as groups
 	d1.approval.groups == ["ns"]
 	d2 := test.admit(test.with_context(defer_input, {"workflow": "wf", "confidence": 0.99, "remediationTarget": "Deployment/web"})) with data.belay.config.approval.groups as groups
+		with data.belay.config.trust.claimants as {"wf": {"serviceAccounts": ["agents/remediator"]}}
 	d2.approval.groups == ["wf-approvers"]
 	d3 := test.admit(defer_input) with data.belay.config.approval.groups as {"global": ["g"], "agents": {"system:serviceaccount:agents:remediator": ["owners"]}}
 	d3.approval.groups == ["owners"]

@@ -2,17 +2,87 @@
 # The mode for a request comes from the most specific scope configured in
 # data.belay.config.trust: workflow > agent (username) > namespace > global.
 # An unknown or missing mode falls back to `approve` (fail safe).
+#
+# The workflow is what the request claims (an annotation, the user's extra,
+# the agent API's context): anyone can claim any name. So a workflow these
+# settings mention (a mode, a trusted list, its own approver groups) counts
+# only for the identities trust.claimants lists for it; for anyone else the
+# claim is an unknown workflow, and the decision says so (`claim`, a warning).
 package belay.trust
 
 import rego.v1
 
 import data.belay.lib.config.cfg
+import data.belay.lib.identity
 import data.belay.lib.request as req
 import data.belay.lib.util
 
 modes := {"observe", "selective", "approve", "automate"}
 
-workflow := req.workflow
+# The workflow the request names, honoured or not.
+claimed := req.workflow
+
+# The workflow trust is resolved for: the claimed one when the claim holds.
+workflow := claimed if claim_holds
+
+else := ""
+
+# A workflow the trust settings single out.
+governed(wf) if cfg.trust.workflows[wf]
+
+governed(wf) if wf in cfg.trust.trusted.workflows
+
+governed(wf) if {
+	some entry in cfg.trust.trusted.namespaces
+	wf in object.get(entry, "workflows", [])
+}
+
+governed(wf) if is_array(cfg.approval.groups.workflows[wf])
+
+# Whether the actor is one of the identities listed for `wf`.
+may_claim(wf) if {
+	sa := identity.service_account(req.actor)
+	some entry in object.get(cfg.trust.claimants, [wf, "serviceAccounts"], [])
+	entry in identity.sa_refs(sa)
+}
+
+may_claim(wf) if {
+	req.username != ""
+	req.username in object.get(cfg.trust.claimants, [wf, "users"], [])
+}
+
+may_claim(wf) if {
+	some g in object.get(req.actor, "groups", [])
+	g in object.get(cfg.trust.claimants, [wf, "groups"], [])
+}
+
+claim_holds if {
+	claimed != ""
+	not governed(claimed)
+}
+
+claim_holds if {
+	claimed != ""
+	may_claim(claimed)
+}
+
+# What the decision records of the claim: null without one.
+claim := {"workflow": claimed, "honored": true} if claim_holds
+
+else := {"workflow": claimed, "honored": false} if claimed != ""
+
+else := null
+
+# A claim that did not hold, said where the agent (and the log) sees it.
+claim_warnings := [concat("", [
+	"belay trust: workflow ", util.q(claimed), " is trusted only for the identities data.belay.config.trust.claimants lists for it, and ",
+	util.q(identity.display(req.actor)), " is not one of them, so its claim counts as an unknown workflow",
+])] if {
+	claimed != ""
+	not claim_holds
+}
+
+else := []
 
 username := req.username
 

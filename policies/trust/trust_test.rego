@@ -13,6 +13,12 @@ deny_input := test.deny_input
 
 fix_input := test.fix_input
 
+# The remediator may claim the workflows these tests trust.
+claimants := {
+	"wf": {"serviceAccounts": ["agents/remediator"]},
+	"db-debug-v1": {"serviceAccounts": ["agents:remediator"]},
+}
+
 test_default_mode_is_approve if {
 	trust.mode == "approve" with input as {}
 	trust.mode == "approve" with input as {} with data.belay.config.trust.global as "bogus"
@@ -25,6 +31,7 @@ test_mode_precedence if {
 		"agents": {"system:serviceaccount:agents:remediator": "approve"},
 		"workflows": {"wf": "automate"},
 		"trusted": {"workflows": [], "agents": [], "namespaces": {}},
+		"claimants": claimants,
 	}
 	trust.mode == "observe" with input as {} with data.belay.config.trust as t
 	trust.mode == "selective" with input as {"resource": {"namespace": "prod-a"}} with data.belay.config.trust as t
@@ -76,9 +83,11 @@ test_selective_enforces_trusted_agents_and_workflows if {
 	inp := test.with_context(defer_input, {"workflow": "wf", "confidence": 0.9, "remediationTarget": "Deployment/web"})
 	d2 := test.admit(inp) with data.belay.config.trust.global as "selective"
 		with data.belay.config.trust.trusted.workflows as ["wf"]
+		with data.belay.config.trust.claimants as claimants
 	d2.decision == "defer"
 	d3 := test.admit(inp) with data.belay.config.trust.global as "selective"
 		with data.belay.config.trust.trusted.namespaces as {"prod-a": {"workflows": ["wf"]}}
+		with data.belay.config.trust.claimants as claimants
 	d3.decision == "defer"
 	d4 := test.admit(fix_input) with data.belay.config.trust.global as "selective"
 		with data.belay.config.trust.trusted.agents as ["system:serviceaccount:agents:remediator"]
@@ -89,6 +98,7 @@ test_automate_lets_trusted_workflows_through_a_defer if {
 	inp := test.with_context(defer_input, {"workflow": "wf", "confidence": 0.9, "remediationTarget": "Deployment/web"})
 	d := test.admit(inp) with data.belay.config.trust.global as "automate"
 		with data.belay.config.trust.trusted.workflows as ["wf"]
+		with data.belay.config.trust.claimants as claimants
 	d.decision == "allow"
 	d.wouldBe == "defer"
 	d.mode == "automate"
@@ -99,12 +109,15 @@ test_automate_lets_trusted_workflows_through_a_defer if {
 test_automate_by_workflow_scope_is_a_graduation if {
 	inp := test.with_context(defer_input, {"workflow": "wf", "confidence": 0.9, "remediationTarget": "Deployment/web"})
 	d := test.admit(inp) with data.belay.config.trust.workflows as {"wf": "automate"}
+		with data.belay.config.trust.claimants as claimants
 	d.decision == "allow"
+	d.claim == {"workflow": "wf", "honored": true}
 }
 
 test_automate_still_denies if {
 	inp := test.with_context(deny_input, {"workflow": "wf", "confidence": 0.9, "remediationTarget": "Pod/p"})
 	d := test.admit(inp) with data.belay.config.trust.workflows as {"wf": "automate"}
+		with data.belay.config.trust.claimants as claimants
 	d.decision == "deny"
 	d.wouldBe == null
 }
@@ -131,7 +144,7 @@ secret_call := {
 }
 
 in_mode(inp, trust) := d if {
-	d := data.belay.toolcall.decision with input as inp with data.belay.config.trust as trust
+	d := data.belay.toolcall.decision with input as inp with data.belay.config.trust as object.union({"claimants": claimants}, trust)
 }
 
 test_observe_allows_and_records_what_would_have_happened if {
@@ -163,7 +176,7 @@ test_automate_lets_a_trusted_workflow_through_but_deny_still_denies if {
 	d.wouldBe == "defer"
 	d.mode == "automate"
 	denied := data.belay.toolcall.decision with input as object.union(secret_call, {"tool": {"name": "kubectl_cp"}})
-		with data.belay.config.trust as {"workflows": {"db-debug-v1": "automate"}}
+		with data.belay.config.trust as {"workflows": {"db-debug-v1": "automate"}, "claimants": claimants}
 		with data.belay.config.toolcall.deniedTools as ["kubectl_cp"]
 	denied.decision == "deny"
 }
@@ -177,7 +190,7 @@ sar := {
 }
 
 authz_in(trust) := d if {
-	d := data.belay.authorization.decision with input as sar with data.belay.config.trust as trust
+	d := data.belay.authorization.decision with input as sar with data.belay.config.trust as object.union({"claimants": claimants}, trust)
 }
 
 test_secret_read_per_mode if {
@@ -186,4 +199,67 @@ test_secret_read_per_mode if {
 	authz_in({"global": "selective", "trusted": {"workflows": ["db-debug-v1"]}}).decision == "defer"
 	authz_in({"global": "approve"}).decision == "defer"
 	authz_in({"workflows": {"db-debug-v1": "automate"}}).decision == "allow"
+}
+
+# --- trust bound to identity: a workflow counts only for those listed for it -------
+
+impostor := object.union(test.agent, {"username": "system:serviceaccount:agents:intruder", "serviceAccount": {"namespace": "agents", "name": "intruder"}})
+
+claims_wf(actor) := test.with_context(object.union(defer_input, {"actor": actor}), {"workflow": "wf", "confidence": 0.9, "remediationTarget": "Deployment/web"})
+
+test_an_unlisted_agent_claiming_a_trusted_workflow_is_deferred if {
+	automate := {"global": "approve", "workflows": {"wf": "automate"}, "claimants": claimants}
+	listed := test.admit(claims_wf(test.agent)) with data.belay.config.trust as automate
+	listed.decision == "allow"
+	listed.claim == {"workflow": "wf", "honored": true}
+
+	d := test.admit(claims_wf(impostor)) with data.belay.config.trust as automate
+	d.decision == "defer"
+	d.mode == "approve"
+	d.wouldBe == null
+	d.claim == {"workflow": "wf", "honored": false}
+	startswith(d.warnings[0], "belay trust: workflow \"wf\" is trusted only for the identities data.belay.config.trust.claimants lists for it, and \"system:serviceaccount:agents:intruder\" is not one of them")
+}
+
+test_a_trusted_workflow_with_no_claimants_is_trusted_for_nobody if {
+	d := test.admit(claims_wf(test.agent)) with data.belay.config.trust as {"global": "approve", "trusted": {"workflows": ["wf"]}}
+		with data.belay.config.trust.global as "automate"
+	d.decision == "defer"
+	d.claim.honored == false
+}
+
+test_an_unlisted_claim_does_not_pick_the_workflows_approvers if {
+	groups := {"global": ["g"], "workflows": {"wf": ["lenient-approvers"]}}
+	d := test.admit(claims_wf(impostor)) with data.belay.config.approval.groups as groups
+	d.approval.groups == ["g"]
+	ok := test.admit(claims_wf(test.agent)) with data.belay.config.approval.groups as groups
+		with data.belay.config.trust.claimants as claimants
+	ok.approval.groups == ["lenient-approvers"]
+}
+
+test_claimants_by_user_and_group if {
+	automate := {"workflows": {"wf": "automate"}, "claimants": {"wf": {"users": ["ci-bot"], "groups": ["remediators"]}}}
+	by_user := test.admit(claims_wf({"username": "ci-bot", "groups": [], "agent": true})) with data.belay.config.trust as automate
+	by_user.decision == "allow"
+	by_group := test.admit(claims_wf({"username": "other-bot", "groups": ["remediators"], "agent": true})) with data.belay.config.trust as automate
+	by_group.decision == "allow"
+	neither := test.admit(claims_wf({"username": "other-bot", "groups": ["x"], "agent": true})) with data.belay.config.trust as automate
+	neither.decision == "defer"
+}
+
+test_a_workflow_nothing_singles_out_is_claimed_as_it_is if {
+	d := test.admit(claims_wf(impostor))
+	d.claim == {"workflow": "wf", "honored": true}
+	every w in d.warnings {
+		not startswith(w, "belay trust")
+	}
+	no_claim := test.admit(defer_input)
+	no_claim.claim == null
+}
+
+test_an_unlisted_tool_call_claim_is_unknown_too if {
+	call := object.union(secret_call, {"actor": impostor})
+	d := data.belay.toolcall.decision with input as call with data.belay.config.trust as {"global": "approve", "workflows": {"db-debug-v1": "automate"}, "claimants": claimants}
+	d.decision == "defer"
+	d.claim == {"workflow": "db-debug-v1", "honored": false}
 }

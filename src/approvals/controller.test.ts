@@ -9,7 +9,7 @@ import * as k8s from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DecisionRecord } from '../observe/decisions.js';
 import { createLogger, silentLogger } from '../observe/log.js';
-import { deferred, deployment } from '../testkit/approval-requests.js';
+import { deferred, deployment, withAgents } from '../testkit/approval-requests.js';
 import { type FakeKube, startFakeKube } from '../testkit/fake-kube.js';
 import { ApprovalController, finishedAt } from './controller.js';
 import type { ApprovalEvent } from './events.js';
@@ -32,7 +32,7 @@ describe('approval controller', () => {
 
   beforeEach(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'belay-ctrl-'));
-    store = await LocalApprovalStore.open(dir);
+    store = await LocalApprovalStore.open(dir, withAgents);
     clock = Date.now();
     events = [];
     records = [];

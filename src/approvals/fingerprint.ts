@@ -106,6 +106,11 @@ function contentDigest(subject: string, content: JsonObject): string {
   return `sha256:${sha256Hex(canonicalJson({ subject, content }))}`;
 }
 
+/** Who asked, as a label value: 40 hex characters of the username's digest. */
+export function requesterKey(username: string): string {
+  return sha256Hex(canonicalJson({ requester: username })).slice(0, 40);
+}
+
 /** belay-<20 hex> for the first request with a fingerprint, belay-<20 hex>-<n> for later ones. */
 export function approvalName(fingerprint: string, attempt: number): string {
   const base = `belay-${fingerprint.slice(0, 20)}`;

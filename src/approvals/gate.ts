@@ -11,12 +11,32 @@ import type { Decision, JsonObject, PatchOperation, PolicyInput } from '../contr
  */
 export type AdmitCheck = { readonly ok: true; readonly objectDigest: string } | { readonly ok: false; readonly message: string };
 
+/**
+ * Who sent an admission review: the API server (its client certificate
+ * verified), or a caller nobody verified (verification is off).
+ */
+export type Caller = 'apiserver' | 'unverified';
+
 export interface DeferredRequest {
   readonly input: PolicyInput;
   readonly decision: Decision;
   readonly revision: string;
-  /** The admission uid (or another idempotency key): seeing it twice is not a second use. */
+  /** The admission uid, or the caller's id for the request (recorded with a use, for the audit trail). */
   readonly requestUid: string;
+  /**
+   * `requestUid` is the API server's uid of an admission review: seeing it
+   * again moments after a use is the same call retried, not a second use.
+   * An id the caller picks (the agent API's requestId) never counts as one:
+   * whatever it is, an approval is used once.
+   */
+  readonly idempotent?: boolean;
+  /**
+   * Who sent it (admission): a review from an unverified caller could be
+   * forged, so its use of an approval is provisional until the API server's
+   * own view shows the request happened (lifecycle.ts). Absent: a caller the
+   * face authenticated itself (the agent API's bearer token).
+   */
+  readonly caller?: Caller;
   /** Dry runs get the same answer but must create and consume nothing. */
   readonly dryRun: boolean;
   /**

@@ -33,6 +33,18 @@ export class KubeApprovalStore implements ApprovalStore {
     return items(list);
   }
 
+  async listByRequester(requester: string): Promise<ApprovalRequest[]> {
+    const list = await call('list approvals by requester', () =>
+      this.#api.listCustomObjectForAllNamespaces({
+        group: APPROVAL_GROUP,
+        version: APPROVAL_VERSION,
+        plural: APPROVAL_PLURAL,
+        labelSelector: `${LABELS.requester}=${requester}`,
+      }),
+    );
+    return items(list);
+  }
+
   async list(namespace?: string): Promise<ApprovalRequest[]> {
     const list = await call(`list approvals${namespace ? ` in ${namespace}` : ''}`, () =>
       namespace

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AGENT, deferred, deployment, secretRead, toolCallDeferred } from '../testkit/approval-requests.js';
+import { AGENT, deferred, deployment, secretRead, toolCallDeferred, withAgents } from '../testkit/approval-requests.js';
 import { type FakeKube, startFakeKube } from '../testkit/fake-kube.js';
 import { objectDigest } from './fingerprint.js';
 import type { AdmitCheck, DeferredRequest, GateOutcome } from './gate.js';
@@ -28,8 +28,8 @@ const stores: Record<string, () => Promise<Harness>> = {
   local: async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'belay-approvals-'));
     return {
-      store: await LocalApprovalStore.open(dir),
-      other: () => LocalApprovalStore.open(dir),
+      store: await LocalApprovalStore.open(dir, withAgents),
+      other: () => LocalApprovalStore.open(dir, withAgents),
       close: async () => rmSync(dir, { recursive: true, force: true }),
     };
   },
@@ -305,8 +305,8 @@ describe.each(Object.keys(stores))('approval lifecycle on the %s store', (kind) 
       phase: 'Consumed',
       consumption: { requestUid: 'call-3', objectDigest: `sha256:${JSON.stringify(rb).length}` },
     });
-    // The same call id again is the same use, checked again with the same edit.
-    expect((await gate.resolve(toolCallDeferred('call-3', crb, { admit }))).kind).toBe('approved');
+    // The same call id again is a new call: an agent's id is not the API server's uid, and an approval is used once.
+    expect((await gate.resolve(toolCallDeferred('call-3', crb, { admit }))).kind).toBe('pending');
   });
 
   it('keeps a read window on the record: every replica admits the same read until the use plus the window, then asks anew', async () => {
@@ -355,6 +355,45 @@ describe.each(Object.keys(stores))('approval lifecycle on the %s store', (kind) 
     expect(messages.toolcall).toMatch(/then retry the same tool call, which is allowed once \(as the approver edited it, if they did\)\.$/);
     expect(messages.prompt).toMatch(/then send the same prompt again, which is let through once\.$/);
   });
+
+  it('records no more than the cap of open requests per target and per requester, and says why', async () => {
+    const capped = new ApprovalLifecycle({ store: h.store, namespace: 'belay', now, maxOpenPerTarget: 3, maxOpenPerRequester: 5 });
+    // One target (Deployment prod/web), ever new content: three wait, the fourth is refused.
+    const outs = [];
+    for (let i = 1; i <= 4; i++) outs.push(await capped.resolve(deferred(`t-${i}`, deployment(i))));
+    expect(outs.slice(0, 3).map((o) => o.kind)).toEqual(['pending', 'pending', 'pending']);
+    expect(outs[3]!.kind).toBe('refused');
+    expect(outs.slice(0, 3).map((o) => o.approvalId)).toContain(outs[3]!.approvalId);
+    expect((outs[3] as { message: string }).message).toMatch(
+      /^3 approval requests for CREATE of Deployment prod\/web by system:serviceaccount:agents:remediator already wait for a decision \(prod\/belay-.*\), so belay records no more until one is decided or expires \(the first at .*\)\. Ask an approver to decide them \(belay approvals list\)/,
+    );
+    // Retrying one that waits still answers from it.
+    expect((await capped.resolve(deferred('t-1-again', deployment(1)))).kind).toBe('pending');
+    // Other targets of the same requester: two more fit under its cap of five, then it is refused everywhere.
+    const other = (n: number) => deferred(`o-${n}`, deployment(1, { name: `web-${n}` }));
+    const more = [];
+    for (let i = 1; i <= 3; i++)
+      more.push(await capped.resolve({ ...other(i), input: { ...other(i).input, resource: { ...other(i).input.resource, name: `web-${i}` } } }));
+    expect(more.map((o) => o.kind)).toEqual(['pending', 'pending', 'refused']);
+    expect((more[2] as { message: string }).message).toMatch(/^5 approval requests from system:serviceaccount:agents:remediator already wait/);
+    expect(await records()).toHaveLength(5);
+    // A decision (or an expiry) makes room.
+    const [first] = await records();
+    await approve(first!);
+    expect((await capped.resolve({ ...other(3), input: { ...other(3).input, resource: { ...other(3).input.resource, name: 'web-3' } } })).kind).toBe('pending');
+  });
+
+  it('a flood of distinct deferred requests from one requester cannot grow the store past its cap', async () => {
+    const capped = new ApprovalLifecycle({ store: h.store, namespace: 'belay', now, maxOpenPerTarget: 10, maxOpenPerRequester: 20 });
+    const outs = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => {
+        const req = deferred(`flood-${i}`, deployment(1, { name: `f-${i}` }));
+        return capped.resolve({ ...req, input: { ...req.input, resource: { ...req.input.resource, name: `f-${i}` } } });
+      }),
+    );
+    expect(outs.filter((o) => o.kind === 'pending')).toHaveLength(20);
+    expect(await records()).toHaveLength(20);
+  }, 60_000);
 
   it('survives a restart: a new gate on the same data finds the pending request', async () => {
     const first = await gate.resolve(deferred('uid-1'));

@@ -5,12 +5,16 @@
 //   Approved, before requiredBy       → use it up for this request (Consumed), admit once
 //   Consumed, inside the request's    → admit again (Secret reads: one use covers the same read
 //   window                              for a window, counted from the use on record)
-//   Consumed by this review's uid     → admit again (an idempotent retry of the same call)
+//   Consumed by this review's uid,    → admit again (the API server retrying the same call);
+//   moments ago (admission only)        an id an agent picks never counts: its call is a new use
 //   Consumed moments ago by belay's   → the same API request at a later stage (a reinvocation, or
 //   mutating webhook, same object       validation, which confirms the use once)
+//   Approved, held by a review nobody → the API server's view shows that request: used (ask anew);
+//   verified (InUse; provisional.ts)    not yet: refused while it may be in flight, then the hold is void
 //   Rejected, before requiredBy       → refuse with the approver's message
 //   Consumed by another, Expired, or
-//   lapsed                            → a new request (attempt n+1), Pending
+//   lapsed                            → a new request (attempt n+1), Pending — unless the target or
+//                                       the requester has too many waiting already: refused
 //
 // The API server gives every webhook call its own uid, so the mutating and
 // validating reviews of one request cannot be linked by uid: a use recorded
@@ -26,14 +30,18 @@ import type { JsonObject, PatchOperation } from '../contract/index.js';
 import { asBelayError, BelayError } from '../errors.js';
 import type { Logger } from '../observe/log.js';
 import { alreadyUsed, retryAfterApproval } from './explain.js';
-import { approvalName, type RequestKeys, requestKeys } from './fingerprint.js';
+import { approvalName, type RequestKeys, requesterKey, requestKeys } from './fingerprint.js';
 import type { AdmitCheck, ApprovalGate, DeferredRequest, GateOutcome } from './gate.js';
 import { editInEffect } from './override.js';
+import { beforeOf, canReserve, inUse, type Reservation, released, reservationOf, type UseEvidence } from './provisional.js';
 import { newApprovalRequest } from './record.js';
 import {
   APPROVAL_PLURAL,
+  type ApprovalConsumption,
+  type ApprovalOverride,
   type ApprovalRequest,
   attemptOf,
+  type Condition,
   DEFAULT_APPROVALS_NAMESPACE,
   DEFAULT_APPROVER_GROUPS,
   isLapsed,
@@ -55,7 +63,20 @@ export interface LifecycleOptions {
   ttlMs?: number;
   now?: () => Date;
   log?: Logger;
+  /** Requests with different content for one target that may wait for a human at once (default 10). */
+  maxOpenPerTarget?: number;
+  /** Requests one requester may have waiting for a human at once, over every target (default 100). */
+  maxOpenPerRequester?: number;
+  /**
+   * The API server's own view of objects (cluster mode): with it, a use by a
+   * review nobody verified is held until that view shows the request
+   * happened (provisional.ts). Without it such a use counts at once.
+   */
+  evidence?: UseEvidence;
 }
+
+export const DEFAULT_MAX_OPEN_PER_TARGET = 10;
+export const DEFAULT_MAX_OPEN_PER_REQUESTER = 100;
 
 /** How long a use by the mutating webhook waits for its validation: the API server's default request timeout. */
 export const IN_FLIGHT_MS = 60_000;
@@ -88,7 +109,7 @@ export class ApprovalLifecycle implements ApprovalGate {
     const namespace = this.namespaceFor(request);
     for (let race = 0; ; race++) {
       const records = await this.store.listByTarget(namespace, keys.target);
-      const used = records.find((r) => phaseOf(r) === 'Consumed' && r.status?.consumption?.requestUid === request.requestUid);
+      const used = request.idempotent ? this.#retried(records, request) : undefined;
       const inFlight = !used && request.stage ? this.#inFlight(records, request, keys) : undefined;
       const current = records
         .filter((r) => r.metadata.labels?.[LABELS.fingerprint] === keys.fingerprint)
@@ -99,13 +120,26 @@ export class ApprovalLifecycle implements ApprovalGate {
         : inFlight
           ? await this.#continue(inFlight, request)
           : current
-            ? await this.#answer(current, request, keys, namespace)
-            : await this.#ask(request, keys, namespace, 1, null);
+            ? await this.#answer(current, request, keys, namespace, records)
+            : await this.#ask(request, keys, namespace, 1, null, records);
       if (outcome !== RACED) return outcome;
       if (race >= MAX_RACES) {
         throw new BelayError('conflict', `approval for this request kept changing while belay tried to use it; retry the request`);
       }
     }
+  }
+
+  /**
+   * The use this very review made, if it is seen again while its request can
+   * still be in flight: the API server retrying one call. Later, the same uid
+   * is no excuse for a second use.
+   */
+  #retried(records: readonly ApprovalRequest[], request: DeferredRequest): ApprovalRequest | undefined {
+    const now = this.#now().getTime();
+    return records.find((r) => {
+      const c = useOf(r);
+      return c?.requestUid === request.requestUid && now - Date.parse(c.at) <= IN_FLIGHT_MS;
+    });
   }
 
   /**
@@ -116,8 +150,8 @@ export class ApprovalLifecycle implements ApprovalGate {
   #inFlight(records: readonly ApprovalRequest[], request: DeferredRequest, keys: RequestKeys): ApprovalRequest | undefined {
     const now = this.#now().getTime();
     return records.find((r) => {
-      const c = r.status?.consumption;
-      if (phaseOf(r) !== 'Consumed' || !c || c.confirmedAt || now - Date.parse(c.at) > IN_FLIGHT_MS) return false;
+      const c = useOf(r);
+      if (!c || c.confirmedAt || now - Date.parse(c.at) > IN_FLIGHT_MS) return false;
       if (c.objectDigest === keys.objectDigest) return true;
       const patch = r.status?.override?.patch;
       return !!patch && patch.length > 0 && editInEffect(request.input.object, patch);
@@ -131,16 +165,16 @@ export class ApprovalLifecycle implements ApprovalGate {
    */
   async #continue(used: ApprovalRequest, request: DeferredRequest): Promise<GateOutcome | typeof RACED> {
     const override = used.status?.override ?? null;
-    const recorded = used.status!.consumption!;
+    const recorded = useOf(used)!;
     // The object already carries the edit: nothing to apply again.
     const check = await this.#admit(request, null);
     if (!check.ok) return refused(used, check.message);
     if (request.dryRun || (request.stage === 'mutate' && check.objectDigest === recorded.objectDigest)) return approved(used, override);
     const at = rfc3339(this.#now());
-    const consumption =
+    const use =
       request.stage === 'validate' ? { ...recorded, objectDigest: check.objectDigest, confirmedAt: at } : { ...recorded, objectDigest: check.objectDigest };
     try {
-      const stored = await this.store.replaceStatus({ ...used, status: { ...used.status!, consumption } });
+      const stored = await this.store.replaceStatus(withUse(used, use));
       return approved(stored, override);
     } catch (err) {
       if (asBelayError(err).code === 'conflict') return RACED;
@@ -149,18 +183,27 @@ export class ApprovalLifecycle implements ApprovalGate {
   }
 
   /** What the latest request with this fingerprint means for this one. */
-  async #answer(current: ApprovalRequest, request: DeferredRequest, keys: RequestKeys, namespace: string): Promise<GateOutcome | typeof RACED> {
+  async #answer(
+    current: ApprovalRequest,
+    request: DeferredRequest,
+    keys: RequestKeys,
+    namespace: string,
+    records: readonly ApprovalRequest[],
+  ): Promise<GateOutcome | typeof RACED> {
     const now = this.#now();
     const phase = phaseOf(current);
     const lapsed = isLapsed(current, now);
     if (phase === 'Pending' && !lapsed) return pending(current, this.store.kind, request);
-    if (phase === 'Approved' && !lapsed) return this.#use(current, request);
+    if (phase === 'Approved' && !lapsed) {
+      const held = reservationOf(current);
+      return held ? this.#held(current, held, request) : this.#use(current, request);
+    }
     if (phase === 'Rejected' && !lapsed) return rejected(current);
     if (phase === 'Consumed') {
       const until = windowEnd(current, request);
       if (until && now < until) return this.#within(current, request, until);
     }
-    return this.#ask(request, keys, namespace, attemptOf(current) + 1, current);
+    return this.#ask(request, keys, namespace, attemptOf(current) + 1, current, records);
   }
 
   /** A use inside the request's window: admitted again, nothing written (the use on record is the truth). */
@@ -171,13 +214,19 @@ export class ApprovalLifecycle implements ApprovalGate {
     return approved(used, override, until);
   }
 
-  /** Records a new request (attempt `attempt`) and answers pending; a dry run only says what would happen. */
+  /**
+   * Records a new request (attempt `attempt`) and answers pending; a dry run
+   * only says what would happen. A target, and a requester, with too many
+   * requests already waiting for a human get a refusal instead: a flood of
+   * distinct requests cannot grow the store without bound.
+   */
   async #ask(
     request: DeferredRequest,
     keys: RequestKeys,
     namespace: string,
     attempt: number,
     previous: ApprovalRequest | null,
+    records: readonly ApprovalRequest[],
   ): Promise<GateOutcome | typeof RACED> {
     const after = previous ? `${previousSummary(previous, this.#now(), request)}. ` : '';
     if (request.dryRun) {
@@ -188,6 +237,26 @@ export class ApprovalLifecycle implements ApprovalGate {
         message: `${after}This is a dry run, so nothing was recorded; the same request without --dry-run creates ApprovalRequest ${namespace}/${name} for an approver to decide.`,
       };
     }
+    const perTarget = this.#options.maxOpenPerTarget ?? DEFAULT_MAX_OPEN_PER_TARGET;
+    const openForTarget = this.#open(records).filter((r) => r.metadata.labels?.[LABELS.fingerprint] !== keys.fingerprint);
+    if (openForTarget.length >= perTarget) return tooMany(openForTarget, `for ${describeTarget(request)}`, request);
+    // Counting a requester's open requests and adding one happen one at a time per requester in this process.
+    const requester = requesterKey(request.input.actor.username);
+    return this.#serial(`requester:${requester}`, async () => {
+      const perRequester = this.#options.maxOpenPerRequester ?? DEFAULT_MAX_OPEN_PER_REQUESTER;
+      const open = this.#open(await this.store.listByRequester(requester));
+      if (open.length >= perRequester) return tooMany(open, `from ${request.input.actor.username}`, request);
+      return this.#create(request, keys, namespace, attempt, after);
+    });
+  }
+
+  /** Requests still waiting for a human: Pending, before their deadline. */
+  #open(records: readonly ApprovalRequest[]): ApprovalRequest[] {
+    const now = this.#now();
+    return records.filter((r) => phaseOf(r) === 'Pending' && !isLapsed(r, now));
+  }
+
+  async #create(request: DeferredRequest, keys: RequestKeys, namespace: string, attempt: number, after: string): Promise<GateOutcome | typeof RACED> {
     const draft = newApprovalRequest(request, keys, {
       namespace,
       attempt,
@@ -224,6 +293,7 @@ export class ApprovalLifecycle implements ApprovalGate {
     if (request.dryRun) return approved(current, override);
 
     const now = rfc3339(this.#now());
+    if (this.#options.evidence && canReserve(request)) return this.#reserve(current, request, check.objectDigest, now, override);
     const next: ApprovalRequest = {
       ...current,
       status: {
@@ -231,13 +301,7 @@ export class ApprovalLifecycle implements ApprovalGate {
         phase: 'Consumed',
         // Confirmed at once unless belay's validating webhook is still to see this request.
         consumption: { requestUid: request.requestUid, objectDigest: check.objectDigest, at: now, ...(request.stage === 'mutate' ? {} : { confirmedAt: now }) },
-        conditions: withCondition(current.status?.conditions, {
-          type: 'Consumed',
-          status: 'True',
-          reason: 'Admitted',
-          message: `used by request ${request.requestUid}`,
-          lastTransitionTime: now,
-        }),
+        conditions: withCondition(current.status?.conditions, consumedBy(request.requestUid, now)),
       },
     };
     try {
@@ -250,10 +314,90 @@ export class ApprovalLifecycle implements ApprovalGate {
     }
   }
 
+  /**
+   * A use by a review nobody verified: held on the approval (still Approved)
+   * until the API server shows the request happened (provisional.ts).
+   */
+  async #reserve(
+    current: ApprovalRequest,
+    request: DeferredRequest,
+    objectDigest: string,
+    now: string,
+    override: ApprovalOverride | null,
+  ): Promise<GateOutcome | typeof RACED> {
+    const before = beforeOf(request);
+    const reservation: Reservation = {
+      requestUid: request.requestUid,
+      objectDigest,
+      at: now,
+      ...(request.stage === 'mutate' ? {} : { confirmedAt: now }),
+      operation: request.input.action.operation,
+      ...(before ? { before } : {}),
+    };
+    const status = current.status ?? { phase: 'Approved' as const };
+    try {
+      const stored = await this.store.replaceStatus({ ...current, status: { ...status, conditions: withCondition(status.conditions, inUse(reservation)) } });
+      this.#options.log?.info({ approval: refOf(stored), uid: request.requestUid }, 'approval held by an unverified review until the API server shows it');
+      return approved(stored, override);
+    } catch (err) {
+      if (asBelayError(err).code === 'conflict') return RACED;
+      throw err;
+    }
+  }
+
+  /**
+   * An approval another review holds provisionally. Shown by the API server
+   * (or past knowing): it is used, and this request asks anew. Not shown yet:
+   * refused while that review could still be in flight; after that the hold
+   * is void, and this request uses the approval.
+   */
+  async #held(current: ApprovalRequest, held: Reservation, request: DeferredRequest): Promise<GateOutcome | typeof RACED> {
+    const now = this.#now();
+    const at = rfc3339(now);
+    const shown = this.#options.evidence ? await this.#options.evidence.shows(current.spec.request, held) : 'unknown';
+    const status = current.status ?? { phase: 'Approved' as const };
+    if (shown !== 'not-shown') {
+      const why = shown === 'shown' ? 'the API server shows the request it admitted' : 'the API server cannot show whether it happened, so it counts as used';
+      const settled: ApprovalRequest = {
+        ...current,
+        status: {
+          ...status,
+          phase: 'Consumed',
+          consumption: { requestUid: held.requestUid, objectDigest: held.objectDigest, at: held.at, confirmedAt: held.confirmedAt ?? at },
+          conditions: withCondition(released(status.conditions, shown === 'shown' ? 'Shown' : 'Unconfirmable', why, at), consumedBy(held.requestUid, at)),
+        },
+      };
+      try {
+        await this.store.replaceStatus(settled);
+      } catch (err) {
+        if (asBelayError(err).code !== 'conflict') throw err;
+      }
+      return RACED;
+    }
+    const until = new Date(Date.parse(held.at) + IN_FLIGHT_MS);
+    if (now < until) {
+      return refused(
+        current,
+        `it is held by request ${held.requestUid}, which a caller belay could not verify sent at ${held.at}, and the API server does not show that request yet; if it never goes through, the approval can be used from ${rfc3339(until)}`,
+      );
+    }
+    const voided = released(
+      status.conditions,
+      'NeverShown',
+      `request ${held.requestUid} never showed in the API server: its hold on this approval is void`,
+      at,
+    );
+    this.#options.log?.warn(
+      { approval: refOf(current), uid: held.requestUid },
+      'an unverified review held this approval and never showed in the API server; the hold is void',
+    );
+    return this.#use({ ...current, status: { ...status, conditions: voided } }, request);
+  }
+
   /** The same request again (validate after mutate, a reinvocation): admitted if it is still the approved object. */
   async #reuse(used: ApprovalRequest, request: DeferredRequest): Promise<GateOutcome | typeof RACED> {
     const override = used.status?.override ?? null;
-    const recorded = used.status!.consumption!;
+    const recorded = useOf(used)!;
     const check = await this.#admit(request, editOf(override), override?.arguments ?? null);
     if (!check.ok) return refused(used, check.message);
     if (check.objectDigest === recorded.objectDigest) return approved(used, override, windowEnd(used, request));
@@ -267,7 +411,7 @@ export class ApprovalLifecycle implements ApprovalGate {
     }
     // A reinvocation after another mutating webhook changed the object: record what will now be admitted.
     try {
-      const stored = await this.store.replaceStatus({ ...used, status: { ...used.status!, consumption: { ...recorded, objectDigest: check.objectDigest } } });
+      const stored = await this.store.replaceStatus(withUse(used, { ...recorded, objectDigest: check.objectDigest }));
       return approved(stored, override);
     } catch (err) {
       if (asBelayError(err).code === 'conflict') return RACED;
@@ -295,6 +439,53 @@ export class ApprovalLifecycle implements ApprovalGate {
   #now(): Date {
     return this.#options.now?.() ?? new Date();
   }
+}
+
+/** A refusal to record one more request for `whose` while `open` wait for a decision. */
+function tooMany(open: readonly ApprovalRequest[], whose: string, request: DeferredRequest): GateOutcome {
+  const oldest = [...open].sort((a, b) => a.spec.requiredBy.localeCompare(b.spec.requiredBy));
+  const first = oldest[0]!;
+  const listed = oldest
+    .slice(0, 3)
+    .map((r) => refOf(r))
+    .join(', ');
+  return {
+    kind: 'refused',
+    approvalId: refOf(first),
+    message:
+      `${open.length} approval requests ${whose} already wait for a decision (${listed}${open.length > 3 ? ', …' : ''}), ` +
+      `so belay records no more until one is decided or expires (the first at ${first.spec.requiredBy}). ` +
+      `Ask an approver to decide them (belay approvals list), or ${request.input.face === 'admission' ? 'retry the request' : 'retry the call'} later`,
+  };
+}
+
+function describeTarget(request: DeferredRequest): string {
+  const r = request.input.resource;
+  const tool = (request.input.tool as { name?: unknown } | null)?.name;
+  const what = typeof tool === 'string' ? `tool ${tool} on ` : `${request.input.action.operation} of `;
+  return `${what}${r.kind || r.resource || 'an object'} ${r.namespace ? `${r.namespace}/` : ''}${r.name || '(unnamed)'} by ${request.input.actor.username}`;
+}
+
+/** The condition a use leaves on the record. */
+function consumedBy(requestUid: string, at: string): Condition {
+  return { type: 'Consumed', status: 'True', reason: 'Admitted', message: `used by request ${requestUid}`, lastTransitionTime: at };
+}
+
+/** The use on record: a Consumed record's, or the hold an unverified review has on an Approved one. */
+function useOf(r: ApprovalRequest): ApprovalConsumption | undefined {
+  const phase = phaseOf(r);
+  if (phase === 'Consumed') return r.status?.consumption;
+  const held = phase === 'Approved' ? reservationOf(r) : undefined;
+  if (!held) return undefined;
+  return { requestUid: held.requestUid, objectDigest: held.objectDigest, at: held.at, ...(held.confirmedAt ? { confirmedAt: held.confirmedAt } : {}) };
+}
+
+/** `r` with its use on record replaced: the consumption, or the hold. */
+function withUse(r: ApprovalRequest, use: ApprovalConsumption): ApprovalRequest {
+  const status = r.status ?? { phase: 'Approved' as const };
+  const held = phaseOf(r) === 'Approved' ? reservationOf(r) : undefined;
+  if (!held) return { ...r, status: { ...status, consumption: use } };
+  return { ...r, status: { ...status, conditions: withCondition(status.conditions, inUse({ ...held, ...use })) } };
 }
 
 function editOf(override: { patch?: PatchOperation[] } | null): PatchOperation[] | null {

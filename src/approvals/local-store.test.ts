@@ -3,12 +3,13 @@
 // works across processes, and names that cannot escape the store.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { deferred } from '../testkit/approval-requests.js';
+import { deferred, withAgents } from '../testkit/approval-requests.js';
 import { requestKeys } from './fingerprint.js';
 import { LocalApprovalStore, RACY_MS } from './local-store.js';
 import { newApprovalRequest } from './record.js';
@@ -191,9 +192,28 @@ for (let i = 0; ; i++) {
     expect(onDisk.status?.phase).toBe('Approved');
   });
 
+  it('decides nothing while it cannot tell agents from approvers (no bundle active)', async () => {
+    let active = false;
+    const store = await LocalApprovalStore.open(dir, { agents: () => (active ? withAgents.agents() : undefined) });
+    const { request } = await store.create(draft());
+    const { namespace, name } = request.metadata;
+    for (const who of [ALICE, { username: 'system:serviceaccount:agents:bot', groups: ['belay:approvers'] }]) {
+      await expect(store.decide(namespace, name, { phase: 'Approved' }, who)).rejects.toMatchObject({
+        code: 'not_ready',
+        message: expect.stringMatching(/no active policy bundle, so it cannot tell agents from approvers/),
+      });
+    }
+    // A store opened without a selector at all (the CLI before it read a bundle) refuses too.
+    const bare = await LocalApprovalStore.open(dir);
+    await expect(bare.decide(namespace, name, { phase: 'Approved' }, ALICE)).rejects.toMatchObject({ code: 'not_ready' });
+    expect(phaseOf((await store.get(namespace, name))!)).toBe('Pending');
+    active = true;
+    expect((await store.decide(namespace, name, { phase: 'Approved' }, ALICE)).status?.phase).toBe('Approved');
+  });
+
   it('answers lookups from its index, and sees at once what another store on the same directory writes', async () => {
     const a = await LocalApprovalStore.open(dir, { clock: settledClock });
-    const b = await LocalApprovalStore.open(dir, { clock: settledClock });
+    const b = await LocalApprovalStore.open(dir, { clock: settledClock, ...withAgents });
     const { request } = await b.create(draft());
     const target = targetOf(request);
     expect((await a.listByTarget('prod', target)).map(phaseOf)).toEqual(['Pending']);
@@ -217,6 +237,66 @@ for (let i = 0; ; i++) {
     expect((await a.list()).map((r) => r.metadata.name)).toEqual([second.request.metadata.name]);
   });
 
+  it('looks a target up at the same cost whether it holds 10 records or 2,000, while others are being written', async () => {
+    const cost = async (others: number) => {
+      const root = mkdtempSync(path.join(tmpdir(), 'belay-scale-'));
+      const store = await LocalApprovalStore.open(root, { clock: settledClock });
+      const mine = (await store.create(draft())).request;
+      const target = targetOf(mine);
+      for (let i = 0; i < others; i++) {
+        const other = draft(`other-${i}`);
+        other.metadata.name = `belay-other-${i}`;
+        other.metadata.labels = { ...other.metadata.labels, [LABELS.target]: createHash('sha256').update(String(i)).digest('hex').slice(0, 40) };
+        await store.create(other);
+      }
+      const before = store.lookupOps;
+      for (let i = 0; i < 10; i++) {
+        // Another request is recorded between two lookups: the namespace directory keeps changing.
+        const other = draft(`new-${i}`);
+        other.metadata.name = `belay-new-${i}`;
+        other.metadata.labels = { ...other.metadata.labels, [LABELS.target]: createHash('sha256').update(`new-${i}`).digest('hex').slice(0, 40) };
+        await store.create(other);
+        expect((await store.listByTarget('prod', target)).map((r) => r.metadata.name)).toEqual([mine.metadata.name]);
+      }
+      const ops = store.lookupOps - before;
+      rmSync(root, { recursive: true, force: true });
+      return ops;
+    };
+    const small = await cost(10);
+    const large = await cost(2_000);
+    expect(large).toBe(small);
+    // A directory listed and one record stat-ed per lookup (it was read once, the first time).
+    expect(small).toBeLessThanOrEqual(10 * 2 + 1);
+  }, 120_000);
+
+  it("breaks at once a lock left by an earlier process that had this process's pid (a restarted container)", async () => {
+    const store = await LocalApprovalStore.open(dir, withAgents);
+    const { request } = await store.create(draft());
+    const lock = path.join(dir, 'approvals', 'prod', `.${request.metadata.name}.json.lock`);
+    mkdirSync(lock);
+    // As the earlier process wrote it (pid only, the format before incarnations were recorded too).
+    writeFileSync(path.join(lock, 'owner'), `${process.pid}\n`);
+    const t = Date.now();
+    await store.decide('prod', request.metadata.name, { phase: 'Approved' }, ALICE);
+    expect(Date.now() - t).toBeLessThan(5_000);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('indexes a store written before lookups had markers, once, when it opens', async () => {
+    const old = await LocalApprovalStore.open(dir);
+    const { request } = await old.create(draft());
+    rmSync(path.join(dir, 'approvals', 'prod', '.targets'), { recursive: true, force: true });
+    rmSync(path.join(dir, 'approvals', '.requesters'), { recursive: true, force: true });
+    rmSync(path.join(dir, 'approvals', '.indexed-v1'));
+    const reopened = await LocalApprovalStore.open(dir);
+    expect((await reopened.listByTarget('prod', targetOf(request))).map((r) => r.metadata.name)).toEqual([request.metadata.name]);
+    expect((await reopened.listByRequester(request.metadata.labels![LABELS.requester]!)).map((r) => r.metadata.name)).toEqual([request.metadata.name]);
+    // Deleted, it is gone from both.
+    await reopened.delete('prod', request.metadata.name);
+    expect(await reopened.listByTarget('prod', targetOf(request))).toEqual([]);
+    expect(await reopened.listByRequester(request.metadata.labels![LABELS.requester]!)).toEqual([]);
+  });
+
   it('sees a decision another process wrote on its next lookup', async () => {
     const store = await LocalApprovalStore.open(dir, { clock: settledClock });
     const { request } = await store.create(draft());
@@ -226,7 +306,7 @@ for (let i = 0; ; i++) {
     writeFileSync(
       script,
       `import { LocalApprovalStore } from ${JSON.stringify(path.join(here, 'local-store.ts'))};
-const store = await LocalApprovalStore.open(${JSON.stringify(dir)});
+const store = await LocalApprovalStore.open(${JSON.stringify(dir)}, { agents: () => (${JSON.stringify(withAgents.agents())}) });
 await store.decide('prod', ${JSON.stringify(request.metadata.name)}, { phase: 'Rejected', message: 'not today' }, ${JSON.stringify(ALICE)});
 `,
     );

@@ -6,32 +6,38 @@
 // the CLI may write at the same time: updates take a per-record lock
 // directory (mkdir is atomic) and check resourceVersion, as the API server would.
 //
-// Lookups by target (every deferred admission makes one) answer from an
-// in-memory index per namespace instead of reading every record: the
-// directory is stat-ed on each lookup, and since every write creates, renames
-// or unlinks a name in it, an unchanged directory means unchanged records
-// (the target's own record files are stat-ed too, for edits made in place
-// from outside belay). A changed directory is read again, re-reading only the
-// files whose inode, size or times changed. Timestamps are coarse (a clock
-// tick, or seconds on some filesystems), so a directory or file read within
-// RACY_MS of its last change is not trusted: until it is older than that,
-// each lookup reads the directory again, and that file. Other processes (the
-// CLI, a second gateway) write the same directory, so nothing is trusted on
-// memory alone.
+// Lookups by target (every deferred request makes one) and by requester (the
+// cap on open requests) cost the same however many records the store holds:
+// beside the records, an empty marker file per record names it under its
+// target (<namespace>/.targets/<target>/<name>) and its requester
+// (.requesters/<requester>/<namespace>.<name>), written before the record and
+// removed after it, so a lookup lists one small directory and reads only its
+// records — each again only when its stat (inode, size, times) changed, and
+// every time while it changed too recently for an unchanged stat to prove
+// anything (RACY_MS: timestamps are coarse). Other processes (the CLI, a
+// second gateway) write the same directory, so nothing is trusted on memory
+// alone. A store written before markers existed is indexed once, when opened.
+//
+// list() (the console, the controller, the CLI) reads a namespace directory,
+// re-reading only the files whose stat changed.
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import { type FileHandle, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BelayError } from '../errors.js';
-import { type AgentSelector, NO_AGENTS, type UserInfo } from '../identity/agents.js';
+import type { AgentSelector, UserInfo } from '../identity/agents.js';
 import { type ApprovalRequest, isNamespaceName, isObjectName, LABELS, rfc3339 } from './resource.js';
 import { checkStatusChange, decidedStatus, type ReviewContext } from './separation.js';
 import type { ApprovalStore, HumanDecision } from './store.js';
 
 export interface LocalStoreOptions {
-  /** Who counts as an agent when a decision is checked (the active bundle's selector). */
-  agents?: () => AgentSelector;
+  /**
+   * Who counts as an agent when a decision is checked: the active bundle's
+   * selector. Undefined (no bundle active, or none given) refuses every
+   * decision: without it an agent could approve.
+   */
+  agents?: () => AgentSelector | undefined;
   now?: () => Date;
   /** How long to wait for another writer's lock before giving up. */
   lockTimeoutMs?: number;
@@ -45,6 +51,8 @@ export interface LocalStoreOptions {
   clock?: () => number;
 }
 
+/** Tells this process's locks from those of an earlier process with the same pid. */
+const INCARNATION = randomUUID();
 /** Temp files older than this belong to a writer that died; younger ones may be in flight. */
 const STALE_TEMP_MS = 60_000;
 /** A lock held longer than this was left by a crashed writer (writes take milliseconds). */
@@ -82,8 +90,13 @@ interface NamespaceIndex {
   readonly readAt: number;
   /** By file name, in name order. */
   readonly files: ReadonlyMap<string, IndexedFile>;
-  readonly byTarget: ReadonlyMap<string, readonly { readonly file: string; readonly record: ApprovalRequest }[]>;
 }
+
+/** Marker directories beside the records (names start with a dot: never a namespace or a record). */
+const TARGETS = '.targets';
+const REQUESTERS = '.requesters';
+/** Written once every record has its markers. */
+const INDEXED = '.indexed-v1';
 
 export class LocalApprovalStore implements ApprovalStore {
   readonly kind = 'local' as const;
@@ -92,7 +105,10 @@ export class LocalApprovalStore implements ApprovalStore {
   #options: LocalStoreOptions;
   #chains = new Map<string, Promise<unknown>>();
   #index = new Map<string, NamespaceIndex>();
+  /** Records read by lookups, by path: read again only when their stat changes. */
+  #records = new Map<string, IndexedFile>();
   #filesRead = 0;
+  #lookupOps = 0;
 
   private constructor(root: string, options: LocalStoreOptions) {
     this.#root = root;
@@ -100,12 +116,13 @@ export class LocalApprovalStore implements ApprovalStore {
     this.#options = options;
   }
 
-  /** Opens (creating) the store under `stateDir`, clearing temp files left by a crash. */
+  /** Opens (creating) the store under `stateDir`, clearing temp files left by a crash, indexing records that predate the markers. */
   static async open(stateDir: string, options: LocalStoreOptions = {}): Promise<LocalApprovalStore> {
     const root = path.resolve(stateDir, 'approvals');
     await mkdir(root, { recursive: true, mode: 0o700 });
     const store = new LocalApprovalStore(root, options);
     await store.#sweepTemps();
+    await store.#indexOnce();
     return store;
   }
 
@@ -114,30 +131,63 @@ export class LocalApprovalStore implements ApprovalStore {
     return this.#filesRead;
   }
 
+  /** File-system calls lookups by target or requester made (directories listed, files stat-ed or read): what a deferred request costs. */
+  get lookupOps(): number {
+    return this.#lookupOps;
+  }
+
   async listByTarget(namespace: string, target: string): Promise<ApprovalRequest[]> {
     const ns = checkNamespace(namespace);
-    const dir = path.join(this.#root, ns);
-    const cached = this.#index.get(ns);
-    const entries = cached?.byTarget.get(target) ?? [];
-    // The directory and this target's records, stat-ed together: unchanged, the index answers.
-    const statAt = this.#clock();
-    const [dirStat, ...fileStats] = await Promise.all([statOf(dir), ...entries.map((e) => statOf(path.join(dir, e.file)))]);
-    if (!dirStat) {
-      this.#index.delete(ns);
-      return [];
-    }
-    let index = cached;
-    const fresh =
-      cached?.settled &&
-      cached.key === statKey(dirStat) &&
-      entries.every((e, i) => {
-        const known = cached.files.get(e.file);
-        return known?.settled && fileStats[i] !== undefined && known.key === statKey(fileStats[i]);
-      });
-    if (!fresh) index = await this.#read(ns, dirStat, statAt);
-    if (!index) return [];
-    this.#reportCorrupt(ns, index);
-    return (index.byTarget.get(target) ?? []).map((e) => e.record);
+    // Keys are digests; anything else names no request (and never a path).
+    if (!isKey(target)) return [];
+    this.#lookupOps++;
+    const names = await markers(path.join(this.#root, ns, TARGETS, target));
+    return this.#readRecords(names.map((name) => path.join(this.#root, ns, `${name}.json`)));
+  }
+
+  /** Every request by one requester (label belay.dev/requester), in every namespace. */
+  async listByRequester(requester: string): Promise<ApprovalRequest[]> {
+    if (!isKey(requester)) return [];
+    this.#lookupOps++;
+    const names = await markers(path.join(this.#root, REQUESTERS, requester));
+    return this.#readRecords(
+      names.flatMap((m) => {
+        const dot = m.indexOf('.');
+        const ns = m.slice(0, dot);
+        const name = m.slice(dot + 1);
+        return dot > 0 && isNamespaceName(ns) && isObjectName(name) ? [path.join(this.#root, ns, `${name}.json`)] : [];
+      }),
+    );
+  }
+
+  /** The records at `files` (those that exist), each read again only when its stat changed. */
+  async #readRecords(files: string[]): Promise<ApprovalRequest[]> {
+    const recent = BigInt(this.#clock() - RACY_MS) * 1_000_000n;
+    const read = await Promise.all(
+      files.map(async (file) => {
+        this.#lookupOps++;
+        const s = await statOf(file);
+        if (!s) {
+          this.#records.delete(file);
+          return undefined;
+        }
+        const known = this.#records.get(file);
+        if (known?.settled && known.key === statKey(s)) return known;
+        this.#filesRead++;
+        this.#lookupOps++;
+        let entry: IndexedFile | undefined;
+        try {
+          entry = await readIndexed(file, recent);
+        } catch (err) {
+          entry = { key: statKey(s), settled: false, corrupt: (err as Error).message };
+        }
+        if (entry) this.#records.set(file, entry);
+        else this.#records.delete(file);
+        if (entry?.corrupt) this.#options.onCorrupt?.(file, entry.corrupt);
+        return entry;
+      }),
+    );
+    return read.flatMap((e) => (e?.record ? [e.record] : []));
   }
 
   /** Every record, stat-ed afresh (records edited in place included); only changed files are read again. */
@@ -165,6 +215,8 @@ export class LocalApprovalStore implements ApprovalStore {
   async create(request: ApprovalRequest): Promise<{ request: ApprovalRequest; created: boolean }> {
     const file = this.#file(request.metadata.namespace, request.metadata.name);
     await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    // Markers first: a crash in between leaves a marker without a record, which lookups skip.
+    await this.#mark(request);
     const stored: ApprovalRequest = {
       ...request,
       metadata: { ...request.metadata, uid: randomUUID(), resourceVersion: '1', creationTimestamp: rfc3339(this.#now()) },
@@ -190,8 +242,15 @@ export class LocalApprovalStore implements ApprovalStore {
   }
 
   async decide(namespace: string, name: string, decision: HumanDecision, as: UserInfo): Promise<ApprovalRequest> {
+    const agents = this.#options.agents?.();
+    if (!agents) {
+      throw new BelayError(
+        'not_ready',
+        'belay has no active policy bundle, so it cannot tell agents from approvers: no approval can be decided until one is active',
+      );
+    }
     return this.#update(namespace, name, (current) => {
-      const ctx: ReviewContext = { gatewayUser: undefined, agents: this.#options.agents?.() ?? NO_AGENTS, now: this.#now() };
+      const ctx: ReviewContext = { gatewayUser: undefined, agents, now: this.#now() };
       const status = decidedStatus(current, decision, as, ctx);
       const check = checkStatusChange(current, { ...current, status }, as, ctx);
       if (!check.ok) throw new BelayError('forbidden', check.message);
@@ -212,8 +271,39 @@ export class LocalApprovalStore implements ApprovalStore {
       }
       await unlink(file);
       await syncDir(path.dirname(file));
+      await this.#unmark(current);
       return true;
     });
+  }
+
+  /** The marker files that name a record under its target and requester. */
+  #markers(r: ApprovalRequest): string[] {
+    const { namespace, name, labels } = r.metadata;
+    const out: string[] = [];
+    const target = labels?.[LABELS.target];
+    const requester = labels?.[LABELS.requester];
+    if (target !== undefined && isKey(target)) out.push(path.join(this.#root, namespace, TARGETS, target, name));
+    if (requester !== undefined && isKey(requester)) out.push(path.join(this.#root, REQUESTERS, requester, `${namespace}.${name}`));
+    return out;
+  }
+
+  async #mark(r: ApprovalRequest): Promise<void> {
+    for (const marker of this.#markers(r)) {
+      await mkdir(path.dirname(marker), { recursive: true, mode: 0o700 });
+      await writeFile(marker, '', { mode: 0o600 });
+    }
+  }
+
+  async #unmark(r: ApprovalRequest): Promise<void> {
+    for (const marker of this.#markers(r)) await unlink(marker).catch(() => undefined);
+  }
+
+  /** Gives every record its markers, once per store directory (a store written before markers existed). */
+  async #indexOnce(): Promise<void> {
+    const stamp = path.join(this.#root, INDEXED);
+    if (await statOf(stamp)) return;
+    for (const r of await this.list()) await this.#mark(r);
+    await writeFile(stamp, `${new Date().toISOString()}\n`, { mode: 0o600 });
   }
 
   /** Read, change and write one record under its lock, bumping resourceVersion. */
@@ -290,18 +380,8 @@ export class LocalApprovalStore implements ApprovalStore {
         }),
     );
     const files = new Map<string, IndexedFile>();
-    const byTarget = new Map<string, { file: string; record: ApprovalRequest }[]>();
-    for (const [f, entry] of read) {
-      if (!entry) continue;
-      files.set(f, entry);
-      const target = entry.record?.metadata.labels?.[LABELS.target];
-      if (entry.record && target !== undefined) {
-        const list = byTarget.get(target);
-        if (list) list.push({ file: f, record: entry.record });
-        else byTarget.set(target, [{ file: f, record: entry.record }]);
-      }
-    }
-    const index: NamespaceIndex = { key: statKey(dirStat), settled: dirStat.mtimeNs < recent && dirStat.ctimeNs < recent, readAt, files, byTarget };
+    for (const [f, entry] of read) if (entry) files.set(f, entry);
+    const index: NamespaceIndex = { key: statKey(dirStat), settled: dirStat.mtimeNs < recent && dirStat.ctimeNs < recent, readAt, files };
     // Of two reads running at once, the one that started later wins.
     const current = this.#index.get(ns);
     if (!current || current.readAt <= readAt) this.#index.set(ns, index);
@@ -396,6 +476,21 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** Target and requester keys are hex digests (fingerprint.ts): safe as a file name. */
+function isKey(s: string): boolean {
+  return /^[0-9a-f]{8,64}$/.test(s);
+}
+
+/** The names in a marker directory; none when it does not exist. */
+async function markers(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).filter((n) => !n.startsWith('.'));
+  } catch (err) {
+    if (code(err) === 'ENOENT' || code(err) === 'ENOTDIR') return [];
+    throw err;
+  }
+}
+
 function checkNamespace(namespace: string): string {
   if (!isNamespaceName(namespace)) throw new BelayError('bad_request', `${JSON.stringify(namespace)} is not a valid namespace name`);
   return namespace;
@@ -471,7 +566,7 @@ async function acquireLock(lock: string, timeoutMs: number): Promise<void> {
   for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
     try {
       await mkdir(lock);
-      await writeFile(path.join(lock, 'owner'), `${process.pid}\n`);
+      await writeFile(path.join(lock, 'owner'), `${process.pid} ${INCARNATION}\n`);
       return;
     } catch (err) {
       if (code(err) !== 'EEXIST') throw err;
@@ -497,10 +592,13 @@ async function isStaleLock(lock: string): Promise<boolean> {
   const s = await stat(lock).catch(() => undefined);
   if (!s) return false;
   if (Date.now() - s.mtimeMs > STALE_LOCK_MS) return true;
-  const pid = Number((await readFile(path.join(lock, 'owner'), 'utf8').catch(() => '')).trim());
+  const [pidText = '', incarnation] = (await readFile(path.join(lock, 'owner'), 'utf8').catch(() => '')).trim().split(/\s+/);
+  const pid = Number(pidText);
   // No owner yet: a writer between mkdir and writing its pid, unless that was long ago.
   if (!Number.isInteger(pid) || pid <= 0) return Date.now() - s.mtimeMs > 2_000;
-  if (pid === process.pid) return false;
+  // Our pid: ours if it is this incarnation's, else left by an earlier process that had the same pid
+  // (a restarted container's gateway is pid 1 every time), which is gone.
+  if (pid === process.pid) return incarnation !== INCARNATION;
   try {
     process.kill(pid, 0);
     return false;

@@ -93,6 +93,21 @@ describe('approval record', () => {
     expect(r.spec.objectDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
+  it("keeps an excerpt of a tool call's arguments too large to store", () => {
+    const huge = { resource: 'x'.repeat(2 * 1024 * 1024) };
+    const r = build(toolCallDeferred('t-1', huge));
+    const tool = r.spec.tool as { name: string; arguments: unknown; argumentsExcerpt: string; target: unknown };
+    expect(tool).toMatchObject({ name: 'resources_create_or_update', arguments: null, target: { kind: 'ClusterRoleBinding' } });
+    expect(tool.argumentsExcerpt.length).toBeLessThan(9 * 1024);
+    expect(Buffer.byteLength(JSON.stringify(r))).toBeLessThan(64 * 1024);
+    // The request is still the one that was asked: same digest, so an approval of it is found.
+    expect(r.spec.objectDigest).toBe(requestKeys(toolCallDeferred('t-1', huge).input).objectDigest);
+    // A small one is kept whole.
+    expect((build(toolCallDeferred('t-2', { resource: 'kind: RoleBinding' })).spec.tool as { arguments: unknown }).arguments).toEqual({
+      resource: 'kind: RoleBinding',
+    });
+  });
+
   it("stays inside the CRD's bounds for what agents control", () => {
     const input = policyInput(null, { context: { workflow: 'w'.repeat(400), confidence: 7, rationale: 'r'.repeat(9_000), source: 'annotation' } });
     const r = build({

@@ -9,7 +9,7 @@ import { type AgentContext, DEFAULT_APPROVAL_TTL, type JsonObject, type PolicyIn
 import { fromValue, redactContent, redactResult, storedToolCall } from '../redact/index.js';
 import { redactText } from '../scan/index.js';
 import { parseDuration } from '../util/duration.js';
-import { approvalName, type RequestKeys, stripVolatile } from './fingerprint.js';
+import { approvalName, type RequestKeys, requesterKey, stripVolatile } from './fingerprint.js';
 import type { DeferredRequest } from './gate.js';
 import { APPROVAL_API_VERSION, APPROVAL_KIND, type ApprovalRequest, DEFAULT_APPROVER_GROUPS, LABELS, type RequestedAction, rfc3339 } from './resource.js';
 
@@ -47,6 +47,7 @@ export function newApprovalRequest(req: DeferredRequest, keys: RequestKeys, opti
         [LABELS.target]: keys.target,
         [LABELS.fingerprint]: keys.fingerprint,
         [LABELS.attempt]: String(options.attempt),
+        [LABELS.requester]: requesterKey(input.actor.username),
         [LABELS.managedBy]: 'belay',
       },
     },

@@ -18,6 +18,8 @@ export const LABELS = {
   fingerprint: 'belay.dev/fingerprint',
   /** 1 for the first request with a fingerprint, 2 after that one ended, … */
   attempt: 'belay.dev/attempt',
+  /** Hash of who asked (requesterKey), for the cap on each requester's open requests. */
+  requester: 'belay.dev/requester',
   managedBy: 'app.kubernetes.io/managed-by',
 } as const;
 

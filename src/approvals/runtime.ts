@@ -15,6 +15,7 @@ import { LeaseElector } from './lease.js';
 import { ApprovalLifecycle } from './lifecycle.js';
 import { LocalApprovalStore } from './local-store.js';
 import { ApprovalMetrics } from './metrics.js';
+import { kubeUseEvidence, type UseEvidence } from './provisional.js';
 import { DEFAULT_APPROVALS_NAMESPACE, DEFAULT_APPROVER_GROUPS } from './resource.js';
 import type { ApprovalStore } from './store.js';
 
@@ -28,7 +29,8 @@ export interface ApprovalsOptions {
   namespace?: string;
   approverGroups?: readonly string[];
   ttlMs?: number;
-  agents: () => AgentSelector;
+  /** Who is an agent, as of the active bundle; undefined while none is (no approval can be decided then). */
+  agents: () => AgentSelector | undefined;
   log: Logger;
   decisions?: DecisionSink;
   registry?: Registry;
@@ -36,6 +38,9 @@ export interface ApprovalsOptions {
   tickMs?: number;
   /** How long finished requests are kept before the controller deletes them (default 24h). */
   retentionMs?: number;
+  /** Caps on requests waiting for a human: per target, per requester. */
+  maxOpenPerTarget?: number;
+  maxOpenPerRequester?: number;
 }
 
 export interface Approvals {
@@ -81,7 +86,8 @@ export async function startApprovals(options: ApprovalsOptions): Promise<Approva
       "approvals: could not learn the gateway's own username (SelfSubjectReview); set --gateway-user, or the approvals webhook refuses the gateway's own writes",
     );
   }
-  const gate = lifecycle(store, options, namespace);
+  // Uses by reviews nobody verified are held until the API server shows them (provisional.ts).
+  const gate = lifecycle(store, options, namespace, kubeUseEvidence(kc));
   const controller = new ApprovalController({
     store,
     log,
@@ -117,12 +123,15 @@ export async function startApprovals(options: ApprovalsOptions): Promise<Approva
   };
 }
 
-function lifecycle(store: ApprovalStore, options: ApprovalsOptions, namespace: string): ApprovalLifecycle {
+function lifecycle(store: ApprovalStore, options: ApprovalsOptions, namespace: string, evidence?: UseEvidence): ApprovalLifecycle {
   return new ApprovalLifecycle({
     store,
+    ...(evidence ? { evidence } : {}),
     namespace,
     approverGroups: options.approverGroups ?? DEFAULT_APPROVER_GROUPS,
     ...(options.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {}),
+    ...(options.maxOpenPerTarget !== undefined ? { maxOpenPerTarget: options.maxOpenPerTarget } : {}),
+    ...(options.maxOpenPerRequester !== undefined ? { maxOpenPerRequester: options.maxOpenPerRequester } : {}),
     log: options.log,
   });
 }

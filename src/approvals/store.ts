@@ -18,6 +18,8 @@ export interface ApprovalStore {
   readonly location: string;
   /** Every request for one target (label belay.dev/target) in a namespace, read fresh. */
   listByTarget(namespace: string, target: string): Promise<ApprovalRequest[]>;
+  /** Every request by one requester (label belay.dev/requester, requesterKey), in every namespace, read fresh. */
+  listByRequester(requester: string): Promise<ApprovalRequest[]>;
   /** All requests, in one namespace or every namespace. */
   list(namespace?: string): Promise<ApprovalRequest[]>;
   get(namespace: string, name: string): Promise<ApprovalRequest | undefined>;

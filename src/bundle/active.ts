@@ -24,7 +24,9 @@ export interface ActivationFailure {
   readonly at: Date;
 }
 
-export type ActivationListener = (event: { active: ActivePolicy; previous?: ActivePolicy } | { failure: ActivationFailure }) => void;
+export type ActivationListener = (
+  event: { active: ActivePolicy; previous?: ActivePolicy } | { failure: ActivationFailure } | { recovered: ActivePolicy },
+) => void;
 
 export class PolicyStore {
   #active: ActivePolicy | undefined;
@@ -60,6 +62,18 @@ export class PolicyStore {
     const failure = { source, message: asBelayError(err, 'bundle_invalid').message, at: new Date() };
     this.#lastFailure = failure;
     for (const l of this.#listeners) l({ failure });
+  }
+
+  /**
+   * The source serves the bundle that is active already (after a bad one was
+   * refused): nothing to swap, and the refusal is over — /readyz and the
+   * failure metric clear, as they would for a new good bundle.
+   */
+  reaffirm(): void {
+    const active = this.#active;
+    if (!active || !this.#lastFailure) return;
+    this.#lastFailure = undefined;
+    for (const l of this.#listeners) l({ recovered: active });
   }
 
   /**

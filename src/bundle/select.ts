@@ -6,6 +6,9 @@ import { type HttpSourceOptions, httpSource } from './http.js';
 import { type BundleSource, fileSource } from './source.js';
 import { type WatchOptions, watchSource } from './watch.js';
 
+/** Where `make bundle` writes the bundle, and where the gateway and the CLI look for it unless told. */
+export const DEFAULT_BUNDLE = '.build/bundle.tar.gz';
+
 export interface BundleSourceSpec {
   /** A bundle archive; read once unless `watchFile`. */
   file?: string;

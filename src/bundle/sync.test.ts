@@ -76,6 +76,22 @@ describe('watched directory', () => {
     expect(store.lastFailure).toBeUndefined();
   });
 
+  it('clears the refusal when the source serves the active bundle again (the same bytes)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'belay-watch-'));
+    publish(path.join(dir, 'bundle.tar.gz'), bundles.r1!);
+    const store = new PolicyStore();
+    const events: string[] = [];
+    store.onChange((e) => events.push(Object.keys(e)[0]!));
+    const sync = start(store, watchSource(dir, { debounceMs: 20, pollMs: 200 }));
+    await sync.start();
+    publish(path.join(dir, 'bundle.tar.gz'), Buffer.from('not a bundle'));
+    await until(() => store.lastFailure !== undefined, 'the refusal');
+    publish(path.join(dir, 'bundle.tar.gz'), bundles.r1!);
+    await until(() => store.lastFailure === undefined, 'the refusal to clear');
+    expect(store.current()?.revision).toBe('r1');
+    expect(events).toEqual(['active', 'failure', 'recovered']);
+  });
+
   it('serves an unpacked bundle (a ConfigMap volume) and follows the ..data symlink swap', async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'belay-cm-'));
     const unpack = async (rev: string, into: string) => {

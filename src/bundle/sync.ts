@@ -70,8 +70,11 @@ export class BundleSync {
       return;
     }
     const { bundle, signature } = loaded;
-    // Same bytes as the serving bundle (a touched file, a re-sent ETag): nothing to swap.
-    if (store.current()?.digest === bundle.digest) return;
+    // Same bytes as the serving bundle (a touched file, a re-sent ETag, the good one back after a bad one): nothing to swap.
+    if (store.current()?.digest === bundle.digest) {
+      store.reaffirm();
+      return;
+    }
     this.#options.onVerified?.({ origin: update.origin, revision: bundle.manifest.revision, digest: bundle.digest, signature });
     try {
       await store.activate(bundle, update.origin);

@@ -10,6 +10,7 @@ import type { HumanDecision } from '../approvals/store.js';
 import type { JsonObject, PatchOperation } from '../contract/index.js';
 import { BelayError } from '../errors.js';
 import { diff } from '../patch/apply.js';
+import { checkTextNesting } from '../util/json-shape.js';
 
 export const CONSOLE_ACTIONS = ['approve', 'reject', 'edit'] as const;
 export type ConsoleAction = (typeof CONSOLE_ACTIONS)[number];
@@ -114,6 +115,11 @@ function editOf(kind: 'patch' | 'object' | 'arguments', raw: unknown, request: A
 }
 
 function parseText(text: string, what: string, as: 'json' | 'yaml'): unknown {
+  try {
+    checkTextNesting(text);
+  } catch (err) {
+    throw bad(`${what} ${(err as Error).message}`);
+  }
   try {
     // YAML is a superset of JSON, so YAML text may also be plain JSON.
     return as === 'json' ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 100 });

@@ -116,6 +116,17 @@ export interface Decision {
   approval: ApprovalTerms | null;
   mode: TrustMode | null;
   wouldBe: Verdict | null;
+  /**
+   * The workflow the request claimed, and whether the claim held: a workflow
+   * the trust settings single out counts only for the identities listed for
+   * it. Absent when the policy says nothing about it.
+   */
+  claim?: WorkflowClaim | null;
+}
+
+export interface WorkflowClaim {
+  workflow: string;
+  honored: boolean;
 }
 
 const VERDICTS: readonly string[] = ['allow', 'deny', 'defer'];
@@ -174,7 +185,11 @@ export function parseDecision(raw: unknown, entrypoint: string): Decision {
   const mode = typeof doc.mode === 'string' && MODES.includes(doc.mode) ? (doc.mode as TrustMode) : null;
   const wouldBe = typeof doc.wouldBe === 'string' && VERDICTS.includes(doc.wouldBe) ? (doc.wouldBe as Verdict) : null;
 
-  return { decision: doc.decision as Verdict, reasons, fixes, redact, warnings, approval, mode, wouldBe };
+  const c = doc.claim as Record<string, unknown> | null | undefined;
+  const claim =
+    c && typeof c === 'object' && typeof c.workflow === 'string' && typeof c.honored === 'boolean' ? { workflow: c.workflow, honored: c.honored } : null;
+
+  return { decision: doc.decision as Verdict, reasons, fixes, redact, warnings, approval, mode, wouldBe, ...(claim ? { claim } : {}) };
 }
 
 function arrayOf(value: unknown, name: string, fail: (what: string) => never): unknown[] {

@@ -2,11 +2,11 @@
 // approval workflow, and run the fix pipeline. Never throws: every failure is
 // an outcome (denied for agents, allowed for everyone else).
 
-import type { ApprovalGate } from '../approvals/gate.js';
+import type { ApprovalGate, Caller } from '../approvals/gate.js';
 import type { ActivePolicy } from '../bundle/active.js';
 import type { Decision, PatchOperation, PolicyInput, Reason } from '../contract/index.js';
 import { asBelayError } from '../errors.js';
-import { isAgent } from '../identity/agents.js';
+import { type AgentSelector, isAgent } from '../identity/agents.js';
 import { evaluateWithImageFacts, type ImageFactsSource } from '../images/source.js';
 import { type AdmissionRequest, admissionInput } from '../input/admission.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
@@ -41,22 +41,18 @@ export interface AdmissionDeps {
   namespaces: NamespaceDirectory;
   /** Image facts, asked for when a reason is in the `images.` family; absent: images stay unknown. */
   images?: ImageFactsSource;
+  /** Who is an agent while no bundle is active (the gateway's configuration); absent, nobody can be told apart. */
+  agentsBeforeBundle?: AgentSelector;
 }
 
-export async function decideAdmission(req: AdmissionRequest, stage: AdmissionStage, deps: AdmissionDeps): Promise<AdmissionOutcome> {
+export async function decideAdmission(
+  req: AdmissionRequest,
+  stage: AdmissionStage,
+  deps: AdmissionDeps,
+  caller: Caller = 'unverified',
+): Promise<AdmissionOutcome> {
   const active = deps.policy();
-  if (!active) {
-    return {
-      allowed: false,
-      code: 503,
-      message: 'belay has no active policy bundle yet, so agent requests are refused (fail closed); check the gateway log',
-      warnings: [],
-      auditAnnotations: { decision: 'error' },
-      verdict: 'error',
-      rules: [],
-      revision: '',
-    };
-  }
+  if (!active) return withoutBundle(req, deps.agentsBeforeBundle);
   const revision = active.revision;
   if (!isAgent(active.agents, req.userInfo)) {
     return { allowed: true, warnings: [], auditAnnotations: {}, verdict: 'skip', rules: [], revision };
@@ -69,11 +65,11 @@ export async function decideAdmission(req: AdmissionRequest, stage: AdmissionSta
     const looked = await evaluateWithImageFacts(
       input,
       { object: input.object, namespace: req.namespace ?? '', source: deps.images },
-      (next) => active.evaluator.evaluate('admission', next, { fix: stage === 'mutate' }),
+      (next) => active.evaluator.evaluate('admission', next, { fix: stage === 'mutate', requester: input.actor.username }),
       (evaluation) => evaluation.decision,
     );
     input = looked.input;
-    return await settle(req, stage, input, looked.answer, active, deps);
+    return await settle(req, stage, input, looked.answer, active, deps, caller);
   } catch (err) {
     const message = failClosedMessage(asBelayError(err).message);
     return {
@@ -90,6 +86,20 @@ export async function decideAdmission(req: AdmissionRequest, stage: AdmissionSta
   }
 }
 
+/**
+ * No bundle yet: agents are refused (fail closed), everyone else passes
+ * untouched, as always. Without a selector nobody can be told apart, so the
+ * request is refused, and the message says why rather than calling a human an agent.
+ */
+function withoutBundle(req: AdmissionRequest, agents: AgentSelector | undefined): AdmissionOutcome {
+  const base = { warnings: [], rules: [], revision: '' };
+  if (agents && !isAgent(agents, req.userInfo)) return { ...base, allowed: true, auditAnnotations: {}, verdict: 'skip' };
+  const message = agents
+    ? 'belay has no active policy bundle yet, so requests from agents are refused (fail closed); retry shortly, or ask a platform admin to check the gateway log'
+    : `belay has no active policy bundle yet and cannot tell whether ${JSON.stringify(req.userInfo.username ?? '')} is an agent, so it refuses the request (fail closed); retry shortly, or ask a platform admin to check the gateway log`;
+  return { ...base, allowed: false, code: 503, message, auditAnnotations: { decision: 'error' }, verdict: 'error' };
+}
+
 async function settle(
   req: AdmissionRequest,
   stage: AdmissionStage,
@@ -97,6 +107,7 @@ async function settle(
   { decision, fix }: Evaluation,
   active: ActivePolicy,
   deps: AdmissionDeps,
+  caller: Caller,
 ): Promise<AdmissionOutcome> {
   const revision = active.revision;
   const rules = decision.reasons.map((r) => r.rule);
@@ -117,7 +128,7 @@ async function settle(
     // The gate asks what an approval would admit (the approver's edit applied and checked) before using it up.
     let admitted: Admitted | undefined;
     const admit = async (edit: PatchOperation[] | null) => (admitted = await admitApproved(input, edit, stage, active.evaluator));
-    const gate = await deps.approvals.resolve({ input, decision, revision, requestUid: req.uid, dryRun: input.dryRun, stage, admit });
+    const gate = await deps.approvals.resolve({ input, decision, revision, requestUid: req.uid, idempotent: true, caller, dryRun: input.dryRun, stage, admit });
     if (gate.kind === 'approved') {
       admitted ??= await admitApproved(input, gate.override, stage, active.evaluator);
       const approved = { ...annotations('allow', rules, revision, decision), approval: gate.approvalId, approvedBy: gate.decidedBy };

@@ -7,7 +7,7 @@
 
 import type { ApprovalGate, GateOutcome } from '../approvals/gate.js';
 import type { ActivePolicy } from '../bundle/active.js';
-import type { Decision, Face, PolicyInput, Reason, TrustMode, Verdict } from '../contract/index.js';
+import type { Actor, Decision, Face, PolicyInput, Reason, TrustMode, Verdict } from '../contract/index.js';
 import { asBelayError, BelayError } from '../errors.js';
 import type { ImageFactsSource } from '../images/source.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
@@ -67,27 +67,31 @@ export function activeOrThrow(deps: Pick<AgentDeps, 'policy'>): ActivePolicy {
 }
 
 /** Evaluates, turning any failure into a fail-closed outcome. */
-export async function evaluate(active: ActivePolicy, face: Face, input: PolicyInput): Promise<Decision | AgentOutcome> {
+export async function evaluate(active: ActivePolicy, face: Face, input: PolicyInput, requester?: string): Promise<Decision | AgentOutcome> {
   try {
-    return (await active.evaluator.evaluate(face, input)).decision;
+    return (await active.evaluator.evaluate(face, input, requester ? { requester } : undefined)).decision;
   } catch (err) {
-    const e = asBelayError(err, 'evaluation_failed');
-    const message = failClosedMessage(e.message);
-    return {
-      decision: 'deny',
-      reasons: [{ rule: 'belay.fail_closed', message, severity: 'high' }],
-      warnings: [],
-      mode: null,
-      wouldBe: null,
-      message,
-      approval: null,
-      verdict: 'error',
-      rules: [],
-      revision: active.revision,
-      input,
-      error: { code: e.code, message: e.message },
-    };
+    return failedOutcome(asBelayError(err, 'evaluation_failed'), active.revision, input);
   }
+}
+
+/** A request belay could not decide (evaluation failed, or the face crashed): a deny that says so (fail closed). */
+export function failedOutcome(e: BelayError, revision: string, input?: PolicyInput): AgentOutcome {
+  const message = failClosedMessage(e.message);
+  return {
+    decision: 'deny',
+    reasons: [{ rule: 'belay.fail_closed', message, severity: 'high' }],
+    warnings: [],
+    mode: null,
+    wouldBe: null,
+    message,
+    approval: null,
+    verdict: 'error',
+    rules: [],
+    revision,
+    ...(input ? { input } : {}),
+    error: { code: e.code, message: e.message },
+  };
 }
 
 export function isOutcome(d: Decision | AgentOutcome): d is AgentOutcome {
@@ -140,9 +144,15 @@ export function unresolved(
   return { decision: 'deny', verdict: 'deny', approval: { id: gate.approvalId, phase, message: gate.message }, message: gate.message };
 }
 
-/** An agent API outcome, for metrics, the log and the decision log. `details` go to the log line only. */
-export function agentObservation(face: Face, id: string, outcome: AgentOutcome, details: Record<string, unknown>): Observation {
+/**
+ * An agent API outcome, for metrics, the log and the decision log. `details`
+ * go to the log line only; `actor` says who asked when no input was built.
+ */
+export function agentObservation(face: Face, id: string, outcome: AgentOutcome, details: Record<string, unknown>, actor?: Actor): Observation {
   const record = { ...outcome, decision: outcome.policyDecision ?? null, approvalId: outcome.approval?.id ?? null };
-  const nobody = () => ({ actor: { username: '', groups: [], agent: false }, request: requestSummary({}) });
-  return decisionObservation(face, id, record, nobody, outcome.message ?? outcome.decision, details);
+  const asked = () => ({
+    actor: { username: actor?.username ?? '', groups: actor?.groups ?? [], agent: actor?.agent ?? false },
+    request: requestSummary({}),
+  });
+  return decisionObservation(face, id, record, asked, outcome.message ?? outcome.decision, details);
 }

@@ -14,6 +14,7 @@ import type { ActivePolicy } from '../bundle/active.js';
 import type { Actor, Decision, Face, PolicyInput } from '../contract/index.js';
 import { agentSelectorFromData } from '../identity/agents.js';
 import { namesOnly } from '../namespaces/directory.js';
+import { withAgents } from '../testkit/approval-requests.js';
 import { decideAuthorization, ReadGrants } from './authorization.js';
 import { decidePrompt } from './prompt.js';
 import { decideToolCall } from './toolcall.js';
@@ -52,7 +53,7 @@ let clock: number;
 const now = () => new Date(clock);
 /** One gateway replica: its own store handle, lifecycle and read-grant cache, on the shared state. */
 async function replica(p: ActivePolicy) {
-  const store = await LocalApprovalStore.open(dir, { now });
+  const store = await LocalApprovalStore.open(dir, { now, ...withAgents });
   const approvals = new ApprovalLifecycle({ store, namespace: 'belay', now });
   return { store, approvals, deps: { policy: () => p, approvals, namespaces: namesOnly, grants: new ReadGrants(), now: () => clock, approvalStore: store } };
 }

@@ -21,7 +21,11 @@ export async function admitApproved(
   if (!edit || edit.length === 0 || stage === 'validate' || !input.object) {
     return { ok: true, objectDigest: requestKeys(input).objectDigest, patch: [], warnings: [] };
   }
-  const edited = await runFixPipeline(input, { edit }, async (next) => (await evaluator.evaluate('admission', next)).decision);
+  const edited = await runFixPipeline(
+    input,
+    { edit },
+    async (next) => (await evaluator.evaluate('admission', next, { requester: input.actor.username })).decision,
+  );
   if (!edited.ok) return { ok: false, message: edited.error };
   const { again } = edited;
   // A defer is what the approval answers; only a deny outranks the human.

@@ -15,11 +15,11 @@
 
 import { randomUUID } from 'node:crypto';
 import { requestKeys } from '../approvals/fingerprint.js';
-import type { ApprovalGate } from '../approvals/gate.js';
+import type { ApprovalGate, Caller } from '../approvals/gate.js';
 import type { ActivePolicy } from '../bundle/active.js';
 import type { Decision, JsonObject, PolicyInput } from '../contract/index.js';
 import { asBelayError } from '../errors.js';
-import { isAgent } from '../identity/agents.js';
+import { type AgentSelector, isAgent } from '../identity/agents.js';
 import { authorizationInput, type SubjectAccessReviewSpec } from '../input/authorization.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
 import { decisionObservation, type Observation, requestSummary } from '../observe/observe.js';
@@ -52,17 +52,33 @@ export interface AuthorizationDeps {
   namespaces: NamespaceDirectory;
   grants: ReadGrants;
   now?: () => number;
+  /** Who is an agent while no bundle is active (the gateway's configuration). */
+  agentsBeforeBundle?: AgentSelector;
 }
 
 /** No opinion: the next authorizer (RBAC) decides. */
 const NO_OPINION: AuthorizationStatus = { allowed: false, denied: false };
 
-export async function decideAuthorization(spec: SubjectAccessReviewSpec, deps: AuthorizationDeps): Promise<AuthorizationOutcome> {
+export async function decideAuthorization(
+  spec: SubjectAccessReviewSpec,
+  deps: AuthorizationDeps,
+  caller: Caller = 'unverified',
+): Promise<AuthorizationOutcome> {
   const active = deps.policy();
   const user = { username: spec.user ?? '', groups: spec.groups ?? [], extra: spec.extra ?? {} };
   if (!active) {
-    // Without a bundle nobody can tell agents apart; the API server's failurePolicy decides for the rest.
-    return { status: { allowed: false, denied: false, evaluationError: 'belay has no active policy bundle yet' }, verdict: 'error', rules: [], revision: '' };
+    const agents = deps.agentsBeforeBundle;
+    // Without a selector nobody can be told apart: no opinion with the error, the API server's failurePolicy decides.
+    if (!agents)
+      return { status: { allowed: false, denied: false, evaluationError: 'belay has no active policy bundle yet' }, verdict: 'error', rules: [], revision: '' };
+    if (!spec.resourceAttributes || !isAgent(agents, user)) return { status: NO_OPINION, verdict: 'skip', rules: [], revision: '' };
+    const reason = 'belay: no active policy bundle yet, so reads by agents are refused (fail closed); retry shortly';
+    return {
+      status: { allowed: false, denied: true, reason, evaluationError: 'belay has no active policy bundle yet' },
+      verdict: 'error',
+      rules: [],
+      revision: '',
+    };
   }
   const revision = active.revision;
   if (!spec.resourceAttributes || !isAgent(active.agents, user)) {
@@ -71,8 +87,8 @@ export async function decideAuthorization(spec: SubjectAccessReviewSpec, deps: A
 
   const input = authorizationInput(spec, active.agents, deps.namespaces.lookup(spec.resourceAttributes.namespace ?? ''));
   try {
-    const { decision } = await active.evaluator.evaluate('authorization', input);
-    return await settle(input, decision, active, deps);
+    const { decision } = await active.evaluator.evaluate('authorization', input, { requester: input.actor.username });
+    return await settle(input, decision, active, deps, caller);
   } catch (err) {
     const message = asBelayError(err).message;
     return {
@@ -85,7 +101,7 @@ export async function decideAuthorization(spec: SubjectAccessReviewSpec, deps: A
   }
 }
 
-async function settle(input: PolicyInput, decision: Decision, active: ActivePolicy, deps: AuthorizationDeps): Promise<AuthorizationOutcome> {
+async function settle(input: PolicyInput, decision: Decision, active: ActivePolicy, deps: AuthorizationDeps, caller: Caller): Promise<AuthorizationOutcome> {
   const now = (deps.now ?? Date.now)();
   const base = { input, decision, revision: active.revision, rules: decision.reasons.map((r) => r.rule) };
   if (decision.decision === 'allow') return { ...base, status: NO_OPINION, verdict: 'allow' };
@@ -100,7 +116,7 @@ async function settle(input: PolicyInput, decision: Decision, active: ActivePoli
   // Each call is its own request: the first after an approval uses it, and
   // the same read is allowed again until the window after that use ends.
   const windowMs = readWindowMs(active.data);
-  const gate = await deps.approvals.resolve({ input, decision, revision: active.revision, requestUid: `sar-${randomUUID()}`, dryRun: false, windowMs });
+  const gate = await deps.approvals.resolve({ input, decision, revision: active.revision, requestUid: `sar-${randomUUID()}`, caller, dryRun: false, windowMs });
   if (gate.kind === 'approved') {
     // A gate that keeps no record of windows has just used the approval: the window starts now.
     const until = gate.until ? Date.parse(gate.until) : now + windowMs;

@@ -32,7 +32,7 @@ export async function decidePrompt(req: PromptRequest, actor: Actor, deps: Agent
     elapsedMs: Math.round(scanned.elapsedMs * 10) / 10,
     ...(scanned.message ? { message: scanned.message } : {}),
   };
-  const evaluated = await evaluate(active, 'prompt', input);
+  const evaluated = await evaluate(active, 'prompt', input, actor.username);
   if (isOutcome(evaluated)) return { ...evaluated, findings, redacted, scan };
   const decided = scanned.status === 'ok' ? evaluated : unscannedDecision(evaluated, 'this prompt', scanned.message ?? scanned.status);
   const base = { ...baseOutcome(decided, input, active.revision), findings, redacted, scan };

@@ -46,7 +46,7 @@ export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: A
   const { input, answer: evaluated } = await evaluateWithImageFacts(
     toolCallInput(req, actor, deps.namespaces.lookup(req.tool.target.namespace ?? ''), scan),
     { object: manifest, namespace, source: deps.images },
-    (next) => evaluate(active, 'toolcall', next),
+    (next) => evaluate(active, 'toolcall', next, actor.username),
     (answer) => (isOutcome(answer) ? null : answer),
   );
   if (isOutcome(evaluated)) return { ...evaluated, tool: req.tool, edited: false };
@@ -76,7 +76,7 @@ export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: A
     const edited = editedCall(req.tool, patch, args ?? null);
     if (!edited.ok) return edited;
     if (edited.tool === req.tool) return { ok: true, objectDigest: callDigest(req.tool) };
-    const again = await evaluate(active, 'toolcall', editedInput(input, edited.tool, scan));
+    const again = await evaluate(active, 'toolcall', editedInput(input, edited.tool, scan), actor.username);
     if (isOutcome(again)) return { ok: false, message: again.message ?? 'the edited call could not be evaluated' };
     if (again.decision === 'deny') return { ok: false, message: `the approver's edit is denied by policy: ${denialMessage(again.reasons, 'denied')}` };
     checked = { tool: edited.tool, decision: again };

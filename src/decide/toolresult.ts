@@ -65,7 +65,7 @@ export async function decideToolResult(req: ToolResultRequest, actor: Actor, dep
   );
   const report = scanReport(scanned);
   const withheld = { result: null, format: scanned.format, redactions: [], withheld: true, scan: report };
-  const evaluated = await evaluate(active, 'toolresult', input);
+  const evaluated = await evaluate(active, 'toolresult', input, actor.username);
   if (isOutcome(evaluated)) return { ...evaluated, ...withheld };
   const decided = scanned.status === 'ok' ? evaluated : unscannedDecision(evaluated, 'this tool result', scanned.message ?? scanned.status);
   const base = baseOutcome(decided, input, active.revision);

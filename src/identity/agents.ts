@@ -14,6 +14,13 @@ export interface AgentSelector {
 
 export const NO_AGENTS: AgentSelector = { serviceAccountNamespaces: [], serviceAccounts: [], groups: [], usernames: [] };
 
+/**
+ * The default bundle's selector (policies/data.json), which the manifests'
+ * matchConditions mirror: who the gateway takes for an agent until a bundle
+ * is active, unless configured otherwise (--agents-file).
+ */
+export const DEFAULT_AGENTS: AgentSelector = { serviceAccountNamespaces: ['agents'], serviceAccounts: [], groups: ['belay:agents'], usernames: [] };
+
 const SA_PREFIX = 'system:serviceaccount:';
 
 export interface UserInfo {

@@ -226,6 +226,31 @@ describe('DecisionLog', () => {
     expect(log.written).toBe(2);
   });
 
+  it('records a decision whose input cannot be redacted, without the input', async () => {
+    // An object nested past what any recursive walk survives: the redaction throws, the decision is still logged.
+    let deep: Record<string, unknown> = { data: { password: 'czNjcjN0' } };
+    for (let i = 0; i < 200_000; i++) deep = { x: deep };
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'belay-dlog-')), 'decisions.log');
+    const errors: unknown[] = [];
+    const log = new DecisionLog({ destination: file, onError: (e) => errors.push(e) });
+    log.record(record({ id: 'deep', verdict: 'allow', input: input({ object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, deep } }) }));
+    log.record(record({ id: 'after' }));
+    await log.close();
+    const text = readFileSync(file, 'utf8');
+    const { entries } = parseDecisionLog(text);
+    expect(entries.map((e) => e.id)).toEqual(['deep', 'after']);
+    expect(entries[0]).toMatchObject({
+      verdict: 'allow',
+      input: null,
+      policy: null,
+      inputDigest: null,
+      actor: { username: 'system:serviceaccount:agents:bot' },
+    });
+    expect(entries[0]!.inputOmitted).toMatch(/could not be redacted/);
+    expect(errors).toHaveLength(1);
+    expect(text).not.toContain('czNjcjN0');
+  });
+
   it('rotates by size and keeps a bounded number of files', async () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'belay-dlog-')), 'decisions.log');
     const one = JSON.stringify(await redactRecord(record())).length + 1;

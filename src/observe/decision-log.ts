@@ -52,6 +52,8 @@ export interface LoggedDecision {
   input: PolicyInput | null;
   /** What was kept of each content-bearing input field (object, oldObject, content, tool.arguments). */
   recorded: Record<string, RecordedField>;
+  /** Set when the input (and the policy's document) could not be redacted and were left out: why. */
+  inputOmitted?: string;
 }
 
 /** What the log kept of one input field: never the value, only its digest, its fate and what was hidden. */
@@ -213,6 +215,19 @@ export async function redactRecord(entry: DecisionRecord): Promise<LoggedDecisio
   const policy = clone(entry.decision);
   if (policy) policy.fixes = redactPatch(policy.fixes, redacted) ?? [];
   return {
+    ...summaryOf(entry),
+    inputDigest: input ? `sha256:${createHash('sha256').update(canonicalJson(input)).digest('hex')}` : null,
+    reasons: policy?.reasons ?? [],
+    fixesApplied: redactPatch(entry.patch, redacted),
+    policy,
+    input: input as PolicyInput | null,
+    recorded,
+  };
+}
+
+/** What every line says of its entry, the input and the policy's document aside. */
+function summaryOf(entry: DecisionRecord): Omit<LoggedDecision, 'inputDigest' | 'reasons' | 'fixesApplied' | 'policy' | 'input' | 'recorded' | 'inputOmitted'> {
+  return {
     time: entry.time,
     kind: entry.kind,
     face: entry.face,
@@ -220,16 +235,28 @@ export async function redactRecord(entry: DecisionRecord): Promise<LoggedDecisio
     revision: entry.revision,
     actor: entry.actor,
     request: entry.request,
-    inputDigest: input ? `sha256:${createHash('sha256').update(canonicalJson(input)).digest('hex')}` : null,
     verdict: entry.verdict,
     rules: entry.rules,
-    reasons: policy?.reasons ?? [],
-    fixesApplied: redactPatch(entry.patch, redacted),
-    policy,
     approvalId: entry.approvalId,
     latencyMs: Math.round(entry.latencyMs * 1000) / 1000,
-    input: input as PolicyInput | null,
-    recorded,
+  };
+}
+
+/**
+ * The line for an entry whose input could not be redacted (or written): what
+ * was decided and about whom, with the input and the policy's document left
+ * out — nothing unredacted is ever written.
+ */
+export function withoutInput(entry: DecisionRecord, err: unknown): LoggedDecision {
+  return {
+    ...summaryOf(entry),
+    inputDigest: null,
+    reasons: (entry.decision?.reasons ?? []).map((r) => ({ rule: r.rule, message: r.message, severity: r.severity })),
+    fixesApplied: null,
+    policy: null,
+    input: null,
+    recorded: {},
+    inputOmitted: `the input could not be redacted for the log: ${err instanceof Error ? err.message : String(err)}`.slice(0, 512),
   };
 }
 
@@ -303,7 +330,9 @@ export class DecisionLog implements DecisionSink {
           try {
             lines.push(`${JSON.stringify(await redactRecord(entry))}\n`);
           } catch (err) {
+            // Every decision is on record whatever its input's shape: without the input, if that is what failed.
             this.#options.onError?.(err);
+            lines.push(`${JSON.stringify(withoutInput(entry, err))}\n`);
           }
         }
         await this.#write(lines);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import fastJsonPatch from 'fast-json-patch';
 import { describe, expect, it } from 'vitest';
-import { patchObject } from './apply.js';
+import { applyPatch, patchObject } from './apply.js';
 
 const pod = () => ({
   apiVersion: 'v1',
@@ -11,6 +11,13 @@ const pod = () => ({
 });
 
 describe('patchObject (the policy fix wording)', () => {
+  it('refuses to move a value into its own child (found by the fuzz suite: the result was a cycle)', () => {
+    const out = applyPatch({ spec: { a: 1 } }, [{ op: 'move', from: '', path: '/spec/self' }]);
+    expect(out).toEqual({ ok: false, reason: 'cannot move "" into its own child "/spec/self"' });
+    expect(applyPatch({ a: { b: 1 } }, [{ op: 'move', from: '/a', path: '/a/b/c' }]).ok).toBe(false);
+    expect(applyPatch({ a: { b: 1 }, c: {} }, [{ op: 'move', from: '/a', path: '/c/a' }])).toEqual({ ok: true, value: { c: { a: { b: 1 } } } });
+  });
+
   it('returns the fixed object and a computed patch, leaving the original alone', () => {
     const original = pod();
     const result = patchObject(original, [

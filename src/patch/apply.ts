@@ -13,6 +13,9 @@ export type Applied = { readonly ok: true; readonly value: unknown } | { readonl
 
 /** `patch` applied to a copy of `doc`; `reason` is the first line of what went wrong, for the caller's sentence. */
 export function applyPatch(doc: unknown, patch: readonly PatchOperation[]): Applied {
+  // RFC 6902: a value cannot be moved into itself (fast-json-patch would build a cycle nothing could serialise).
+  const inside = patch.find((op) => op.op === 'move' && typeof op.from === 'string' && op.path !== op.from && op.path.startsWith(`${op.from}/`));
+  if (inside) return { ok: false, reason: `cannot move ${JSON.stringify(inside.from)} into its own child ${JSON.stringify(inside.path)}` };
   try {
     return { ok: true, value: applyOperations(deepClone(doc), deepClone(patch) as never, true, false).newDocument as unknown };
   } catch (err) {

@@ -14,6 +14,11 @@ export interface EvaluateOptions {
    * fixed object), in the same hand-off.
    */
   readonly fix?: boolean;
+  /**
+   * Who asked (a username): a pool serves waiting evaluations requester by
+   * requester, so one requester's heavy or many inputs cannot starve another's.
+   */
+  readonly requester?: string;
 }
 
 export interface Evaluation {

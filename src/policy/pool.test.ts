@@ -174,6 +174,37 @@ describe('EvaluatorPool', () => {
     }
   });
 
+  it("serves waiting evaluations requester by requester: one agent's flood of heavy inputs does not hold another's small calls", async () => {
+    const pool = await startPool(slowBundle, { size: 2, timeoutMs: 60_000 });
+    const finished: string[] = [];
+    const run = (requester: string, name: string, labels: Record<string, string>) =>
+      pool.evaluate('admission', input(labels, name), { requester }).then((r) => {
+        finished.push(requester);
+        return r;
+      });
+    // A floods: 24 heavy evaluations at once; B then asks 4 small ones.
+    const heavy = Array.from({ length: 24 }, (_, i) => run('agent-a', `a-${i}`, { loops: '40' }));
+    const small = Array.from({ length: 4 }, (_, i) => run('agent-b', `b-${i}`, {}));
+    const answers = await Promise.all(small);
+    expect(answers.map((a) => a.decision.warnings)).toEqual([['b-0'], ['b-1'], ['b-2'], ['b-3']]);
+    // In arrival order B would wait for all 24; taken in turn, only for what already ran or was handed to a worker.
+    const before = finished.slice(0, finished.lastIndexOf('agent-b')).filter((r) => r === 'agent-a').length;
+    expect(before).toBeLessThanOrEqual(8);
+    await Promise.all(heavy);
+  }, 120_000);
+
+  it('refuses a requester past its share of the waiting room, and nobody else', async () => {
+    const pool = await startPool(slowBundle, { size: 1, timeoutMs: 60_000, maxQueue: 16, maxQueuePerRequester: 4 });
+    const running = pool.evaluate('admission', input({ loops: '100' }, 'running'), { requester: 'agent-a' });
+    const next = pool.evaluate('admission', input({}, 'next'), { requester: 'agent-a' });
+    const waiting = Array.from({ length: 4 }, (_, i) => pool.evaluate('admission', input({}, `w-${i}`), { requester: 'agent-a' }));
+    const refused = await pool.evaluate('admission', input({}, 'one-too-many'), { requester: 'agent-a' }).catch((e: unknown) => e);
+    expect((refused as BelayError).message).toMatch(/overloaded by this requester: 4 of its evaluations already wait/);
+    const other = await pool.evaluate('admission', input({}, 'other'), { requester: 'agent-b' });
+    expect(other.decision.warnings).toEqual(['other']);
+    await Promise.all([running, next, ...waiting]);
+  }, 60_000);
+
   it('moves a job waiting behind a cut-off evaluation to another worker', async () => {
     const pool = await startPool(slowBundle, { size: 2, timeoutMs: 400 });
     const slow = pool.evaluate('admission', input({ slow: 'yes' }, 'slow')).catch((e: unknown) => e);

@@ -3,9 +3,12 @@
 // the input (JSON bytes, transferred, not cloned) and routes answers, so a
 // slow or runaway policy never stalls HTTP serving. An evaluation that runs
 // past its budget is cut off by replacing its worker, and refused as
-// `evaluation_failed` so the caller fails closed. On /mutate the worker also
-// runs the fix pipeline (apply, schema check, evaluate the fixed object), so
-// the request makes one hand-off and its budget covers all of it.
+// `evaluation_failed` so the caller fails closed. Evaluations waiting for a
+// worker are served requester by requester, so one agent's heavy or many
+// inputs never make another agent's small call wait past its budget. On
+// /mutate the worker also runs the fix pipeline (apply, schema check,
+// evaluate the fixed object), so the request makes one hand-off and its
+// budget covers all of it.
 
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -15,6 +18,7 @@ import type { Bundle } from '../bundle/bundle.js';
 import type { Face, PolicyInput } from '../contract/index.js';
 import { BelayError } from '../errors.js';
 import type { EvaluateOptions, Evaluation, Evaluator, PrepareEvaluator } from './evaluator.js';
+import { FairQueue } from './fair-queue.js';
 import type { EvaluateMessage, InventoryMessage, WorkerInit, WorkerMessage } from './worker.js';
 
 export interface PoolOptions {
@@ -28,6 +32,11 @@ export interface PoolOptions {
   timeoutMs?: number;
   /** Evaluations allowed to wait for a worker; more are refused at once (overload). */
   maxQueue?: number;
+  /**
+   * Evaluations one requester may have waiting (default: an eighth of
+   * maxQueue); past it that requester is refused at once, and nobody else is.
+   */
+  maxQueuePerRequester?: number;
   /** Faces the bundle must have an entrypoint for. */
   requiredFaces?: readonly Face[];
   /** Told when a worker is replaced (timeout or crash), for logs and metrics. */
@@ -74,6 +83,8 @@ export function workerPoolEvaluator(options: PoolOptions = {}): PrepareEvaluator
 
 interface Job {
   readonly id: number;
+  /** Who asked: waiting jobs are served requester by requester. */
+  readonly requester: string;
   readonly face: Face;
   readonly fix: boolean;
   input: ArrayBuffer | null;
@@ -108,10 +119,12 @@ export class EvaluatorPool implements Evaluator {
 
   readonly #init: WorkerInit;
   readonly #maxQueue: number;
+  readonly #maxPerRequester: number;
   readonly #onReplaced: PoolOptions['onWorkerReplaced'];
   readonly #gauges: PoolGauges | undefined;
   readonly #slots: Slot[] = [];
-  readonly #queue: Job[] = [];
+  /** Jobs waiting for a worker, served round robin by requester (fair-queue.ts). */
+  readonly #queue = new FairQueue<Job>();
   #nextId = 1;
   #replaced = 0;
   #closing: Promise<void> | undefined;
@@ -127,6 +140,7 @@ export class EvaluatorPool implements Evaluator {
     this.size = options.size;
     this.timeoutMs = options.timeoutMs;
     this.#maxQueue = options.maxQueue;
+    this.#maxPerRequester = Math.max(1, options.maxQueuePerRequester ?? Math.ceil(options.maxQueue / 8));
     this.#onReplaced = options.onWorkerReplaced;
     this.#gauges = options.gauges;
   }
@@ -160,20 +174,30 @@ export class EvaluatorPool implements Evaluator {
   evaluate(face: Face, input: PolicyInput | Uint8Array, options?: EvaluateOptions): Promise<Evaluation> {
     const bytes = input instanceof Uint8Array ? ownBuffer(input) : serialise(input);
     if (bytes instanceof BelayError) return Promise.reject(bytes);
-    return new Promise<Evaluation>((resolve, reject) => this.#submit(face, bytes, options?.fix === true, resolve, reject));
+    const requester = options?.requester ?? '';
+    return new Promise<Evaluation>((resolve, reject) => this.#submit(face, bytes, options?.fix === true, requester, resolve, reject));
   }
 
-  #submit(face: Face, input: ArrayBuffer, fix: boolean, resolve: (r: Evaluation) => void, reject: (e: BelayError) => void): void {
+  #submit(face: Face, input: ArrayBuffer, fix: boolean, requester: string, resolve: (r: Evaluation) => void, reject: (e: BelayError) => void): void {
     if (this.#closing) {
       reject(new BelayError('evaluation_failed', `the evaluator for bundle revision ${this.revision || '(unversioned)'} is closed`));
       return;
     }
-    if (this.#queue.length >= this.#maxQueue) {
-      reject(new BelayError('evaluation_failed', `policy evaluation is overloaded: ${this.#queue.length} evaluations already wait for a worker`));
+    if (this.#queue.size >= this.#maxQueue) {
+      reject(new BelayError('evaluation_failed', `policy evaluation is overloaded: ${this.#queue.size} evaluations already wait for a worker`));
       return;
     }
-    const job: Job = { id: this.#nextId++, face, fix, input, resolve, reject, timer: undefined, settled: false };
-    const slot = this.#queue.length === 0 ? this.#leastBusy() : undefined;
+    if (this.#queue.waiting(requester) >= this.#maxPerRequester) {
+      reject(
+        new BelayError(
+          'evaluation_failed',
+          `policy evaluation is overloaded by this requester: ${this.#queue.waiting(requester)} of its evaluations already wait for a worker`,
+        ),
+      );
+      return;
+    }
+    const job: Job = { id: this.#nextId++, requester, face, fix, input, resolve, reject, timer: undefined, settled: false };
+    const slot = this.#queue.size === 0 ? this.#leastBusy() : undefined;
     if (slot) {
       this.#post(slot, job);
     } else {
@@ -192,7 +216,7 @@ export class EvaluatorPool implements Evaluator {
   stats(): PoolStats {
     let busy = 0;
     for (const s of this.#slots) if (s.jobs.length > 0) busy++;
-    return { size: this.#slots.length, busy, queued: this.#queue.length, replaced: this.#replaced };
+    return { size: this.#slots.length, busy, queued: this.#queue.size, replaced: this.#replaced };
   }
 
   /** Lets queued and running evaluations finish (each within its budget), then stops the workers. */
@@ -208,11 +232,11 @@ export class EvaluatorPool implements Evaluator {
   }
 
   /** A worker with room for another job, the emptiest first; undefined when all are full. */
-  #leastBusy(): Slot | undefined {
+  #leastBusy(depth: number = DEPTH): Slot | undefined {
     let best: Slot | undefined;
     for (const s of this.#slots) {
       if (s.jobs.length === 0) return s;
-      if (s.jobs.length < DEPTH && (!best || s.jobs.length < best.jobs.length)) best = s;
+      if (s.jobs.length < depth && (!best || s.jobs.length < best.jobs.length)) best = s;
     }
     return best;
   }
@@ -242,8 +266,10 @@ export class EvaluatorPool implements Evaluator {
 
   /** Moves waiting jobs onto workers with room. */
   #fill(): void {
-    while (this.#queue.length > 0) {
-      const slot = this.#leastBusy();
+    while (this.#queue.size > 0) {
+      // With several requesters waiting, a job goes to an idle worker only: one posted behind a
+      // running job would make whoever is served after it wait for both.
+      const slot = this.#leastBusy(this.#queue.requesters > 1 ? 1 : DEPTH);
       if (!slot) break;
       this.#gauges?.queued(-1);
       this.#post(slot, this.#queue.shift()!);
@@ -261,11 +287,7 @@ export class EvaluatorPool implements Evaluator {
 
   /** Waited past the budget, in the queue or behind another job on a worker. */
   #expireWaiting(job: Job): void {
-    const i = this.#queue.indexOf(job);
-    if (i >= 0) {
-      this.#queue.splice(i, 1);
-      this.#gauges?.queued(-1);
-    }
+    if (this.#queue.remove(job)) this.#gauges?.queued(-1);
     // A job already posted to a worker still runs there; its answer is dropped.
     if (!this.#settle(job)) return;
     job.reject(new BelayError('evaluation_failed', `no policy worker became free within the ${this.timeoutMs} ms evaluation budget (overloaded)`));
@@ -322,7 +344,7 @@ export class EvaluatorPool implements Evaluator {
     void slot.worker.terminate();
     this.#replaced++;
     this.#onReplaced?.({ revision: this.revision, reason, message });
-    this.#queue.unshift(...waiting);
+    this.#queue.unshift(waiting);
     this.#gauges?.queued(waiting.length);
     this.#fill();
     if (!this.#closing) this.#respawn(0);
@@ -360,7 +382,7 @@ export class EvaluatorPool implements Evaluator {
   }
 
   #idle(): boolean {
-    return this.#queue.length === 0 && this.#slots.every((s) => s.jobs.length === 0);
+    return this.#queue.size === 0 && this.#slots.every((s) => s.jobs.length === 0);
   }
 
   #checkDrained(): void {

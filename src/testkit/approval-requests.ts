@@ -2,6 +2,7 @@
 
 import type { DeferredRequest } from '../approvals/gate.js';
 import type { Decision, JsonObject, PolicyInput } from '../contract/index.js';
+import type { AgentSelector } from '../identity/agents.js';
 
 export const AGENT = 'system:serviceaccount:agents:remediator';
 
@@ -65,7 +66,7 @@ export function policyInput(object: JsonObject | null, over: Partial<PolicyInput
 }
 
 export function deferred(uid: string, object: JsonObject | null = deployment(), over: Partial<DeferredRequest> = {}): DeferredRequest {
-  return { input: policyInput(object), decision: deferDecision(), revision: 'rev-1', requestUid: uid, dryRun: false, ...over };
+  return { input: policyInput(object), decision: deferDecision(), revision: 'rev-1', requestUid: uid, idempotent: true, dryRun: false, ...over };
 }
 
 /** A deferred tool call (the agent gate's tool-call face): no object, the tool and its arguments. */
@@ -89,3 +90,7 @@ export function secretRead(uid: string, over: Partial<DeferredRequest> = {}): De
   });
   return { input, decision: deferDecision(), revision: 'rev-1', requestUid: uid, dryRun: false, ...over };
 }
+
+/** Who is an agent in these tests (the default bundle's selector): a local store refuses decisions without one. */
+export const AGENTS: AgentSelector = { serviceAccountNamespaces: ['agents'], serviceAccounts: [], groups: ['belay:agents'], usernames: [] };
+export const withAgents = { agents: (): AgentSelector => AGENTS };

@@ -8,7 +8,7 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Gateway, startGateway } from '../../webhook/gateway.js';
+import { type Gateway, type GatewayOptions, startGateway } from '../../webhook/gateway.js';
 import type { DecisionRecord, DecisionSink } from '../observe/decisions.js';
 import { silentLogger } from '../observe/log.js';
 import { buildBundle, TEST_POLICY_DIR } from './opa-bundle.js';
@@ -42,7 +42,7 @@ export interface ConsoleFixture {
   close(): Promise<void>;
 }
 
-export async function startConsoleGateway(): Promise<ConsoleFixture> {
+export async function startConsoleGateway(options: Pick<GatewayOptions, 'webhookClients'> = {}): Promise<ConsoleFixture> {
   const dir = mkdtempSync(path.join(tmpdir(), 'belay-console-'));
   const bundlePath = path.join(dir, 'bundle.tar.gz');
   // The gateway tests' admission policy plus a tool-call face of our own.
@@ -78,6 +78,7 @@ export async function startConsoleGateway(): Promise<ConsoleFixture> {
     approvals: { stateDir: path.join(dir, 'state'), gatewayUser: 'belay-gateway' },
     console: { approverTokenFile: tokenFile },
     agentApi: { tokenFile: agentTokenFile },
+    ...options,
   });
   return {
     gateway,
@@ -151,14 +152,22 @@ export function request(
   f: Pick<ConsoleFixture, 'url' | 'ca'>,
   method: string,
   pathname: string,
-  o: { token?: string; body?: unknown; raw?: string | Buffer; contentType?: string } = {},
+  o: {
+    token?: string;
+    body?: unknown;
+    raw?: string | Buffer;
+    contentType?: string;
+    headers?: Record<string, string>;
+    /** A client certificate to present (the API server's, for the webhook faces). */
+    client?: { cert: Buffer; key: Buffer };
+  } = {},
 ): Promise<Reply> {
   const text = o.raw ?? (o.body === undefined ? undefined : JSON.stringify(o.body));
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...o.headers };
   if (o.token !== undefined) headers.authorization = `Bearer ${o.token}`;
-  if (text !== undefined) headers['content-type'] = o.contentType ?? 'application/json';
+  if (text !== undefined) headers['content-type'] ??= o.contentType ?? 'application/json';
   return new Promise((resolve, reject) => {
-    const req = https.request(new URL(pathname, f.url), { method, ca: f.ca, headers }, (res) => {
+    const req = https.request(new URL(pathname, f.url), { method, ca: f.ca, headers, ...(o.client ?? {}), agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

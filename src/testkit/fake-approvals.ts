@@ -1,6 +1,6 @@
 // Test support: an in-memory approval gate and store with the lifecycle the
-// faces rely on (Pending → Approved|Rejected → Consumed, single use, a retry
-// with the same request id is not a second use, an edit is checked by the
+// faces rely on (Pending → Approved|Rejected → Consumed, single use, an
+// admission review's uid seen again is not a second use — an agent's id is, an edit is checked by the
 // face's `admit` before the approval is used up, a request with a window is
 // admitted again until the window after the use ends).
 
@@ -23,7 +23,7 @@ export class FakeApprovals implements ApprovalGate {
       if (phase === 'Pending') return { kind: 'pending', approvalId: id(latest), message: `ask an approver: belay approvals approve ${id(latest)}` };
       if (phase === 'Rejected')
         return { kind: 'rejected', approvalId: id(latest), message: `rejected by ${latest.status!.decidedBy}: ${latest.status!.message ?? ''}` };
-      if (phase === 'Consumed' && latest.status!.consumption?.requestUid === req.requestUid) return this.#approved(latest, req);
+      if (phase === 'Consumed' && req.idempotent && latest.status!.consumption?.requestUid === req.requestUid) return this.#approved(latest, req);
       const usedAt = Date.parse(latest.status!.consumption?.at ?? '');
       if (phase === 'Consumed' && req.windowMs && Date.now() < usedAt + req.windowMs) return this.#approved(latest, req);
       if (phase === 'Approved') {

@@ -1,7 +1,8 @@
 // Test support: an in-memory stand-in for the few API server endpoints the
 // approvals code calls (custom objects with a status subresource, Leases,
 // Events, SelfSubjectReview), with the API server's semantics that matter
-// here: AlreadyExists on create, resourceVersion conflicts, label selectors,
+// here: AlreadyExists on create, resourceVersion compare-and-swap on every
+// update (PUT, a status PUT, a merge patch that names one), label selectors,
 // status kept apart from the object. Unit tests only; the e2e suite runs the
 // real kube-apiserver.
 
@@ -159,7 +160,17 @@ export async function startFakeKube(options: { username?: string } = {}): Promis
         return send(res, 200, next);
       }
       if (method === 'PATCH' && sub === 'status') {
-        const patch = body as { status?: Record<string, unknown> };
+        const patch = body as { status?: Record<string, unknown>; metadata?: { resourceVersion?: string } };
+        // A merge patch that names a resourceVersion is a precondition, as on the real API server.
+        const pre = patch.metadata?.resourceVersion;
+        if (pre !== undefined && pre !== current.metadata.resourceVersion) {
+          return status(
+            res,
+            409,
+            'Conflict',
+            `Operation cannot be fulfilled on ${plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+          );
+        }
         const next = {
           ...current,
           status: { ...(current.status as object), ...(patch.status ?? {}) },

@@ -20,6 +20,8 @@ export interface DecisionEvidence {
   wouldBe: string | null;
   mode: string | null;
   approvalId: string | null;
+  /** Whether the workflow the request claimed counted for this agent (the policy's `claim`); null when it said nothing. */
+  claimHonored?: boolean | null;
 }
 
 /** What the report needs of one approval. */
@@ -80,6 +82,7 @@ function decisionEvidence(line: string): DecisionEvidence | null {
     wouldBe: (r.policy ?? r.decision)?.wouldBe ?? null,
     mode: (r.policy ?? r.decision)?.mode ?? null,
     approvalId: r.approvalId ?? null,
+    claimHonored: (r.policy ?? r.decision)?.claim?.honored ?? null,
   };
 }
 

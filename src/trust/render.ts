@@ -4,7 +4,7 @@ import type { TrustReport } from './report.js';
 
 const COLUMNS = [
   ['AGENT', (r) => r.agent],
-  ['WORKFLOW', (r) => r.workflow || '-'],
+  ['WORKFLOW', (r) => (r.claim === 'not-held' ? `${r.workflow} (claim not held)` : r.workflow || '-')],
   ['MODE', (r) => `${r.mode}${r.modeScope === 'workflow' || r.modeScope === 'agent' ? '' : '*'}${r.trusted ? ' (trusted)' : ''}`],
   ['DECISIONS', (r) => String(r.decisions)],
   ['OBSERVED', (r) => String(r.observedOnly)],

@@ -7,6 +7,7 @@
 // (data.belay.config.trust), so promoting a workflow is a reviewed pull request.
 
 import type { JsonObject } from '../contract/index.js';
+import { serviceAccountOf } from '../identity/agents.js';
 import type { ApprovalEvidence, DecisionEvidence } from './evidence.js';
 
 export interface GraduationThresholds {
@@ -23,12 +24,26 @@ export interface TrustConfig {
   agents?: Record<string, string>;
   namespaces?: Record<string, string>;
   workflows?: Record<string, string>;
-  trusted?: { agents?: string[]; workflows?: string[] };
+  trusted?: { agents?: string[]; workflows?: string[]; namespaces?: Record<string, { workflows?: string[]; agents?: string[] }> };
+  /** Who may claim a workflow the settings single out (policies/trust/trust.rego). */
+  claimants?: Record<string, Claimants>;
+}
+
+export interface Claimants {
+  serviceAccounts?: string[];
+  users?: string[];
+  groups?: string[];
 }
 
 export interface SubjectRow {
   agent: string;
   workflow: string;
+  /**
+   * Whether the workflow counts for this agent: `held` (listed in
+   * trust.claimants, or a workflow nothing singles out), `not-held` (claimed
+   * without being listed: an unknown workflow to policy), `none` (no workflow).
+   */
+  claim: 'held' | 'not-held' | 'none';
   /** The mode configured for this workflow or agent (namespace scopes are not resolved here). */
   mode: string;
   modeScope: 'workflow' | 'agent' | 'global' | 'default';
@@ -72,16 +87,22 @@ export function buildReport(
   thresholds: GraduationThresholds = DEFAULT_THRESHOLDS,
 ): TrustReport {
   const rows = new Map<string, SubjectRow>();
+  // A claim the policy said did not hold, for any decision of the pair, marks the pair.
+  const refused = new Set(decisions.filter((d) => d.claimHonored === false).map((d) => key(d.agent, d.workflow)));
   const row = (agent: string, workflow: string): SubjectRow => {
     let r = rows.get(key(agent, workflow));
     if (!r) {
-      const { mode, scope } = modeFor(trust, agent, workflow);
+      const claim = workflow === '' ? 'none' : refused.has(key(agent, workflow)) || !claimHolds(trust, agent, workflow) ? 'not-held' : 'held';
+      // A claim that does not hold is an unknown workflow to policy: the agent's own scopes apply.
+      const counted = claim === 'held' ? workflow : '';
+      const { mode, scope } = modeFor(trust, agent, counted);
       r = {
         agent,
         workflow,
+        claim,
         mode,
         modeScope: scope,
-        trusted: isTrusted(trust, agent, workflow),
+        trusted: isTrusted(trust, agent, counted),
         decisions: 0,
         allowed: 0,
         denied: 0,
@@ -127,15 +148,13 @@ export function buildReport(
     else r.pending++;
   }
 
-  const dataChange: { workflows: Record<string, string>; agents: Record<string, string>; trusted: { workflows: string[]; agents: string[] } } = {
-    workflows: {},
-    agents: {},
-    trusted: { workflows: [], agents: [] },
-  };
+  const dataChange: Change = { workflows: {}, agents: {}, trusted: { workflows: [], agents: [] }, claimants: {} };
   for (const r of rows.values()) {
     r.recommendation = recommend(r, thresholds);
     if (r.recommendation.action !== 'promote') continue;
     const byWorkflow = r.workflow !== '';
+    // Promoting a workflow trusts it for the agent that earned it, and for nobody else.
+    if (byWorkflow) claimFor(dataChange, r.workflow, r.agent);
     if (r.recommendation.to === 'automate') {
       if (byWorkflow) dataChange.workflows[r.workflow] = 'automate';
       else dataChange.agents[r.agent] = 'automate';
@@ -151,6 +170,12 @@ export function buildReport(
 }
 
 export function recommend(r: SubjectRow, t: GraduationThresholds): Recommendation {
+  if (r.claim === 'not-held') {
+    return {
+      action: 'hold',
+      why: `claims workflow ${JSON.stringify(r.workflow)} without being listed for it in trust.claimants, so policy treats it as an unknown workflow: list it there only if it should act as that workflow`,
+    };
+  }
   if (r.rejected > 0) return { action: 'hold', why: `rejected ${r.rejected} time${r.rejected > 1 ? 's' : ''}: keep a human in the loop` };
   if (r.mode === 'automate') return { action: 'watch', why: 'already automated: watch outcomes and rejections' };
   const observing = r.mode === 'observe' || (r.mode === 'selective' && !r.trusted);
@@ -178,14 +203,60 @@ function isTrusted(trust: TrustConfig, agent: string, workflow: string): boolean
   return (workflow !== '' && (trust.trusted?.workflows ?? []).includes(workflow)) || (trust.trusted?.agents ?? []).includes(agent);
 }
 
+/** A workflow the settings single out: a mode of its own, or a trusted list that names it. */
+function governed(trust: TrustConfig, workflow: string): boolean {
+  return (
+    trust.workflows?.[workflow] !== undefined ||
+    (trust.trusted?.workflows ?? []).includes(workflow) ||
+    Object.values(trust.trusted?.namespaces ?? {}).some((n) => (n.workflows ?? []).includes(workflow))
+  );
+}
+
+/**
+ * Whether `agent` may claim `workflow`, as policies/trust/trust.rego decides:
+ * by username or service account here; a group claim shows in the decisions'
+ * own `claim` (the report has no groups), so an unlisted agent counts as not held.
+ */
+function claimHolds(trust: TrustConfig, agent: string, workflow: string): boolean {
+  if (!governed(trust, workflow)) return true;
+  const c = trust.claimants?.[workflow];
+  if (!c) return false;
+  const sa = serviceAccountOf(agent);
+  const refs = sa ? [`${sa.namespace}/${sa.name}`, `${sa.namespace}:${sa.name}`, agent] : [];
+  return (c.users ?? []).includes(agent) || (c.serviceAccounts ?? []).some((e) => refs.includes(e));
+}
+
+interface Change {
+  workflows: Record<string, string>;
+  agents: Record<string, string>;
+  trusted: { workflows: string[]; agents: string[] };
+  claimants: Record<string, { serviceAccounts: string[]; users: string[] }>;
+}
+
+/** Lists `agent` as a claimant of `workflow` in the change (a service account as ns/name). */
+function claimFor(change: Change, workflow: string, agent: string): void {
+  change.claimants[workflow] ??= { serviceAccounts: [], users: [] };
+  const entry = change.claimants[workflow]!;
+  const sa = serviceAccountOf(agent);
+  if (sa) entry.serviceAccounts.push(`${sa.namespace}/${sa.name}`);
+  else entry.users.push(agent);
+}
+
 /** The change as a patch of policies/data.json: only the keys that change, lists given whole. */
-function trustPatch(
-  trust: TrustConfig,
-  change: { workflows: Record<string, string>; agents: Record<string, string>; trusted: { workflows: string[]; agents: string[] } },
-): JsonObject {
+function trustPatch(trust: TrustConfig, change: Change): JsonObject {
   const out: JsonObject = {};
   if (Object.keys(change.workflows).length > 0) out.workflows = change.workflows;
   if (Object.keys(change.agents).length > 0) out.agents = change.agents;
+  const claimants: JsonObject = {};
+  for (const [wf, add] of Object.entries(change.claimants)) {
+    const had = trust.claimants?.[wf] ?? {};
+    const merged = (have: string[] | undefined, more: string[]) => [...new Set([...(have ?? []), ...more])].sort();
+    const entry: JsonObject = { ...(had as JsonObject) };
+    if (add.serviceAccounts.length > 0) entry.serviceAccounts = merged(had.serviceAccounts, add.serviceAccounts);
+    if (add.users.length > 0) entry.users = merged(had.users, add.users);
+    claimants[wf] = entry;
+  }
+  if (Object.keys(claimants).length > 0) out.claimants = claimants;
   const trusted: JsonObject = {};
   if (change.trusted.workflows.length > 0) trusted.workflows = [...new Set([...(trust.trusted?.workflows ?? []), ...change.trusted.workflows])].sort();
   if (change.trusted.agents.length > 0) trusted.agents = [...new Set([...(trust.trusted?.agents ?? []), ...change.trusted.agents])].sort();

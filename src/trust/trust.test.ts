@@ -35,7 +35,12 @@ function approval(workflow: string, phase: string, agent = AGENT): ApprovalEvide
 const times = <T>(n: number, f: () => T): T[] => Array.from({ length: n }, f);
 
 describe('buildReport', () => {
-  const trust = { global: 'approve', workflows: { 'new-wf': 'observe' }, trusted: { workflows: ['old-trusted'] } };
+  const trust = {
+    global: 'approve',
+    workflows: { 'new-wf': 'observe' },
+    trusted: { workflows: ['old-trusted'] },
+    claimants: { 'new-wf': { serviceAccounts: ['agents/remediator'] }, 'old-trusted': { users: [AGENT] } },
+  };
 
   it('counts each kind of evidence per agent and workflow', () => {
     const report = buildReport(
@@ -61,7 +66,14 @@ describe('buildReport', () => {
     );
     const row = report.rows[0]!;
     expect(row.recommendation).toEqual({ action: 'promote', to: 'automate', why: 'approved 5 times, never rejected' });
-    expect(report.dataChange).toEqual({ belay: { config: { trust: { workflows: { 'crashloop-rollback-v1': 'automate' } } } } });
+    // Promoted for the agent that earned it: it is listed as the workflow's claimant in the same change.
+    expect(report.dataChange).toEqual({
+      belay: {
+        config: {
+          trust: { workflows: { 'crashloop-rollback-v1': 'automate' }, claimants: { 'crashloop-rollback-v1': { serviceAccounts: ['agents/remediator'] } } },
+        },
+      },
+    });
     expect(renderTable(report)).toMatch(/crashloop-rollback-v1\s+approve\*\s+5\s+0\s+5\s+0\s+0\s+0\s+yes → automate/);
   });
 
@@ -90,7 +102,11 @@ describe('buildReport', () => {
       trust,
     );
     expect(clean.rows[0]!.recommendation).toMatchObject({ action: 'promote', to: 'trusted' });
-    expect(clean.dataChange).toEqual({ belay: { config: { trust: { trusted: { workflows: ['new-wf', 'old-trusted'] } } } } });
+    expect(clean.dataChange).toEqual({
+      belay: {
+        config: { trust: { trusted: { workflows: ['new-wf', 'old-trusted'] }, claimants: { 'new-wf': { serviceAccounts: ['agents/remediator'] } } } },
+      },
+    });
     const dirty = buildReport(
       [
         ...times(25, () => decision('new-wf', 'allow', { wouldBe: 'defer', mode: 'observe' })),
@@ -103,8 +119,44 @@ describe('buildReport', () => {
   });
 
   it('counts automated passes apart from observed ones, and does not promote what is automated already', () => {
-    const report = buildReport([decision('auto-wf', 'allow', { wouldBe: 'defer', mode: 'automate' })], [], { workflows: { 'auto-wf': 'automate' } });
+    const report = buildReport([decision('auto-wf', 'allow', { wouldBe: 'defer', mode: 'automate' })], [], {
+      workflows: { 'auto-wf': 'automate' },
+      claimants: { 'auto-wf': { serviceAccounts: [AGENT] } },
+    });
     expect(report.rows[0]).toMatchObject({ automated: 1, observedOnly: 0, recommendation: { action: 'watch' } });
+  });
+
+  it('never counts a workflow for an agent that is not listed for it, and never promotes one for it', () => {
+    const intruder = 'system:serviceaccount:agents:intruder';
+    const config = {
+      global: 'approve',
+      workflows: { 'crashloop-rollback-v1': 'automate' },
+      claimants: { 'crashloop-rollback-v1': { serviceAccounts: ['agents/remediator'] } },
+    };
+    const report = buildReport(
+      [
+        ...times(6, () => decision('crashloop-rollback-v1', 'defer', {}, intruder)),
+        decision('crashloop-rollback-v1', 'allow', { mode: 'automate', wouldBe: 'defer' }),
+      ],
+      times(6, () => approval('crashloop-rollback-v1', 'Consumed', intruder)),
+      config,
+    );
+    const impostor = report.rows.find((r) => r.agent === intruder)!;
+    expect(impostor).toMatchObject({
+      claim: 'not-held',
+      mode: 'approve',
+      modeScope: 'global',
+      trusted: false,
+      approved: 6,
+      recommendation: { action: 'hold' },
+    });
+    expect(impostor.recommendation.why).toMatch(/claims workflow "crashloop-rollback-v1" without being listed for it in trust.claimants/);
+    expect(report.rows.find((r) => r.agent === AGENT)).toMatchObject({ claim: 'held', mode: 'automate', modeScope: 'workflow' });
+    expect(report.dataChange).toEqual({});
+    expect(renderTable(report)).toContain('crashloop-rollback-v1 (claim not held)');
+    // The policy's own word (a group claim the report cannot see) counts too.
+    const byGroup = buildReport([{ ...decision('crashloop-rollback-v1', 'defer', {}, 'bot-by-group'), claimHonored: false }], [], config);
+    expect(byGroup.rows[0]!.claim).toBe('not-held');
   });
 });
 

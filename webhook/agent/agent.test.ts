@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ON_BEHALF_OF } from '../../src/auth/caller.js';
-import { call, type Harness, startHarness, TOKENS } from '../../src/testkit/agent-api.js';
+import { AGENT, call, type Harness, startHarness, TOKENS } from '../../src/testkit/agent-api.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -166,8 +166,8 @@ describe('POST /v1/tool-calls:evaluate', () => {
       tool: { name: 'resources_create_or_update', arguments: { resource: rb }, target: { kind: 'RoleBinding', namespace: 'team-a' } },
     });
     expect(h.decisions.at(-1)).toMatchObject({ verdict: 'approved', approvalId: id, request: { kind: 'RoleBinding', namespace: 'team-a' } });
-    // Retrying with the same request id is the same use; a new id after use needs a new approval.
-    expect((await evaluate(call3)).body.decision).toBe('allow');
+    // The approval was used once: the same request id again is not a free replay, it asks anew (issue 12).
+    expect((await evaluate(call3)).body).toMatchObject({ decision: 'defer', approval: { phase: 'Pending' } });
     expect((await evaluate({ ...call3, requestId: 'uc3-2' })).body).toMatchObject({ decision: 'defer', approval: { phase: 'Pending' } });
   });
 
@@ -200,6 +200,22 @@ describe('POST /v1/tool-calls:evaluate', () => {
       approval: { phase: 'Refused', message: expect.stringMatching(/edit is denied by policy: nothing may be bound in kube-system/) },
     });
     expect(h.approvals.records.find((x) => `belay/${x.metadata.name}` === body.approval.id)!.status!.phase).toBe('Approved');
+  });
+
+  it('a crash while deciding is a deny that says so, and is on record (every answer an agent gets is)', async () => {
+    const resolve = h.approvals.resolve;
+    h.approvals.resolve = async () => {
+      throw new Error('the approval store fell over');
+    };
+    try {
+      const r = await evaluate(del('crash-1'));
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ decision: 'deny', error: { code: 'internal', message: 'the approval store fell over' } });
+      expect(r.body.message).toMatch(/fail closed/);
+      expect(h.decisions.at(-1)).toMatchObject({ face: 'toolcall', verdict: 'error', actor: { username: AGENT } });
+    } finally {
+      h.approvals.resolve = resolve;
+    }
   });
 
   it('a dry run defers without creating an approval', async () => {

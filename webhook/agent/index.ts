@@ -27,7 +27,7 @@ export const AGENT_API_ROUTES = {
 export function agentApiRoutes(ctx: GatewayContext): Router {
   const router = Router();
   const auth = requireBearer(ctx.agentTokens);
-  const body = jsonBody(ctx.bodyLimit);
+  const body = jsonBody(ctx.bodyLimit, ctx.bodyShape);
   router.post(AGENT_API_ROUTES.toolCalls, auth, ...body, serveFace(toolCallFace(ctx), ctx.instruments));
   router.post(AGENT_API_ROUTES.toolResults, auth, ...body, serveFace(toolResultFace(ctx), ctx.instruments));
   router.post(AGENT_API_ROUTES.prompts, auth, ...body, serveFace(promptFace(ctx), ctx.instruments));

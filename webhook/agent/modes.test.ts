@@ -39,15 +39,41 @@ const secretRead = () => ({
   },
 });
 
-async function inMode(trust: Record<string, unknown>) {
+async function inMode(trust: Record<string, unknown>, token: string = TOKENS.agent) {
   await h.useData({
-    trust: { global: 'approve', namespaces: {}, agents: {}, workflows: {}, trusted: { workflows: [], agents: [], namespaces: {} }, ...trust },
+    trust: {
+      global: 'approve',
+      namespaces: {},
+      agents: {},
+      workflows: {},
+      trusted: { workflows: [], agents: [], namespaces: {} },
+      // The workflow counts for the agent that runs it, and only for it.
+      claimants: { 'cleanup-v1': { serviceAccounts: ['agents/remediator'] } },
+      ...trust,
+    },
   });
   const before = h.approvals.records.length;
-  const tool = await call(h, 'POST', '/v1/tool-calls:evaluate', { token: TOKENS.agent, body: deleteCall() });
+  const tool = await call(h, 'POST', '/v1/tool-calls:evaluate', { token, body: deleteCall() });
   const authz = await call(h, 'POST', '/authorize', { body: secretRead() });
   return { tool: tool.body, authz: authz.body.status, approvalsCreated: h.approvals.records.length - before };
 }
+
+describe('trust bound to identity', () => {
+  it('defers an agent that claims a trusted workflow it is not listed for, and records the claim as not held', async () => {
+    const r = await inMode({ workflows: { 'cleanup-v1': 'automate' } }, TOKENS.other);
+    expect(r.tool).toMatchObject({ decision: 'defer', mode: 'approve', wouldBe: null, approval: { phase: 'Pending' } });
+    expect(r.tool.warnings[0]).toMatch(
+      /^belay trust: workflow "cleanup-v1" is trusted only for the identities data\.belay\.config\.trust\.claimants lists for it, and "system:serviceaccount:agents:other" is not one of them/,
+    );
+    const record = h.decisions.findLast((d) => d.face === 'toolcall');
+    expect(record).toMatchObject({
+      verdict: 'defer',
+      actor: { username: 'system:serviceaccount:agents:other' },
+      decision: { claim: { workflow: 'cleanup-v1', honored: false } },
+    });
+    expect(r.approvalsCreated).toBe(1);
+  });
+});
 
 describe('one request, four trust modes', () => {
   it('observe: never blocks, warns, records what would have happened, asks nobody', async () => {

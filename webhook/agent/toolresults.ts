@@ -4,7 +4,6 @@
 
 import { randomUUID } from 'node:crypto';
 import { callerActor, claimsFrom } from '../../src/auth/caller.js';
-import type { Actor } from '../../src/contract/index.js';
 import { agentObservation } from '../../src/decide/agent.js';
 import { decideToolResult, type ToolResultRequest } from '../../src/decide/toolresult.js';
 import { BelayError } from '../../src/errors.js';
@@ -13,10 +12,10 @@ import { decodeContext, decodeRequestId, decodeTool } from '../../src/input/tool
 import type { GatewayContext } from '../context.js';
 import type { Face } from '../face.js';
 import { callerOf } from './auth.js';
-import { objectBody } from './body.js';
-import { type AgentAnswer, agentDeps, outcomeBody, sendAnswer } from './respond.js';
+import { checkNestedText, objectBody } from './body.js';
+import { type AgentAnswer, type AgentCall, agentDeps, crashedAgent, outcomeBody, recorded, sendAnswer } from './respond.js';
 
-export function toolResultFace(ctx: GatewayContext): Face<{ request: ToolResultRequest; actor: Actor }, AgentAnswer> {
+export function toolResultFace(ctx: GatewayContext): Face<AgentCall<ToolResultRequest>, AgentAnswer> {
   const deps = { ...agentDeps(ctx), ...(ctx.approvalStore ? { approvalStore: ctx.approvalStore } : {}) };
   return {
     name: 'toolresult',
@@ -31,6 +30,7 @@ export function toolResultFace(ctx: GatewayContext): Face<{ request: ToolResultR
       if (body.approvalId !== undefined && (typeof body.approvalId !== 'string' || body.approvalId === '' || body.approvalId.length > 320)) {
         throw new BelayError('bad_request', '"approvalId" must be the tool call\'s approval id ("namespace/name")');
       }
+      checkNestedText(body.result, 'result', ctx.bodyShape?.maxDepth);
       const requestId = decodeRequestId(body);
       const request: ToolResultRequest = {
         tool: decodeTool(body)!,
@@ -40,26 +40,30 @@ export function toolResultFace(ctx: GatewayContext): Face<{ request: ToolResultR
         ...(requestId ? { requestId } : {}),
         ...(body.approvalId ? { approvalId: body.approvalId as string } : {}),
       };
-      return { request, actor: callerActor(callerOf(res), claimsFrom(body), deps.policy()?.agents ?? NO_AGENTS) };
+      const actor = callerActor(callerOf(res), claimsFrom(body), deps.policy()?.agents ?? NO_AGENTS);
+      return { request, actor, id: requestId ?? randomUUID() };
     },
-    async handle({ request, actor }) {
-      const outcome = await decideToolResult(request, actor, deps);
-      return {
-        answer: {
-          ...outcomeBody(outcome),
-          result: outcome.result,
-          format: outcome.format,
-          redactions: outcome.redactions,
-          withheld: outcome.withheld,
-          scan: outcome.scan,
-        },
-        observation: agentObservation('toolresult', request.requestId ?? randomUUID(), outcome, {
-          tool: request.tool.name,
-          redactions: outcome.redactions.length,
-          scan: outcome.scan.status,
-        }),
-      };
-    },
+    handle: (call) =>
+      recorded('toolresult', call, { tool: call.request.tool.name }, async () => {
+        const outcome = await decideToolResult(call.request, call.actor, deps);
+        return {
+          answer: {
+            ...outcomeBody(outcome),
+            result: outcome.result,
+            format: outcome.format,
+            redactions: outcome.redactions,
+            withheld: outcome.withheld,
+            scan: outcome.scan,
+          },
+          observation: agentObservation('toolresult', call.id, outcome, {
+            tool: call.request.tool.name,
+            redactions: outcome.redactions.length,
+            scan: outcome.scan.status,
+          }),
+        };
+      }),
+    // Nothing of the result is handed back when belay could not decide on it.
+    crashed: (call, err) => crashedAgent('toolresult', call, err, { tool: call.request.tool.name }, { result: null, redactions: [], withheld: true }),
     send: sendAnswer,
   };
 }

@@ -13,6 +13,7 @@ import { type ApprovalRequest, phaseOf } from '../../src/approvals/resource.js';
 import type { DecisionRecord, DecisionSink } from '../../src/observe/decisions.js';
 import { silentLogger } from '../../src/observe/log.js';
 import { deploymentRequest, reviewOf, TEST_AGENT } from '../../src/testkit/admission.js';
+import { withAgents } from '../../src/testkit/approval-requests.js';
 import { buildBundle, TEST_POLICY_DIR } from '../../src/testkit/opa-bundle.js';
 import { type Gateway, startGateway } from '../gateway.js';
 
@@ -41,7 +42,7 @@ beforeAll(async () => {
     approvals: { stateDir: path.join(dir, 'state'), gatewayUser: 'belay-gateway' },
   });
   ca = (await import('node:fs')).readFileSync(gateway.caFile);
-  store = await LocalApprovalStore.open(path.join(dir, 'state'));
+  store = await LocalApprovalStore.open(path.join(dir, 'state'), withAgents);
 });
 
 afterAll(async () => {

@@ -13,14 +13,16 @@ import { answerMalformed } from '../admission/malformed.js';
 import { allowed, denied, patched } from '../admission/response.js';
 import { sendReview } from '../admission/send.js';
 import { jsonBody } from '../body.js';
+import { apiServerOnly } from '../client-cert.js';
 import type { GatewayContext } from '../context.js';
 import { type Face, type Handled, serveFace } from '../face.js';
 
 export function approvalWebhookRoutes(ctx: GatewayContext): Router {
   const router = Router();
-  const body = jsonBody(ctx.bodyLimit);
-  router.post('/mutate-approval', ...body, serveFace(approvalFace('mutate', ctx), ctx.instruments));
-  router.post('/validate-approval', ...body, serveFace(approvalFace('validate', ctx), ctx.instruments));
+  const body = jsonBody(ctx.bodyLimit, ctx.bodyShape);
+  const apiServer = apiServerOnly(ctx.webhookClients);
+  router.post('/mutate-approval', apiServer, ...body, serveFace(approvalFace('mutate', ctx), ctx.instruments));
+  router.post('/validate-approval', apiServer, ...body, serveFace(approvalFace('validate', ctx), ctx.instruments));
   return router;
 }
 

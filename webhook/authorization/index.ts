@@ -3,9 +3,11 @@
 // body is an HTTP error (which the API server treats per its failurePolicy).
 
 import { Router } from 'express';
+import type { Caller } from '../../src/approvals/gate.js';
 import { type AuthorizationOutcome, authorizationObservation, crashedAuthorization, decideAuthorization, ReadGrants } from '../../src/decide/authorization.js';
 import type { SubjectAccessReviewSpec } from '../../src/input/authorization.js';
 import { jsonBody } from '../body.js';
+import { apiServerOnly, callerOf } from '../client-cert.js';
 import { activePolicy, type GatewayContext } from '../context.js';
 import { type Face, type Handled, sendJson, serveFace } from '../face.js';
 import { decodeSubjectAccessReview, encodeSubjectAccessReview, type SubjectAccessReviewOut } from './codec.js';
@@ -18,22 +20,33 @@ export const AUTHORIZATION_BODY_LIMIT = 64 * 1024;
 
 export function authorizationRoutes(ctx: GatewayContext): Router {
   const router = Router();
-  router.post('/authorize', ...jsonBody(AUTHORIZATION_BODY_LIMIT), serveFace(authorizationFace(ctx), ctx.instruments));
+  router.post(
+    '/authorize',
+    apiServerOnly(ctx.webhookClients),
+    ...jsonBody(AUTHORIZATION_BODY_LIMIT, ctx.bodyShape),
+    serveFace(authorizationFace(ctx), ctx.instruments),
+  );
   return router;
 }
 
-function authorizationFace(ctx: GatewayContext): Face<SubjectAccessReviewSpec, SubjectAccessReviewOut> {
+function authorizationFace(ctx: GatewayContext): Face<{ spec: SubjectAccessReviewSpec; caller: Caller }, SubjectAccessReviewOut> {
   // Approved read windows, cached by request fingerprint for this gateway.
-  const deps = { policy: activePolicy(ctx), approvals: ctx.approvals, namespaces: ctx.namespaces, grants: new ReadGrants() };
+  const deps = {
+    policy: activePolicy(ctx),
+    approvals: ctx.approvals,
+    namespaces: ctx.namespaces,
+    grants: new ReadGrants(),
+    ...(ctx.agentsBeforeBundle ? { agentsBeforeBundle: ctx.agentsBeforeBundle } : {}),
+  };
   const answered = (spec: SubjectAccessReviewSpec, outcome: AuthorizationOutcome): Handled<SubjectAccessReviewOut> => ({
     answer: encodeSubjectAccessReview(outcome.status),
     observation: authorizationObservation(spec, outcome),
   });
   return {
     name: 'authorization',
-    decode: (req) => decodeSubjectAccessReview(req.body),
-    handle: async (spec) => answered(spec, await decideAuthorization(spec, deps)),
-    crashed: (spec, err) => answered(spec, crashedAuthorization(err.message)),
+    decode: (req, res) => ({ spec: decodeSubjectAccessReview(req.body), caller: callerOf(res) }),
+    handle: async ({ spec, caller }) => answered(spec, await decideAuthorization(spec, deps, caller)),
+    crashed: ({ spec }, err) => answered(spec, crashedAuthorization(err.message)),
     send: (res, answer) => sendJson(res, answer),
   };
 }

@@ -57,7 +57,12 @@ export function consoleRoutes(ctx: GatewayContext, options: ConsoleRouterOptions
     router.get(`${api}/session`, auth, sessionHandler(deps));
     router.get(`${api}/approvals`, auth, listHandler(deps));
     router.get(`${api}/approvals/:namespace/:name`, auth, getHandler(deps));
-    router.post(`${api}/approvals/:namespace/:name/decision`, auth, ...jsonBody(DECISION_BODY_LIMIT), serveFace(decideFace(deps), ctx.instruments));
+    router.post(
+      `${api}/approvals/:namespace/:name/decision`,
+      auth,
+      ...jsonBody(DECISION_BODY_LIMIT, ctx.bodyShape),
+      serveFace(decideFace(deps), ctx.instruments),
+    );
   } else {
     router.use(api, auth, available);
   }

@@ -13,12 +13,24 @@ import { phaseOf } from '../../approvals/resource.js';
 import { AGENT, deferDecision, deferred, deployment } from '../../testkit/approval-requests.js';
 import { belay } from '../../testkit/cli.js';
 import { type FakeKube, startFakeKube } from '../../testkit/fake-kube.js';
+import { buildBundle, writeTree } from '../../testkit/opa-bundle.js';
+
+/** The bundle that says who is an agent (the CLI decides nothing locally without it). */
+let bundleFile: string;
+beforeAll(() => {
+  bundleFile = path.join(mkdtempSync(path.join(tmpdir(), 'belay-cli-bundle-')), 'bundle.tar.gz');
+  const data = { belay: { config: { agents: { serviceAccountNamespaces: ['agents'], groups: ['belay:agents'] } } } };
+  writeFileSync(
+    bundleFile,
+    buildBundle(writeTree({ 'p.rego': 'package belay.admission\nimport rego.v1\ndecision := {"decision": "allow"}\n', 'data.json': JSON.stringify(data) })),
+  );
+});
 
 describe('belay approvals on the local store', () => {
   let dir: string;
   let store: LocalApprovalStore;
   let ref: string;
-  const local = () => ['--state-dir', dir];
+  const local = () => ['--state-dir', dir, '--bundle', bundleFile];
   const asAlice = ['--as', 'alice', '--as-group', 'belay:approvers'];
 
   beforeEach(async () => {
@@ -56,6 +68,16 @@ describe('belay approvals on the local store', () => {
     expect((await belay('approvals', 'show', ref.split('/')[1]!, ...local())).code).toBe(0);
   });
 
+  it('decides nothing without the bundle that says who is an agent, and never as an agent', async () => {
+    const missing = await belay('approvals', 'approve', ref, '--state-dir', dir, '--bundle', path.join(dir, 'no-such-bundle.tar.gz'), ...asAlice);
+    expect(missing.code).not.toBe(0);
+    expect(missing.err).toMatch(/cannot tell agents from approvers without the policy bundle .*pass --bundle .*Nothing was decided/);
+    const asAgent = await belay('approvals', 'approve', ref, ...local(), '--as', 'system:serviceaccount:agents:helper', '--as-group', 'belay:approvers');
+    expect(asAgent.code).toBe(1);
+    expect(asAgent.err).toMatch(/is an agent identity, and agents may not approve/);
+    expect(phaseOf((await store.get('prod', ref.split('/')[1]!))!)).toBe('Pending');
+  });
+
   it('approves as the local user, once: a decision is final', async () => {
     const r = await belay('approvals', 'approve', ref, ...local(), ...asAlice, '-m', 'fine');
     expect(r).toMatchObject({ code: 0, err: '' });
@@ -71,7 +93,8 @@ describe('belay approvals on the local store', () => {
   it('refuses the requester and non-approvers with exit status 1', async () => {
     const self = await belay('approvals', 'approve', ref, ...local(), '--as', AGENT, '--as-group', 'belay:approvers');
     expect(self.code).toBe(1);
-    expect(self.err).toMatch(/made this request and may not decide it/);
+    // The requester is an agent, which the bundle says: refused as one (before the bundle was read, only as the requester).
+    expect(self.err).toMatch(/is an agent identity, and agents may not approve or reject requests/);
     const bob = await belay('approvals', 'approve', ref, ...local(), '--as', 'bob', '--as-group', 'developers');
     expect(bob.code).toBe(1);
     expect(bob.err).toMatch(/only members of belay:approvers/);

@@ -19,9 +19,11 @@ import { LocalApprovalStore } from '../../approvals/local-store.js';
 import { type ApprovalOverride, type ApprovalRequest, DEFAULT_APPROVER_GROUPS, isLapsed, PHASES, phaseOf, refOf } from '../../approvals/resource.js';
 import { DEFAULT_STATE_DIR } from '../../approvals/runtime.js';
 import type { ApprovalStore, HumanDecision } from '../../approvals/store.js';
+import { DEFAULT_BUNDLE } from '../../bundle/select.js';
+import { readBundleFile } from '../../bundle/source.js';
 import type { JsonObject, PatchOperation } from '../../contract/index.js';
 import { asBelayError, BelayError } from '../../errors.js';
-import type { UserInfo } from '../../identity/agents.js';
+import { type AgentSelector, agentSelectorFromData, type UserInfo } from '../../identity/agents.js';
 import { diff } from '../../patch/apply.js';
 import { formatDuration } from '../../util/duration.js';
 import { EXIT, usageExitsTwo } from './shared.js';
@@ -30,6 +32,8 @@ interface StoreOptions {
   kubeconfig?: string;
   context?: string;
   stateDir: string;
+  /** Local store: the bundle that says who is an agent (agents never decide). */
+  bundle: string;
   as?: string;
   asGroup?: string[];
   namespace?: string;
@@ -87,7 +91,7 @@ export function approvalsCommand(): Command {
       .option('--apply-fixes', 'approve with the fixes policy proposed applied to the object (spec.fixes)')
       .action(
         run(async (ref: string, opts: StoreOptions & { message?: string; applyFixes?: boolean }) => {
-          const store = await openStore(opts);
+          const store = await openStore(opts, { deciding: true });
           const r = await find(store, ref, opts.namespace);
           let override: ApprovalOverride | undefined;
           if (opts.applyFixes) {
@@ -107,7 +111,7 @@ export function approvalsCommand(): Command {
       .requiredOption('-m, --message <text>', 'why: the agent (and the human behind it) reads this')
       .action(
         run(async (ref: string, opts: StoreOptions & { message: string }) => {
-          const store = await openStore(opts);
+          const store = await openStore(opts, { deciding: true });
           const r = await find(store, ref, opts.namespace);
           await decide(store, r, { phase: 'Rejected', message: opts.message }, opts);
         }),
@@ -127,7 +131,7 @@ export function approvalsCommand(): Command {
       .option('-m, --message <text>', 'why (recorded with the decision)')
       .action(
         run(async (ref: string, opts: StoreOptions & { patch?: string; patchFile?: string; file?: string; arguments?: string; message?: string }) => {
-          const store = await openStore(opts);
+          const store = await openStore(opts, { deciding: true });
           const r = await find(store, ref, opts.namespace);
           const override = await editOf(r, opts);
           await decide(store, r, { phase: 'Approved', override, ...(opts.message ? { message: opts.message } : {}) }, opts);
@@ -147,6 +151,11 @@ function withStore(command: Command): Command {
     )
     .option('--context <name>', 'kubeconfig context (default: its current context)')
     .option('--state-dir <dir>', 'local store directory (without a kubeconfig)', process.env.BELAY_STATE_DIR ?? DEFAULT_STATE_DIR)
+    .option(
+      '--bundle <file>',
+      "local store only: the gateway's policy bundle, which says who is an agent (agents never decide; without it nothing is decided)",
+      process.env.BELAY_BUNDLE ?? DEFAULT_BUNDLE,
+    )
     .option('-n, --namespace <ns>', 'namespace of the request')
     .option('--as <user>', 'local store only: who is deciding (default: your login name)')
     .option(
@@ -173,7 +182,7 @@ function run<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: 
   };
 }
 
-async function openStore(opts: StoreOptions): Promise<ApprovalStore> {
+async function openStore(opts: StoreOptions, { deciding = false }: { deciding?: boolean } = {}): Promise<ApprovalStore> {
   if (opts.kubeconfig) {
     if (opts.as || opts.asGroup)
       throw new BelayError(
@@ -192,7 +201,21 @@ async function openStore(opts: StoreOptions): Promise<ApprovalStore> {
     }
     return new KubeApprovalStore(kc);
   }
-  return LocalApprovalStore.open(opts.stateDir);
+  // In a cluster belay's webhook knows who is an agent; locally the bundle says, and without it nobody decides.
+  const agents = deciding ? await bundleAgents(opts.bundle) : undefined;
+  return LocalApprovalStore.open(opts.stateDir, agents ? { agents: () => agents } : {});
+}
+
+/** Who is an agent according to the bundle the gateway serves; a clear refusal when it cannot be read. */
+async function bundleAgents(file: string): Promise<AgentSelector> {
+  try {
+    return agentSelectorFromData((await readBundleFile(file)).data);
+  } catch (err) {
+    throw new BelayError(
+      'not_ready',
+      `cannot tell agents from approvers without the policy bundle (${asBelayError(err).message}); pass --bundle with the gateway's bundle. Nothing was decided`,
+    );
+  }
 }
 
 function localUser(opts: StoreOptions): UserInfo {
