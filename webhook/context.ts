@@ -11,6 +11,7 @@ import type { ApprovalAccess } from '../src/console/access.js';
 import type { AgentSelector } from '../src/identity/agents.js';
 import type { NamespaceDirectory } from '../src/namespaces/directory.js';
 import type { FaceInstruments } from './face.js';
+import type { Readiness } from './readiness.js';
 
 export interface GatewayContext {
   /** The bundles: the active one, and what /readyz reports. */
@@ -32,6 +33,8 @@ export interface GatewayContext {
   readonly agentTokens?: Authenticator;
   /** How the console reaches approvals as the approver, and who an approver token belongs to. */
   readonly console: { readonly access?: ApprovalAccess; readonly approverTokens?: Authenticator };
+  /** What /readyz reports and requires beyond an active bundle (mode, RBAC, TLS, overlay); absent: the bundle alone. */
+  readonly readiness?: Readiness;
   /** Long polls (agent API, console): the longest wait and how often to look again. */
   readonly polling?: { readonly maxWaitMs?: number; readonly intervalMs?: number };
 }

@@ -1,17 +1,18 @@
 // HTTPS serving: TLS with certificate reload, and graceful shutdown. Nothing
 // about admission lives here.
 
-import { type FSWatcher, watch } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Logger } from '../src/observe/log.js';
-import { readTls, type TlsFiles } from '../src/tls/devcerts.js';
+import type { TlsFiles } from '../src/tls/devcerts.js';
+import { type CertificateSource, dirCertificateSource, placeholderPair } from '../src/tls/source.js';
 
 export interface ServeOptions {
   host: string;
   port: number;
-  tls: TlsFiles;
+  /** The serving pair: files (reloaded when they change), or a source that hands in each new pair. */
+  tls: TlsFiles | CertificateSource;
   log: Logger;
 }
 
@@ -22,36 +23,20 @@ export interface RunningServer {
 }
 
 export async function serve(app: Express, options: ServeOptions): Promise<RunningServer> {
-  const { cert, key } = readTls(options.tls);
-  const server = https.createServer({ cert, key }, app);
+  const { log } = options;
+  const owned = isSource(options.tls) ? undefined : await dirCertificateSource(options.tls, { log });
+  const certificates = owned ?? (options.tls as CertificateSource);
+  const initial = certificates.current();
+  if (owned && !initial) {
+    await owned.close();
+    throw new Error(owned.problem() ?? 'no TLS certificate');
+  }
+  const server = https.createServer(secureContextOptions(initial ?? placeholderPair()), app);
   // The API server's webhook client keeps connections alive; match its expectations.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 30_000;
-
-  // Reload the serving pair when it is rotated on disk (cert-manager, a Secret update).
-  let reloadTimer: NodeJS.Timeout | undefined;
-  const watchers: FSWatcher[] = [];
-  for (const file of [options.tls.cert, options.tls.key]) {
-    try {
-      watchers.push(
-        watch(file, () => {
-          clearTimeout(reloadTimer);
-          reloadTimer = setTimeout(() => {
-            try {
-              const next = readTls(options.tls);
-              server.setSecureContext({ cert: next.cert, key: next.key });
-              options.log.info({ cert: options.tls.cert }, 'reloaded TLS certificate');
-            } catch (err) {
-              options.log.error({ err }, 'TLS certificate reload failed; keeping the previous one');
-            }
-          }, 200);
-        }),
-      );
-    } catch {
-      // A platform without file watching keeps the certificate it started with.
-    }
-  }
+  watchCertificates(server, certificates, log);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -63,8 +48,7 @@ export async function serve(app: Express, options: ServeOptions): Promise<Runnin
     url: `https://${host}:${port}`,
     port,
     async close() {
-      for (const w of watchers) w.close();
-      clearTimeout(reloadTimer);
+      await owned?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
@@ -73,4 +57,29 @@ export async function serve(app: Express, options: ServeOptions): Promise<Runnin
       });
     },
   };
+}
+
+/** What the TLS context is made of: the serving pair. */
+function secureContextOptions(pair: { cert: string; key: string }): https.ServerOptions {
+  return { cert: pair.cert, key: pair.key };
+}
+
+/**
+ * Swaps each new pair in (a rotation, a Secret volume update): new
+ * connections get it, open ones keep the one they were made with, so no
+ * request fails while certificates change.
+ */
+function watchCertificates(server: https.Server, certificates: CertificateSource, log: Logger): void {
+  certificates.onChange((pair) => {
+    try {
+      server.setSecureContext(secureContextOptions(pair));
+      log.info({ source: certificates.description, serial: pair.facts.serial, notAfter: pair.facts.notAfter.toISOString() }, 'serving a new TLS certificate');
+    } catch (err) {
+      log.error({ err, source: certificates.description }, 'TLS certificate could not be used; keeping the previous one');
+    }
+  });
+}
+
+function isSource(tls: TlsFiles | CertificateSource): tls is CertificateSource {
+  return 'current' in tls && typeof tls.current === 'function';
 }

@@ -1,0 +1,110 @@
+// What the gateway must be allowed to do in its cluster, asked of the API
+// server with SelfSubjectAccessReviews at start. A gateway without the RBAC it
+// needs reports each missing permission (and stays not ready) instead of
+// serving half a product: approvals it cannot create, certificates it cannot
+// rotate.
+
+import * as k8s from '@kubernetes/client-node';
+
+export interface Permission {
+  readonly verb: string;
+  readonly group: string;
+  readonly resource: string;
+  readonly subresource?: string;
+  /** Absent: cluster-wide (every namespace). */
+  readonly namespace?: string;
+  readonly name?: string;
+  /** What the gateway does with it, for the message. */
+  readonly why: string;
+}
+
+export interface GatewayPermissionOptions {
+  /** The gateway's own namespace: its Leases. */
+  namespace: string;
+  /** TLS mode self: the Secret it keeps, the webhook configurations and ConfigMap it writes the CA into. */
+  tls?: { secret: string; webhooks: readonly { kind: 'mutating' | 'validating'; name: string }[]; configMap?: string };
+}
+
+/** Every permission a cluster-mode gateway uses (the chart's ClusterRole and Role grant them). */
+export function gatewayPermissions(o: GatewayPermissionOptions): Permission[] {
+  const all = (verbs: string[], p: Omit<Permission, 'verb'>) => verbs.map((verb) => ({ verb, ...p }));
+  const perms: Permission[] = [
+    ...all(['get', 'list', 'watch'], { group: '', resource: 'namespaces', why: 'namespace labels are policy input' }),
+    ...all(['get', 'list', 'watch', 'create', 'update', 'delete'], {
+      group: 'belay.dev',
+      resource: 'approvalrequests',
+      why: 'deferred requests become ApprovalRequests',
+    }),
+    ...all(['update', 'patch'], {
+      group: 'belay.dev',
+      resource: 'approvalrequests',
+      subresource: 'status',
+      why: 'approvals are marked Consumed or Expired',
+    }),
+    { verb: 'create', group: '', resource: 'events', why: 'decisions on approvals are reported as Events' },
+    { verb: 'create', group: 'authentication.k8s.io', resource: 'tokenreviews', why: 'agent API and console tokens are checked' },
+    ...all(['get', 'create', 'update'], { group: 'coordination.k8s.io', resource: 'leases', namespace: o.namespace, why: 'one replica leads under a Lease' }),
+  ];
+  if (o.tls) {
+    const { secret, webhooks, configMap } = o.tls;
+    perms.push(...all(['get', 'list', 'watch', 'update'], { group: '', resource: 'secrets', namespace: o.namespace, name: secret, why: 'the TLS Secret' }));
+    for (const w of webhooks) {
+      const resource = `${w.kind}webhookconfigurations`;
+      perms.push(...all(['get', 'update'], { group: 'admissionregistration.k8s.io', resource, name: w.name, why: 'the CA is written into its caBundle' }));
+    }
+    if (configMap) {
+      perms.push(
+        ...all(['get', 'update'], { group: '', resource: 'configmaps', namespace: o.namespace, name: configMap, why: 'the CA is written into its ca.crt' }),
+      );
+    }
+  }
+  return perms;
+}
+
+/** `verb group/resource[/sub] [name] in ns` as a person reads it, with the kubectl command to check it. */
+export function describePermission(p: Permission): string {
+  const resource = `${p.resource}${p.group ? `.${p.group}` : ''}${p.subresource ? `/${p.subresource}` : ''}`;
+  const where = p.namespace ? ` in namespace ${p.namespace}` : ' (cluster-wide)';
+  const check = `kubectl auth can-i ${p.verb} ${resource}${p.name ? `/${p.name}` : ''}${p.namespace ? ` -n ${p.namespace}` : ' -A'} --as <gateway>`;
+  return `${p.verb} ${resource}${p.name ? ` ${p.name}` : ''}${where}: ${p.why} (${check})`;
+}
+
+export type AccessReviewer = (p: Permission) => Promise<boolean>;
+
+/** Asks the API server whether this client may do `p` (SelfSubjectAccessReview; any authenticated user may ask). */
+export function selfAccessReviewer(kc: k8s.KubeConfig): AccessReviewer {
+  const api = kc.makeApiClient(k8s.AuthorizationV1Api);
+  return async function review(p) {
+    const r = await api.createSelfSubjectAccessReview({
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: {
+          resourceAttributes: {
+            verb: p.verb,
+            group: p.group,
+            resource: p.resource,
+            ...(p.subresource ? { subresource: p.subresource } : {}),
+            ...(p.namespace ? { namespace: p.namespace } : {}),
+            ...(p.name ? { name: p.name } : {}),
+          },
+        },
+      },
+    });
+    return r.status?.allowed === true;
+  };
+}
+
+/** The permissions of `perms` the reviewer refuses; a review that fails counts as missing, with its error. */
+export async function missingPermissions(review: AccessReviewer, perms: readonly Permission[]): Promise<{ permission: Permission; error?: string }[]> {
+  const results = await Promise.all(
+    perms.map(async (permission) => {
+      try {
+        return (await review(permission)) ? undefined : { permission };
+      } catch (err) {
+        return { permission, error: (err as Error).message };
+      }
+    }),
+  );
+  return results.filter((r): r is { permission: Permission; error?: string } => r !== undefined);
+}
