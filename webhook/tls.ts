@@ -33,9 +33,14 @@ export interface TlsDeps {
   readonly metrics: Metrics;
 }
 
-/** How long a new CA is published before a certificate it signed is served: a tenth of its life, at most a minute. */
-function propagationMs(caValidityMs: number): number {
-  return Math.min(60_000, Math.floor(caValidityMs / 10));
+/**
+ * How long a new CA is published before a certificate it signed is served: a
+ * minute (API servers see a webhook configuration change within seconds), but
+ * no more than a tenth of the CA's life or a sixth of the certificate's, so
+ * the certificate waiting to move is still well within its life.
+ */
+function propagationMs(caValidityMs: number, certValidityMs: number): number {
+  return Math.min(60_000, Math.floor(caValidityMs / 10), Math.floor(certValidityMs / 6));
 }
 
 export async function startServingCertificates(config: GatewayConfig, deps: TlsDeps): Promise<ServingCertificates> {
@@ -46,7 +51,12 @@ export async function startServingCertificates(config: GatewayConfig, deps: TlsD
     const ref = { namespace: deps.namespace, name: self.name };
     const controller = new CertificateController(deps.kubeConfig, {
       secret: ref,
-      policy: { caValidityMs: self.caValidityMs, certValidityMs: self.certValidityMs, hosts: self.hosts, propagationMs: propagationMs(self.caValidityMs) },
+      policy: {
+        caValidityMs: self.caValidityMs,
+        certValidityMs: self.certValidityMs,
+        hosts: self.hosts,
+        propagationMs: propagationMs(self.caValidityMs, self.certValidityMs),
+      },
       webhooks: self.webhooks,
       ...(self.configMap ? { configMap: self.configMap } : {}),
       log,

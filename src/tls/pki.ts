@@ -153,9 +153,15 @@ function certificate(o: {
   cert.serialNumber = `01${randomBytes(15).toString('hex')}`;
   cert.validity.notBefore = o.notBefore;
   cert.validity.notAfter = o.notAfter;
-  cert.setSubject([{ name: 'commonName', value: o.subject }]);
-  cert.setIssuer([{ name: 'commonName', value: o.issuer }]);
+  // UTF8String: forge's default PrintableString cannot hold every name ('@', '_', '*'), and Go refuses such a certificate.
+  cert.setSubject([commonName(o.subject)]);
+  cert.setIssuer([commonName(o.issuer)]);
   cert.setExtensions(o.extensions as never);
   cert.sign(o.signer, forge.md.sha256.create());
   return cert;
+}
+
+/** A commonName attribute as UTF8String (forge's typings call the tag a class; it is the ASN.1 type). */
+function commonName(value: string): forge.pki.CertificateField {
+  return { name: 'commonName', value, valueTagClass: forge.asn1.Type.UTF8 } as unknown as forge.pki.CertificateField;
 }

@@ -77,7 +77,7 @@ export function planRotation(state: RotationState, policy: RotationPolicy, now: 
   if (!signer || !signerKey || now >= renewalTime(signer.facts)) {
     const why = !signer ? (cas.length ? 'the CA key does not match the bundle' : 'no CA yet') : 'the CA is due for renewal';
     const made = newCertificateAuthority({
-      commonName: `${policy.caName ?? 'belay-ca'}@${Math.floor(now.getTime() / 1000)}`,
+      commonName: `${policy.caName ?? 'belay-ca'}-${Math.floor(now.getTime() / 1000)}`,
       validityMs: policy.caValidityMs,
       now,
     });
