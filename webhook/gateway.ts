@@ -13,7 +13,7 @@ import { type OverlayFile, watchOverlayFile } from '../src/bundle/overlay-file.j
 import { isLive, selectSource } from '../src/bundle/select.js';
 import { BundleSync } from '../src/bundle/sync.js';
 import { describeAccess, loadKubeConfig, ownNamespace } from '../src/cluster/access.js';
-import { gatewayPermissions } from '../src/cluster/permissions.js';
+import { gatewayPermissions, whoAmI } from '../src/cluster/permissions.js';
 import { BelayError } from '../src/errors.js';
 import { NO_AGENTS } from '../src/identity/agents.js';
 import { type NamespaceDirectory, namesOnly } from '../src/namespaces/directory.js';
@@ -85,10 +85,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     readiness.require('tls', () => (certificates.source.current() ? undefined : (certificates.source.problem() ?? 'no TLS certificate loaded')));
     readiness.report('tls', () => certificates.facts());
 
+    // Who the gateway really is: what /readyz reports, and what --gateway-user (the approvals webhook's exception) must match.
+    const identity = kubeConfig ? await whoAmI(kubeConfig) : undefined;
     if (kubeConfig) {
       const permissions: PermissionWatch = await checkPermissions(kubeConfig, permissionsFor(config, namespace), log);
       closers.push(() => permissions.close());
       readiness.require('rbac', () => permissions.problem());
+      const configured = config.approvals.gatewayUser;
+      if (configured && identity && configured !== identity) {
+        const problem = `--gateway-user ${configured} is not who the gateway is to the API server (${identity}): the approvals webhook would refuse its writes to ApprovalRequests`;
+        log.error(problem);
+        readiness.require('identity', () => problem);
+      }
     }
 
     const store = new PolicyStore(options.prepare ?? evaluatorFor(config, log, metrics), { overlayRequired: config.configOverlay !== null });
@@ -140,7 +148,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     readiness.report('store', () =>
       approvals ? `${approvals.store.kind === 'cluster' ? 'ApprovalRequests at' : 'local files in'} ${approvals.store.location}` : 'none',
     );
-    readiness.report('identity', () => gatewayUser ?? (kubeConfig ? 'unknown (SelfSubjectReview refused)' : 'local'));
+    readiness.report('identity', () => identity ?? (kubeConfig ? 'unknown (SelfSubjectReview refused)' : 'local'));
     const agentTokens = selectAuthenticator({
       ...(kubeConfig ? { kubeConfig } : {}),
       ...(config.agentApi.tokenFile ? { tokenFile: config.agentApi.tokenFile } : {}),

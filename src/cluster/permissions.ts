@@ -1,5 +1,6 @@
-// What the gateway must be allowed to do in its cluster, asked of the API
-// server with SelfSubjectAccessReviews at start. A gateway without the RBAC it
+// Who the gateway is in its cluster and what it must be allowed to do there,
+// asked of the API server (SelfSubjectReview, SelfSubjectAccessReviews) at
+// start. A gateway without the RBAC it
 // needs reports each missing permission (and stays not ready) instead of
 // serving half a product: approvals it cannot create, certificates it cannot
 // rotate.
@@ -70,6 +71,18 @@ export function describePermission(p: Permission): string {
 }
 
 export type AccessReviewer = (p: Permission) => Promise<boolean>;
+
+/** Who this client is to the API server (SelfSubjectReview); undefined when it will not say. */
+export async function whoAmI(kc: k8s.KubeConfig): Promise<string | undefined> {
+  try {
+    const r = await kc
+      .makeApiClient(k8s.AuthenticationV1Api)
+      .createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
+    return r.status?.userInfo?.username;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Asks the API server whether this client may do `p` (SelfSubjectAccessReview; any authenticated user may ask). */
 export function selfAccessReviewer(kc: k8s.KubeConfig): AccessReviewer {
