@@ -17,7 +17,7 @@ import { startFakeKube } from '../src/testkit/fake-kube.js';
 import { buildBundle, TEST_POLICY_DIR } from '../src/testkit/opa-bundle.js';
 import { writeVolume } from '../src/testkit/volume.js';
 import { issueServingCertificate, newCertificateAuthority } from '../src/tls/pki.js';
-import { type Gateway, startGateway } from './gateway.js';
+import { type Gateway, type GatewayOptions, startGateway } from './gateway.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 let dir: string;
@@ -78,6 +78,18 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
   }
 }
 
+/** A local gateway on a free port with the test bundle, its TLS and state under `name`, and `options` on top. */
+function localGateway(name: string, options: Partial<GatewayOptions> = {}): Promise<Gateway> {
+  return startGateway({
+    port: 0,
+    bundle: { file: bundlePath },
+    tlsDir: path.join(dir, `${name}-tls`),
+    approvals: { stateDir: path.join(dir, `${name}-state`) },
+    log: silentLogger,
+    ...options,
+  });
+}
+
 /** A Deployment created by `username` in `groups`. */
 function reviewBy(username: string, groups: string[]) {
   const r = reviewOf(deploymentRequest({}));
@@ -114,14 +126,7 @@ describe('the configuration overlay (--config-overlay, a ConfigMap volume)', () 
   beforeAll(async () => {
     volume = path.join(dir, 'overlay-volume');
     writeVolume(volume, { 'overlay.json': JSON.stringify({ agents: { groups: ['team:bots'] } }) });
-    gateway = await startGateway({
-      port: 0,
-      bundle: { file: bundlePath },
-      tlsDir: path.join(dir, 'overlay-tls'),
-      approvals: { stateDir: path.join(dir, 'overlay-state') },
-      configOverlay: path.join(volume, 'overlay.json'),
-      log: silentLogger,
-    });
+    gateway = await localGateway('overlay', { configOverlay: path.join(volume, 'overlay.json') });
     ca = readFileSync(gateway.caFile);
   });
   afterAll(() => gateway?.close());
@@ -169,14 +174,7 @@ describe('the configuration overlay (--config-overlay, a ConfigMap volume)', () 
   it('keeps a gateway whose overlay is unusable at start not ready, and serves once it is fixed', async () => {
     const broken = path.join(dir, 'broken-volume');
     writeVolume(broken, { 'overlay.json': '[1, 2]' });
-    const g = await startGateway({
-      port: 0,
-      bundle: { file: bundlePath },
-      tlsDir: path.join(dir, 'overlay-tls'),
-      approvals: { stateDir: path.join(dir, 'broken-state') },
-      configOverlay: path.join(broken, 'overlay.json'),
-      log: silentLogger,
-    });
+    const g = await localGateway('broken', { tlsDir: path.join(dir, 'overlay-tls'), configOverlay: path.join(broken, 'overlay.json') });
     try {
       const r = await request(g, ca, '/readyz');
       expect(r.status).toBe(503);
@@ -195,14 +193,7 @@ describe('the configuration overlay (--config-overlay, a ConfigMap volume)', () 
 
 describe('--no-console', () => {
   it('leaves the approvals console out', async () => {
-    const g = await startGateway({
-      port: 0,
-      bundle: { file: bundlePath },
-      tlsDir: path.join(dir, 'console-tls'),
-      approvals: { stateDir: path.join(dir, 'console-state') },
-      console: { enabled: false },
-      log: silentLogger,
-    });
+    const g = await localGateway('console', { console: { enabled: false } });
     try {
       const ca = readFileSync(g.caFile);
       expect((await request(g, ca, '/console/')).status).toBe(404);
@@ -220,13 +211,7 @@ describe('--tls-dir as a Secret volume (cert-manager, an existing Secret)', () =
     const pair = () => issueServingCertificate({ ca, hosts: ['127.0.0.1'], validityMs: 3_600_000 });
     const first = pair();
     writeVolume(volume, { 'tls.crt': first.cert, 'tls.key': first.key, 'ca.crt': ca.cert });
-    const g = await startGateway({
-      port: 0,
-      bundle: { file: bundlePath },
-      tlsDir: volume,
-      approvals: { stateDir: path.join(dir, 'tls-state') },
-      log: silentLogger,
-    });
+    const g = await localGateway('tls', { tlsDir: volume });
     try {
       let failed = 0;
       let ok = 0;
@@ -274,13 +259,7 @@ describe('a gateway without the RBAC it needs', () => {
     const kubeconfig = path.join(dir, 'fake.kubeconfig');
     writeFileSync(kubeconfig, kube.kubeConfig().exportConfig());
     mkdirSync(path.join(dir, 'rbac-tls'), { recursive: true });
-    const g = await startGateway({
-      port: 0,
-      bundle: { file: bundlePath },
-      tlsDir: path.join(dir, 'rbac-tls'),
-      kubeconfig,
-      log: silentLogger,
-    });
+    const g = await localGateway('rbac', { kubeconfig });
     try {
       const r = await request(g, readFileSync(g.caFile), '/readyz');
       expect(r.status).toBe(503);
