@@ -2,7 +2,7 @@
 // 127.0.0.1, made on first run and reused afterwards. The API server trusts
 // the CA through the webhook configuration's caBundle.
 
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { issueServingCertificate, newCertificateAuthority } from './pki.js';
 
@@ -39,10 +39,6 @@ export function ensureDevCertificates(dir: string, options: DevCertOptions = {})
   writeAtomic(files.key, leaf.key, 0o600);
   writeAtomic(path.join(dir, 'ca.key'), ca.key, 0o600);
   return { files, created: true };
-}
-
-export function readTls(files: TlsFiles): { cert: Buffer; key: Buffer; ca: Buffer } {
-  return { cert: readFileSync(files.cert), key: readFileSync(files.key), ca: readFileSync(files.caCert) };
 }
 
 function writeAtomic(file: string, content: string, mode: number): void {
