@@ -88,7 +88,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // Who the gateway really is: what /readyz reports, and what --gateway-user (the approvals webhook's exception) must match.
     const identity = kubeConfig ? await whoAmI(kubeConfig) : undefined;
     if (kubeConfig) {
-      const permissions: PermissionWatch = await checkPermissions(kubeConfig, permissionsFor(config, namespace), log);
+      const permissions: PermissionWatch = await checkPermissions(kubeConfig, permissionsFor(config, namespace), log, identity ? { identity } : {});
       closers.push(() => permissions.close());
       readiness.require('rbac', () => permissions.problem());
       const configured = config.approvals.gatewayUser;

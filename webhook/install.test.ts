@@ -267,9 +267,9 @@ describe('a gateway without the RBAC it needs', () => {
       expect(r.body.notReady).toEqual([
         {
           check: 'rbac',
-          reason: expect.stringContaining(
-            'missing RBAC (1): create tokenreviews.authentication.k8s.io (cluster-wide): agent API and console tokens are checked',
-          ),
+          reason:
+            'missing RBAC: create tokenreviews.authentication.k8s.io (cluster-wide): agent API and console tokens are checked' +
+            ' — check with kubectl auth can-i create tokenreviews.authentication.k8s.io -A --as system:serviceaccount:belay:belay',
         },
       ]);
     } finally {

@@ -4,7 +4,7 @@
 // its Role serves nothing rather than half a product.
 
 import type * as k8s from '@kubernetes/client-node';
-import { type AccessReviewer, describePermission, missingPermissions, type Permission, selfAccessReviewer } from '../src/cluster/permissions.js';
+import { type AccessReviewer, canIHint, describeMissing, missingPermissions, type Permission, selfAccessReviewer } from '../src/cluster/permissions.js';
 import type { Logger } from '../src/observe/log.js';
 
 export interface PermissionWatch {
@@ -17,7 +17,7 @@ export async function checkPermissions(
   kc: k8s.KubeConfig,
   perms: readonly Permission[],
   log: Logger,
-  options: { recheckMs?: number; review?: AccessReviewer } = {},
+  options: { recheckMs?: number; review?: AccessReviewer; identity?: string } = {},
 ): Promise<PermissionWatch> {
   const review = options.review ?? selfAccessReviewer(kc);
   let problem: string | undefined = 'RBAC not checked yet';
@@ -30,8 +30,12 @@ export async function checkPermissions(
       problem = undefined;
       return;
     }
-    const lines = missing.map((m) => `${describePermission(m.permission)}${m.error ? ` [review failed: ${m.error}]` : ''}`);
-    problem = `missing RBAC (${missing.length}): ${lines.join('; ')}`;
+    const lines = describeMissing(missing.map((m) => m.permission));
+    const failed = missing.find((m) => m.error)?.error;
+    problem =
+      `missing RBAC: ${lines.join('; ')}` +
+      (failed ? ` (a review failed: ${failed})` : '') +
+      ` — check with ${canIHint(missing[0]!.permission, options.identity ?? '<the gateway>')}`;
     log.error({ missing: lines }, 'the gateway lacks permissions it needs; not ready until they are granted');
     if (!closed) {
       timer = setTimeout(() => void check(), options.recheckMs ?? 30_000);

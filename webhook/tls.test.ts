@@ -55,7 +55,11 @@ describe('TLS from files (--tls-dir)', () => {
       while (!certs.source.current() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(certs.source.current()?.facts.hosts).toEqual(['belay.belay.svc']);
       expect(certs.source.problem()).toBeUndefined();
-      expect(readdirSync(tls).filter((f) => !f.startsWith('..')).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
+      expect(
+        readdirSync(tls)
+          .filter((f) => !f.startsWith('..'))
+          .sort(),
+      ).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
     } finally {
       await certs.close();
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describePermission, gatewayPermissions, missingPermissions, type Permission } from './permissions.js';
+import { canIHint, describeMissing, gatewayPermissions, missingPermissions, type Permission } from './permissions.js';
 
 describe("the gateway's permissions", () => {
   const tls = { secret: 'belay-tls', webhooks: [{ kind: 'mutating', name: 'belay' }] as const, configMap: 'belay-authorization' };
@@ -30,13 +30,18 @@ describe("the gateway's permissions", () => {
     );
   });
 
-  it('names each missing permission with what it is for and how to check it', async () => {
+  it('names each missing permission with what it is for, grouped by resource, and how to check one', async () => {
     const perms = gatewayPermissions({ namespace: 'belay' });
-    const missing = await missingPermissions(async (p) => !(p.resource === 'tokenreviews' || (p.resource === 'leases' && p.verb === 'update')), perms);
-    expect(missing.map((m) => describePermission(m.permission))).toEqual([
-      'create tokenreviews.authentication.k8s.io (cluster-wide): agent API and console tokens are checked (kubectl auth can-i create tokenreviews.authentication.k8s.io -A --as <gateway>)',
-      'update leases.coordination.k8s.io in namespace belay: one replica leads under a Lease (kubectl auth can-i update leases.coordination.k8s.io -n belay --as <gateway>)',
+    const missing = await missingPermissions(async (p) => !(p.resource === 'tokenreviews' || p.resource === 'leases'), perms);
+    expect(describeMissing(missing.map((m) => m.permission))).toEqual([
+      'create tokenreviews.authentication.k8s.io (cluster-wide): agent API and console tokens are checked',
+      'get, create, update leases.coordination.k8s.io in namespace belay: one replica leads under a Lease',
     ]);
+    expect(canIHint(missing[1]!.permission, 'system:serviceaccount:belay:belay')).toBe(
+      'kubectl auth can-i get leases.coordination.k8s.io -n belay --as system:serviceaccount:belay:belay',
+    );
+    const secret = gatewayPermissions({ namespace: 'belay', tls: { secret: 'belay-tls', webhooks: [] } }).find((p) => p.resource === 'secrets')!;
+    expect(canIHint(secret, 'me')).toBe('kubectl auth can-i get secrets/belay-tls -n belay --as me');
   });
 
   it('counts a review that fails as missing, with its error', async () => {

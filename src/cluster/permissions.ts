@@ -62,12 +62,33 @@ export function gatewayPermissions(o: GatewayPermissionOptions): Permission[] {
   return perms;
 }
 
-/** `verb group/resource[/sub] [name] in ns` as a person reads it, with the kubectl command to check it. */
-export function describePermission(p: Permission): string {
-  const resource = `${p.resource}${p.group ? `.${p.group}` : ''}${p.subresource ? `/${p.subresource}` : ''}`;
-  const where = p.namespace ? ` in namespace ${p.namespace}` : ' (cluster-wide)';
-  const check = `kubectl auth can-i ${p.verb} ${resource}${p.name ? `/${p.name}` : ''}${p.namespace ? ` -n ${p.namespace}` : ' -A'} --as <gateway>`;
-  return `${p.verb} ${resource}${p.name ? ` ${p.name}` : ''}${where}: ${p.why} (${check})`;
+/**
+ * Missing permissions as a person reads them, one line per resource and
+ * scope with its verbs: `get, list, watch namespaces (cluster-wide): namespace
+ * labels are policy input`.
+ */
+export function describeMissing(missing: readonly Permission[]): string[] {
+  const groups = new Map<string, { verbs: string[]; p: Permission }>();
+  for (const p of missing) {
+    const key = `${p.group}/${p.resource}/${p.subresource ?? ''}/${p.namespace ?? ''}/${p.name ?? ''}`;
+    const g = groups.get(key);
+    if (g) g.verbs.push(p.verb);
+    else groups.set(key, { verbs: [p.verb], p });
+  }
+  return [...groups.values()].map(({ verbs, p }) => `${verbs.join(', ')} ${resourceOf(p)}${p.name ? ` ${p.name}` : ''}${scopeOf(p)}: ${p.why}`);
+}
+
+/** The kubectl command that checks `p` for `user`. */
+export function canIHint(p: Permission, user: string): string {
+  return `kubectl auth can-i ${p.verb} ${resourceOf(p)}${p.name ? `/${p.name}` : ''} ${p.namespace ? `-n ${p.namespace}` : '-A'} --as ${user}`;
+}
+
+function resourceOf(p: Permission): string {
+  return `${p.resource}${p.group ? `.${p.group}` : ''}${p.subresource ? `/${p.subresource}` : ''}`;
+}
+
+function scopeOf(p: Permission): string {
+  return p.namespace ? ` in namespace ${p.namespace}` : ' (cluster-wide)';
 }
 
 export type AccessReviewer = (p: Permission) => Promise<boolean>;
