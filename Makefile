@@ -89,7 +89,7 @@ dist/.built: $(TS_FILES) tsconfig.json node_modules/.package-lock.json
 build: dist/.built ## compile the TypeScript
 
 run: deps bundle build ## run the gateway locally (https://127.0.0.1:8443, dev TLS, local approvals)
-	node dist/webhook/main.js --listen $(LISTEN) --bundle $(BUNDLE) --dev-tokens .belay/tokens
+	node dist/webhook/main.js --local --listen $(LISTEN) --bundle $(BUNDLE) --dev-tokens .belay/tokens
 
 unit: deps crane bundle build ## unit, HTTP and policy fixture tests
 	npx vitest run

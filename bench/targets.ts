@@ -126,6 +126,7 @@ export async function startBelay(paths: Paths, options: BelayOptions = {}): Prom
     options.bundle ?? paths.bundle,
     '--tls-dir',
     paths.tlsDir,
+    '--local',
     '--state-dir',
     stateDir,
     '--evaluator',

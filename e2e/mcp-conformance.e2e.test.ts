@@ -60,6 +60,7 @@ beforeAll(async () => {
     path.join(dir, 'gateway-tls'),
     '--agent-token-file',
     path.join(dir, 'agents.yaml'),
+    '--local',
     '--state-dir',
     path.join(dir, 'state'),
     '--log-level',

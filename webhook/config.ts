@@ -10,6 +10,7 @@ import { DEFAULT_MAX_OPEN_PER_REQUESTER, DEFAULT_MAX_OPEN_PER_TARGET } from '../
 import { DEFAULT_APPROVER_GROUPS } from '../src/approvals/resource.js';
 import { type BundleSourceSpec, DEFAULT_BUNDLE } from '../src/bundle/select.js';
 import { readVerificationKey, type VerificationConfig, verificationConfig } from '../src/bundle/verify.js';
+import { type ClusterAccess, chooseClusterAccess, ownNamespace, type PodEnvironment, podEnvironment } from '../src/cluster/access.js';
 import type { JsonObject } from '../src/contract/index.js';
 import { asBelayError } from '../src/errors.js';
 import { DEFAULT_INVENTORY_MAX_BYTES } from '../src/gatekeeper/sync.js';
@@ -18,13 +19,14 @@ import { checkImageLookupConfig, type ImageLookupConfig, PUBLIC_REGISTRIES, pars
 import type { DecisionLogOptions } from '../src/observe/decision-log.js';
 import { DEFAULT_EVAL_TIMEOUT_MS } from '../src/policy/pool.js';
 import { DEFAULT_TIMEOUT_MS as DEFAULT_SCAN_TIMEOUT_MS } from '../src/scan/index.js';
+import type { WebhookRef } from '../src/tls/controller.js';
 import { parseDuration } from '../src/util/duration.js';
 import { DEFAULT_BODY_LIMIT, DEFAULT_JSON_SHAPE, type JsonShapeLimits } from './body.js';
 
 export interface GatewayConfig {
   readonly host: string;
   readonly port: number;
-  /** ca.crt, tls.crt, tls.key; a development CA is made here when absent. */
+  /** ca.crt, tls.crt, tls.key, reloaded when they change; outside a pod a development CA is made here when absent. Unused with tlsSecret. */
   readonly tlsDir: string;
   /**
    * Only the API server may call the admission, approvals and authorization
@@ -32,12 +34,16 @@ export interface GatewayConfig {
    * `names` (any name when empty). Off without `caFile`.
    */
   readonly webhookClients: { readonly caFile: string | undefined; readonly names: readonly string[] };
+  /** TLS mode self: belay keeps its CA and certificate in this Secret (leader-elected rotation); null: the files in tlsDir. */
+  readonly tlsSecret: TlsSecretConfig | null;
   /** Where bundles come from: a file, a watched directory or an HTTP bundle server. */
   readonly bundle: BundleSourceSpec;
   /** Keys bundles must be signed with; null accepts unsigned bundles only. */
   readonly verification: VerificationConfig | null;
-  /** The cluster to watch namespaces in and keep approvals in; local mode without it. */
-  readonly kubeconfig: string | undefined;
+  /** Where approvals, identities and namespace labels live: local (no cluster), a kubeconfig file, or the pod's service account. */
+  readonly cluster: ClusterAccess;
+  /** JSON laid over data.belay.config of every bundle (the chart's ConfigMap), re-read when it changes; null: none. */
+  readonly configOverlay: string | null;
   /** Who is an agent until a bundle is active: refused then (fail closed), while everyone else passes untouched. */
   readonly agentsBeforeBundle: AgentSelector;
   /** Largest request body of the admission and agent faces. */
@@ -78,6 +84,8 @@ export interface GatewayConfig {
     readonly scanTimeoutMs: number;
   };
   readonly console: {
+    /** Serve the approvals console at /console/. */
+    readonly enabled: boolean;
     /** Local mode: approvers' bearer tokens (in a cluster approvers bring their own Kubernetes tokens). */
     readonly approverTokenFile: string | undefined;
   };
@@ -94,10 +102,29 @@ export interface GatewayConfig {
   readonly images: ImageLookupConfig;
 }
 
+/** TLS mode self (--tls-secret): what the certificate controller keeps and where it writes the CA. */
+export interface TlsSecretConfig {
+  /** The Secret, in the gateway's namespace. */
+  readonly name: string;
+  /** DNS names and IP addresses of the serving certificate (--tls-san). */
+  readonly hosts: readonly string[];
+  readonly certValidityMs: number;
+  readonly caValidityMs: number;
+  /** Webhook configurations whose caBundle is the CA bundle (--ca-bundle-webhook). */
+  readonly webhooks: readonly WebhookRef[];
+  /** A ConfigMap in the gateway's namespace whose ca.crt is the CA bundle (--ca-configmap). */
+  readonly configMap: string | undefined;
+}
+
 type Sections = 'webhookClients' | 'bodyShape' | 'evaluation' | 'approvals' | 'agentApi' | 'console' | 'inventory' | 'decisionLog' | 'images';
 
-/** A GatewayConfig with any part left out, sections member by member: the defaults fill it. */
-export type GatewayConfigInput = Partial<Omit<GatewayConfig, Sections>> & {
+/**
+ * A GatewayConfig with any part left out, sections member by member: the
+ * defaults fill it. `kubeconfig` is short for cluster {kind: kubeconfig};
+ * left out entirely, an embedded gateway (tests) runs locally — the `serve`
+ * command never does so unasked (configFromFlags).
+ */
+export type GatewayConfigInput = Partial<Omit<GatewayConfig, Sections>> & { readonly kubeconfig?: string | undefined } & {
   readonly [K in Exclude<Sections, 'decisionLog'>]?: Partial<GatewayConfig[K]>;
 } & {
   readonly decisionLog?: (Partial<NonNullable<GatewayConfig['decisionLog']>> & Pick<NonNullable<GatewayConfig['decisionLog']>, 'destination'>) | null;
@@ -105,14 +132,20 @@ export type GatewayConfigInput = Partial<Omit<GatewayConfig, Sections>> & {
 
 export { DEFAULT_BUNDLE };
 
+/** Lifetimes of TLS mode self: a CA for ten years (as Gatekeeper's cert-controller), certificates for 90 days (cert-manager's default); each renewed with a third left. */
+export const DEFAULT_TLS_CERT_DURATION = '2160h';
+export const DEFAULT_TLS_CA_DURATION = '87600h';
+
 export const DEFAULTS: GatewayConfig = {
   host: '127.0.0.1',
   port: 8443,
   tlsDir: '.belay/tls',
   webhookClients: { caFile: undefined, names: [] },
+  tlsSecret: null,
   bundle: { file: DEFAULT_BUNDLE },
   verification: null,
-  kubeconfig: undefined,
+  cluster: { kind: 'local' },
+  configOverlay: null,
   agentsBeforeBundle: DEFAULT_AGENTS,
   bodyLimit: DEFAULT_BODY_LIMIT,
   bodyShape: DEFAULT_JSON_SHAPE,
@@ -128,7 +161,7 @@ export const DEFAULTS: GatewayConfig = {
     maxOpenPerRequester: DEFAULT_MAX_OPEN_PER_REQUESTER,
   },
   agentApi: { tokenFile: undefined, audiences: [], scanTimeoutMs: DEFAULT_SCAN_TIMEOUT_MS },
-  console: { approverTokenFile: undefined },
+  console: { enabled: true, approverTokenFile: undefined },
   inventory: { files: undefined, maxBytes: DEFAULT_INVENTORY_MAX_BYTES },
   decisionLog: null,
   // The webhook answers well inside the API server's 5 s timeout: 2 s for all of a request's lookups.
@@ -143,9 +176,11 @@ export function resolveConfig(input: GatewayConfigInput): GatewayConfig {
     port: input.port ?? d.port,
     tlsDir: input.tlsDir ?? d.tlsDir,
     webhookClients: { ...d.webhookClients, ...defined(input.webhookClients) },
+    tlsSecret: input.tlsSecret ?? d.tlsSecret,
     bundle: input.bundle ?? d.bundle,
     verification: input.verification ?? d.verification,
-    kubeconfig: input.kubeconfig ?? d.kubeconfig,
+    cluster: input.cluster ?? (input.kubeconfig ? { kind: 'kubeconfig', file: input.kubeconfig } : d.cluster),
+    configOverlay: input.configOverlay ?? d.configOverlay,
     agentsBeforeBundle: input.agentsBeforeBundle ?? d.agentsBeforeBundle,
     bodyLimit: input.bodyLimit ?? d.bodyLimit,
     bodyShape: { ...d.bodyShape, ...defined(input.bodyShape) },
@@ -185,7 +220,8 @@ export interface ServeFlags {
   inventoryMaxBytes: number;
   decisionLogMaxBytes: number;
   decisionLogMaxFiles: number;
-  tlsDir: string;
+  tlsDir?: string;
+  local?: boolean;
   webhookClientCa?: string;
   webhookClientName?: string[];
   kubeconfig?: string;
@@ -218,13 +254,21 @@ export interface ServeFlags {
   imagePullSecrets: boolean;
   imagePlatform: string;
   imageTimeout: number;
+  configOverlay?: string;
+  console: boolean;
+  tlsSecret?: string;
+  tlsSan?: string[];
+  tlsCertDuration: number;
+  tlsCaDuration: number;
+  caBundleWebhook?: string[];
+  caConfigmap?: string;
 }
 
 /** Adds the serve command's flags; each defaults to its BELAY_* variable, then to DEFAULTS. */
 export function addServeFlags(command: Command): Command {
   const env = process.env;
   const d = DEFAULTS;
-  return command
+  command
     .option('--listen <host:port>', 'address to serve on', env.BELAY_LISTEN ?? `${d.host}:${d.port}`)
     .option('--bundle <file>', 'policy bundle (.tar.gz) to serve', env.BELAY_BUNDLE ?? DEFAULT_BUNDLE)
     .option('--bundle-dir <dir>', 'serve the bundle in this directory (unpacked, or one .tar.gz) and reload it when it changes', env.BELAY_BUNDLE_DIR)
@@ -253,7 +297,16 @@ export function addServeFlags(command: Command): Command {
         .default(100 * 1024 * 1024),
     )
     .addOption(new Option('--decision-log-max-files <n>', 'rotated decision logs kept').argParser(nonNegativeInt('--decision-log-max-files')).default(5))
-    .option('--tls-dir <dir>', 'directory holding ca.crt, tls.crt, tls.key (a development CA is made there when absent)', env.BELAY_TLS_DIR ?? d.tlsDir)
+    .option(
+      '--tls-dir <dir>',
+      `directory holding tls.crt, tls.key and ca.crt, reloaded when they change; outside a pod a development CA is made there when absent (default: $BELAY_TLS_DIR, else ${d.tlsDir})`,
+    )
+    .option(
+      '--kubeconfig <file>',
+      "kubeconfig of the cluster to watch namespaces and store approvals in (default in a pod: the pod's service account)",
+      env.BELAY_KUBECONFIG,
+    )
+    .option('--local', 'run without a cluster: approvals in --state-dir, static tokens (the only way into local mode)')
     .option(
       '--webhook-client-ca <file>',
       "only the API server may call the admission, approvals and authorization webhooks: the CA (PEM) that signs its client certificate (its admission configuration's and authorization webhook's kubeconfig carry it)",
@@ -264,7 +317,6 @@ export function addServeFlags(command: Command): Command {
       "with --webhook-client-ca: the common or DNS names the API server's client certificate may carry (default: any certificate from that CA)",
       env.BELAY_WEBHOOK_CLIENT_NAMES?.split(','),
     )
-    .option('--kubeconfig <file>', 'kubeconfig of the cluster to watch namespaces and store approvals in (local mode without it)', env.BELAY_KUBECONFIG)
     .option('--inventory <path>', "local mode: YAML objects (file or folder) that make up Gatekeeper's data.inventory", env.BELAY_INVENTORY)
     .addOption(
       new Option('--inventory-max-bytes <bytes>', "bound on Gatekeeper's data.inventory; objects past it are left out (logged)")
@@ -304,7 +356,7 @@ export function addServeFlags(command: Command): Command {
         .argParser(positiveInt('--eval-timeout-ms'))
         .default(d.evaluation.timeoutMs),
     )
-    .option('--state-dir <dir>', 'local approval store, used without --kubeconfig', env.BELAY_STATE_DIR ?? d.approvals.stateDir)
+    .option('--state-dir <dir>', 'local approval store (--local)', env.BELAY_STATE_DIR ?? d.approvals.stateDir)
     .option(
       '--gateway-user <name>',
       "the gateway's username to the API server, allowed to mark approvals Consumed or Expired (default: asked of the API server)",
@@ -312,8 +364,8 @@ export function addServeFlags(command: Command): Command {
     )
     .option(
       '--approvals-namespace <ns>',
-      'namespace for approvals of cluster-scoped requests and the expiry Lease',
-      env.BELAY_APPROVALS_NAMESPACE ?? d.approvals.namespace,
+      `namespace for approvals of cluster-scoped requests and the expiry Lease (default: $BELAY_APPROVALS_NAMESPACE, in a pod its namespace, else ${d.approvals.namespace})`,
+      env.BELAY_APPROVALS_NAMESPACE,
     )
     .option(
       '--approver-group <group...>',
@@ -380,11 +432,58 @@ export function addServeFlags(command: Command): Command {
       new Option('--image-timeout <duration>', "budget of one request's image lookups (past it the images are unknown)")
         .argParser(durationMs)
         .default(durationMs(env.BELAY_IMAGE_TIMEOUT ?? `${d.images.timeoutMs}ms`), '2s'),
-    );
+    )
+    .option('--no-console', 'do not serve the approvals console (/console/)');
+  return addInstallFlags(command);
 }
 
-/** The flags as a GatewayConfig. Throws for contradictions; `devTokens` are the files --dev-tokens made. */
-export function configFromFlags(flags: ServeFlags, devTokens?: { agents: string; approvers: string }): GatewayConfig {
+/** The flags an installation (the Helm chart) passes: the configuration overlay, and TLS mode self. */
+function addInstallFlags(command: Command): Command {
+  const env = process.env;
+  return command
+    .option(
+      '--config-overlay <file>',
+      'JSON laid over data.belay.config of every bundle (objects merged key by key, lists and scalars replaced), re-read when it changes',
+      env.BELAY_CONFIG_OVERLAY,
+    )
+    .option(
+      '--tls-secret <name>',
+      "TLS mode self: keep a CA and a serving certificate in this Secret of the gateway's namespace, rotated before expiry by one replica at a time; every replica serves from it",
+      env.BELAY_TLS_SECRET,
+    )
+    .option('--tls-san <name...>', 'a DNS name or IP address of the serving certificate (--tls-secret); repeat for several')
+    .addOption(
+      new Option('--tls-cert-duration <duration>', 'lifetime of the serving certificate (--tls-secret), renewed with a third left')
+        .argParser(durationMs)
+        .default(durationMs(DEFAULT_TLS_CERT_DURATION), DEFAULT_TLS_CERT_DURATION),
+    )
+    .addOption(
+      new Option('--tls-ca-duration <duration>', 'lifetime of the CA (--tls-secret), renewed with a third left, overlapping the old one')
+        .argParser(durationMs)
+        .default(durationMs(DEFAULT_TLS_CA_DURATION), DEFAULT_TLS_CA_DURATION),
+    )
+    .option(
+      '--ca-bundle-webhook <kind/name...>',
+      'write the CA into every webhook of this configuration (mutating/NAME or validating/NAME); repeat for several',
+    )
+    .option('--ca-configmap <name>', "keep ca.crt of this ConfigMap (gateway's namespace) equal to the CA (the authorization webhook's kubeconfig CA)");
+}
+
+/**
+ * The flags as a GatewayConfig. Throws for contradictions; `devTokens` makes
+ * (once) the files --dev-tokens names, and is only called in local mode.
+ * `pod` is what the environment says about a pod (tests give their own).
+ */
+export function configFromFlags(
+  flags: ServeFlags,
+  devTokens?: () => { agents: string; approvers: string },
+  pod: PodEnvironment = podEnvironment(),
+): GatewayConfig {
+  const cluster = chooseClusterAccess({ local: flags.local === true, kubeconfig: flags.kubeconfig }, pod);
+  if (flags.devTokens && cluster.kind !== 'local') {
+    throw new InvalidArgumentError('--dev-tokens is for local mode (--local); in a cluster, agents and approvers use their Kubernetes tokens');
+  }
+  const dev = flags.devTokens ? devTokens?.() : undefined;
   const listen = /^(.*):(\d+)$/.exec(flags.listen);
   if (!listen) throw new InvalidArgumentError(`--listen must be host:port, got ${flags.listen}`);
   const keys = (flags.verificationKey ?? []).map((k) =>
@@ -406,8 +505,11 @@ export function configFromFlags(flags: ServeFlags, devTokens?: { agents: string;
   return resolveConfig({
     host: listen[1]!.replace(/^\[|\]$/g, ''),
     port: Number(listen[2]),
-    tlsDir: flags.tlsDir,
+    tlsDir: flags.tlsDir ?? process.env.BELAY_TLS_DIR ?? DEFAULTS.tlsDir,
     webhookClients: { caFile: flags.webhookClientCa, names: flags.webhookClientName ?? [] },
+    tlsSecret: tlsSecretFromFlags(flags),
+    cluster,
+    configOverlay: flags.configOverlay ?? null,
     bundle,
     verification:
       keys.length > 0
@@ -417,14 +519,13 @@ export function configFromFlags(flags: ServeFlags, devTokens?: { agents: string;
             ...(flags.excludeFilesVerify ? { exclude: flags.excludeFilesVerify } : {}),
           })
         : null,
-    kubeconfig: flags.kubeconfig,
     ...(flags.agentsFile ? { agentsBeforeBundle: readAgentsFile(flags.agentsFile) } : {}),
     bodyLimit: flags.bodyLimit,
     bodyShape: { maxDepth: flags.bodyMaxDepth, maxContainers: flags.bodyMaxContainers, maxMembers: flags.bodyMaxMembers },
     evaluation: { mode: flags.evaluator, workers: flags.evalWorkers, timeoutMs: flags.evalTimeoutMs },
     approvals: {
       stateDir: flags.stateDir,
-      namespace: flags.approvalsNamespace,
+      namespace: flags.approvalsNamespace ?? (cluster.kind === 'in-cluster' ? ownNamespace(cluster, undefined) : undefined) ?? DEFAULTS.approvals.namespace,
       approverGroups: flags.approverGroup,
       gatewayUser: flags.gatewayUser,
       ttlMs: flags.approvalTtl,
@@ -432,8 +533,8 @@ export function configFromFlags(flags: ServeFlags, devTokens?: { agents: string;
       maxOpenPerTarget: flags.maxOpenApprovalsPerTarget,
       maxOpenPerRequester: flags.maxOpenApprovalsPerRequester,
     },
-    agentApi: { tokenFile: flags.agentTokenFile ?? devTokens?.agents, audiences: flags.agentTokenAudience ?? [], scanTimeoutMs: flags.scanTimeout },
-    console: { approverTokenFile: flags.approverTokenFile ?? devTokens?.approvers },
+    agentApi: { tokenFile: flags.agentTokenFile ?? dev?.agents, audiences: flags.agentTokenAudience ?? [], scanTimeoutMs: flags.scanTimeout },
+    console: { enabled: flags.console, approverTokenFile: flags.approverTokenFile ?? dev?.approvers },
     inventory: { files: flags.inventory, maxBytes: flags.inventoryMaxBytes },
     decisionLog: flags.decisionLog ? { destination: flags.decisionLog, maxBytes: flags.decisionLogMaxBytes, maxFiles: flags.decisionLogMaxFiles } : null,
     images: imagesFromFlags(flags),
@@ -476,6 +577,46 @@ function readAgentsFile(file: string): AgentSelector {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidArgumentError(`--agents-file ${file} must hold a mapping`);
   const block = parsed as JsonObject;
   return agentSelectorFromData(block.belay ? block : { belay: { config: { agents: block } } });
+}
+
+/** TLS mode self from its flags, or null; its flags without --tls-secret, or with --tls-dir, are refused. */
+function tlsSecretFromFlags(flags: ServeFlags): TlsSecretConfig | null {
+  const selfOnly = [
+    ['--tls-san', flags.tlsSan],
+    ['--ca-bundle-webhook', flags.caBundleWebhook],
+    ['--ca-configmap', flags.caConfigmap],
+  ] as const;
+  if (!flags.tlsSecret) {
+    const stray = selfOnly.filter(([, v]) => v !== undefined).map(([f]) => f);
+    if (stray.length) throw new InvalidArgumentError(`${stray.join(', ')} ${stray.length > 1 ? 'are' : 'is'} for TLS mode self: add --tls-secret NAME`);
+    return null;
+  }
+  if (flags.tlsDir !== undefined) {
+    throw new InvalidArgumentError(
+      '--tls-secret and --tls-dir contradict each other: belay keeps its own certificate in the Secret, or serves the files in the directory',
+    );
+  }
+  const hosts = flags.tlsSan ?? [];
+  if (hosts.length === 0)
+    throw new InvalidArgumentError('--tls-secret needs the names the API server calls the gateway by: --tls-san NAME (repeat for several)');
+  const min = 20_000;
+  if (flags.tlsCertDuration < min || flags.tlsCaDuration < min)
+    throw new InvalidArgumentError('--tls-cert-duration and --tls-ca-duration must be at least 20s');
+  if (flags.tlsCaDuration < flags.tlsCertDuration) throw new InvalidArgumentError('--tls-ca-duration must be at least --tls-cert-duration');
+  return {
+    name: flags.tlsSecret,
+    hosts,
+    certValidityMs: flags.tlsCertDuration,
+    caValidityMs: flags.tlsCaDuration,
+    webhooks: (flags.caBundleWebhook ?? []).map(webhookRef),
+    configMap: flags.caConfigmap,
+  };
+}
+
+function webhookRef(value: string): WebhookRef {
+  const m = /^(mutating|validating)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.exec(value);
+  if (!m) throw new InvalidArgumentError(`--ca-bundle-webhook must be mutating/NAME or validating/NAME, got ${JSON.stringify(value)}`);
+  return { kind: m[1] as WebhookRef['kind'], name: m[2]! };
 }
 
 function pollRange(value: string): [number, number] {

@@ -14,6 +14,7 @@ import type { NamespaceDirectory } from '../src/namespaces/directory.js';
 import type { JsonShapeLimits } from '../src/util/json-shape.js';
 import type { WebhookClients } from './client-cert.js';
 import type { FaceInstruments } from './face.js';
+import type { Readiness } from './readiness.js';
 
 export interface GatewayContext {
   /** The bundles: the active one, and what /readyz reports. */
@@ -53,6 +54,8 @@ export interface GatewayContext {
   readonly scanTimeoutMs?: number;
   /** Image facts for fixes whose safety depends on the image, with their cache; absent: images stay unknown. */
   readonly images?: ImageFactsSource;
+  /** What /readyz reports and requires beyond an active bundle (mode, RBAC, TLS, overlay); absent: the bundle alone. */
+  readonly readiness?: Readiness;
   /** Long polls (agent API, console): the longest wait and how often to look again. */
   readonly polling?: { readonly maxWaitMs?: number; readonly intervalMs?: number };
 }

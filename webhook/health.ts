@@ -3,6 +3,7 @@
 import type { RequestHandler } from 'express';
 import type { PolicyStore } from '../src/bundle/active.js';
 import type { Metrics } from '../src/observe/metrics.js';
+import type { Readiness } from './readiness.js';
 
 export function healthz(): RequestHandler {
   return function handleHealthz(_req, res) {
@@ -10,20 +11,29 @@ export function healthz(): RequestHandler {
   };
 }
 
-/** Ready only once a bundle is active; reports a refused newer bundle without becoming unready. */
-export function readyz(store: PolicyStore): RequestHandler {
+/**
+ * Ready once a bundle is active and every condition of `readiness` is met;
+ * reports a refused newer bundle without becoming unready, and what keeps it
+ * from being ready.
+ */
+export function readyz(store: PolicyStore, readiness?: Readiness): RequestHandler {
   return function handleReadyz(_req, res) {
     const active = store.current();
     const failure = store.lastFailure;
+    const problems = readiness?.problems() ?? [];
+    const ready = active !== undefined && problems.length === 0;
     const body = {
-      ready: active !== undefined,
+      ready,
       revision: active?.revision ?? null,
+      bundleRevision: active?.bundleRevision ?? null,
+      configDigest: active?.configDigest ?? null,
       digest: active?.digest ?? null,
       source: active?.source ?? null,
       activatedAt: active?.activatedAt.toISOString() ?? null,
       lastFailure: failure ? { source: failure.source, message: failure.message, at: failure.at.toISOString() } : null,
+      ...(readiness ? { ...readiness.facts(), notReady: problems } : {}),
     };
-    res.status(active ? 200 : 503).json(body);
+    res.status(ready ? 200 : 503).json(body);
   };
 }
 

@@ -4,7 +4,7 @@
 // flags and their defaults are webhook/config.ts.
 
 import { CommanderError } from 'commander';
-import { describeDevTokens, ensureDevTokens } from '../src/auth/devtokens.js';
+import { type DevTokenFiles, describeDevTokens, ensureDevTokens } from '../src/auth/devtokens.js';
 import { buildProgram } from '../src/cli/program.js';
 import { asBelayError } from '../src/errors.js';
 import { createLogger } from '../src/observe/log.js';
@@ -21,17 +21,25 @@ const serveCommand = addServeFlags(
 async function serveAction(): Promise<void> {
   const flags = serveCommand.opts<ServeFlags>();
   const log = createLogger({ level: flags.logLevel });
-  if (flags.devTokens && flags.kubeconfig)
-    throw new Error('--dev-tokens is for local mode; with --kubeconfig, agents and approvers use their Kubernetes tokens');
-  const dev = flags.devTokens ? ensureDevTokens(flags.devTokens).files : undefined;
-  const gateway = await startGateway({ ...configFromFlags(flags, dev), log });
+  let dev: DevTokenFiles | undefined;
+  const config = configFromFlags(flags, () => {
+    dev = ensureDevTokens(flags.devTokens as string).files;
+    return dev;
+  });
+  const gateway = await startGateway({ ...config, log });
   const active = gateway.store.current();
-  log.info({ url: gateway.url, revision: active?.revision }, 'belay is serving');
+  const facts = gateway.describe();
+  // Which mode, which store, which identity: the first thing to look at when a cluster misbehaves.
+  log.info({ url: gateway.url, revision: active?.revision, ...facts }, 'belay is serving');
+  const ca = gateway.caFile ? `--cacert ${gateway.caFile}` : '-k';
   process.stderr.write(
-    `\nbelay is serving ${gateway.url} (bundle revision ${active?.revision || 'unversioned'})\n` +
-      `  try: curl --cacert ${gateway.caFile} ${gateway.url}/readyz\n` +
-      `       curl --cacert ${gateway.caFile} -H 'Content-Type: application/json' ${gateway.url}/validate -d @policy-tests/reviews/deny-privileged-pod.json\n` +
-      `  approvals console: ${gateway.url}/console/\n` +
+    `\nbelay is serving ${gateway.url} (bundle revision ${active?.revision || (gateway.store.waiting ? 'waiting for the configuration overlay' : 'unversioned')})\n` +
+      `  mode ${facts.mode}: ${facts.cluster}; approvals: ${facts.store}; identity: ${facts.identity}\n` +
+      `  try: curl ${ca} ${gateway.url}/readyz\n` +
+      (config.cluster.kind === 'local'
+        ? `       curl ${ca} -H 'Content-Type: application/json' ${gateway.url}/validate -d @policy-tests/reviews/deny-privileged-pod.json\n`
+        : '') +
+      (config.console.enabled ? `  approvals console: ${gateway.url}/console/\n` : '') +
       (dev
         ? `  development tokens (${flags.devTokens}):\n${describeDevTokens(dev)
             .map((l) => `    ${l}\n`)

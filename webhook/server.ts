@@ -6,12 +6,14 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Logger } from '../src/observe/log.js';
-import { readTls, type TlsFiles } from '../src/tls/devcerts.js';
+import type { TlsFiles } from '../src/tls/devcerts.js';
+import { type CertificateSource, dirCertificateSource, placeholderPair } from '../src/tls/source.js';
 
 export interface ServeOptions {
   host: string;
   port: number;
-  tls: TlsFiles;
+  /** The serving pair: files (reloaded when they change), or a source that hands in each new pair. */
+  tls: TlsFiles | CertificateSource;
   /**
    * The CA of client certificates to ask for (the API server's, for the
    * webhook faces). A certificate is requested, never required: the faces
@@ -28,38 +30,21 @@ export interface RunningServer {
 }
 
 export async function serve(app: Express, options: ServeOptions): Promise<RunningServer> {
-  const { cert, key } = readTls(options.tls);
-  const clientCa = () => (options.clientCaFile ? { ca: readFileSync(options.clientCaFile), requestCert: true, rejectUnauthorized: false } : {});
-  const server = https.createServer({ cert, key, ...clientCa() }, app);
+  const { log } = options;
+  const owned = isSource(options.tls) ? undefined : await dirCertificateSource(options.tls, { log });
+  const certificates = owned ?? (options.tls as CertificateSource);
+  const initial = certificates.current();
+  if (owned && !initial) {
+    await owned.close();
+    throw new Error(owned.problem() ?? 'no TLS certificate');
+  }
+  const server = https.createServer(secureContextOptions(initial ?? placeholderPair(), options.clientCaFile), app);
   // The API server's webhook client keeps connections alive; match its expectations.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 30_000;
-
-  // Reload the serving pair when it is rotated on disk (cert-manager, a Secret update).
-  let reloadTimer: NodeJS.Timeout | undefined;
-  const watchers: FSWatcher[] = [];
-  for (const file of [options.tls.cert, options.tls.key, ...(options.clientCaFile ? [options.clientCaFile] : [])]) {
-    try {
-      watchers.push(
-        watch(file, () => {
-          clearTimeout(reloadTimer);
-          reloadTimer = setTimeout(() => {
-            try {
-              const next = readTls(options.tls);
-              const { ca } = clientCa();
-              server.setSecureContext({ cert: next.cert, key: next.key, ...(ca ? { ca } : {}) });
-              options.log.info({ cert: options.tls.cert }, 'reloaded TLS certificate');
-            } catch (err) {
-              options.log.error({ err }, 'TLS certificate reload failed; keeping the previous one');
-            }
-          }, 200);
-        }),
-      );
-    } catch {
-      // A platform without file watching keeps the certificate it started with.
-    }
-  }
+  watchCertificates(server, certificates, log, options.clientCaFile);
+  const caWatch = options.clientCaFile ? watchClientCa(server, certificates, options.clientCaFile, log) : undefined;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -71,8 +56,8 @@ export async function serve(app: Express, options: ServeOptions): Promise<Runnin
     url: `https://${host}:${port}`,
     port,
     async close() {
-      for (const w of watchers) w.close();
-      clearTimeout(reloadTimer);
+      caWatch?.close();
+      await owned?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
@@ -81,4 +66,53 @@ export async function serve(app: Express, options: ServeOptions): Promise<Runnin
       });
     },
   };
+}
+
+/** What the TLS context is made of: the serving pair, and the CA client certificates are asked for (requested, not required). */
+function secureContextOptions(pair: { cert: string; key: string }, clientCaFile?: string): https.ServerOptions {
+  const clientCa = clientCaFile ? { ca: readFileSync(clientCaFile), requestCert: true, rejectUnauthorized: false } : {};
+  return { cert: pair.cert, key: pair.key, ...clientCa };
+}
+
+/**
+ * Swaps each new pair in (a rotation, a Secret volume update): new
+ * connections get it, open ones keep the one they were made with, so no
+ * request fails while certificates change.
+ */
+function watchCertificates(server: https.Server, certificates: CertificateSource, log: Logger, clientCaFile?: string): void {
+  certificates.onChange((pair) => {
+    try {
+      server.setSecureContext(secureContextOptions(pair, clientCaFile));
+      log.info({ source: certificates.description, serial: pair.facts.serial, notAfter: pair.facts.notAfter.toISOString() }, 'serving a new TLS certificate');
+    } catch (err) {
+      log.error({ err, source: certificates.description }, 'TLS certificate could not be used; keeping the previous one');
+    }
+  });
+}
+
+/** A rotated client CA (the API server's) is taken on the next connection; a bad one leaves the previous in place. */
+function watchClientCa(server: https.Server, certificates: CertificateSource, file: string, log: Logger): FSWatcher | undefined {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return watch(file, () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const pair = certificates.current();
+        if (!pair) return;
+        try {
+          server.setSecureContext(secureContextOptions(pair, file));
+          log.info({ file }, 'reloaded the webhook client CA');
+        } catch (err) {
+          log.error({ err, file }, 'webhook client CA could not be used; keeping the previous one');
+        }
+      }, 200);
+    });
+  } catch {
+    // A platform without file watching keeps the CA it started with.
+    return undefined;
+  }
+}
+
+function isSource(tls: TlsFiles | CertificateSource): tls is CertificateSource {
+  return 'current' in tls && typeof tls.current === 'function';
 }

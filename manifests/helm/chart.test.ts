@@ -201,7 +201,14 @@ describe.each(cases)('chart with values %s', (name) => {
           .sort(),
       ).toEqual(names);
       expect(a).toContain(`--tls-san=belay.${NAMESPACE}.svc`);
+      expect(a).toContain(`--tls-cert-duration=${values.tls?.self?.duration ?? '2160h'}`);
+      expect(a).toContain(`--tls-ca-duration=${values.tls?.self?.caDuration ?? '87600h'}`);
       expect(volumes).not.toContain('tls');
+      // The Secret the gateway fills: made by the chart (deleted on uninstall), without data keys (an upgrade never resets them).
+      const secret = objs.find((o) => o.kind === 'Secret' && o.metadata.name === 'belay-tls');
+      expect(secret).toMatchObject({ type: 'Opaque', metadata: { namespace: NAMESPACE } });
+      expect(secret?.data).toBeUndefined();
+      expect(secret?.stringData).toBeUndefined();
       const role = objs.find((o) => o.kind === 'Role');
       expect(role?.rules).toContainEqual({
         apiGroups: [''],
@@ -214,6 +221,7 @@ describe.each(cases)('chart with values %s', (name) => {
       expect(a.some((x) => x.startsWith('--tls-secret') || x.startsWith('--ca-bundle-webhook'))).toBe(false);
       expect(volumes).toContain('tls');
       expect(objs.some((o) => o.kind === 'Role' && o.rules.some((r: Obj) => r.resources.includes('secrets')))).toBe(false);
+      expect(objs.some((o) => o.kind === 'Secret')).toBe(false);
     }
     for (const o of configs) {
       const inject = o.metadata.annotations?.['cert-manager.io/inject-ca-from'];
@@ -257,6 +265,7 @@ describe('values the chart refuses', () => {
     ['mode secret without a Secret', 'tls: {mode: secret}', /tls.mode=secret: set tls.secretName/],
     ['mode secret without its CA', 'tls: {mode: secret, secretName: mine}', /tls.mode=secret: set tls.caBundle/],
     ['a caBundle outside mode secret', 'tls: {caBundle: "x"}', /tls.caBundle is only for tls.mode=secret/],
+    ['a certificate lifetime that is no duration', 'tls: {self: {duration: 90d}}', /tls\/self\/duration.*does not match pattern/],
     ['belay’s own namespace as an agent namespace', 'agents: {serviceAccountNamespaces: [belay]}', /"belay" is the namespace belay is installed in/],
     ['belay’s own service account as an agent', 'agents: {serviceAccounts: [belay/belay]}', /belay's own service account/],
     ['a malformed service account', 'agents: {serviceAccounts: [just-a-name]}', /serviceAccounts/],

@@ -37,6 +37,8 @@ function destination(template: string, kind: string): string | undefined {
       return 'deploy/service.yaml';
     case 'pdb.yaml':
       return 'deploy/pdb.yaml';
+    case 'tls-secret.yaml':
+      return 'deploy/tls-secret.yaml';
     case 'configmap.yaml':
       return 'deploy/config.yaml';
     case 'authorization.yaml':

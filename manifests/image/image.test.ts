@@ -167,7 +167,8 @@ describe('the image tree', () => {
 
       const listen = cmd.map((a) => (a === '0.0.0.0:8443' ? `127.0.0.1:${PORT}` : a));
       expect(listen).toContain(`127.0.0.1:${PORT}`);
-      const c = command(listen);
+      // Not in a pod: the gateway runs without a cluster only when told (--local).
+      const c = command([...listen, '--local']);
       gateway = spawn(c.file, c.argv, { cwd: app, env: c.env, stdio: ['ignore', 'pipe', 'pipe'] });
       gateway.stdout?.on('data', (b: Buffer) => {
         output += b.toString();

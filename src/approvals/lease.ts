@@ -21,6 +21,8 @@ export interface LeaseOptions {
   retryMs?: number;
   /** A holder that could not renew for this long stops leading (client-go: renew deadline 10s). */
   renewDeadlineMs?: number;
+  /** What the holder does, for the log (default: approval expiry). */
+  purpose?: string;
   log?: Logger;
   onStartedLeading: () => void;
   onStoppedLeading: () => void;
@@ -41,7 +43,7 @@ export class LeaseElector {
   constructor(kubeConfig: k8s.KubeConfig, options: LeaseOptions) {
     this.#api = kubeConfig.makeApiClient(k8s.CoordinationV1Api);
     this.identity = options.identity ?? `${hostname()}_${process.pid}_${randomBytes(3).toString('hex')}`;
-    this.#options = { durationMs: 15_000, retryMs: 2_000, renewDeadlineMs: 10_000, ...options, identity: this.identity };
+    this.#options = { durationMs: 15_000, retryMs: 2_000, renewDeadlineMs: 10_000, purpose: 'approval expiry', ...options, identity: this.identity };
   }
 
   get leading(): boolean {
@@ -60,7 +62,7 @@ export class LeaseElector {
     await this.#running;
     if (this.#leading) {
       this.#setLeading(false);
-      await this.#release().catch((err) => this.#options.log?.warn({ err }, 'could not release the approvals lease'));
+      await this.#release().catch((err) => this.#options.log?.warn({ err }, `could not release the ${this.#options.purpose} lease`));
     }
   }
 
@@ -81,7 +83,7 @@ export class LeaseElector {
         return;
       }
     } catch (err) {
-      this.#options.log?.warn({ err: (err as Error).message }, 'approvals lease: acquire or renew failed');
+      this.#options.log?.warn({ err: (err as Error).message }, `${this.#options.purpose} lease: acquire or renew failed`);
     }
     if (this.#leading && Date.now() - this.#lastRenew > this.#options.renewDeadlineMs) this.#setLeading(false);
   }
@@ -156,13 +158,13 @@ export class LeaseElector {
     this.#leading = leading;
     this.#options.log?.info(
       { lease: `${this.#options.namespace}/${this.#options.name}`, identity: this.identity },
-      leading ? 'leading approval expiry' : 'stopped leading approval expiry',
+      leading ? `leading ${this.#options.purpose}` : `stopped leading ${this.#options.purpose}`,
     );
     try {
       if (leading) this.#options.onStartedLeading();
       else this.#options.onStoppedLeading();
     } catch (err) {
-      this.#options.log?.error({ err }, 'approvals leader callback failed');
+      this.#options.log?.error({ err }, `${this.#options.purpose} leader callback failed`);
     }
   }
 }

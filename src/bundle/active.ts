@@ -1,15 +1,23 @@
 // The active bundle: compiled once at activation, swapped atomically, and kept
 // when a newer bundle turns out bad. A request takes one snapshot and uses it
-// throughout, so no request ever mixes two revisions.
+// throughout, so no request ever mixes two revisions. A configuration overlay
+// (overlay.ts) is laid over every bundle's data at activation; a new overlay
+// re-activates the serving bundle with it, the same atomic swap.
 
 import type { JsonObject } from '../contract/index.js';
-import { asBelayError } from '../errors.js';
+import { asBelayError, BelayError } from '../errors.js';
 import { type AgentSelector, agentSelectorFromData } from '../identity/agents.js';
 import { type Evaluator, inProcessEvaluator, type PrepareEvaluator } from '../policy/evaluator.js';
 import type { Bundle } from './bundle.js';
+import { type ConfigOverlay, overlayData, revisionStamp } from './overlay.js';
 
 export interface ActivePolicy {
+  /** What every decision is stamped with: the bundle's revision, and the overlay's digest beside it (overlay.ts). */
   readonly revision: string;
+  /** The bundle's own revision (its .manifest). */
+  readonly bundleRevision: string;
+  /** sha256 of the configuration overlay laid over the bundle's data; null without one. */
+  readonly configDigest: string | null;
   readonly digest: string;
   readonly agents: AgentSelector;
   readonly data: JsonObject;
@@ -28,16 +36,58 @@ export type ActivationListener = (
   event: { active: ActivePolicy; previous?: ActivePolicy } | { failure: ActivationFailure } | { recovered: ActivePolicy },
 ) => void;
 
+export interface PolicyStoreOptions {
+  /** Activate nothing until setOverlay has given one (an overlay is configured but not read yet). */
+  overlayRequired?: boolean;
+}
+
 export class PolicyStore {
   #active: ActivePolicy | undefined;
+  /** The bundle serving now (or waiting for an overlay), as it came from its source. */
+  #bundle: { bundle: Bundle; source: string } | undefined;
+  #overlay: ConfigOverlay | undefined;
+  #overlayRequired: boolean;
   #lastFailure: ActivationFailure | undefined;
   #prepare: PrepareEvaluator;
   #listeners: ActivationListener[] = [];
   /** Activations run one at a time, in the order they were asked for. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(prepare: PrepareEvaluator = inProcessEvaluator()) {
+  constructor(prepare: PrepareEvaluator = inProcessEvaluator(), options: PolicyStoreOptions = {}) {
     this.#prepare = prepare;
+    this.#overlayRequired = options.overlayRequired === true;
+  }
+
+  /** True while a bundle waits for the configuration overlay to be activated with. */
+  get waiting(): boolean {
+    return this.#bundle !== undefined && this.#active === undefined;
+  }
+
+  /** The overlay laid over every bundle, when one was given. */
+  get overlay(): ConfigOverlay | undefined {
+    return this.#overlay;
+  }
+
+  /**
+   * Lays `overlay` over every bundle from now on, and re-activates the
+   * serving bundle (or the one that waited for an overlay) with it. When that
+   * fails, the previous activation keeps serving and the failure is recorded.
+   */
+  setOverlay(overlay: ConfigOverlay): Promise<ActivePolicy | undefined> {
+    const run = this.#queue.then(async () => {
+      const previous = this.#overlay;
+      this.#overlay = overlay;
+      if (!this.#bundle) return undefined;
+      try {
+        return await this.#activate(this.#bundle.bundle, this.#bundle.source);
+      } catch (err) {
+        // The serving bundle keeps the overlay it was activated with.
+        this.#overlay = previous;
+        throw err;
+      }
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 
   /** The bundle serving now, or undefined before the first activation. */
@@ -87,9 +137,19 @@ export class PolicyStore {
   }
 
   async #activate(bundle: Bundle, source: string): Promise<ActivePolicy> {
+    const overlay = this.#overlay;
+    if (this.#overlayRequired && !overlay) {
+      // Nothing serves without the installation's overlay (who is an agent may differ).
+      this.#bundle = { bundle, source };
+      const failure = { source, message: 'waiting for a usable configuration overlay before activating the bundle', at: new Date() };
+      this.#lastFailure = failure;
+      for (const l of this.#listeners) l({ failure });
+      throw new BelayError('not_ready', failure.message);
+    }
+    const data = overlay ? overlayData(bundle.data, overlay) : bundle.data;
     let evaluator: Evaluator;
     try {
-      evaluator = await this.#prepare(bundle);
+      evaluator = await this.#prepare(overlay ? { ...bundle, data } : bundle);
     } catch (err) {
       const failure = { source, message: asBelayError(err, 'bundle_invalid').message, at: new Date() };
       this.#lastFailure = failure;
@@ -98,15 +158,18 @@ export class PolicyStore {
     }
     const previous = this.#active;
     const active: ActivePolicy = {
-      revision: bundle.manifest.revision,
+      revision: revisionStamp(bundle.manifest.revision, overlay),
+      bundleRevision: bundle.manifest.revision,
+      configDigest: overlay?.digest ?? null,
       digest: bundle.digest,
-      agents: agentSelectorFromData(bundle.data),
-      data: bundle.data,
+      agents: agentSelectorFromData(data),
+      data,
       evaluator,
       source,
       activatedAt: new Date(),
     };
     this.#active = active;
+    this.#bundle = { bundle, source };
     this.#lastFailure = undefined;
     for (const l of this.#listeners) l(previous ? { active, previous } : { active });
     // Requests already holding the previous snapshot finish on it; give them time before releasing it.

@@ -39,6 +39,8 @@ const decision = (verdict: Decision['decision'], rule = 'test.rule', message = '
 function policy(evaluate: (face: Face, input: PolicyInput) => Decision): ActivePolicy {
   return {
     revision: 'r1',
+    bundleRevision: 'r1',
+    configDigest: null,
     digest: 'd',
     agents: agentSelectorFromData(data),
     data,

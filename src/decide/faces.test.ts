@@ -19,6 +19,8 @@ function policy(evaluate: (face: Face, input: PolicyInput) => Decision): ActiveP
   return {
     seen,
     revision: 'r1',
+    bundleRevision: 'r1',
+    configDigest: null,
     digest: 'd',
     agents: agentSelectorFromData(data),
     data,

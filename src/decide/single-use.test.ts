@@ -39,7 +39,9 @@ const defer: Decision = deferDecision({ reasons: [{ rule: 'test.human', message:
 /** A bundle that defers everything, on every face. */
 const policy: ActivePolicy = {
   revision: 'r1',
+  bundleRevision: 'r1',
   digest: 'd',
+  configDigest: null,
   agents: agentSelectorFromData(data),
   data,
   source: 'test',

@@ -32,6 +32,13 @@ describe('agents', () => {
     });
   });
 
+  it.each(['ci/deployer', 'ci:deployer', 'system:serviceaccount:ci:deployer'])('matches a service account listed as %s, as the policy does', (entry) => {
+    const s = agentSelectorFromData({ belay: { config: { agents: { serviceAccounts: [entry] } } } });
+    expect(isAgent(s, { username: 'system:serviceaccount:ci:deployer' })).toBe(true);
+    expect(isAgent(s, { username: 'system:serviceaccount:ci:other' })).toBe(false);
+    expect(isAgent(s, { username: 'system:serviceaccount:deployer:ci' })).toBe(false);
+  });
+
   it('parses service account usernames', () => {
     expect(serviceAccountOf('system:serviceaccount:agents:remediator')).toEqual({ namespace: 'agents', name: 'remediator' });
     expect(serviceAccountOf('alice')).toBeNull();

@@ -38,10 +38,21 @@ export function agentSelectorFromData(data: JsonObject): AgentSelector {
   const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : []);
   return {
     serviceAccountNamespaces: strings(agents?.serviceAccountNamespaces),
-    serviceAccounts: strings(agents?.serviceAccounts),
+    serviceAccounts: strings(agents?.serviceAccounts).map(serviceAccountRef),
     groups: strings(agents?.groups),
     usernames: strings(agents?.usernames),
   };
+}
+
+/**
+ * A listed service account as "namespace:name", from any of the forms the
+ * policy (policies/lib/identity.rego) and the chart accept: "ns/name",
+ * "ns:name" or the full "system:serviceaccount:ns:name".
+ */
+function serviceAccountRef(entry: string): string {
+  if (entry.startsWith(SA_PREFIX)) return entry.slice(SA_PREFIX.length);
+  const slash = entry.indexOf('/');
+  return slash > 0 && !entry.includes(':') ? `${entry.slice(0, slash)}:${entry.slice(slash + 1)}` : entry;
 }
 
 export function serviceAccountOf(username: string): { namespace: string; name: string } | null {

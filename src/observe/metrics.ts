@@ -43,6 +43,32 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly configInfo = new Gauge({
+    name: 'belay_config_overlay_info',
+    help: 'The configuration overlay laid over every bundle (--config-overlay): 1 for the one serving, by its sha256 prefix.',
+    labelNames: ['digest', 'source'] as const,
+    registers: [this.registry],
+  });
+
+  readonly configOverlayFailure = new Gauge({
+    name: 'belay_config_overlay_last_read_failed',
+    help: '1 while the configuration overlay file cannot be used (the last good one keeps serving).',
+    registers: [this.registry],
+  });
+
+  readonly tlsRotations = new Counter({
+    name: 'belay_tls_rotations_total',
+    help: "Rotations by belay's certificate controller (TLS mode self), by what was renewed (ca, certificate); counted on the replica that led.",
+    labelNames: ['what'] as const,
+    registers: [this.registry],
+  });
+
+  readonly tlsNotAfter = new Gauge({
+    name: 'belay_tls_certificate_not_after_seconds',
+    help: 'When the serving certificate this replica serves expires (Unix seconds).',
+    registers: [this.registry],
+  });
+
   readonly bundleActivations = new Counter({
     name: 'belay_bundle_activations_total',
     help: 'Bundle activation attempts, by result (ok, failed).',
@@ -104,5 +130,10 @@ export class Metrics {
   setActiveBundle(revision: string, digest: string, source: string): void {
     this.bundleInfo.reset();
     this.bundleInfo.set({ revision, digest: digest.slice(0, 12), source }, 1);
+  }
+
+  setConfigOverlay(digest: string | null, source: string): void {
+    this.configInfo.reset();
+    if (digest) this.configInfo.set({ digest: digest.slice(0, 12), source }, 1);
   }
 }

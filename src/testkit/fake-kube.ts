@@ -1,10 +1,11 @@
 // Test support: an in-memory stand-in for the few API server endpoints the
-// approvals code calls (custom objects with a status subresource, Leases,
-// Events, SelfSubjectReview), with the API server's semantics that matter
-// here: AlreadyExists on create, resourceVersion compare-and-swap on every
-// update (PUT, a status PUT, a merge patch that names one), label selectors,
-// status kept apart from the object. Unit tests only; the e2e suite runs the
-// real kube-apiserver.
+// approvals code and the certificate controller call (custom objects with a
+// status subresource, Leases, Events, Secrets, webhook configurations,
+// SelfSubjectReview), with the API server's semantics that matter here:
+// AlreadyExists on create, resourceVersion compare-and-swap on every update
+// (PUT, a status PUT, a merge patch that names one), label and metadata.name
+// field selectors, watches of later changes, status kept apart from the
+// object. Unit tests only; the e2e suite runs the real kube-apiserver.
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -39,9 +40,26 @@ export interface FakeKube {
 
 const STATUS_SUBRESOURCE = new Set(['belay.dev/approvalrequests']);
 
-export async function startFakeKube(options: { username?: string } = {}): Promise<FakeKube> {
+export interface FakeKubeOptions {
+  /** Who SelfSubjectReview says the caller is. */
+  username?: string;
+  /** What a SelfSubjectAccessReview answers (default: everything is allowed). */
+  authorize?: (attributes: { verb: string; group?: string; resource: string; subresource?: string; namespace?: string; name?: string }) => boolean;
+}
+
+export async function startFakeKube(options: FakeKubeOptions = {}): Promise<FakeKube> {
   const store = new Map<string, Map<string, Obj>>();
   const requests: string[] = [];
+  /** Open watches: resource, namespace (undefined: all), name (a field selector), the response they stream to. */
+  const watchers = new Set<{ resource: string; namespace: string | undefined; name: string | undefined; res: http.ServerResponse }>();
+  const notify = (resource: string, type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: Obj) => {
+    for (const w of watchers) {
+      if (w.resource !== resource) continue;
+      if (w.namespace !== undefined && obj.metadata.namespace !== w.namespace) continue;
+      if (w.name !== undefined && obj.metadata.name !== w.name) continue;
+      w.res.write(`${JSON.stringify({ type, object: obj })}\n`);
+    }
+  };
   const failures: { match: RegExp; status: number; n: number }[] = [];
   let version = 100;
   let uid = 0;
@@ -84,6 +102,12 @@ export async function startFakeKube(options: { username?: string } = {}): Promis
         });
         return;
       }
+      if (url.pathname === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews' && method === 'POST') {
+        const spec = (body as { spec?: { resourceAttributes?: Parameters<NonNullable<FakeKubeOptions['authorize']>>[0] } } | undefined)?.spec;
+        const allowed = spec?.resourceAttributes ? (options.authorize?.(spec.resourceAttributes) ?? true) : false;
+        send(res, 201, { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec, status: { allowed } });
+        return;
+      }
       const m = /^\/(?:apis\/([^/]+)\/[^/]+|api\/v1)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/(status))?$/.exec(url.pathname);
       if (!m) return status(res, 404, 'NotFound', `no route ${url.pathname}`);
       const [, group = '', namespace, plural, name, sub] = m;
@@ -91,13 +115,26 @@ export async function startFakeKube(options: { username?: string } = {}): Promis
       const b = bucket(resource);
       const key = `${namespace ?? ''}/${name ?? ''}`;
 
+      const byName = /^metadata\.name=(.+)$/.exec(url.searchParams.get('fieldSelector') ?? '')?.[1];
+      if (!name && method === 'GET' && url.searchParams.get('watch') === 'true') {
+        // Changes from now on (enough for clients that list first, then watch).
+        res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+        res.flushHeaders();
+        const w = { resource, namespace, name: byName, res };
+        watchers.add(w);
+        res.on('close', () => watchers.delete(w));
+        return;
+      }
       if (!name && method === 'GET') {
         const selector = (url.searchParams.get('labelSelector') ?? '')
           .split(',')
           .filter(Boolean)
           .map((s) => s.split('='));
         const items = [...b.values()].filter(
-          (o) => (namespace === undefined || o.metadata.namespace === namespace) && selector.every(([k, v]) => o.metadata.labels?.[k!] === v),
+          (o) =>
+            (namespace === undefined || o.metadata.namespace === namespace) &&
+            (byName === undefined || o.metadata.name === byName) &&
+            selector.every(([k, v]) => o.metadata.labels?.[k!] === v),
         );
         send(res, 200, { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: String(version) }, items });
         return;
@@ -116,6 +153,7 @@ export async function startFakeKube(options: { username?: string } = {}): Promis
         };
         if (STATUS_SUBRESOURCE.has(resource)) obj.status = { phase: 'Pending' };
         b.set(k, obj);
+        notify(resource, 'ADDED', obj);
         send(res, 201, obj);
         return;
       }
@@ -133,6 +171,7 @@ export async function startFakeKube(options: { username?: string } = {}): Promis
           );
         }
         b.delete(key);
+        notify(resource, 'DELETED', current);
         return send(res, 200, current);
       }
       if (method === 'PUT') {
@@ -157,6 +196,7 @@ export async function startFakeKube(options: { username?: string } = {}): Promis
           resourceVersion: String(++version),
         };
         b.set(key, next);
+        notify(resource, 'MODIFIED', next);
         return send(res, 200, next);
       }
       if (method === 'PATCH' && sub === 'status') {
@@ -177,6 +217,7 @@ export async function startFakeKube(options: { username?: string } = {}): Promis
           metadata: { ...current.metadata, resourceVersion: String(++version) },
         };
         b.set(key, next);
+        notify(resource, 'MODIFIED', next);
         return send(res, 200, next);
       }
       status(res, 405, 'MethodNotAllowed', `${method} ${url.pathname}`);
@@ -203,6 +244,7 @@ export async function startFakeKube(options: { username?: string } = {}): Promis
     },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const w of watchers) w.res.end();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -1,16 +1,18 @@
 // `belay approvals list|show|approve|reject|edit`: what an approver runs.
 // With --kubeconfig (or BELAY_KUBECONFIG) it works on the cluster's
 // ApprovalRequests as the kubeconfig's user — the API server authenticates
-// them and belay's webhook enforces who may decide. Without, it works on the
-// local store (--state-dir) that a gateway without a cluster uses, as the
-// local user (--as, --as-group), under the same rules.
+// them and belay's webhook enforces who may decide; inside a pod (`kubectl
+// exec deploy/belay -- belay approvals list`) it uses the pod's service
+// account the same way. Otherwise it works on the local store (--state-dir)
+// that a gateway without a cluster uses, as the local user (--as,
+// --as-group), under the same rules.
 // Exit status: 0 done, 1 refused or not found, 2 usage error.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import { Command, Option } from 'commander';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { approvedNote } from '../../approvals/explain.js';
@@ -21,6 +23,7 @@ import { DEFAULT_STATE_DIR } from '../../approvals/runtime.js';
 import type { ApprovalStore, HumanDecision } from '../../approvals/store.js';
 import { DEFAULT_BUNDLE } from '../../bundle/select.js';
 import { readBundleFile } from '../../bundle/source.js';
+import { clientClusterAccess, loadKubeConfig } from '../../cluster/access.js';
 import type { JsonObject, PatchOperation } from '../../contract/index.js';
 import { asBelayError, BelayError } from '../../errors.js';
 import { type AgentSelector, agentSelectorFromData, type UserInfo } from '../../identity/agents.js';
@@ -183,27 +186,20 @@ function run<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: 
 }
 
 async function openStore(opts: StoreOptions, { deciding = false }: { deciding?: boolean } = {}): Promise<ApprovalStore> {
-  if (opts.kubeconfig) {
-    if (opts.as || opts.asGroup)
-      throw new BelayError(
-        'bad_request',
-        '--as and --as-group are for the local store; in a cluster you decide as your kubeconfig user (choose it with --context)',
-      );
-    const kc = new k8s.KubeConfig();
-    try {
-      kc.loadFromFile(opts.kubeconfig);
-    } catch (err) {
-      throw new BelayError('bad_request', `cannot read kubeconfig ${opts.kubeconfig}: ${asBelayError(err).message}`);
-    }
-    if (opts.context) {
-      if (!kc.getContextObject(opts.context)) throw new BelayError('bad_request', `kubeconfig ${opts.kubeconfig} has no context ${opts.context}`);
-      kc.setCurrentContext(opts.context);
-    }
-    return new KubeApprovalStore(kc);
+  const access = clientClusterAccess(opts.kubeconfig);
+  if (access.kind === 'local') {
+    // In a cluster belay's webhook knows who is an agent; locally the bundle says, and without it nobody decides.
+    const agents = deciding ? await bundleAgents(opts.bundle) : undefined;
+    return LocalApprovalStore.open(opts.stateDir, agents ? { agents: () => agents } : {});
   }
-  // In a cluster belay's webhook knows who is an agent; locally the bundle says, and without it nobody decides.
-  const agents = deciding ? await bundleAgents(opts.bundle) : undefined;
-  return LocalApprovalStore.open(opts.stateDir, agents ? { agents: () => agents } : {});
+  if (opts.as || opts.asGroup)
+    throw new BelayError(
+      'bad_request',
+      '--as and --as-group are for the local store; in a cluster you decide as your kubeconfig user (choose it with --context)',
+    );
+  if (opts.context && access.kind !== 'kubeconfig') throw new BelayError('bad_request', '--context needs --kubeconfig');
+  const kc = loadKubeConfig(access.kind === 'kubeconfig' && opts.context ? { ...access, context: opts.context } : access) as k8s.KubeConfig;
+  return new KubeApprovalStore(kc);
 }
 
 /** Who is an agent according to the bundle the gateway serves; a clear refusal when it cannot be read. */
