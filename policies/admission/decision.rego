@@ -7,6 +7,7 @@ import rego.v1
 import data.belay.admission.context
 import data.belay.admission.destructive
 import data.belay.admission.interactive
+import data.belay.admission.outcomes
 import data.belay.admission.pss
 import data.belay.admission.rbac
 import data.belay.admission.secrets
@@ -14,7 +15,7 @@ import data.belay.admission.sensitive
 import data.belay.admission.tamper
 import data.belay.lib.decision as doc
 
-violations := ((((((pss.violations | rbac.violations) | destructive.violations) | interactive.violations) | context.violations) | secrets.violations) | sensitive.violations) | tamper.violations
+violations := (((((((pss.violations | rbac.violations) | destructive.violations) | interactive.violations) | context.violations) | secrets.violations) | sensitive.violations) | tamper.violations) | outcomes.violations
 
 # METADATA
 # title: admission face (AdmissionReview on /validate and /mutate)
