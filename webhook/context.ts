@@ -10,6 +10,7 @@ import type { ActivePolicy, PolicyStore } from '../src/bundle/active.js';
 import type { ApprovalAccess } from '../src/console/access.js';
 import type { AgentSelector } from '../src/identity/agents.js';
 import type { NamespaceDirectory } from '../src/namespaces/directory.js';
+import type { OutcomeHooks } from '../src/outcomes/seam.js';
 import type { FaceInstruments } from './face.js';
 
 export interface GatewayContext {
@@ -32,6 +33,8 @@ export interface GatewayContext {
   readonly agentTokens?: Authenticator;
   /** How the console reaches approvals as the approver, and who an approver token belongs to. */
   readonly console: { readonly access?: ApprovalAccess; readonly approverTokens?: Authenticator };
+  /** Outcome tracking (a cluster only): who records admitted changes, and what policy knows of outcomes. */
+  readonly outcomes?: OutcomeHooks;
   /** Long polls (agent API, console): the longest wait and how often to look again. */
   readonly polling?: { readonly maxWaitMs?: number; readonly intervalMs?: number };
 }

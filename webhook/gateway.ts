@@ -20,6 +20,7 @@ import { DecisionLog } from '../src/observe/decision-log.js';
 import { type DecisionSink, discardDecisions } from '../src/observe/decisions.js';
 import { createLogger, type Logger } from '../src/observe/log.js';
 import { Metrics } from '../src/observe/metrics.js';
+import { type Outcomes, startOutcomes } from '../src/outcomes/runtime.js';
 import { inProcessEvaluator, type PrepareEvaluator } from '../src/policy/evaluator.js';
 import { workerPoolEvaluator } from '../src/policy/pool.js';
 import { ensureDevCertificates, tlsPaths } from '../src/tls/devcerts.js';
@@ -110,6 +111,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ? undefined
     : await startApprovals({ ...config.approvals, ...(kubeConfig ? { kubeConfig } : {}), agents, log, decisions, registry: metrics.registry });
   const gatewayUser = approvals?.gatewayUser ?? config.approvals.gatewayUser;
+  // Outcomes need a cluster (workloads to read) and its approval store (status.outcome, remedies).
+  const outcomes: Outcomes = startOutcomes({
+    ...(kubeConfig && approvals?.store.kind === 'cluster' ? { kubeConfig, approvals: approvals.store } : {}),
+    namespace: config.approvals.namespace,
+    policy: () => store.current(),
+    namespaces,
+    log,
+    decisions,
+    registry: metrics.registry,
+    ...(gatewayUser ? { instance: gatewayUser } : {}),
+    ...(config.approvals.retentionMs !== undefined ? { limits: { retentionMs: config.approvals.retentionMs } } : {}),
+  });
   const agentTokens = selectAuthenticator({
     ...(kubeConfig ? { kubeConfig } : {}),
     ...(config.agentApi.tokenFile ? { tokenFile: config.agentApi.tokenFile } : {}),
@@ -127,6 +140,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(approvals ? { approvalStore: approvals.store } : {}),
     namespaces,
     agents,
+    outcomes,
     instruments: { metrics, log, decisions },
     bodyLimit: config.bodyLimit,
     ...(gatewayUser ? { gatewayUser } : {}),
@@ -138,6 +152,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     server = await serve(createApp(ctx), { host: config.host, port: config.port, tls: files, log });
   } catch (err) {
     namespaces.close();
+    await outcomes.close();
     await approvals?.close();
     await sync.stop();
     await store.close();
@@ -152,6 +167,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     async close() {
       await server.close();
       await sync.stop();
+      await outcomes.close();
       await approvals?.close();
       namespaces.close();
       await decisions.close();

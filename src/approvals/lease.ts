@@ -22,6 +22,8 @@ export interface LeaseOptions {
   /** A holder that could not renew for this long stops leading (client-go: renew deadline 10s). */
   renewDeadlineMs?: number;
   log?: Logger;
+  /** What the holder does, for log lines ("approval expiry", "outcome watching"). */
+  purpose?: string;
   onStartedLeading: () => void;
   onStoppedLeading: () => void;
 }
@@ -29,7 +31,7 @@ export interface LeaseOptions {
 export class LeaseElector {
   readonly identity: string;
   #api: k8s.CoordinationV1Api;
-  #options: Required<Omit<LeaseOptions, 'log'>> & { log?: Logger };
+  #options: Required<Omit<LeaseOptions, 'log' | 'purpose'>> & { log?: Logger; purpose?: string };
   #leading = false;
   #lastRenew = 0;
   /** When this replica last saw the lease change, by its own clock (never compare other clocks). */
@@ -60,7 +62,7 @@ export class LeaseElector {
     await this.#running;
     if (this.#leading) {
       this.#setLeading(false);
-      await this.#release().catch((err) => this.#options.log?.warn({ err }, 'could not release the approvals lease'));
+      await this.#release().catch((err) => this.#options.log?.warn({ err }, `could not release lease ${this.#options.name}`));
     }
   }
 
@@ -81,7 +83,7 @@ export class LeaseElector {
         return;
       }
     } catch (err) {
-      this.#options.log?.warn({ err: (err as Error).message }, 'approvals lease: acquire or renew failed');
+      this.#options.log?.warn({ err: (err as Error).message }, `lease ${this.#options.name}: acquire or renew failed`);
     }
     if (this.#leading && Date.now() - this.#lastRenew > this.#options.renewDeadlineMs) this.#setLeading(false);
   }
@@ -156,13 +158,13 @@ export class LeaseElector {
     this.#leading = leading;
     this.#options.log?.info(
       { lease: `${this.#options.namespace}/${this.#options.name}`, identity: this.identity },
-      leading ? 'leading approval expiry' : 'stopped leading approval expiry',
+      `${leading ? 'leading' : 'stopped leading'} ${this.#options.purpose ?? 'approval expiry'}`,
     );
     try {
       if (leading) this.#options.onStartedLeading();
       else this.#options.onStoppedLeading();
     } catch (err) {
-      this.#options.log?.error({ err }, 'approvals leader callback failed');
+      this.#options.log?.error({ err }, `lease ${this.#options.name}: leader callback failed`);
     }
   }
 }

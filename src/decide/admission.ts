@@ -10,6 +10,7 @@ import { isAgent } from '../identity/agents.js';
 import { type AdmissionRequest, admissionInput } from '../input/admission.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
 import { decisionObservation, type Observation, requestSummary } from '../observe/observe.js';
+import { type OutcomeHooks, withOutcomes } from '../outcomes/seam.js';
 import type { Evaluation } from '../policy/evaluator.js';
 import { type Admitted, admitApproved } from './approved.js';
 import { deferMessage, denialMessage, failClosedMessage } from './messages.js';
@@ -38,6 +39,8 @@ export interface AdmissionDeps {
   policy: () => ActivePolicy | undefined;
   approvals: ApprovalGate;
   namespaces: NamespaceDirectory;
+  /** Outcome tracking: what policy knows of outcomes, and who records an admitted change. */
+  outcomes?: OutcomeHooks;
 }
 
 export async function decideAdmission(req: AdmissionRequest, stage: AdmissionStage, deps: AdmissionDeps): Promise<AdmissionOutcome> {
@@ -59,11 +62,23 @@ export async function decideAdmission(req: AdmissionRequest, stage: AdmissionSta
     return { allowed: true, warnings: [], auditAnnotations: {}, verdict: 'skip', rules: [], revision };
   }
 
-  const input = admissionInput(req, active.agents, deps.namespaces.lookup(req.namespace ?? ''));
+  const input = withOutcomes(admissionInput(req, active.agents, deps.namespaces.lookup(req.namespace ?? '')), deps.outcomes);
   try {
     // On mutate the evaluator runs the fix pipeline beside the evaluation: one hand-off.
     const evaluation = await active.evaluator.evaluate('admission', input, { fix: stage === 'mutate' });
-    return await settle(req, stage, input, evaluation, active, deps);
+    const outcome = await settle(req, stage, input, evaluation, active, deps);
+    if (outcome.allowed && outcome.decision && deps.outcomes?.recorder) {
+      deps.outcomes.recorder.admitted({
+        uid: req.uid,
+        stage,
+        input,
+        decision: outcome.decision,
+        revision,
+        approvalId: outcome.approvalId ?? null,
+        patch: outcome.patch ?? null,
+      });
+    }
+    return outcome;
   } catch (err) {
     const message = failClosedMessage(asBelayError(err).message);
     return {

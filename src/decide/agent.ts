@@ -11,12 +11,15 @@ import type { Decision, Face, PolicyInput, Reason, TrustMode, Verdict } from '..
 import { asBelayError, BelayError } from '../errors.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
 import { decisionObservation, type Observation, requestSummary } from '../observe/observe.js';
+import type { OutcomeHooks } from '../outcomes/seam.js';
 import { deferMessage, failClosedMessage } from './messages.js';
 
 export interface AgentDeps {
   policy: () => ActivePolicy | undefined;
   approvals: ApprovalGate;
   namespaces: NamespaceDirectory;
+  /** What policy knows of outcomes (tripped breakers). */
+  outcomes?: OutcomeHooks;
 }
 
 /** Where a deferred request stands, as the caller sees it. */

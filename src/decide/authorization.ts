@@ -23,6 +23,7 @@ import { isAgent } from '../identity/agents.js';
 import { authorizationInput, type SubjectAccessReviewSpec } from '../input/authorization.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
 import { decisionObservation, type Observation, requestSummary } from '../observe/observe.js';
+import { type OutcomeHooks, withOutcomes } from '../outcomes/seam.js';
 import { parseDuration } from '../util/duration.js';
 import { deferMessage, denialMessage, failClosedMessage } from './messages.js';
 
@@ -52,6 +53,8 @@ export interface AuthorizationDeps {
   namespaces: NamespaceDirectory;
   grants: ReadGrants;
   now?: () => number;
+  /** What policy knows of outcomes (tripped breakers). */
+  outcomes?: OutcomeHooks;
 }
 
 /** No opinion: the next authorizer (RBAC) decides. */
@@ -69,7 +72,7 @@ export async function decideAuthorization(spec: SubjectAccessReviewSpec, deps: A
     return { status: NO_OPINION, verdict: 'skip', rules: [], revision };
   }
 
-  const input = authorizationInput(spec, active.agents, deps.namespaces.lookup(spec.resourceAttributes.namespace ?? ''));
+  const input = withOutcomes(authorizationInput(spec, active.agents, deps.namespaces.lookup(spec.resourceAttributes.namespace ?? '')), deps.outcomes);
   try {
     const { decision } = await active.evaluator.evaluate('authorization', input);
     return await settle(input, decision, active, deps);

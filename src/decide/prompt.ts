@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor } from '../contract/index.js';
 import { type PromptRequest, promptInput } from '../input/prompt.js';
+import { withOutcomes } from '../outcomes/seam.js';
 import type { Finding } from '../scan/index.js';
 import { type AgentDeps, type AgentOutcome, activeOrThrow, baseOutcome, evaluate, isOutcome, unresolved } from './agent.js';
 import { denialMessage } from './messages.js';
@@ -21,7 +22,9 @@ export interface PromptOutcome extends AgentOutcome {
 /** Throws BelayError payload_too_large for text over the scanning limit, not_ready without a bundle. */
 export async function decidePrompt(req: PromptRequest, actor: Actor, deps: AgentDeps): Promise<PromptOutcome> {
   const active = activeOrThrow(deps);
-  const { input, findings, redacted } = await promptInput(req, actor);
+  const built = await promptInput(req, actor);
+  const { findings, redacted } = built;
+  const input = withOutcomes(built.input, deps.outcomes);
   const decided = await evaluate(active, 'prompt', input);
   if (isOutcome(decided)) return { ...decided, findings, redacted };
   const base = { ...baseOutcome(decided, input, active.revision), findings, redacted };

@@ -9,6 +9,7 @@ import type { AdmitCheck } from '../approvals/gate.js';
 import { applyArgumentsEdit } from '../approvals/override.js';
 import type { Actor, Decision, JsonObject, PatchOperation, PolicyInput, ToolCall, ToolCallRequest } from '../contract/index.js';
 import { resourceOf, retarget, toolCallInput } from '../input/toolcall.js';
+import { withOutcomes } from '../outcomes/seam.js';
 import { type AgentDeps, type AgentOutcome, type ApprovalRef, activeOrThrow, baseOutcome, evaluate, isOutcome, unresolved } from './agent.js';
 import { denialMessage } from './messages.js';
 import { type ProposedFix, proposeFix } from './toolfix.js';
@@ -23,7 +24,7 @@ export interface ToolCallOutcome extends AgentOutcome {
 
 export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: AgentDeps): Promise<ToolCallOutcome> {
   const active = activeOrThrow(deps);
-  const input = toolCallInput(req, actor, deps.namespaces.lookup(req.tool.target.namespace ?? ''));
+  const input = withOutcomes(toolCallInput(req, actor, deps.namespaces.lookup(req.tool.target.namespace ?? '')), deps.outcomes);
   const decided = await evaluate(active, 'toolcall', input);
   if (isOutcome(decided)) return { ...decided, tool: req.tool, edited: false };
   const base = { ...baseOutcome(decided, input, active.revision), tool: req.tool, edited: false };

@@ -13,6 +13,7 @@ import { type ApprovalRequest, isLapsed, phaseOf } from '../approvals/resource.j
 import type { ApprovalStore } from '../approvals/store.js';
 import type { Actor, JsonObject } from '../contract/index.js';
 import { type ToolResultRequest, toolResultInput } from '../input/toolresult.js';
+import { withOutcomes } from '../outcomes/seam.js';
 import type { ResultFormat } from '../redact/document.js';
 import { type Redaction, redactResult } from '../redact/redact.js';
 import { canonicalJson } from '../util/canonical.js';
@@ -38,7 +39,9 @@ export interface ToolResultOutcome extends AgentOutcome {
 /** Throws BelayError bad_request when the result is not JSON or YAML, not_ready without a bundle. */
 export async function decideToolResult(req: ToolResultRequest, actor: Actor, deps: ToolResultDeps): Promise<ToolResultOutcome> {
   const active = activeOrThrow(deps);
-  const { input, doc } = toolResultInput(req, actor, deps.namespaces.lookup(req.tool.target.namespace ?? ''));
+  const built = toolResultInput(req, actor, deps.namespaces.lookup(req.tool.target.namespace ?? ''));
+  const { doc } = built;
+  const input = withOutcomes(built.input, deps.outcomes);
   const decided = await evaluate(active, 'toolresult', input);
   if (isOutcome(decided)) return { ...decided, result: null, format: doc.format, redactions: [] };
   const base = baseOutcome(decided, input, active.revision);

@@ -22,7 +22,7 @@ export const REDACTED = '[REDACTED]';
 /** One line of the log, as written. */
 export interface LoggedDecision {
   time: string;
-  /** decision (a face answered) or approval (an event in an approval's life). */
+  /** decision (a face answered), approval (an event in an approval's life) or outcome (a watched change ended). */
   kind: DecisionRecord['kind'];
   face: DecisionRecord['face'];
   id: string;
@@ -42,6 +42,8 @@ export interface LoggedDecision {
   approvalId: string | null;
   latencyMs: number;
   input: PolicyInput | null;
+  /** Kind outcome: what became of the change (evidence is pod states and counts, never object content). */
+  outcome?: DecisionRecord['outcome'];
 }
 
 export interface DecisionLogOptions {
@@ -132,6 +134,7 @@ export async function redactRecord(entry: DecisionRecord): Promise<LoggedDecisio
     approvalId: entry.approvalId,
     latencyMs: Math.round(entry.latencyMs * 1000) / 1000,
     input: input as PolicyInput | null,
+    ...(entry.outcome ? { outcome: entry.outcome } : {}),
   };
 }
 

@@ -1,9 +1,11 @@
 // Test support: an in-memory stand-in for the few API server endpoints the
-// approvals code calls (custom objects with a status subresource, Leases,
-// Events, SelfSubjectReview), with the API server's semantics that matter
-// here: AlreadyExists on create, resourceVersion conflicts, label selectors,
-// status kept apart from the object. Unit tests only; the e2e suite runs the
-// real kube-apiserver.
+// approvals and outcomes code calls (custom objects with a status
+// subresource, Leases, Events, ConfigMaps, workloads and pods,
+// SelfSubjectReview), with the API server's semantics that matter here:
+// AlreadyExists on create, resourceVersion conflicts (an update without one
+// is unconditional), label selectors, status kept apart from the object,
+// merge patches, and watches (?watch=true: events as JSON lines). Unit tests
+// only; the e2e suite runs the real kube-apiserver.
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -33,10 +35,20 @@ export interface FakeKube {
   failNext(match: RegExp, status: number, n?: number): void;
   /** Every request seen, as "METHOD path". */
   readonly requests: string[];
+  /** Stores an object as the cluster would hold it (a workload, a pod), as if a controller wrote it; watchers see it. */
+  put<T extends object>(resource: string, obj: T): T;
+  /** Removes one; watchers see it deleted. */
+  remove(resource: string, namespace: string, name: string): void;
+  /** Ends every open watch (a watch that breaks). */
+  dropWatches(): void;
+  /** Open watches of a resource ("group/plural"). */
+  watching(resource: string): number;
   close(): Promise<void>;
 }
 
-const STATUS_SUBRESOURCE = new Set(['belay.dev/approvalrequests']);
+const STATUS_SUBRESOURCE = new Set(['belay.dev/approvalrequests', 'belay.dev/outcomes']);
+/** What the API server defaults a new object's status to. */
+const DEFAULT_STATUS: Record<string, unknown> = { 'belay.dev/approvalrequests': { phase: 'Pending' } };
 
 export async function startFakeKube(options: { username?: string } = {}): Promise<FakeKube> {
   const store = new Map<string, Map<string, Obj>>();
@@ -44,6 +56,14 @@ export async function startFakeKube(options: { username?: string } = {}): Promis
   const failures: { match: RegExp; status: number; n: number }[] = [];
   let version = 100;
   let uid = 0;
+  const watchers = new Set<{ resource: string; namespace?: string; selector: string[][]; res: http.ServerResponse }>();
+  const matches = (o: Obj, namespace: string | undefined, selector: string[][]) =>
+    (namespace === undefined || o.metadata.namespace === namespace) && selector.every(([k, v]) => o.metadata.labels?.[k!] === v);
+  const notify = (resource: string, type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: Obj) => {
+    for (const w of watchers) {
+      if (w.resource === resource && matches(obj, w.namespace, w.selector)) w.res.write(`${JSON.stringify({ type, object: obj })}\n`);
+    }
+  };
 
   const bucket = (resource: string) => {
     let b = store.get(resource);
@@ -95,9 +115,14 @@ export async function startFakeKube(options: { username?: string } = {}): Promis
           .split(',')
           .filter(Boolean)
           .map((s) => s.split('='));
-        const items = [...b.values()].filter(
-          (o) => (namespace === undefined || o.metadata.namespace === namespace) && selector.every(([k, v]) => o.metadata.labels?.[k!] === v),
-        );
+        if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') {
+          res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+          const w = { resource, ...(namespace !== undefined ? { namespace } : {}), selector, res };
+          watchers.add(w);
+          res.on('close', () => watchers.delete(w));
+          return;
+        }
+        const items = [...b.values()].filter((o) => matches(o, namespace, selector));
         send(res, 200, { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: String(version) }, items });
         return;
       }
@@ -113,8 +138,10 @@ export async function startFakeKube(options: { username?: string } = {}): Promis
           resourceVersion: String(++version),
           creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
         };
-        if (STATUS_SUBRESOURCE.has(resource)) obj.status = { phase: 'Pending' };
+        if (DEFAULT_STATUS[resource]) obj.status = structuredClone(DEFAULT_STATUS[resource]);
+        else if (STATUS_SUBRESOURCE.has(resource)) delete obj.status;
         b.set(k, obj);
+        notify(resource, 'ADDED', obj);
         send(res, 201, obj);
         return;
       }
@@ -132,10 +159,11 @@ export async function startFakeKube(options: { username?: string } = {}): Promis
           );
         }
         b.delete(key);
+        notify(resource, 'DELETED', current);
         return send(res, 200, current);
       }
       if (method === 'PUT') {
-        if (body!.metadata.resourceVersion !== current.metadata.resourceVersion) {
+        if (body!.metadata.resourceVersion !== undefined && body!.metadata.resourceVersion !== current.metadata.resourceVersion) {
           return status(
             res,
             409,
@@ -156,6 +184,14 @@ export async function startFakeKube(options: { username?: string } = {}): Promis
           resourceVersion: String(++version),
         };
         b.set(key, next);
+        notify(resource, 'MODIFIED', next);
+        return send(res, 200, next);
+      }
+      if (method === 'PATCH' && sub !== 'status') {
+        const next = mergePatch(current, body) as Obj;
+        next.metadata = { ...next.metadata, resourceVersion: String(++version) };
+        b.set(key, next);
+        notify(resource, 'MODIFIED', next);
         return send(res, 200, next);
       }
       if (method === 'PATCH' && sub === 'status') {
@@ -166,6 +202,7 @@ export async function startFakeKube(options: { username?: string } = {}): Promis
           metadata: { ...current.metadata, resourceVersion: String(++version) },
         };
         b.set(key, next);
+        notify(resource, 'MODIFIED', next);
         return send(res, 200, next);
       }
       status(res, 405, 'MethodNotAllowed', `${method} ${url.pathname}`);
@@ -187,13 +224,55 @@ export async function startFakeKube(options: { username?: string } = {}): Promis
       return kc;
     },
     objects: (resource) => [...bucket(resource).values()],
+    put<T extends object>(resource: string, given: T): T {
+      const obj = given as unknown as Obj;
+      const b = bucket(resource);
+      const key = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+      const current = b.get(key);
+      const stored: Obj = structuredClone(obj);
+      stored.metadata = {
+        ...stored.metadata,
+        uid: stored.metadata.uid ?? current?.metadata.uid ?? `uid-${++uid}`,
+        resourceVersion: String(++version),
+        creationTimestamp: current?.metadata.creationTimestamp ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      };
+      b.set(key, stored);
+      notify(resource, current ? 'MODIFIED' : 'ADDED', stored);
+      return stored as unknown as T;
+    },
+    remove(resource, namespace, name) {
+      const b = bucket(resource);
+      const current = b.get(`${namespace}/${name}`);
+      if (!current) return;
+      b.delete(`${namespace}/${name}`);
+      notify(resource, 'DELETED', current);
+    },
+    watching: (resource) => [...watchers].filter((w) => w.resource === resource).length,
+    dropWatches() {
+      for (const w of watchers) w.res.end();
+      watchers.clear();
+    },
     failNext(match, code, n = 1) {
       failures.push({ match, status: code, n });
     },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const w of watchers) w.res.end();
+        watchers.clear();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+/** RFC 7386 merge patch. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> =
+    typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
 }

@@ -22,7 +22,7 @@ export function admissionRoutes(ctx: GatewayContext): Router {
 }
 
 function admissionFace(stage: AdmissionStage, ctx: GatewayContext): Face<AdmissionRequest, AdmissionResponse> {
-  const deps = { policy: activePolicy(ctx), approvals: ctx.approvals, namespaces: ctx.namespaces };
+  const deps = { policy: activePolicy(ctx), approvals: ctx.approvals, namespaces: ctx.namespaces, ...(ctx.outcomes ? { outcomes: ctx.outcomes } : {}) };
   const answered = (request: AdmissionRequest, outcome: AdmissionOutcome): Handled<AdmissionResponse> => ({
     answer: toResponse(request.uid, outcome),
     observation: admissionObservation(request, outcome),

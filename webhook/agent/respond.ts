@@ -10,7 +10,7 @@ import { sendJson } from '../face.js';
 export type AgentAnswer = Record<string, unknown>;
 
 export function agentDeps(ctx: GatewayContext): AgentDeps {
-  return { policy: activePolicy(ctx), approvals: ctx.approvals, namespaces: ctx.namespaces };
+  return { policy: activePolicy(ctx), approvals: ctx.approvals, namespaces: ctx.namespaces, ...(ctx.outcomes ? { outcomes: ctx.outcomes } : {}) };
 }
 
 /** The fields every agent API answer has. */

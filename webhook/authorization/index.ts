@@ -24,7 +24,13 @@ export function authorizationRoutes(ctx: GatewayContext): Router {
 
 function authorizationFace(ctx: GatewayContext): Face<SubjectAccessReviewSpec, SubjectAccessReviewOut> {
   // Approved read windows, cached by request fingerprint for this gateway.
-  const deps = { policy: activePolicy(ctx), approvals: ctx.approvals, namespaces: ctx.namespaces, grants: new ReadGrants() };
+  const deps = {
+    policy: activePolicy(ctx),
+    approvals: ctx.approvals,
+    namespaces: ctx.namespaces,
+    grants: new ReadGrants(),
+    ...(ctx.outcomes ? { outcomes: ctx.outcomes } : {}),
+  };
   const answered = (spec: SubjectAccessReviewSpec, outcome: AuthorizationOutcome): Handled<SubjectAccessReviewOut> => ({
     answer: encodeSubjectAccessReview(outcome.status),
     observation: authorizationObservation(spec, outcome),

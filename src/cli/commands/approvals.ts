@@ -1,4 +1,4 @@
-// `belay approvals list|show|approve|reject|edit`: what an approver runs.
+// `belay approvals list|show|approve|reject|edit|apply`: what an approver runs.
 // With --kubeconfig (or BELAY_KUBECONFIG) it works on the cluster's
 // ApprovalRequests as the kubeconfig's user — the API server authenticates
 // them and belay's webhook enforces who may decide. Without, it works on the
@@ -22,6 +22,7 @@ import type { ApprovalStore, HumanDecision } from '../../approvals/store.js';
 import type { JsonObject, PatchOperation } from '../../contract/index.js';
 import { asBelayError, BelayError } from '../../errors.js';
 import type { UserInfo } from '../../identity/agents.js';
+import { applyApproved } from '../../outcomes/apply.js';
 import { diff } from '../../patch/apply.js';
 import { formatDuration } from '../../util/duration.js';
 import { EXIT, usageExitsTwo } from './shared.js';
@@ -134,6 +135,22 @@ export function approvalsCommand(): Command {
         }),
       ),
   );
+  command.addCommand(
+    usageExitsTwo(new Command('apply'))
+      .description(
+        'apply an Approved request yourself, with your own credentials (a cluster only): e.g. the rollback belay proposed after a change failed, when the agent cannot. Updates replace the object whole; belay then watches the outcome',
+      )
+      .argument('<ref>', 'namespace/name')
+      .action(
+        run(async (ref: string, opts: StoreOptions) => {
+          const kc = kubeConfigOf(opts);
+          const store = await openStore(opts);
+          const r = await find(store, ref, opts.namespace);
+          const done = await applyApproved(kc, r, new Date());
+          print(`${done} as your kubeconfig user; belay records the outcome on ${refOf(r)} once it sees the change (belay approvals show ${refOf(r)})\n`);
+        }),
+      ),
+  );
   return usageExitsTwo(command);
 }
 
@@ -180,19 +197,26 @@ async function openStore(opts: StoreOptions): Promise<ApprovalStore> {
         'bad_request',
         '--as and --as-group are for the local store; in a cluster you decide as your kubeconfig user (choose it with --context)',
       );
-    const kc = new k8s.KubeConfig();
-    try {
-      kc.loadFromFile(opts.kubeconfig);
-    } catch (err) {
-      throw new BelayError('bad_request', `cannot read kubeconfig ${opts.kubeconfig}: ${asBelayError(err).message}`);
-    }
-    if (opts.context) {
-      if (!kc.getContextObject(opts.context)) throw new BelayError('bad_request', `kubeconfig ${opts.kubeconfig} has no context ${opts.context}`);
-      kc.setCurrentContext(opts.context);
-    }
-    return new KubeApprovalStore(kc);
+    return new KubeApprovalStore(kubeConfigOf(opts));
   }
   return LocalApprovalStore.open(opts.stateDir);
+}
+
+/** The kubeconfig the options name, at the --context they choose. */
+function kubeConfigOf(opts: StoreOptions): k8s.KubeConfig {
+  const file = opts.kubeconfig;
+  if (!file) throw new BelayError('bad_request', 'this needs a cluster: give --kubeconfig (or BELAY_KUBECONFIG)');
+  const kc = new k8s.KubeConfig();
+  try {
+    kc.loadFromFile(file);
+  } catch (err) {
+    throw new BelayError('bad_request', `cannot read kubeconfig ${file}: ${asBelayError(err).message}`);
+  }
+  if (opts.context) {
+    if (!kc.getContextObject(opts.context)) throw new BelayError('bad_request', `kubeconfig ${file} has no context ${opts.context}`);
+    kc.setCurrentContext(opts.context);
+  }
+  return kc;
 }
 
 function localUser(opts: StoreOptions): UserInfo {
@@ -332,7 +356,7 @@ function age(r: ApprovalRequest, now: Date): string {
 }
 
 function table(items: readonly ApprovalRequest[], wide: boolean, now: Date): string {
-  const head = ['NAMESPACE', 'NAME', 'PHASE', 'REQUESTER', 'ACTION', 'TARGET', 'AGE', 'EXPIRES IN', ...(wide ? ['RULE', 'DECIDED BY'] : [])];
+  const head = ['NAMESPACE', 'NAME', 'PHASE', 'REQUESTER', 'ACTION', 'TARGET', 'AGE', 'EXPIRES IN', ...(wide ? ['RULE', 'DECIDED BY', 'OUTCOME'] : [])];
   const rows = items.map((r) => [
     r.metadata.namespace,
     r.metadata.name,
@@ -342,7 +366,13 @@ function table(items: readonly ApprovalRequest[], wide: boolean, now: Date): str
     target(r),
     age(r, now),
     timeLeft(r, now),
-    ...(wide ? [r.spec.reasons[0]?.rule ?? '-', r.status?.decidedBy ?? '-'] : []),
+    ...(wide
+      ? [
+          r.spec.reasons[0]?.rule ?? '-',
+          r.status?.decidedBy ?? '-',
+          r.status?.outcome ? `${r.status.outcome.result}${r.status.outcome.reason ? ` (${r.status.outcome.reason})` : ''}` : '-',
+        ]
+      : []),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => `${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('   ')}\n`;
@@ -411,6 +441,14 @@ function describe(r: ApprovalRequest, now: Date): string {
     );
   }
   if (s?.consumption) field('Used by', `request ${s.consumption.requestUid} at ${s.consumption.at} (${s.consumption.objectDigest})`);
+  if (r.spec.remedy) field('Remedy of', `${r.spec.remedy.for} (${r.spec.remedy.kind}; it failed: ${r.spec.remedy.reason})`);
+  const outcome = s?.outcome;
+  if (outcome) {
+    field('Outcome', `${outcome.result}${outcome.reason ? ` (${outcome.reason})` : ''}${outcome.message ? `: ${outcome.message}` : ''}`);
+    for (const e of outcome.evidence ?? []) lines.push(`  - ${e}`);
+    if (outcome.remedy) field('Remedy', `${outcome.remedy.note}${outcome.remedy.approval ? ` [${outcome.remedy.approval}]` : ''}`);
+  }
+  if (phase === 'Approved' && r.spec.remedy) lines.push('', `Apply it yourself: belay approvals apply ${refOf(r)}   (or the agent applies it)`);
   if (phase === 'Pending') {
     lines.push('', `Decide: belay approvals approve ${refOf(r)}   |   belay approvals reject ${refOf(r)} -m <why>   |   belay approvals edit ${refOf(r)}`);
   }
