@@ -82,38 +82,48 @@ function generationSeen(object: Obj): { seen: boolean; message: string } {
   return { seen: observed >= generation, message: `the controller has not yet seen generation ${generation} (observed ${observed < 0 ? 'none' : observed})` };
 }
 
+/**
+ * A rollout, the same way for every workload: the controller must have seen
+ * the generation, the new revision's pods must not be failing, and `progress`
+ * says whether every replica is there (and the counts, for people).
+ */
+function rollout(object: Obj, fresh: Obj[], restartLimit: number, progress: () => { done: boolean; counts: string }): Health {
+  const seen = generationSeen(object);
+  if (!seen.seen) return { state: 'progressing', message: seen.message, evidence: [seen.message], notReady: [] };
+  const trouble = podTrouble(fresh, restartLimit);
+  if (trouble) return trouble;
+  const { done, counts } = progress();
+  if (done) return { state: 'healthy', message: `rollout complete: ${counts}`, evidence: [`rollout complete: ${counts}`], notReady: [] };
+  return {
+    state: 'progressing',
+    message: `rollout in progress: ${counts}`,
+    evidence: [`rollout in progress: ${counts}`, ...podEvidence(fresh)],
+    notReady: notReady(fresh),
+  };
+}
+
 function judgeDeployment({ object, replicaSets = [], pods = [] }: Observed, restartLimit: number): Health {
-  const spec = o(object.spec);
   const status = o(object.status);
-  const replicas = num(spec.replicas, 1);
+  const replicas = num(o(object.spec).replicas, 1);
+  const fresh = newPods(object, replicaSets, pods);
   const progressing = arr(status.conditions).find((c) => c.type === 'Progressing');
   if (progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded') {
     return failed(
       'ProgressDeadlineExceeded',
       str(progressing.message) || 'the rollout did not progress within progressDeadlineSeconds',
       [],
-      podEvidence(newPods(object, replicaSets, pods)),
+      podEvidence(fresh),
     );
   }
-  const seen = generationSeen(object);
-  if (!seen.seen) return { state: 'progressing', message: seen.message, evidence: [seen.message], notReady: [] };
-  const fresh = newPods(object, replicaSets, pods);
-  const trouble = podTrouble(fresh, restartLimit);
-  if (trouble) return trouble;
-  const updated = num(status.updatedReplicas);
-  const available = num(status.availableReplicas);
-  const total = num(status.replicas);
-  const unavailable = num(status.unavailableReplicas);
-  const counts = `${updated} of ${replicas} replicas updated, ${available} available, ${total} in total`;
-  const done = updated === replicas && available === replicas && total === replicas && unavailable === 0;
-  return done
-    ? { state: 'healthy', message: `rollout complete: ${counts}`, evidence: [`rollout complete: ${counts}`], notReady: [] }
-    : {
-        state: 'progressing',
-        message: `rollout in progress: ${counts}`,
-        evidence: [`rollout in progress: ${counts}`, ...podEvidence(fresh)],
-        notReady: notReady(fresh),
-      };
+  return rollout(object, fresh, restartLimit, () => {
+    const updated = num(status.updatedReplicas);
+    const available = num(status.availableReplicas);
+    const total = num(status.replicas);
+    return {
+      done: updated === replicas && available === replicas && total === replicas && num(status.unavailableReplicas) === 0,
+      counts: `${updated} of ${replicas} replicas updated, ${available} available, ${total} in total`,
+    };
+  });
 }
 
 /** The Deployment's current ReplicaSet: the one whose revision is the Deployment's. */
@@ -123,90 +133,68 @@ function newPods(deployment: Obj, replicaSets: Obj[], pods: Obj[]): Obj[] {
   const owned = replicaSets.filter((rs) => arr(o(rs.metadata).ownerReferences).some((r) => r.uid === uid));
   const current = owned.find((rs) => revision !== '' && str(o(o(rs.metadata).annotations)['deployment.kubernetes.io/revision']) === revision);
   if (!current) return [];
-  const rsUid = str(o(current.metadata).uid);
-  return pods.filter((p) => arr(o(p.metadata).ownerReferences).some((r) => r.uid === rsUid));
+  return ownedBy(pods, str(o(current.metadata).uid));
+}
+
+function ownedBy(pods: Obj[], uid: string): Obj[] {
+  return pods.filter((p) => arr(o(p.metadata).ownerReferences).some((r) => r.uid === uid));
 }
 
 function judgeStatefulSet({ object, pods = [] }: Observed, restartLimit: number): Health {
   const spec = o(object.spec);
   const status = o(object.status);
-  const seen = generationSeen(object);
-  if (!seen.seen) return { state: 'progressing', message: seen.message, evidence: [seen.message], notReady: [] };
   const revision = str(status.updateRevision);
   const fresh = pods.filter((p) => revision !== '' && o(o(p.metadata).labels)['controller-revision-hash'] === revision);
-  const trouble = podTrouble(fresh, restartLimit);
-  if (trouble) return trouble;
-  const replicas = num(spec.replicas, 1);
-  const ready = num(status.readyReplicas);
-  const updated = num(status.updatedReplicas);
-  const available = num(status.availableReplicas, ready);
-  const rolling = str(o(spec.updateStrategy).type) !== 'OnDelete';
-  const counts = `${updated} of ${replicas} replicas updated, ${ready} ready, ${available} available`;
-  const done =
-    ready === replicas &&
-    available === replicas &&
-    num(status.replicas) === replicas &&
-    (!rolling || (updated === replicas && status.currentRevision === revision));
-  return done
-    ? { state: 'healthy', message: `rollout complete: ${counts}`, evidence: [`rollout complete: ${counts}`], notReady: [] }
-    : {
-        state: 'progressing',
-        message: `rollout in progress: ${counts}`,
-        evidence: [`rollout in progress: ${counts}`, ...podEvidence(fresh)],
-        notReady: notReady(fresh),
-      };
+  return rollout(object, fresh, restartLimit, () => {
+    const replicas = num(spec.replicas, 1);
+    const ready = num(status.readyReplicas);
+    const updated = num(status.updatedReplicas);
+    const available = num(status.availableReplicas, ready);
+    const rolling = str(o(spec.updateStrategy).type) !== 'OnDelete';
+    return {
+      done:
+        ready === replicas &&
+        available === replicas &&
+        num(status.replicas) === replicas &&
+        (!rolling || (updated === replicas && status.currentRevision === revision)),
+      counts: `${updated} of ${replicas} replicas updated, ${ready} ready, ${available} available`,
+    };
+  });
 }
 
 function judgeDaemonSet({ object, pods = [] }: Observed, restartLimit: number): Health {
   const status = o(object.status);
-  const seen = generationSeen(object);
-  if (!seen.seen) return { state: 'progressing', message: seen.message, evidence: [seen.message], notReady: [] };
   const generation = String(num(o(object.metadata).generation));
-  const uid = str(o(object.metadata).uid);
-  const fresh = pods.filter(
-    (p) => arr(o(p.metadata).ownerReferences).some((r) => r.uid === uid) && o(o(p.metadata).labels)['pod-template-generation'] === generation,
-  );
-  const trouble = podTrouble(fresh, restartLimit);
-  if (trouble) return trouble;
-  const desired = num(status.desiredNumberScheduled);
-  const updated = num(status.updatedNumberScheduled);
-  const available = num(status.numberAvailable);
-  const ready = num(status.numberReady);
-  const counts = `${updated} of ${desired} nodes updated, ${ready} ready, ${available} available`;
-  const done = updated === desired && available === desired && ready === desired && num(status.numberUnavailable) === 0;
-  return done
-    ? { state: 'healthy', message: `rollout complete: ${counts}`, evidence: [`rollout complete: ${counts}`], notReady: [] }
-    : {
-        state: 'progressing',
-        message: `rollout in progress: ${counts}`,
-        evidence: [`rollout in progress: ${counts}`, ...podEvidence(fresh)],
-        notReady: notReady(fresh),
-      };
+  const fresh = ownedBy(pods, str(o(object.metadata).uid)).filter((p) => o(o(p.metadata).labels)['pod-template-generation'] === generation);
+  return rollout(object, fresh, restartLimit, () => {
+    const desired = num(status.desiredNumberScheduled);
+    const updated = num(status.updatedNumberScheduled);
+    const available = num(status.numberAvailable);
+    const ready = num(status.numberReady);
+    return {
+      done: updated === desired && available === desired && ready === desired && num(status.numberUnavailable) === 0,
+      counts: `${updated} of ${desired} nodes updated, ${ready} ready, ${available} available`,
+    };
+  });
 }
 
 function judgeReplicaSet({ object, pods = [] }: Observed, restartLimit: number): Health {
   const status = o(object.status);
-  const seen = generationSeen(object);
-  if (!seen.seen) return { state: 'progressing', message: seen.message, evidence: [seen.message], notReady: [] };
-  const uid = str(o(object.metadata).uid);
-  const owned = pods.filter((p) => arr(o(p.metadata).ownerReferences).some((r) => r.uid === uid));
-  const trouble = podTrouble(owned, restartLimit);
-  if (trouble) return trouble;
-  const replicas = num(o(object.spec).replicas, 1);
-  const ready = num(status.readyReplicas);
-  const available = num(status.availableReplicas);
-  const counts = `${ready} of ${replicas} replicas ready, ${available} available`;
-  const done = ready === replicas && available === replicas && num(status.replicas) === replicas;
-  return done
-    ? { state: 'healthy', message: counts, evidence: [counts], notReady: [] }
-    : { state: 'progressing', message: counts, evidence: [counts, ...podEvidence(owned)], notReady: notReady(owned) };
+  return rollout(object, ownedBy(pods, str(o(object.metadata).uid)), restartLimit, () => {
+    const replicas = num(o(object.spec).replicas, 1);
+    const ready = num(status.readyReplicas);
+    const available = num(status.availableReplicas);
+    return {
+      done: ready === replicas && available === replicas && num(status.replicas) === replicas,
+      counts: `${ready} of ${replicas} replicas ready, ${available} available`,
+    };
+  });
 }
 
 function judgeJob({ object, pods = [] }: Observed, restartLimit: number): Health {
   const status = o(object.status);
   const conditions = arr(status.conditions);
-  const uid = str(o(object.metadata).uid);
-  const owned = pods.filter((p) => arr(o(p.metadata).ownerReferences).some((r) => r.uid === uid));
+  const owned = ownedBy(pods, str(o(object.metadata).uid));
   const failedCondition = conditions.find((c) => (c.type === 'Failed' || c.type === 'FailureTarget') && c.status === 'True');
   if (failedCondition) {
     return failed(str(failedCondition.reason) || 'JobFailed', str(failedCondition.message) || 'the Job failed', [], podEvidence(owned));

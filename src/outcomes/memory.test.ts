@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { JsonObject } from '../contract/index.js';
 import { namesOnly } from '../namespaces/directory.js';
 import { silentLogger } from '../observe/log.js';
+import { agentInput, watchedDecision } from '../testkit/outcomes.js';
 import { deployment } from '../testkit/workloads.js';
 import { OutcomeController } from './controller.js';
 import { outcomeRecord } from './record.js';
@@ -26,39 +27,11 @@ function record(i: number): OutcomeRecord {
   (before.metadata as JsonObject).annotations = { note: 'x'.repeat(2_000) };
   const after = structuredClone(before);
   (after.spec as JsonObject).replicas = 3;
-  const r = outcomeRecord(
-    {
-      uid: `uid-${i}`,
-      stage: 'validate',
-      input: {
-        face: 'admission',
-        actor: { username: 'system:serviceaccount:agents:bot', groups: [], extra: {}, agent: true, serviceAccount: null },
-        action: { operation: 'UPDATE', verb: 'update', subresource: '', dryRun: false },
-        resource: { group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments', namespace: 'team-a', name: `web-${i}` },
-        object: after,
-        oldObject: before,
-        options: null,
-        dryRun: false,
-        namespace: null,
-        context: { workflow: 'scale-web' },
-        tool: null,
-        content: null,
-      },
-      decision: {
-        decision: 'allow',
-        reasons: [],
-        fixes: [],
-        redact: [],
-        warnings: [],
-        approval: null,
-        mode: 'approve',
-        wouldBe: null,
-        watch: { window: '5m', settle: '30s', notReadyAfter: '2m', restartLimit: 3, triggers: ['workload'], trust: null },
-      },
-      revision: 'r',
-    },
-    { namespace: 'belay', now: new Date() },
-  )!;
+  const input = agentInput(after, before, {
+    actor: { username: 'system:serviceaccount:agents:bot', groups: [], extra: {}, agent: true, serviceAccount: null },
+    resource: { group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments', namespace: 'team-a', name: `web-${i}` },
+  });
+  const r = outcomeRecord({ uid: `uid-${i}`, stage: 'validate', input, decision: watchedDecision(), revision: 'r' }, { namespace: 'belay', now: new Date() })!;
   return { ...r, metadata: { ...r.metadata, name: `outcome-${i}` } };
 }
 

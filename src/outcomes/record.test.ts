@@ -2,52 +2,12 @@
 // for a remedy (and what never is), and one name for both reviews of a request.
 
 import { describe, expect, it } from 'vitest';
-import type { Decision, JsonObject, PatchOperation, PolicyInput, WatchRequest } from '../contract/index.js';
+import type { JsonObject, PatchOperation } from '../contract/index.js';
+import { watchedDecision as decision, agentInput as input, WATCH as watch } from '../testkit/outcomes.js';
 import { deployment } from '../testkit/workloads.js';
 import { outcomeRecord, specDigest } from './record.js';
 import type { AdmittedChange } from './seam.js';
 
-const watch: WatchRequest = {
-  window: '5m',
-  settle: '30s',
-  notReadyAfter: '2m',
-  restartLimit: 3,
-  triggers: ['workload'],
-  trust: { mode: 'approve', scope: 'global', subject: '' },
-};
-const decision = (over: Partial<Decision> = {}): Decision => ({
-  decision: 'allow',
-  reasons: [],
-  fixes: [],
-  redact: [],
-  warnings: [],
-  approval: null,
-  mode: 'approve',
-  wouldBe: null,
-  watch,
-  ...over,
-});
-const input = (object: JsonObject | null, oldObject: JsonObject | null, over: Partial<PolicyInput> = {}): PolicyInput => ({
-  face: 'admission',
-  actor: {
-    username: 'system:serviceaccount:agents:bot',
-    groups: ['system:serviceaccounts'],
-    extra: {},
-    agent: true,
-    serviceAccount: { namespace: 'agents', name: 'bot' },
-  },
-  action: { operation: oldObject ? (object ? 'UPDATE' : 'DELETE') : 'CREATE', verb: 'update', subresource: '', dryRun: false },
-  resource: { group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments', namespace: 'team-a', name: 'web' },
-  object,
-  oldObject,
-  options: null,
-  dryRun: false,
-  namespace: { name: 'team-a' },
-  context: { workflow: 'scale-web' },
-  tool: null,
-  content: null,
-  ...over,
-});
 const stored = (replicas: number, rv = '41') => {
   const d = deployment({ replicas });
   (d.metadata as JsonObject).resourceVersion = rv;

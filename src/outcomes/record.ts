@@ -6,6 +6,7 @@
 // is not kept at all: a rollback belay cannot restore exactly is not proposed.
 
 import { sha256Hex, stripVolatile } from '../approvals/fingerprint.js';
+import { context as boundedContext } from '../approvals/record.js';
 import { rfc3339 } from '../approvals/resource.js';
 import type { JsonObject, PatchOperation, PolicyInput, WatchRequest } from '../contract/index.js';
 import { applyPatch } from '../patch/apply.js';
@@ -66,7 +67,7 @@ export function outcomeRecord(change: AdmittedChange, options: RecordOptions): O
     operation,
     target,
     requester: { user: cut(input.actor.username, 512), groups: input.actor.groups.slice(0, 64).map((g) => cut(g, 512)) },
-    context: contextOf(input),
+    context: boundedContext(input.context),
     ...(change.approvalId ? { approval: change.approvalId } : {}),
     triggers,
     ...(fixed ? { fixes: { rules: decision.reasons.map((r) => cut(r.rule, 256)).slice(0, 64), patch: (change.patch ?? []).slice(0, 256) } } : {}),
@@ -234,18 +235,6 @@ function keep(object: JsonObject | null, redact: readonly string[], maxBytes: nu
     return { object: null, note: `the object is larger than ${Math.round(maxBytes / 1024)} KiB, so belay keeps no copy to roll back to` };
   }
   return { object: safe };
-}
-
-function contextOf(input: PolicyInput): ChangeRecord['context'] {
-  const c = input.context;
-  const out: ChangeRecord['context'] = {};
-  if (c.workflow) out.workflow = cut(c.workflow, 253);
-  if (typeof c.confidence === 'number' && c.confidence >= 0 && c.confidence <= 1) out.confidence = c.confidence;
-  if (c.rationale) out.rationale = cut(c.rationale, 1024);
-  if (c.remediationTarget) out.remediationTarget = cut(c.remediationTarget, 512);
-  if (c.cluster) out.cluster = cut(c.cluster, 253);
-  if (c.source) out.source = c.source;
-  return out;
 }
 
 /** The policy's durations in milliseconds; one written wrong gets the default rather than no watch. */

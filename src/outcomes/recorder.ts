@@ -25,7 +25,7 @@ export interface RecorderOptions {
   maxInFlight?: number;
 }
 
-export const DEFAULT_MAX_IN_FLIGHT = 256;
+export const DEFAULT_MAX_IN_FLIGHT = 64;
 /** Two records with one name made this close together are the two reviews of one request. */
 const SAME_REQUEST_MS = 2 * 60_000;
 const MAX_ATTEMPTS = 5;

@@ -7,8 +7,8 @@
 // source (the object before the change, redacted) is kept. The same shape is
 // mirrored, small, into an ApprovalRequest's status.outcome.
 
-import type { ApprovalOutcome, RemedyOf, RemedyRef } from '../approvals/resource.js';
-import type { AgentContext, JsonObject, PatchOperation, TrustMode, WatchTrigger } from '../contract/index.js';
+import type { ApprovalMetadata, ApprovalOutcome, RemedyOf, RemedyRef } from '../approvals/resource.js';
+import type { AgentContext, JsonObject, PatchOperation, ResourceRef, TrustMode, WatchTrigger } from '../contract/index.js';
 
 export type { ApprovalOutcome, RemedyOf, RemedyRef };
 
@@ -40,13 +40,7 @@ export function isFinal(result: string | undefined): result is FinalResult {
 }
 
 /** What was changed: the parent object (a scale request names its Deployment, StatefulSet…). */
-export interface TargetRef {
-  group: string;
-  version: string;
-  kind: string;
-  resource: string;
-  namespace: string;
-  name: string;
+export interface TargetRef extends ResourceRef {
   /** '' or 'scale'. */
   subresource: string;
 }
@@ -121,15 +115,8 @@ export interface OutcomeStatus {
   remedy?: RemedyRef;
 }
 
-export interface OutcomeMetadata {
-  name: string;
-  namespace: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  uid?: string;
-  resourceVersion?: string;
-  creationTimestamp?: string;
-}
+/** The same metadata an ApprovalRequest carries. */
+export type OutcomeMetadata = ApprovalMetadata;
 
 export interface OutcomeRecord {
   apiVersion: typeof OUTCOME_API_VERSION;

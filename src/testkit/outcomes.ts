@@ -12,7 +12,7 @@ import { KubeApprovalStore } from '../approvals/kube-store.js';
 import { ApprovalLifecycle } from '../approvals/lifecycle.js';
 import { type ActivePolicy, PolicyStore } from '../bundle/active.js';
 import { parseBundle } from '../bundle/bundle.js';
-import type { JsonObject } from '../contract/index.js';
+import type { Decision, JsonObject, PolicyInput, WatchRequest } from '../contract/index.js';
 import { type AdmissionOutcome, decideAdmission } from '../decide/admission.js';
 import type { AdmissionRequest } from '../input/admission.js';
 import { namesOnly } from '../namespaces/directory.js';
@@ -211,3 +211,48 @@ export async function outcomesHarness(
     },
   };
 }
+
+/** A watch request as the default policy writes it. */
+export const WATCH: WatchRequest = {
+  window: '5m',
+  settle: '30s',
+  notReadyAfter: '2m',
+  restartLimit: 3,
+  triggers: ['workload'],
+  trust: { mode: 'approve', scope: 'global', subject: '' },
+};
+/** An allow that asks for a watch. */
+export const watchedDecision = (over: Partial<Decision> = {}): Decision => ({
+  decision: 'allow',
+  reasons: [],
+  fixes: [],
+  redact: [],
+  warnings: [],
+  approval: null,
+  mode: 'approve',
+  wouldBe: null,
+  watch: WATCH,
+  ...over,
+});
+/** An agent's admission of `object` over `oldObject` (CREATE without one, DELETE without `object`), Deployment team-a/web. */
+export const agentInput = (object: JsonObject | null, oldObject: JsonObject | null, over: Partial<PolicyInput> = {}): PolicyInput => ({
+  face: 'admission',
+  actor: {
+    username: 'system:serviceaccount:agents:bot',
+    groups: ['system:serviceaccounts'],
+    extra: {},
+    agent: true,
+    serviceAccount: { namespace: 'agents', name: 'bot' },
+  },
+  action: { operation: oldObject ? (object ? 'UPDATE' : 'DELETE') : 'CREATE', verb: 'update', subresource: '', dryRun: false },
+  resource: { group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments', namespace: 'team-a', name: 'web' },
+  object,
+  oldObject,
+  options: null,
+  dryRun: false,
+  namespace: { name: 'team-a' },
+  context: { workflow: 'scale-web' },
+  tool: null,
+  content: null,
+  ...over,
+});

@@ -79,14 +79,23 @@ export async function readDecisionLog(file: string, since?: Date): Promise<Decis
   try {
     for await (const line of lines) {
       if (line.trim() === '') continue;
-      const outcome = outcomeLine(line);
+      let r: LogLine;
+      try {
+        r = JSON.parse(line) as LogLine;
+      } catch {
+        skipped++;
+        continue;
+      }
+      // The approval history is read from the approvals themselves; their lines here are not decisions.
+      if (r?.kind === 'approval') continue;
+      const outcome = outcomeLine(r);
       if (outcome) {
         if (since && Date.parse(outcome.time) < since.getTime()) continue;
         if ('breaker' in outcome) breakers.push(outcome.breaker);
         else outcomes.push(outcome.outcome);
         continue;
       }
-      const evidence = decisionEvidence(line);
+      const evidence = decisionEvidence(r);
       if (!evidence) skipped++;
       else if (!since || Date.parse(evidence.time) >= since.getTime()) decisions.push(evidence);
     }
@@ -97,13 +106,7 @@ export async function readDecisionLog(file: string, since?: Date): Promise<Decis
 }
 
 /** A line of kind `outcome`: a watched change that ended, or a breaker that tripped; null for any other line. */
-function outcomeLine(line: string): ({ time: string } & ({ outcome: OutcomeEvidence } | { breaker: BreakerEvidence })) | null {
-  let r: Partial<DecisionRecord>;
-  try {
-    r = JSON.parse(line) as Partial<DecisionRecord>;
-  } catch {
-    return null;
-  }
+function outcomeLine(r: LogLine): ({ time: string } & ({ outcome: OutcomeEvidence } | { breaker: BreakerEvidence })) | null {
   if (typeof r !== 'object' || r === null || r.kind !== 'outcome' || typeof r.time !== 'string' || !r.outcome) return null;
   const o = r.outcome;
   if (o.breaker) return { time: r.time, breaker: { id: o.breaker.id, key: o.breaker.key, failures: o.breaker.failures, trippedAt: o.finishedAt ?? r.time } };
@@ -159,13 +162,7 @@ export function approvalOutcomeEvidence(r: ApprovalRequest): OutcomeEvidence | n
 /** A line as src/observe/decision-log.ts writes it (`policy`), or a raw DecisionRecord (`decision`). */
 type LogLine = Partial<DecisionRecord> & { policy?: DecisionRecord['decision'] };
 
-function decisionEvidence(line: string): DecisionEvidence | null {
-  let r: LogLine;
-  try {
-    r = JSON.parse(line) as LogLine;
-  } catch {
-    return null;
-  }
+function decisionEvidence(r: LogLine): DecisionEvidence | null {
   if (typeof r !== 'object' || r === null || typeof r.time !== 'string' || typeof r.verdict !== 'string' || typeof r.actor?.username !== 'string') return null;
   if (r.kind === 'outcome') return null;
   const input = r.input as { context?: { workflow?: unknown }; actor?: { extra?: Record<string, string[]> } } | null | undefined;

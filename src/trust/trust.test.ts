@@ -289,6 +289,14 @@ describe('readDecisionLog: outcomes', () => {
     });
     log.record({
       ...base,
+      time: '2026-12-01T00:00:30Z',
+      kind: 'approval',
+      id: 'team-a/belay-1#approved',
+      verdict: 'approved',
+      actor: { username: 'alice', groups: [], agent: false },
+    });
+    log.record({
+      ...base,
       time: '2026-12-01T00:01:00Z',
       kind: 'outcome',
       id: 'workflow:auto-wf@2026-12-01T00:01:00Z',
@@ -306,6 +314,8 @@ describe('readDecisionLog: outcomes', () => {
     });
     await log.close();
     const read = await readDecisionLog(file);
+    // Approval lines are neither decisions nor unreadable: the approval history comes from the approvals.
+    expect(read.skipped).toBe(0);
     expect(read.decisions).toEqual([]);
     expect(read.outcomes).toEqual([
       {

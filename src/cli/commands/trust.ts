@@ -38,6 +38,7 @@ interface ReportOptions {
   decisionLog: string[];
   stateDir: string;
   kubeconfig?: string;
+  context?: string;
   approvalsNamespace?: string;
   data?: string;
   bundle?: string;
@@ -58,7 +59,8 @@ export function trustCommand(): Command {
     )
     .option('--decision-log <file...>', `decision log(s), JSON lines (default ${DEFAULT_DECISION_LOG} when present)`, [])
     .option('--state-dir <dir>', 'local approval store of a gateway run without a cluster', '.belay/state')
-    .option('--kubeconfig <file>', 'read the approval history from this cluster instead of the local store', process.env.BELAY_KUBECONFIG)
+    .option('--kubeconfig <file>', 'read the approval history and outcomes from this cluster instead of the local store', process.env.BELAY_KUBECONFIG)
+    .option('--context <name>', 'kubeconfig context (default: its current context)')
     .option('--approvals-namespace <ns>', 'only approvals in this namespace (cluster; default all)')
     .option('--data <file>', 'the trust settings: a data.json (default policies/data.json when present)')
     .option('--bundle <file>', 'the trust settings: a compiled bundle')
@@ -126,12 +128,19 @@ export function trustCommand(): Command {
   return usageExitsTwo(trust);
 }
 
-async function approvalHistory(opts: ReportOptions, notes: string[]): Promise<ApprovalRequest[]> {
-  if (opts.kubeconfig) {
-    const kc = new k8s.KubeConfig();
-    kc.loadFromFile(opts.kubeconfig);
-    return new KubeApprovalStore(kc).list(opts.approvalsNamespace);
+/** The cluster the options name, at their --context. */
+function kubeConfigOf(file: string, context: string | undefined): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(file);
+  if (context) {
+    if (!kc.getContextObject(context)) throw new BelayError('bad_request', `kubeconfig ${file} has no context ${context}`);
+    kc.setCurrentContext(context);
   }
+  return kc;
+}
+
+async function approvalHistory(opts: ReportOptions, notes: string[]): Promise<ApprovalRequest[]> {
+  if (opts.kubeconfig) return new KubeApprovalStore(kubeConfigOf(opts.kubeconfig, opts.context)).list(opts.approvalsNamespace);
   if (!existsSync(opts.stateDir)) {
     notes.push(`no approval store at ${opts.stateDir} (--state-dir, or --kubeconfig for a cluster): the report has decisions only`);
     return [];
@@ -146,8 +155,7 @@ async function clusterOutcomes(
   notes: string[],
 ): Promise<{ outcomes: OutcomeEvidence[]; breakers: BreakerEvidence[] }> {
   if (!opts.kubeconfig) return { outcomes: [], breakers: [] };
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(opts.kubeconfig);
+  const kc = kubeConfigOf(opts.kubeconfig, opts.context);
   const outcomes: OutcomeEvidence[] = [];
   const store = new KubeOutcomeStore(kc);
   try {
