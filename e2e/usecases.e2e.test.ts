@@ -3,76 +3,36 @@
 //   1. destructive tool call        agent API (tool call), approver denies
 //   2. protecting Secrets           agent API (tool call + tool result): [Approve] / [Edit] redaction
 //   3. controlling MCP tools        agent API (tool call), approver edits to a RoleBinding
-//   4. post-processing code         admission (mutating): compliant fix shown, then applied
+//   4. post-processing code         admission (mutating): compliant fix shown, then applied; the
+//                                   fixed Deployment really rolls out and belay records it Succeeded
 //   5. validating prompts           agent API (prompt)
-//   6. retry after validation fails admission: a low-confidence fix deferred, approved, retried
+//   6. retry after validation fails admission: a Deployment that really crash-loops (belay records it
+//                                   Failed), a low-confidence fix deferred, approved, retried, and the
+//                                   rollout recovers (Succeeded on the ApprovalRequest)
 // The agent authenticates to the agent API with a real service-account token
 // (TokenReview), and approvers decide with `belay approvals` as themselves.
 
-import { readFileSync } from 'node:fs';
-import https from 'node:https';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { gatewayUrl, ns, paths, runId } from './harness/env.js';
+import { agentApi, belayApprovals, type Reply } from './harness/agent-api.js';
+import { ns, runId } from './harness/env.js';
 import { expectDeferred, expectOk } from './harness/expect.js';
 import { Gateway } from './harness/gateway.js';
 import { admin, getObject, kubectl, transcriptSection } from './harness/kubectl.js';
 import { installManifests } from './harness/manifests.js';
 import { deployment } from './harness/objects.js';
-import { run } from './harness/proc.js';
+import { run, waitFor } from './harness/proc.js';
 import { e2eImages } from './harness/registry.js';
+import { images, rolloutStatus, waitForPods } from './harness/workloads.js';
 
 const gateway = new Gateway();
 let token = '';
 
-interface Reply {
-  status: number;
-  body: any;
-}
-
 function api(method: 'GET' | 'POST', pathname: string, body?: unknown, bearer: string = token): Promise<Reply> {
-  const data = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      new URL(pathname, gatewayUrl),
-      {
-        method,
-        ca: readFileSync(path.join(paths.tls, 'ca.crt')),
-        headers: { authorization: `Bearer ${bearer}`, ...(data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {}) },
-        timeout: 60_000,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          let parsed: unknown = text;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            // not JSON
-          }
-          resolve({ status: res.statusCode ?? 0, body: parsed });
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end(data);
-  });
+  return agentApi(method, pathname, bearer, body);
 }
 
-/** `belay approvals …` as one of the cluster's identities. */
-async function belay(context: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return run(process.execPath, [paths.gatewayMain, 'approvals', ...args, '--kubeconfig', paths.kubeconfig, '--context', context], { cwd: paths.root });
-}
-
-async function belayOk(context: string, args: string[]): Promise<string> {
-  const r = await belay(context, args);
-  if (r.code !== 0) throw new Error(`belay approvals ${args.join(' ')} as ${context} exited ${r.code}\n${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
+const belayOk = belayApprovals;
 
 beforeAll(async () => {
   await gateway.start();
@@ -232,12 +192,41 @@ describe('use case 3: controlling MCP tools (privilege escalation)', () => {
   });
 });
 
+interface Finished {
+  spec: { change: { triggers: string[] } };
+  status: { result: string; reason: string };
+}
+
+/** Waits for belay's final outcome of the newest watched change to `name` (its Outcome record). */
+async function outcomeRecordOf(name: string, namespace: string, timeoutMs = 240_000): Promise<Finished> {
+  return waitFor<Finished>(
+    `the outcome of ${name}`,
+    async () => {
+      const list = JSON.parse(await admin(['get', 'outcomes.belay.dev', '-n', namespace, '-o', 'json'], undefined, { quiet: true })) as {
+        items: {
+          metadata: { creationTimestamp: string };
+          spec: { change: { target: { name: string }; triggers: string[] } };
+          status?: { result?: string; reason?: string };
+        }[];
+      };
+      const mine = list.items
+        .filter((r) => r.spec.change.target.name === name)
+        .sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp));
+      const last = mine.at(-1);
+      return last?.status?.result && last.status.result !== 'Watching' ? (last as unknown as Finished) : undefined;
+    },
+    timeoutMs,
+    1_000,
+  );
+}
+
 describe('use case 4: post-processing generated code', () => {
   const name = `node-app-${runId}`;
-  // The team's own image, whose Dockerfile ends with a numeric USER: so runAsNonRoot is a safe fix.
+  // The team's own image, whose Dockerfile ends with a numeric USER: so runAsNonRoot is a safe fix, and the
+  // compliant Deployment really runs on the simulated nodes.
   const manifest = () => deployment({ name, namespace: ns.dev, image: e2eImages().nonRoot });
 
-  it('shows the compliant object before anything is stored, then applies it fixed', async () => {
+  it('shows the compliant object before anything is stored, then applies it fixed, and the fixed Deployment rolls out', async () => {
     transcriptSection('Use case 4. Agent drafts a Deployment with no securityContext → belay shows the fix (dry run), then applies it');
     const preview = await kubectl('agent', ['apply', '--dry-run=server', '-o', 'yaml', '-f', '-'], { stdin: manifest() });
     expectOk(preview, /runAsNonRoot: true/);
@@ -250,7 +239,13 @@ describe('use case 4: post-processing generated code', () => {
     }>(['deployment', name], ns.dev);
     const spec = stored!.spec.template.spec;
     expect(spec.securityContext?.runAsNonRoot === true || spec.containers.every((c) => c.securityContext?.runAsNonRoot === true)).toBe(true);
-  });
+
+    // The fixed Deployment runs: pods Ready, and belay records what became of its fix.
+    expectOk(await rolloutStatus(`deployment/${name}`, ns.dev, 120));
+    const outcome = await outcomeRecordOf(name, ns.dev);
+    expect(outcome.status).toMatchObject({ result: 'Succeeded', reason: 'RolloutComplete' });
+    expect(outcome.spec.change.triggers).toContain('fix');
+  }, 360_000);
 });
 
 describe('use case 5: validating outgoing prompts', () => {
@@ -274,7 +269,9 @@ describe('use case 5: validating outgoing prompts', () => {
 
 describe('use case 6: retry after validation fails', () => {
   const name = `nginx-${runId}`;
-  const nginx = (mountPath: string, annotations: Record<string, string> = {}) =>
+  // kwok decides a container's fate by its image (e2e/README.md): nginx failing on a config mounted
+  // at the wrong path is staged with the crash-looping image; the fix corrects both.
+  const nginx = (mountPath: string, annotations: Record<string, string> = {}, image = 'nginxinc/nginx-unprivileged:1.27') =>
     stringify({
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -289,7 +286,7 @@ describe('use case 6: retry after validation fails', () => {
             containers: [
               {
                 name: 'nginx',
-                image: 'nginxinc/nginx-unprivileged:1.27',
+                image,
                 securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
                 resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } },
                 volumeMounts: [{ name: 'conf', mountPath }],
@@ -307,9 +304,21 @@ describe('use case 6: retry after validation fails', () => {
     'belay.dev/remediation-target': `Deployment/${name}`,
   });
 
-  it('the proposed fix waits for a human, who approves it; the retry goes through', async () => {
-    transcriptSection('Use case 6. Agent deploys nginx (typo in mountPath), proposes a fix with low confidence → deferred; alice approves; retry applied');
-    expectOk(await kubectl('agent', ['apply', '-f', '-'], { stdin: nginx('/etc/nginx/conf.dd') }));
+  it('the crash is seen, the proposed fix waits for a human, who approves it; the retry goes through and the rollout recovers', async () => {
+    transcriptSection(
+      'Use case 6. Agent deploys nginx (typo in mountPath) → it crash-loops (belay: Failed); the agent proposes a fix with low confidence → deferred; alice approves; retry applied; the rollout recovers (Succeeded)',
+    );
+    expectOk(await kubectl('agent', ['apply', '-f', '-'], { stdin: nginx('/etc/nginx/conf.dd', {}, images.crashLoop) }));
+    // The validation loop: the pods really crash, and belay's watch of the agent's change says so.
+    await waitForPods(
+      ns.dev,
+      `app=${name}`,
+      'a pod in CrashLoopBackOff',
+      (p) => p.some((x) => x.containers.some((c) => c.reason === 'CrashLoopBackOff')),
+      60_000,
+    );
+    const crashed = await outcomeRecordOf(name, ns.dev);
+    expect(crashed.status).toMatchObject({ result: 'Failed', reason: 'CrashLoopBackOff' });
 
     const proposed = await kubectl('agent', ['apply', '-f', '-'], { stdin: fix });
     expectDeferred(proposed);
@@ -325,5 +334,20 @@ describe('use case 6: retry after validation fails', () => {
     expectOk(retried);
     const stored = await getObject<{ spec: { template: { spec: { containers: { volumeMounts: { mountPath: string }[] }[] } } } }>(['deployment', name], ns.dev);
     expect(stored!.spec.template.spec.containers[0]!.volumeMounts[0]!.mountPath).toBe('/etc/nginx/conf.d');
-  });
+
+    // The rollout recovers, and the approval records it.
+    expectOk(await rolloutStatus(`deployment/${name}`, ns.dev, 120));
+    const recovered = await waitFor(
+      'the outcome on the approval',
+      async () => {
+        const [namespace, apr] = ref!.split('/') as [string, string];
+        const a = await getObject<{ status?: { outcome?: { result: string; reason?: string } } }>(['approvalrequest', apr], namespace);
+        const o = a?.status?.outcome;
+        return o && o.result !== 'Watching' ? o : undefined;
+      },
+      240_000,
+      1_000,
+    );
+    expect(recovered).toMatchObject({ result: 'Succeeded', reason: 'RolloutComplete' });
+  }, 480_000);
 });

@@ -11,6 +11,7 @@ import type { ApprovalAccess } from '../src/console/access.js';
 import type { AgentSelector } from '../src/identity/agents.js';
 import type { ImageFactsSource } from '../src/images/source.js';
 import type { NamespaceDirectory } from '../src/namespaces/directory.js';
+import type { OutcomeHooks } from '../src/outcomes/seam.js';
 import type { JsonShapeLimits } from '../src/util/json-shape.js';
 import type { WebhookClients } from './client-cert.js';
 import type { FaceInstruments } from './face.js';
@@ -56,6 +57,8 @@ export interface GatewayContext {
   readonly images?: ImageFactsSource;
   /** What /readyz reports and requires beyond an active bundle (mode, RBAC, TLS, overlay); absent: the bundle alone. */
   readonly readiness?: Readiness;
+  /** Outcome tracking (a cluster only): who records admitted changes, and what policy knows of outcomes. */
+  readonly outcomes?: OutcomeHooks;
   /** Long polls (agent API, console): the longest wait and how often to look again. */
   readonly polling?: { readonly maxWaitMs?: number; readonly intervalMs?: number };
 }

@@ -24,6 +24,7 @@ import { DecisionLog } from '../src/observe/decision-log.js';
 import { type DecisionSink, discardDecisions } from '../src/observe/decisions.js';
 import { createLogger, type Logger } from '../src/observe/log.js';
 import { Metrics } from '../src/observe/metrics.js';
+import { type Outcomes, startOutcomes } from '../src/outcomes/runtime.js';
 import { inProcessEvaluator, type PrepareEvaluator } from '../src/policy/evaluator.js';
 import { workerPoolEvaluator } from '../src/policy/pool.js';
 import { ALL_FACES, createApp } from './app.js';
@@ -166,6 +167,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         });
     if (approvals) closers.push(() => approvals.close());
     const gatewayUser = approvals?.gatewayUser ?? config.approvals.gatewayUser;
+    // Outcomes need a cluster (workloads to read) and its approval store (status.outcome, remedies).
+    const outcomes: Outcomes = startOutcomes({
+      ...(kubeConfig && approvals?.store.kind === 'cluster' ? { kubeConfig, approvals: approvals.store } : {}),
+      namespace: config.approvals.namespace,
+      policy: () => store.current(),
+      namespaces,
+      log,
+      decisions,
+      registry: metrics.registry,
+      ...(gatewayUser ? { instance: gatewayUser } : {}),
+      ...(config.approvals.retentionMs !== undefined ? { limits: { retentionMs: config.approvals.retentionMs } } : {}),
+    });
+    closers.push(() => outcomes.close());
     readiness.report('store', () =>
       approvals ? `${approvals.store.kind === 'cluster' ? 'ApprovalRequests at' : 'local files in'} ${approvals.store.location}` : 'none',
     );
@@ -200,6 +214,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ...(approvals ? { approvalStore: approvals.store } : {}),
       namespaces,
       agents,
+      outcomes,
       agentsBeforeBundle: config.agentsBeforeBundle,
       instruments: { metrics, log, decisions },
       ...(config.webhookClients.caFile ? { webhookClients: { names: config.webhookClients.names } } : {}),

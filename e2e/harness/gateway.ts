@@ -48,6 +48,12 @@ export function probe(urlPath: string): Promise<number> {
 export class Gateway {
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
+  #args: readonly string[];
+
+  /** `args`: flags after the harness's own (e.g. --decision-log <file>). */
+  constructor(options: { args?: readonly string[] } = {}) {
+    this.#args = options.args ?? [];
+  }
 
   get running(): boolean {
     return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
@@ -83,6 +89,7 @@ export class Gateway {
       '--webhook-client-name',
       'kube-apiserver-webhook-client',
       'kube-apiserver-authz-client',
+      ...this.#args,
     ];
     const child = spawn(process.execPath, args, { cwd: paths.root, stdio: ['ignore', out, out] });
     closeSync(out);

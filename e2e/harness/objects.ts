@@ -46,20 +46,27 @@ export function deployment(o: {
  * (confidence 0.5 from workflow scale-out-v1): policy defers it to a human.
  */
 export function unsureDeployment(o: { name: string; namespace: string; replicas?: number }): string {
+  return restrictedDeployment({
+    ...o,
+    annotations: {
+      'belay.dev/workflow': 'scale-out-v1',
+      'belay.dev/confidence': '0.5',
+      'belay.dev/rationale': 'latency SLO burn on the checkout path',
+      'belay.dev/remediation-target': `Deployment/${o.name}`,
+    },
+  });
+}
+
+/**
+ * A Deployment that meets the restricted Pod Security level as sent (no fix
+ * to apply), running a non-root image (kwok runs it with runAsNonRoot), or
+ * `image` — e.g. one of harness/workloads.ts `images` to stage a failure.
+ */
+export function restrictedDeployment(o: { name: string; namespace: string; replicas?: number; image?: string; annotations?: Record<string, string> }): string {
   return stringify({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: {
-      name: o.name,
-      namespace: o.namespace,
-      labels: { app: o.name },
-      annotations: {
-        'belay.dev/workflow': 'scale-out-v1',
-        'belay.dev/confidence': '0.5',
-        'belay.dev/rationale': 'latency SLO burn on the checkout path',
-        'belay.dev/remediation-target': `Deployment/${o.name}`,
-      },
-    },
+    metadata: { name: o.name, namespace: o.namespace, labels: { app: o.name }, ...(o.annotations ? { annotations: o.annotations } : {}) },
     spec: {
       replicas: o.replicas ?? 2,
       selector: { matchLabels: { app: o.name } },
@@ -70,7 +77,7 @@ export function unsureDeployment(o: { name: string; namespace: string; replicas?
           containers: [
             {
               name: 'web',
-              image: 'nginxinc/nginx-unprivileged:1.27',
+              image: o.image ?? 'nginxinc/nginx-unprivileged:1.27',
               securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
               resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } },
             },

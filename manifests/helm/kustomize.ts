@@ -23,6 +23,8 @@ function destination(template: string, kind: string): string | undefined {
   switch (template) {
     case 'crd.yaml':
       return 'crd/approvalrequests.yaml';
+    case 'crd-outcomes.yaml':
+      return 'crd/outcomes.yaml';
     case 'serviceaccount.yaml':
       return 'rbac/serviceaccount.yaml';
     case 'rbac.yaml':

@@ -8,6 +8,7 @@ import data.belay.admission.context
 import data.belay.admission.destructive
 import data.belay.admission.gatekeeper
 import data.belay.admission.interactive
+import data.belay.admission.outcomes
 import data.belay.admission.pss
 import data.belay.admission.rbac
 import data.belay.admission.secrets
@@ -15,7 +16,7 @@ import data.belay.admission.sensitive
 import data.belay.admission.tamper
 import data.belay.lib.decision as doc
 
-violations := (((((((pss.violations | rbac.violations) | destructive.violations) | interactive.violations) | context.violations) | secrets.violations) | sensitive.violations) | tamper.violations) | gatekeeper.violations
+violations := ((((((((pss.violations | rbac.violations) | destructive.violations) | interactive.violations) | context.violations) | secrets.violations) | sensitive.violations) | tamper.violations) | gatekeeper.violations) | outcomes.violations
 
 # METADATA
 # title: admission face (AdmissionReview on /validate and /mutate)

@@ -24,6 +24,21 @@ violations contains {
 }
 
 violations contains {
+	"rule": "tamper.outcome",
+	"message": concat("", [
+		"agents must not create, change or delete belay's Outcome records (", req.subject,
+		"); belay records what became of a change",
+	]),
+	"severity": "critical",
+	"action": "deny",
+} if {
+	req.agent
+	req.is_write
+	req.kind == "Outcome"
+	req.group == "belay.dev"
+}
+
+violations contains {
 	"rule": "tamper.webhook",
 	"message": concat("", [
 		"agents must not change belay's admission webhooks (", req.subject, "); ask a platform owner",

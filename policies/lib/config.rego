@@ -206,6 +206,27 @@ defaults := {
 		"namespaces": ["belay-system"],
 		"webhookNamePrefixes": ["belay"],
 	},
-	# Per-rule action override: {"<rule id>": {"action": "deny|defer|fix|warn|off"}}.
+	# Outcomes (README "Outcomes"): after belay admits an agent's change worth
+	# watching, the gateway watches the target for `window` and records
+	# Succeeded, Failed or Unknown. A rollout succeeds once it stays complete
+	# and healthy for `settle`; a new pod running but not Ready for
+	# `notReadyAfter`, or one container restarted `restartLimit` times, fails
+	# it. Agent writes to `watchKinds` are watched even without an approval,
+	# a fix or an automate pass. `breaker`: a scope graduated to automate whose
+	# automated changes fail `consecutiveFailures` times in a row is demoted to
+	# approve until a trip id is listed in `acknowledged`. `graduation`: the
+	# trust report promotes to automate only after `minSucceeded` Succeeded
+	# outcomes and none Failed within `window`.
+	"outcomes": {
+		"enabled": true,
+		"window": "5m",
+		"settle": "30s",
+		"notReadyAfter": "2m",
+		"restartLimit": 3,
+		"watchKinds": ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Pod"],
+		"breaker": {"consecutiveFailures": 3, "acknowledged": []},
+		"graduation": {"minSucceeded": 5, "window": "720h"},
+	},
+	# Per-rule action override: {"<rule id>": {"action": "deny|defer|fix|warn|watch|off"}}.
 	"rules": {},
 }

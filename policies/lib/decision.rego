@@ -2,9 +2,11 @@
 # ladder. Every face's entrypoint is `decision := decision.document(violations)`.
 #
 # A violation is {rule, message, severity, action, fixes?, redact?} with
-# action "deny" | "defer" | "fix" | "warn" | "dryrun" (recorded in reasons and
-# the decision log only: no warning, no effect on the decision; Gatekeeper
-# constraints with enforcementAction dryrun). data.belay.config.rules[<rule>]
+# action "deny" | "defer" | "fix" | "warn" | "watch" (allowed; belay watches
+# the outcome of the change once it is admitted, README "Outcomes") |
+# "dryrun" (recorded in reasons and the decision log only: no warning, no
+# effect on the decision; Gatekeeper constraints with enforcementAction
+# dryrun). data.belay.config.rules[<rule>]
 # .action overrides a rule's action ("off" drops it; "fix" only applies to
 # violations that carry fixes or redactions).
 #
@@ -12,18 +14,20 @@
 # fixes of the `fix` violations (and one warning per fix). Trust modes then
 # soften the outcome: observe (and selective for untrusted workflows/agents)
 # never blocks and applies no fixes; automate lets trusted workflows through
-# a defer; deny always denies outside observe.
+# a defer; deny always denies outside observe. `watch` says what belay
+# watches after it admits the change (null: nothing).
 package belay.lib.decision
 
 import rego.v1
 
 import data.belay.lib.config.cfg
+import data.belay.lib.request as req
 import data.belay.lib.util
 import data.belay.trust
 
-actions := {"deny", "defer", "fix", "warn", "dryrun", "off"}
+actions := {"deny", "defer", "fix", "warn", "watch", "dryrun", "off"}
 
-action_rank := {"deny": 0, "defer": 1, "fix": 2, "warn": 3, "dryrun": 4}
+action_rank := {"deny": 0, "defer": 1, "fix": 2, "warn": 3, "watch": 4, "dryrun": 5}
 
 severities := {"critical", "high", "medium", "low"}
 
@@ -85,7 +89,7 @@ ordered(vs) := [e |
 	}
 ]
 
-action_by_rank := {0: "deny", 1: "defer", 2: "fix", 3: "warn", 4: "dryrun"}
+action_by_rank := {0: "deny", 1: "defer", 2: "fix", 3: "warn", 4: "watch", 5: "dryrun"}
 
 severity_by_rank := {0: "critical", 1: "high", 2: "medium", 3: "low"}
 
@@ -128,7 +132,7 @@ application(real) := "observe" if {
 	real == "defer"
 } else := "enforce"
 
-observe_verb := {"deny": "would deny", "defer": "would defer to an approver", "fix": "would fix", "warn": "warning"}
+observe_verb := {"deny": "would deny", "defer": "would defer to an approver", "fix": "would fix", "warn": "warning", "watch": "watching the outcome"}
 
 warnings(app, ovs, _) := [line(concat("", ["belay ", trust.mode, " (", trust.subject, "): ", observe_verb[v.action], ": "]), v) |
 	some v in ovs
@@ -149,7 +153,10 @@ enforce_warnings(ovs, final) := array.concat(
 		final == "allow"
 		v.change != ""
 	],
-	[line("belay warning: ", v) | some v in ovs; v.action == "warn"],
+	array.concat(
+		[line("belay warning: ", v) | some v in ovs; v.action == "warn"],
+		[line("belay watching the outcome: ", v) | some v in ovs; v.action == "watch"],
+	),
 )
 
 final_decision(_, app) := "allow" if app in {"observe", "automate"}
@@ -168,11 +175,12 @@ document(violations) := doc if {
 		"reasons": reasons(ovs),
 		"fixes": fixes_for(vs, app, final),
 		"redact": redactions(vs),
-		"warnings": array.concat(trust.claim_warnings, warnings(app, ovs, final)),
+		"warnings": array.concat(trust.claim_warnings, array.concat(demotion_warnings, warnings(app, ovs, final))),
 		"approval": approval(vs, final),
 		"mode": trust.mode,
 		"wouldBe": would_be(real, final),
 		"claim": trust.claim,
+		"watch": watch_doc(vs, app, final),
 	}
 }
 
@@ -195,3 +203,64 @@ approval(_, final) := null if final != "defer"
 would_be(real, final) := real if real != final
 
 would_be(real, final) := null if real == final
+
+# A workflow (agent, namespace) that automate graduated, demoted by its
+# outcomes' circuit breaker (policies/trust/trust.rego): said on every request.
+demotion_warnings := [concat("", [
+	"belay: ", trust.subject, " is demoted from automate to approve: ",
+	format_int(object.get(trust.breaker, "failures", 0), 10), " automated changes in a row failed (breaker ",
+	object.get(trust.breaker, "id", ""), "); a policy change that acknowledges it re-promotes it",
+])] if {
+	trust.demoted
+} else := []
+
+# --- outcomes: what belay watches after it admits the change ----------------
+
+writes := {"CREATE", "UPDATE", "DELETE"}
+
+# Why this change is worth watching once admitted: an approval admits it
+# (approval), trust let it through a defer (automate), belay fixed it (fix),
+# a rule asked (policy), or it is an agent's write to a kind whose health
+# belay can judge (workload).
+watch_triggers(vs, app, final) := {t | some t in trigger_names; trigger(t, vs, app, final)}
+
+trigger_names := ["approval", "automate", "fix", "policy", "workload"]
+
+trigger("approval", _, _, "defer")
+
+trigger("automate", _, "automate", _)
+
+trigger("fix", vs, app, "allow") if {
+	app != "observe"
+	count(fix_ops(vs)) > 0
+}
+
+trigger("policy", vs, _, _) if {
+	some v in vs
+	v.action == "watch"
+}
+
+trigger("workload", _, _, _) if {
+	req.agent
+	req.kind in cfg.outcomes.watchKinds
+	req.subresource in {"", "scale"}
+}
+
+# null, or {window, settle, notReadyAfter, restartLimit, triggers, trust}:
+# durations as Go strings; trust names the mode and the scope it came from,
+# which the breaker counts automated outcomes by.
+watch_doc(vs, app, final) := w if {
+	cfg.outcomes.enabled == true
+	req.operation in writes
+	final != "deny"
+	triggers := watch_triggers(vs, app, final)
+	count(triggers) > 0
+	w := {
+		"window": cfg.outcomes.window,
+		"settle": cfg.outcomes.settle,
+		"notReadyAfter": cfg.outcomes.notReadyAfter,
+		"restartLimit": cfg.outcomes.restartLimit,
+		"triggers": sort(triggers),
+		"trust": {"mode": trust.mode, "scope": trust.scope, "subject": trust.scope_subject},
+	}
+} else := null

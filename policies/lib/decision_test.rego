@@ -7,7 +7,7 @@ import rego.v1
 import data.belay.lib.decision
 import data.belay.test
 
-keys := {"decision", "reasons", "fixes", "redact", "warnings", "approval", "mode", "wouldBe", "claim"}
+keys := {"decision", "reasons", "fixes", "redact", "warnings", "approval", "mode", "wouldBe", "claim", "watch"}
 
 defer_input := test.defer_input
 
@@ -32,7 +32,7 @@ test_every_face_returns_every_key_for_any_input if {
 
 test_allow_document if {
 	d := test.admit(allow_input)
-	d == {"decision": "allow", "reasons": [], "fixes": [], "redact": [], "warnings": [], "approval": null, "mode": "approve", "wouldBe": null, "claim": null}
+	d == {"decision": "allow", "reasons": [], "fixes": [], "redact": [], "warnings": [], "approval": null, "mode": "approve", "wouldBe": null, "claim": null, "watch": null}
 }
 
 test_defer_document_has_approval if {
@@ -156,4 +156,68 @@ test_dryrun_adds_no_warning_in_observe_mode if {
 	d.decision == "allow"
 	d.warnings == []
 	count(d.reasons) == 1
+}
+
+# --- watch: what belay watches once it admits the change ---------------------
+
+dep := {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "spec": {"replicas": 2}}
+
+test_an_approved_change_is_watched_with_the_data_window if {
+	d := test.admit(defer_input)
+	d.watch.triggers == ["approval", "workload"]
+	d.watch.window == "5m"
+	d.watch.settle == "30s"
+	d.watch.notReadyAfter == "2m"
+	d.watch.restartLimit == 3
+	d.watch.trust == {"mode": "approve", "scope": "global", "subject": ""}
+	w := test.admit(defer_input) with data.belay.config.outcomes.window as "90s"
+	w.watch.window == "90s"
+}
+
+test_a_fix_is_watched if {
+	d := test.admit(fix_input)
+	d.decision == "allow"
+	"fix" in d.watch.triggers
+}
+
+test_an_automate_pass_is_watched_with_its_scope if {
+	inp := test.with_context(defer_input, {"workflow": "wf", "confidence": 0.9, "remediationTarget": "Deployment/web"})
+	d := test.admit(inp) with data.belay.config.trust.workflows as {"wf": "automate"}
+		with data.belay.config.trust.claimants as {"wf": {"serviceAccounts": ["agents/remediator"]}}
+	d.decision == "allow"
+	"automate" in d.watch.triggers
+	d.watch.trust == {"mode": "automate", "scope": "workflow", "subject": "wf"}
+}
+
+test_a_rule_can_ask_for_a_watch if {
+	vs := {{"rule": "team.watch", "message": "canary", "severity": "low", "action": "watch"}}
+	d := decision.document(vs) with input as test.admission("CREATE", test.configmap, "team-a")
+	d.decision == "allow"
+	d.watch.triggers == ["policy"]
+	d.warnings == ["belay watching the outcome: canary (team.watch)"]
+}
+
+test_agent_writes_to_watched_kinds_are_watched if {
+	d := test.admit(test.update(dep, object.union(dep, {"spec": {"replicas": 3}}), "team-a"))
+	d.decision == "allow"
+	d.watch.triggers == ["workload"]
+	scale := object.union(test.update(test.scale(2), test.scale(3), "team-a"), {"action": {"subresource": "scale"}, "resource": {"group": "apps", "resource": "deployments"}})
+	test.admit(scale).watch.triggers == ["workload"]
+	cm := test.admit(test.admission("CREATE", test.configmap, "team-a"))
+	cm.watch == null
+	none := test.admit(test.update(dep, dep, "team-a")) with data.belay.config.outcomes.watchKinds as []
+	none.watch == null
+}
+
+test_nothing_is_watched_when_denied_read_or_disabled if {
+	test.admit(deny_input).watch == null
+	test.admit(defer_input).watch == null with data.belay.config.outcomes.enabled as false
+	exec := object.union(test.admission("CONNECT", {"kind": "PodExecOptions"}, "prod-a"), {"action": {"subresource": "exec"}, "resource": {"resource": "pods", "kind": "PodExecOptions"}})
+	test.admit(exec).watch == null
+}
+
+test_a_rule_override_to_watch_keeps_the_request_allowed if {
+	d := test.admit(defer_input) with data.belay.config.rules as {"destructive.delete_production": {"action": "watch"}}
+	d.decision == "allow"
+	"policy" in d.watch.triggers
 }

@@ -39,7 +39,7 @@ test_credentials_in_other_values_are_redacted if {
 
 test_plain_results_pass if {
 	d := result({"kind": "PodList", "items": [{"metadata": {"name": "web-1"}, "status": {"phase": "Running"}}]})
-	d == {"decision": "allow", "reasons": [], "fixes": [], "redact": [], "warnings": [], "approval": null, "mode": "approve", "wouldBe": null, "claim": null}
+	d == {"decision": "allow", "reasons": [], "fixes": [], "redact": [], "warnings": [], "approval": null, "mode": "approve", "wouldBe": null, "claim": null, "watch": null}
 }
 
 test_credentials_in_text_results_defer if {

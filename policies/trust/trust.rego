@@ -8,6 +8,12 @@
 # settings mention (a mode, a trusted list, its own approver groups) counts
 # only for the identities trust.claimants lists for it; for anyone else the
 # claim is an unknown workflow, and the decision says so (`claim`, a warning).
+#
+# A scope graduated to `automate` is demoted to `approve` while its outcomes'
+# circuit breaker is tripped (input.outcomes.breakers, kept by the gateway
+# from the outcomes it watched) and the trip is not acknowledged in
+# data.belay.config.outcomes.breaker.acknowledged: only a policy change
+# undoes it.
 package belay.trust
 
 import rego.v1
@@ -88,8 +94,8 @@ username := req.username
 
 namespace := req.namespace
 
-# scoped is [mode, scope] for the most specific scope with a valid mode.
-scoped := [m, "workflow"] if {
+# configured is [mode, scope] for the most specific scope with a valid mode.
+configured := [m, "workflow"] if {
 	workflow != ""
 	m := cfg.trust.workflows[workflow]
 	m in modes
@@ -106,9 +112,49 @@ scoped := [m, "workflow"] if {
 	m in modes
 } else := ["approve", "default"]
 
+# scoped is what applies: the configured mode, or approve while demoted.
+scoped := ["approve", configured[1]] if {
+	configured[0] == "automate"
+	demoted
+} else := configured
+
 mode := scoped[0]
 
 scope := scoped[1]
+
+# The name within its scope: the workflow, the username, the namespace ("" for global).
+scope_subject := workflow if {
+	scope == "workflow"
+} else := username if {
+	scope == "agent"
+} else := namespace if {
+	scope == "namespace"
+} else := ""
+
+configured_subject := workflow if {
+	configured[1] == "workflow"
+} else := username if {
+	configured[1] == "agent"
+} else := namespace if {
+	configured[1] == "namespace"
+} else := ""
+
+# The breaker of the scope that graduated this request, keyed "<scope>:<name>"
+# as the gateway writes it ("workflow:restart-pod-v1", "global:").
+breaker_key := concat(":", [configured[1], configured_subject])
+
+breaker := b if {
+	b := input.outcomes.breakers[breaker_key]
+	is_object(b)
+	not acknowledged(b)
+}
+
+acknowledged(b) if b.id in cfg.outcomes.breaker.acknowledged
+
+demoted if {
+	configured[0] == "automate"
+	breaker
+}
 
 # trusted: the workflow or agent is listed as trusted globally or for the
 # request's namespace, or it was graduated explicitly by giving its own

@@ -263,3 +263,64 @@ test_an_unlisted_tool_call_claim_is_unknown_too if {
 	d.decision == "defer"
 	d.claim == {"workflow": "db-debug-v1", "honored": false}
 }
+
+# --- the outcomes' circuit breaker ----------------------------------------------
+
+graduated := test.with_context(defer_input, {"workflow": "wf", "confidence": 0.9, "remediationTarget": "Deployment/web"})
+
+tripped := {"id": "workflow:wf@2026-12-06T10:00:00Z", "trippedAt": "2026-12-06T10:00:00Z", "failures": 3}
+
+with_breakers(inp, breakers) := object.union(inp, {"outcomes": {"breakers": breakers}})
+
+test_a_tripped_breaker_demotes_automate_to_approve if {
+	inp := with_breakers(graduated, {"workflow:wf": tripped})
+	trust.mode == "approve" with input as inp with data.belay.config.trust.workflows as {"wf": "automate"}
+		with data.belay.config.trust.claimants as claimants
+	trust.demoted with input as inp with data.belay.config.trust.workflows as {"wf": "automate"}
+		with data.belay.config.trust.claimants as claimants
+	d := test.admit(inp) with data.belay.config.trust.workflows as {"wf": "automate"}
+		with data.belay.config.trust.claimants as claimants
+	d.decision == "defer"
+	d.mode == "approve"
+	d.approval != null
+	startswith(d.warnings[0], "belay: workflow \"wf\" is demoted from automate to approve: 3 automated changes in a row failed (breaker workflow:wf@2026-12-06T10:00:00Z)")
+	d.watch.trust == {"mode": "approve", "scope": "workflow", "subject": "wf"}
+}
+
+test_an_acknowledged_trip_no_longer_demotes if {
+	inp := with_breakers(graduated, {"workflow:wf": tripped})
+	d := test.admit(inp) with data.belay.config.trust.workflows as {"wf": "automate"}
+		with data.belay.config.trust.claimants as claimants
+		with data.belay.config.outcomes.breaker.acknowledged as [tripped.id]
+	d.decision == "allow"
+	d.mode == "automate"
+	not trust.demoted with input as inp with data.belay.config.trust.workflows as {"wf": "automate"}
+		with data.belay.config.trust.claimants as claimants
+		with data.belay.config.outcomes.breaker.acknowledged as [tripped.id]
+}
+
+test_a_breaker_demotes_only_the_scope_it_tripped_for if {
+	inp := with_breakers(graduated, {"workflow:other": tripped})
+	test.admit(inp).decision == "allow" with data.belay.config.trust.workflows as {"wf": "automate"}
+		with data.belay.config.trust.claimants as claimants
+	g := with_breakers(defer_input, {"global:": tripped})
+	test.admit(g).decision == "defer" with data.belay.config.trust.global as "automate"
+		with data.belay.config.trust.trusted.agents as ["system:serviceaccount:agents:remediator"]
+	test.admit(g).decision == "allow" with data.belay.config.trust.global as "automate"
+		with data.belay.config.trust.trusted.agents as ["system:serviceaccount:agents:remediator"]
+		with data.belay.config.outcomes.breaker.acknowledged as [tripped.id]
+}
+
+test_a_breaker_never_changes_other_modes if {
+	inp := with_breakers(defer_input, {"global:": tripped, "agent:system:serviceaccount:agents:remediator": tripped})
+	trust.mode == "observe" with input as inp with data.belay.config.trust.global as "observe"
+	not trust.demoted with input as inp with data.belay.config.trust.global as "observe"
+	d := test.admit(inp)
+	d.warnings == []
+}
+
+test_a_malformed_breaker_input_is_ignored if {
+	inp := object.union(graduated, {"outcomes": {"breakers": {"workflow:wf": "tripped"}}})
+	trust.mode == "automate" with input as inp with data.belay.config.trust.workflows as {"wf": "automate"}
+		with data.belay.config.trust.claimants as claimants
+}

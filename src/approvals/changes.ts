@@ -6,6 +6,8 @@
 import type { PatchOperation } from '../contract/index.js';
 import type { AdmissionRequest } from '../input/admission.js';
 import type { Observation } from '../observe/observe.js';
+import type { OutcomeRecord } from '../outcomes/resource.js';
+import { checkOutcomeRecordChange, isOutcomeResource } from '../outcomes/review.js';
 import { APPROVAL_GROUP, APPROVAL_PLURAL, type ApprovalRequest } from './resource.js';
 import { type Check, checkCreate, checkDelete, checkMetadataUpdate, checkStatusChange, type ReviewContext, stampedStatus } from './separation.js';
 
@@ -14,6 +16,7 @@ export type ApprovalReview =
   | { allowed: false; code: 400 | 403 | 503; message: string };
 
 export function reviewApprovalChange(req: AdmissionRequest, stage: 'mutate' | 'validate', ctx: ReviewContext | undefined): ApprovalReview {
+  if (isOutcomeResource(req.resource.group, req.resource.resource)) return reviewOutcomeRecord(req, stage, ctx);
   if (req.resource.group !== APPROVAL_GROUP || req.resource.resource !== APPROVAL_PLURAL) {
     return {
       allowed: false,
@@ -47,6 +50,21 @@ export function reviewApprovalChange(req: AdmissionRequest, stage: 'mutate' | 'v
     if (to === 'Rejected') return { allowed: true, decision: 'rejected' };
   }
   return { allowed: true };
+}
+
+/** Outcome records (src/outcomes/review.ts): the gateway writes them, agents never touch them. */
+function reviewOutcomeRecord(req: AdmissionRequest, stage: 'mutate' | 'validate', ctx: ReviewContext | undefined): ApprovalReview {
+  if (stage === 'mutate') return { allowed: true };
+  if (!ctx) return { allowed: false, code: 503, message: 'belay has no active policy bundle yet, so it cannot tell agents from the gateway; retry shortly' };
+  const check = checkOutcomeRecordChange(
+    req.operation,
+    req.subResource ?? '',
+    req.oldObject as OutcomeRecord | undefined,
+    req.object as OutcomeRecord | undefined,
+    req.userInfo,
+    ctx,
+  );
+  return check.ok ? { allowed: true } : { allowed: false, code: 403, message: check.message };
 }
 
 function asApproval(o: unknown): ApprovalRequest | undefined {

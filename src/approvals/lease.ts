@@ -21,9 +21,9 @@ export interface LeaseOptions {
   retryMs?: number;
   /** A holder that could not renew for this long stops leading (client-go: renew deadline 10s). */
   renewDeadlineMs?: number;
-  /** What the holder does, for the log (default: approval expiry). */
-  purpose?: string;
   log?: Logger;
+  /** What the holder does, for log lines ("approval expiry", "outcome watching", "certificate rotation"). */
+  purpose?: string;
   onStartedLeading: () => void;
   onStoppedLeading: () => void;
 }
@@ -31,7 +31,7 @@ export interface LeaseOptions {
 export class LeaseElector {
   readonly identity: string;
   #api: k8s.CoordinationV1Api;
-  #options: Required<Omit<LeaseOptions, 'log'>> & { log?: Logger };
+  #options: Required<Omit<LeaseOptions, 'log' | 'purpose'>> & { log?: Logger; purpose?: string };
   #leading = false;
   #lastRenew = 0;
   /** When this replica last saw the lease change, by its own clock (never compare other clocks). */

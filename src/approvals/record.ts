@@ -125,7 +125,7 @@ function storedObject(input: PolicyInput, redact: readonly string[], maxBytes: n
 }
 
 /** The CRD's bounds for agent context; values outside them are dropped, not refused. */
-function context(ctx: AgentContext): AgentContext {
+export function context(ctx: AgentContext): AgentContext {
   const out: AgentContext = {};
   if (ctx.workflow) out.workflow = cut(ctx.workflow, 253);
   if (typeof ctx.confidence === 'number' && ctx.confidence >= 0 && ctx.confidence <= 1) out.confidence = ctx.confidence;

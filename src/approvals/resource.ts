@@ -73,6 +73,42 @@ export interface ApprovalSpec {
   context: AgentContext;
   /** RFC 3339; Pending or unused Approved requests expire then. */
   requiredBy: string;
+  /** Set when belay proposed this request as the remedy of a change that failed (src/outcomes). */
+  remedy?: RemedyOf;
+}
+
+/** What belay proposes when a change failed (src/outcomes/remedy.ts). */
+export interface RemedyRef {
+  /** rollback: the object before the change; unfix: the object without belay's fix; delete: undo a create; none: nothing proposed (see note). */
+  kind: 'rollback' | 'unfix' | 'delete' | 'none';
+  /** The deferred ApprovalRequest that admits it (namespace/name), when one was made. */
+  approval?: string;
+  /** What a person reads: what the remedy is, or why none was proposed. */
+  note: string;
+}
+
+/** spec.remedy of an ApprovalRequest belay proposed after a failure. */
+export interface RemedyOf {
+  /** The ApprovalRequest of the failed change, or its Outcome record when it had none (namespace/name). */
+  for: string;
+  /** The failed change's Outcome record (namespace/name). */
+  outcome: string;
+  kind: Exclude<RemedyRef['kind'], 'none'>;
+  /** Why the change failed, in one line. */
+  reason: string;
+}
+
+/** status.outcome of an ApprovalRequest: what became of the change it admitted (src/outcomes). */
+export interface ApprovalOutcome {
+  result: 'Watching' | 'Succeeded' | 'Failed' | 'Unknown';
+  reason?: string;
+  message?: string;
+  evidence?: string[];
+  /** The Outcome record (namespace/name). */
+  record: string;
+  startedAt?: string;
+  finishedAt?: string;
+  remedy?: RemedyRef;
 }
 
 /** An approver's edit: a JSON patch to the object, or (tool calls) replacement arguments. */
@@ -107,6 +143,8 @@ export interface ApprovalStatus {
   override?: ApprovalOverride | null;
   consumption?: ApprovalConsumption;
   conditions?: Condition[];
+  /** What became of the change once admitted; written by the gateway only (separation.ts). */
+  outcome?: ApprovalOutcome;
 }
 
 export interface ApprovalMetadata {

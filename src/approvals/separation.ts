@@ -4,6 +4,7 @@
 
 import type { PatchOperation } from '../contract/index.js';
 import { type AgentSelector, isAgent, type UserInfo } from '../identity/agents.js';
+import { checkApprovalOutcome } from '../outcomes/review.js';
 import { canonicalJson } from '../util/canonical.js';
 import { applyEdit } from './override.js';
 import {
@@ -70,6 +71,8 @@ export function checkStatusChange(old: ApprovalRequest, next: ApprovalRequest, w
   const s0 = statusOf(old);
   const s1 = statusOf(next);
   if (canonicalJson(s0) === canonicalJson(s1)) return OK;
+  const outcome = checkApprovalOutcome(s0, s1, isGateway(who, ctx));
+  if (!outcome.ok) return outcome;
   if (isGateway(who, ctx)) return checkGatewayChange(old, s0, s1, ctx);
 
   const from = s0.phase;

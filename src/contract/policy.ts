@@ -89,6 +89,28 @@ export interface PolicyInput {
    * (src/images/source.ts). Absent facts mean unknown.
    */
   images?: Record<string, ImageFactsInput>;
+  /**
+   * What the gateway knows of outcomes that policy judges by: the tripped
+   * circuit breakers of scopes graduated to automate (policies/trust). Absent
+   * where nothing is watched (local mode, tests).
+   */
+  outcomes?: OutcomesInput | null;
+}
+
+/** A circuit breaker that tripped: a scope in automate whose automated changes failed too often in a row. */
+export interface BreakerTrip {
+  /** Stable id; policy data lists it under outcomes.breaker.acknowledged to undo the demotion. */
+  id: string;
+  trippedAt: string;
+  /** Failed outcomes in a row when it tripped. */
+  failures: number;
+  /** The failed changes (Outcome records or ApprovalRequests), newest last. */
+  outcomes: string[];
+}
+
+export interface OutcomesInput {
+  /** Keyed "<scope>:<name>": "workflow:restart-pod-v1", "agent:<username>", "namespace:<ns>", "global:". */
+  breakers: Record<string, BreakerTrip>;
 }
 
 export type Verdict = 'allow' | 'deny' | 'defer';
@@ -122,11 +144,27 @@ export interface Decision {
    * it. Absent when the policy says nothing about it.
    */
   claim?: WorkflowClaim | null;
+  /** What to watch once the change is admitted (README "Outcomes"); absent or null: nothing. */
+  watch?: WatchRequest | null;
 }
 
 export interface WorkflowClaim {
   workflow: string;
   honored: boolean;
+}
+
+/** Why a change is worth watching, as policy says it. */
+export type WatchTrigger = 'approval' | 'automate' | 'fix' | 'policy' | 'workload';
+
+export interface WatchRequest {
+  /** Go durations. */
+  window: string;
+  settle: string;
+  notReadyAfter: string;
+  restartLimit: number;
+  triggers: WatchTrigger[];
+  /** The trust mode that applied and the scope it came from: automated outcomes count toward that scope's breaker. */
+  trust: { mode: TrustMode | null; scope: string; subject: string } | null;
 }
 
 const VERDICTS: readonly string[] = ['allow', 'deny', 'defer'];
@@ -189,7 +227,49 @@ export function parseDecision(raw: unknown, entrypoint: string): Decision {
   const claim =
     c && typeof c === 'object' && typeof c.workflow === 'string' && typeof c.honored === 'boolean' ? { workflow: c.workflow, honored: c.honored } : null;
 
-  return { decision: doc.decision as Verdict, reasons, fixes, redact, warnings, approval, mode, wouldBe, ...(claim ? { claim } : {}) };
+  const watch = parseWatch(doc.watch);
+  return {
+    decision: doc.decision as Verdict,
+    reasons,
+    fixes,
+    redact,
+    warnings,
+    approval,
+    mode,
+    wouldBe,
+    ...(claim ? { claim } : {}),
+    ...(watch ? { watch } : {}),
+  };
+}
+
+const TRIGGERS: readonly string[] = ['approval', 'automate', 'fix', 'policy', 'workload'];
+
+/**
+ * The watch request, leniently: it only asks the gateway to observe what
+ * happens after an admitted change, so a malformed one means nothing is
+ * watched rather than a refused request.
+ */
+function parseWatch(raw: unknown): WatchRequest | null {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null;
+  const w = raw as Record<string, unknown>;
+  const str = (v: unknown, d: string) => (typeof v === 'string' && v !== '' ? v : d);
+  const triggers = Array.isArray(w.triggers) ? w.triggers.filter((t): t is WatchTrigger => typeof t === 'string' && TRIGGERS.includes(t)) : [];
+  if (triggers.length === 0) return null;
+  const t = typeof w.trust === 'object' && w.trust !== null ? (w.trust as Record<string, unknown>) : null;
+  return {
+    window: str(w.window, '5m'),
+    settle: str(w.settle, '30s'),
+    notReadyAfter: str(w.notReadyAfter, '2m'),
+    restartLimit: typeof w.restartLimit === 'number' && Number.isInteger(w.restartLimit) && w.restartLimit > 0 ? w.restartLimit : 3,
+    triggers,
+    trust: t
+      ? {
+          mode: typeof t.mode === 'string' && MODES.includes(t.mode) ? (t.mode as TrustMode) : null,
+          scope: typeof t.scope === 'string' ? t.scope : '',
+          subject: typeof t.subject === 'string' ? t.subject : '',
+        }
+      : null,
+  };
 }
 
 function arrayOf(value: unknown, name: string, fail: (what: string) => never): unknown[] {

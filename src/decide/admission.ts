@@ -11,6 +11,7 @@ import { evaluateWithImageFacts, type ImageFactsSource } from '../images/source.
 import { type AdmissionRequest, admissionInput } from '../input/admission.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
 import { decisionObservation, type Observation, requestSummary } from '../observe/observe.js';
+import { type OutcomeHooks, withOutcomes } from '../outcomes/seam.js';
 import type { Evaluation } from '../policy/evaluator.js';
 import { type Admitted, admitApproved } from './approved.js';
 import { deferMessage, denialMessage, failClosedMessage } from './messages.js';
@@ -43,6 +44,8 @@ export interface AdmissionDeps {
   images?: ImageFactsSource;
   /** Who is an agent while no bundle is active (the gateway's configuration); absent, nobody can be told apart. */
   agentsBeforeBundle?: AgentSelector;
+  /** Outcome tracking: what policy knows of outcomes, and who records an admitted change. */
+  outcomes?: OutcomeHooks;
 }
 
 export async function decideAdmission(
@@ -58,7 +61,7 @@ export async function decideAdmission(
     return { allowed: true, warnings: [], auditAnnotations: {}, verdict: 'skip', rules: [], revision };
   }
 
-  let input = admissionInput(req, active.agents, deps.namespaces.lookup(req.namespace ?? ''));
+  let input = withOutcomes(admissionInput(req, active.agents, deps.namespaces.lookup(req.namespace ?? '')), deps.outcomes);
   try {
     // On mutate the evaluator runs the fix pipeline beside the evaluation: one hand-off.
     // A reason in the images. family was decided without image facts: they are looked up and the policy asked again.
@@ -69,7 +72,19 @@ export async function decideAdmission(
       (evaluation) => evaluation.decision,
     );
     input = looked.input;
-    return await settle(req, stage, input, looked.answer, active, deps, caller);
+    const outcome = await settle(req, stage, input, looked.answer, active, deps, caller);
+    if (outcome.allowed && outcome.decision && deps.outcomes?.recorder) {
+      deps.outcomes.recorder.admitted({
+        uid: req.uid,
+        stage,
+        input,
+        decision: outcome.decision,
+        revision,
+        approvalId: outcome.approvalId ?? null,
+        patch: outcome.patch ?? null,
+      });
+    }
+    return outcome;
   } catch (err) {
     const message = failClosedMessage(asBelayError(err).message);
     return {

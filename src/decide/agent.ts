@@ -12,12 +12,15 @@ import { asBelayError, BelayError } from '../errors.js';
 import type { ImageFactsSource } from '../images/source.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
 import { decisionObservation, type Observation, requestSummary } from '../observe/observe.js';
+import type { OutcomeHooks } from '../outcomes/seam.js';
 import { deferMessage, failClosedMessage } from './messages.js';
 
 export interface AgentDeps {
   policy: () => ActivePolicy | undefined;
   approvals: ApprovalGate;
   namespaces: NamespaceDirectory;
+  /** What policy knows of outcomes (tripped breakers). */
+  outcomes?: OutcomeHooks;
   /** Time budget of the secret scan of one prompt or tool result (default: the scanner's, 2 s). */
   scanTimeoutMs?: number;
   /** Image facts for a tool call's manifest, as on the admission face; absent: images stay unknown. */

@@ -23,6 +23,7 @@ import { type AgentSelector, isAgent } from '../identity/agents.js';
 import { authorizationInput, type SubjectAccessReviewSpec } from '../input/authorization.js';
 import type { NamespaceDirectory } from '../namespaces/directory.js';
 import { decisionObservation, type Observation, requestSummary } from '../observe/observe.js';
+import { type OutcomeHooks, withOutcomes } from '../outcomes/seam.js';
 import { parseDuration } from '../util/duration.js';
 import { deferMessage, denialMessage, failClosedMessage } from './messages.js';
 
@@ -54,6 +55,8 @@ export interface AuthorizationDeps {
   now?: () => number;
   /** Who is an agent while no bundle is active (the gateway's configuration). */
   agentsBeforeBundle?: AgentSelector;
+  /** What policy knows of outcomes (tripped breakers). */
+  outcomes?: OutcomeHooks;
 }
 
 /** No opinion: the next authorizer (RBAC) decides. */
@@ -85,7 +88,7 @@ export async function decideAuthorization(
     return { status: NO_OPINION, verdict: 'skip', rules: [], revision };
   }
 
-  const input = authorizationInput(spec, active.agents, deps.namespaces.lookup(spec.resourceAttributes.namespace ?? ''));
+  const input = withOutcomes(authorizationInput(spec, active.agents, deps.namespaces.lookup(spec.resourceAttributes.namespace ?? '')), deps.outcomes);
   try {
     const { decision } = await active.evaluator.evaluate('authorization', input, { requester: input.actor.username });
     return await settle(input, decision, active, deps, caller);

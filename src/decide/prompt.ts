@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor } from '../contract/index.js';
 import { type PromptRequest, promptInput } from '../input/prompt.js';
+import { withOutcomes } from '../outcomes/seam.js';
 import type { Finding } from '../scan/index.js';
 import { type AgentDeps, type AgentOutcome, activeOrThrow, baseOutcome, evaluate, isOutcome, type ScanReport, unresolved, unscannedDecision } from './agent.js';
 import { denialMessage } from './messages.js';
@@ -26,7 +27,8 @@ export interface PromptOutcome extends AgentOutcome {
 export async function decidePrompt(req: PromptRequest, actor: Actor, deps: AgentDeps): Promise<PromptOutcome> {
   const active = activeOrThrow(deps);
   const scanned = await promptInput(req, actor, deps.scanTimeoutMs !== undefined ? { timeoutMs: deps.scanTimeoutMs } : {});
-  const { input, findings, redacted } = scanned;
+  const { findings, redacted } = scanned;
+  const input = withOutcomes(scanned.input, deps.outcomes);
   const scan: ScanReport = {
     status: scanned.status,
     elapsedMs: Math.round(scanned.elapsedMs * 10) / 10,

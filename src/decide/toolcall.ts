@@ -14,6 +14,7 @@ import { applyArgumentsEdit } from '../approvals/override.js';
 import type { Actor, Decision, JsonObject, PatchOperation, PolicyInput, ToolCall, ToolCallRequest } from '../contract/index.js';
 import { evaluateWithImageFacts } from '../images/source.js';
 import { resourceOf, retarget, toolCallInput, toolInput, toolManifest } from '../input/toolcall.js';
+import { withOutcomes } from '../outcomes/seam.js';
 import { restoreRedacted } from '../redact/arguments.js';
 import {
   type AgentDeps,
@@ -44,7 +45,7 @@ export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: A
   const manifest = toolManifest(req.tool.arguments);
   const namespace = req.tool.target.namespace || (typeof manifest?.metadata === 'object' ? String((manifest.metadata as JsonObject).namespace ?? '') : '');
   const { input, answer: evaluated } = await evaluateWithImageFacts(
-    toolCallInput(req, actor, deps.namespaces.lookup(req.tool.target.namespace ?? ''), scan),
+    withOutcomes(toolCallInput(req, actor, deps.namespaces.lookup(req.tool.target.namespace ?? ''), scan), deps.outcomes),
     { object: manifest, namespace, source: deps.images },
     (next) => evaluate(active, 'toolcall', next, actor.username),
     (answer) => (isOutcome(answer) ? null : answer),

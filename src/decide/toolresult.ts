@@ -17,6 +17,7 @@ import { type ApprovalRequest, isLapsed, phaseOf } from '../approvals/resource.j
 import type { ApprovalStore } from '../approvals/store.js';
 import type { Actor, JsonObject } from '../contract/index.js';
 import { type ToolResultRequest, toolResultInput } from '../input/toolresult.js';
+import { withOutcomes } from '../outcomes/seam.js';
 import { sameArguments } from '../redact/arguments.js';
 import type { ContentFormat } from '../redact/content.js';
 import { type ResultRedaction, redactScanned, type ScannedResult } from '../redact/toolresult.js';
@@ -57,12 +58,14 @@ export interface ToolResultOutcome extends AgentOutcome {
 /** Throws not_ready without a bundle. */
 export async function decideToolResult(req: ToolResultRequest, actor: Actor, deps: ToolResultDeps): Promise<ToolResultOutcome> {
   const active = activeOrThrow(deps);
-  const { input, scanned } = toolResultInput(
+  const built = toolResultInput(
     req,
     actor,
     deps.namespaces.lookup(req.tool.target.namespace ?? ''),
     deps.scanTimeoutMs !== undefined ? { timeoutMs: deps.scanTimeoutMs } : {},
   );
+  const { scanned } = built;
+  const input = withOutcomes(built.input, deps.outcomes);
   const report = scanReport(scanned);
   const withheld = { result: null, format: scanned.format, redactions: [], withheld: true, scan: report };
   const evaluated = await evaluate(active, 'toolresult', input, actor.username);

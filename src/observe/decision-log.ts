@@ -29,7 +29,7 @@ export const REDACTED = '[REDACTED]';
 /** One line of the log, as written. */
 export interface LoggedDecision {
   time: string;
-  /** decision (a face answered) or approval (an event in an approval's life). */
+  /** decision (a face answered), approval (an event in an approval's life) or outcome (a watched change ended). */
   kind: DecisionRecord['kind'];
   face: DecisionRecord['face'];
   id: string;
@@ -54,6 +54,8 @@ export interface LoggedDecision {
   recorded: Record<string, RecordedField>;
   /** Set when the input (and the policy's document) could not be redacted and were left out: why. */
   inputOmitted?: string;
+  /** Kind outcome: what became of the change (evidence is pod states and counts, never object content). */
+  outcome?: DecisionRecord['outcome'];
 }
 
 /** What the log kept of one input field: never the value, only its digest, its fate and what was hidden. */
@@ -239,6 +241,7 @@ function summaryOf(entry: DecisionRecord): Omit<LoggedDecision, 'inputDigest' | 
     rules: entry.rules,
     approvalId: entry.approvalId,
     latencyMs: Math.round(entry.latencyMs * 1000) / 1000,
+    ...(entry.outcome ? { outcome: entry.outcome } : {}),
   };
 }
 

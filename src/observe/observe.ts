@@ -4,7 +4,7 @@
 // three themselves. Nothing here reads a request or decides anything.
 
 import type { Decision, Face, PatchOperation, PolicyInput } from '../contract/index.js';
-import { type DecisionRecord, type DecisionSink, discardDecisions, type RecordKind } from './decisions.js';
+import { type DecisionRecord, type DecisionSink, discardDecisions, type OutcomeEntry, type RecordKind } from './decisions.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 
@@ -34,6 +34,8 @@ export interface Observation {
   readonly logOnly?: boolean;
   /** When it happened, by the reporter's clock; now when absent. */
   readonly at?: Date;
+  /** Kind `outcome`: what became of the change (src/outcomes/report.ts builds it). */
+  readonly outcome?: OutcomeEntry;
 }
 
 export interface Instruments {
@@ -58,7 +60,7 @@ export function observe(instruments: Instruments, label: string, o: Observation,
   }
   const fields = {
     face: label,
-    ...(o.kind === 'approval' ? { event: o.kind } : {}),
+    ...(o.kind !== 'decision' ? { event: o.kind } : {}),
     id: o.id,
     user: o.actor.username,
     operation: o.request.operation,
@@ -96,6 +98,7 @@ export function decisionRecord(o: Observation, latencyMs: number): DecisionRecor
     revision: o.revision,
     latencyMs,
     input: o.input ?? null,
+    ...(o.outcome ? { outcome: o.outcome } : {}),
   };
 }
 

@@ -1,11 +1,13 @@
 // Test support: an in-memory stand-in for the few API server endpoints the
-// approvals code and the certificate controller call (custom objects with a
-// status subresource, Leases, Events, Secrets, webhook configurations,
-// SelfSubjectReview), with the API server's semantics that matter here:
-// AlreadyExists on create, resourceVersion compare-and-swap on every update
-// (PUT, a status PUT, a merge patch that names one), label and metadata.name
-// field selectors, watches of later changes, status kept apart from the
-// object. Unit tests only; the e2e suite runs the real kube-apiserver.
+// approvals, outcomes code and the certificate controller call (custom
+// objects with a status subresource, Leases, Events, Secrets, ConfigMaps,
+// webhook configurations, workloads and pods, SelfSubjectReview), with the
+// API server's semantics that matter here: AlreadyExists on create,
+// resourceVersion compare-and-swap on every update that names one (PUT, a
+// status PUT, a merge patch), label and metadata.name field selectors, status
+// kept apart from the object, merge patches, and watches of later changes
+// (?watch=true: events as JSON lines). Unit tests only; the e2e suite runs
+// the real kube-apiserver.
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -35,10 +37,20 @@ export interface FakeKube {
   failNext(match: RegExp, status: number, n?: number): void;
   /** Every request seen, as "METHOD path". */
   readonly requests: string[];
+  /** Stores an object as the cluster would hold it (a workload, a pod), as if a controller wrote it; watchers see it. */
+  put<T extends object>(resource: string, obj: T): T;
+  /** Removes one; watchers see it deleted. */
+  remove(resource: string, namespace: string, name: string): void;
+  /** Ends every open watch (a watch that breaks). */
+  dropWatches(): void;
+  /** Open watches of a resource ("group/plural"). */
+  watching(resource: string): number;
   close(): Promise<void>;
 }
 
-const STATUS_SUBRESOURCE = new Set(['belay.dev/approvalrequests']);
+const STATUS_SUBRESOURCE = new Set(['belay.dev/approvalrequests', 'belay.dev/outcomes']);
+/** What the API server defaults a new object's status to. */
+const DEFAULT_STATUS: Record<string, unknown> = { 'belay.dev/approvalrequests': { phase: 'Pending' } };
 
 export interface FakeKubeOptions {
   /** Who SelfSubjectReview says the caller is. */
@@ -50,19 +62,20 @@ export interface FakeKubeOptions {
 export async function startFakeKube(options: FakeKubeOptions = {}): Promise<FakeKube> {
   const store = new Map<string, Map<string, Obj>>();
   const requests: string[] = [];
-  /** Open watches: resource, namespace (undefined: all), name (a field selector), the response they stream to. */
-  const watchers = new Set<{ resource: string; namespace: string | undefined; name: string | undefined; res: http.ServerResponse }>();
-  const notify = (resource: string, type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: Obj) => {
-    for (const w of watchers) {
-      if (w.resource !== resource) continue;
-      if (w.namespace !== undefined && obj.metadata.namespace !== w.namespace) continue;
-      if (w.name !== undefined && obj.metadata.name !== w.name) continue;
-      w.res.write(`${JSON.stringify({ type, object: obj })}\n`);
-    }
-  };
   const failures: { match: RegExp; status: number; n: number }[] = [];
   let version = 100;
   let uid = 0;
+  /** Open watches: resource, namespace (undefined: all), label selector, name (a field selector), the response they stream to. */
+  const watchers = new Set<{ resource: string; namespace: string | undefined; selector: string[][]; name: string | undefined; res: http.ServerResponse }>();
+  const matches = (o: Obj, namespace: string | undefined, selector: string[][], name?: string) =>
+    (namespace === undefined || o.metadata.namespace === namespace) &&
+    (name === undefined || o.metadata.name === name) &&
+    selector.every(([k, v]) => o.metadata.labels?.[k!] === v);
+  const notify = (resource: string, type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: Obj) => {
+    for (const w of watchers) {
+      if (w.resource === resource && matches(obj, w.namespace, w.selector, w.name)) w.res.write(`${JSON.stringify({ type, object: obj })}\n`);
+    }
+  };
 
   const bucket = (resource: string) => {
     let b = store.get(resource);
@@ -116,26 +129,12 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       const key = `${namespace ?? ''}/${name ?? ''}`;
 
       const byName = /^metadata\.name=(.+)$/.exec(url.searchParams.get('fieldSelector') ?? '')?.[1];
-      if (!name && method === 'GET' && url.searchParams.get('watch') === 'true') {
-        // Changes from now on (enough for clients that list first, then watch).
-        res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-        res.flushHeaders();
-        const w = { resource, namespace, name: byName, res };
-        watchers.add(w);
-        res.on('close', () => watchers.delete(w));
-        return;
-      }
       if (!name && method === 'GET') {
         const selector = (url.searchParams.get('labelSelector') ?? '')
           .split(',')
           .filter(Boolean)
           .map((s) => s.split('='));
-        const items = [...b.values()].filter(
-          (o) =>
-            (namespace === undefined || o.metadata.namespace === namespace) &&
-            (byName === undefined || o.metadata.name === byName) &&
-            selector.every(([k, v]) => o.metadata.labels?.[k!] === v),
-        );
+        const items = [...b.values()].filter((o) => matches(o, namespace, selector, byName));
         send(res, 200, { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: String(version) }, items });
         return;
       }
@@ -151,7 +150,8 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
           resourceVersion: String(++version),
           creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
         };
-        if (STATUS_SUBRESOURCE.has(resource)) obj.status = { phase: 'Pending' };
+        if (DEFAULT_STATUS[resource]) obj.status = structuredClone(DEFAULT_STATUS[resource]);
+        else if (STATUS_SUBRESOURCE.has(resource)) delete obj.status;
         b.set(k, obj);
         notify(resource, 'ADDED', obj);
         send(res, 201, obj);
@@ -175,7 +175,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
         return send(res, 200, current);
       }
       if (method === 'PUT') {
-        if (body!.metadata.resourceVersion !== current.metadata.resourceVersion) {
+        if (body!.metadata.resourceVersion !== undefined && body!.metadata.resourceVersion !== current.metadata.resourceVersion) {
           return status(
             res,
             409,
@@ -195,6 +195,22 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
           name: current.metadata.name,
           resourceVersion: String(++version),
         };
+        b.set(key, next);
+        notify(resource, 'MODIFIED', next);
+        return send(res, 200, next);
+      }
+      if (method === 'PATCH' && sub !== 'status') {
+        const pre = (body as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
+        if (pre !== undefined && pre !== current.metadata.resourceVersion) {
+          return status(
+            res,
+            409,
+            'Conflict',
+            `Operation cannot be fulfilled on ${plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+          );
+        }
+        const next = mergePatch(current, body) as Obj;
+        next.metadata = { ...next.metadata, resourceVersion: String(++version) };
         b.set(key, next);
         notify(resource, 'MODIFIED', next);
         return send(res, 200, next);
@@ -239,14 +255,55 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       return kc;
     },
     objects: (resource) => [...bucket(resource).values()],
+    put<T extends object>(resource: string, given: T): T {
+      const obj = given as unknown as Obj;
+      const b = bucket(resource);
+      const key = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+      const current = b.get(key);
+      const stored: Obj = structuredClone(obj);
+      stored.metadata = {
+        ...stored.metadata,
+        uid: stored.metadata.uid ?? current?.metadata.uid ?? `uid-${++uid}`,
+        resourceVersion: String(++version),
+        creationTimestamp: current?.metadata.creationTimestamp ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      };
+      b.set(key, stored);
+      notify(resource, current ? 'MODIFIED' : 'ADDED', stored);
+      return stored as unknown as T;
+    },
+    remove(resource, namespace, name) {
+      const b = bucket(resource);
+      const current = b.get(`${namespace}/${name}`);
+      if (!current) return;
+      b.delete(`${namespace}/${name}`);
+      notify(resource, 'DELETED', current);
+    },
+    watching: (resource) => [...watchers].filter((w) => w.resource === resource).length,
+    dropWatches() {
+      for (const w of watchers) w.res.end();
+      watchers.clear();
+    },
     failNext(match, code, n = 1) {
       failures.push({ match, status: code, n });
     },
     close: () =>
       new Promise<void>((resolve) => {
         for (const w of watchers) w.res.end();
+        watchers.clear();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+/** RFC 7386 merge patch. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> =
+    typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
 }

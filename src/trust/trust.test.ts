@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DecisionLog } from '../observe/decision-log.js';
 import type { DecisionRecord } from '../observe/decisions.js';
-import { type ApprovalEvidence, buildReport, type DecisionEvidence, readDecisionLog, renderTable } from './index.js';
+import { type ApprovalEvidence, buildReport, DEFAULT_THRESHOLDS, type DecisionEvidence, type OutcomeEvidence, readDecisionLog, renderTable } from './index.js';
 
 const AGENT = 'system:serviceaccount:agents:remediator';
 let t = 0;
@@ -33,6 +33,22 @@ function approval(workflow: string, phase: string, agent = AGENT): ApprovalEvide
   return { id: `belay/belay-${t}`, agent, workflow, namespace: 'prod-billing', phase, created: at() };
 }
 const times = <T>(n: number, f: () => T): T[] => Array.from({ length: n }, f);
+let o = 0;
+function outcome(workflow: string, result: string, over: Partial<OutcomeEvidence> = {}, agent = AGENT): OutcomeEvidence {
+  return {
+    id: `team-a/outcome-${o++}`,
+    agent,
+    workflow,
+    namespace: 'team-a',
+    result,
+    reason: result === 'Failed' ? 'CrashLoopBackOff' : 'RolloutComplete',
+    finishedAt: '2026-12-01T00:00:00Z',
+    automated: false,
+    remedy: false,
+    ...over,
+  };
+}
+const NOW = new Date('2026-12-06T00:00:00Z');
 
 describe('buildReport', () => {
   const trust = {
@@ -58,14 +74,20 @@ describe('buildReport', () => {
     expect(report.rows.find((r) => r.workflow === 'new-wf')).toMatchObject({ mode: 'observe', modeScope: 'workflow', observedOnly: 1, wouldDeny: 1 });
   });
 
-  it('promotes a workflow approved often and never rejected to automate, with the data change', () => {
+  it('promotes a workflow approved often, never rejected, whose changes succeeded, to automate, with the data change', () => {
     const report = buildReport(
       times(5, () => decision('crashloop-rollback-v1', 'defer')),
       times(5, () => approval('crashloop-rollback-v1', 'Consumed')),
       trust,
+      DEFAULT_THRESHOLDS,
+      { outcomes: times(5, () => outcome('crashloop-rollback-v1', 'Succeeded')), now: NOW },
     );
     const row = report.rows[0]!;
-    expect(row.recommendation).toEqual({ action: 'promote', to: 'automate', why: 'approved 5 times, never rejected' });
+    expect(row.recommendation).toEqual({
+      action: 'promote',
+      to: 'automate',
+      why: 'approved 5 times, never rejected; 5 changes succeeded, none failed in 720h',
+    });
     // Promoted for the agent that earned it: it is listed as the workflow's claimant in the same change.
     expect(report.dataChange).toEqual({
       belay: {
@@ -74,7 +96,56 @@ describe('buildReport', () => {
         },
       },
     });
-    expect(renderTable(report)).toMatch(/crashloop-rollback-v1\s+approve\*\s+5\s+0\s+5\s+0\s+0\s+0\s+yes → automate/);
+    expect(renderTable(report)).toMatch(/crashloop-rollback-v1\s+approve\*\s+5\s+0\s+5\s+0\s+0\s+0\s+5\s+0\s+0\s+100%\s+yes → automate/);
+  });
+
+  it('does not promote on approvals alone: it needs succeeded outcomes, and none failed in the window', () => {
+    const approved = times(6, () => approval('wf-o', 'Consumed'));
+    const none = buildReport([], approved, trust, DEFAULT_THRESHOLDS, { now: NOW });
+    expect(none.rows[0]!.recommendation).toEqual({ action: 'watch', why: 'approved 6 times, never rejected; 0 of 5 succeeded outcomes needed' });
+    const failedRecently = buildReport([], approved, trust, DEFAULT_THRESHOLDS, {
+      outcomes: [...times(9, () => outcome('wf-o', 'Succeeded')), outcome('wf-o', 'Failed')],
+      now: NOW,
+    });
+    expect(failedRecently.rows[0]).toMatchObject({ succeeded: 9, failed: 1, recentFailed: 1, successRate: 0.9 });
+    expect(failedRecently.rows[0]!.recommendation).toEqual({ action: 'hold', why: '1 change failed within the last 720h: keep a human in the loop' });
+    expect(failedRecently.dataChange).toEqual({});
+    const failedLongAgo = buildReport([], approved, trust, DEFAULT_THRESHOLDS, {
+      outcomes: [...times(5, () => outcome('wf-o', 'Succeeded')), outcome('wf-o', 'Failed', { finishedAt: '2026-01-01T00:00:00Z' })],
+      now: NOW,
+    });
+    expect(failedLongAgo.rows[0]!.recommendation).toMatchObject({ action: 'promote', to: 'automate' });
+  });
+
+  it('counts each outcome once, leaves remedies and changes still watched out, and reports the success rate', () => {
+    const twice = outcome('wf-r', 'Succeeded');
+    const report = buildReport([], [], trust, DEFAULT_THRESHOLDS, {
+      outcomes: [twice, twice, outcome('wf-r', 'Failed'), outcome('wf-r', 'Unknown'), outcome('wf-r', 'Watching'), outcome('wf-r', 'Failed', { remedy: true })],
+      now: NOW,
+    });
+    expect(report.rows[0]).toMatchObject({ succeeded: 1, failed: 1, unknown: 1, successRate: 0.5 });
+    expect(renderTable(report)).toMatch(/wf-r\s+approve\*\s+0\s+0\s+0\s+0\s+0\s+0\s+1\s+1\s+1\s+50%/);
+  });
+
+  it('holds a scope its breaker demoted until policy data acknowledges the trip, and says how', () => {
+    const trip = { id: 'workflow:auto-wf@2026-12-05T10:00:00Z', key: 'workflow:auto-wf', failures: 3, trippedAt: '2026-12-05T10:00:00Z' };
+    const automated = { workflows: { 'auto-wf': 'automate' } };
+    const report = buildReport([], [], automated, DEFAULT_THRESHOLDS, {
+      outcomes: times(3, () => outcome('auto-wf', 'Failed', { automated: true })),
+      breakers: [trip],
+      now: NOW,
+    });
+    expect(report.rows[0]).toMatchObject({
+      breaker: trip,
+      recommendation: { action: 'hold', why: expect.stringMatching(/^demoted to approve: 3 automated changes failed in a row/) },
+    });
+    expect(report.breakers).toEqual([{ trip, acknowledge: { belay: { config: { outcomes: { breaker: { acknowledged: [trip.id] } } } } } }]);
+    const table = renderTable(report);
+    expect(table).toMatch(/automate → approve \(demoted\)/);
+    expect(table).toContain('"acknowledged": [');
+    const acknowledged = buildReport([], [], automated, DEFAULT_THRESHOLDS, { breakers: [trip], acknowledged: [trip.id], now: NOW });
+    expect(acknowledged.rows).toEqual([]);
+    expect(acknowledged.breakers).toEqual([]);
   });
 
   it('holds a workflow with a rejection or a policy deny, and watches one short of the threshold', () => {
@@ -185,6 +256,7 @@ describe('readDecisionLog', () => {
     );
     const all = await readDecisionLog(file);
     expect(all.skipped).toBe(1);
+    expect(all.outcomes).toEqual([]);
     expect(all.decisions.map((d) => d.workflow)).toEqual(['old', 'new']);
     expect(all.decisions[0]).toMatchObject({ agent: AGENT, verdict: 'defer', decision: 'defer', mode: 'approve', approvalId: 'belay/x' });
     const recent = await readDecisionLog(file, new Date('2025-01-15T00:00:00Z'));
@@ -230,5 +302,86 @@ describe('readDecisionLog', () => {
       expect.objectContaining({ agent: AGENT, workflow: 'cleanup-v1', face: 'toolcall', decision: 'allow', wouldBe: 'defer', mode: 'observe' }),
     ]);
     expect(buildReport(decisions, []).rows[0]).toMatchObject({ observedOnly: 1, wouldDefer: 1 });
+  });
+});
+
+describe('readDecisionLog: outcomes', () => {
+  it('reads outcome lines and breaker trips apart from decisions', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'belay-trust-')), 'decisions.log');
+    const log = new DecisionLog({ destination: file });
+    const base = {
+      face: 'admission' as const,
+      actor: { username: AGENT, groups: [], agent: true },
+      request: { operation: 'UPDATE', group: 'apps', kind: 'Deployment', namespace: 'team-a', name: 'web', subresource: '', dryRun: false },
+      rules: [],
+      decision: null,
+      patch: null,
+      approvalId: null,
+      revision: 'r1',
+      latencyMs: 0,
+      input: null,
+    };
+    log.record({
+      ...base,
+      time: '2026-12-01T00:00:00Z',
+      kind: 'outcome',
+      id: 'uid-1',
+      verdict: 'failed',
+      outcome: {
+        result: 'Failed',
+        reason: 'CrashLoopBackOff',
+        message: 'm',
+        evidence: [],
+        record: 'team-a/outcome-1',
+        triggers: ['automate'],
+        workflow: 'auto-wf',
+        trust: { mode: 'automate', scope: 'workflow', subject: 'auto-wf' },
+        finishedAt: '2026-12-01T00:00:00Z',
+      },
+    });
+    log.record({
+      ...base,
+      time: '2026-12-01T00:00:30Z',
+      kind: 'approval',
+      id: 'team-a/belay-1#approved',
+      verdict: 'approved',
+      actor: { username: 'alice', groups: [], agent: false },
+    });
+    log.record({
+      ...base,
+      time: '2026-12-01T00:01:00Z',
+      kind: 'outcome',
+      id: 'workflow:auto-wf@2026-12-01T00:01:00Z',
+      verdict: 'breaker-tripped',
+      outcome: {
+        result: 'Demoted',
+        reason: 'BreakerTripped',
+        message: 'm',
+        evidence: [],
+        record: '',
+        triggers: ['automate'],
+        breaker: { id: 'workflow:auto-wf@2026-12-01T00:01:00Z', key: 'workflow:auto-wf', failures: 3, outcomes: [] },
+        finishedAt: '2026-12-01T00:01:00Z',
+      },
+    });
+    await log.close();
+    const read = await readDecisionLog(file);
+    // Approval lines are neither decisions nor unreadable: the approval history comes from the approvals.
+    expect(read.skipped).toBe(0);
+    expect(read.decisions).toEqual([]);
+    expect(read.outcomes).toEqual([
+      {
+        id: 'team-a/outcome-1',
+        agent: AGENT,
+        workflow: 'auto-wf',
+        namespace: 'team-a',
+        result: 'Failed',
+        reason: 'CrashLoopBackOff',
+        finishedAt: '2026-12-01T00:00:00Z',
+        automated: true,
+        remedy: false,
+      },
+    ]);
+    expect(read.breakers).toEqual([{ id: 'workflow:auto-wf@2026-12-01T00:01:00Z', key: 'workflow:auto-wf', failures: 3, trippedAt: '2026-12-01T00:01:00Z' }]);
   });
 });

@@ -30,6 +30,7 @@ function admissionFace(stage: AdmissionStage, ctx: GatewayContext): Face<Review,
     approvals: ctx.approvals,
     namespaces: ctx.namespaces,
     ...(ctx.images ? { images: ctx.images } : {}),
+    ...(ctx.outcomes ? { outcomes: ctx.outcomes } : {}),
     ...(ctx.agentsBeforeBundle ? { agentsBeforeBundle: ctx.agentsBeforeBundle } : {}),
   };
   const answered = (request: AdmissionRequest, outcome: AdmissionOutcome): Handled<AdmissionResponse> => ({

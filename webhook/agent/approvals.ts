@@ -1,10 +1,14 @@
-// GET /v1/approvals/{id} — where a deferred call stands, and the approver's
-// edit once decided. `?wait=30s` long-polls: the answer comes when the phase
-// differs from `?phase=` (default: the phase at the time of the call) or when
-// the wait is over, whichever is first. A tool call's arguments are shown as
-// stored: redacted, with what was hidden and why; to run an approved call,
-// retry it (POST /v1/tool-calls), whose answer carries the arguments to run
-// with the agent's own values put back.
+// GET /v1/approvals/{id} — where a deferred call stands, the approver's edit
+// once decided, and what became of the change once it was admitted
+// (`outcome`: Watching, then Succeeded, Failed or Unknown, with a proposed
+// remedy when it failed). `?wait=30s` long-polls: the answer comes when the
+// phase differs from `?phase=` or the outcome's result from `?outcome=`
+// (default: what they were at the time of the call), or when the wait is
+// over, whichever is first. A tool call's arguments are shown as stored:
+// redacted, with what was hidden and why; to run an approved call, retry it
+// (POST /v1/tool-calls), whose answer carries the arguments to run with the
+// agent's own values put back. A remedy belay proposed carries the object to
+// apply (`object`).
 
 import type { RequestHandler } from 'express';
 import { applyArgumentsEdit } from '../../src/approvals/override.js';
@@ -38,10 +42,11 @@ export function approvalHandler({ store, maxWaitMs = 55_000, pollIntervalMs = 50
       const waitMs = waitOf(req.query.wait, maxWaitMs);
       let current = visible(await store.get(namespace, name), user);
       const since = phaseParam(req.query.phase) ?? viewPhase(current, now());
+      const sinceOutcome = outcomeParam(req.query.outcome) ?? outcomeOf(current);
       const deadline = Date.now() + waitMs;
       let closed = false;
       res.on('close', () => (closed = true));
-      while (viewPhase(current, now()) === since && Date.now() < deadline && !closed) {
+      while (viewPhase(current, now()) === since && outcomeOf(current) === sinceOutcome && Date.now() < deadline && !closed) {
         await new Promise((r) => setTimeout(r, Math.min(pollIntervalMs, Math.max(0, deadline - Date.now()))));
         current = visible(await store.get(namespace, name), user);
       }
@@ -75,6 +80,19 @@ function phaseParam(raw: unknown): string | undefined {
   if (typeof raw !== 'string' || !([...PHASES, 'Expired'] as string[]).includes(raw))
     throw new BelayError('bad_request', `"phase" must be one of ${PHASES.join(', ')}`);
   return raw;
+}
+
+const OUTCOMES = ['none', 'Watching', 'Succeeded', 'Failed', 'Unknown'];
+
+function outcomeParam(raw: unknown): string | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !OUTCOMES.includes(raw)) throw new BelayError('bad_request', `"outcome" must be one of ${OUTCOMES.join(', ')}`);
+  return raw;
+}
+
+/** The outcome's result, or none before the change was admitted. */
+function outcomeOf(r: ApprovalRequest): string {
+  return r.status?.outcome?.result ?? 'none';
 }
 
 /** The requester and the approvers may read an approval; to anyone else it does not exist. */
@@ -123,5 +141,9 @@ function view(r: ApprovalRequest, now: Date): Record<string, unknown> {
     // True when `arguments` hold a redacted value: run the call by retrying it, not with these.
     argumentsRedacted: shown !== null && JSON.stringify(shown).includes(REDACTED),
     edited: override !== null && (override.arguments !== undefined || (override.patch?.length ?? 0) > 0),
+    // What became of the change once admitted (null until then).
+    outcome: status.outcome ?? null,
+    // A remedy belay proposed after a failure: what it remedies, and the object to apply once approved.
+    ...(r.spec.remedy ? { remedy: r.spec.remedy, object: r.spec.object } : {}),
   };
 }

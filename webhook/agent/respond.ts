@@ -16,6 +16,7 @@ export function agentDeps(ctx: GatewayContext): AgentDeps {
     policy: activePolicy(ctx),
     approvals: ctx.approvals,
     namespaces: ctx.namespaces,
+    ...(ctx.outcomes ? { outcomes: ctx.outcomes } : {}),
     ...(ctx.scanTimeoutMs !== undefined ? { scanTimeoutMs: ctx.scanTimeoutMs } : {}),
     ...(ctx.images ? { images: ctx.images } : {}),
   };

@@ -37,6 +37,7 @@ function authorizationFace(ctx: GatewayContext): Face<{ spec: SubjectAccessRevie
     namespaces: ctx.namespaces,
     grants: new ReadGrants(),
     ...(ctx.agentsBeforeBundle ? { agentsBeforeBundle: ctx.agentsBeforeBundle } : {}),
+    ...(ctx.outcomes ? { outcomes: ctx.outcomes } : {}),
   };
   const answered = (spec: SubjectAccessReviewSpec, outcome: AuthorizationOutcome): Handled<SubjectAccessReviewOut> => ({
     answer: encodeSubjectAccessReview(outcome.status),

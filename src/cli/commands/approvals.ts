@@ -1,4 +1,4 @@
-// `belay approvals list|show|approve|reject|edit`: what an approver runs.
+// `belay approvals list|show|approve|reject|edit|apply`: what an approver runs.
 // With --kubeconfig (or BELAY_KUBECONFIG) it works on the cluster's
 // ApprovalRequests as the kubeconfig's user — the API server authenticates
 // them and belay's webhook enforces who may decide; inside a pod (`kubectl
@@ -27,6 +27,7 @@ import { clientClusterAccess, loadKubeConfig } from '../../cluster/access.js';
 import type { JsonObject, PatchOperation } from '../../contract/index.js';
 import { asBelayError, BelayError } from '../../errors.js';
 import { type AgentSelector, agentSelectorFromData, type UserInfo } from '../../identity/agents.js';
+import { applyApproved } from '../../outcomes/apply.js';
 import { diff } from '../../patch/apply.js';
 import { formatDuration } from '../../util/duration.js';
 import { EXIT, usageExitsTwo } from './shared.js';
@@ -141,6 +142,22 @@ export function approvalsCommand(): Command {
         }),
       ),
   );
+  command.addCommand(
+    usageExitsTwo(new Command('apply'))
+      .description(
+        'apply an Approved request yourself, with your own credentials (a cluster only): e.g. the rollback belay proposed after a change failed, when the agent cannot. Updates replace the object whole; belay then watches the outcome',
+      )
+      .argument('<ref>', 'namespace/name')
+      .action(
+        run(async (ref: string, opts: StoreOptions) => {
+          const kc = kubeConfigOf(opts);
+          const store = await openStore(opts);
+          const r = await find(store, ref, opts.namespace);
+          const done = await applyApproved(kc, r, new Date());
+          print(`${done} as your kubeconfig user; belay records the outcome on ${refOf(r)} once it sees the change (belay approvals show ${refOf(r)})\n`);
+        }),
+      ),
+  );
   return usageExitsTwo(command);
 }
 
@@ -197,9 +214,7 @@ async function openStore(opts: StoreOptions, { deciding = false }: { deciding?: 
       'bad_request',
       '--as and --as-group are for the local store; in a cluster you decide as your kubeconfig user (choose it with --context)',
     );
-  if (opts.context && access.kind !== 'kubeconfig') throw new BelayError('bad_request', '--context needs --kubeconfig');
-  const kc = loadKubeConfig(access.kind === 'kubeconfig' && opts.context ? { ...access, context: opts.context } : access) as k8s.KubeConfig;
-  return new KubeApprovalStore(kc);
+  return new KubeApprovalStore(kubeConfigOf(opts));
 }
 
 /** Who is an agent according to the bundle the gateway serves; a clear refusal when it cannot be read. */
@@ -212,6 +227,15 @@ async function bundleAgents(file: string): Promise<AgentSelector> {
       `cannot tell agents from approvers without the policy bundle (${asBelayError(err).message}); pass --bundle with the gateway's bundle. Nothing was decided`,
     );
   }
+}
+
+/** The kubeconfig the options name, at the --context they choose. */
+/** The cluster a command talks to: --kubeconfig (and --context), or the pod's service account. */
+function kubeConfigOf(opts: StoreOptions): k8s.KubeConfig {
+  const access = clientClusterAccess(opts.kubeconfig);
+  if (access.kind === 'local') throw new BelayError('bad_request', 'this needs a cluster: give --kubeconfig (or BELAY_KUBECONFIG)');
+  if (opts.context && access.kind !== 'kubeconfig') throw new BelayError('bad_request', '--context needs --kubeconfig');
+  return loadKubeConfig(access.kind === 'kubeconfig' && opts.context ? { ...access, context: opts.context } : access) as k8s.KubeConfig;
 }
 
 function localUser(opts: StoreOptions): UserInfo {
@@ -351,7 +375,7 @@ function age(r: ApprovalRequest, now: Date): string {
 }
 
 function table(items: readonly ApprovalRequest[], wide: boolean, now: Date): string {
-  const head = ['NAMESPACE', 'NAME', 'PHASE', 'REQUESTER', 'ACTION', 'TARGET', 'AGE', 'EXPIRES IN', ...(wide ? ['RULE', 'DECIDED BY'] : [])];
+  const head = ['NAMESPACE', 'NAME', 'PHASE', 'REQUESTER', 'ACTION', 'TARGET', 'AGE', 'EXPIRES IN', ...(wide ? ['RULE', 'DECIDED BY', 'OUTCOME'] : [])];
   const rows = items.map((r) => [
     r.metadata.namespace,
     r.metadata.name,
@@ -361,7 +385,13 @@ function table(items: readonly ApprovalRequest[], wide: boolean, now: Date): str
     target(r),
     age(r, now),
     timeLeft(r, now),
-    ...(wide ? [r.spec.reasons[0]?.rule ?? '-', r.status?.decidedBy ?? '-'] : []),
+    ...(wide
+      ? [
+          r.spec.reasons[0]?.rule ?? '-',
+          r.status?.decidedBy ?? '-',
+          r.status?.outcome ? `${r.status.outcome.result}${r.status.outcome.reason ? ` (${r.status.outcome.reason})` : ''}` : '-',
+        ]
+      : []),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => `${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('   ')}\n`;
@@ -430,6 +460,14 @@ function describe(r: ApprovalRequest, now: Date): string {
     );
   }
   if (s?.consumption) field('Used by', `request ${s.consumption.requestUid} at ${s.consumption.at} (${s.consumption.objectDigest})`);
+  if (r.spec.remedy) field('Remedy of', `${r.spec.remedy.for} (${r.spec.remedy.kind}; it failed: ${r.spec.remedy.reason})`);
+  const outcome = s?.outcome;
+  if (outcome) {
+    field('Outcome', `${outcome.result}${outcome.reason ? ` (${outcome.reason})` : ''}${outcome.message ? `: ${outcome.message}` : ''}`);
+    for (const e of outcome.evidence ?? []) lines.push(`  - ${e}`);
+    if (outcome.remedy) field('Remedy', `${outcome.remedy.note}${outcome.remedy.approval ? ` [${outcome.remedy.approval}]` : ''}`);
+  }
+  if (phase === 'Approved' && r.spec.remedy) lines.push('', `Apply it yourself: belay approvals apply ${refOf(r)}   (or the agent applies it)`);
   if (phase === 'Pending') {
     lines.push('', `Decide: belay approvals approve ${refOf(r)}   |   belay approvals reject ${refOf(r)} -m <why>   |   belay approvals edit ${refOf(r)}`);
   }
