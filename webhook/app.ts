@@ -21,7 +21,7 @@ export function createApp(ctx: GatewayContext, faces: readonly FaceRoutes[] = AL
   app.disable('x-powered-by');
   app.set('etag', false);
   app.get('/healthz', healthz());
-  app.get('/readyz', readyz(ctx.store));
+  app.get('/readyz', readyz(ctx.store, ctx.readiness));
   app.get('/metrics', metricsEndpoint(ctx.instruments.metrics));
   for (const routes of faces) app.use(routes(ctx));
   app.use((req, _res, next) => next(new BelayError('not_found', `no route for ${req.method} ${req.path}`)));

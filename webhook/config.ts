@@ -63,9 +63,15 @@ export interface GatewayConfig {
   };
   /** Decisions as JSON lines; null: no decision log. */
   readonly decisionLog: Omit<DecisionLogOptions, 'onError'> | null;
+  readonly notifications: {
+    /** Channels and delivery settings (YAML, src/notify/config.ts); undefined: no notifications. */
+    readonly configFile: string | undefined;
+    /** How often the outbox looks for due notifications (tests). */
+    readonly tickMs: number | undefined;
+  };
 }
 
-type Sections = 'evaluation' | 'approvals' | 'agentApi' | 'console' | 'decisionLog';
+type Sections = 'evaluation' | 'approvals' | 'agentApi' | 'console' | 'decisionLog' | 'notifications';
 
 /** A GatewayConfig with any part left out, sections member by member: the defaults fill it. */
 export type GatewayConfigInput = Partial<Omit<GatewayConfig, Sections>> & {
@@ -96,6 +102,7 @@ export const DEFAULTS: GatewayConfig = {
   agentApi: { tokenFile: undefined, audiences: [], scanTimeoutMs: DEFAULT_SCAN_TIMEOUT_MS },
   console: { approverTokenFile: undefined },
   decisionLog: null,
+  notifications: { configFile: undefined, tickMs: undefined },
 };
 
 /** `input` with every part it leaves out taken from DEFAULTS. */
@@ -114,6 +121,7 @@ export function resolveConfig(input: GatewayConfigInput): GatewayConfig {
     agentApi: { ...d.agentApi, ...defined(input.agentApi) },
     console: { ...d.console, ...defined(input.console) },
     decisionLog: input.decisionLog ?? null,
+    notifications: { ...d.notifications, ...defined(input.notifications) },
   };
 }
 
@@ -159,6 +167,7 @@ export interface ServeFlags {
   scanTimeout: number;
   approverTokenFile?: string;
   devTokens?: string;
+  notifyConfig?: string;
 }
 
 /** Adds the serve command's flags; each defaults to its BELAY_* variable, then to DEFAULTS. */
@@ -254,6 +263,11 @@ export function addServeFlags(command: Command): Command {
       '--approver-token-file <file>',
       "approvals console (/console/) in local mode: approvers' bearer tokens (YAML list of {token, username, groups}); with --kubeconfig approvers use their own Kubernetes tokens instead",
       env.BELAY_APPROVER_TOKEN_FILE,
+    )
+    .option(
+      '--notify-config <file>',
+      'notification channels (Slack, Teams, webhook/CloudEvents, email) and delivery settings, YAML; which requests go where is policy data (data.belay.config.notifications)',
+      env.BELAY_NOTIFY_CONFIG,
     );
 }
 
@@ -304,6 +318,7 @@ export function configFromFlags(flags: ServeFlags, devTokens?: { agents: string;
     agentApi: { tokenFile: flags.agentTokenFile ?? devTokens?.agents, audiences: flags.agentTokenAudience ?? [], scanTimeoutMs: flags.scanTimeout },
     console: { approverTokenFile: flags.approverTokenFile ?? devTokens?.approvers },
     decisionLog: flags.decisionLog ? { destination: flags.decisionLog, maxBytes: flags.decisionLogMaxBytes, maxFiles: flags.decisionLogMaxFiles } : null,
+    notifications: { configFile: flags.notifyConfig },
   });
 }
 

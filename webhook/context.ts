@@ -36,6 +36,8 @@ export interface GatewayContext {
   readonly scanTimeoutMs?: number;
   /** Long polls (agent API, console): the longest wait and how often to look again. */
   readonly polling?: { readonly maxWaitMs?: number; readonly intervalMs?: number };
+  /** More for /readyz to report, without changing readiness (notifications' channels). */
+  readonly readiness?: () => Record<string, unknown>;
 }
 
 /** The active bundle, or undefined before the first activation. */

@@ -16,6 +16,8 @@ import { BelayError } from '../src/errors.js';
 import { NO_AGENTS } from '../src/identity/agents.js';
 import { type NamespaceDirectory, namesOnly } from '../src/namespaces/directory.js';
 import { watchNamespaces } from '../src/namespaces/watch.js';
+import { loadNotifyConfig } from '../src/notify/config.js';
+import { type Notifier, startNotifier } from '../src/notify/runtime.js';
 import { DecisionLog } from '../src/observe/decision-log.js';
 import { type DecisionSink, discardDecisions } from '../src/observe/decisions.js';
 import { createLogger, type Logger } from '../src/observe/log.js';
@@ -106,9 +108,28 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     options.decisions ??
     (config.decisionLog ? new DecisionLog({ ...config.decisionLog, onError: (err) => log.error({ err }, 'decision log write failed') }) : discardDecisions);
   const agents = () => store.current()?.agents ?? NO_AGENTS;
+  const notifier: Notifier | undefined =
+    config.notifications.configFile && !options.approvalGate
+      ? startNotifier({
+          config: loadNotifyConfig(config.notifications.configFile),
+          policyData: () => store.current()?.data,
+          log,
+          registry: metrics.registry,
+          ...(kubeConfig ? {} : { stateDir: config.approvals.stateDir }),
+          ...(config.notifications.tickMs ? { tickMs: config.notifications.tickMs } : {}),
+        })
+      : undefined;
   const approvals: Approvals | undefined = options.approvalGate
     ? undefined
-    : await startApprovals({ ...config.approvals, ...(kubeConfig ? { kubeConfig } : {}), agents, log, decisions, registry: metrics.registry });
+    : await startApprovals({
+        ...config.approvals,
+        ...(kubeConfig ? { kubeConfig } : {}),
+        agents,
+        log,
+        decisions,
+        registry: metrics.registry,
+        ...(notifier ? { notifications: (s) => notifier.hook(s) } : {}),
+      });
   const gatewayUser = approvals?.gatewayUser ?? config.approvals.gatewayUser;
   const agentTokens = selectAuthenticator({
     ...(kubeConfig ? { kubeConfig } : {}),
@@ -133,6 +154,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(agentTokens ? { agentTokens } : {}),
     scanTimeoutMs: config.agentApi.scanTimeoutMs,
     console,
+    ...(notifier ? { readiness: () => ({ notifications: notifier.health() }) } : {}),
   };
   let server: RunningServer;
   try {
@@ -140,6 +162,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   } catch (err) {
     namespaces.close();
     await approvals?.close();
+    await notifier?.close();
     await sync.stop();
     await store.close();
     throw err;
@@ -154,6 +177,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await server.close();
       await sync.stop();
       await approvals?.close();
+      await notifier?.close();
       namespaces.close();
       await decisions.close();
       await store.close();

@@ -10,8 +10,12 @@ export function healthz(): RequestHandler {
   };
 }
 
-/** Ready only once a bundle is active; reports a refused newer bundle without becoming unready. */
-export function readyz(store: PolicyStore): RequestHandler {
+/**
+ * Ready only once a bundle is active; reports a refused newer bundle without
+ * becoming unready, and whatever `details` adds (a notification channel
+ * configured wrong is reported, never a reason to take the gateway out).
+ */
+export function readyz(store: PolicyStore, details?: () => Record<string, unknown>): RequestHandler {
   return function handleReadyz(_req, res) {
     const active = store.current();
     const failure = store.lastFailure;
@@ -22,6 +26,7 @@ export function readyz(store: PolicyStore): RequestHandler {
       source: active?.source ?? null,
       activatedAt: active?.activatedAt.toISOString() ?? null,
       lastFailure: failure ? { source: failure.source, message: failure.message, at: failure.at.toISOString() } : null,
+      ...safely(details),
     };
     res.status(active ? 200 : 503).json(body);
   };
@@ -31,4 +36,12 @@ export function metricsEndpoint(metrics: Metrics): RequestHandler {
   return async function handleMetrics(_req, res) {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   };
+}
+
+function safely(details: (() => Record<string, unknown>) | undefined): Record<string, unknown> {
+  try {
+    return details?.() ?? {};
+  } catch {
+    return {};
+  }
 }

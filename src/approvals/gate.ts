@@ -15,6 +15,8 @@ export interface DeferredRequest {
   readonly input: PolicyInput;
   readonly decision: Decision;
   readonly revision: string;
+  /** The digest of the bundle whose policy deferred it (stored with the approval, so an approver knows which rules asked). */
+  readonly bundleDigest?: string;
   /** The admission uid (or another idempotency key): seeing it twice is not a second use. */
   readonly requestUid: string;
   /** Dry runs get the same answer but must create and consume nothing. */

@@ -8,7 +8,7 @@ import type { Registry } from 'prom-client';
 import type { AgentSelector } from '../identity/agents.js';
 import type { DecisionSink } from '../observe/decisions.js';
 import type { Logger } from '../observe/log.js';
-import { ApprovalController } from './controller.js';
+import { ApprovalController, type ApprovalListener } from './controller.js';
 import { kubeEvents } from './events.js';
 import { KubeApprovalStore } from './kube-store.js';
 import { LeaseElector } from './lease.js';
@@ -36,6 +36,19 @@ export interface ApprovalsOptions {
   tickMs?: number;
   /** How long finished requests are kept before the controller deletes them (default 24h). */
   retentionMs?: number;
+  /** Notifications (src/notify), given the store they record deliveries in. */
+  notifications?: (store: ApprovalStore) => ApprovalsNotifications;
+}
+
+/**
+ * What the approvals runtime drives of notifications: its controller feeds
+ * them every record, and tells them when this replica runs the controller
+ * (holds the Lease, or runs locally) and so may send.
+ */
+export interface ApprovalsNotifications {
+  readonly listener: ApprovalListener;
+  lead(): void;
+  unlead(): Promise<void>;
 }
 
 export interface Approvals {
@@ -60,6 +73,7 @@ export async function startApprovals(options: ApprovalsOptions): Promise<Approva
       onCorrupt: (file, error) => log.error({ file, err: error }, 'unreadable approval record skipped'),
     });
     const gate = lifecycle(store, options, namespace);
+    const notifications = options.notifications?.(store);
     const controller = new ApprovalController({
       store,
       log,
@@ -67,10 +81,20 @@ export async function startApprovals(options: ApprovalsOptions): Promise<Approva
       ...(metrics ? { metrics } : {}),
       ...(options.tickMs ? { tickMs: options.tickMs } : {}),
       ...(options.retentionMs ? { retentionMs: options.retentionMs } : {}),
+      ...(notifications ? { listeners: [notifications.listener] } : {}),
     });
     controller.startPolling();
+    notifications?.lead();
     log.info({ store: store.location }, 'approvals: local store');
-    return { gate, store, gatewayUser: undefined, close: () => controller.stop() };
+    return {
+      gate,
+      store,
+      gatewayUser: undefined,
+      async close() {
+        await notifications?.unlead();
+        await controller.stop();
+      },
+    };
   }
 
   const kc = options.kubeConfig;
@@ -82,6 +106,7 @@ export async function startApprovals(options: ApprovalsOptions): Promise<Approva
     );
   }
   const gate = lifecycle(store, options, namespace);
+  const notifications = options.notifications?.(store);
   const controller = new ApprovalController({
     store,
     log,
@@ -90,6 +115,7 @@ export async function startApprovals(options: ApprovalsOptions): Promise<Approva
     ...(metrics ? { metrics } : {}),
     ...(options.tickMs ? { tickMs: options.tickMs } : {}),
     ...(options.retentionMs ? { retentionMs: options.retentionMs } : {}),
+    ...(notifications ? { listeners: [notifications.listener] } : {}),
   });
   let starting: Promise<void> = Promise.resolve();
   const elector = new LeaseElector(kc, {
@@ -97,10 +123,17 @@ export async function startApprovals(options: ApprovalsOptions): Promise<Approva
     name: LEASE_NAME,
     log,
     onStartedLeading: () => {
-      starting = controller.startWatching(kc).catch((err) => log.error({ err }, 'approvals controller failed to start'));
+      // Notifications go out from the Lease holder only, once its controller has read every request.
+      starting = controller
+        .startWatching(kc)
+        .then(() => notifications?.lead())
+        .catch((err) => log.error({ err }, 'approvals controller failed to start'));
     },
     onStoppedLeading: () => {
-      void starting.then(() => controller.stop());
+      void starting.then(async () => {
+        await notifications?.unlead();
+        await controller.stop();
+      });
     },
   });
   elector.start();
@@ -112,6 +145,7 @@ export async function startApprovals(options: ApprovalsOptions): Promise<Approva
     async close() {
       await elector.stop();
       await starting;
+      await notifications?.unlead();
       await controller.stop();
     },
   };
