@@ -195,7 +195,8 @@ export function slackSink(c: HttpChannel): Sink {
     type: 'slack',
     async send(n, signal) {
       const message = slackMessage(n);
-      const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8' };
+      // Slack ignores it; a proxy or relay in front of Slack can drop a repeat by it.
+      const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8', 'Idempotency-Key': n.id };
       if (api) headers.Authorization = `Bearer ${secret(c.token!)}`;
       const answer = await post(secret(c.url), {
         headers,
