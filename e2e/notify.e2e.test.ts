@@ -24,6 +24,7 @@ import { gatewayUrl, ns, paths, runId } from './harness/env.js';
 import { expectDeferred, expectOk } from './harness/expect.js';
 import { Gateway } from './harness/gateway.js';
 import { admin, getObject, kubectl, transcriptSection } from './harness/kubectl.js';
+import { deployment } from './harness/objects.js';
 import { waitFor } from './harness/proc.js';
 
 const RECEIVER_PORT = Number(process.env.BELAY_NOTIFY_RECEIVER_PORT ?? 19704);
@@ -38,31 +39,14 @@ interface ApprovalRequest {
 }
 
 /** A Deployment whose pod template carries a password, as agents' targets often do. */
-function deploymentWithSecret(name: string): string {
-  return stringify({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace: NS, labels: { app: name } },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
-          containers: [
-            {
-              name: 'web',
-              image: 'registry.k8s.io/e2e-test-images/agnhost:2.53',
-              env: [{ name: 'DATABASE_PASSWORD', value: PASSWORD }],
-              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsUser: 1000 },
-            },
-          ],
-        },
-      },
-    },
+const deploymentWithSecret = (name: string): string =>
+  deployment({
+    name,
+    namespace: NS,
+    env: [{ name: 'DATABASE_PASSWORD', value: PASSWORD }],
+    podSecurityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsUser: 1000 },
   });
-}
 
 /** The agent deletes a production Deployment: deferred, and the ApprovalRequest's namespace/name. */
 async function deferredDelete(name: string): Promise<{ id: string; name: string }> {

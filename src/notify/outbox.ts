@@ -113,7 +113,11 @@ export class Outbox implements ApprovalListener {
   /** ApprovalListener: a record as stored now. */
   observed(r: ApprovalRequest): void {
     this.#records.set(refOf(r), r);
-    if (this.#active) this.#plan(r, this.#now());
+    if (!this.#active) return;
+    // A new request or a decision goes out now, not at the next tick.
+    const now = this.#now();
+    this.#plan(r, now);
+    this.#dispatch(now);
   }
 
   /** ApprovalListener: the record is gone; nothing more is sent for it. */

@@ -52,6 +52,8 @@ describe.skipIf(!HAVE_CHROMIUM)('approvals console in chromium', () => {
   async function signIn(token: string, who: string) {
     await page.goto(`${f.url}/console/`);
     const signout = page.locator('#signout');
+    // A token kept in the tab signs in by itself, a moment after the page loads: wait for either screen.
+    await expect.poll(async () => (await signout.isVisible()) || (await page.locator('#login').isVisible())).toBe(true);
     if (await signout.isVisible()) await signout.click();
     await page.locator('#token').fill(token);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -223,7 +225,7 @@ describe.skipIf(!HAVE_CHROMIUM)('approvals console in chromium', () => {
     ).toEqual([...ids].sort());
     await page.screenshot({ path: path.join(SHOTS, 'console-workflow-run.png'), fullPage: true });
     await panel.getByRole('button', { name: 'Approve all 3' }).click();
-    await expect.poll(() => panel.locator('.run-results .notice').textContent()).toBe('3 of 3 approved.');
+    await expect.poll(() => panel.locator('.run-results .run-done').textContent()).toBe('3 of 3 approved.');
     for (const id of ids) await expect.poll(() => item(id).locator('.phase').textContent(), { timeout: 10_000 }).toBe('Approved');
     expect(await item(other).locator('.phase').textContent()).toBe('Pending');
     for (const id of ids)

@@ -788,7 +788,8 @@ function runPanel(d, message) {
   const results = el('ul', { class: 'run-results', hidden: true });
   const approveAll = el('button', { type: 'button', class: 'primary' }, `Approve all ${n}`);
   const rejectAll = el('button', { type: 'button', class: 'danger' }, `Reject all ${n}`);
-  const error = el('p', { class: 'error', role: 'alert', hidden: true });
+  // Classes of its own: the single request's notice, warning and error stay the only ones of their kind.
+  const error = el('p', { class: 'run-error', role: 'alert', hidden: true });
   panel.append(
     el('h4', {}, `Workflow ${run.workflow}${run.run ? ` · run ${run.run}` : ''}: ${n} pending requests`),
     el(
@@ -801,7 +802,7 @@ function runPanel(d, message) {
           el('span', { class: 'summary' }, p.summary),
           ' ',
           el('code', { class: 'id' }, p.id),
-          p.you.mayDecide ? null : el('span', { class: 'warning' }, ` (${p.you.why ?? 'you may not decide it'})`),
+          p.you.mayDecide ? null : el('span', { class: 'run-note' }, ` (${p.you.why ?? 'you may not decide it'})`),
         ),
       ),
     ),
@@ -833,9 +834,9 @@ function runPanel(d, message) {
         })
       );
       results.replaceChildren(
-        el('li', { class: 'notice' }, `${answer.decided} of ${answer.results.length} ${action === 'approve' ? 'approved' : 'rejected'}.`),
+        el('li', { class: 'run-done' }, `${answer.decided} of ${answer.results.length} ${action === 'approve' ? 'approved' : 'rejected'}.`),
         ...answer.results.map((r) =>
-          el('li', { class: r.ok ? 'ok' : 'error', data: { id: r.id } }, `${r.id}: `, r.ok ? (r.phase ?? '') : `refused — ${r.error?.message ?? ''}`),
+          el('li', { class: r.ok ? 'run-ok' : 'run-refused', data: { id: r.id } }, `${r.id}: `, r.ok ? (r.phase ?? '') : `refused — ${r.error?.message ?? ''}`),
         ),
       );
       results.hidden = false;
