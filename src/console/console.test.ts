@@ -376,7 +376,7 @@ describe('ConsoleService on a local store', () => {
 
   const inRun = async (replicas: number, run: string, onBehalfOf?: string) => {
     const r = record({ replicas, ...(onBehalfOf ? { onBehalfOf } : {}) });
-    r.spec.context = { workflow: 'rollout-plan', run, source: 'annotation' };
+    r.spec.context = { workflow: 'rollout-plan', run, prompt: `roll out step ${replicas}`, source: 'api' };
     return (await store.create(r)).request;
   };
 
@@ -394,6 +394,9 @@ describe('ConsoleService on a local store', () => {
     expect(d.history.map((h) => [h.id, h.phase, h.decidedBy])).toEqual(expect.arrayContaining([[`prod/${b.metadata.name}`, 'Rejected', 'bob']]));
     expect(d.history).toHaveLength(3);
     expect(d.change).toBeNull();
+    // The prompt is on the request's page, not on every line of the list.
+    expect(d.context.prompt).toBe('roll out step 1');
+    expect((await service.list(alice)).items.every((i) => i.context.prompt === undefined)).toBe(true);
     expect((await service.get({ viewer: CAROL, token: 't' }, 'prod', a.metadata.name).catch((e) => e)).code).toBe('not_found');
   });
 

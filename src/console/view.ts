@@ -137,7 +137,8 @@ export function summarize(r: ApprovalRequest, now: Date, viewer: Viewer, agents:
     reasons: spec.reasons ?? [],
     risk: spec.risk,
     approverGroups: spec.approverGroups ?? [],
-    context: spec.context ?? {},
+    // The prompt (up to 9 KiB) is for the request's own page, not for every line of the list.
+    context: withoutPrompt(spec.context ?? {}),
     hasFix: (spec.fixes ?? []).length > 0,
     decision: decided ? { by: s?.decidedBy ?? null, at: s?.decidedAt ?? null, message: s?.message ?? null, edited: isEdit(s?.override) } : null,
     consumedAt: s?.consumption?.at ?? null,
@@ -165,6 +166,7 @@ export function detail(r: ApprovalRequest, now: Date, viewer: Viewer, agents: Ag
   const override = r.status?.override ?? null;
   return {
     ...summarize(r, now, viewer, agents),
+    context: spec.context ?? {},
     bundleRevision: spec.bundleRevision ?? '',
     objectDigest: spec.objectDigest,
     object,
@@ -182,6 +184,11 @@ export function detail(r: ApprovalRequest, now: Date, viewer: Viewer, agents: Ag
     history: targetHistory(related, r),
     workflowRun: workflowRun(r, related, now, viewer, agents),
   };
+}
+
+function withoutPrompt(ctx: AgentContext): AgentContext {
+  const { prompt: _prompt, ...rest } = ctx;
+  return rest;
 }
 
 /** The change an UPDATE makes to the live object: the stored old object against the stored new one. */
