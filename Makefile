@@ -12,6 +12,9 @@ DETECT_SECRETS_VERSION ?= 1.5.0
 # and serves them: `crane registry serve` is a real OCI registry.
 CRANE_VERSION ?= v0.22.1
 HELM_VERSION  ?= v3.21.4
+# aiosmtpd is the SMTP server the email notification tests send to (PyPI, pinned, in its own venv).
+AIOSMTPD_VERSION ?= 1.4.6
+SMTP_VENV     := $(CURDIR)/.tools/smtp-venv
 HELM_K8S_MINOR ?= 36
 TOOLS         := $(CURDIR)/.tools/bin
 OPA           := $(TOOLS)/opa
@@ -24,7 +27,7 @@ REVISION      ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)$
 LISTEN        ?= 127.0.0.1:8443
 TS_FILES      := $(shell find src webhook bench -name '*.ts' ! -name '*.test.ts' 2>/dev/null)
 
-.PHONY: tools gator pss-oracle help deps opa crane helm bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench image-latency clean console-deps gitleaks detect-secrets secrets-bench mcp-tools manifests image-root image fuzz
+.PHONY: tools gator pss-oracle help deps opa crane helm bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench image-latency clean console-deps gitleaks detect-secrets secrets-bench mcp-tools manifests image-root image fuzz smtp-tools
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -91,7 +94,15 @@ build: dist/.built ## compile the TypeScript
 run: deps bundle build ## run the gateway locally (https://127.0.0.1:8443, dev TLS, local approvals)
 	node dist/webhook/main.js --local --listen $(LISTEN) --bundle $(BUNDLE) --dev-tokens .belay/tokens
 
-unit: deps crane bundle build ## unit, HTTP and policy fixture tests
+# The email notification tests' SMTP server (src/testkit/smtp/server.py); without
+# it those tests are skipped with a printed reason.
+smtp-tools: ## install the pinned aiosmtpd (SMTP server for the email notification tests) into .tools/smtp-venv
+	@if [ "$$(cat $(SMTP_VENV)/.aiosmtpd.version 2>/dev/null)" != "$(AIOSMTPD_VERSION)" ]; then \
+	  rm -rf $(SMTP_VENV); echo "installing aiosmtpd $(AIOSMTPD_VERSION) into $(SMTP_VENV) (pip; first time only)"; \
+	  python3 -m venv $(SMTP_VENV) && $(SMTP_VENV)/bin/pip install -q aiosmtpd==$(AIOSMTPD_VERSION) && \
+	  echo $(AIOSMTPD_VERSION) > $(SMTP_VENV)/.aiosmtpd.version; fi
+
+unit: deps crane smtp-tools bundle build ## unit, HTTP and policy fixture tests
 	npx vitest run
 
 # Oracles built from the Go module proxy, pinned in policy-tests/oracles/build.sh: gator
@@ -126,7 +137,7 @@ format: deps ## apply the formatter and safe lint fixes
 	npx biome check --write .
 	$(OPA) fmt -w policies/ src/testkit/policies/
 
-test: deps crane lint bundle build tools ## everything CI runs: lint, opa test, unit and fixture tests, gator and Pod Security cross-checks, end to end
+test: deps crane smtp-tools lint bundle build tools ## everything CI runs: lint, opa test, unit and fixture tests, gator and Pod Security cross-checks, end to end
 	$(OPA) test policies/ --ignore gatekeeper
 	npx vitest run
 	$(MAKE) --no-print-directory e2e

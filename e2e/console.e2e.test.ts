@@ -430,6 +430,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the console page in chromium, on the real contr
   async function signIn(token: string, who: string): Promise<void> {
     await page.goto(`${gatewayUrl}/console/`);
     const signout = page.locator('#signout');
+    // A token kept in the tab signs in by itself, a moment after the page loads: wait for either screen.
+    await expect.poll(async () => (await signout.isVisible()) || (await page.locator('#login').isVisible())).toBe(true);
     if (await signout.isVisible()) await signout.click();
     await page.locator('#token').fill(token);
     await page.getByRole('button', { name: 'Sign in' }).click();

@@ -20,7 +20,7 @@ let certs: ClientCerts;
 
 beforeAll(async () => {
   certs = makeClientCerts(mkdtempSync(path.join(tmpdir(), 'belay-client-certs-')), [API_SERVER, 'system:serviceaccount:agents:bot']);
-  f = await startConsoleGateway({ webhookClients: { caFile: certs.caFile, names: [API_SERVER] } });
+  f = await startConsoleGateway({ gateway: { webhookClients: { caFile: certs.caFile, names: [API_SERVER] } } });
 }, 60_000);
 
 afterAll(async () => {

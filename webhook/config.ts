@@ -100,6 +100,12 @@ export interface GatewayConfig {
   readonly decisionLog: Omit<DecisionLogOptions, 'onError'> | null;
   /** Image facts for fixes whose safety depends on the image (docs/images.md). */
   readonly images: ImageLookupConfig;
+  readonly notifications: {
+    /** Channels and delivery settings (YAML, src/notify/config.ts); undefined: no notifications. */
+    readonly configFile: string | undefined;
+    /** How often the outbox looks for due notifications (tests). */
+    readonly tickMs: number | undefined;
+  };
 }
 
 /** TLS mode self (--tls-secret): what the certificate controller keeps and where it writes the CA. */
@@ -116,7 +122,7 @@ export interface TlsSecretConfig {
   readonly configMap: string | undefined;
 }
 
-type Sections = 'webhookClients' | 'bodyShape' | 'evaluation' | 'approvals' | 'agentApi' | 'console' | 'inventory' | 'decisionLog' | 'images';
+type Sections = 'webhookClients' | 'bodyShape' | 'evaluation' | 'approvals' | 'agentApi' | 'console' | 'inventory' | 'decisionLog' | 'images' | 'notifications';
 
 /**
  * A GatewayConfig with any part left out, sections member by member: the
@@ -166,6 +172,7 @@ export const DEFAULTS: GatewayConfig = {
   decisionLog: null,
   // The webhook answers well inside the API server's 5 s timeout: 2 s for all of a request's lookups.
   images: { registries: PUBLIC_REGISTRIES, insecureRegistries: [], dockerConfig: undefined, pullSecrets: true, platform: 'linux/amd64', timeoutMs: 2_000 },
+  notifications: { configFile: undefined, tickMs: undefined },
 };
 
 /** `input` with every part it leaves out taken from DEFAULTS. */
@@ -191,6 +198,7 @@ export function resolveConfig(input: GatewayConfigInput): GatewayConfig {
     inventory: { ...d.inventory, ...defined(input.inventory) },
     decisionLog: input.decisionLog ?? null,
     images: { ...d.images, ...defined(input.images) },
+    notifications: { ...d.notifications, ...defined(input.notifications) },
   };
 }
 
@@ -262,6 +270,7 @@ export interface ServeFlags {
   tlsCaDuration: number;
   caBundleWebhook?: string[];
   caConfigmap?: string;
+  notifyConfig?: string;
 }
 
 /** Adds the serve command's flags; each defaults to its BELAY_* variable, then to DEFAULTS. */
@@ -433,7 +442,12 @@ export function addServeFlags(command: Command): Command {
         .argParser(durationMs)
         .default(durationMs(env.BELAY_IMAGE_TIMEOUT ?? `${d.images.timeoutMs}ms`), '2s'),
     )
-    .option('--no-console', 'do not serve the approvals console (/console/)');
+    .option('--no-console', 'do not serve the approvals console (/console/)')
+    .option(
+      '--notify-config <file>',
+      'notification channels (Slack, Teams, webhook/CloudEvents, email) and delivery settings, YAML; which requests go where is policy data (data.belay.config.notifications)',
+      env.BELAY_NOTIFY_CONFIG,
+    );
   return addInstallFlags(command);
 }
 
@@ -538,6 +552,7 @@ export function configFromFlags(
     inventory: { files: flags.inventory, maxBytes: flags.inventoryMaxBytes },
     decisionLog: flags.decisionLog ? { destination: flags.decisionLog, maxBytes: flags.decisionLogMaxBytes, maxFiles: flags.decisionLogMaxFiles } : null,
     images: imagesFromFlags(flags),
+    notifications: { configFile: flags.notifyConfig },
   });
 }
 

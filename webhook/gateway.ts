@@ -20,6 +20,8 @@ import { NO_AGENTS } from '../src/identity/agents.js';
 import { imageFactsSource } from '../src/images/config.js';
 import { type NamespaceDirectory, namesOnly } from '../src/namespaces/directory.js';
 import { watchNamespaces } from '../src/namespaces/watch.js';
+import { loadNotifyConfig } from '../src/notify/config.js';
+import { type Notifier, startNotifier } from '../src/notify/runtime.js';
 import { DecisionLog } from '../src/observe/decision-log.js';
 import { type DecisionSink, discardDecisions } from '../src/observe/decisions.js';
 import { createLogger, type Logger } from '../src/observe/log.js';
@@ -154,6 +156,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       (config.decisionLog ? new DecisionLog({ ...config.decisionLog, onError: (err) => log.error({ err }, 'decision log write failed') }) : discardDecisions);
     closers.push(() => decisions.close());
     const agents = () => store.current()?.agents ?? NO_AGENTS;
+    // Notifications go out from the replica that runs the approvals controller (the Lease holder, or the local process).
+    const notifier: Notifier | undefined =
+      config.notifications.configFile && !options.approvalGate
+        ? startNotifier({
+            config: loadNotifyConfig(config.notifications.configFile),
+            policyData: () => store.current()?.data,
+            log,
+            registry: metrics.registry,
+            ...(kubeConfig ? {} : { stateDir: config.approvals.stateDir }),
+            ...(config.notifications.tickMs ? { tickMs: config.notifications.tickMs } : {}),
+          })
+        : undefined;
+    if (notifier) {
+      closers.push(() => notifier.close());
+      readiness.report('notifications', () => notifier.health());
+    }
     const approvals: Approvals | undefined = options.approvalGate
       ? undefined
       : await startApprovals({
@@ -164,6 +182,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           log,
           decisions,
           registry: metrics.registry,
+          ...(notifier ? { notifications: (s) => notifier.hook(s) } : {}),
         });
     if (approvals) closers.push(() => approvals.close());
     const gatewayUser = approvals?.gatewayUser ?? config.approvals.gatewayUser;

@@ -113,6 +113,18 @@ export class Gateway {
     log(`gateway ready at ${gatewayUrl} in ${seconds(t)}s (log ${gatewayLog()})`);
   }
 
+  /** Kills the gateway outright (SIGKILL): no shutdown, no lease handed back, nothing flushed. */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    if (!child) return;
+    if (this.running) {
+      child.kill('SIGKILL');
+      await this.#exited;
+    }
+    this.#child = undefined;
+    rmSync(pidFile(), { force: true });
+  }
+
   async stop(): Promise<void> {
     const child = this.#child;
     if (!child) return;

@@ -11,6 +11,8 @@ export function deployment(o: {
   annotations?: Record<string, string>;
   securityContext?: object;
   podSecurityContext?: object;
+  /** The container's environment (e.g. a password, to show it never leaves belay unredacted). */
+  env?: { name: string; value: string }[];
   /** How long a rollout may make no progress before it is reported as failed (ProgressDeadlineExceeded). */
   progressDeadlineSeconds?: number;
 }): string {
@@ -33,6 +35,7 @@ export function deployment(o: {
               ports: [{ containerPort: 8080 }],
               resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } },
               ...(o.securityContext ? { securityContext: o.securityContext } : {}),
+              ...(o.env ? { env: o.env } : {}),
             },
           ],
         },

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { parseNotifyConfig } from '../../src/notify/config.js';
 import { chartDir, helmBin, root, staleFiles } from './kustomize.js';
 
 const here = path.join(root, 'manifests', 'helm');
@@ -235,6 +236,42 @@ describe.each(cases)('chart with values %s', (name) => {
     if (certificate) expect(certificate.spec.dnsNames).toContain(`belay.${NAMESPACE}.svc`);
   });
 
+  it('wires notification channels to files from Secrets, with no credential in the ConfigMap', () => {
+    const deployment = objs.find((o) => o.kind === 'Deployment')!;
+    const pod = deployment.spec.template.spec;
+    const config = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'belay-config')!;
+    const notify = values.notifications as Obj | undefined;
+    if (!notify?.enabled) {
+      expect(args(deployment).filter((a) => a.startsWith('--notify-config'))).toEqual([]);
+      expect(config.data['notifications.yaml']).toBeUndefined();
+      return;
+    }
+    expect(args(deployment)).toContain('--notify-config=/etc/belay/config/notifications.yaml');
+    const file = parse(config.data['notifications.yaml']) as Obj;
+    // What the gateway reads of it: every channel but for the Secrets' files, which exist only in the pod.
+    const read = parseNotifyConfig(file);
+    expect(read.problems.filter((p) => !/cannot read \/etc\/belay\/notify\/secrets\//.test(p.message))).toEqual([]);
+    expect(read.consoleUrl).toBe(notify.consoleUrl);
+    const mounts = new Map<string, string>(pod.containers[0].volumeMounts.map((m: Obj) => [m.name, m.mountPath]));
+    const secrets = new Map<string, string>(pod.volumes.filter((v: Obj) => v.secret).map((v: Obj) => [v.name, v.secret.secretName]));
+    const mounted = new Map([...secrets].map(([volume, secret]) => [secret, mounts.get(volume)]));
+    for (const c of notify.channels as Obj[]) {
+      const rendered = (file.channels as Obj[]).find((x) => x.name === c.name)!;
+      const refs: [Obj | undefined, string | undefined][] = [
+        [c.urlSecret, rendered.urlFile],
+        [c.tokenSecret, rendered.tokenFile],
+        [c.smtp?.usernameSecret, rendered.smtp?.usernameFile],
+        [c.smtp?.passwordSecret, rendered.smtp?.passwordFile],
+      ];
+      for (const [ref, at] of refs) {
+        if (!ref) continue;
+        expect(at).toBe(`${mounted.get(ref.secretName)}/${ref.key}`);
+      }
+      expect(Object.keys(rendered).filter((k) => /Secret$/.test(k))).toEqual([]);
+    }
+    for (const volume of secrets.keys()) if (volume.startsWith('notify-')) expect(mounts.get(volume)).toMatch(/^\/etc\/belay\/notify\/secrets\//);
+  });
+
   it('removes every webhook configuration in a pre-delete hook, before anything else is deleted', () => {
     const configs = objs.filter((o) => WEBHOOK_KINDS.has(o.kind)).map((o) => `${o.kind}/${o.metadata.name}`);
     const hooks = all.filter(isHook);
@@ -278,6 +315,13 @@ describe('values the chart refuses', () => {
     ['an unknown failurePolicy', 'webhooks: {validating: {failurePolicy: Open}}', /failurePolicy.*must be one of 'Fail', 'Ignore'/],
     ['a timeout past the API server’s limit', 'webhooks: {mutating: {timeoutSeconds: 60}}', /timeoutSeconds.*maximum/],
     ['a misspelt value', 'agent: {groups: [x]}', /additional properties 'agent' not allowed/],
+    ['a notification channel of an unknown type', 'notifications: {channels: [{name: a, type: pager}]}', /notifications\/channels\/0\/type.*must be one of/],
+    [
+      'a credential written into the values',
+      'notifications: {channels: [{name: a, type: webhook, url: "https://x", token: abc}]}',
+      /additional properties 'token' not allowed/,
+    ],
+    ['a Secret reference without its key', 'notifications: {channels: [{name: a, type: slack, urlSecret: {secretName: s}}]}', /missing property 'key'/],
   ];
 
   it.each(refused)('refuses %s with a message that says what to change', (_what, yaml, message) => {

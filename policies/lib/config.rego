@@ -124,6 +124,28 @@ defaults := {
 		"subresources": ["exec", "attach", "portforward"],
 		"everywhere": false,
 	},
+	# Who is told about approval requests: read by the gateway's notifier
+	# (src/notify/routing.ts), not by the rules. Channel names refer to the
+	# gateway's --notify-config, which holds the URLs and credentials.
+	"notifications": {
+		"reminder": "50%",
+		"routes": [
+			{
+				"description": "approvers hear of every request, and are reminded halfway to its deadline",
+				"channels": ["approvers"],
+			},
+			{
+				"description": "the agent's operator hears how its request was decided",
+				"events": ["approved", "rejected", "expired"],
+				"channels": ["requesters"],
+			},
+			{
+				"description": "every event, for an audit trail or an event bus",
+				"events": ["*"],
+				"channels": ["audit"],
+			},
+		],
+	},
 	# RBAC privilege escalation.
 	"rbac": {
 		"privilegedRoles": ["cluster-admin", "admin", "edit"],

@@ -27,6 +27,16 @@ import {
 } from './resource.js';
 import type { ApprovalStore } from './store.js';
 
+/**
+ * Sees every record the controller sees (the first full read included) and
+ * every deletion: the notifications outbox (src/notify) follows the store
+ * through it, on the replica that runs this controller.
+ */
+export interface ApprovalListener {
+  observed(r: ApprovalRequest): void;
+  forgotten(r: ApprovalRequest): void;
+}
+
 export interface ControllerOptions {
   store: ApprovalStore;
   log: Logger;
@@ -42,6 +52,7 @@ export interface ControllerOptions {
    * and Events keep the history. Default 24h; Infinity keeps them all.
    */
   retentionMs?: number;
+  listeners?: readonly ApprovalListener[];
 }
 
 export const DEFAULT_RETENTION_MS = 24 * 3_600_000;
@@ -120,6 +131,7 @@ export class ApprovalController {
     const key = refOf(r);
     const before = this.#cache.get(key);
     this.#cache.set(key, r);
+    this.#tell((l) => l.observed(r));
     if (!this.#synced) return;
     const from = before ? phaseOf(before) : undefined;
     const to = phaseOf(r);
@@ -130,12 +142,13 @@ export class ApprovalController {
 
   forget(r: ApprovalRequest): void {
     this.#cache.delete(refOf(r));
+    this.#tell((l) => l.forgotten(r));
   }
 
   /** Polling: the full list; the first one only fills the cache. */
   sync(records: readonly ApprovalRequest[]): void {
     const keys = new Set(records.map(refOf));
-    for (const key of [...this.#cache.keys()]) if (!keys.has(key)) this.#cache.delete(key);
+    for (const [key, gone] of [...this.#cache]) if (!keys.has(key)) this.forget(gone);
     for (const r of records) this.observe(r);
     this.#synced = true;
   }
@@ -274,6 +287,17 @@ export class ApprovalController {
       },
       0,
     );
+  }
+
+  /** A listener's failure is its own: it never stops expiry or reporting. */
+  #tell(fn: (l: ApprovalListener) => void): void {
+    for (const l of this.#options.listeners ?? []) {
+      try {
+        fn(l);
+      } catch (err) {
+        this.#options.log.warn({ err: asBelayError(err).message }, 'approval listener failed');
+      }
+    }
   }
 
   #startTicking(poll: boolean): void {

@@ -21,6 +21,8 @@ export interface DeferredRequest {
   readonly input: PolicyInput;
   readonly decision: Decision;
   readonly revision: string;
+  /** The digest of the bundle whose policy deferred it (stored with the approval, so an approver knows which rules asked). */
+  readonly bundleDigest?: string;
   /** The admission uid, or the caller's id for the request (recorded with a use, for the audit trail). */
   readonly requestUid: string;
   /**

@@ -47,6 +47,26 @@ describe('approval record', () => {
     expect((hidden.spec.object as any).spec.template.spec.containers[0].image).toBe('[REDACTED]');
   });
 
+  it('keeps the live object of an UPDATE, redacted the same way, and the digest and run of the policy and workflow', () => {
+    const live = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'prod' }, data: { password: 'b2xkLXB3' } };
+    const next = { ...live, data: { password: 'bmV3LXB3' } };
+    const resource = { group: '', version: 'v1', kind: 'Secret', resource: 'secrets', namespace: 'prod', name: 'db' };
+    const update = policyInput(next, {
+      resource,
+      action: { operation: 'UPDATE', verb: 'update', subresource: '', dryRun: false },
+      oldObject: live,
+      context: { workflow: 'rotate', run: 'run-9', prompt: 'rotate the db password', source: 'api' },
+    });
+    const r = build({ ...deferred('u'), input: update, bundleDigest: 'abc123' });
+    expect(r.spec.oldObject).toMatchObject({ kind: 'Secret', data: { password: '[REDACTED]' } });
+    expect(JSON.stringify(r)).not.toMatch(/b2xkLXB3|bmV3LXB3/);
+    expect(r.spec).toMatchObject({ bundleDigest: 'abc123', context: { workflow: 'rotate', run: 'run-9', prompt: 'rotate the db password' } });
+    // Only an UPDATE has a live object beside the one asked for; a DELETE's object is the live one.
+    const create = build({ ...deferred('u'), input: policyInput(next, { resource, oldObject: live }) });
+    expect(create.spec.oldObject).toBeUndefined();
+    expect(build().spec.bundleDigest).toBeUndefined();
+  });
+
   it("stores a tool call's arguments redacted — objects, YAML text, plain strings — with their digest as sent", () => {
     const PASS = 'Harbor4821!kube';
     const GH = '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';

@@ -28,6 +28,8 @@ export interface RecordOptions {
 /** Well under etcd's 1.5 MiB per object, leaving room for the rest of the spec. */
 export const DEFAULT_MAX_OBJECT_BYTES = 256 * 1024;
 const EXCERPT_BYTES = 8 * 1024;
+/** The CRD's bound for spec.context.prompt. */
+const MAX_PROMPT_CHARS = 9 * 1024;
 /** Impersonation extra an agent (or its MCP host) sets to name the human it acts for. */
 export const ON_BEHALF_OF = 'belay.dev/on-behalf-of';
 
@@ -36,7 +38,10 @@ export function newApprovalRequest(req: DeferredRequest, keys: RequestKeys, opti
   const ttlMs = options.ttlMs ?? ttlOf(decision.approval?.ttl);
   const groups = (decision.approval?.groups ?? []).filter((g) => g !== '').slice(0, 64);
   const onBehalfOf = input.actor.extra[ON_BEHALF_OF]?.[0];
-  const { object, excerpt } = storedObject(input, decision.redact, options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES);
+  const maxBytes = options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
+  const { object, excerpt } = storedObject(input.action.operation === 'DELETE' ? input.oldObject : input.object, decision.redact, maxBytes);
+  // An UPDATE keeps the live object too, redacted the same way, so approvers see what changes.
+  const old = input.action.operation === 'UPDATE' && input.oldObject ? storedObject(input.oldObject, decision.redact, maxBytes) : undefined;
   return {
     apiVersion: APPROVAL_API_VERSION,
     kind: APPROVAL_KIND,
@@ -64,10 +69,12 @@ export function newApprovalRequest(req: DeferredRequest, keys: RequestKeys, opti
       objectDigest: keys.objectDigest,
       object,
       ...(excerpt !== undefined ? { objectExcerpt: excerpt } : {}),
+      ...(old ? { oldObject: old.object, ...(old.excerpt !== undefined ? { oldObjectExcerpt: old.excerpt } : {}) } : {}),
       ...(input.tool ? { tool: storedToolCall(input.tool) } : {}),
       reasons: decision.reasons.slice(0, 64).map((r) => ({ rule: cut(r.rule, 256), message: cut(r.message, 4096), severity: r.severity })),
       fixes: decision.fixes.slice(0, 256),
       bundleRevision: cut(req.revision, 256),
+      ...(req.bundleDigest ? { bundleDigest: cut(req.bundleDigest, 128) } : {}),
       approverGroups: groups.length > 0 ? groups : [...(options.approverGroups ?? DEFAULT_APPROVER_GROUPS)],
       risk: cut(decision.approval?.risk ?? 'medium', 64),
       context: context(input.context),
@@ -106,8 +113,11 @@ function action(input: PolicyInput): RequestedAction {
  * paths policy asks to hide and every secret the scanner finds replaced, and
  * replaced by an excerpt when it is too large to store.
  */
-function storedObject(input: PolicyInput, redact: readonly string[], maxBytes: number): { object: JsonObject | null; excerpt?: string } {
-  const source = input.action.operation === 'DELETE' ? input.oldObject : input.object;
+export function storedObject(
+  source: JsonObject | null | undefined,
+  redact: readonly string[],
+  maxBytes: number = DEFAULT_MAX_OBJECT_BYTES,
+): { object: JsonObject | null; excerpt?: string } {
   if (!source) return { object: null };
   let safe: JsonObject;
   try {
@@ -128,10 +138,12 @@ function storedObject(input: PolicyInput, redact: readonly string[], maxBytes: n
 export function context(ctx: AgentContext): AgentContext {
   const out: AgentContext = {};
   if (ctx.workflow) out.workflow = cut(ctx.workflow, 253);
+  if (ctx.run) out.run = cut(ctx.run, 253);
   if (typeof ctx.confidence === 'number' && ctx.confidence >= 0 && ctx.confidence <= 1) out.confidence = ctx.confidence;
   if (ctx.rationale) out.rationale = cut(redactedText(ctx.rationale), 4096);
   if (ctx.remediationTarget) out.remediationTarget = cut(ctx.remediationTarget, 512);
   if (ctx.cluster) out.cluster = cut(ctx.cluster, 253);
+  if (ctx.prompt) out.prompt = cut(redactedText(ctx.prompt), MAX_PROMPT_CHARS);
   if (ctx.source) out.source = ctx.source;
   return out;
 }

@@ -63,11 +63,17 @@ export interface ApprovalSpec {
   object: JsonObject | null;
   /** Set when `object` was too large to keep: the first bytes of it, for a human to read. */
   objectExcerpt?: string;
+  /** UPDATE: the live object the change replaces, kept like `object` (redacted), so approvers see the change as a diff. */
+  oldObject?: JsonObject | null;
+  /** Set when `oldObject` was too large to keep (or could not be redacted): why, or its first bytes. */
+  oldObjectExcerpt?: string;
   /** Tool-call face: the tool and its arguments. */
   tool?: JsonObject | null;
   reasons: Reason[];
   fixes: PatchOperation[];
   bundleRevision: string;
+  /** The digest of the bundle whose policy deferred the request. */
+  bundleDigest?: string;
   approverGroups: string[];
   risk: string;
   context: AgentContext;
@@ -135,6 +141,27 @@ export interface Condition {
   lastTransitionTime?: string;
 }
 
+/** The notifications events an ApprovalRequest gives rise to (src/notify). */
+export const NOTIFICATION_EVENTS = ['requested', 'reminder', 'approved', 'rejected', 'expired'] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+
+/**
+ * One notification that is done with: delivered to its channel, or given up
+ * on. The gateway's outbox (src/notify) writes it after the sink answered, so
+ * whichever replica sends next knows not to send it again.
+ */
+export interface NotificationRecord {
+  event: NotificationEvent;
+  channel: string;
+  state: 'Sent' | 'Dropped';
+  /** The event's id (a CloudEvent's id, an email's Message-ID): the same on every retry, so a sink can tell a repeat. */
+  id: string;
+  at: string;
+  attempts: number;
+  /** Dropped: why. */
+  reason?: string;
+}
+
 export interface ApprovalStatus {
   phase: ApprovalPhase;
   decidedBy?: string;
@@ -145,6 +172,8 @@ export interface ApprovalStatus {
   conditions?: Condition[];
   /** What became of the change once admitted; written by the gateway only (separation.ts). */
   outcome?: ApprovalOutcome;
+  /** What the notifications outbox has done with this request's events; written by the gateway only. */
+  notifications?: NotificationRecord[];
 }
 
 export interface ApprovalMetadata {

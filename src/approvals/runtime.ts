@@ -8,7 +8,7 @@ import type { Registry } from 'prom-client';
 import type { AgentSelector } from '../identity/agents.js';
 import type { DecisionSink } from '../observe/decisions.js';
 import type { Logger } from '../observe/log.js';
-import { ApprovalController } from './controller.js';
+import { ApprovalController, type ApprovalListener } from './controller.js';
 import { kubeEvents } from './events.js';
 import { KubeApprovalStore } from './kube-store.js';
 import { LeaseElector } from './lease.js';
@@ -41,6 +41,19 @@ export interface ApprovalsOptions {
   /** Caps on requests waiting for a human: per target, per requester. */
   maxOpenPerTarget?: number;
   maxOpenPerRequester?: number;
+  /** Notifications (src/notify), given the store they record deliveries in. */
+  notifications?: (store: ApprovalStore) => ApprovalsNotifications;
+}
+
+/**
+ * What the approvals runtime drives of notifications: its controller feeds
+ * them every record, and tells them when this replica runs the controller
+ * (holds the Lease, or runs locally) and so may send.
+ */
+export interface ApprovalsNotifications {
+  readonly listener: ApprovalListener;
+  lead(): void;
+  unlead(): Promise<void>;
 }
 
 export interface Approvals {
@@ -65,6 +78,7 @@ export async function startApprovals(options: ApprovalsOptions): Promise<Approva
       onCorrupt: (file, error) => log.error({ file, err: error }, 'unreadable approval record skipped'),
     });
     const gate = lifecycle(store, options, namespace);
+    const notifications = options.notifications?.(store);
     const controller = new ApprovalController({
       store,
       log,
@@ -72,10 +86,20 @@ export async function startApprovals(options: ApprovalsOptions): Promise<Approva
       ...(metrics ? { metrics } : {}),
       ...(options.tickMs ? { tickMs: options.tickMs } : {}),
       ...(options.retentionMs ? { retentionMs: options.retentionMs } : {}),
+      ...(notifications ? { listeners: [notifications.listener] } : {}),
     });
     controller.startPolling();
+    notifications?.lead();
     log.info({ store: store.location }, 'approvals: local store');
-    return { gate, store, gatewayUser: undefined, close: () => controller.stop() };
+    return {
+      gate,
+      store,
+      gatewayUser: undefined,
+      async close() {
+        await notifications?.unlead();
+        await controller.stop();
+      },
+    };
   }
 
   const kc = options.kubeConfig;
@@ -88,6 +112,7 @@ export async function startApprovals(options: ApprovalsOptions): Promise<Approva
   }
   // Uses by reviews nobody verified are held until the API server shows them (provisional.ts).
   const gate = lifecycle(store, options, namespace, kubeUseEvidence(kc));
+  const notifications = options.notifications?.(store);
   const controller = new ApprovalController({
     store,
     log,
@@ -96,6 +121,7 @@ export async function startApprovals(options: ApprovalsOptions): Promise<Approva
     ...(metrics ? { metrics } : {}),
     ...(options.tickMs ? { tickMs: options.tickMs } : {}),
     ...(options.retentionMs ? { retentionMs: options.retentionMs } : {}),
+    ...(notifications ? { listeners: [notifications.listener] } : {}),
   });
   let starting: Promise<void> = Promise.resolve();
   const elector = new LeaseElector(kc, {
@@ -103,10 +129,17 @@ export async function startApprovals(options: ApprovalsOptions): Promise<Approva
     name: LEASE_NAME,
     log,
     onStartedLeading: () => {
-      starting = controller.startWatching(kc).catch((err) => log.error({ err }, 'approvals controller failed to start'));
+      // Notifications go out from the Lease holder only, once its controller has read every request.
+      starting = controller
+        .startWatching(kc)
+        .then(() => notifications?.lead())
+        .catch((err) => log.error({ err }, 'approvals controller failed to start'));
     },
     onStoppedLeading: () => {
-      void starting.then(() => controller.stop());
+      void starting.then(async () => {
+        await notifications?.unlead();
+        await controller.stop();
+      });
     },
   });
   elector.start();
@@ -118,6 +151,7 @@ export async function startApprovals(options: ApprovalsOptions): Promise<Approva
     async close() {
       await elector.stop();
       await starting;
+      await notifications?.unlead();
       await controller.stop();
     },
   };

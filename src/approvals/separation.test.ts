@@ -201,6 +201,20 @@ describe("approvals webhook: the gateway's own writes", () => {
     });
   });
 
+  it('records which notifications went out, in any phase; an approver may not forge or hide that record', () => {
+    const sent = [{ event: 'requested' as const, channel: 'approvers', state: 'Sent' as const, id: 'uid/requested', at: rfc3339(NOW), attempts: 1 }];
+    const old = pending();
+    expect(v(gateway, old, withStatus(old, { notifications: sent }))).toMatchObject({ allowed: true });
+    expect(v(gateway, approved, withStatus(approved, { notifications: sent }))).toMatchObject({ allowed: true });
+    const withLedger = withStatus(old, { notifications: sent });
+    expect(decide(alice, withLedger, withStatus(withLedger, { phase: 'Approved' }))).toMatchObject({ allowed: true, decision: 'approved' });
+    expect(decide(alice, withLedger, withStatus(withLedger, { phase: 'Approved', notifications: [] }))).toMatchObject({
+      allowed: false,
+      message: 'only the belay gateway records which notifications were sent (status.notifications)',
+    });
+    expect(decide(alice, old, withStatus(old, { phase: 'Approved', notifications: sent }))).toMatchObject({ allowed: false });
+  });
+
   it('is not stamped as a decider by the mutating stage', () => {
     expect(reviewApprovalChange(review(gateway, approved, withStatus(approved, { phase: 'Consumed' })), 'mutate', ctx)).toEqual({ allowed: true });
   });

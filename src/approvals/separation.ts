@@ -94,6 +94,9 @@ export function checkStatusChange(old: ApprovalRequest, next: ApprovalRequest, w
     return no(`status.decidedAt must be the time of the decision (now is ${rfc3339(ctx.now)})`);
   }
   if (s1.consumption) return no('only the belay gateway records that an approval was used (status.consumption)');
+  if (canonicalJson(s0.notifications ?? null) !== canonicalJson(s1.notifications ?? null)) {
+    return no('only the belay gateway records which notifications were sent (status.notifications)');
+  }
   if (s1.override) {
     if (to !== 'Approved') return no('an edit (status.override) comes with an approval, not a rejection');
     const edit = checkOverride(old.spec, s1.override);

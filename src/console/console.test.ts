@@ -373,4 +373,70 @@ describe('ConsoleService on a local store', () => {
     await expect(service.get({ viewer: CAROL, token: 't' }, 'prod', r.metadata.name)).rejects.toMatchObject({ code: 'not_found' });
     await expect(service.get(alice, 'prod', 'Not_A_Name')).rejects.toMatchObject({ code: 'bad_request' });
   });
+
+  const inRun = async (replicas: number, run: string, onBehalfOf?: string) => {
+    const r = record({ replicas, ...(onBehalfOf ? { onBehalfOf } : {}) });
+    r.spec.context = { workflow: 'rollout-plan', run, prompt: `roll out step ${replicas}`, source: 'api' };
+    return (await store.create(r)).request;
+  };
+
+  it("shows a request's workflow run and the history of its object", async () => {
+    const a = await inRun(1, 'r1');
+    const b = await inRun(2, 'r1');
+    await inRun(3, 'r2');
+    now = at(60_000);
+    await store.decide('prod', b.metadata.name, { phase: 'Rejected', message: 'not now' }, { username: 'bob', groups: ['belay:approvers'] });
+    const c = await inRun(4, 'r1');
+    const d = await service.get(alice, 'prod', a.metadata.name);
+    expect(d.workflowRun).toMatchObject({ workflow: 'rollout-plan', run: 'r1' });
+    expect(d.workflowRun?.pending.map((p) => p.id).sort()).toEqual([`prod/${a.metadata.name}`, `prod/${c.metadata.name}`].sort());
+    // The same Deployment prod/web: every other request for it, newest first, with its decision.
+    expect(d.history.map((h) => [h.id, h.phase, h.decidedBy])).toEqual(expect.arrayContaining([[`prod/${b.metadata.name}`, 'Rejected', 'bob']]));
+    expect(d.history).toHaveLength(3);
+    expect(d.change).toBeNull();
+    // The prompt is on the request's page, not on every line of the list.
+    expect(d.context.prompt).toBe('roll out step 1');
+    expect((await service.list(alice)).items.every((i) => i.context.prompt === undefined)).toBe(true);
+    expect((await service.get({ viewer: CAROL, token: 't' }, 'prod', a.metadata.name).catch((e) => e)).code).toBe('not_found');
+  });
+
+  it('decides a workflow run request by request: the one its human may not decide is refused, the others approved', async () => {
+    const a = await inRun(1, 'r1');
+    const b = await inRun(2, 'r1', 'alice');
+    const c = await inRun(3, 'r1');
+    const other = await inRun(4, 'r2');
+    const ids = [a, b, c].map((r) => `prod/${r.metadata.name}`);
+    const out = await service.decideRun(alice, { action: 'approve', workflow: 'rollout-plan', run: 'r1', ids: [...ids, `prod/${other.metadata.name}`] });
+    expect(out).toMatchObject({ workflow: 'rollout-plan', run: 'r1', action: 'approve', decided: 2 });
+    expect(out.results.map((r) => [r.id, r.ok, r.phase ?? r.error?.code])).toEqual([
+      [ids[0], true, 'Approved'],
+      [ids[1], false, 'forbidden'],
+      [ids[2], true, 'Approved'],
+      [`prod/${other.metadata.name}`, false, 'bad_request'],
+    ]);
+    expect(out.results[1]!.error?.message).toMatch(/on behalf of alice, who may not decide it/);
+    expect((await store.get('prod', b.metadata.name))?.status?.phase).toBe('Pending');
+    expect((await store.get('prod', other.metadata.name))?.status?.phase).toBe('Pending');
+    const again = await service.decideRun(alice, { action: 'reject', message: 'stop', workflow: 'rollout-plan', run: 'r1', ids: [ids[0]!] });
+    expect(again.results[0]).toMatchObject({ ok: false, error: { code: 'conflict' } });
+  });
+
+  it('refuses a malformed batch before deciding anything', async () => {
+    const a = await inRun(1, 'r1');
+    const id = `prod/${a.metadata.name}`;
+    for (const [body, message] of [
+      [{ action: 'edit', workflow: 'w', ids: [id] }, /"action" must be approve or reject/],
+      [{ action: 'approve', ids: [id] }, /"workflow"/],
+      [{ action: 'approve', workflow: 'w', ids: [] }, /"ids" must list 1 to 100/],
+      [{ action: 'approve', workflow: 'w', ids: ['../x'] }, /"ids"/],
+      [{ action: 'reject', workflow: 'w', ids: [id] }, /a rejection needs a "message"/],
+      [{ action: 'approve', workflow: 'w', ids: [id], force: true }, /unknown field "force"/],
+    ] as const) {
+      await expect(service.decideRun(alice, body), JSON.stringify(body)).rejects.toMatchObject({
+        code: 'bad_request',
+        message: expect.stringMatching(message),
+      });
+    }
+    expect((await store.get('prod', a.metadata.name))?.status?.phase).toBe('Pending');
+  });
 });

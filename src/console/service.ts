@@ -90,7 +90,49 @@ export class ConsoleService {
   async get(caller: Caller, namespace: string, name: string): Promise<ApprovalDetail> {
     const store = this.#o.access.storeFor(caller.token);
     const r = await this.#find(store, caller.viewer, namespace, name);
-    return detail(r, this.#now(), caller.viewer, this.#o.agents());
+    return detail(r, this.#now(), caller.viewer, this.#o.agents(), await this.#related(store, caller.viewer, namespace));
+  }
+
+  /**
+   * Decides every request of one workflow run the caller names, one by one
+   * through the same path as a single decision: each is checked for
+   * separation of duties on its own, and one refusal stops none of the others.
+   */
+  async decideRun(caller: Caller, body: unknown): Promise<RunDecision> {
+    const req = parseRunDecision(body);
+    const results: RunDecision['results'] = [];
+    for (const id of req.ids) {
+      const [namespace = '', name = ''] = id.split('/');
+      try {
+        const store = this.#o.access.storeFor(caller.token);
+        const current = await this.#find(store, caller.viewer, namespace, name);
+        const ctx = current.spec.context ?? {};
+        if (ctx.workflow !== req.workflow || (ctx.run ?? null) !== req.run) {
+          throw new BelayError('bad_request', `${id} is not a request of workflow ${req.workflow}${req.run ? ` run ${req.run}` : ''}`);
+        }
+        const decided = await this.decide(caller, namespace, name, { action: req.action, ...(req.message ? { message: req.message } : {}) });
+        results.push({ id, ok: true, phase: decided.phase });
+      } catch (err) {
+        const e = asBelayError(err);
+        results.push({ id, ok: false, error: { code: e.code, message: e.message } });
+      }
+    }
+    return { workflow: req.workflow, run: req.run, action: req.action, decided: results.filter((r) => r.ok).length, results };
+  }
+
+  /** Requests the viewer may see beside this one (its target's history, its workflow run); none when the store will not list them. */
+  async #related(store: ApprovalStore, viewer: Viewer, namespace: string): Promise<ApprovalRequest[]> {
+    let all: ApprovalRequest[];
+    try {
+      all = await store.list();
+    } catch {
+      try {
+        all = await store.list(namespace);
+      } catch {
+        return [];
+      }
+    }
+    return all.filter((r) => isRecord(r) && visibleTo(r, viewer));
   }
 
   /**
@@ -161,6 +203,52 @@ export class ConsoleService {
   #now(): Date {
     return this.#o.now?.() ?? new Date();
   }
+}
+
+/** The answer to a batch decision: each request's own result. */
+export interface RunDecision {
+  workflow: string;
+  run: string | null;
+  action: 'approve' | 'reject';
+  decided: number;
+  results: { id: string; ok: boolean; phase?: string; error?: { code: string; message: string } }[];
+}
+
+/** Most requests decided in one call. */
+export const MAX_RUN_DECISIONS = 100;
+
+/**
+ * `{"action": "approve" | "reject", "workflow": "…", "run"?: "…" | null,
+ * "ids": ["namespace/name", …], "message"?: "…"}`: the requests the approver
+ * saw listed for the run, so nothing they did not see is decided.
+ */
+export function parseRunDecision(body: unknown): { action: 'approve' | 'reject'; workflow: string; run: string | null; ids: string[]; message?: string } {
+  const bad = (m: string) => new BelayError('bad_request', m);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bad('the request body must be a JSON object');
+  const b = body as Record<string, unknown>;
+  const unknown = Object.keys(b).filter((k) => !['action', 'workflow', 'run', 'ids', 'message'].includes(k));
+  if (unknown.length) throw bad(`unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
+  if (b.action !== 'approve' && b.action !== 'reject') throw bad('"action" must be approve or reject (edits are made one request at a time)');
+  if (typeof b.workflow !== 'string' || b.workflow === '' || b.workflow.length > 253) throw bad('"workflow" must name the workflow');
+  if (b.run !== undefined && b.run !== null && (typeof b.run !== 'string' || b.run === '' || b.run.length > 253)) throw bad('"run" must be a run id or null');
+  if (
+    !Array.isArray(b.ids) ||
+    b.ids.length === 0 ||
+    b.ids.length > MAX_RUN_DECISIONS ||
+    !b.ids.every((i) => typeof i === 'string' && /^[a-z0-9-]+\/[a-z0-9.-]+$/.test(i))
+  ) {
+    throw bad(`"ids" must list 1 to ${MAX_RUN_DECISIONS} requests as "namespace/name"`);
+  }
+  if (b.message !== undefined && typeof b.message !== 'string') throw bad('"message" must be a string');
+  if (b.action === 'reject' && !(typeof b.message === 'string' && b.message.trim()))
+    throw bad('a rejection needs a "message": the agent, and the human behind it, read why');
+  return {
+    action: b.action,
+    workflow: b.workflow,
+    run: typeof b.run === 'string' ? b.run : null,
+    ids: [...new Set(b.ids as string[])],
+    ...(typeof b.message === 'string' && b.message.trim() ? { message: b.message } : {}),
+  };
 }
 
 /** Records written by something other than belay may lack what the console reads; they are skipped, not crashed on. */

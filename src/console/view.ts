@@ -7,6 +7,7 @@
 
 import { createHash } from 'node:crypto';
 import { approvedNote } from '../approvals/explain.js';
+import { type HistoryEntry, targetHistory } from '../approvals/history.js';
 import { applyArgumentsEdit } from '../approvals/override.js';
 import {
   type ApprovalConsumption,
@@ -59,8 +60,17 @@ export interface ApprovalSummary {
   you: { mayDecide: boolean; why: string | null };
 }
 
+/** The pending requests of one workflow run that the viewer may decide together (the console's batch decision). */
+export interface WorkflowRun {
+  workflow: string;
+  run: string | null;
+  pending: { id: string; summary: string; requiredBy: string; you: { mayDecide: boolean; why: string | null } }[];
+}
+
 export interface ApprovalDetail extends ApprovalSummary {
   bundleRevision: string;
+  /** The digest of the bundle whose policy deferred it. */
+  bundleDigest: string | null;
   objectDigest: string;
   object: JsonObject | null;
   objectYaml: string | null;
@@ -81,6 +91,12 @@ export interface ApprovalDetail extends ApprovalSummary {
   /** What the approver's edit changes (object patch or replacement arguments). */
   overrideDiff: DiffLine[] | null;
   consumption: ApprovalConsumption | null;
+  /** UPDATE: what the change does to the live object (both kept redacted), as a diff; null for other operations. */
+  change: { diff: DiffLine[] | null; note: string | null } | null;
+  /** Other requests for the same object, newest first, with their decisions and outcomes. */
+  history: HistoryEntry[];
+  /** The other pending requests of the same workflow run, when the agent named its workflow. */
+  workflowRun: WorkflowRun | null;
 }
 
 /** A Pending or unused Approved request past its deadline reads as Expired before the sweeper marks it. */
@@ -121,7 +137,8 @@ export function summarize(r: ApprovalRequest, now: Date, viewer: Viewer, agents:
     reasons: spec.reasons ?? [],
     risk: spec.risk,
     approverGroups: spec.approverGroups ?? [],
-    context: spec.context ?? {},
+    // The prompt (up to 9 KiB) is for the request's own page, not for every line of the list.
+    context: withoutPrompt(spec.context ?? {}),
     hasFix: (spec.fixes ?? []).length > 0,
     decision: decided ? { by: s?.decidedBy ?? null, at: s?.decidedAt ?? null, message: s?.message ?? null, edited: isEdit(s?.override) } : null,
     consumedAt: s?.consumption?.at ?? null,
@@ -129,7 +146,11 @@ export function summarize(r: ApprovalRequest, now: Date, viewer: Viewer, agents:
   };
 }
 
-export function detail(r: ApprovalRequest, now: Date, viewer: Viewer, agents: AgentSelector): ApprovalDetail {
+/**
+ * One request in full. `related` are the other requests the viewer may see
+ * (for the target's history and the workflow run); without it both are empty.
+ */
+export function detail(r: ApprovalRequest, now: Date, viewer: Viewer, agents: AgentSelector, related: readonly ApprovalRequest[] = []): ApprovalDetail {
   const spec = r.spec;
   const fixes = spec.fixes ?? [];
   // Records are stored redacted; one written before that is redacted as it is shown.
@@ -145,6 +166,7 @@ export function detail(r: ApprovalRequest, now: Date, viewer: Viewer, agents: Ag
   const override = r.status?.override ?? null;
   return {
     ...summarize(r, now, viewer, agents),
+    context: spec.context ?? {},
     bundleRevision: spec.bundleRevision ?? '',
     objectDigest: spec.objectDigest,
     object,
@@ -157,7 +179,49 @@ export function detail(r: ApprovalRequest, now: Date, viewer: Viewer, agents: Ag
     override,
     overrideDiff: override ? overrideDiff(override, object, tool?.arguments ?? null) : null,
     consumption: r.status?.consumption ?? null,
+    bundleDigest: spec.bundleDigest ?? null,
+    change: changeOf(r, object),
+    history: targetHistory(related, r),
+    workflowRun: workflowRun(r, related, now, viewer, agents),
   };
+}
+
+function withoutPrompt(ctx: AgentContext): AgentContext {
+  const { prompt: _prompt, ...rest } = ctx;
+  return rest;
+}
+
+/** The change an UPDATE makes to the live object: the stored old object against the stored new one. */
+function changeOf(r: ApprovalRequest, object: JsonObject | null): ApprovalDetail['change'] {
+  if (r.spec.request?.operation !== 'UPDATE') return null;
+  const old = r.spec.oldObject ? redactedObject(r.spec.oldObject) : null;
+  if (!old || !object) {
+    const why = r.spec.oldObjectExcerpt ?? (r.spec.oldObject === undefined ? 'this request was recorded without the live object' : null);
+    return { diff: null, note: why ?? 'the live object or the change could not be shown (too large, or not scanned for secrets)' };
+  }
+  return { diff: yamlDiff(old, object), note: null };
+}
+
+/** Requests of one workflow run: the same workflow and run (or, without a run id, the same workflow) and requester. */
+export function sameRun(a: ApprovalRequest, b: ApprovalRequest): boolean {
+  const x = a.spec.context ?? {};
+  const y = b.spec.context ?? {};
+  return !!x.workflow && x.workflow === y.workflow && (x.run ?? '') === (y.run ?? '') && a.spec.requester?.user === b.spec.requester?.user;
+}
+
+function workflowRun(r: ApprovalRequest, related: readonly ApprovalRequest[], now: Date, viewer: Viewer, agents: AgentSelector): WorkflowRun | null {
+  const ctx = r.spec.context ?? {};
+  if (!ctx.workflow) return null;
+  const pending = [r, ...related.filter((o) => refOf(o) !== refOf(r))]
+    .filter((o) => sameRun(o, r) && effectivePhase(o, now) === 'Pending')
+    .sort((a, b) => a.spec.requiredBy.localeCompare(b.spec.requiredBy) || refOf(a).localeCompare(refOf(b)))
+    .map((o) => ({
+      id: refOf(o),
+      summary: summaryLine(o),
+      requiredBy: o.spec.requiredBy,
+      you: mayDecide(o, 'Pending', viewer, { gatewayUser: undefined, agents, now }),
+    }));
+  return { workflow: ctx.workflow, run: ctx.run ?? null, pending };
 }
 
 /**
@@ -200,7 +264,7 @@ function mayDecide(r: ApprovalRequest, phase: ApprovalPhase, viewer: Viewer, ctx
   return check.ok ? { mayDecide: true, why: null } : { mayDecide: false, why: check.message };
 }
 
-function summaryLine(r: ApprovalRequest): string {
+export function summaryLine(r: ApprovalRequest): string {
   const q = r.spec.request;
   const where = [q.namespace, q.name].filter(Boolean).join('/');
   if (q.tool) return `tool ${q.tool}${q.kind ? ` → ${q.operation} ${q.kind}` : ''}${where ? ` ${where}` : ''}`;
@@ -209,7 +273,7 @@ function summaryLine(r: ApprovalRequest): string {
 }
 
 /** The cluster the agent aimed at, when it said: agent context, or a tool call's target. */
-function clusterOf(r: ApprovalRequest): string | null {
+export function clusterOf(r: ApprovalRequest): string | null {
   if (r.spec.context?.cluster) return r.spec.context.cluster;
   const target = (r.spec.tool as { target?: { cluster?: unknown } } | null | undefined)?.target;
   return typeof target?.cluster === 'string' && target.cluster !== '' ? target.cluster : null;

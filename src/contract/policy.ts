@@ -39,10 +39,14 @@ export interface ResourceRef {
 
 export interface AgentContext {
   workflow?: string;
+  /** One run of the workflow (an agent's plan): approvers can decide all of a run's requests at once. */
+  run?: string;
   confidence?: number;
   rationale?: string;
   remediationTarget?: string;
   cluster?: string;
+  /** Agent API only: the prompt that led to the call, as the scanner redacted it. */
+  prompt?: string;
   source?: 'annotation' | 'userinfo' | 'api';
 }
 

@@ -143,7 +143,18 @@ async function settle(
     // The gate asks what an approval would admit (the approver's edit applied and checked) before using it up.
     let admitted: Admitted | undefined;
     const admit = async (edit: PatchOperation[] | null) => (admitted = await admitApproved(input, edit, stage, active.evaluator));
-    const gate = await deps.approvals.resolve({ input, decision, revision, requestUid: req.uid, idempotent: true, caller, dryRun: input.dryRun, stage, admit });
+    const gate = await deps.approvals.resolve({
+      input,
+      decision,
+      revision,
+      bundleDigest: active.digest,
+      requestUid: req.uid,
+      idempotent: true,
+      caller,
+      dryRun: input.dryRun,
+      stage,
+      admit,
+    });
     if (gate.kind === 'approved') {
       admitted ??= await admitApproved(input, gate.override, stage, active.evaluator);
       const approved = { ...annotations('allow', rules, revision, decision), approval: gate.approvalId, approvedBy: gate.decidedBy };

@@ -119,7 +119,16 @@ async function settle(input: PolicyInput, decision: Decision, active: ActivePoli
   // Each call is its own request: the first after an approval uses it, and
   // the same read is allowed again until the window after that use ends.
   const windowMs = readWindowMs(active.data);
-  const gate = await deps.approvals.resolve({ input, decision, revision: active.revision, requestUid: `sar-${randomUUID()}`, caller, dryRun: false, windowMs });
+  const gate = await deps.approvals.resolve({
+    input,
+    decision,
+    revision: active.revision,
+    bundleDigest: active.digest,
+    requestUid: `sar-${randomUUID()}`,
+    caller,
+    dryRun: false,
+    windowMs,
+  });
   if (gate.kind === 'approved') {
     // A gate that keeps no record of windows has just used the approval: the window starts now.
     const until = gate.until ? Date.parse(gate.until) : now + windowMs;

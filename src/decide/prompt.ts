@@ -46,6 +46,7 @@ export async function decidePrompt(req: PromptRequest, actor: Actor, deps: Agent
     input,
     decision: decided,
     revision: active.revision,
+    bundleDigest: active.digest,
     requestUid: req.requestId ?? `prompt-${randomUUID()}`,
     dryRun: false,
   });

@@ -87,6 +87,7 @@ export async function decideToolCall(req: ToolCallRequest, actor: Actor, deps: A
     input,
     decision: decided,
     revision: active.revision,
+    bundleDigest: active.digest,
     requestUid: req.requestId ?? `toolcall-${randomUUID()}`,
     dryRun: req.dryRun,
     admit,

@@ -99,6 +99,7 @@ export async function decideToolResult(req: ToolResultRequest, actor: Actor, dep
     input,
     decision: decided,
     revision: active.revision,
+    bundleDigest: active.digest,
     requestUid: req.requestId ?? `toolresult-${randomUUID()}`,
     dryRun: false,
   });

@@ -41,4 +41,17 @@ describe('agent context', () => {
     });
     expect(contextFromApi('nope')).toEqual({});
   });
+
+  it('names the workflow run from an annotation, and takes the prompt from the API only, redacted', () => {
+    expect(contextFrom({ metadata: { annotations: { 'belay.dev/workflow': 'w', 'belay.dev/workflow-run': 'run-7' } } }, undefined)).toEqual({
+      workflow: 'w',
+      run: 'run-7',
+      source: 'annotation',
+    });
+    expect(contextFrom({ metadata: { annotations: { 'belay.dev/prompt': 'ignored' } } }, undefined)).toEqual({});
+    const token = 'ghp_A7xK2mQ9vLp4Rt8WzN3bYc6Hd1Fj5Gs0Ue2I';
+    const ctx = contextFromApi({ run: 'r1', prompt: `clean up the test deployments, my token is ${token}` });
+    expect(ctx).toEqual({ run: 'r1', prompt: 'clean up the test deployments, my token is [REDACTED]', source: 'api' });
+    expect(contextFromApi({ prompt: 'p'.repeat(20_000) }).prompt).toHaveLength(8 * 1024 + 1);
+  });
 });

@@ -1,12 +1,16 @@
 // The agent context (workflow, confidence, rationale…) comes from the
 // object's annotations, the user's extra set through impersonation, or the
 // agent API. Annotations win over user extra: they travel with the object
-// and show up in review.
+// and show up in review. The prompt behind a tool call comes from the agent
+// API only, and is redacted here, so nothing downstream ever holds what the
+// scanner flagged.
 
 import type { AgentContext, JsonObject } from '../contract/index.js';
+import { REDACTED, redactText } from '../scan/index.js';
 
 export const CONTEXT_KEYS = {
   workflow: 'belay.dev/workflow',
+  run: 'belay.dev/workflow-run',
   confidence: 'belay.dev/confidence',
   rationale: 'belay.dev/rationale',
   remediationTarget: 'belay.dev/remediation-target',
@@ -17,6 +21,8 @@ type ContextField = keyof typeof CONTEXT_KEYS;
 
 /** Longest value kept from a caller-controlled field; longer ones are cut. */
 const MAX_FIELD = 1024;
+/** Longest prompt context kept (before redaction); the rest is cut. */
+export const MAX_PROMPT = 8 * 1024;
 
 export function contextFrom(object: JsonObject | null, extra: Record<string, string[]> | undefined): AgentContext {
   const annotations = annotationsOf(object);
@@ -35,7 +41,15 @@ export function contextFromApi(raw: unknown): AgentContext {
     const v = o[field];
     return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
   });
+  if (typeof o.prompt === 'string' && o.prompt !== '') ctx.prompt = redactedPrompt(o.prompt);
   return Object.keys(ctx).length > 0 ? { ...ctx, source: 'api' } : {};
+}
+
+/** The prompt as the scanner redacts it; one that cannot be scanned is not kept at all. */
+function redactedPrompt(text: string): string {
+  const cut = text.length > MAX_PROMPT ? `${text.slice(0, MAX_PROMPT)}…` : text;
+  const r = redactText(cut);
+  return r.status === 'ok' ? r.redacted : REDACTED;
 }
 
 function pick(get: (key: string, field: ContextField) => string | undefined): AgentContext {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Gateway, type GatewayOptions, startGateway } from '../../webhook/gateway.js';
+import type { JsonObject } from '../contract/index.js';
 import type { DecisionRecord, DecisionSink } from '../observe/decisions.js';
 import { silentLogger } from '../observe/log.js';
 import { buildBundle, TEST_POLICY_DIR } from './opa-bundle.js';
@@ -42,13 +43,27 @@ export interface ConsoleFixture {
   close(): Promise<void>;
 }
 
-export async function startConsoleGateway(options: Pick<GatewayOptions, 'webhookClients'> = {}): Promise<ConsoleFixture> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'belay-console-'));
+export interface ConsoleGatewayOptions {
+  /** More of data.belay.config for the bundle (notification routes). */
+  config?: JsonObject;
+  /** Gateway settings over the fixture's (a notifications file, the webhook clients). */
+  gateway?: Partial<GatewayOptions>;
+  /** Keep the state (and TLS) in this directory, so a second gateway takes over where the first stopped. */
+  dir?: string;
+}
+
+export async function startConsoleGateway(options: ConsoleGatewayOptions = {}): Promise<ConsoleFixture> {
+  const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'belay-console-'));
   const bundlePath = path.join(dir, 'bundle.tar.gz');
   // The gateway tests' admission policy plus a tool-call face of our own.
   const policy = path.join(dir, 'policy');
   cpSync(TEST_POLICY_DIR, policy, { recursive: true });
   cpSync(CONSOLE_POLICY_DIR, policy, { recursive: true });
+  if (options.config) {
+    const data = JSON.parse(readFileSync(path.join(policy, 'data.json'), 'utf8'));
+    data.belay.config = { ...data.belay.config, ...options.config };
+    writeFileSync(path.join(policy, 'data.json'), JSON.stringify(data));
+  }
   writeFileSync(bundlePath, buildBundle(policy, { revision: 'console-rev', entrypoints: ['belay/admission/decision', 'belay/toolcall/decision'] }));
   const agentTokenFile = path.join(dir, 'agents.yaml');
   writeFileSync(agentTokenFile, `- {token: ${AGENT_TOKEN}, username: "${AGENT.username}", groups: ${JSON.stringify(AGENT.groups)}}\n`);
@@ -78,7 +93,7 @@ export async function startConsoleGateway(options: Pick<GatewayOptions, 'webhook
     approvals: { stateDir: path.join(dir, 'state'), gatewayUser: 'belay-gateway' },
     console: { approverTokenFile: tokenFile },
     agentApi: { tokenFile: agentTokenFile },
-    ...options,
+    ...options.gateway,
   });
   return {
     gateway,
@@ -88,7 +103,7 @@ export async function startConsoleGateway(options: Pick<GatewayOptions, 'webhook
     decisions,
     async close() {
       await gateway.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -101,6 +116,8 @@ export interface ReviewOptions {
   annotations?: Record<string, string>;
   onBehalfOf?: string;
   operation?: 'CREATE' | 'UPDATE';
+  /** UPDATE: the live object the write replaces. */
+  oldObject?: unknown;
 }
 
 /** An agent's Deployment write; the label test/decision=defer makes the test policy defer it. */
@@ -129,7 +146,7 @@ export function deferringReview(uid: string, o: ReviewOptions = {}) {
       operation: o.operation ?? 'CREATE',
       userInfo: { ...AGENT, ...(o.onBehalfOf ? { extra: { 'belay.dev/on-behalf-of': [o.onBehalfOf] } } : {}) },
       object,
-      oldObject: null,
+      oldObject: o.oldObject ?? null,
       dryRun: false,
     },
   };

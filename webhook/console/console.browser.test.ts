@@ -52,6 +52,8 @@ describe.skipIf(!HAVE_CHROMIUM)('approvals console in chromium', () => {
   async function signIn(token: string, who: string) {
     await page.goto(`${f.url}/console/`);
     const signout = page.locator('#signout');
+    // A token kept in the tab signs in by itself, a moment after the page loads: wait for either screen.
+    await expect.poll(async () => (await signout.isVisible()) || (await page.locator('#login').isVisible())).toBe(true);
     if (await signout.isVisible()) await signout.click();
     await page.locator('#token').fill(token);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -189,6 +191,45 @@ describe.skipIf(!HAVE_CHROMIUM)('approvals console in chromium', () => {
       .toMatch(/^Approved with an edit: the agent's retry of the same tool call is allowed once/);
     const retry = await request(f, 'POST', '/v1/tool-calls:evaluate', { token: AGENT_TOKEN, body: call });
     expect(retry.body).toMatchObject({ decision: 'allow', edited: true, tool: { arguments: { namespace: 'staging' } } });
+  }, 60_000);
+
+  it("shows an UPDATE's change against the live object, and the policy revision and digest that asked", async () => {
+    await signIn(TOKENS.alice, 'alice');
+    const live = deferringReview('b-upd-0', { name: 'billing', replicas: 2 }).request.object;
+    const { id } = await defer('b-upd-1', { name: 'billing', replicas: 6, operation: 'UPDATE', oldObject: live });
+    await expect.poll(() => item(id).count(), { timeout: 10_000 }).toBe(1);
+    await item(id).click();
+    await expect.poll(() => page.locator('#detail h2').textContent()).toBe('UPDATE Deployment team-a/billing');
+    const change = page.locator('#detail section.block', { hasText: 'Change against the live object' });
+    expect(await change.locator('pre.diff .remove').allTextContents()).toEqual(['-  replicas: 2\n']);
+    expect(await change.locator('pre.diff .add').allTextContents()).toEqual(['+  replicas: 6\n']);
+    const policy = page.locator('#detail section.block', { hasText: 'Policy that asked' });
+    expect(await policy.locator('code.revision').textContent()).toBe('console-rev');
+    expect(await policy.locator('code.digest').textContent()).toMatch(/^[0-9a-f]{64}$/);
+    expect(await policy.locator('code.digest').textContent()).toBe((await request(f, 'GET', '/readyz')).body.digest);
+    await page.screenshot({ path: path.join(SHOTS, 'console-update-diff.png'), fullPage: true });
+  }, 60_000);
+
+  it('approves all pending requests of one workflow run at once, each judged on its own', async () => {
+    const run = { 'belay.dev/workflow': 'rollout-plan-v2', 'belay.dev/workflow-run': 'run-42' };
+    const ids: string[] = [];
+    for (const [i, name] of ['plan-db', 'plan-api', 'plan-web'].entries()) ids.push((await defer(`b-run-${i}`, { name, annotations: run })).id);
+    const other = (await defer('b-run-other', { name: 'plan-other', annotations: { ...run, 'belay.dev/workflow-run': 'run-43' } })).id;
+    await expect.poll(() => item(ids[2]!).count(), { timeout: 10_000 }).toBe(1);
+    await item(ids[1]!).click();
+    await expect.poll(() => page.locator('#detail h2').textContent()).toBe('CREATE Deployment team-a/plan-api');
+    const panel = page.locator('.actions .run');
+    await expect.poll(() => panel.locator('h4').textContent()).toBe('Workflow rollout-plan-v2 · run run-42: 3 pending requests');
+    expect(
+      await panel.locator('.run-items li').evaluateAll((lis) => lis.map((li) => (li as unknown as { dataset: { id: string } }).dataset.id).sort()),
+    ).toEqual([...ids].sort());
+    await page.screenshot({ path: path.join(SHOTS, 'console-workflow-run.png'), fullPage: true });
+    await panel.getByRole('button', { name: 'Approve all 3' }).click();
+    await expect.poll(() => panel.locator('.run-results .run-done').textContent()).toBe('3 of 3 approved.');
+    for (const id of ids) await expect.poll(() => item(id).locator('.phase').textContent(), { timeout: 10_000 }).toBe('Approved');
+    expect(await item(other).locator('.phase').textContent()).toBe('Pending');
+    for (const id of ids)
+      expect((await request(f, 'GET', `/console/api/approvals/${id}`, { token: TOKENS.alice })).body.decision).toMatchObject({ by: 'alice' });
   }, 60_000);
 
   it("refuses self-approval and shows belay's reason", async () => {

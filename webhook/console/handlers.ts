@@ -61,6 +61,28 @@ export function getHandler(deps: ConsoleHandlerDeps): RequestHandler {
   };
 }
 
+/** POST /console/api/workflow-runs/decision: every listed request of one run, each decided (and checked) on its own. */
+export function runDecisionHandler(deps: ConsoleHandlerDeps): RequestHandler {
+  return async function decideRun(req, res, next) {
+    try {
+      const who = caller(req.get('authorization'), res);
+      const result = await deps.service.decideRun(who, req.body);
+      for (const r of result.results) {
+        if (r.ok)
+          deps.log.info(
+            { approval: r.id, user: who.viewer.username, action: result.action, phase: r.phase, workflow: result.workflow },
+            'approval decided in the console (workflow run)',
+          );
+        else
+          deps.log.warn({ approval: r.id, user: who.viewer.username, action: result.action, err: r.error?.message }, 'console decision refused (workflow run)');
+      }
+      send(res, result);
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
 export function decideFace(deps: ConsoleHandlerDeps): Face<{ who: Caller; namespace: string; name: string; action: string; body: unknown }, object> {
   return {
     name: 'console-decision',

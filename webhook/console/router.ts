@@ -13,7 +13,7 @@ import { jsonBody } from '../body.js';
 import type { GatewayContext } from '../context.js';
 import { serveFace } from '../face.js';
 import { type Asset, loadAssets, securityHeaders, serveAsset } from './assets.js';
-import { decideFace, getHandler, listHandler, sessionHandler } from './handlers.js';
+import { decideFace, getHandler, listHandler, runDecisionHandler, sessionHandler } from './handlers.js';
 
 export interface ConsoleRouterOptions {
   /** Preloaded static files (tests); default: read from webhook/console/static. */
@@ -63,6 +63,7 @@ export function consoleRoutes(ctx: GatewayContext, options: ConsoleRouterOptions
       ...jsonBody(DECISION_BODY_LIMIT, ctx.bodyShape),
       serveFace(decideFace(deps), ctx.instruments),
     );
+    router.post(`${api}/workflow-runs/decision`, auth, ...jsonBody(DECISION_BODY_LIMIT, ctx.bodyShape), runDecisionHandler(deps));
   } else {
     router.use(api, auth, available);
   }

@@ -10,7 +10,7 @@ import { KubeApprovalStore } from '../../approvals/kube-store.js';
 import { ApprovalLifecycle } from '../../approvals/lifecycle.js';
 import { LocalApprovalStore } from '../../approvals/local-store.js';
 import { phaseOf } from '../../approvals/resource.js';
-import { AGENT, deferDecision, deferred, deployment } from '../../testkit/approval-requests.js';
+import { AGENT, deferDecision, deferred, deployment, policyInput } from '../../testkit/approval-requests.js';
 import { belay } from '../../testkit/cli.js';
 import { type FakeKube, startFakeKube } from '../../testkit/fake-kube.js';
 import { buildBundle, writeTree } from '../../testkit/opa-bundle.js';
@@ -134,6 +134,61 @@ describe('belay approvals on the local store', () => {
     expect(missing.err).toMatch(/^belay approvals approve: approval request prod\/belay-0+ not found/);
     expect((await belay('approvals', 'edit', ref, ...local(), ...asAlice, '--patch', '{nope')).code).toBe(2);
     expect((await belay('approvals', 'show', '../x/y', ...local())).code).toBe(2);
+  });
+
+  it("shows an UPDATE's change against the live object, the policy digest, the prompt, notifications and the object's history", async () => {
+    const gate = new ApprovalLifecycle({ store });
+    const live = deployment(2);
+    const next = deployment(6);
+    const update = deferred('uid-2', next, {
+      bundleDigest: 'f00dfeed'.repeat(8),
+      input: policyInput(next, {
+        action: { operation: 'UPDATE', verb: 'update', subresource: '', dryRun: false },
+        oldObject: live,
+        context: { workflow: 'scale-up-v1', prompt: 'scale web to 6, the sale starts at noon', source: 'api' },
+      }),
+    });
+    const id = (await gate.resolve(update)).approvalId!;
+    const r = await belay('approvals', 'show', id, ...local());
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`Bundle:       rev-1 (digest ${'f00dfeed'.repeat(8)})`);
+    expect(r.out).toContain('Prompt (secrets redacted):\n  scale web to 6, the sale starts at noon');
+    expect(r.out).toContain('Change against the live object:\n  @@ ');
+    expect(r.out).toMatch(/^ {2}- {2}replicas: 2$/m);
+    expect(r.out).toMatch(/^ {2}\+ {2}replicas: 6$/m);
+    // The first request (a CREATE of the same Deployment) is this object's history.
+    expect(r.out).toContain(`History of this object:\n  - ${ref} CREATE by ${AGENT} at `);
+  });
+
+  it('approves every pending request of one workflow run with --workflow, each judged on its own', async () => {
+    const gate = new ApprovalLifecycle({ store });
+    const ask = async (uid: string, replicas: number, run: string, onBehalfOf?: string) => {
+      const req = deferred(uid, deployment(replicas), {
+        input: policyInput(deployment(replicas), { context: { workflow: 'plan-v1', run, source: 'annotation' } }),
+      });
+      if (onBehalfOf) req.input.actor.extra['belay.dev/on-behalf-of'] = [onBehalfOf];
+      return (await gate.resolve(req)).approvalId!;
+    };
+    const a = await ask('p1', 11, 'r1');
+    const b = await ask('p2', 12, 'r1', 'alice');
+    const c = await ask('p3', 13, 'r1');
+    await ask('p4', 14, 'r2');
+    const both = await belay('approvals', 'approve', ...local(), ...asAlice, '--workflow', 'plan-v1');
+    expect(both.code).toBe(2);
+    expect(both.err).toMatch(/has pending requests of 2 runs \(r1, r2\); choose one with --run/);
+    const out = await belay('approvals', 'approve', ...local(), ...asAlice, '--workflow', 'plan-v1', '--run', 'r1', '-m', 'the plan is fine');
+    expect(out.code).toBe(1);
+    expect(out.out).toMatch(/^approving 3 pending requests of workflow plan-v1 run r1:$/m);
+    expect(out.out).toContain(`approved ${a} (Deployment prod/web) by alice`);
+    expect(out.out).toContain(`approved ${c} (Deployment prod/web) by alice`);
+    expect(out.out).toMatch(new RegExp(`refused  ${b} .*on behalf of alice, who may not decide it`));
+    expect(out.err).toMatch(/1 of 3 requests of workflow plan-v1 run r1 were not approved/);
+    const phase = async (id: string) => phaseOf((await store.get('prod', id.split('/')[1]!))!);
+    expect([await phase(a), await phase(b), await phase(c)]).toEqual(['Approved', 'Pending', 'Approved']);
+    const none = await belay('approvals', 'reject', ...local(), ...asAlice, '--workflow', 'nothing', '-m', 'x');
+    expect(none.code).toBe(1);
+    expect(none.err).toMatch(/no pending approval requests of workflow nothing/);
+    expect((await belay('approvals', 'approve', ref, ...local(), ...asAlice, '--workflow', 'plan-v1')).code).toBe(2);
   });
 });
 

@@ -16,6 +16,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { Command, Option } from 'commander';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { approvedNote } from '../../approvals/explain.js';
+import { targetHistory } from '../../approvals/history.js';
 import { KubeApprovalStore } from '../../approvals/kube-store.js';
 import { LocalApprovalStore } from '../../approvals/local-store.js';
 import { type ApprovalOverride, type ApprovalRequest, DEFAULT_APPROVER_GROUPS, isLapsed, PHASES, phaseOf, refOf } from '../../approvals/resource.js';
@@ -24,11 +25,13 @@ import type { ApprovalStore, HumanDecision } from '../../approvals/store.js';
 import { DEFAULT_BUNDLE } from '../../bundle/select.js';
 import { readBundleFile } from '../../bundle/source.js';
 import { clientClusterAccess, loadKubeConfig } from '../../cluster/access.js';
+import { yamlDiff } from '../../console/diff.js';
 import type { JsonObject, PatchOperation } from '../../contract/index.js';
 import { asBelayError, BelayError } from '../../errors.js';
 import { type AgentSelector, agentSelectorFromData, type UserInfo } from '../../identity/agents.js';
 import { applyApproved } from '../../outcomes/apply.js';
 import { diff } from '../../patch/apply.js';
+import { redactedObject } from '../../redact/index.js';
 import { formatDuration } from '../../util/duration.js';
 import { EXIT, usageExitsTwo } from './shared.js';
 
@@ -82,20 +85,30 @@ export function approvalsCommand(): Command {
           const r = await find(store, ref, opts.namespace);
           if (opts.output === 'json') return print(`${JSON.stringify(r, null, 2)}\n`);
           if (opts.output === 'yaml') return print(toYaml(r));
-          print(describe(r, new Date()));
+          // The object's history is what else the caller can list; without that right it is left out.
+          const others = await store.list().catch(() => store.list(r.metadata.namespace).catch(() => []));
+          print(describe(r, new Date(), others));
         }),
       ),
   );
 
   command.addCommand(
     usageExitsTwo(new Command('approve'))
-      .description("approve a request: the agent's next retry of the same request is admitted, once")
-      .argument('<ref>', "namespace/name (as the agent's denial printed it)")
+      .description(
+        "approve a request: the agent's next retry of the same request is admitted, once. With --workflow, every pending request of that workflow run, each checked on its own",
+      )
+      .argument('[ref]', "namespace/name (as the agent's denial printed it)")
       .option('-m, --message <text>', 'why (recorded with the decision)')
       .option('--apply-fixes', 'approve with the fixes policy proposed applied to the object (spec.fixes)')
+      .option('--workflow <name>', 'decide every pending request of this agent workflow (belay.dev/workflow) at once, instead of <ref>')
+      .option('--run <id>', 'with --workflow: only the requests of this run (belay.dev/workflow-run)')
       .action(
-        run(async (ref: string, opts: StoreOptions & { message?: string; applyFixes?: boolean }) => {
+        run(async (ref: string | undefined, opts: StoreOptions & RunOptions & { message?: string; applyFixes?: boolean }) => {
           const store = await openStore(opts, { deciding: true });
+          if (opts.workflow !== undefined || ref === undefined) {
+            if (opts.applyFixes) throw new BelayError('bad_request', '--apply-fixes decides one request at a time; leave out --workflow');
+            return decideRun(store, ref, { phase: 'Approved', ...(opts.message ? { message: opts.message } : {}) }, opts);
+          }
           const r = await find(store, ref, opts.namespace);
           let override: ApprovalOverride | undefined;
           if (opts.applyFixes) {
@@ -110,12 +123,17 @@ export function approvalsCommand(): Command {
 
   command.addCommand(
     usageExitsTwo(new Command('reject'))
-      .description("reject a request: the agent's retries stay refused with your message until the request expires")
-      .argument('<ref>', 'namespace/name')
+      .description(
+        "reject a request: the agent's retries stay refused with your message until the request expires. With --workflow, every pending request of that workflow run",
+      )
+      .argument('[ref]', 'namespace/name')
       .requiredOption('-m, --message <text>', 'why: the agent (and the human behind it) reads this')
+      .option('--workflow <name>', 'reject every pending request of this agent workflow (belay.dev/workflow) at once, instead of <ref>')
+      .option('--run <id>', 'with --workflow: only the requests of this run (belay.dev/workflow-run)')
       .action(
-        run(async (ref: string, opts: StoreOptions & { message: string }) => {
+        run(async (ref: string | undefined, opts: StoreOptions & RunOptions & { message: string }) => {
           const store = await openStore(opts, { deciding: true });
+          if (opts.workflow !== undefined || ref === undefined) return decideRun(store, ref, { phase: 'Rejected', message: opts.message }, opts);
           const r = await find(store, ref, opts.namespace);
           await decide(store, r, { phase: 'Rejected', message: opts.message }, opts);
         }),
@@ -271,6 +289,54 @@ async function find(store: ApprovalStore, ref: string, namespace?: string): Prom
   throw new BelayError('bad_request', `${ref} exists in several namespaces (${matches.map((r) => r.metadata.namespace).join(', ')}); give namespace/name`);
 }
 
+interface RunOptions {
+  workflow?: string;
+  run?: string;
+}
+
+/**
+ * Decides every pending request of one workflow run (the agent's plan),
+ * listed first, one by one: each is checked for separation of duties on its
+ * own, and a refusal stops none of the others. Exit 1 when any was refused.
+ */
+async function decideRun(store: ApprovalStore, ref: string | undefined, decision: HumanDecision, opts: StoreOptions & RunOptions): Promise<void> {
+  if (ref !== undefined) throw new BelayError('bad_request', 'give <ref> or --workflow, not both');
+  if (!opts.workflow) throw new BelayError('bad_request', 'name the request (namespace/name), or give --workflow to decide a whole workflow run');
+  const now = new Date();
+  const pending = (await store.list(opts.namespace))
+    .filter((r) => phaseOf(r) === 'Pending' && !isLapsed(r, now))
+    .filter((r) => r.spec.context?.workflow === opts.workflow && (opts.run === undefined || r.spec.context?.run === opts.run))
+    .sort((a, b) => a.spec.requiredBy.localeCompare(b.spec.requiredBy) || refOf(a).localeCompare(refOf(b)));
+  const what = `workflow ${opts.workflow}${opts.run !== undefined ? ` run ${opts.run}` : ''}`;
+  if (pending.length === 0) throw new BelayError('not_found', `no pending approval requests of ${what} (${store.location})`);
+  const runs = new Set(pending.map((r) => r.spec.context?.run ?? ''));
+  if (opts.run === undefined && runs.size > 1) {
+    throw new BelayError(
+      'bad_request',
+      `${what} has pending requests of ${runs.size} runs (${[...runs].map((r) => r || '(none)').join(', ')}); choose one with --run`,
+    );
+  }
+  const verb = decision.phase === 'Approved' ? 'approving' : 'rejecting';
+  print(`${verb} ${pending.length} pending request${pending.length === 1 ? '' : 's'} of ${what}:\n`);
+  let refused = 0;
+  for (const r of pending) {
+    try {
+      const stored = await store.decide(r.metadata.namespace, r.metadata.name, decision, localUser(opts));
+      print(
+        `  ${decision.phase === 'Approved' ? 'approved' : 'rejected'} ${refOf(stored)} (${target(r)})${stored.status?.decidedBy ? ` by ${stored.status.decidedBy}` : ''}\n`,
+      );
+    } catch (err) {
+      refused++;
+      print(`  refused  ${refOf(r)} (${target(r)}): ${asBelayError(err).message}\n`);
+    }
+  }
+  if (refused > 0)
+    throw new BelayError(
+      'forbidden',
+      `${refused} of ${pending.length} requests of ${what} were not ${decision.phase === 'Approved' ? 'approved' : 'rejected'}; see above`,
+    );
+}
+
 async function decide(store: ApprovalStore, r: ApprovalRequest, decision: HumanDecision, opts: StoreOptions): Promise<void> {
   const who = localUser(opts);
   const stored = await store.decide(r.metadata.namespace, r.metadata.name, decision, who);
@@ -351,6 +417,13 @@ function parseObject(text: string, what: string): JsonObject {
   return value as JsonObject;
 }
 
+function indent(text: string): string[] {
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((l) => `  ${l}`);
+}
+
 function print(text: string): void {
   process.stdout.write(text);
 }
@@ -398,7 +471,7 @@ function table(items: readonly ApprovalRequest[], wide: boolean, now: Date): str
   return [line(head), ...rows.map(line)].join('');
 }
 
-function describe(r: ApprovalRequest, now: Date): string {
+function describe(r: ApprovalRequest, now: Date, others: readonly ApprovalRequest[] = []): string {
   const s = r.status;
   const phase = phaseOf(r);
   const q = r.spec.request;
@@ -416,9 +489,11 @@ function describe(r: ApprovalRequest, now: Date): string {
   field('Request', `${q.operation} ${[q.group, q.version].filter(Boolean).join('/') || 'v1'} ${target(r)}`);
   field('Approvers', r.spec.approverGroups.join(', '));
   field('Risk', r.spec.risk);
-  field('Bundle', r.spec.bundleRevision || '-');
-  const ctx = Object.entries(r.spec.context ?? {}).map(([k, v]) => `${k}=${String(v)}`);
+  field('Bundle', `${r.spec.bundleRevision || '-'}${r.spec.bundleDigest ? ` (digest ${r.spec.bundleDigest})` : ''}`);
+  const { prompt, ...context } = r.spec.context ?? {};
+  const ctx = Object.entries(context).map(([k, v]) => `${k}=${String(v)}`);
   if (ctx.length) field('Context', ctx.join(', '));
+  if (prompt) lines.push('Prompt (secrets redacted):', ...indent(prompt));
   lines.push('Why:');
   for (const reason of r.spec.reasons) lines.push(`  - ${reason.message} [rule ${reason.rule}, ${reason.severity}]`);
   if (r.spec.fixes.length) {
@@ -438,6 +513,15 @@ function describe(r: ApprovalRequest, now: Date): string {
         .split('\n')
         .map((l) => `  ${l}`),
     );
+  }
+  if (q.operation === 'UPDATE') {
+    const before = r.spec.oldObject ? redactedObject(r.spec.oldObject) : null;
+    const after = r.spec.object ? redactedObject(r.spec.object) : null;
+    lines.push('Change against the live object:');
+    if (before && after) {
+      const mark = { add: '+', remove: '-', context: ' ', hunk: '' } as const;
+      lines.push(...yamlDiff(before, after).map((l) => `  ${mark[l.kind]}${l.text}`));
+    } else lines.push(`  (${r.spec.oldObjectExcerpt ?? 'the live object was not recorded'})`);
   }
   field('Object', r.spec.objectDigest);
   if (r.spec.object)
@@ -468,6 +552,23 @@ function describe(r: ApprovalRequest, now: Date): string {
     if (outcome.remedy) field('Remedy', `${outcome.remedy.note}${outcome.remedy.approval ? ` [${outcome.remedy.approval}]` : ''}`);
   }
   if (phase === 'Approved' && r.spec.remedy) lines.push('', `Apply it yourself: belay approvals apply ${refOf(r)}   (or the agent applies it)`);
+  for (const n of s?.notifications ?? []) {
+    field(
+      'Notified',
+      `${n.event} → ${n.channel}: ${n.state}${n.at ? ` at ${n.at}` : ''}${n.attempts > 1 ? ` (${n.attempts} attempts)` : ''}${n.reason ? ` (${n.reason})` : ''}`,
+    );
+  }
+  const history = targetHistory(others, r);
+  if (history.length) {
+    lines.push('History of this object:');
+    for (const h of history) {
+      const decided = h.decidedBy ? `, ${h.phase === 'Rejected' ? 'rejected' : 'decided'} by ${h.decidedBy}` : '';
+      const outcome = h.outcome ? `, outcome ${h.outcome.result}${h.outcome.message ? `: ${h.outcome.message}` : ''}` : '';
+      lines.push(
+        `  - ${h.id} ${h.operation} by ${h.requester} at ${h.createdAt ?? '?'}: ${h.phase}${decided}${h.message ? ` ("${h.message}")` : ''}${outcome}`,
+      );
+    }
+  }
   if (phase === 'Pending') {
     lines.push('', `Decide: belay approvals approve ${refOf(r)}   |   belay approvals reject ${refOf(r)} -m <why>   |   belay approvals edit ${refOf(r)}`);
   }

@@ -23,7 +23,7 @@ const LONG_POLL = '25s';
  *            subresource: string, namespace: string, name: string, tool?: string, cluster: string | null},
  *   requester: {user: string, groups: string[], onBehalfOf: string | null, agent: boolean},
  *   reasons: Reason[], risk: string, approverGroups: string[],
- *   context: {workflow?: string, confidence?: number, rationale?: string, remediationTarget?: string, cluster?: string, source?: string},
+ *   context: {workflow?: string, run?: string, confidence?: number, rationale?: string, prompt?: string, remediationTarget?: string, cluster?: string, source?: string},
  *   hasFix: boolean,
  *   decision: {by: string | null, at: string | null, message: string | null, edited: boolean} | null,
  *   consumedAt: string | null,
@@ -37,8 +37,16 @@ const LONG_POLL = '25s';
  *          redactions: {pointer: string, kind: string, rule: string, description: string}[]} | null,
  *   fixes: PatchOp[], fixDiff: DiffLine[] | null, fixError: string | null,
  *   override: {patch?: PatchOp[], arguments?: object} | null, overrideDiff: DiffLine[] | null,
- *   consumption: {requestUid: string, objectDigest: string, at: string, confirmedAt?: string} | null
+ *   consumption: {requestUid: string, objectDigest: string, at: string, confirmedAt?: string} | null,
+ *   bundleDigest: string | null,
+ *   change: {diff: DiffLine[] | null, note: string | null} | null,
+ *   history: HistoryEntry[],
+ *   workflowRun: {workflow: string, run: string | null, pending: {id: string, summary: string, requiredBy: string, you: {mayDecide: boolean, why: string | null}}[]} | null
  * }} Detail
+ * @typedef {{id: string, createdAt: string | null, phase: string, requester: string, operation: string, decidedBy: string | null,
+ *   decidedAt: string | null, message: string | null, outcome: {result: string, message: string | null} | null}} HistoryEntry
+ * @typedef {{workflow: string, run: string | null, action: string, decided: number,
+ *   results: {id: string, ok: boolean, phase?: string, error?: {code: string, message: string}}[]}} RunDecision
  * @typedef {{version: string, now: string, mode: string, pending: number, items: Summary[]}} List
  * @typedef {{user: {username: string, groups: string[]}, mode: string}} Session
  */
@@ -480,6 +488,13 @@ function infoSection(d) {
       ]),
     ),
 
+    d.change
+      ? section(
+          'Change against the live object',
+          d.change.diff ? diffView(d.change.diff) : el('p', { class: 'muted' }, d.change.note ?? 'The change cannot be shown.'),
+        )
+      : null,
+
     section(
       'Who asked',
       table([
@@ -514,8 +529,10 @@ function infoSection(d) {
         ? el('p', { class: 'muted' }, 'The agent gave no context (workflow, confidence, rationale).')
         : table([
             ['Workflow', ctx.workflow ?? '—'],
+            ctx.run ? ['Run', ctx.run] : null,
             ['Confidence', typeof ctx.confidence === 'number' ? `${Math.round(ctx.confidence * 100)}%` : '—'],
             ['Rationale', ctx.rationale ? el('span', { class: 'rationale' }, ctx.rationale) : '—'],
+            ctx.prompt ? ['Prompt (secrets redacted)', el('span', { class: 'prompt' }, ctx.prompt)] : null,
             ctx.remediationTarget ? ['Remediation target', ctx.remediationTarget] : null,
             ctx.source ? ['Source', ctx.source] : null,
           ]),
@@ -540,6 +557,17 @@ function infoSection(d) {
       : null,
 
     d.decision || d.override || d.consumption ? section('Decision', decisionView(d)) : null,
+
+    section(
+      'Policy that asked',
+      table([
+        ['Bundle revision', el('code', { class: 'revision' }, d.bundleRevision || '—')],
+        ['Bundle digest', el('code', { class: 'digest' }, d.bundleDigest ?? 'not recorded')],
+        ['Rules', d.reasons.map((r) => r.rule).join(', ') || '—'],
+      ]),
+    ),
+
+    d.history.length > 0 ? section('Earlier requests for this object', historyView(d.history)) : null,
 
     d.objectYaml || d.objectExcerpt
       ? el(
@@ -602,6 +630,34 @@ function decisionView(d) {
   return el('div', {}, ...parts);
 }
 
+/** @param {HistoryEntry[]} entries */
+function historyView(entries) {
+  return el(
+    'ul',
+    { class: 'history' },
+    ...entries.map((h) =>
+      el(
+        'li',
+        { data: { id: h.id } },
+        phaseBadge(h.phase),
+        ` ${h.operation} by ${h.requester}`,
+        h.decidedBy ? ` · ${h.phase === 'Rejected' ? 'rejected' : 'decided'} by ${h.decidedBy}` : '',
+        h.message ? ` · “${h.message}”` : '',
+        h.outcome
+          ? el(
+              'span',
+              { class: `outcome outcome-${safeClass(h.outcome.result)}` },
+              ` · outcome ${h.outcome.result}${h.outcome.message ? `: ${h.outcome.message}` : ''}`,
+            )
+          : null,
+        ` · ${h.createdAt ? ago(h.createdAt) : ''}`,
+        ' ',
+        el('code', { class: 'id' }, h.id),
+      ),
+    ),
+  );
+}
+
 /** @param {string} title @param {...(Node | null)} body */
 function section(title, ...body) {
   return el('section', { class: 'block' }, el('h3', {}, title), ...body);
@@ -653,6 +709,11 @@ function actionsSection(d) {
   box.append(el('h3', {}, 'Decide'));
   if (!d.you.mayDecide) box.append(el('p', { class: 'warning' }, `belay is likely to refuse your decision: ${d.you.why ?? ''}`));
   box.append(el('label', { for: 'message' }, 'Message'), message, el('div', { class: 'buttons' }, ...buttons), editor.panel, notice, error);
+  const run = runPanel(d, message);
+  if (run) {
+    box.append(run.panel);
+    buttons.push(...run.buttons);
+  }
 
   /** @param {Record<string, unknown>} body */
   async function send(body) {
@@ -710,6 +771,87 @@ function actionsSection(d) {
     if (!editor.panel.hidden) editor.focus();
   });
   return box;
+}
+
+/**
+ * The pending requests of the same workflow run, decided together (the plan
+ * approved as a whole): each is still decided, and judged, on its own; the
+ * answer lists each request's result.
+ * @param {Detail} d
+ * @param {HTMLTextAreaElement} message
+ */
+function runPanel(d, message) {
+  const run = d.workflowRun;
+  if (!run || run.pending.length < 2) return null;
+  const n = run.pending.length;
+  const panel = el('div', { class: 'run' });
+  const results = el('ul', { class: 'run-results', hidden: true });
+  const approveAll = el('button', { type: 'button', class: 'primary' }, `Approve all ${n}`);
+  const rejectAll = el('button', { type: 'button', class: 'danger' }, `Reject all ${n}`);
+  // Classes of its own: the single request's notice, warning and error stay the only ones of their kind.
+  const error = el('p', { class: 'run-error', role: 'alert', hidden: true });
+  panel.append(
+    el('h4', {}, `Workflow ${run.workflow}${run.run ? ` · run ${run.run}` : ''}: ${n} pending requests`),
+    el(
+      'ul',
+      { class: 'run-items' },
+      ...run.pending.map((p) =>
+        el(
+          'li',
+          { data: { id: p.id } },
+          el('span', { class: 'summary' }, p.summary),
+          ' ',
+          el('code', { class: 'id' }, p.id),
+          p.you.mayDecide ? null : el('span', { class: 'run-note' }, ` (${p.you.why ?? 'you may not decide it'})`),
+        ),
+      ),
+    ),
+    el('div', { class: 'buttons' }, approveAll, rejectAll),
+    error,
+    results,
+  );
+
+  /** @param {'approve' | 'reject'} action */
+  async function decideAll(action) {
+    const text = message.value.trim();
+    if (action === 'reject' && !text) {
+      showMessage(error, 'Not accepted: a rejection needs a message — the agent, and the human behind it, read why.');
+      message.focus();
+      return;
+    }
+    if (state.busy) return;
+    state.busy = true;
+    showMessage(error, null);
+    for (const b of [approveAll, rejectAll]) b.setAttribute('disabled', '');
+    try {
+      const answer = /** @type {RunDecision} */ (
+        await api('POST', 'workflow-runs/decision', {
+          action,
+          workflow: run?.workflow,
+          run: run?.run ?? null,
+          ids: run?.pending.map((p) => p.id),
+          ...(text ? { message: text } : {}),
+        })
+      );
+      results.replaceChildren(
+        el('li', { class: 'run-done' }, `${answer.decided} of ${answer.results.length} ${action === 'approve' ? 'approved' : 'rejected'}.`),
+        ...answer.results.map((r) =>
+          el('li', { class: r.ok ? 'run-ok' : 'run-refused', data: { id: r.id } }, `${r.id}: `, r.ok ? (r.phase ?? '') : `refused — ${r.error?.message ?? ''}`),
+        ),
+      );
+      results.hidden = false;
+    } catch (err) {
+      const e = err instanceof ApiError ? err : new ApiError(0, 'error', String(err));
+      if (e.status === 401) return signOut(`Signed out: ${e.message}`);
+      showMessage(error, `Failed: ${e.message}`);
+      for (const b of [approveAll, rejectAll]) b.removeAttribute('disabled');
+    } finally {
+      state.busy = false;
+    }
+  }
+  approveAll.addEventListener('click', () => void decideAll('approve'));
+  rejectAll.addEventListener('click', () => void decideAll('reject'));
+  return { panel, buttons: [approveAll, rejectAll] };
 }
 
 /**

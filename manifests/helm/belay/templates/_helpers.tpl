@@ -179,3 +179,50 @@ cert-manager.io/inject-ca-from: {{ printf "%s/%s" .Release.Namespace (include "b
 {{- printf "https://%s.%s.svc:%v/authorize" (include "belay.fullname" .) .Release.Namespace .Values.service.port -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+Notifications (--notify-config): the channels of .Values.notifications with
+every {secretName, key} replaced by the file the Secret is mounted as, so the
+gateway reads credentials from files and never from this ConfigMap.
+*/}}
+{{- define "belay.notifySecretFile" -}}
+{{- printf "/etc/belay/notify/secrets/%s/%s" .secretName .key -}}
+{{- end -}}
+
+{{- define "belay.notifyConfig" -}}
+{{- $n := .Values.notifications -}}
+{{- $channels := list -}}
+{{- range $n.channels -}}
+{{- $c := omit . "urlSecret" "tokenSecret" "smtp" -}}
+{{- with .urlSecret }}{{ $_ := set $c "urlFile" (include "belay.notifySecretFile" .) }}{{ end -}}
+{{- with .tokenSecret }}{{ $_ := set $c "tokenFile" (include "belay.notifySecretFile" .) }}{{ end -}}
+{{- with .smtp -}}
+{{- $smtp := omit . "usernameSecret" "passwordSecret" -}}
+{{- with .usernameSecret }}{{ $_ := set $smtp "usernameFile" (include "belay.notifySecretFile" .) }}{{ end -}}
+{{- with .passwordSecret }}{{ $_ := set $smtp "passwordFile" (include "belay.notifySecretFile" .) }}{{ end -}}
+{{- $_ := set $c "smtp" $smtp -}}
+{{- end -}}
+{{- $channels = append $channels $c -}}
+{{- end -}}
+{{- $cfg := dict "channels" $channels -}}
+{{- with $n.consoleUrl }}{{ $_ := set $cfg "consoleUrl" . }}{{ end -}}
+{{- with $n.source }}{{ $_ := set $cfg "source" . }}{{ end -}}
+{{- with $n.delivery }}{{ $_ := set $cfg "delivery" . }}{{ end -}}
+{{- toYaml $cfg -}}
+{{- end -}}
+
+{{/* The Secrets the notification channels read, each once, as a JSON list. */}}
+{{- define "belay.notifySecrets" -}}
+{{- $names := list -}}
+{{- range .Values.notifications.channels -}}
+{{- range (list .urlSecret .tokenSecret) -}}
+{{- if . }}{{ $names = append $names .secretName }}{{ end -}}
+{{- end -}}
+{{- with .smtp -}}
+{{- range (list .usernameSecret .passwordSecret) -}}
+{{- if . }}{{ $names = append $names .secretName }}{{ end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $names | uniq | sortAlpha | toJson -}}
+{{- end -}}
