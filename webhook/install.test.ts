@@ -180,9 +180,11 @@ describe('the configuration overlay (--config-overlay, a ConfigMap volume)', () 
       expect(r.status).toBe(503);
       expect(r.body.notReady).toEqual([{ check: 'configOverlay', reason: expect.stringMatching(/must be a JSON object/) }]);
       expect(r.body.revision).toBeNull();
-      // Nothing is judged with the bundle's own agents meanwhile: no bundle is active.
-      const agent = await request(g, ca, '/validate', reviewBy('robot', []));
+      // No bundle is active: agents (by the pre-bundle selector, --agents-file) are refused, everyone else passes untouched.
+      const agent = await request(g, ca, '/validate', reviewBy('system:serviceaccount:agents:bot', ['system:serviceaccounts']));
       expect(agent.body.response.allowed).toBe(false);
+      const human = await request(g, ca, '/validate', reviewBy('robot', []));
+      expect(human.body.response.allowed).toBe(true);
       writeVolume(broken, { 'overlay.json': '{}' });
       await until('ready', async () => (await request(g, ca, '/readyz')).status === 200);
     } finally {

@@ -77,7 +77,8 @@ async function startFixture(scanTimeoutMs?: number): Promise<Fixture> {
     tlsDir: path.join(dir, 'tls'),
     log: silentLogger,
     evaluation: { mode: 'in-process' },
-    approvals: { stateDir: path.join(dir, 'state'), gatewayUser: 'belay-gateway' },
+    // One agent sends the whole corpus: the flood bounds (tested in src/approvals) would refuse most of it.
+    approvals: { stateDir: path.join(dir, 'state'), gatewayUser: 'belay-gateway', maxOpenPerTarget: 10_000, maxOpenPerRequester: 10_000 },
     agentApi: { tokenFile, ...(scanTimeoutMs !== undefined ? { scanTimeoutMs } : {}) },
     decisionLog: { destination: logFile },
   });
@@ -380,16 +381,14 @@ describe('bad input at the faces', () => {
     expect(p.body.redacted).toBe(sent.replace(GH, '[REDACTED]'));
   });
 
-  it('deeply nested JSON: too deep to scan, so withheld and deferred (or refused), never passed on', async () => {
+  it('deeply nested JSON: refused before it is parsed (the body reader bounds depth), never passed on or echoed', async () => {
     const deep = JSON.parse(`${'['.repeat(3000)}"token ${GH}"${']'.repeat(3000)}`);
     const r = await f.post('/v1/tool-results:redact', { tool: { name: 'resources_get' }, result: deep });
-    expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ result: null, withheld: true, scan: { status: 'too-deep' } });
-    expect(['defer', 'deny']).toContain(r.body.decision);
+    expect(r.status).toBe(400);
+    expect(JSON.stringify(r.body)).toMatch(/nest|deep/i);
     const c = await f.post('/v1/tool-calls:evaluate', { tool: { name: 'pods_list', arguments: { filter: deep } } });
-    expect(c.status).toBe(200);
-    expect(['defer', 'deny']).toContain(c.body.decision);
-    expect(JSON.stringify([r.body, c.body.reasons, c.body.message])).not.toContain(GH);
+    expect(c.status).toBe(400);
+    expect(JSON.stringify([r.body, c.body])).not.toContain(GH);
   });
 
   it('thousands of matches: every one redacted in bounded time, or withheld', async () => {

@@ -18,6 +18,12 @@ describe('patchObject (the policy fix wording)', () => {
     expect(applyPatch({ a: { b: 1 }, c: {} }, [{ op: 'move', from: '/a', path: '/c/a' }])).toEqual({ ok: true, value: { c: { a: { b: 1 } } } });
   });
 
+  it('refuses a result holding a __proto__ key (found by the fuzz suite: its patch could never be replayed)', () => {
+    const value = JSON.parse('{"__proto__": null}');
+    const out = patchObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }, [{ op: 'add', path: '', value }]);
+    expect(out).toEqual({ ok: false, error: expect.stringMatching(/writes a "__proto__" field, which belay never applies/) });
+  });
+
   it('returns the fixed object and a computed patch, leaving the original alone', () => {
     const original = pod();
     const result = patchObject(original, [

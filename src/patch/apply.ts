@@ -51,6 +51,8 @@ export function patchObject(object: JsonObject, patch: readonly PatchOperation[]
   const value = applied.value;
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return { ok: false, error: `${wording.patch} does not leave ${wording.result} an object` };
+  // fast-json-patch refuses paths through __proto__, so a result holding one could never be sent as a patch.
+  if (holdsProtoKey(value)) return { ok: false, error: `${wording.patch} writes a "__proto__" field, which belay never applies` };
   const schema = validateObject(value as JsonObject);
   if (!schema.ok) return { ok: false, error: `${wording.result} is not a valid ${String(object.kind)}: ${schema.error}` };
   return { ok: true, object: value as JsonObject, patch: diff(object, value as JsonObject) };
@@ -59,6 +61,12 @@ export function patchObject(object: JsonObject, patch: readonly PatchOperation[]
 /** The minimal patch that turns `from` into `to`. */
 export function diff(from: JsonObject, to: JsonObject): PatchOperation[] {
   return compare(from, to) as PatchOperation[];
+}
+
+function holdsProtoKey(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(holdsProtoKey);
+  return Object.keys(value).some((k) => k === '__proto__' || holdsProtoKey((value as Record<string, unknown>)[k]));
 }
 
 function firstLine(err: unknown): string {

@@ -134,6 +134,15 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
           .split(',')
           .filter(Boolean)
           .map((s) => s.split('='));
+        if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') {
+          // Changes from now on (enough for clients that list first, then watch).
+          res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+          res.flushHeaders();
+          const w = { resource, namespace, selector, name: byName, res };
+          watchers.add(w);
+          res.on('close', () => watchers.delete(w));
+          return;
+        }
         const items = [...b.values()].filter((o) => matches(o, namespace, selector, byName));
         send(res, 200, { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: String(version) }, items });
         return;

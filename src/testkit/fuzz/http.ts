@@ -66,6 +66,7 @@ export async function startFuzzGateway({ compiled = false, extraArgs = [] }: { c
   const args = [
     ...(compiled ? [path.join(root, 'dist/webhook/main.js')] : ['--import', 'tsx', path.join(root, 'webhook/main.ts')]),
     'serve',
+    '--local',
     '--listen',
     '127.0.0.1:0',
     '--bundle',
