@@ -13,7 +13,7 @@ import { ApprovalLifecycle } from '../approvals/lifecycle.js';
 import { LocalApprovalStore } from '../approvals/local-store.js';
 import { type ApprovalRequest, refOf } from '../approvals/resource.js';
 import { silentLogger } from '../observe/log.js';
-import { deferred, deployment } from '../testkit/approval-requests.js';
+import { deferred, deployment, withAgents } from '../testkit/approval-requests.js';
 import { DEFAULT_DELIVERY, type DeliveryConfig } from './config.js';
 import { NotifyMetrics } from './metrics.js';
 import { Outbox } from './outbox.js';
@@ -54,7 +54,7 @@ describe('notification outbox', () => {
 
   beforeEach(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'belay-outbox-'));
-    store = await LocalApprovalStore.open(dir);
+    store = await LocalApprovalStore.open(dir, withAgents);
     clock = Date.now();
     gate = new ApprovalLifecycle({ store, now: () => new Date(clock), ttlMs: 10 * 60_000 });
     sinks = new Map(['approvers', 'audit', 'requesters'].map((n) => [n, new RecordingSink(n)]));

@@ -187,8 +187,10 @@ describe('an approved change', () => {
 
   it("a fix that broke the rollout: Failed, and the remedy is the object without belay's fix", async () => {
     h = await outcomesHarness(bundle);
-    // A Deployment without securityContext: policy fixes it (runAsNonRoot…); the image runs as root.
+    // A Deployment that names a user but not runAsNonRoot: policy fixes it (runAsNonRoot…) without asking the
+    // image, since the user is stated; the pod then fails all the same (the kubelet refuses its config).
     const sent = agentDeployment({ image: 'node:22', secure: false });
+    (((sent.spec as JsonObject).template as JsonObject).spec as JsonObject).securityContext = { runAsUser: 1000 };
     const [m, v] = await h.admit('CREATE', sent);
     expect(m!.verdict).toBe('fix');
     expect(v!.allowed).toBe(true);
@@ -212,7 +214,7 @@ describe('an approved change', () => {
     const [rns, rname] = done.status!.remedy!.approval!.split('/') as [string, string];
     const remedy = (await h.approvals.get(rns, rname))!;
     const spec = ((remedy.spec.object!.spec as JsonObject).template as JsonObject).spec as JsonObject;
-    expect(spec.securityContext).toBeUndefined();
+    expect(spec.securityContext).toEqual({ runAsUser: 1000 });
     expect(remedy.spec.reasons.map((r) => r.rule)).toEqual(expect.arrayContaining(['outcomes.remedy', 'pss.restricted.run_as_non_root']));
   });
 });

@@ -37,7 +37,8 @@ export function outcomesBundle(overrides: (config: Record<string, any>) => void 
   const data = JSON.parse(readFileSync(file, 'utf8')) as { belay: { config: Record<string, any> } };
   const config = data.belay.config;
   config.outcomes = { ...config.outcomes, window: '2m', settle: '10s', notReadyAfter: '20s' };
-  config.trust = { ...config.trust, workflows: { 'auto-wf': 'automate' } };
+  // The workflow is trusted for the agent that runs it, and only for it (trust.claimants).
+  config.trust = { ...config.trust, workflows: { 'auto-wf': 'automate' }, claimants: { 'auto-wf': { serviceAccounts: ['agents/remediator'] } } };
   overrides(config);
   writeFileSync(file, JSON.stringify(data));
   return buildBundle(dir, { revision: 'outcomes-test' });

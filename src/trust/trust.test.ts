@@ -129,7 +129,7 @@ describe('buildReport', () => {
 
   it('holds a scope its breaker demoted until policy data acknowledges the trip, and says how', () => {
     const trip = { id: 'workflow:auto-wf@2026-12-05T10:00:00Z', key: 'workflow:auto-wf', failures: 3, trippedAt: '2026-12-05T10:00:00Z' };
-    const automated = { workflows: { 'auto-wf': 'automate' } };
+    const automated = { workflows: { 'auto-wf': 'automate' }, claimants: { 'auto-wf': { serviceAccounts: ['agents/remediator'] } } };
     const report = buildReport([], [], automated, DEFAULT_THRESHOLDS, {
       outcomes: times(3, () => outcome('auto-wf', 'Failed', { automated: true })),
       breakers: [trip],
