@@ -91,6 +91,14 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   };
   const status = (res: http.ServerResponse, code: number, reason: string, message: string) =>
     send(res, code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
+  /** The API server's 409 for a write whose resourceVersion is not the stored one. */
+  const modified = (res: http.ServerResponse, plural: string | undefined, name: string | undefined) =>
+    status(
+      res,
+      409,
+      'Conflict',
+      `Operation cannot be fulfilled on ${plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+    );
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -185,12 +193,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       }
       if (method === 'PUT') {
         if (body!.metadata.resourceVersion !== undefined && body!.metadata.resourceVersion !== current.metadata.resourceVersion) {
-          return status(
-            res,
-            409,
-            'Conflict',
-            `Operation cannot be fulfilled on ${plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
-          );
+          return modified(res, plural, name);
         }
         let next: Obj;
         if (sub === 'status') next = { ...current, status: body!.status };
@@ -211,12 +214,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       if (method === 'PATCH' && sub !== 'status') {
         const pre = (body as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
         if (pre !== undefined && pre !== current.metadata.resourceVersion) {
-          return status(
-            res,
-            409,
-            'Conflict',
-            `Operation cannot be fulfilled on ${plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
-          );
+          return modified(res, plural, name);
         }
         const next = mergePatch(current, body) as Obj;
         next.metadata = { ...next.metadata, resourceVersion: String(++version) };
@@ -229,12 +227,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
         // A merge patch that names a resourceVersion is a precondition, as on the real API server.
         const pre = patch.metadata?.resourceVersion;
         if (pre !== undefined && pre !== current.metadata.resourceVersion) {
-          return status(
-            res,
-            409,
-            'Conflict',
-            `Operation cannot be fulfilled on ${plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
-          );
+          return modified(res, plural, name);
         }
         const next = {
           ...current,
