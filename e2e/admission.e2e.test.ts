@@ -177,7 +177,8 @@ describe('a server-side dry run of a deferred change', () => {
 
   it('gets the same answer as the real request and creates nothing, not even an ApprovalRequest', async () => {
     const before = keys(await approvals());
-    const stored = await getObject<{ metadata: { resourceVersion: string } }>(['deployment', name], ns.production);
+    // generation moves only when the spec does (the controllers keep writing status, and resourceVersion with it).
+    const stored = await getObject<{ metadata: { generation: number }; spec: unknown }>(['deployment', name], ns.production);
 
     const dryDelete = await kubectl('agent', ['delete', 'deployment', name, '-n', ns.production, '--dry-run=server']);
     expectDeferred(dryDelete);
@@ -185,8 +186,9 @@ describe('a server-side dry run of a deferred change', () => {
     expectDeferred(dryApply);
 
     expect(keys(await approvals())).toEqual(before);
-    const after = await getObject<{ metadata: { resourceVersion: string } }>(['deployment', name], ns.production);
-    expect(after?.metadata.resourceVersion).toBe(stored?.metadata.resourceVersion);
+    const after = await getObject<{ metadata: { generation: number }; spec: unknown }>(['deployment', name], ns.production);
+    expect(after?.metadata.generation).toBe(stored?.metadata.generation);
+    expect(after?.spec).toEqual(stored?.spec);
 
     // The real requests: the same refusal, naming the same rules.
     const realDelete = await kubectl('agent', ['delete', 'deployment', name, '-n', ns.production]);

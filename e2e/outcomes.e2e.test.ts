@@ -29,6 +29,7 @@ import { AGENT, admin, getObject, type KubectlResult, kubectl, transcriptSection
 import { installManifests } from './harness/manifests.js';
 import { deployment, restrictedDeployment } from './harness/objects.js';
 import { runOk, waitFor } from './harness/proc.js';
+import { pushE2eImage } from './harness/registry.js';
 import { images, rolloutStatus, waitForPods } from './harness/workloads.js';
 
 /** Per run: a reused cluster keeps the breakers of earlier runs. */
@@ -325,10 +326,18 @@ describe('a fix that breaks the rollout', () => {
   const name = `out-fix-${runId}`;
 
   it("is Failed; the remedy is the object without belay's fix, which an approver applies with belay approvals apply", async () => {
-    step('3. belay fixes runAsNonRoot on an image that runs as root → Failed → the object without the fix → belay approvals apply → Succeeded');
-    const created = await agentShown(['apply', '-f', '-'], deployment({ name, namespace: ns.dev, replicas: 1, image: 'node:22' }));
+    step(
+      '3. belay fixes runAsNonRoot for an image tag that runs as a non-root user, the tag is moved to a root image → Failed → the object without the fix → belay approvals apply → Succeeded',
+    );
+    // When the agent applies it, the tag runs as UID 65532: the runAsNonRoot fix is safe and belay applies it.
+    const tag = `e2e/moving:${runId}`;
+    const image = pushE2eImage(tag, '65532');
+    const created = await agentShown(['apply', '-f', '-'], deployment({ name, namespace: ns.dev, replicas: 1, image }));
     expectOk(created);
     expect(created.stderr).toMatch(/Warning: belay fixed/);
+    // The tag moves to an image that runs as root before the kubelet pulls it: the fix now stops the container.
+    pushE2eImage(tag, '');
+    note(`The tag ${image} was pushed again, now running as root (no USER), right after belay admitted the Deployment.`);
     const [failed] = await finishedRecords(name, ns.dev, 1);
     expect(failed!.status).toMatchObject({ result: 'Failed', reason: 'CreateContainerConfigError', remedy: { kind: 'unfix' } });
     expect(failed!.spec.change.triggers).toEqual(expect.arrayContaining(['fix', 'workload']));

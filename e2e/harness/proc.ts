@@ -33,6 +33,8 @@ export function run(cmd: string, args: string[], options: RunOptions = {}): Prom
       clearTimeout(timer);
       resolve({ stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), code: code ?? -1 });
     });
+    // A child that exits without reading its input closes the pipe: its exit code and output say why, not an EPIPE.
+    child.stdin.on('error', () => {});
     child.stdin.end(stdin ?? '');
   });
 }

@@ -72,3 +72,15 @@ export function gatewayImageArgs(): string[] {
   const images = e2eImages();
   return ['--image-registries', `${images.registry},${images.front}`];
 }
+
+/**
+ * Pushes `name` (a repository:tag in the e2e registry) with this user, or
+ * again with another one: a mutable tag moved under a workload. The simulated
+ * kubelet decides by image name (e2e/controlplane/kwok.yaml), so a name
+ * without "nonroot" runs as root there, as the tag does once pushed with ''.
+ */
+export function pushE2eImage(name: string, user: string): string {
+  const crane = craneBinary();
+  if (crane.path === null) throw new Error(crane.why);
+  return pushImages(crane.path, e2eImages().registry, { [name]: user })[name]!;
+}
