@@ -21,7 +21,7 @@ import { Gateway } from './harness/gateway.js';
 import { admin, getObject, kubectl, transcriptSection } from './harness/kubectl.js';
 import { installManifests } from './harness/manifests.js';
 import { deployment } from './harness/objects.js';
-import { run, waitFor } from './harness/proc.js';
+import { waitFor } from './harness/proc.js';
 import { e2eImages } from './harness/registry.js';
 import { images, rolloutStatus, waitForPods } from './harness/workloads.js';
 
