@@ -42,11 +42,3 @@ export function metricsEndpoint(metrics: Metrics): RequestHandler {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   };
 }
-
-function safely(details: (() => Record<string, unknown>) | undefined): Record<string, unknown> {
-  try {
-    return details?.() ?? {};
-  } catch {
-    return {};
-  }
-}

@@ -37,7 +37,16 @@ export class Readiness {
     return out;
   }
 
+  /** What each part reports; a report that throws is left out (it must never take /readyz down with it). */
   facts(): Record<string, unknown> {
-    return Object.fromEntries([...this.#facts].map(([k, fn]) => [k, fn()]));
+    const out: Record<string, unknown> = {};
+    for (const [k, fn] of this.#facts) {
+      try {
+        out[k] = fn();
+      } catch {
+        // left out
+      }
+    }
+    return out;
   }
 }
