@@ -110,6 +110,45 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // The decision log and its shipping (--decision-log-service).
+
+  readonly decisionsShipped = new Counter({
+    name: 'belay_decision_log_shipped_total',
+    help: 'Decisions the decision-log service took (2xx), by this replica.',
+    registers: [this.registry],
+  });
+
+  readonly decisionsDropped = new Counter({
+    name: 'belay_decision_log_dropped_total',
+    help: 'Decisions never written or shipped, by reason: queue_full (the log could not keep up), spool_full (the service is not taking them and the spool is at its bound), too_large (the service refused one record as too large), torn (a line cut by a crash).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly decisionShipFailures = new Counter({
+    name: 'belay_decision_log_upload_failures_total',
+    help: 'Uploads to the decision-log service that failed (unreachable, timed out, not 2xx) and are retried with backoff.',
+    registers: [this.registry],
+  });
+
+  readonly decisionSpoolRecords = new Gauge({
+    name: 'belay_decision_log_spool_records',
+    help: 'Decisions in the on-disk spool, waiting for the decision-log service.',
+    registers: [this.registry],
+  });
+
+  readonly decisionSpoolBytes = new Gauge({
+    name: 'belay_decision_log_spool_bytes',
+    help: 'Bytes the decision-log spool holds on disk (bounded by --decision-log-spool-max-bytes).',
+    registers: [this.registry],
+  });
+
+  readonly decisionShipLastSuccess = new Gauge({
+    name: 'belay_decision_log_last_upload_success_timestamp_seconds',
+    help: 'When the decision-log service last took a batch (Unix seconds).',
+    registers: [this.registry],
+  });
+
   /** What a worker pool reports its state changes to. */
   readonly poolGauges: PoolGauges = {
     busy: (delta) => this.poolBusy.inc(delta),
@@ -121,6 +160,7 @@ export class Metrics {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'belay_' });
     // Both reasons from the start, so a rate() over them has a zero to begin from.
     for (const reason of ['timeout', 'crash'] satisfies WorkerReplaced['reason'][]) this.workerReplacements.inc({ reason }, 0);
+    for (const reason of ['queue_full', 'spool_full', 'too_large', 'torn']) this.decisionsDropped.inc({ reason }, 0);
   }
 
   workerReplaced(event: WorkerReplaced): void {
