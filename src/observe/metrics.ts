@@ -28,6 +28,33 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly requestSeconds = new Histogram({
+    name: 'belay_request_duration_seconds',
+    help: "Time to answer one request, by face and HTTP status: all of it, from the body read to the answer sent (the API server's webhook timeout counts this).",
+    labelNames: ['face', 'code'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 4, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly inFlight = new Gauge({
+    name: 'belay_requests_in_flight',
+    help: 'Requests being answered now (a terminating replica waits for these).',
+    registers: [this.registry],
+  });
+
+  readonly failClosed = new Counter({
+    name: 'belay_fail_closed_total',
+    help: 'Agent requests refused because belay could not decide (no bundle, an evaluation that failed or ran out of time, a crash): fail closed, by face.',
+    labelNames: ['face'] as const,
+    registers: [this.registry],
+  });
+
+  readonly shuttingDown = new Gauge({
+    name: 'belay_shutting_down',
+    help: '1 once this replica has been asked to stop (SIGTERM): not ready, finishing what it has in flight.',
+    registers: [this.registry],
+  });
+
   readonly evaluationSeconds = new Histogram({
     name: 'belay_evaluation_duration_seconds',
     help: 'Time to decide one request (evaluation, fixes and approval lookup), by face.',
@@ -148,6 +175,21 @@ export class Metrics {
     help: 'When the decision-log service last took a batch (Unix seconds).',
     registers: [this.registry],
   });
+
+  /** Leases this replica takes part in (approval expiry, certificate rotation): 1 while it holds one. */
+  trackLeases(states: () => readonly { lease: string; purpose: string; leading: boolean }[]): void {
+    const gauge = new Gauge({
+      name: 'belay_lease_holder',
+      help: 'Leases of singleton jobs (approval expiry and clean-up, certificate rotation): 1 on the replica that holds one, 0 on the others.',
+      labelNames: ['lease', 'purpose'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const s of states()) this.set({ lease: s.lease, purpose: s.purpose }, s.leading ? 1 : 0);
+      },
+    });
+    void gauge;
+  }
 
   /** What a worker pool reports its state changes to. */
   readonly poolGauges: PoolGauges = {

@@ -6,68 +6,18 @@
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PolicyInput } from '../contract/index.js';
+import { LogSink as Sink } from '../testkit/log-sink.js';
 import { DecisionLog, type LoggedDecision } from './decision-log.js';
 import type { DecisionRecord } from './decisions.js';
 import { Metrics } from './metrics.js';
-import { DecisionShipper, type OpaDecisionEvent } from './ship.js';
+import { DecisionShipper } from './ship.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-
-/** A decision-log service: records every event it takes; `status` decides the answer. */
-class Sink {
-  readonly events: OpaDecisionEvent[] = [];
-  readonly requests: { path: string; encoding: string | undefined; type: string | undefined; auth: string | undefined; raw: string }[] = [];
-  status: (events: OpaDecisionEvent[]) => number = () => 200;
-  #server: http.Server;
-  port = 0;
-
-  constructor() {
-    this.#server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const raw = gunzipSync(Buffer.concat(chunks)).toString('utf8');
-        const batch = JSON.parse(raw) as OpaDecisionEvent[];
-        this.requests.push({
-          path: req.url ?? '',
-          encoding: req.headers['content-encoding'],
-          type: req.headers['content-type'],
-          auth: req.headers.authorization,
-          raw,
-        });
-        const status = this.status(batch);
-        if (status >= 200 && status < 300) this.events.push(...batch);
-        res.writeHead(status).end();
-      });
-    });
-  }
-
-  async listen(port = 0): Promise<this> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, '127.0.0.1', () => resolve());
-    });
-    this.port = (this.#server.address() as AddressInfo).port;
-    return this;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  close(): Promise<void> {
-    this.#server.closeAllConnections();
-    return new Promise((resolve) => this.#server.close(() => resolve()));
-  }
-}
 
 function logged(n: number, over: Partial<LoggedDecision> = {}): LoggedDecision {
   return {
