@@ -26,8 +26,16 @@ export interface ServeOptions {
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
-  close(): Promise<void>;
+  /**
+   * Takes no new connections, closes idle ones, asks clients to close busy
+   * ones after their answer (Connection: close), and waits up to `graceMs`
+   * for the requests in flight before cutting what is left.
+   */
+  close(graceMs?: number): Promise<void>;
 }
+
+/** How long a closing server waits for requests in flight by default. */
+export const DEFAULT_CLOSE_GRACE_MS = 5_000;
 
 export async function serve(app: Express, options: ServeOptions): Promise<RunningServer> {
   const { log } = options;
@@ -45,6 +53,11 @@ export async function serve(app: Express, options: ServeOptions): Promise<Runnin
   server.requestTimeout = 30_000;
   watchCertificates(server, certificates, log, options.clientCaFile);
   const caWatch = options.clientCaFile ? watchClientCa(server, certificates, options.clientCaFile, log) : undefined;
+  let closing = false;
+  // Once closing, every answer tells the client not to reuse its connection, so busy ones end with their request.
+  server.prependListener('request', (_req, res) => {
+    if (closing) res.setHeader('Connection', 'close');
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -55,15 +68,26 @@ export async function serve(app: Express, options: ServeOptions): Promise<Runnin
   return {
     url: `https://${host}:${port}`,
     port,
-    async close() {
+    async close(graceMs = DEFAULT_CLOSE_GRACE_MS) {
+      closing = true;
       caWatch?.close();
-      await owned?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
-        // In-flight requests get a moment to finish, then are cut.
-        setTimeout(() => server.closeAllConnections(), 5_000).unref();
+        // In-flight requests get `graceMs` to finish, then are cut; a connection that turns idle meanwhile is closed.
+        const idle = setInterval(() => server.closeIdleConnections(), 100);
+        idle.unref();
+        const cut = setTimeout(() => {
+          log.warn({ graceMs }, 'requests still in flight after the shutdown grace period: connections cut');
+          server.closeAllConnections();
+        }, graceMs);
+        cut.unref();
+        server.once('close', () => {
+          clearInterval(idle);
+          clearTimeout(cut);
+        });
       });
+      await owned?.close();
     },
   };
 }
