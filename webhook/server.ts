@@ -4,6 +4,7 @@
 import { type FSWatcher, readFileSync, watch } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Express } from 'express';
 import type { Logger } from '../src/observe/log.js';
 import type { TlsFiles } from '../src/tls/devcerts.js';
@@ -54,10 +55,26 @@ export async function serve(app: Express, options: ServeOptions): Promise<Runnin
   watchCertificates(server, certificates, log, options.clientCaFile);
   const caWatch = options.clientCaFile ? watchClientCa(server, certificates, options.clientCaFile, log) : undefined;
   let closing = false;
+  // Requests in progress per TLS connection: node's closeIdleConnections leaves a connection
+  // that never sent a request (a balancer's or client's spare one) open, which would hold the exit.
+  const requests = new Map<TLSSocket, number>();
+  server.on('secureConnection', (socket: TLSSocket) => {
+    requests.set(socket, 0);
+    socket.once('close', () => requests.delete(socket));
+  });
   // Once closing, every answer tells the client not to reuse its connection, so busy ones end with their request.
-  server.prependListener('request', (_req, res) => {
+  server.prependListener('request', (req, res) => {
+    const socket = req.socket as TLSSocket;
+    requests.set(socket, (requests.get(socket) ?? 0) + 1);
+    res.once('close', () => {
+      if (requests.has(socket)) requests.set(socket, Math.max(0, requests.get(socket)! - 1));
+    });
     if (closing) res.setHeader('Connection', 'close');
   });
+  const closeIdle = () => {
+    server.closeIdleConnections();
+    for (const [socket, n] of requests) if (n === 0) socket.destroy();
+  };
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -73,9 +90,9 @@ export async function serve(app: Express, options: ServeOptions): Promise<Runnin
       caWatch?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeIdleConnections();
+        closeIdle();
         // In-flight requests get `graceMs` to finish, then are cut; a connection that turns idle meanwhile is closed.
-        const idle = setInterval(() => server.closeIdleConnections(), 100);
+        const idle = setInterval(closeIdle, 100);
         idle.unref();
         const cut = setTimeout(() => {
           log.warn({ graceMs }, 'requests still in flight after the shutdown grace period: connections cut');

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import * as k8s from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { noApprovals } from '../src/approvals/gate.js';
@@ -117,6 +118,16 @@ describe('graceful shutdown', () => {
     expect(answer.connection).toBe('close');
     await done;
     expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
+  it("does not wait for a connection that never sent a request (a balancer's spare one)", async () => {
+    const spare = tls.connect({ host: '127.0.0.1', port: Number(new URL(gateway.url).port), ca });
+    await new Promise((r) => spare.once('secureConnect', r));
+    const closed = new Promise((r) => spare.once('close', r));
+    const started = Date.now();
+    await gateway.shutdown('SIGTERM');
+    expect(Date.now() - started).toBeLessThan(400 + 1_000);
+    await closed;
   });
 
   it('cuts a request that never ends at the grace period instead of waiting for it', async () => {
