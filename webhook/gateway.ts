@@ -252,7 +252,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           stopping = `shutting down (${reason}): finishing the requests in flight, taking no new ones`;
           metrics.shuttingDown.set(1);
           log.info({ reason, delayMs: config.shutdown.delayMs, graceMs: config.shutdown.graceMs }, 'not ready: shutting down');
-          // Load balancers and endpoints see /readyz fail and stop sending before the listener goes.
+          // Load balancers and endpoints see /readyz fail and stop sending before the listener goes;
+          // clients keeping connections alive are told to move (new connections go to ready replicas).
+          server.drain();
           await new Promise((r) => setTimeout(r, config.shutdown.delayMs));
         }
         await closeAll();

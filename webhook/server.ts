@@ -33,6 +33,8 @@ export interface RunningServer {
    * for the requests in flight before cutting what is left.
    */
   close(graceMs?: number): Promise<void>;
+  /** From now on every answer says Connection: close, so clients move off this server's connections before it closes. */
+  drain(): void;
 }
 
 /** How long a closing server waits for requests in flight by default. */
@@ -54,26 +56,24 @@ export async function serve(app: Express, options: ServeOptions): Promise<Runnin
   server.requestTimeout = 30_000;
   watchCertificates(server, certificates, log, options.clientCaFile);
   const caWatch = options.clientCaFile ? watchClientCa(server, certificates, options.clientCaFile, log) : undefined;
+  // Set by drain() or close(): answers end their connection.
   let closing = false;
-  // Requests in progress per TLS connection: node's closeIdleConnections leaves a connection
-  // that never sent a request (a balancer's or client's spare one) open, which would hold the exit.
-  const requests = new Map<TLSSocket, number>();
+  // TLS connections that have not sent a request yet: node's closeIdleConnections leaves them
+  // open (a balancer's or client's spare connection), which would hold the exit until the grace
+  // period. One that has sent a request is node's to judge: it knows when the next one starts.
+  const unused = new Set<TLSSocket>();
   server.on('secureConnection', (socket: TLSSocket) => {
-    requests.set(socket, 0);
-    socket.once('close', () => requests.delete(socket));
+    unused.add(socket);
+    socket.once('close', () => unused.delete(socket));
   });
   // Once closing, every answer tells the client not to reuse its connection, so busy ones end with their request.
   server.prependListener('request', (req, res) => {
-    const socket = req.socket as TLSSocket;
-    requests.set(socket, (requests.get(socket) ?? 0) + 1);
-    res.once('close', () => {
-      if (requests.has(socket)) requests.set(socket, Math.max(0, requests.get(socket)! - 1));
-    });
+    unused.delete(req.socket as TLSSocket);
     if (closing) res.setHeader('Connection', 'close');
   });
   const closeIdle = () => {
     server.closeIdleConnections();
-    for (const [socket, n] of requests) if (n === 0) socket.destroy();
+    for (const socket of unused) socket.destroy();
   };
 
   await new Promise<void>((resolve, reject) => {
@@ -85,6 +85,9 @@ export async function serve(app: Express, options: ServeOptions): Promise<Runnin
   return {
     url: `https://${host}:${port}`,
     port,
+    drain() {
+      closing = true;
+    },
     async close(graceMs = DEFAULT_CLOSE_GRACE_MS) {
       closing = true;
       caWatch?.close();

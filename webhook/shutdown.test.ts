@@ -97,6 +97,10 @@ function get(pathname: string): Promise<{ status: number; body: any }> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('graceful shutdown', () => {
+  it('keeps connections alive while serving', async () => {
+    expect(await connectionHeader(new https.Agent({ keepAlive: true }))).toBe('keep-alive');
+  });
+
   it('turns not ready first, keeps answering through the delay, finishes the request in flight, then refuses new connections', async () => {
     expect((await get('/readyz')).status).toBe(200);
     const inFlight = slowRequest();
@@ -107,6 +111,8 @@ describe('graceful shutdown', () => {
     expect(ready.status).toBe(503);
     expect(ready.body.notReady).toEqual([{ check: 'shutdown', reason: expect.stringMatching(/shutting down \(SIGTERM\)/) }]);
     expect(await (await fetchMetrics()).match(/belay_shutting_down 1/)).toBeTruthy();
+    // A client keeping its connection alive is told to move off it (before, it would have been kept).
+    expect(await connectionHeader(new https.Agent({ keepAlive: true }))).toBe('close');
     // Past the delay the listener is closed: a new connection is refused…
     await sleep(600);
     await expect(get('/readyz')).rejects.toThrow(/ECONNREFUSED/);
@@ -141,6 +147,20 @@ describe('graceful shutdown', () => {
     await expect(stuck.answer).rejects.toThrow(/socket hang up|ECONNRESET/);
   });
 });
+
+function connectionHeader(agent: https.Agent): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    https
+      .get(new URL('/healthz', gateway.url), { ca, agent }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          agent.destroy();
+          resolve(res.headers.connection);
+        });
+      })
+      .on('error', reject);
+  });
+}
 
 async function fetchMetrics(): Promise<string> {
   return new Promise((resolve, reject) => {
