@@ -147,7 +147,7 @@ export class Metrics {
 
   readonly decisionsDropped = new Counter({
     name: 'belay_decision_log_dropped_total',
-    help: 'Decisions never written or shipped, by reason: queue_full (the log could not keep up), spool_full (the service is not taking them and the spool is at its bound), too_large (the service refused one record as too large), torn (a line cut by a crash).',
+    help: 'Decisions never written or shipped, by reason: queue_full (the log could not keep up), spool_full (the service is not taking them and the spool is at its bound), too_large (the service refused one record as too large), torn (a line cut by a crash), write_failed (the disk refused the spool write).',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
@@ -202,7 +202,7 @@ export class Metrics {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'belay_' });
     // Both reasons from the start, so a rate() over them has a zero to begin from.
     for (const reason of ['timeout', 'crash'] satisfies WorkerReplaced['reason'][]) this.workerReplacements.inc({ reason }, 0);
-    for (const reason of ['queue_full', 'spool_full', 'too_large', 'torn']) this.decisionsDropped.inc({ reason }, 0);
+    for (const reason of ['queue_full', 'spool_full', 'too_large', 'torn', 'write_failed']) this.decisionsDropped.inc({ reason }, 0);
   }
 
   workerReplaced(event: WorkerReplaced): void {

@@ -192,6 +192,17 @@ describe('DecisionShipper', () => {
     expect(sink.events.length + s.dropped.spool_full).toBe(100);
   });
 
+  it('keeps going when the token file is missing: uploads fail and are retried until it is there', async () => {
+    const tokenFile = path.join(dir, 'token-later');
+    const s = shipper({ tokenFile });
+    s.forward([logged(1)]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sink.events).toHaveLength(0);
+    writeFileSync(tokenFile, 'now-there');
+    await until('the event', () => sink.events.length === 1);
+    expect(sink.requests.at(-1)!.auth).toBe('Bearer now-there');
+  });
+
   it('halves batches the sink refuses as too large, and drops (counted) a single record it still refuses', async () => {
     sink.status = (batch) => (batch.length > 2 || batch.some((e) => e.belay.id === 'r-7') ? 413 : 200);
     const s = shipper({ batchDelayMs: 100 });

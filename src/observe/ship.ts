@@ -144,7 +144,7 @@ export class DecisionShipper implements DecisionForwarder<LoggedDecision> {
   #backoffMs = 0;
   #batchEvents: number;
   #shipped = 0;
-  #dropped = { spool_full: 0, too_large: 0, torn: 0 };
+  #dropped = { spool_full: 0, too_large: 0, torn: 0, write_failed: 0 };
   #request: http.ClientRequest | undefined;
 
   constructor(options: ShipperOptions) {
@@ -174,7 +174,7 @@ export class DecisionShipper implements DecisionForwarder<LoggedDecision> {
     return this.#shipped;
   }
 
-  get dropped(): Readonly<Record<'spool_full' | 'too_large' | 'torn', number>> {
+  get dropped(): Readonly<Record<'spool_full' | 'too_large' | 'torn' | 'write_failed', number>> {
     return { ...this.#dropped };
   }
 
@@ -186,7 +186,15 @@ export class DecisionShipper implements DecisionForwarder<LoggedDecision> {
   forward(entries: readonly LoggedDecision[]): void {
     if (this.#stopped || entries.length === 0) return;
     const lines = entries.map((e) => JSON.stringify(opaEvent(e, this.#labels)));
-    const { refused } = this.#spool.append(lines);
+    let refused: number;
+    try {
+      refused = this.#spool.append(lines).refused;
+    } catch (err) {
+      // The disk refused the write (full, read-only): counted, never silent.
+      this.#drop('write_failed', lines.length);
+      this.#o.log?.error({ err: (err as Error).message, dropped: lines.length }, 'decision-log spool write failed: decisions dropped');
+      return;
+    }
     if (refused > 0) {
       this.#drop('spool_full', refused);
       this.#o.log?.error({ dropped: refused, spoolBytes: this.#spool.bytes }, 'decision-log spool is full: decisions dropped (the service is not taking them)');
@@ -222,40 +230,51 @@ export class DecisionShipper implements DecisionForwarder<LoggedDecision> {
         // Let a burst gather into one batch.
         await this.#sleep(this.#o.batchDelayMs);
       }
-      const batch = this.#spool.peek(this.#batchEvents, this.#o.batchBytes);
-      if (batch.lines.length === 0) {
-        // Counted but unreadable (a line cut by a crash): nothing more to send.
-        await this.#sleep(this.#o.batchDelayMs);
-        continue;
-      }
-      const status = await this.#upload(batch.lines).catch((err: Error) => {
-        this.#o.log?.warn({ err: err.message, url: this.#target.href, pending: this.#spool.records }, 'decision-log upload failed; retrying');
-        return 0;
-      });
-      if (status >= 200 && status < 300) {
-        this.#spool.ack(batch.end, batch.lines.length);
-        this.#shipped += batch.lines.length;
-        this.#o.metrics?.decisionsShipped.inc(batch.lines.length);
-        this.#o.metrics?.decisionShipLastSuccess.set(Date.now() / 1000);
-        this.#backoffMs = 0;
-        this.#batchEvents = this.#o.batchEvents;
-      } else if (status === 413 && batch.lines.length > 1) {
-        this.#batchEvents = Math.max(1, Math.floor(batch.lines.length / 2));
-      } else if (status === 413) {
-        this.#o.log?.error({ url: this.#target.href }, 'decision-log service refused one decision as too large: dropped');
-        this.#spool.ack(batch.end, 1);
-        this.#drop('too_large', 1);
-      } else {
-        if (status !== 0) this.#o.log?.warn({ status, url: this.#target.href, pending: this.#spool.records }, 'decision-log service refused a batch; retrying');
-        this.#o.metrics?.decisionShipFailures.inc();
-        this.#backoffMs = Math.min(this.#o.backoffMaxMs, this.#backoffMs === 0 ? this.#o.backoffMinMs : this.#backoffMs * 2);
-        await this.#sleep(this.#backoffMs * (0.5 + Math.random() / 2));
+      try {
+        await this.#ship();
+      } catch (err) {
+        // The spool could not be read or its cursor written: try again later, the records stay.
+        this.#o.log?.error({ err: (err as Error).message }, 'decision-log spool failed; retrying');
+        await this.#sleep(this.#o.backoffMaxMs);
       }
       this.#gauges();
     }
   }
 
-  #upload(lines: readonly string[]): Promise<number> {
+  /** One batch: sent, and taken from the spool once the service has it. */
+  async #ship(): Promise<void> {
+    const batch = this.#spool.peek(this.#batchEvents, this.#o.batchBytes);
+    if (batch.lines.length === 0) {
+      // Counted but unreadable (a line cut by a crash): nothing more to send.
+      await this.#sleep(this.#o.batchDelayMs);
+      return;
+    }
+    const status = await this.#upload(batch.lines).catch((err: Error) => {
+      this.#o.log?.warn({ err: err.message, url: this.#target.href, pending: this.#spool.records }, 'decision-log upload failed; retrying');
+      return 0;
+    });
+    if (status >= 200 && status < 300) {
+      this.#spool.ack(batch.end, batch.lines.length);
+      this.#shipped += batch.lines.length;
+      this.#o.metrics?.decisionsShipped.inc(batch.lines.length);
+      this.#o.metrics?.decisionShipLastSuccess.set(Date.now() / 1000);
+      this.#backoffMs = 0;
+      this.#batchEvents = this.#o.batchEvents;
+    } else if (status === 413 && batch.lines.length > 1) {
+      this.#batchEvents = Math.max(1, Math.floor(batch.lines.length / 2));
+    } else if (status === 413) {
+      this.#o.log?.error({ url: this.#target.href }, 'decision-log service refused one decision as too large: dropped');
+      this.#spool.ack(batch.end, 1);
+      this.#drop('too_large', 1);
+    } else {
+      if (status !== 0) this.#o.log?.warn({ status, url: this.#target.href, pending: this.#spool.records }, 'decision-log service refused a batch; retrying');
+      this.#o.metrics?.decisionShipFailures.inc();
+      this.#backoffMs = Math.min(this.#o.backoffMaxMs, this.#backoffMs === 0 ? this.#o.backoffMinMs : this.#backoffMs * 2);
+      await this.#sleep(this.#backoffMs * (0.5 + Math.random() / 2));
+    }
+  }
+
+  async #upload(lines: readonly string[]): Promise<number> {
     const body = gzipSync(`[${lines.join(',')}]`);
     const token = this.#o.tokenFile ? readFileSync(this.#o.tokenFile, 'utf8').trim() : undefined;
     const client = this.#target.protocol === 'https:' ? https : http;
