@@ -24,7 +24,7 @@ import type { LoggedDecision } from '../src/observe/decision-log.js';
 import { LogSink } from '../src/testkit/log-sink.js';
 import { log } from './harness/cluster.js';
 import { ns, paths, runId } from './harness/env.js';
-import { admin, getObject, type KubectlResult, kubectl, transcriptSection } from './harness/kubectl.js';
+import { getObject, type KubectlResult, kubectl, transcriptSection } from './harness/kubectl.js';
 import { installManifests } from './harness/manifests.js';
 import { configMap, unsureDeployment } from './harness/objects.js';
 import { waitFor } from './harness/proc.js';
