@@ -27,7 +27,7 @@ REVISION      ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)$
 LISTEN        ?= 127.0.0.1:8443
 TS_FILES      := $(shell find src webhook bench -name '*.ts' ! -name '*.test.ts' 2>/dev/null)
 
-.PHONY: tools gator pss-oracle help deps opa crane helm bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench image-latency clean console-deps gitleaks detect-secrets secrets-bench mcp-tools manifests image-root image fuzz smtp-tools
+.PHONY: tools gator pss-oracle help deps opa crane helm bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench image-latency clean console-deps gitleaks detect-secrets secrets-bench mcp-tools manifests image-root image fuzz haproxy chaos smtp-tools
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -142,7 +142,7 @@ test: deps crane smtp-tools lint bundle build tools ## everything CI runs: lint,
 	npx vitest run
 	$(MAKE) --no-print-directory e2e
 
-e2e: deps crane bundle build mcp-tools ## end-to-end on a real kube-apiserver + kubectl (built on first use), images from a local crane registry
+e2e: deps crane bundle build mcp-tools haproxy ## end-to-end on a real kube-apiserver + kubectl (built on first use), images from a local crane registry
 	bash e2e/run.sh
 
 # The MCP conformance suite and the Node 22 it needs (npm packages, pinned in
@@ -191,6 +191,17 @@ secrets-bench: deps gitleaks detect-secrets ## belay's secret scanner vs gitleak
 console-deps: ## install chromium for the console's browser test (apt-get; needs root)
 	@if [ -x /usr/bin/chromium ]; then /usr/bin/chromium --version 2>/dev/null; \
 	else apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; fi
+
+# The replicas scenario (e2e/replicas.e2e.test.ts) balances three gateways with
+# Debian's HAProxy: whatever version apt gives (printed), installed once.
+haproxy: ## install HAProxy for the replicas e2e scenario (apt-get; needs root)
+	@if [ -x /usr/sbin/haproxy ]; then /usr/sbin/haproxy -v | head -n 1; \
+	else apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends haproxy && /usr/sbin/haproxy -v | head -n 1; fi
+
+# Longer fault runs of the replicas scenario than make test's: a 2-minute
+# decision-log outage and five rounds of SIGKILL and SIGTERM/restart.
+chaos: deps crane bundle build mcp-tools haproxy ## the replicas scenario with longer faults (e2e/replicas.e2e.test.ts)
+	BELAY_REPLICAS_SINK_DOWN_S=$(or $(CHAOS_SINK_DOWN_S),120) BELAY_REPLICAS_KILL_ROUNDS=$(or $(CHAOS_ROUNDS),5) bash e2e/run.sh e2e/replicas.e2e.test.ts
 
 # The kustomize tree under manifests/ is rendered from the Helm chart
 # (manifests/helm/kustomize.ts); a unit test fails when it is out of date.

@@ -1,9 +1,10 @@
 // The Helm chart against the real API server, no gateway running:
 //
 // - every golden rendering (manifests/helm/testdata/golden) is accepted by
-//   `kubectl apply --dry-run=server`, cert-manager's CRDs (from the Go module
-//   proxy, pinned) installed first, so Certificates and Issuers are checked
-//   against their real schemas and every CEL matchCondition is compiled;
+//   `kubectl apply --dry-run=server`, cert-manager's CRDs and
+//   prometheus-operator's PrometheusRule CRD (from the Go module proxy,
+//   pinned) installed first, so Certificates, Issuers and the alerts are
+//   checked against their real schemas and every CEL matchCondition is compiled;
 // - `helm install` / `helm upgrade` / `helm uninstall` of a second release
 //   (its own agents group, so no other test's requests reach it): the API
 //   server sends exactly that group's requests to it (failing closed, as no
@@ -27,6 +28,9 @@ import { run, runOk } from './harness/proc.js';
 /** cert-manager release whose CRDs the cert-manager renderings are checked against. */
 const CERT_MANAGER = 'github.com/cert-manager/cert-manager@v1.21.2';
 const CERT_MANAGER_CRDS = ['cert-manager.io_certificates.yaml', 'cert-manager.io_issuers.yaml', 'cert-manager.io_clusterissuers.yaml'];
+/** prometheus-operator release whose PrometheusRule CRD the chart's alerts are checked against. */
+const PROMETHEUS_OPERATOR = 'github.com/prometheus-operator/prometheus-operator@v0.85.0';
+const PROMETHEUS_RULE_CRD = 'example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml';
 
 const goldenDir = path.join(paths.root, 'manifests', 'helm', 'testdata', 'golden');
 
@@ -47,9 +51,18 @@ describe('golden renderings on the API server (server-side dry run)', () => {
     transcriptSection('Helm chart: golden renderings, kubectl apply --dry-run=server');
     const dl = await runOk('go', ['mod', 'download', '-json', CERT_MANAGER], { cwd: tmpdir(), timeoutMs: 300_000 });
     const dir = (JSON.parse(dl.stdout) as { Dir: string }).Dir;
-    crdFiles = CERT_MANAGER_CRDS.map((f) => path.join(dir, 'deploy', 'crds', f));
+    const promDl = await runOk('go', ['mod', 'download', '-json', PROMETHEUS_OPERATOR], { cwd: tmpdir(), timeoutMs: 300_000 });
+    const promDir = (JSON.parse(promDl.stdout) as { Dir: string }).Dir;
+    crdFiles = [...CERT_MANAGER_CRDS.map((f) => path.join(dir, 'deploy', 'crds', f)), path.join(promDir, PROMETHEUS_RULE_CRD)];
     await admin(['apply', '--server-side', ...crdFiles.flatMap((f) => ['-f', f])], undefined, { quiet: true });
-    await admin(['wait', '--for=condition=Established', '--timeout=30s', 'crd/certificates.cert-manager.io', 'crd/issuers.cert-manager.io']);
+    await admin([
+      'wait',
+      '--for=condition=Established',
+      '--timeout=30s',
+      'crd/certificates.cert-manager.io',
+      'crd/issuers.cert-manager.io',
+      'crd/prometheusrules.monitoring.coreos.com',
+    ]);
   }, 300_000);
 
   afterAll(async () => {

@@ -39,7 +39,7 @@ step() { # NAME COMMAND...
 
 # The gateway and its bundle (make e2e has built them already).
 if [ -z "${MAKELEVEL:-}" ]; then
-  step gateway-build make --no-print-directory deps crane bundle build
+  step gateway-build make --no-print-directory deps crane bundle build haproxy
 fi
 step binaries bash e2e/controlplane/build.sh
 step mcp-tools bash e2e/mcp/tools.sh

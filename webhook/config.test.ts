@@ -143,4 +143,34 @@ describe('image lookup flags', () => {
     expect(() => parse(['--image-platform', 'amd64'])).toThrow(/platform must be os\/architecture/);
     expect(() => parse(['--image-timeout', 'soon'])).toThrow();
   });
+
+  it('maps decision-log shipping: the service, its spool and fsync policy, labels; no service, no shipping', () => {
+    expect(config(['--local']).decisionShipping).toBeNull();
+    const c = config([
+      '--local',
+      '--decision-log-service=https://logs.example:8443',
+      '--decision-log-service-ca=/ca.pem',
+      '--decision-log-spool=/var/spool/belay',
+      '--decision-log-spool-max-bytes=1048576',
+      '--decision-log-fsync=always',
+      '--decision-log-label=cluster=prod',
+      '--decision-log-label=region=eu',
+      '--decision-log-backoff-max=30s',
+    ]);
+    expect(c.decisionShipping).toEqual({
+      url: 'https://logs.example:8443/',
+      resource: '/logs',
+      caFile: '/ca.pem',
+      tokenFile: undefined,
+      spoolDir: '/var/spool/belay',
+      spoolMaxBytes: 1048576,
+      fsync: 'always',
+      fsyncIntervalMs: 1000,
+      labels: { cluster: 'prod', region: 'eu' },
+      backoffMaxMs: 30_000,
+    });
+    expect(() => config(['--local', '--decision-log-service=ftp://x'])).toThrow(/http or https URL/);
+    expect(() => config(['--local', '--decision-log-service=http://x', '--decision-log-label=novalue'])).toThrow(/key=value/);
+    expect(() => flags(['--decision-log-fsync=sometimes'])).toThrow();
+  });
 });

@@ -17,6 +17,8 @@ import { DEFAULT_INVENTORY_MAX_BYTES } from '../src/gatekeeper/sync.js';
 import { type AgentSelector, agentSelectorFromData, DEFAULT_AGENTS } from '../src/identity/agents.js';
 import { checkImageLookupConfig, type ImageLookupConfig, PUBLIC_REGISTRIES, parseHostList, parseRegistryFlag, registriesOf } from '../src/images/config.js';
 import type { DecisionLogOptions } from '../src/observe/decision-log.js';
+import { DEFAULT_SHIP } from '../src/observe/ship.js';
+import type { FsyncPolicy } from '../src/observe/spool.js';
 import { DEFAULT_EVAL_TIMEOUT_MS } from '../src/policy/pool.js';
 import { DEFAULT_TIMEOUT_MS as DEFAULT_SCAN_TIMEOUT_MS } from '../src/scan/index.js';
 import type { WebhookRef } from '../src/tls/controller.js';
@@ -97,7 +99,9 @@ export interface GatewayConfig {
     readonly maxBytes: number;
   };
   /** Decisions as JSON lines; null: no decision log. */
-  readonly decisionLog: Omit<DecisionLogOptions, 'onError'> | null;
+  readonly decisionLog: Omit<DecisionLogOptions, 'onError' | 'forward' | 'onDrop'> | null;
+  /** Decisions shipped to an HTTP service in OPA's decision-log format through an on-disk spool; null: not shipped. */
+  readonly decisionShipping: DecisionShippingConfig | null;
   /** Image facts for fixes whose safety depends on the image (docs/images.md). */
   readonly images: ImageLookupConfig;
   readonly notifications: {
@@ -106,6 +110,25 @@ export interface GatewayConfig {
     /** How often the outbox looks for due notifications (tests). */
     readonly tickMs: number | undefined;
   };
+  /** On SIGTERM: how long to stay up not ready (load balancers notice), and how long requests in flight may take after that. */
+  readonly shutdown: { readonly delayMs: number; readonly graceMs: number };
+  /** How often the API server is asked whether it answers, and after how many misses the gateway is not ready. */
+  readonly apiServerCheck: { readonly intervalMs: number; readonly timeoutMs: number; readonly failures: number };
+}
+
+/** Where decisions are shipped (--decision-log-service) and how they are spooled on the way. */
+export interface DecisionShippingConfig {
+  readonly url: string;
+  /** The service's decision-log path (OPA's default: /logs). */
+  readonly resource: string;
+  readonly caFile: string | undefined;
+  readonly tokenFile: string | undefined;
+  readonly spoolDir: string;
+  readonly spoolMaxBytes: number;
+  readonly fsync: FsyncPolicy;
+  readonly fsyncIntervalMs: number;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly backoffMaxMs: number;
 }
 
 /** TLS mode self (--tls-secret): what the certificate controller keeps and where it writes the CA. */
@@ -122,7 +145,18 @@ export interface TlsSecretConfig {
   readonly configMap: string | undefined;
 }
 
-type Sections = 'webhookClients' | 'bodyShape' | 'evaluation' | 'approvals' | 'agentApi' | 'console' | 'inventory' | 'decisionLog' | 'images' | 'notifications';
+type Sections =
+  | 'webhookClients'
+  | 'bodyShape'
+  | 'evaluation'
+  | 'approvals'
+  | 'agentApi'
+  | 'console'
+  | 'inventory'
+  | 'decisionLog'
+  | 'decisionShipping'
+  | 'images'
+  | 'notifications';
 
 /**
  * A GatewayConfig with any part left out, sections member by member: the
@@ -131,9 +165,23 @@ type Sections = 'webhookClients' | 'bodyShape' | 'evaluation' | 'approvals' | 'a
  * command never does so unasked (configFromFlags).
  */
 export type GatewayConfigInput = Partial<Omit<GatewayConfig, Sections>> & { readonly kubeconfig?: string | undefined } & {
-  readonly [K in Exclude<Sections, 'decisionLog'>]?: Partial<GatewayConfig[K]>;
+  readonly [K in Exclude<Sections, 'decisionLog' | 'decisionShipping'>]?: Partial<GatewayConfig[K]>;
 } & {
   readonly decisionLog?: (Partial<NonNullable<GatewayConfig['decisionLog']>> & Pick<NonNullable<GatewayConfig['decisionLog']>, 'destination'>) | null;
+  readonly decisionShipping?: (Partial<DecisionShippingConfig> & Pick<DecisionShippingConfig, 'url'>) | null;
+};
+
+/** Shipping's defaults: OPA's resource, a 64 MiB spool fsynced every second, backoff up to 10 s. */
+export const DEFAULT_SHIPPING: Omit<DecisionShippingConfig, 'url'> = {
+  resource: DEFAULT_SHIP.resource,
+  caFile: undefined,
+  tokenFile: undefined,
+  spoolDir: '.belay/decision-spool',
+  spoolMaxBytes: DEFAULT_SHIP.spoolMaxBytes,
+  fsync: DEFAULT_SHIP.fsync,
+  fsyncIntervalMs: DEFAULT_SHIP.fsyncIntervalMs,
+  labels: {},
+  backoffMaxMs: DEFAULT_SHIP.backoffMaxMs,
 };
 
 export { DEFAULT_BUNDLE };
@@ -170,9 +218,13 @@ export const DEFAULTS: GatewayConfig = {
   console: { enabled: true, approverTokenFile: undefined },
   inventory: { files: undefined, maxBytes: DEFAULT_INVENTORY_MAX_BYTES },
   decisionLog: null,
+  decisionShipping: null,
   // The webhook answers well inside the API server's 5 s timeout: 2 s for all of a request's lookups.
   images: { registries: PUBLIC_REGISTRIES, insecureRegistries: [], dockerConfig: undefined, pullSecrets: true, platform: 'linux/amd64', timeoutMs: 2_000 },
   notifications: { configFile: undefined, tickMs: undefined },
+  // Within the chart's 30 s termination grace: 5 s preStop + 2 s + 15 s + the decision log's last upload (5 s).
+  shutdown: { delayMs: 2_000, graceMs: 15_000 },
+  apiServerCheck: { intervalMs: 5_000, timeoutMs: 3_000, failures: 2 },
 };
 
 /** `input` with every part it leaves out taken from DEFAULTS. */
@@ -197,8 +249,11 @@ export function resolveConfig(input: GatewayConfigInput): GatewayConfig {
     console: { ...d.console, ...defined(input.console) },
     inventory: { ...d.inventory, ...defined(input.inventory) },
     decisionLog: input.decisionLog ?? null,
+    decisionShipping: input.decisionShipping ? { ...DEFAULT_SHIPPING, ...defined(input.decisionShipping), url: input.decisionShipping.url } : null,
     images: { ...d.images, ...defined(input.images) },
     notifications: { ...d.notifications, ...defined(input.notifications) },
+    shutdown: { ...d.shutdown, ...defined(input.shutdown) },
+    apiServerCheck: { ...d.apiServerCheck, ...defined(input.apiServerCheck) },
   };
 }
 
@@ -228,6 +283,18 @@ export interface ServeFlags {
   inventoryMaxBytes: number;
   decisionLogMaxBytes: number;
   decisionLogMaxFiles: number;
+  decisionLogService?: string;
+  decisionLogResource: string;
+  decisionLogServiceCa?: string;
+  decisionLogServiceTokenFile?: string;
+  decisionLogSpool: string;
+  decisionLogSpoolMaxBytes: number;
+  decisionLogFsync: FsyncPolicy;
+  decisionLogFsyncInterval: number;
+  decisionLogLabel?: string[];
+  decisionLogBackoffMax: number;
+  shutdownDelay: number;
+  shutdownGrace: number;
   tlsDir?: string;
   local?: boolean;
   webhookClientCa?: string;
@@ -305,7 +372,9 @@ export function addServeFlags(command: Command): Command {
         .argParser(nonNegativeInt('--decision-log-max-bytes'))
         .default(100 * 1024 * 1024),
     )
-    .addOption(new Option('--decision-log-max-files <n>', 'rotated decision logs kept').argParser(nonNegativeInt('--decision-log-max-files')).default(5))
+    .addOption(new Option('--decision-log-max-files <n>', 'rotated decision logs kept').argParser(nonNegativeInt('--decision-log-max-files')).default(5));
+  addShippingFlags(command);
+  command
     .option(
       '--tls-dir <dir>',
       `directory holding tls.crt, tls.key and ca.crt, reloaded when they change; outside a pod a development CA is made there when absent (default: $BELAY_TLS_DIR, else ${d.tlsDir})`,
@@ -447,8 +516,105 @@ export function addServeFlags(command: Command): Command {
       '--notify-config <file>',
       'notification channels (Slack, Teams, webhook/CloudEvents, email) and delivery settings, YAML; which requests go where is policy data (data.belay.config.notifications)',
       env.BELAY_NOTIFY_CONFIG,
+    )
+    .addOption(
+      new Option('--shutdown-delay <duration>', 'on SIGTERM: how long to keep serving while /readyz says not ready, so load balancers stop sending first')
+        .argParser(durationMs)
+        .default(env.BELAY_SHUTDOWN_DELAY ? durationMs(env.BELAY_SHUTDOWN_DELAY) : d.shutdown.delayMs, '2s'),
+    )
+    .addOption(
+      new Option('--shutdown-grace <duration>', 'on SIGTERM, after the delay: how long requests in flight may take before their connections are cut')
+        .argParser(durationMs)
+        .default(env.BELAY_SHUTDOWN_GRACE ? durationMs(env.BELAY_SHUTDOWN_GRACE) : d.shutdown.graceMs, '15s'),
     );
   return addInstallFlags(command);
+}
+
+/** Shipping decisions to an HTTP service in OPA's decision-log format, through a durable spool. */
+function addShippingFlags(command: Command): Command {
+  const env = process.env;
+  const d = DEFAULT_SHIPPING;
+  return command
+    .option(
+      '--decision-log-service <url>',
+      "also ship every decision (redacted, as the decision log writes it) to this HTTP service in OPA's decision-log format (gzip JSON batches POSTed to --decision-log-resource)",
+      env.BELAY_DECISION_LOG_SERVICE,
+    )
+    .option('--decision-log-resource <path>', "the service's decision-log path", env.BELAY_DECISION_LOG_RESOURCE ?? d.resource)
+    .option('--decision-log-service-ca <file>', 'CA certificate (PEM) of an https --decision-log-service', env.BELAY_DECISION_LOG_SERVICE_CA)
+    .option(
+      '--decision-log-service-token-file <file>',
+      'bearer token for --decision-log-service, re-read for every upload',
+      env.BELAY_DECISION_LOG_SERVICE_TOKEN_FILE,
+    )
+    .option(
+      '--decision-log-spool <dir>',
+      'where decisions wait for --decision-log-service (survives a restart of the process; a volume that outlives the pod keeps them across pods)',
+      env.BELAY_DECISION_LOG_SPOOL ?? d.spoolDir,
+    )
+    .addOption(
+      new Option(
+        '--decision-log-spool-max-bytes <bytes>',
+        'bound on the spool on disk; past it new decisions are dropped and counted (belay_decision_log_dropped_total)',
+      )
+        .argParser(positiveInt('--decision-log-spool-max-bytes'))
+        .default(d.spoolMaxBytes),
+    )
+    .addOption(
+      new Option(
+        '--decision-log-fsync <policy>',
+        'when spooled decisions are forced to disk: always (each batch; survives a machine crash), interval (every --decision-log-fsync-interval), never (the kernel decides); a process kill loses nothing spooled under any',
+      )
+        .choices(['always', 'interval', 'never'])
+        .default(env.BELAY_DECISION_LOG_FSYNC ?? d.fsync),
+    )
+    .addOption(
+      new Option('--decision-log-fsync-interval <duration>', 'with --decision-log-fsync interval: the longest a spooled decision waits for its fsync')
+        .argParser(durationMs)
+        .default(d.fsyncIntervalMs, '1s'),
+    )
+    .option('--decision-log-label <key=value...>', 'a label every shipped event carries (beside id, app and version); repeat for several')
+    .addOption(
+      new Option('--decision-log-backoff-max <duration>', 'longest wait between retries while the service fails')
+        .argParser(durationMs)
+        .default(d.backoffMaxMs, '10s'),
+    );
+}
+
+/** --decision-log-label key=value pairs. */
+function labelsFromFlags(values: readonly string[] | undefined): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const v of values ?? []) {
+    const m = /^([A-Za-z0-9_.-]+)=(.*)$/.exec(v);
+    if (!m) throw new InvalidArgumentError(`--decision-log-label must be key=value, got ${JSON.stringify(v)}`);
+    labels[m[1]!] = m[2]!;
+  }
+  return labels;
+}
+
+/** The shipping flags as a config, or null without --decision-log-service. */
+function shippingFromFlags(flags: ServeFlags): DecisionShippingConfig | null {
+  if (!flags.decisionLogService) return null;
+  let url: URL;
+  try {
+    url = new URL(flags.decisionLogService);
+  } catch {
+    throw new InvalidArgumentError(`--decision-log-service must be an http or https URL, got ${JSON.stringify(flags.decisionLogService)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new InvalidArgumentError(`--decision-log-service must be an http or https URL, got ${JSON.stringify(flags.decisionLogService)}`);
+  return {
+    url: url.href,
+    resource: flags.decisionLogResource,
+    caFile: flags.decisionLogServiceCa,
+    tokenFile: flags.decisionLogServiceTokenFile,
+    spoolDir: flags.decisionLogSpool,
+    spoolMaxBytes: flags.decisionLogSpoolMaxBytes,
+    fsync: flags.decisionLogFsync,
+    fsyncIntervalMs: flags.decisionLogFsyncInterval,
+    labels: labelsFromFlags(flags.decisionLogLabel),
+    backoffMaxMs: flags.decisionLogBackoffMax,
+  };
 }
 
 /** The flags an installation (the Helm chart) passes: the configuration overlay, and TLS mode self. */
@@ -551,6 +717,8 @@ export function configFromFlags(
     console: { enabled: flags.console, approverTokenFile: flags.approverTokenFile ?? dev?.approvers },
     inventory: { files: flags.inventory, maxBytes: flags.inventoryMaxBytes },
     decisionLog: flags.decisionLog ? { destination: flags.decisionLog, maxBytes: flags.decisionLogMaxBytes, maxFiles: flags.decisionLogMaxFiles } : null,
+    decisionShipping: shippingFromFlags(flags),
+    shutdown: { delayMs: flags.shutdownDelay, graceMs: flags.shutdownGrace },
     images: imagesFromFlags(flags),
     notifications: { configFile: flags.notifyConfig },
   });

@@ -1,6 +1,7 @@
 // The gateway's decision log end to end: admission requests over HTTPS are
-// written as JSON lines with secrets redacted, and `belay replay` reads that
-// file to show what a candidate bundle would change.
+// written as JSON lines with secrets redacted, shipped (the same redacted
+// records) to a decision-log service in OPA's format, and `belay replay`
+// reads that file to show what a candidate bundle would change.
 
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
@@ -11,6 +12,7 @@ import { noApprovals } from '../src/approvals/gate.js';
 import { buildProgram } from '../src/cli/program.js';
 import { parseDecisionLog } from '../src/observe/decision-log.js';
 import { silentLogger } from '../src/observe/log.js';
+import { LogSink } from '../src/testkit/log-sink.js';
 import { buildBundle, writeTree } from '../src/testkit/opa-bundle.js';
 import { type Gateway, startGateway } from './gateway.js';
 
@@ -28,6 +30,7 @@ decision := {"decision": verdict, "reasons": [r | some r in reasons], "redact": 
 let dir: string;
 let gateway: Gateway;
 let logFile: string;
+let sink: LogSink;
 
 function send(uid: string, object: Record<string, unknown>): Promise<any> {
   const body = JSON.stringify({
@@ -73,6 +76,7 @@ beforeAll(async () => {
     ),
   );
   logFile = path.join(dir, 'decisions.log');
+  sink = await new LogSink().listen();
   gateway = await startGateway({
     host: '127.0.0.1',
     port: 0,
@@ -82,6 +86,7 @@ beforeAll(async () => {
     approvalGate: noApprovals,
     evaluation: { mode: 'in-process' },
     decisionLog: { destination: logFile },
+    decisionShipping: { url: sink.url, spoolDir: path.join(dir, 'spool'), labels: { cluster: 'unit' } },
   });
   await send('u-secret', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db' }, data: { password: 'czNjcjN0' }, stringData: { token: 'hunter2' } });
   await send('u-config', {
@@ -96,6 +101,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gateway?.close();
+  await sink?.close();
 });
 
 describe('decision log from the gateway', () => {
@@ -117,6 +123,18 @@ describe('decision log from the gateway', () => {
     });
     expect(entries[2]!.inputDigest).toMatch(/^sha256:/);
     expect(entries[2]!.latencyMs).toBeGreaterThan(0);
+  });
+
+  it('shipped the same redacted records to the decision-log service before it closed, in OPA format', () => {
+    const wire = sink.requests.map((r) => r.raw).join('');
+    for (const secret of ['czNjcjN0', 'hunter2', 'AKIA-not-for-logs']) expect(wire).not.toContain(secret);
+    expect(sink.events.map((e) => [e.belay.id, e.belay.verdict, e.bundles.belay?.revision, e.path, e.labels.cluster])).toEqual([
+      ['u-secret', 'allow', 'v1', 'belay/admission/decision', 'unit'],
+      ['u-config', 'allow', 'v1', 'belay/admission/decision', 'unit'],
+      ['u-prod', 'deny', 'v1', 'belay/admission/decision', 'unit'],
+    ]);
+    const logged = parseDecisionLog(readFileSync(logFile, 'utf8')).entries;
+    expect(sink.events.map((e) => e.input)).toEqual(logged.map((e) => e.input));
   });
 
   it('belay replay shows what the candidate would change, as Markdown', async () => {

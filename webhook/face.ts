@@ -43,6 +43,11 @@ export function serveFace<Request_, Answer>(face: Face<Request_, Answer>, instru
   const count = (code: number) => metrics.requests.inc({ face: face.name, code: String(code) });
   return async function serve(req: Request, res: Response, next: NextFunction): Promise<void> {
     const started = process.hrtime.bigint();
+    metrics.inFlight.inc();
+    res.once('close', () => {
+      metrics.inFlight.dec();
+      metrics.requestSeconds.observe({ face: face.name, code: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
     let request: Request_;
     try {
       request = await face.decode(req, res);

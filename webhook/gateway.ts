@@ -6,6 +6,7 @@
 // own (a logger, a decision sink, an approval gate).
 
 import { type ApprovalGate, noApprovals } from '../src/approvals/gate.js';
+import { leaseStates } from '../src/approvals/lease.js';
 import { type Approvals, startApprovals } from '../src/approvals/runtime.js';
 import { selectAuthenticator } from '../src/auth/select.js';
 import { PolicyStore } from '../src/bundle/active.js';
@@ -26,9 +27,11 @@ import { DecisionLog } from '../src/observe/decision-log.js';
 import { type DecisionSink, discardDecisions } from '../src/observe/decisions.js';
 import { createLogger, type Logger } from '../src/observe/log.js';
 import { Metrics } from '../src/observe/metrics.js';
+import { DecisionShipper } from '../src/observe/ship.js';
 import { type Outcomes, startOutcomes } from '../src/outcomes/runtime.js';
 import { inProcessEvaluator, type PrepareEvaluator } from '../src/policy/evaluator.js';
 import { workerPoolEvaluator } from '../src/policy/pool.js';
+import { watchApiServer } from './apiserver.js';
 import { ALL_FACES, createApp } from './app.js';
 import { type GatewayConfig, type GatewayConfigInput, resolveConfig } from './config.js';
 import { checkConsoleOptions, consoleAccess, consoleRoutes } from './console/index.js';
@@ -61,7 +64,15 @@ export interface Gateway {
   readonly config: GatewayConfig;
   /** How it runs, for the start-up line: mode, cluster, store, identity, TLS, overlay. */
   readonly describe: () => Record<string, unknown>;
+  /** Stops at once: the listener, then every part. */
   close(): Promise<void>;
+  /**
+   * Stops gracefully (SIGTERM): not ready at once, still serving for the
+   * shutdown delay, then no new connections, the requests in flight finished
+   * within the grace period, the Leases handed back, the decision log flushed
+   * and shipped as far as it can.
+   */
+  shutdown(reason: string): Promise<void>;
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
@@ -72,7 +83,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     approverTokenFile: config.console.approverTokenFile,
   });
   const metrics = options.metrics ?? new Metrics();
+  // The Leases of this process's singleton jobs, read at each scrape.
+  if (!options.metrics) metrics.trackLeases(leaseStates);
   const readiness = new Readiness();
+  // Set once asked to stop: the first thing /readyz reports, before anything closes.
+  let stopping: string | undefined;
+  readiness.require('shutdown', () => stopping);
   const closers: (() => Promise<void> | void)[] = [];
   const closeAll = async () => {
     for (const c of closers.splice(0).reverse()) await c();
@@ -93,6 +109,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // Who the gateway really is: what /readyz reports, and what --gateway-user (the approvals webhook's exception) must match.
     const identity = kubeConfig ? await whoAmI(kubeConfig) : undefined;
     if (kubeConfig) {
+      const apiServer = watchApiServer(kubeConfig, { log, ...config.apiServerCheck });
+      closers.push(() => apiServer.close());
+      readiness.require('apiServer', () => apiServer.problem());
       const permissions: PermissionWatch = await checkPermissions(kubeConfig, permissionsFor(config, namespace), log, identity ? { identity } : {});
       closers.push(() => permissions.close());
       readiness.require('rbac', () => permissions.problem());
@@ -151,9 +170,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await inventory.ready.catch((err) => log.warn({ err }, 'Gatekeeper inventory not ready; referential templates see what has arrived'));
     }
 
-    const decisions =
-      options.decisions ??
-      (config.decisionLog ? new DecisionLog({ ...config.decisionLog, onError: (err) => log.error({ err }, 'decision log write failed') }) : discardDecisions);
+    const decisions = options.decisions ?? decisionLogFor(config, log, metrics, readiness);
     closers.push(() => decisions.close());
     const agents = () => store.current()?.agents ?? NO_AGENTS;
     // Notifications go out from the replica that runs the approvals controller (the Lease holder, or the local process).
@@ -255,7 +272,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       log,
     });
     // Closed first (closers run last to first): no request is taken while the parts it uses go.
-    closers.push(() => server.close());
+    closers.push(() => server.close(config.shutdown.graceMs));
     return {
       url: server.url,
       store,
@@ -264,11 +281,44 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       config,
       describe: () => readiness.facts(),
       close: closeAll,
+      async shutdown(reason: string) {
+        if (!stopping) {
+          stopping = `shutting down (${reason}): finishing the requests in flight, taking no new ones`;
+          metrics.shuttingDown.set(1);
+          log.info({ reason, delayMs: config.shutdown.delayMs, graceMs: config.shutdown.graceMs }, 'not ready: shutting down');
+          // Load balancers and endpoints see /readyz fail and stop sending before the listener goes;
+          // clients keeping connections alive are told to move (new connections go to ready replicas).
+          server.drain();
+          await new Promise((r) => setTimeout(r, config.shutdown.delayMs));
+        }
+        await closeAll();
+      },
     };
   } catch (err) {
     await closeAll();
     throw err;
   }
+}
+
+/**
+ * The decision log the configuration asks for: JSON lines, and/or shipping to
+ * a service through the spool (which /readyz reports, without ever becoming
+ * unready over it: a sink outage must not take the webhook down).
+ */
+function decisionLogFor(config: GatewayConfig, log: Logger, metrics: Metrics, readiness: Readiness): DecisionSink {
+  const ship = config.decisionShipping;
+  if (!config.decisionLog && !ship) return discardDecisions;
+  const shipper = ship ? new DecisionShipper({ ...ship, labels: { ...ship.labels }, metrics, log }) : undefined;
+  if (shipper && ship) {
+    log.info({ service: new URL(ship.resource, ship.url).href, spool: ship.spoolDir, pending: shipper.pending, fsync: ship.fsync }, 'shipping decisions');
+    readiness.report('decisionShipping', () => ({ service: ship.url, spool: ship.spoolDir, pending: shipper.pending, dropped: shipper.dropped }));
+  }
+  return new DecisionLog({
+    ...(config.decisionLog ?? { destination: null }),
+    ...(shipper ? { forward: shipper } : {}),
+    onDrop: () => metrics.decisionsDropped.inc({ reason: 'queue_full' }),
+    onError: (err) => log.error({ err }, 'decision log write failed'),
+  });
 }
 
 /** The RBAC the gateway uses in its cluster, TLS mode self's included. */

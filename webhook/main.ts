@@ -52,7 +52,7 @@ async function serveAction(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    gateway.close().then(
+    gateway.shutdown(signal).then(
       () => process.exit(0),
       () => process.exit(1),
     );

@@ -4,6 +4,7 @@
 import { type FSWatcher, readFileSync, watch } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Express } from 'express';
 import type { Logger } from '../src/observe/log.js';
 import type { TlsFiles } from '../src/tls/devcerts.js';
@@ -26,8 +27,18 @@ export interface ServeOptions {
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
-  close(): Promise<void>;
+  /**
+   * Takes no new connections, closes idle ones, asks clients to close busy
+   * ones after their answer (Connection: close), and waits up to `graceMs`
+   * for the requests in flight before cutting what is left.
+   */
+  close(graceMs?: number): Promise<void>;
+  /** From now on every answer says Connection: close, so clients move off this server's connections before it closes. */
+  drain(): void;
 }
+
+/** How long a closing server waits for requests in flight by default. */
+export const DEFAULT_CLOSE_GRACE_MS = 5_000;
 
 export async function serve(app: Express, options: ServeOptions): Promise<RunningServer> {
   const { log } = options;
@@ -45,6 +56,25 @@ export async function serve(app: Express, options: ServeOptions): Promise<Runnin
   server.requestTimeout = 30_000;
   watchCertificates(server, certificates, log, options.clientCaFile);
   const caWatch = options.clientCaFile ? watchClientCa(server, certificates, options.clientCaFile, log) : undefined;
+  // Set by drain() or close(): answers end their connection.
+  let closing = false;
+  // TLS connections that have not sent a request yet: node's closeIdleConnections leaves them
+  // open (a balancer's or client's spare connection), which would hold the exit until the grace
+  // period. One that has sent a request is node's to judge: it knows when the next one starts.
+  const unused = new Set<TLSSocket>();
+  server.on('secureConnection', (socket: TLSSocket) => {
+    unused.add(socket);
+    socket.once('close', () => unused.delete(socket));
+  });
+  // Once closing, every answer tells the client not to reuse its connection, so busy ones end with their request.
+  server.prependListener('request', (req, res) => {
+    unused.delete(req.socket as TLSSocket);
+    if (closing) res.setHeader('Connection', 'close');
+  });
+  const closeIdle = () => {
+    server.closeIdleConnections();
+    for (const socket of unused) socket.destroy();
+  };
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -55,15 +85,29 @@ export async function serve(app: Express, options: ServeOptions): Promise<Runnin
   return {
     url: `https://${host}:${port}`,
     port,
-    async close() {
+    drain() {
+      closing = true;
+    },
+    async close(graceMs = DEFAULT_CLOSE_GRACE_MS) {
+      closing = true;
       caWatch?.close();
-      await owned?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeIdleConnections();
-        // In-flight requests get a moment to finish, then are cut.
-        setTimeout(() => server.closeAllConnections(), 5_000).unref();
+        closeIdle();
+        // In-flight requests get `graceMs` to finish, then are cut; a connection that turns idle meanwhile is closed.
+        const idle = setInterval(closeIdle, 100);
+        idle.unref();
+        const cut = setTimeout(() => {
+          log.warn({ graceMs }, 'requests still in flight after the shutdown grace period: connections cut');
+          server.closeAllConnections();
+        }, graceMs);
+        cut.unref();
+        server.once('close', () => {
+          clearInterval(idle);
+          clearTimeout(cut);
+        });
       });
+      await owned?.close();
     },
   };
 }

@@ -71,26 +71,8 @@ export class Gateway {
     mkdirSync(paths.out, { recursive: true });
     const t = Date.now();
     const out = openSync(gatewayLog(), 'a');
-    const args = [
-      paths.gatewayMain,
-      '--listen',
-      `127.0.0.1:${ports.gateway}`,
-      '--bundle',
-      paths.bundle,
-      '--tls-dir',
-      paths.tls,
-      '--kubeconfig',
-      paths.gatewayKubeconfig,
-      // Image facts from the e2e registry only (every other image is unknown).
-      ...gatewayImageArgs(),
-      // Only the API server may call the webhooks: its client certificates come from the cluster CA (cluster-up.sh).
-      '--webhook-client-ca',
-      path.join(paths.cluster, 'pki', 'ca.crt'),
-      '--webhook-client-name',
-      'kube-apiserver-webhook-client',
-      'kube-apiserver-authz-client',
-      ...this.#args,
-    ];
+    // One gateway, no load balancer to tell: nothing to wait for on SIGTERM.
+    const args = [...gatewayArgs(ports.gateway), '--shutdown-delay', '0s', ...this.#args];
     const child = spawn(process.execPath, args, { cwd: paths.root, stdio: ['ignore', out, out] });
     closeSync(out);
     this.#child = child;
@@ -137,6 +119,29 @@ export class Gateway {
     this.#child = undefined;
     rmSync(pidFile(), { force: true });
   }
+}
+
+/** The e2e gateway's command line (node's arguments) serving on 127.0.0.1:`port`, as the cluster's webhooks expect it. */
+export function gatewayArgs(port: number): string[] {
+  return [
+    paths.gatewayMain,
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--bundle',
+    paths.bundle,
+    '--tls-dir',
+    paths.tls,
+    '--kubeconfig',
+    paths.gatewayKubeconfig,
+    // Image facts from the e2e registry only (every other image is unknown).
+    ...gatewayImageArgs(),
+    // Only the API server may call the webhooks: its client certificates come from the cluster CA (cluster-up.sh).
+    '--webhook-client-ca',
+    path.join(paths.cluster, 'pki', 'ca.crt'),
+    '--webhook-client-name',
+    'kube-apiserver-webhook-client',
+    'kube-apiserver-authz-client',
+  ];
 }
 
 export function portInUse(port: number): Promise<boolean> {

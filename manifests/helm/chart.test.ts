@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseNotifyConfig } from '../../src/notify/config.js';
+import { Metrics } from '../../src/observe/metrics.js';
 import { chartDir, helmBin, root, staleFiles } from './kustomize.js';
 
 const here = path.join(root, 'manifests', 'helm');
@@ -155,10 +156,13 @@ describe.each(cases)('chart with values %s', (name) => {
     expect(c.livenessProbe.httpGet).toMatchObject({ path: '/healthz', port: 'https', scheme: 'HTTPS' });
     expect(c.command).toBeUndefined(); // the image's entrypoint, belay
     expect(c.args[0]).toBe('serve');
-    // Every path the gateway writes is a volume: /tmp, and the decision log's directory.
+    // Every path the gateway writes is a volume: /tmp, the decision log's directory, the shipping spool.
     const writable = c.volumeMounts.filter((m: Obj) => !m.readOnly).map((m: Obj) => m.mountPath);
     const logsToFile = values.decisionLog?.destination === 'file';
-    expect(writable.sort()).toEqual(logsToFile ? ['/tmp', '/var/log/belay'] : ['/tmp']);
+    const ships = Boolean(values.decisionLog?.ship?.url);
+    expect(writable.sort()).toEqual(['/tmp', ...(logsToFile ? ['/var/log/belay'] : []), ...(ships ? ['/var/spool/belay'] : [])]);
+    expect(args(deployment).includes('--decision-log-spool=/var/spool/belay')).toBe(ships);
+    expect(objs.some((o) => o.kind === 'PrometheusRule')).toBe(values.prometheusRule?.enabled === true);
     for (const v of pod.volumes) {
       const type = Object.keys(v).find((k) => k !== 'name');
       expect(['emptyDir', 'configMap', 'secret', 'persistentVolumeClaim', 'projected'], `volume ${v.name}`).toContain(type);
@@ -361,5 +365,23 @@ describe("belay's own policy on the chart's objects", () => {
 describe('the kustomize tree', () => {
   it('is rendered from the chart and up to date (make manifests)', () => {
     expect(staleFiles()).toEqual([]);
+  });
+});
+
+describe('the PrometheusRule', () => {
+  it('alerts only on series the gateway exposes (with a metric per alert that can fire)', async () => {
+    const rendered = template(path.join(valuesDir, 'ship-and-alerts.yaml'), ['-s', 'templates/prometheusrule.yaml']);
+    expect(rendered.code, rendered.stderr).toBe(0);
+    const rule = objects(rendered.stdout)[0]!;
+    const exprs: string[] = rule.spec.groups.flatMap((g: Obj) => g.rules.map((r: Obj) => r.expr as string));
+    expect(exprs.length).toBeGreaterThanOrEqual(6);
+    const metrics = new Metrics({ defaultMetrics: false });
+    metrics.trackLeases(() => []);
+    const exposed = new Set((await metrics.registry.getMetricsAsJSON()).map((m) => m.name));
+    for (const expr of exprs) {
+      const names = [...expr.matchAll(/\b(belay_[a-z_]+)/g)].map((m) => m[1]!.replace(/_(bucket|sum|count)$/, ''));
+      expect(names.length, expr).toBeGreaterThan(0);
+      for (const n of names) expect(exposed, `${n} in ${expr}`).toContain(n);
+    }
   });
 });

@@ -28,6 +28,21 @@ export interface LeaseOptions {
   onStoppedLeading: () => void;
 }
 
+/** A Lease this process takes part in, and whether it holds it (belay_lease_holder). */
+export interface LeaseState {
+  readonly lease: string;
+  readonly purpose: string;
+  readonly identity: string;
+  readonly leading: boolean;
+}
+
+const running = new Set<LeaseElector>();
+
+/** Every elector of this process that is started: for the Lease-holder metric. */
+export function leaseStates(): LeaseState[] {
+  return [...running].map((e) => e.state());
+}
+
 export class LeaseElector {
   readonly identity: string;
   #api: k8s.CoordinationV1Api;
@@ -50,14 +65,25 @@ export class LeaseElector {
     return this.#leading;
   }
 
+  state(): LeaseState {
+    return {
+      lease: `${this.#options.namespace}/${this.#options.name}`,
+      purpose: this.#options.purpose ?? 'approval expiry',
+      identity: this.identity,
+      leading: this.#leading,
+    };
+  }
+
   start(): void {
     this.#stopped = false;
+    running.add(this);
     this.#schedule(0);
   }
 
   /** Stops trying, and hands the lease back so another replica takes over at once. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    running.delete(this);
     clearTimeout(this.#timer);
     await this.#running;
     if (this.#leading) {

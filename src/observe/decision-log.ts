@@ -22,7 +22,7 @@ import { type RecordedValue, recordValue } from '../redact/record.js';
 import { secretValuePaths } from '../redact/secrets.js';
 import { redactText } from '../scan/index.js';
 import { canonicalDigest, canonicalJson } from '../util/canonical.js';
-import type { DecisionRecord, DecisionSink } from './decisions.js';
+import type { DecisionForwarder, DecisionRecord, DecisionSink } from './decisions.js';
 
 export const REDACTED = '[REDACTED]';
 
@@ -81,8 +81,12 @@ const EXCERPT_BYTES = 4 * 1024;
 const MAX_FINDINGS_LOGGED = 1000;
 
 export interface DecisionLogOptions {
-  /** A file path, "-" for stdout, or a stream. */
-  destination: string | NodeJS.WritableStream;
+  /** A file path, "-" for stdout, or a stream; null writes no lines (only `forward` gets the records). */
+  destination: string | NodeJS.WritableStream | null;
+  /** Also handed every redacted record, in order (the shipper's spool). */
+  forward?: DecisionForwarder<LoggedDecision>;
+  /** Called for each record dropped because the queue was full. */
+  onDrop?: () => void;
   /** Rotate when the file would grow past this (bytes). */
   maxBytes?: number;
   /** Rotated files kept beside the live one. */
@@ -265,7 +269,8 @@ export function withoutInput(entry: DecisionRecord, err: unknown): LoggedDecisio
 
 /** Writes JSON lines in the background; `record` never blocks a request. */
 export class DecisionLog implements DecisionSink {
-  readonly #options: Required<Omit<DecisionLogOptions, 'onError' | 'destination'>> & Pick<DecisionLogOptions, 'onError'>;
+  readonly #options: Required<Omit<DecisionLogOptions, 'onError' | 'destination' | 'forward' | 'onDrop'>> &
+    Pick<DecisionLogOptions, 'onError' | 'forward' | 'onDrop'>;
   readonly #file: string | null;
   readonly #stream: NodeJS.WritableStream | null;
   #fd: number | null = null;
@@ -276,9 +281,12 @@ export class DecisionLog implements DecisionSink {
   #written = 0;
   #closed = false;
 
-  constructor({ destination, maxBytes = 100 * 1024 * 1024, maxFiles = 5, maxQueue = 10_000, onError }: DecisionLogOptions) {
-    this.#options = { maxBytes, maxFiles, maxQueue, onError };
-    if (typeof destination === 'string' && destination !== '-') {
+  constructor({ destination, maxBytes = 100 * 1024 * 1024, maxFiles = 5, maxQueue = 10_000, onError, forward, onDrop }: DecisionLogOptions) {
+    this.#options = { maxBytes, maxFiles, maxQueue, onError, forward, onDrop };
+    if (destination === null) {
+      this.#file = null;
+      this.#stream = null;
+    } else if (typeof destination === 'string' && destination !== '-') {
       this.#file = destination;
       this.#stream = null;
       this.#open();
@@ -302,6 +310,7 @@ export class DecisionLog implements DecisionSink {
     // Nothing is serialised here: the request that recorded this is still being answered.
     if (this.#queue.length >= this.#options.maxQueue) {
       this.#dropped++;
+      this.#options.onDrop?.();
       return;
     }
     this.#queue.push(entry);
@@ -320,6 +329,7 @@ export class DecisionLog implements DecisionSink {
       closeSync(this.#fd);
       this.#fd = null;
     }
+    await this.#options.forward?.close();
   }
 
   async #drain(): Promise<void> {
@@ -328,17 +338,23 @@ export class DecisionLog implements DecisionSink {
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, 256);
-        const lines: string[] = [];
+        const logged: LoggedDecision[] = [];
         for (const entry of batch) {
           try {
-            lines.push(`${JSON.stringify(await redactRecord(entry))}\n`);
+            logged.push(await redactRecord(entry));
           } catch (err) {
             // Every decision is on record whatever its input's shape: without the input, if that is what failed.
             this.#options.onError?.(err);
-            lines.push(`${JSON.stringify(withoutInput(entry, err))}\n`);
+            logged.push(withoutInput(entry, err));
           }
         }
-        await this.#write(lines);
+        // The spool first: a shipped record survives a kill from here on.
+        try {
+          this.#options.forward?.forward(logged);
+        } catch (err) {
+          this.#options.onError?.(err);
+        }
+        await this.#write(logged.map((l) => `${JSON.stringify(l)}\n`));
       }
     } catch (err) {
       this.#options.onError?.(err);
@@ -349,6 +365,10 @@ export class DecisionLog implements DecisionSink {
   }
 
   async #write(lines: string[]): Promise<void> {
+    if (this.#stream === null && this.#file === null) {
+      this.#written += lines.length;
+      return;
+    }
     if (this.#stream) {
       const text = lines.join('');
       if (text) await new Promise<void>((resolve) => (this.#stream!.write(text) ? resolve() : this.#stream!.once('drain', () => resolve())));

@@ -60,4 +60,13 @@ export interface DecisionSink {
   close(): Promise<void>;
 }
 
+/**
+ * What the decision log hands its records to once redacted (the shipper's
+ * spool), in order. `T` is the logged line (decision-log.ts's LoggedDecision).
+ */
+export interface DecisionForwarder<T> {
+  forward(entries: readonly T[]): void;
+  close(): Promise<void>;
+}
+
 export const discardDecisions: DecisionSink = { record: () => {}, close: async () => {} };

@@ -28,6 +28,33 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly requestSeconds = new Histogram({
+    name: 'belay_request_duration_seconds',
+    help: "Time to answer one request, by face and HTTP status: all of it, from the body read to the answer sent (the API server's webhook timeout counts this).",
+    labelNames: ['face', 'code'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 4, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly inFlight = new Gauge({
+    name: 'belay_requests_in_flight',
+    help: 'Requests being answered now (a terminating replica waits for these).',
+    registers: [this.registry],
+  });
+
+  readonly failClosed = new Counter({
+    name: 'belay_fail_closed_total',
+    help: 'Agent requests refused because belay could not decide (no bundle, an evaluation that failed or ran out of time, a crash): fail closed, by face.',
+    labelNames: ['face'] as const,
+    registers: [this.registry],
+  });
+
+  readonly shuttingDown = new Gauge({
+    name: 'belay_shutting_down',
+    help: '1 once this replica has been asked to stop (SIGTERM): not ready, finishing what it has in flight.',
+    registers: [this.registry],
+  });
+
   readonly evaluationSeconds = new Histogram({
     name: 'belay_evaluation_duration_seconds',
     help: 'Time to decide one request (evaluation, fixes and approval lookup), by face.',
@@ -110,6 +137,60 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // The decision log and its shipping (--decision-log-service).
+
+  readonly decisionsShipped = new Counter({
+    name: 'belay_decision_log_shipped_total',
+    help: 'Decisions the decision-log service took (2xx), by this replica.',
+    registers: [this.registry],
+  });
+
+  readonly decisionsDropped = new Counter({
+    name: 'belay_decision_log_dropped_total',
+    help: 'Decisions never written or shipped, by reason: queue_full (the log could not keep up), spool_full (the service is not taking them and the spool is at its bound), too_large (the service refused one record as too large), torn (a line cut by a crash), write_failed (the disk refused the spool write).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly decisionShipFailures = new Counter({
+    name: 'belay_decision_log_upload_failures_total',
+    help: 'Uploads to the decision-log service that failed (unreachable, timed out, not 2xx) and are retried with backoff.',
+    registers: [this.registry],
+  });
+
+  readonly decisionSpoolRecords = new Gauge({
+    name: 'belay_decision_log_spool_records',
+    help: 'Decisions in the on-disk spool, waiting for the decision-log service.',
+    registers: [this.registry],
+  });
+
+  readonly decisionSpoolBytes = new Gauge({
+    name: 'belay_decision_log_spool_bytes',
+    help: 'Bytes the decision-log spool holds on disk (bounded by --decision-log-spool-max-bytes).',
+    registers: [this.registry],
+  });
+
+  readonly decisionShipLastSuccess = new Gauge({
+    name: 'belay_decision_log_last_upload_success_timestamp_seconds',
+    help: 'When the decision-log service last took a batch (Unix seconds).',
+    registers: [this.registry],
+  });
+
+  /** Leases this replica takes part in (approval expiry, certificate rotation): 1 while it holds one. */
+  trackLeases(states: () => readonly { lease: string; purpose: string; leading: boolean }[]): void {
+    const gauge = new Gauge({
+      name: 'belay_lease_holder',
+      help: 'Leases of singleton jobs (approval expiry and clean-up, certificate rotation): 1 on the replica that holds one, 0 on the others.',
+      labelNames: ['lease', 'purpose'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const s of states()) this.set({ lease: s.lease, purpose: s.purpose }, s.leading ? 1 : 0);
+      },
+    });
+    void gauge;
+  }
+
   /** What a worker pool reports its state changes to. */
   readonly poolGauges: PoolGauges = {
     busy: (delta) => this.poolBusy.inc(delta),
@@ -121,6 +202,7 @@ export class Metrics {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'belay_' });
     // Both reasons from the start, so a rate() over them has a zero to begin from.
     for (const reason of ['timeout', 'crash'] satisfies WorkerReplaced['reason'][]) this.workerReplacements.inc({ reason }, 0);
+    for (const reason of ['queue_full', 'spool_full', 'too_large', 'torn', 'write_failed']) this.decisionsDropped.inc({ reason }, 0);
   }
 
   workerReplaced(event: WorkerReplaced): void {

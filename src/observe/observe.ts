@@ -54,6 +54,8 @@ export function observe(instruments: Instruments, label: string, o: Observation,
   const { metrics, log, decisions } = instruments;
   if (o.kind === 'decision' && metrics) {
     metrics.decisions.inc({ face: label, outcome: o.verdict, mode: o.decision?.mode ?? '', revision: o.revision });
+    // `error` is belay's own failure to decide: the request was refused (fail closed).
+    if (o.verdict === 'error') metrics.failClosed.inc({ face: label });
     if (o.verdict === 'skip') return;
     metrics.evaluationSeconds.observe({ face: label }, seconds);
     for (const rule of o.rules) metrics.ruleHits.inc({ face: label, rule, outcome: o.verdict });
