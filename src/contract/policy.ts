@@ -89,6 +89,12 @@ export interface PolicyInput {
    * (src/images/source.ts). Absent facts mean unknown.
    */
   images?: Record<string, ImageFactsInput>;
+  /**
+   * An UPDATE's changes: the JSON paths at which `object` differs from
+   * `oldObject` (src/input/changes.ts), null when there are too many to
+   * list; absent on other requests. Rules that find none compare the objects.
+   */
+  changed?: (string | number)[][] | null;
 }
 
 export type Verdict = 'allow' | 'deny' | 'defer';

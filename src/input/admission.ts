@@ -3,6 +3,7 @@
 import type { JsonObject, NamespaceInfo, PolicyInput } from '../contract/index.js';
 import type { AgentSelector, UserInfo } from '../identity/agents.js';
 import { actorFrom } from '../identity/agents.js';
+import { changedPaths } from './changes.js';
 import { contextFrom } from './context.js';
 import { withoutUnread } from './unread.js';
 
@@ -58,6 +59,7 @@ export function admissionInput(req: AdmissionRequest, agents: AgentSelector, nam
     context: contextFrom(object ?? oldObject, actor.extra),
     tool: null,
     content: null,
+    ...(req.operation === 'UPDATE' && object && oldObject ? { changed: changedPaths(oldObject, object) } : {}),
   };
 }
 
