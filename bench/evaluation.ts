@@ -4,7 +4,7 @@
 // functions (Rego rules compile to functions named after them) show.
 //
 //   npx tsx bench/evaluation.ts [--bundle .build/bundle.tar.gz] [--passes 20] [--kind deployment-update]
-//       [--ab-unread]  (inputs with and without the fields src/input/unread.ts leaves out, alternately)
+//       [--against .build/bench/bundle-<before>.tar.gz]  (a before/after: that bundle with inputs as they were)
 //       [--profile [--seconds 5] [--top 30] [--callers opa_value_hash]]
 //
 // Used by bench/run.ts for its per-kind table; run alone it is the quick
@@ -32,13 +32,15 @@ export interface KindTiming {
 }
 
 /** The policy input belay builds for each request of the mix. */
-export function mixInputs(mix: readonly MixItem[], bundle: Bundle, options: { keepUnread?: boolean } = {}): PolicyInput[] {
+export function mixInputs(mix: readonly MixItem[], bundle: Bundle, options: { asBefore?: boolean } = {}): PolicyInput[] {
   const agents = agentSelectorFromData(bundle.data);
   return mix.map((item) => {
     const req: AdmissionRequest = decodeReview(JSON.parse(item.body));
     const input = admissionInput(req, agents, namesOnly.lookup(req.namespace ?? ''));
-    // The input as it was before src/input/unread.ts: for a before/after of that lever.
-    return options.keepUnread ? { ...input, object: req.object ?? null, oldObject: req.oldObject ?? null } : input;
+    if (!options.asBefore) return input;
+    // The input as it was before src/input/unread.ts and changes.ts: for a before/after of those levers.
+    const { changed: _changed, ...rest } = input;
+    return { ...rest, object: req.object ?? null, oldObject: req.oldObject ?? null };
   });
 }
 
@@ -46,9 +48,9 @@ export function mixInputs(mix: readonly MixItem[], bundle: Bundle, options: { ke
  * Evaluates every input `passes` times (after a warm-up: V8 tiers wasm up
  * as functions get hot) and returns the timings per kind and overall.
  */
-export async function evaluationByKind(bundle: Bundle, mix: readonly MixItem[], passes = 10, keepUnread = false): Promise<KindTiming[]> {
+export async function evaluationByKind(bundle: Bundle, mix: readonly MixItem[], passes = 10, asBefore = false): Promise<KindTiming[]> {
   const policy = await compilePolicy(bundle);
-  const inputs = mixInputs(mix, bundle, { keepUnread });
+  const inputs = mixInputs(mix, bundle, { asBefore });
   const run = (input: PolicyInput): void => {
     try {
       policy.evaluate('admission', input);
@@ -142,15 +144,25 @@ async function main(argv: string[]): Promise<void> {
   const kind = arg('--kind');
   const mix = buildMix(200).filter((m) => !kind || m.kind === kind);
   const passes = Number(arg('--passes') ?? 20);
-  // --ab-unread: inputs with and without the fields unread.ts leaves out, alternately in one process.
-  const variants = argv.includes('--ab-unread') ? [true, false, true, false] : [argv.includes('--keep-unread')];
-  for (const keep of variants) {
-    const rows = await evaluationByKind(bundle, mix, passes, keep);
-    process.stdout.write(
-      `\n${keep ? 'with' : 'without'} the unread fields\n\n| kind | count | p50 µs | p90 µs | p99 µs | max µs |\n|---|---:|---:|---:|---:|---:|\n`,
-    );
-    for (const r of rows) {
-      process.stdout.write(`| ${r.kind} | ${r.count} | ${r.us.p50.toFixed(0)} | ${r.us.p90.toFixed(0)} | ${r.us.p99.toFixed(0)} | ${r.us.max.toFixed(0)} |\n`);
+  // --against <bundle>: that bundle fed inputs as they were before (unread fields kept, no
+  // changed paths) and this one, alternately in one process, three times each.
+  const against = arg('--against');
+  const variants = against
+    ? [
+        { label: `${against}, inputs as before`, bundle: await readBundleFile(against), asBefore: true },
+        { label: 'this bundle and input', bundle, asBefore: false },
+      ]
+    : [{ label: 'this bundle and input', bundle, asBefore: false }];
+  const rounds = against ? 3 : 1;
+  for (let r = 0; r < rounds; r++) {
+    for (const v of variants) {
+      const rows = await evaluationByKind(v.bundle, mix, passes, v.asBefore);
+      process.stdout.write(`\n${v.label}\n\n| kind | count | p50 µs | p90 µs | p99 µs | max µs |\n|---|---:|---:|---:|---:|---:|\n`);
+      for (const row of rows) {
+        process.stdout.write(
+          `| ${row.kind} | ${row.count} | ${row.us.p50.toFixed(0)} | ${row.us.p90.toFixed(0)} | ${row.us.p99.toFixed(0)} | ${row.us.max.toFixed(0)} |\n`,
+        );
+      }
     }
   }
   if (argv.includes('--profile')) {
