@@ -26,19 +26,33 @@ export function changedPaths(before: unknown, after: unknown, max = MAX_CHANGES)
   return walk(before, after, [], out, max) ? out : null;
 }
 
+/** `at` is the path so far, one array extended and shortened in place; a path is copied only when listed. */
 function walk(a: unknown, b: unknown, at: JsonPath, out: JsonPath[], max: number): boolean {
   if (a === b) return true;
   if (isObject(a) && isObject(b)) {
-    for (const k of Object.keys(a)) {
-      if (!Object.hasOwn(b, k)) {
-        if (!add(out, [...at, k], max)) return false;
-      } else if (!walk(a[k], b[k], [...at, k], out, max)) return false;
+    for (const k in a) {
+      if (!Object.hasOwn(a, k)) continue;
+      at.push(k);
+      const ok = Object.hasOwn(b, k) ? walk(a[k], b[k], at, out, max) : add(out, at, max);
+      at.pop();
+      if (!ok) return false;
     }
-    for (const k of Object.keys(b)) if (!Object.hasOwn(a, k) && !add(out, [...at, k], max)) return false;
+    for (const k in b) {
+      if (!Object.hasOwn(b, k) || Object.hasOwn(a, k)) continue;
+      at.push(k);
+      const ok = add(out, at, max);
+      at.pop();
+      if (!ok) return false;
+    }
     return true;
   }
   if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
-    for (let i = 0; i < a.length; i++) if (!walk(a[i], b[i], [...at, i], out, max)) return false;
+    for (let i = 0; i < a.length; i++) {
+      at.push(i);
+      const ok = walk(a[i], b[i], at, out, max);
+      at.pop();
+      if (!ok) return false;
+    }
     return true;
   }
   // Scalars that differ (=== already failed), a type change, arrays of another length.
@@ -46,6 +60,6 @@ function walk(a: unknown, b: unknown, at: JsonPath, out: JsonPath[], max: number
 }
 
 function add(out: JsonPath[], path: JsonPath, max: number): boolean {
-  out.push(path);
+  out.push([...path]);
   return out.length <= max;
 }
