@@ -29,7 +29,7 @@ import path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { tlsPaths } from '../src/tls/devcerts.js';
 import type { ControlPlane } from './cluster.js';
-import { freePort, type Paths, post, type Server } from './targets.js';
+import { freePort, type Paths, post, type Server, stopper } from './targets.js';
 
 type Doc = Record<string, unknown> & { kind?: string; metadata?: { name?: string; namespace?: string }; spec?: Record<string, unknown> };
 
@@ -140,14 +140,7 @@ export async function startGatekeeper(o: GatekeeperOptions): Promise<Gatekeeper>
     env: { ...process.env, POD_NAMESPACE: 'gatekeeper-system', POD_NAME: 'gatekeeper-bench', NAMESPACE: 'gatekeeper-system', CONTAINER_NAME: 'manager' },
   });
   closeSync(fd);
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const stop = stopper(child);
   const origin = `https://127.0.0.1:${port}`;
   const ca = readFileSync(tls.caCert);
   try {
