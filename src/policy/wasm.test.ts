@@ -75,7 +75,7 @@ config := {"mode": data.belay.config.mode}
 `,
     });
     const bundle = await parseBundle(buildBundle(dir, { entrypoints: ['belay/admission/decision', 'belay/prepare/config'] }));
-    const policy = await compilePolicy({ ...bundle, data: { belay: { config: { mode: 'observe' } } } });
+    const policy = await compilePolicy({ ...bundle, data: { belay: { config: { mode: 'observe' } }, belay_prepared: { config: { mode: 'planted' } } } });
     expect(policy.evaluate('admission', input({})).warnings).toEqual(['observe']);
     policy.replaceData({ belay: { config: { mode: 'enforce' } } });
     expect(policy.evaluate('admission', input({})).warnings).toEqual(['enforce']);

@@ -74,7 +74,9 @@ export async function compilePolicy(bundle: Bundle, options: CompileOptions = {}
    * data.belay_prepared: every change of the bundle's data goes through here.
    */
   const prepare = (data: JsonObject): string => {
-    const json = JSON.stringify(data);
+    // Only what is evaluated here may stand there: a key of that name in the bundle's data is dropped.
+    const { belay_prepared: _stale, ...own } = data;
+    const json = JSON.stringify(own);
     const id = entrypoints[PREPARED_CONFIG];
     if (id === undefined) return json;
     load(json);
