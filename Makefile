@@ -27,7 +27,7 @@ REVISION      ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)$
 LISTEN        ?= 127.0.0.1:8443
 TS_FILES      := $(shell find src webhook bench -name '*.ts' ! -name '*.test.ts' 2>/dev/null)
 
-.PHONY: tools gator pss-oracle help deps opa crane helm bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench image-latency clean console-deps gitleaks detect-secrets secrets-bench mcp-tools manifests image-root image fuzz haproxy chaos smtp-tools
+.PHONY: tools gator pss-oracle help deps opa crane helm bundle build run test lint format unit policy-test e2e cluster-up cluster-down bench image-latency clean console-deps gitleaks detect-secrets secrets-bench mcp-tools manifests image-root image fuzz haproxy chaos smtp-tools gatekeeper
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -112,6 +112,9 @@ tools: gator pss-oracle ## build the pinned gator and the Pod Security oracle in
 gator: ## build gator (pinned) into .tools/bin
 	bash policy-tests/oracles/build.sh gator
 
+gatekeeper: ## build Gatekeeper's manager (pinned, the gator module) into .tools/bin, for make bench
+	bash policy-tests/oracles/build.sh gatekeeper
+
 pss-oracle: ## build the Pod Security oracle (k8s.io/pod-security-admission, pinned) into .tools/bin
 	bash policy-tests/oracles/build.sh pss-oracle
 
@@ -164,7 +167,7 @@ image-latency: deps crane ## what image facts add to an admission request (cold 
 fuzz: deps opa build ## fuzz every face of a real gateway over HTTPS; prints requests, 5xx, wrong allows, peak RSS
 	npx tsx src/testkit/fuzz/run.ts $(or $(FUZZ_REQUESTS),30000) $(or $(FUZZ_SEED),1)
 
-bench: deps bundle build ## benchmark belay against opa run --server and a bare express ceiling
+bench: deps bundle build gatekeeper ## benchmark belay against Gatekeeper, opa run --server and a bare express ceiling
 	node dist/bench/run.js
 
 # Not part of make test: installs gitleaks (go install, pinned) into .tools/bin

@@ -1,45 +1,34 @@
-// The latency an agent's `kubectl apply` sees on a real control plane
-// (kine + kube-apiserver from e2e/cluster-up.sh), without belay registered
-// and with belay's mutating and validating webhooks registered from
-// manifests/ (pointed at a local gateway). Runs on its own cluster directory
-// and ports so it never touches a cluster the e2e suite is using.
+// The latency an agent's `kubectl apply` sees on a real control plane (the
+// bench's own, bench/cluster.ts), without a webhook, with belay's mutating and
+// validating webhooks registered from manifests/ (pointed at a local
+// gateway), and with Gatekeeper's validating webhook instead.
 
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { tlsPaths } from '../src/tls/devcerts.js';
+import { type ControlPlane, run } from './cluster.js';
+import type { Gatekeeper } from './gatekeeper.js';
 import { percentiles } from './stats.js';
-import { freePort, type Paths, post } from './targets.js';
+import { type Paths, post } from './targets.js';
 
 export interface KubectlBenchOptions {
   root: string;
   paths: Paths;
   say: (msg: string) => void;
+  cluster: ControlPlane;
+  /** Also measured with Gatekeeper's validating webhook registered instead of belay's. */
+  gatekeeper?: Gatekeeper;
   iterations?: number;
 }
 
-interface Exec {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function run(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; stdin?: string; timeoutMs?: number } = {}): Promise<Exec> {
-  return new Promise((resolve) => {
-    const t = process.hrtime.bigint();
-    const child = execFile(
-      cmd,
-      args,
-      { env: { ...process.env, ...options.env }, timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-        resolve({ code, stdout, stderr, ms: Number(process.hrtime.bigint() - t) / 1e6 });
-      },
-    );
-    if (options.stdin !== undefined) child.stdin?.end(options.stdin);
-  });
+export interface KubectlLatency {
+  table: string;
+  /** API request p50 ms: without any webhook (both runs), with belay's two, with Gatekeeper's. */
+  withoutP50: number;
+  belayP50: number;
+  gatekeeperP50: number | null;
 }
 
 const AGENT = 'system:serviceaccount:agents:remediator';
@@ -51,7 +40,8 @@ function deployment(i: number): string {
     metadata: {
       name: 'bench-web',
       namespace: 'team-a',
-      labels: { app: 'bench-web' },
+      // owner: what the Gatekeeper comparison's required-labels Constraint asks for.
+      labels: { app: 'bench-web', owner: 'bench' },
       annotations: {
         'belay.dev/workflow': 'image-refresh-v1',
         'belay.dev/confidence': '0.95',
@@ -127,28 +117,11 @@ interface Sample {
   message: string;
 }
 
-export async function kubectlLatency(options: KubectlBenchOptions): Promise<string> {
-  const { root, paths, say } = options;
+export async function kubectlLatency(options: KubectlBenchOptions): Promise<KubectlLatency> {
+  const { root, paths, say, cluster } = options;
   const n = options.iterations ?? 30;
-  const bin = path.join(root, '.tools/bin');
-  const title = '## kubectl apply latency on the local control plane';
-  const missing = ['kube-apiserver', 'kine', 'kubectl'].filter((b) => !existsSync(path.join(bin, b)));
-  if (missing.length > 0) say(`kubectl: ${missing.join(', ')} not built yet; cluster-up builds them (minutes, first time only)`);
-  const kubectl = path.join(bin, 'kubectl');
-  const clusterDir = path.join(root, '.build/bench/cluster');
-  const [apiPort, kinePort, gwPort] = [await freePort(), await freePort(), await freePort()];
-  const clusterEnv = {
-    BELAY_CLUSTER_DIR: clusterDir,
-    BELAY_APISERVER_PORT: String(apiPort),
-    BELAY_KINE_PORT: String(kinePort),
-    BELAY_GATEWAY_PORT: String(gwPort),
-    BELAY_TLS_DIR: paths.tlsDir,
-  };
-  say(`kubectl: starting a control plane in ${path.relative(root, clusterDir)} (ports ${apiPort}, ${kinePort})`);
-  const up = await run('bash', [path.join(root, 'e2e/cluster-up.sh')], { env: clusterEnv, timeoutMs: 10 * 60_000 });
-  if (up.code !== 0) return `${title}\n\nSkipped: cluster-up failed:\n\n    ${(up.stderr || up.stdout).trim().split('\n').slice(-8).join('\n    ')}`;
-  const kubeconfig = path.join(clusterDir, 'kubeconfig');
-  const k = (args: string[], stdin?: string) => run(kubectl, ['--kubeconfig', kubeconfig, '--context', 'admin', ...args], stdin === undefined ? {} : { stdin });
+  const kubectl = path.join(root, '.tools/bin/kubectl');
+  const k = cluster.kubectl;
   let gateway: ChildProcess | undefined;
   try {
     const ns = await k(['apply', '-f', path.join(root, 'e2e/fixtures/namespaces.yaml')]);
@@ -178,9 +151,9 @@ export async function kubectlLatency(options: KubectlBenchOptions): Promise<stri
       return out;
     };
 
-    const without = await measure('without belay');
+    const without = await measure('without a webhook');
 
-    const origin = `https://127.0.0.1:${gwPort}`;
+    const origin = `https://127.0.0.1:${cluster.gatewayPort}`;
     const manifests = await localManifests(kubectl, path.join(root, 'manifests'), origin, tlsPaths(paths.tlsDir).caCert);
     const base = await k(['apply', '-f', '-'], manifests.all);
     if (base.code !== 0) throw new Error(`applying manifests/ failed: ${base.stderr}`);
@@ -195,13 +168,13 @@ export async function kubectlLatency(options: KubectlBenchOptions): Promise<stri
       [
         path.join(root, 'dist/webhook/main.js'),
         '--listen',
-        `127.0.0.1:${gwPort}`,
+        `127.0.0.1:${cluster.gatewayPort}`,
         '--bundle',
         paths.bundle,
         '--tls-dir',
         paths.tlsDir,
         '--kubeconfig',
-        path.join(clusterDir, 'belay.kubeconfig'),
+        path.join(cluster.dir, 'belay.kubeconfig'),
       ],
       { cwd: root, stdio: ['ignore', 'ignore', fd] },
     );
@@ -227,32 +200,58 @@ export async function kubectlLatency(options: KubectlBenchOptions): Promise<stri
     await k(['delete', '-f', '-', '--ignore-not-found'], configs);
     // The API server drops the webhooks from its watch; wait until it stops calling belay.
     await new Promise((r) => setTimeout(r, 2_000));
-    const after = await measure('without belay, again');
+    const after = await measure('without a webhook, again');
 
+    let withGatekeeper: Sample[] | null = null;
+    const gk = options.gatekeeper;
+    if (gk) {
+      const r = await k(['apply', '-f', '-'], gk.webhookConfiguration);
+      if (r.code !== 0) throw new Error(`registering Gatekeeper's webhook failed: ${r.stderr}`);
+      // Registered once the API server refuses what the required-labels Constraint refuses.
+      const unlabelled = deployment(0).replace(/\n {4}owner: bench\n/, '\n');
+      for (let i = 0; ; i++) {
+        const probe = await k(['--as', AGENT, 'apply', '--server-side', '--field-manager=bench', '--dry-run=server', '-f', '-'], unlabelled);
+        if (probe.code !== 0 && /owner/.test(probe.stderr)) break;
+        if (i > 60) throw new Error(`the API server never called Gatekeeper (last answer: ${probe.stderr.trim() || 'allowed'})`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      withGatekeeper = await measure('with Gatekeeper');
+      await k(['delete', '-f', '-', '--ignore-not-found'], gk.webhookConfiguration);
+    }
+
+    const stats = (s: Sample[]) => ({
+      wall: percentiles(Float64Array.from(s.map((x) => x.wallMs))),
+      api: percentiles(Float64Array.from(s.map((x) => x.apiMs).filter(Number.isFinite))),
+    });
     const row = (label: string, s: Sample[]) => {
-      const wall = percentiles(Float64Array.from(s.map((x) => x.wallMs)));
-      const api = percentiles(Float64Array.from(s.map((x) => x.apiMs).filter(Number.isFinite)));
+      const { wall, api } = stats(s);
       return `| ${label} | ${s.filter((x) => x.ok).length}/${s.length} | ${api.p50.toFixed(0)} | ${api.p90.toFixed(0)} | ${api.max.toFixed(0)} | ${wall.p50.toFixed(0)} | ${wall.p90.toFixed(0)} |`;
     };
-    const refused = withBelay.find((s) => !s.ok);
-    return [
-      title,
+    const refused = [...withBelay, ...(withGatekeeper ?? [])].find((s) => !s.ok);
+    const table = [
+      '## kubectl apply latency on the local control plane',
       '',
       `${n} server-side applies of one Deployment (an update each time) as the agent (admin impersonating ${AGENT}), kubectl -v=6 timing the API request (whole milliseconds) and the whole kubectl run.`,
       '',
       '| | applied | API request p50 ms | p90 ms | max ms | kubectl run p50 ms | p90 ms |',
       '|---|---:|---:|---:|---:|---:|---:|',
-      row('without belay', without),
+      row('without a webhook', without),
       row('with belay (mutating + validating)', withBelay),
-      row('without belay, again', after),
-      ...(refused ? ['', `belay refused some applies: ${refused.message}`] : []),
+      row('without a webhook, again', after),
+      ...(withGatekeeper ? [row('with Gatekeeper (validating)', withGatekeeper)] : []),
+      ...(refused ? ['', `some applies were refused: ${refused.message}`] : []),
     ].join('\n');
+    return {
+      table,
+      withoutP50: stats([...without, ...after]).api.p50,
+      belayP50: stats(withBelay).api.p50,
+      gatekeeperP50: withGatekeeper ? stats(withGatekeeper).api.p50 : null,
+    };
   } finally {
     if (gateway && gateway.exitCode === null) {
       const exited = new Promise((r) => gateway!.once('exit', r));
       gateway.kill('SIGTERM');
       await exited;
     }
-    await run('bash', [path.join(root, 'e2e/cluster-down.sh')], { env: clusterEnv, timeoutMs: 60_000 });
   }
 }

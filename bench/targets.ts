@@ -88,7 +88,8 @@ function launch(name: string, command: string, args: string[], paths: Paths, env
   return { child, log };
 }
 
-function stopper(child: ChildProcess): () => Promise<void> {
+/** Stops a server: SIGTERM, SIGKILL after 10 s, resolved once it exited. */
+export function stopper(child: ChildProcess): () => Promise<void> {
   return async function stop() {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));

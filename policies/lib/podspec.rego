@@ -60,3 +60,24 @@ new_template := t if {
 	count(prefix) > 0
 	t := object.get(req.obj, prefix, null)
 }
+
+# template_changed: an UPDATE changed the pod template (controllers). The
+# gateway's list of changed paths answers it without comparing two large
+# objects in the policy; without the list, the templates are compared.
+template_changed if {
+	count(prefix) > 0
+	some p in req.changed
+	overlaps(p, prefix)
+}
+
+template_changed if {
+	not req.changed
+	old_template != new_template
+}
+
+# overlaps(p, q): one path is a prefix of the other (a change at or under q,
+# or a change of an ancestor that replaced q).
+overlaps(p, q) if {
+	n := min([count(p), count(q)])
+	array.slice(p, 0, n) == array.slice(q, 0, n)
+}

@@ -169,6 +169,15 @@ parent_kind_by_options := {
 
 resource := util.first([resource_given, object.get(resource_by_kind, kind, "")])
 
+# Where an UPDATE's object differs from its old object: JSON paths (arrays of
+# keys and indexes), each stopping at the first difference, when the gateway
+# computed them (src/input/changes.ts); undefined otherwise, and then rules
+# compare the objects themselves.
+changed := c if {
+	c := input.changed
+	is_array(c)
+}
+
 obj_or_empty := o if {
 	o := obj
 	is_object(o)

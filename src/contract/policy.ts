@@ -94,6 +94,12 @@ export interface PolicyInput {
    */
   images?: Record<string, ImageFactsInput>;
   /**
+   * An UPDATE's changes: the JSON paths at which `object` differs from
+   * `oldObject` (src/input/changes.ts), null when there are too many to
+   * list; absent on other requests. Rules that find none compare the objects.
+   */
+  changed?: (string | number)[][] | null;
+  /**
    * What the gateway knows of outcomes that policy judges by: the tripped
    * circuit breakers of scopes graduated to automate (policies/trust). Absent
    * where nothing is watched (local mode, tests).

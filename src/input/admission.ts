@@ -3,7 +3,9 @@
 import type { JsonObject, NamespaceInfo, PolicyInput } from '../contract/index.js';
 import type { AgentSelector, UserInfo } from '../identity/agents.js';
 import { actorFrom } from '../identity/agents.js';
+import { changedPaths } from './changes.js';
 import { contextFrom } from './context.js';
+import { withoutUnread } from './unread.js';
 
 /** The request half of an AdmissionReview, as the API server sends it. */
 export interface AdmissionRequest {
@@ -32,8 +34,9 @@ const VERBS: Record<AdmissionRequest['operation'], string> = {
 };
 
 export function admissionInput(req: AdmissionRequest, agents: AgentSelector, namespace: NamespaceInfo | null): PolicyInput {
-  const object = req.object ?? null;
-  const oldObject = req.oldObject ?? null;
+  // What no rule reads is left out (unread.ts): the policy parses every byte it is given.
+  const object = withoutUnread(req.object ?? null);
+  const oldObject = withoutUnread(req.oldObject ?? null);
   const actor = actorFrom(agents, req.userInfo);
   const dryRun = req.dryRun === true;
   return {
@@ -56,6 +59,7 @@ export function admissionInput(req: AdmissionRequest, agents: AgentSelector, nam
     context: contextFrom(object ?? oldObject, actor.extra),
     tool: null,
     content: null,
+    ...(req.operation === 'UPDATE' && object && oldObject ? { changed: changedPaths(oldObject, object) } : {}),
   };
 }
 

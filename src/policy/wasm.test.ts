@@ -60,6 +60,29 @@ decision := {"decision": "allow", "warnings": [crypto.x509.parse_certificates("x
     expect(() => policy.evaluate('admission', input({}))).toThrow(/"decision" must be one of allow, deny, defer/);
   });
 
+  it('evaluates what depends on data alone once per data, and again when the data changes', async () => {
+    const dir = writeTree({
+      'p.rego': `package belay.admission
+import rego.v1
+decision := {"decision": "allow", "reasons": [], "fixes": [], "redact": [], "approval": null,
+  "warnings": [sprintf("%v", [data.belay_prepared.config.mode])]}
+`,
+      'prepare.rego': `package belay.prepare
+import rego.v1
+# METADATA
+# entrypoint: true
+config := {"mode": data.belay.config.mode}
+`,
+    });
+    const bundle = await parseBundle(buildBundle(dir, { entrypoints: ['belay/admission/decision', 'belay/prepare/config'] }));
+    const policy = await compilePolicy({ ...bundle, data: { belay: { config: { mode: 'observe' } }, belay_prepared: { config: { mode: 'planted' } } } });
+    expect(policy.evaluate('admission', input({})).warnings).toEqual(['observe']);
+    policy.replaceData({ belay: { config: { mode: 'enforce' } } });
+    expect(policy.evaluate('admission', input({})).warnings).toEqual(['enforce']);
+    policy.setInventory('{"cluster": {}}');
+    expect(policy.evaluate('admission', input({})).warnings).toEqual(['enforce']);
+  });
+
   it('fails an evaluation when no decision is defined', async () => {
     const dir = writeTree({ 'p.rego': 'package belay.admission\nimport rego.v1\ndecision := {"decision": "allow"} if input.never\n' });
     const policy = await compilePolicy(await parseBundle(buildBundle(dir)));

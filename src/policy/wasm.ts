@@ -63,20 +63,38 @@ export async function compilePolicy(bundle: Bundle, options: CompileOptions = {}
     );
   }
 
-  // The bundle's data as JSON once; the inventory is spliced in front of it on each change.
-  let baseJson = JSON.stringify(bundle.data);
-  const setData = (inventoryJson: string | null) => {
-    const text = inventoryJson === null ? baseJson : `{"inventory":${inventoryJson}${baseJson === '{}' ? '}' : `,${baseJson.slice(1)}`}`;
+  const entrypoints = loaded.entrypoints as Record<string, number>;
+  const load = (text: string) => {
     const bytes = Buffer.from(text);
     loaded.setData(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
   };
+  /**
+   * The bundle's data as JSON, with what only depends on it evaluated once
+   * (PREPARED_CONFIG, when the bundle has that entrypoint) placed under
+   * data.belay_prepared: every change of the bundle's data goes through here.
+   */
+  const prepare = (data: JsonObject): string => {
+    // Only what is evaluated here may stand there: a key of that name in the bundle's data is dropped.
+    const { belay_prepared: _stale, ...own } = data;
+    const json = JSON.stringify(own);
+    const id = entrypoints[PREPARED_CONFIG];
+    if (id === undefined) return json;
+    load(json);
+    const results = loaded.evaluate({}, id);
+    const config = Array.isArray(results) ? (results[0] as { result?: unknown } | undefined)?.result : undefined;
+    if (config === undefined) return json;
+    return prepend('belay_prepared', `{"config":${JSON.stringify(config)}}`, json);
+  };
+  // The bundle's data as JSON once; the inventory is spliced in front of it on each change.
+  let baseJson = '{}';
+  const setData = (inventoryJson: string | null) => load(inventoryJson === null ? baseJson : prepend('inventory', inventoryJson, baseJson));
   try {
+    baseJson = prepare(bundle.data);
     setData(null);
   } catch (err) {
     throw new BelayError('bundle_invalid', `bundle data cannot be loaded: ${asBelayError(err).message}`, { cause: err });
   }
 
-  const entrypoints = loaded.entrypoints as Record<string, number>;
   const faces = new Set<Face>(FACES.filter((f) => entrypointOf(f) in entrypoints));
   const absent = (options.requiredFaces ?? ['admission']).filter((f) => !faces.has(f));
   if (absent.length > 0) {
@@ -142,7 +160,7 @@ export async function compilePolicy(bundle: Bundle, options: CompileOptions = {}
       return Array.isArray(results) ? (results[0] as { result?: unknown } | undefined)?.result : undefined;
     },
     replaceData(data) {
-      baseJson = JSON.stringify(data);
+      baseJson = prepare(data);
       setData(null);
     },
     setInventory(inventoryJson) {
@@ -155,6 +173,17 @@ export async function compilePolicy(bundle: Bundle, options: CompileOptions = {}
       }
     },
   };
+}
+
+/**
+ * The entrypoint whose value depends on the bundle's data alone and is
+ * evaluated once per data (policies/lib/prepare.rego).
+ */
+export const PREPARED_CONFIG = 'belay/prepare/config';
+
+/** `json` (an object's JSON text) with `key: valueJson` added in front. */
+function prepend(key: string, valueJson: string, json: string): string {
+  return `{${JSON.stringify(key)}:${valueJson}${json === '{}' ? '}' : `,${json.slice(1)}`}`;
 }
 
 /** A missing built-in, with the Gatekeeper templates that call it when the bundle has them. */

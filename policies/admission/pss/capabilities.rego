@@ -48,7 +48,7 @@ restricted_caps_bad := {[c.name, cap] |
 	not cap in cfg.podSecurity.restrictedCapabilities
 }
 
-missing_drop_all := {c | some c in containers; not "ALL" in drops(c)}
+missing_drop_all := [c | some c in containers; not "ALL" in drops(c)]
 
 violations contains violation(
 	"pss.restricted.capabilities_restricted", "capabilities_restricted", "restricted", "deny", "medium",

@@ -11,7 +11,7 @@ ape_true_ctrs := {c.name |
 	v != false
 }
 
-ape_unset := {c | some c in containers; setting(c.sc, "allowPrivilegeEscalation") == null}
+ape_unset := [c | some c in containers; setting(c.sc, "allowPrivilegeEscalation") == null]
 
 violations contains violation(
 	"pss.restricted.allow_privilege_escalation", "allowPrivilegeEscalation", "restricted", "deny", "medium",

@@ -96,13 +96,38 @@ significant if {
 significant if {
 	req.operation == "UPDATE"
 	req.kind != "Pod"
-	ps.old_template != ps.new_template
+	ps.template_changed
 }
 
 significant if {
 	req.operation == "UPDATE"
 	req.kind == "Pod"
+	pod_spec_changed
+}
+
+# A Pod's spec changed beyond what Pod Security ignores: its deadline,
+# tolerations and container images (see strip). From the gateway's list of
+# changed paths when there is one, else by comparing the specs.
+pod_spec_changed if {
+	some p in req.changed
+	p[0] == "spec"
+	not ignored_pod_change(p)
+}
+
+pod_spec_changed if {
+	not req.changed
 	strip(ps.old_spec) != strip(ps.spec)
+}
+
+ignored_pod_change(p) if {
+	count(p) > 1
+	p[1] in {"activeDeadlineSeconds", "tolerations"}
+}
+
+ignored_pod_change(p) if {
+	count(p) == 4
+	p[1] in {"containers", "initContainers"}
+	p[3] == "image"
 }
 
 strip(s) := object.union(

@@ -106,6 +106,30 @@ test_pod_image_update_is_not_rejudged if {
 	test.admit(test.update(old, new, "team-a")).reasons == []
 }
 
+# The same, from the gateway's list of changed paths (input.changed) instead of comparing.
+test_update_changed_paths_decide_significance if {
+	old := {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": {"replicas": 1, "template": {"spec": bad_spec}}}
+	scaled := object.union(test.update(old, object.union(old, {"spec": {"replicas": 3}}), "team-a"), {"changed": [["spec", "replicas"]]})
+	test.admit(scaled).reasons == []
+	relabelled := object.union(test.update(old, old, "team-a"), {"changed": [["spec", "template", "metadata"]]})
+	"pss.baseline.host_namespaces" in test.rules(test.admit(relabelled))
+	replaced := object.union(test.update(old, old, "team-a"), {"changed": [["spec"]]})
+	"pss.baseline.host_namespaces" in test.rules(test.admit(replaced))
+
+	# An empty list is the gateway saying nothing changed: no comparison behind it.
+	unchanged := object.union(test.update(old, object.union(old, {"spec": {"template": {"metadata": {"labels": {"v": "2"}}}}}), "team-a"), {"changed": []})
+	test.admit(unchanged).reasons == []
+}
+
+test_pod_update_changed_paths_ignore_images_deadline_tolerations if {
+	pod := test.pod(bad_spec)
+	ignored := [["spec", "containers", 0, "image"], ["spec", "activeDeadlineSeconds"], ["spec", "tolerations", 0], ["metadata", "labels"]]
+	test.admit(object.union(test.update(pod, pod, "team-a"), {"changed": ignored})).reasons == []
+	every p in [["spec", "hostPID"], ["spec", "containers", 0, "securityContext"], ["spec", "containers"]] {
+		"pss.baseline.host_namespaces" in test.rules(test.admit(object.union(test.update(pod, pod, "team-a"), {"changed": [p]})))
+	}
+}
+
 test_status_subresource_is_not_judged if {
 	inp := object.union(test.admission("UPDATE", test.pod(bad_spec), "team-a"), {"action": {"subresource": "status"}})
 	test.admit(inp).reasons == []
