@@ -67,10 +67,10 @@ describe('notifications through the gateway', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const until = async <T>(what: string, get: () => T | undefined, ms = 20_000): Promise<T> => {
+  const until = async <T>(what: string, get: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> => {
     const end = Date.now() + ms;
     for (;;) {
-      const v = get();
+      const v = await get();
       if (v !== undefined) return v;
       if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
       await new Promise((r) => setTimeout(r, 50));
@@ -162,6 +162,15 @@ describe('notifications through the gateway', () => {
 
   it('sends nothing twice when another gateway takes over the same state', async () => {
     const ids = (prefix: string) => rx.accepted(prefix).map((r) => r.headers['idempotency-key'] ?? r.json?.id);
+    // What the last test's requests made due is delivered first: counted after, a late delivery is not a repeat.
+    await until(
+      'the event channels idle',
+      async () => {
+        const channels = (await request(f, 'GET', '/readyz')).body.notifications.channels as { name: string; pending: number }[];
+        return channels.filter((c) => c.name === 'audit' || c.name === 'requesters').every((c) => c.pending === 0) ? true : undefined;
+      },
+      40_000,
+    );
     const before = rx.accepted('/events/').length;
     await f.close();
     f = await start();

@@ -43,6 +43,13 @@ const json = fc.letrec((tie) => ({
 })).value;
 
 describe('JsonShapeScanner', () => {
+  it('keeps an escape pending across an empty chunk (a string holding "}\\"[" split after its backslash)', () => {
+    const scanner = new JsonShapeScanner(DEFAULT_JSON_SHAPE);
+    const bytes = Buffer.from(JSON.stringify('}"['));
+    for (const part of [bytes.subarray(0, 3), bytes.subarray(3, 3), bytes.subarray(3)]) scanner.push(part);
+    expect(scanner.counts).toEqual({ containers: 0, members: 0 });
+  });
+
   it('counts what JSON.parse builds, however the bytes are chunked', () => {
     fc.assert(
       fc.property(json, fc.array(fc.nat(4096), { maxLength: 8 }), fc.boolean(), (value, cuts, pretty) => {

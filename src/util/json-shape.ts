@@ -88,6 +88,8 @@ export class JsonShapeScanner {
    */
   push(chunk: Uint8Array): void {
     const n = chunk.length;
+    // An empty chunk must not use up an escape the previous one left pending (found by the property test).
+    if (n === 0) return;
     const { maxDepth, maxContainers, maxMembers, maxContainerMembers } = this.#limits;
     const commas = this.#commas;
     const nonEmpty = this.#nonEmpty;
