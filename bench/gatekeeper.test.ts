@@ -18,7 +18,7 @@ describe('gatekeeperPolicies', () => {
     expect(rest.map((d) => d.kind).sort()).toEqual(['BelayDisallowedTags', 'BelayReplicaLimit', 'BelayRequiredLabels', 'BelayUniqueIngressHost', 'Config']);
     const replicas = rest.find((d) => d.kind === 'BelayReplicaLimit')!;
     expect(replicas.spec?.enforcementAction).toBe('defer');
-    expect((replicas.spec?.match as { namespaces: string[] }).namespaces).toEqual(['gk-*']);
+    expect((replicas.spec!.match as { namespaces: string[] }).namespaces).toEqual(['gk-*']);
   });
 
   it('for Gatekeeper: defer becomes deny, and every Constraint also matches the namespaces asked for', () => {
@@ -27,7 +27,7 @@ describe('gatekeeperPolicies', () => {
     expect(constraints).toHaveLength(4);
     for (const c of constraints) {
       expect(c.spec?.enforcementAction).not.toBe('defer');
-      expect((c.spec?.match as { namespaces: string[] }).namespaces).toEqual(['gk-*', 'team-a']);
+      expect((c.spec!.match as { namespaces: string[] }).namespaces).toEqual(['gk-*', 'team-a']);
     }
     expect(rest.find((d) => d.kind === 'BelayReplicaLimit')!.spec?.enforcementAction).toBe('deny');
     expect(yaml).toContain('kind: ConstraintTemplate');
