@@ -204,37 +204,43 @@ describe('20 concurrent identical retries after one approval', () => {
 });
 
 describe(`the decision-log service down for ${SINK_DOWN_S} s, then up`, () => {
-  it('delivers every decision exactly once (or counts it dropped)', async () => {
-    transcriptSection('Replicas 2. Decision-log service down 30 s under traffic, then up');
-    await waitFor('the spools to empty', async () => ((await spoolsEmpty()) ? true : undefined), 30_000, 250);
-    await sink.close();
-    const downAt = Date.now();
-    const traffic = new Traffic('sink').start(2, 0);
-    await sleep(SINK_DOWN_S * 1000);
-    await traffic.stop();
-    const pendingWhileDown = await Promise.all(set.replicas.map(async (r) => Number(/^belay_decision_log_spool_records (\d+)/m.exec(await r.metrics())?.[1])));
-    await sink.listen(replicaPorts.sink);
-    const upAt = Date.now();
-    await waitFor('the spools to empty', async () => ((await spoolsEmpty()) ? true : undefined), 60_000, 250);
-    const drainedMs = Date.now() - upAt;
-    const { logged, shipped, missing, duplicates, dropped } = await compareShipped();
-    results.sinkOutage = {
-      downSeconds: Math.round((upAt - downAt) / 1000),
-      agentWritesWhileDown: traffic.count('agent'),
-      spooledWhileDown: pendingWhileDown,
-      drainedAfterMs: drainedMs,
-      logged,
-      shipped,
-      missing,
-      duplicates,
-      dropped,
-    };
-    log(`replicas 2: ${JSON.stringify(results.sinkOutage)}`);
-    expect(pendingWhileDown.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
-    expect(missing).toBe(0);
-    expect(duplicates).toBe(0);
-    expect(dropped).toBe(0);
-  }, 180_000);
+  it(
+    'delivers every decision exactly once (or counts it dropped)',
+    async () => {
+      transcriptSection('Replicas 2. Decision-log service down 30 s under traffic, then up');
+      await waitFor('the spools to empty', async () => ((await spoolsEmpty()) ? true : undefined), 30_000, 250);
+      await sink.close();
+      const downAt = Date.now();
+      const traffic = new Traffic('sink').start(2, 0);
+      await sleep(SINK_DOWN_S * 1000);
+      await traffic.stop();
+      const pendingWhileDown = await Promise.all(
+        set.replicas.map(async (r) => Number(/^belay_decision_log_spool_records (\d+)/m.exec(await r.metrics())?.[1])),
+      );
+      await sink.listen(replicaPorts.sink);
+      const upAt = Date.now();
+      await waitFor('the spools to empty', async () => ((await spoolsEmpty()) ? true : undefined), 60_000, 250);
+      const drainedMs = Date.now() - upAt;
+      const { logged, shipped, missing, duplicates, dropped } = await compareShipped();
+      results.sinkOutage = {
+        downSeconds: Math.round((upAt - downAt) / 1000),
+        agentWritesWhileDown: traffic.count('agent'),
+        spooledWhileDown: pendingWhileDown,
+        drainedAfterMs: drainedMs,
+        logged,
+        shipped,
+        missing,
+        duplicates,
+        dropped,
+      };
+      log(`replicas 2: ${JSON.stringify(results.sinkOutage)}`);
+      expect(pendingWhileDown.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+      expect(missing).toBe(0);
+      expect(duplicates).toBe(0);
+      expect(dropped).toBe(0);
+    },
+    120_000 + SINK_DOWN_S * 1000,
+  );
 });
 
 /** Every record each replica wrote to its local log against what the service took: by replica, decision id, kind and time. */
@@ -291,36 +297,40 @@ describe('a rolling restart of all three under traffic', () => {
 });
 
 describe('one replica SIGKILLed, another SIGTERMed and restarted, under traffic', () => {
-  it('counts every response: no human refused, no agent admitted unevaluated; the killed spool delivers on restart', async () => {
-    transcriptSection('Replicas 4. SIGKILL one replica and SIGTERM/restart another under agent and human writes');
-    const traffic = new Traffic('kill').start();
-    const rounds: { killed: string; killExit: unknown; restarted: string; termExit: unknown }[] = [];
-    for (let round = 0; round < KILL_ROUNDS; round++) {
-      const [killed, restarted] = [set.replicas[round % 3]!, set.replicas[(round + 1) % 3]!];
-      await sleep(3_000);
-      const killExit = await killed.stop('SIGKILL');
-      await sleep(3_000);
-      const termExit = await restarted.stop('SIGTERM');
-      await restarted.start();
-      await sleep(3_000);
-      await killed.start();
-      rounds.push({ killed: killed.name, killExit, restarted: restarted.name, termExit });
-    }
-    await waitFor('HAProxy to send to every replica', async () => ((await set.upReplicas()).length === 3 ? true : undefined), 20_000, 100);
-    await sleep(2_000);
-    await traffic.stop();
-    await waitFor('the spools to empty', async () => ((await spoolsEmpty()) ? true : undefined), 60_000, 250);
-    const shipping = await compareShipped();
-    const agent = traffic.count('agent');
-    results.killAndRestart = { rounds, agent, human: traffic.count('bob'), unrecorded: traffic.unrecorded(), shipping };
-    log(`replicas 4: ${JSON.stringify(results.killAndRestart)}`);
-    for (const r of rounds) expect([r.killExit, r.termExit]).toEqual(['SIGKILL', 0]);
-    expect(traffic.count('bob').failed).toBe(0);
-    // A failed agent request is allowed (fail closed); an admitted one without an evaluation on record is not.
-    expect(traffic.unrecorded()).toEqual([]);
-    for (const f of agent.failures) expect(f).toMatch(/belay|webhook|connection|EOF|refused/i);
-    expect(shipping.missing).toBe(0);
-  }, 180_000);
+  it(
+    'counts every response: no human refused, no agent admitted unevaluated; the killed spool delivers on restart',
+    async () => {
+      transcriptSection('Replicas 4. SIGKILL one replica and SIGTERM/restart another under agent and human writes');
+      const traffic = new Traffic('kill').start();
+      const rounds: { killed: string; killExit: unknown; restarted: string; termExit: unknown }[] = [];
+      for (let round = 0; round < KILL_ROUNDS; round++) {
+        const [killed, restarted] = [set.replicas[round % 3]!, set.replicas[(round + 1) % 3]!];
+        await sleep(3_000);
+        const killExit = await killed.stop('SIGKILL');
+        await sleep(3_000);
+        const termExit = await restarted.stop('SIGTERM');
+        await restarted.start();
+        await sleep(3_000);
+        await killed.start();
+        rounds.push({ killed: killed.name, killExit, restarted: restarted.name, termExit });
+      }
+      await waitFor('HAProxy to send to every replica', async () => ((await set.upReplicas()).length === 3 ? true : undefined), 20_000, 100);
+      await sleep(2_000);
+      await traffic.stop();
+      await waitFor('the spools to empty', async () => ((await spoolsEmpty()) ? true : undefined), 60_000, 250);
+      const shipping = await compareShipped();
+      const agent = traffic.count('agent');
+      results.killAndRestart = { rounds, agent, human: traffic.count('bob'), unrecorded: traffic.unrecorded(), shipping };
+      log(`replicas 4: ${JSON.stringify(results.killAndRestart)}`);
+      for (const r of rounds) expect([r.killExit, r.termExit]).toEqual(['SIGKILL', 0]);
+      expect(traffic.count('bob').failed).toBe(0);
+      // A failed agent request is allowed (fail closed); an admitted one without an evaluation on record is not.
+      expect(traffic.unrecorded()).toEqual([]);
+      for (const f of agent.failures) expect(f).toMatch(/belay|webhook|connection|EOF|refused/i);
+      expect(shipping.missing).toBe(0);
+    },
+    120_000 + KILL_ROUNDS * 90_000,
+  );
 });
 
 describe('the approvals Lease holder SIGKILLed', () => {

@@ -173,4 +173,12 @@ describe('image lookup flags', () => {
     expect(() => config(['--local', '--decision-log-service=http://x', '--decision-log-label=novalue'])).toThrow(/key=value/);
     expect(() => flags(['--decision-log-fsync=sometimes'])).toThrow();
   });
+
+  it('maps the shutdown delay and grace; a delay may be zero, a grace may not', () => {
+    expect(config(['--local']).shutdown).toEqual({ delayMs: 2_000, graceMs: 15_000 });
+    expect(config(['--local', '--shutdown-delay', '0s', '--shutdown-grace', '30s']).shutdown).toEqual({ delayMs: 0, graceMs: 30_000 });
+    expect(config(['--local', '--shutdown-delay', '0']).shutdown.delayMs).toBe(0);
+    expect(() => flags(['--shutdown-grace', '0s'])).toThrow();
+    expect(() => flags(['--shutdown-delay', 'soon'])).toThrow();
+  });
 });

@@ -518,9 +518,12 @@ export function addServeFlags(command: Command): Command {
       env.BELAY_NOTIFY_CONFIG,
     )
     .addOption(
-      new Option('--shutdown-delay <duration>', 'on SIGTERM: how long to keep serving while /readyz says not ready, so load balancers stop sending first')
-        .argParser(durationMs)
-        .default(env.BELAY_SHUTDOWN_DELAY ? durationMs(env.BELAY_SHUTDOWN_DELAY) : d.shutdown.delayMs, '2s'),
+      new Option(
+        '--shutdown-delay <duration>',
+        'on SIGTERM: how long to keep serving while /readyz says not ready, so load balancers stop sending first (0 without one)',
+      )
+        .argParser(durationOrZero)
+        .default(env.BELAY_SHUTDOWN_DELAY ? durationOrZero(env.BELAY_SHUTDOWN_DELAY) : d.shutdown.delayMs, '2s'),
     )
     .addOption(
       new Option('--shutdown-grace <duration>', 'on SIGTERM, after the delay: how long requests in flight may take before their connections are cut')
@@ -825,6 +828,11 @@ function positiveInt(flag: string): (value: string) => number {
     if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} must be a positive integer, got ${JSON.stringify(value)}`);
     return n;
   };
+}
+
+/** A duration, or zero ("0", "0s"). */
+function durationOrZero(value: string): number {
+  return /^0+(\.0*)?(ns|us|µs|ms|s|m|h)?$/.test(value.trim()) ? 0 : durationMs(value);
 }
 
 function durationMs(value: string): number {

@@ -13,6 +13,7 @@ import * as k8s from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { noApprovals } from '../src/approvals/gate.js';
 import { silentLogger } from '../src/observe/log.js';
+import { agentCreate, reviewOf } from '../src/testkit/admission.js';
 import { buildBundle, writeTree } from '../src/testkit/opa-bundle.js';
 import { watchApiServer } from './apiserver.js';
 import { type Gateway, startGateway } from './gateway.js';
@@ -47,20 +48,9 @@ afterEach(async () => {
   await gateway.close();
 });
 
-const review = JSON.stringify({
-  apiVersion: 'admission.k8s.io/v1',
-  kind: 'AdmissionReview',
-  request: {
-    uid: 'u-1',
-    kind: { group: '', version: 'v1', kind: 'ConfigMap' },
-    resource: { group: '', version: 'v1', resource: 'configmaps' },
-    name: 'c',
-    namespace: 'team',
-    operation: 'CREATE',
-    userInfo: { username: 'system:serviceaccount:agents:bot', groups: ['system:serviceaccounts'] },
-    object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } },
-  },
-});
+const review = JSON.stringify(
+  reviewOf({ ...agentCreate({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'team' } }, 'configmaps'), uid: 'u-1' }),
+);
 
 /** A request whose body is sent in two halves, the second when `rest()` is called. */
 function slowRequest(): { rest: () => void; answer: Promise<{ status: number; connection: string | undefined; body: string }> } {

@@ -30,7 +30,7 @@ export class Metrics {
 
   readonly requestSeconds = new Histogram({
     name: 'belay_request_duration_seconds',
-    help: "Time to answer one request, by face and HTTP status: all of it, from the body read to the answer sent (the API server's webhook timeout counts this).",
+    help: 'Time to answer one request once its body is read, by face and HTTP status: decoding, deciding, approvals and sending the answer (most of what the API server webhook timeout counts; the body upload is not in it).',
     labelNames: ['face', 'code'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 4, 5, 10],
     registers: [this.registry],
