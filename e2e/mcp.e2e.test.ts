@@ -120,15 +120,15 @@ async function call(name: string, args: Record<string, unknown>) {
   return { isError: r.isError === true, text };
 }
 
-/** requests the API server counted: verb and resource, summed over codes. */
+/** Requests the API server answered with success: verb and resource, summed over the 2xx codes. */
 async function apiRequests(verb: string, resource: string, subresource = ''): Promise<number> {
   const metrics = await admin(['get', '--raw', '/metrics'], undefined, { quiet: true });
   const re = new RegExp(`^apiserver_request_total\\{[^}]*resource="${resource}"[^}]*\\}`);
   return (
     metrics
       .split('\n')
-      // Requests the API server's priority and fairness refused (429) are retried by the client: not a second request.
-      .filter((l) => re.test(l) && l.includes(`verb="${verb}"`) && l.includes(`subresource="${subresource}"`) && !l.includes('code="429"'))
+      // Requests that changed something (2xx): a throttled (429) or repeated one (a 404 after a retried delete) is not a second change.
+      .filter((l) => re.test(l) && l.includes(`verb="${verb}"`) && l.includes(`subresource="${subresource}"`) && /code="2\d\d"/.test(l))
       .reduce((n, l) => n + Number(l.split(' ').pop()), 0)
   );
 }
