@@ -86,21 +86,8 @@ export class KubeApprovalStore implements ApprovalStore {
     )) as ApprovalRequest;
   }
 
-  async delete(namespace: string, name: string, options: { resourceVersion?: string } = {}): Promise<boolean> {
-    try {
-      await call(`delete approval ${namespace}/${name}`, () =>
-        this.#api.deleteNamespacedCustomObject({
-          ...where(namespace),
-          name,
-          // The API server answers 409 when the object changed since it was read.
-          ...(options.resourceVersion ? { body: { preconditions: { resourceVersion: options.resourceVersion } } } : {}),
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof BelayError && err.code === 'not_found') return false;
-      throw err;
-    }
+  delete(namespace: string, name: string, options: { resourceVersion?: string } = {}): Promise<boolean> {
+    return deleteCustomObject(this.#api, `delete approval ${namespace}/${name}`, { ...where(namespace), name }, options.resourceVersion);
   }
 
   /**
@@ -141,6 +128,26 @@ function where(namespace: string) {
 function items(list: unknown): ApprovalRequest[] {
   const l = list as { items?: ApprovalRequest[] } | undefined;
   return Array.isArray(l?.items) ? l.items : [];
+}
+
+/**
+ * Deletes one custom object; false when it was already gone. With a
+ * resourceVersion the delete is conditional: the API server answers 409
+ * (a conflict error) when the object changed since it was read.
+ */
+export async function deleteCustomObject(
+  api: k8s.CustomObjectsApi,
+  what: string,
+  object: { group: string; version: string; namespace: string; plural: string; name: string },
+  resourceVersion?: string,
+): Promise<boolean> {
+  try {
+    await call(what, () => api.deleteNamespacedCustomObject({ ...object, ...(resourceVersion ? { body: { preconditions: { resourceVersion } } } : {}) }));
+    return true;
+  } catch (err) {
+    if (err instanceof BelayError && err.code === 'not_found') return false;
+    throw err;
+  }
 }
 
 /** Runs an API call, turning its failure into a catalogue error that carries the API server's message. */

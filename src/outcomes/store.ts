@@ -5,7 +5,7 @@
 // watch of the records still to be watched.
 
 import * as k8s from '@kubernetes/client-node';
-import { call } from '../approvals/kube-store.js';
+import { call, deleteCustomObject } from '../approvals/kube-store.js';
 import { BelayError } from '../errors.js';
 import { OUTCOME_GROUP, OUTCOME_LABELS, OUTCOME_PLURAL, OUTCOME_VERSION, type OutcomeRecord } from './resource.js';
 
@@ -110,20 +110,8 @@ export class KubeOutcomeStore implements OutcomeStore {
     };
   }
 
-  async delete(namespace: string, name: string, options: { resourceVersion?: string } = {}): Promise<boolean> {
-    try {
-      await call(`delete outcome ${namespace}/${name}`, () =>
-        this.#api.deleteNamespacedCustomObject({
-          ...where(namespace),
-          name,
-          ...(options.resourceVersion ? { body: { preconditions: { resourceVersion: options.resourceVersion } } } : {}),
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof BelayError && err.code === 'not_found') return false;
-      throw err;
-    }
+  delete(namespace: string, name: string, options: { resourceVersion?: string } = {}): Promise<boolean> {
+    return deleteCustomObject(this.#api, `delete outcome ${namespace}/${name}`, { ...where(namespace), name }, options.resourceVersion);
   }
 }
 
