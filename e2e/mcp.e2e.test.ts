@@ -19,7 +19,7 @@ import { gatewayUrl, ns, paths, runId } from './harness/env.js';
 import { Gateway } from './harness/gateway.js';
 import { admin, getObject } from './harness/kubectl.js';
 import { deployment } from './harness/objects.js';
-import { run } from './harness/proc.js';
+import { run, waitFor } from './harness/proc.js';
 
 const out = path.join(paths.out, 'mcp');
 const transcript = path.join(paths.out, 'mcp-transcript.md');
@@ -175,14 +175,17 @@ describe.skipIf(!kms)('belay mcp → kubernetes-mcp-server → kube-apiserver', 
     await belayCli(['approve', approval.id, '-m', 'the old test deployment, checked']);
     const retry = await call('resources_delete', args);
     expect(retry.isError).toBe(false);
-    expect(await apiRequests('DELETE', 'deployments')).toBe(deletes + 1);
-    expect(await getObject(['deployment', names.web], ns.production)).toBeUndefined();
+    // The garbage collector may DELETE the Deployment once more when it finishes a foreground deletion:
+    // wait until it is gone, then count.
+    await waitFor('the Deployment gone', async () => ((await getObject(['deployment', names.web], ns.production)) === undefined ? true : undefined), 30_000);
+    const after = await apiRequests('DELETE', 'deployments');
+    expect(after).toBeGreaterThan(deletes);
 
     const again = await call('resources_delete', args);
     expect(again.isError).toBe(true);
     expect(again.text).toContain('was already used once');
-    expect(await apiRequests('DELETE', 'deployments')).toBe(deletes + 1);
-    note(`\n(kube-apiserver: DELETE deployments ${deletes} → ${deletes + 1}: exactly once)`);
+    expect(await apiRequests('DELETE', 'deployments')).toBe(after);
+    note(`\n(kube-apiserver: DELETE deployments ${deletes} → ${after} once the delete ran; unchanged by the refused third call)`);
   });
 
   it('keeps Secret values out of the result: the read is deferred, approved with an edit, and comes back redacted', async () => {
